@@ -1,0 +1,3 @@
+package dev.distill4j.core;
+
+public enum SampleStatus { PENDING, DONE, FAILED }

@@ -1,0 +1,41 @@
+package dev.distill4j.teacher;
+
+import dev.distill4j.core.Capability;
+
+/**
+ * A model that answers prompts: a remote API or a local model behind an adapter. One call is one attempt; retries,
+ * rate limits and budget belong to the {@link Harvester}, so every teacher gets them the same way.
+ *
+ * <p>Calls block and are made from virtual threads, so a thousand in flight cost a thousand cheap threads.
+ */
+public interface Teacher extends AutoCloseable {
+    /** Provider name as written into run.json: openai, anthropic, local. */
+    String provider();
+
+    /** Model name as the teacher knows it. */
+    String model();
+
+    /** Base URL for remote teachers, null for local ones. */
+    String baseUrl();
+
+    /** chat or completions. */
+    String endpoint();
+
+    /** What this teacher reveals per token with the configured sampling parameters. */
+    Capability capability();
+
+    /**
+     * Sends one request for one sample.
+     *
+     * @throws TeacherException with its kind set, so the caller can decide whether to retry
+     */
+    TeacherResponse complete(TeacherRequest request) throws TeacherException;
+
+    /** Rough prompt-token count for budgeting and rate limiting before the teacher has told us the real one. */
+    default long estimatePromptTokens(TeacherRequest request) {
+        return TokenEstimator.estimate(request);
+    }
+
+    @Override
+    default void close() {}
+}
