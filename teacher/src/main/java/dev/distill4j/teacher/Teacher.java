@@ -21,6 +21,9 @@ public interface Teacher extends AutoCloseable {
     /** chat or completions. */
     String endpoint();
 
+    /** The sampling parameters every request is sent with; part of each sample's content key. */
+    SamplingParams sampling();
+
     /** What this teacher reveals per token with the configured sampling parameters. */
     Capability capability();
 

@@ -1,0 +1,389 @@
+package dev.distill4j.cli;
+
+import dev.distill4j.core.Prompt;
+import dev.distill4j.core.RunManifest;
+import dev.distill4j.core.SampleKey;
+import dev.distill4j.core.SampleStatus;
+import dev.distill4j.core.Version;
+import dev.distill4j.core.io.PromptReader;
+import dev.distill4j.core.store.RunStore;
+import dev.distill4j.teacher.Backoff;
+import dev.distill4j.teacher.Budget;
+import dev.distill4j.teacher.Harvester;
+import dev.distill4j.teacher.RateLimiter;
+import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.Teacher;
+import dev.distill4j.teacher.TeacherConfig;
+import dev.distill4j.teacher.TeacherRequest;
+import dev.distill4j.teacher.Teachers;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "harvest", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Query a teacher over a prompt set and store every answer in a run.",
+                "",
+                "Resumable: each sample has a content key (prompt + teacher + sampling parameters + sample index); "
+                        + "re-running the same command only asks for what is missing, also after a crash or kill. "
+                        + "Changing a sampling parameter makes new samples instead of reusing old ones.",
+                "",
+                "Prompts: JSONL lines {\"prompt\": \"...\"} or {\"messages\": [...]} with optional \"id\" and "
+                        + "\"metadata\"; or CSV with a 'prompt' column."},
+        footer = {"", "Examples:",
+                "  distill harvest --run runs/math --prompts prompts.jsonl --model gpt-4o-mini --top-logprobs 20 \\",
+                "      --price-in 0.15 --price-out 0.60 --budget-usd 5",
+                "  distill harvest --run runs/local --prompts p.jsonl --base-url http://localhost:8000/v1 "
+                        + "--model Qwen/Qwen2.5-7B-Instruct --top-logprobs 5",
+                "  distill harvest --run runs/claude --prompts p.jsonl --provider anthropic "
+                        + "--model claude-sonnet-4-5 --max-tokens 1024",
+                "",
+                "Exit codes: 0 every sample stored (answered, or failed after retries: see 'distill inspect'), "
+                        + "or stopped at the budget; 1 a fatal error (bad key, unknown model, unreachable host) "
+                        + "or interrupted; 2 bad usage."})
+final class HarvestCommand implements Callable<Integer> {
+    @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder (created if missing).")
+    Path run;
+
+    @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "Prompt file: .jsonl or .csv.")
+    Path prompts;
+
+    @Option(names = "--provider", paramLabel = "NAME",
+            description = "openai (any OpenAI-compatible API: OpenAI, vLLM, llama.cpp, Ollama, xAI) or anthropic. "
+                    + "Default: openai, or the run's teacher.")
+    String provider;
+
+    @Option(names = "--endpoint", paramLabel = "KIND",
+            description = "chat (Chat Completions) or completions (legacy /v1/completions for raw-text prompts). "
+                    + "Default: chat.")
+    String endpoint;
+
+    @Option(names = "--base-url", paramLabel = "URL",
+            description = "API base URL, e.g. http://localhost:8000/v1. Default: the provider's public API.")
+    String baseUrl;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "Teacher model name. Default: the run's teacher.")
+    String model;
+
+    @Option(names = "--api-key-env", paramLabel = "VAR",
+            description = "Environment variable holding the API key. Default: OPENAI_API_KEY or ANTHROPIC_API_KEY.")
+    String apiKeyEnv;
+
+    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "16",
+            description = "Requests in flight at most (default ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--rpm", paramLabel = "N", defaultValue = "0",
+            description = "Requests per minute at most (0 = no client-side limit; server limits still apply).")
+    double rpm;
+
+    @Option(names = "--tpm", paramLabel = "N", defaultValue = "0",
+            description = "Tokens per minute at most, counting prompt estimate + max tokens (0 = no limit).")
+    double tpm;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "512",
+            description = "Most tokens per answer (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--max-completion-tokens", description = "Send max_completion_tokens instead of max_tokens "
+            + "(OpenAI reasoning models).")
+    boolean maxCompletionTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (default: the teacher's).")
+    Double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (default: the teacher's).")
+    Double topP;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Sampling seed, where the teacher supports one.")
+    Long seed;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop sequence (repeatable).")
+    List<String> stop = new ArrayList<>();
+
+    @Option(names = "--top-logprobs", paramLabel = "K", defaultValue = "0",
+            description = "Alternatives with logprobs per generated token (OpenAI ≤ 20). Enables top-k "
+                    + "distillation; 0 = text only.")
+    int topLogprobs;
+
+    @Option(names = "--samples-per-prompt", paramLabel = "N", defaultValue = "1",
+            description = "Answers per prompt, each its own request (default ${DEFAULT-VALUE}).")
+    int samplesPerPrompt;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System prompt for every chat.")
+    String system;
+
+    @Option(names = "--price-in", paramLabel = "USD_PER_MTOK", defaultValue = "0",
+            description = "Price of 1 M prompt tokens, for spend and budget.")
+    double priceIn;
+
+    @Option(names = "--price-out", paramLabel = "USD_PER_MTOK", defaultValue = "0",
+            description = "Price of 1 M completion tokens, for spend and budget.")
+    double priceOut;
+
+    @Option(names = "--budget-usd", paramLabel = "X",
+            description = "Never start a request that could push spend past X (in-flight requests count at "
+                    + "their max tokens). Needs --price-in/--price-out.")
+    Double budgetUsd;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
+            description = "Per-request timeout (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Option(names = "--max-attempts", paramLabel = "N", defaultValue = "6",
+            description = "Attempts per sample for retryable errors (429, 5xx, timeouts; default ${DEFAULT-VALUE}).")
+    int maxAttempts;
+
+    @Option(names = "--dry-run", description = "Estimate prompt tokens and worst-case cost; send nothing.")
+    boolean dryRun;
+
+    @Option(names = "--retry-failed", description = "Ask again for samples stored as failed.")
+    boolean retryFailed;
+
+    @Option(names = "--strict", description = "Abort on the first malformed prompt line (default: skip it).")
+    boolean strict;
+
+    @Option(names = "--quiet", description = "No progress bar; summary only.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        RunManifest previous = RunManifest.exists(run) ? RunManifest.read(run) : null;
+        String prov = firstNonNull(provider, previous == null ? null : previous.provider(), "openai")
+                .toLowerCase(Locale.ROOT);
+        if (!prov.equals("openai") && !prov.equals("anthropic")) {
+            throw new UserError("unknown --provider '" + prov + "' (use openai or anthropic)", Errors.USAGE);
+        }
+        String ep = firstNonNull(endpoint, previous != null && prov.equals(previous.provider())
+                ? previous.endpoint() : null, "chat");
+        String modelName = firstNonNull(model, previous == null ? null : previous.model(), null);
+        if (modelName == null) throw new UserError("--model is required for a new run", Errors.USAGE);
+        String url = firstNonNull(baseUrl, previous != null && prov.equals(previous.provider())
+                ? previous.baseUrl() : null, null);
+        String keyEnv = firstNonNull(apiKeyEnv, previous != null && prov.equals(previous.provider())
+                ? previous.apiKeyEnv() : null, prov.equals("anthropic") ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
+        String key = System.getenv(keyEnv);
+        if ((key == null || key.isBlank()) && !dryRun && (apiKeyEnv != null || url == null)) {
+            throw new UserError("no API key: set " + keyEnv + " (or name another variable with --api-key-env)");
+        }
+        SamplingParams sampling = new SamplingParams(temperature, topP, maxTokens, maxCompletionTokens, seed, stop,
+                topLogprobs, system);
+        TeacherConfig config = new TeacherConfig(prov, ep, url == null ? null : parseUrl(url), modelName, keyEnv,
+                key, sampling, Duration.ofSeconds(timeoutSeconds), Map.of());
+        try (Teacher teacher = Teachers.create(config)) {
+            return dryRun ? dryRun(teacher) : harvest(teacher, previous);
+        }
+    }
+
+    private void validate() {
+        if (!Files.isRegularFile(prompts)) throw new UserError("no prompt file at " + prompts);
+        if (budgetUsd != null && priceIn == 0 && priceOut == 0) {
+            throw new UserError("--budget-usd needs prices: give --price-in and --price-out (USD per 1 M tokens)",
+                    Errors.USAGE);
+        }
+        if (concurrency < 1 || concurrency > 100_000) throw new UserError("--concurrency must be in 1..100000",
+                Errors.USAGE);
+    }
+
+    private int harvest(Teacher teacher, RunManifest previous) throws Exception {
+        PrintStream err = System.err;
+        Instant now = Instant.now();
+        RunManifest manifest = new RunManifest(teacher.provider(), teacher.baseUrl(), teacher.model(),
+                teacher.endpoint(), apiKeyEnvFor(teacher), teacher.capability().toString(),
+                teacher.sampling().toJson(), prompts.toString(), PromptReader.sha256(prompts), Version.VERSION,
+                previous == null ? now : previous.created(), now);
+        if (previous != null && (!previous.model().equals(manifest.model())
+                || !previous.provider().equals(manifest.provider()))) {
+            err.println("note: this run already holds samples from " + previous.provider() + "/" + previous.model()
+                    + "; samples from " + manifest.provider() + "/" + manifest.model() + " are added beside them.");
+        }
+        long lines = countLines(prompts);
+        long expected = Math.max(1, lines * samplesPerPrompt);
+        try (RunStore store = RunStore.open(run)) {
+            manifest.write(run);
+            Budget budget = new Budget(priceIn, priceOut, budgetUsd);
+            RateLimiter limiter = new RateLimiter(rpm, tpm);
+            Backoff backoff = new Backoff(maxAttempts);
+            Harvester harvester = new Harvester(teacher, store,
+                    new Harvester.Options(prompts, samplesPerPrompt, concurrency, retryFailed, strict),
+                    limiter, budget, backoff);
+            Thread hook = new Thread(harvester::stop, "harvest-interrupt");
+            Runtime.getRuntime().addShutdownHook(hook);
+            Harvester.Result result;
+            try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(harvester.progress(), expected))) {
+                result = harvester.run();
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the JVM is exiting because of Ctrl-C; the harvest has stopped and stored what it had
+                }
+            }
+            printSummary(result, store);
+            return switch (result.outcome()) {
+                case COMPLETE, BUDGET_REACHED -> 0;
+                case FATAL -> throw new UserError(result.fatal().getMessage()
+                        + " — nothing stored was lost; fix this and rerun the same command to resume");
+                case INTERRUPTED -> 130;
+            };
+        }
+    }
+
+    private String apiKeyEnvFor(Teacher teacher) {
+        return firstNonNull(apiKeyEnv, null, teacher.provider().equals("anthropic")
+                ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
+    }
+
+    private static String line(Harvester.Progress p, long expected) {
+        double secs = Math.max(1e-3, p.elapsed().toNanos() / 1e9);
+        long finished = p.done() + p.failed();
+        long total = Math.max(expected - p.alreadyDone(), p.queued());
+        double rate = finished / secs;
+        String eta = rate > 0 && total > finished
+                ? ProgressBar.duration(Duration.ofSeconds((long) ((total - finished) / rate))) : "-";
+        return String.format(Locale.ROOT,
+                "harvest %s %s/%s done %s failed %d in flight | %.1f req/s %.0f tok/s | $%.4f | %s ETA %s",
+                ProgressBar.bar(total == 0 ? 1 : (double) finished / total, 20), ProgressBar.count(p.done()),
+                ProgressBar.count(total), ProgressBar.count(p.failed()), p.inFlight(), rate,
+                p.completionTokens() / secs, p.spentUsd(), ProgressBar.duration(p.elapsed()), eta);
+    }
+
+    private void printSummary(Harvester.Result r, RunStore store) {
+        Harvester.Progress p = r.progress();
+        double secs = Math.max(1e-3, p.elapsed().toNanos() / 1e9);
+        PrintStream out = System.out;
+        String how = switch (r.outcome()) {
+            case COMPLETE -> "complete";
+            case BUDGET_REACHED -> "stopped at the budget of $" + budgetUsd;
+            case FATAL -> "stopped by an error";
+            case INTERRUPTED -> "interrupted";
+        };
+        out.printf(Locale.ROOT, "harvest %s%n", how);
+        out.printf(Locale.ROOT, "  prompts   %s read%s%n", ProgressBar.count(p.promptsRead()),
+                p.malformed() > 0 ? " (" + p.malformed() + " malformed lines skipped: " + r.malformedLines().getFirst()
+                        + (p.malformed() > 1 ? ", ..." : "") + ")" : "");
+        out.printf(Locale.ROOT, "  samples   %s answered now, %s failed, %s already stored, %s retries%n",
+                ProgressBar.count(p.done()), ProgressBar.count(p.failed()), ProgressBar.count(p.alreadyDone()),
+                ProgressBar.count(p.retries()));
+        out.printf(Locale.ROOT, "  tokens    %s prompt + %s completion%n", ProgressBar.count(p.promptTokens()),
+                ProgressBar.count(p.completionTokens()));
+        out.printf(Locale.ROOT, "  spend     $%.4f%s%n", p.spentUsd(),
+                budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget", budgetUsd));
+        out.printf(Locale.ROOT, "  time      %s, %.1f req/s%n", ProgressBar.duration(p.elapsed()), p.done() / secs);
+        out.printf(Locale.ROOT, "  run       %s: %s done, %s failed, %s pending in store%n", run,
+                ProgressBar.count(store.count(SampleStatus.DONE)), ProgressBar.count(store.count(SampleStatus.FAILED)),
+                ProgressBar.count(store.count(SampleStatus.PENDING)));
+        if (p.failed() > 0 || store.count(SampleStatus.FAILED) > 0) {
+            out.println("  failures  see 'distill inspect " + run + "'; rerun with --retry-failed to ask again");
+        }
+    }
+
+    /** Streams the prompt file and prices the worst case: every sample answered at its max tokens. */
+    private int dryRun(Teacher teacher) throws IOException {
+        long promptsCount = 0, samples = 0, stored = 0, bad = 0, promptTok = 0;
+        RunStore store = Files.isRegularFile(run.resolve("samples.db")) ? RunStore.openExisting(run) : null;
+        try (PromptReader reader = PromptReader.open(prompts)) {
+            List<String> keys = new ArrayList<>();
+            while (reader.hasNext()) {
+                switch (reader.next()) {
+                    case PromptReader.Ok ok -> {
+                        Prompt p = ok.prompt();
+                        promptsCount++;
+                        for (int i = 0; i < samplesPerPrompt; i++) {
+                            TeacherRequest req = new TeacherRequest(p, i, null);
+                            samples++;
+                            promptTok += teacher.estimatePromptTokens(req);
+                            if (store != null) {
+                                keys.add(SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(),
+                                        teacher.sampling().toJson(), i));
+                            }
+                        }
+                        if (store != null && keys.size() >= 1000) {
+                            stored += countStored(store, keys);
+                            keys.clear();
+                        }
+                    }
+                    case PromptReader.Malformed m -> {
+                        if (strict) throw new UserError("malformed prompt at " + m.file() + ":" + m.line() + ": "
+                                + m.reason());
+                        bad++;
+                    }
+                }
+            }
+            if (store != null) stored += countStored(store, keys);
+        } finally {
+            if (store != null) store.close();
+        }
+        long todo = samples - stored;
+        double avgPrompt = samples == 0 ? 0 : (double) promptTok / samples;
+        double worst = (avgPrompt * todo * priceIn + (double) todo * maxTokens * priceOut) / 1e6;
+        PrintStream out = System.out;
+        out.println("dry run: nothing was sent");
+        out.printf(Locale.ROOT, "  prompts        %s (%s malformed lines)%n", ProgressBar.count(promptsCount), bad);
+        out.printf(Locale.ROOT, "  samples        %s, of which %s already stored, %s to request%n",
+                ProgressBar.count(samples), ProgressBar.count(stored), ProgressBar.count(todo));
+        out.printf(Locale.ROOT, "  prompt tokens  ~%s to send (estimate: ~4 characters per token)%n",
+                ProgressBar.count(Math.round(avgPrompt * todo)));
+        out.printf(Locale.ROOT, "  output tokens  at most %s (%d per sample)%n",
+                ProgressBar.count((long) todo * maxTokens), maxTokens);
+        if (priceIn == 0 && priceOut == 0) {
+            out.println("  cost           give --price-in and --price-out (USD per 1 M tokens) for a cost estimate");
+        } else {
+            out.printf(Locale.ROOT, "  worst case     $%.4f%s%n", worst, budgetUsd == null ? ""
+                    : String.format(Locale.ROOT, " (budget $%.2f%s)", budgetUsd,
+                            worst > budgetUsd ? ": the harvest would stop at the budget" : ""));
+        }
+        return 0;
+    }
+
+    private static long countStored(RunStore store, List<String> keys) {
+        if (keys.isEmpty()) return 0;
+        return store.find(keys).values().stream().filter(s -> s.status() == SampleStatus.DONE).count();
+    }
+
+    private static long countLines(Path file) throws IOException {
+        long n = 0;
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            int r;
+            while ((r = in.read(buf)) > 0) {
+                for (int i = 0; i < r; i++) if (buf[i] == '\n') n++;
+            }
+        } catch (NoSuchFileException e) {
+            throw new UserError("no prompt file at " + file);
+        }
+        return n;
+    }
+
+    private static URI parseUrl(String url) {
+        try {
+            URI u = URI.create(url);
+            if (u.getScheme() == null || u.getHost() == null
+                    || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+                throw new IllegalArgumentException();
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--base-url '" + url + "' is not an http(s) URL (e.g. http://localhost:8000/v1)",
+                    Errors.USAGE);
+        }
+    }
+
+    private static String firstNonNull(String a, String b, String c) {
+        return a != null ? a : b != null ? b : c;
+    }
+}

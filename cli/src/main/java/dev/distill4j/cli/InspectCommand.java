@@ -1,0 +1,83 @@
+package dev.distill4j.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.core.RunManifest;
+import dev.distill4j.core.SampleStatus;
+import dev.distill4j.core.store.RunStats;
+import dev.distill4j.core.store.RunStore;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = {"Summarise a run: teacher, samples by status, failure causes, tokens, spend, a few samples."},
+        footer = {"", "Example: distill inspect runs/math", "         distill inspect runs/math --json | jq .spend_usd"})
+final class InspectCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "DIR", description = "Run folder.")
+    Path run;
+
+    @Option(names = "--examples", paramLabel = "N", defaultValue = "3", description = "Samples to show (default ${DEFAULT-VALUE}).")
+    int examples;
+
+    @Option(names = "--json", description = "Print the summary as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        RunManifest manifest = RunManifest.exists(run) ? RunManifest.read(run) : null;
+        RunStats s;
+        try (RunStore store = RunStore.openExisting(run)) {
+            s = store.stats(examples);
+        }
+        if (json) {
+            ObjectNode n = Json.object();
+            n.put("run", run.toString());
+            if (manifest != null) n.set("manifest", Json.MAPPER.valueToTree(manifest));
+            n.set("stats", Json.MAPPER.valueToTree(s));
+            n.put("spend_usd", s.costUsd());
+            System.out.println(Json.writePretty(n));
+            return 0;
+        }
+        PrintStream out = System.out;
+        out.println("run " + run);
+        if (manifest != null) {
+            out.printf(Locale.ROOT, "  teacher      %s %s%s (%s endpoint)%n", manifest.provider(), manifest.model(),
+                    manifest.baseUrl() == null ? "" : " at " + manifest.baseUrl(), manifest.endpoint());
+            out.printf(Locale.ROOT, "  sampling     %s%n", Json.write(manifest.sampling()));
+            out.printf(Locale.ROOT, "  prompts from %s (sha256 %s…)%n", manifest.promptSource(),
+                    manifest.promptHash() == null ? "?" : manifest.promptHash().substring(0, 12));
+        }
+        out.printf(Locale.ROOT, "  capability   %s%n", s.capabilities().isEmpty() ? "-" : String.join(", ", s.capabilities()));
+        out.printf(Locale.ROOT, "  prompts      %s%n", ProgressBar.count(s.prompts()));
+        out.printf(Locale.ROOT, "  samples      %s done, %s failed, %s pending%n",
+                ProgressBar.count(s.byStatus().getOrDefault(SampleStatus.DONE, 0L)),
+                ProgressBar.count(s.byStatus().getOrDefault(SampleStatus.FAILED, 0L)),
+                ProgressBar.count(s.byStatus().getOrDefault(SampleStatus.PENDING, 0L)));
+        out.printf(Locale.ROOT, "  tokens       %s prompt + %s completion%n",
+                ProgressBar.count(s.totalUsage().promptTokens()), ProgressBar.count(s.totalUsage().completionTokens()));
+        out.printf(Locale.ROOT, "  spend        $%.4f%n", s.costUsd());
+        out.printf(Locale.ROOT, "  latency      mean %.0f ms%n", s.meanLatencyMs());
+        if (!s.failureCauses().isEmpty()) {
+            out.println("  failure causes:");
+            for (var c : s.failureCauses()) out.printf(Locale.ROOT, "    %6d  %s%n", c.count(), c.cause());
+        }
+        if (!s.examples().isEmpty()) {
+            out.println("  examples:");
+            for (var e : s.examples()) {
+                out.println("    > " + oneLine(e.prompt()));
+                out.println("    < " + oneLine(e.text()));
+            }
+        }
+        return 0;
+    }
+
+    private static String oneLine(String s) {
+        String t = s == null ? "" : s.replace('\n', ' ').replace('\r', ' ');
+        return t.length() > 120 ? t.substring(0, 117) + "..." : t;
+    }
+}

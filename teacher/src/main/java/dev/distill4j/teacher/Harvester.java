@@ -1,0 +1,380 @@
+package dev.distill4j.teacher;
+
+import dev.distill4j.core.Prompt;
+import dev.distill4j.core.Sample;
+import dev.distill4j.core.SampleKey;
+import dev.distill4j.core.SampleStatus;
+import dev.distill4j.core.io.PromptReader;
+import dev.distill4j.core.store.RunStore;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Queries a teacher over a prompt file and keeps every answer in the run store.
+ *
+ * <p>Three parts run at once: this thread streams the prompt file in chunks and decides per sample whether it still
+ * needs asking (its content key is absent, or failed and {@code retryFailed}); up to {@code concurrency} virtual
+ * threads each carry one sample through rate limit → budget → request → retries; one writer thread stores finished
+ * samples in batches. A sample is only ever requested when no finished copy of it is stored, so a killed harvest
+ * resumes by re-running the same command: stored work is skipped, in-flight work is asked again.
+ */
+public final class Harvester {
+    private static final Logger LOG = LoggerFactory.getLogger(Harvester.class);
+    private static final int CHUNK = 512;
+    private static final int WRITE_BATCH = 1024;
+
+    /** How a harvest ended. */
+    public enum Outcome {
+        /** Every sample has an answer or a recorded failure. */
+        COMPLETE,
+        /** Stopped before a request that could have pushed spend past the budget. */
+        BUDGET_REACHED,
+        /** A fatal teacher error (bad key, unknown model, unreachable host) stopped it; see {@link Result#fatal()}. */
+        FATAL,
+        /** Stopped by {@link #stop()} (Ctrl-C). */
+        INTERRUPTED
+    }
+
+    /**
+     * @param promptsFile      JSONL or CSV prompt file
+     * @param samplesPerPrompt samples per prompt (each its own request and content key)
+     * @param concurrency      requests in flight at most
+     * @param retryFailed      ask again for samples stored as failed
+     * @param strict           abort on the first malformed prompt line instead of skipping it
+     */
+    public record Options(Path promptsFile, int samplesPerPrompt, int concurrency, boolean retryFailed,
+                          boolean strict) {
+        public Options {
+            if (samplesPerPrompt < 1) throw new IllegalArgumentException("--samples-per-prompt must be ≥ 1");
+            if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be ≥ 1");
+        }
+    }
+
+    /** A live view of the harvest for progress bars. */
+    public record Progress(long promptsRead, long malformed, long samplesSeen, long alreadyDone, long queued,
+                           long done, long failed, int inFlight, long retries, long promptTokens,
+                           long completionTokens, double spentUsd, Duration elapsed, boolean readingFinished) {
+        /** Samples this harvest still has to finish (known so far). */
+        public long remaining() { return Math.max(0, queued - done - failed); }
+    }
+
+    public record Result(Outcome outcome, Progress progress, TeacherException fatal, List<String> malformedLines) {}
+
+    /** A malformed prompt line with {@code --strict}. */
+    public static final class MalformedPromptException extends IOException {
+        public MalformedPromptException(String message) { super(message); }
+    }
+
+    private final Teacher teacher;
+    private final RunStore store;
+    private final Options options;
+    private final RateLimiter rateLimiter;
+    private final Budget budget;
+    private final Backoff backoff;
+
+    private final AtomicLong promptsRead = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong samplesSeen = new AtomicLong();
+    private final AtomicLong alreadyDone = new AtomicLong();
+    private final AtomicLong queued = new AtomicLong();
+    private final AtomicLong done = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong retries = new AtomicLong();
+    private final AtomicLong promptTokens = new AtomicLong();
+    private final AtomicLong completionTokens = new AtomicLong();
+    private final AtomicLong successes = new AtomicLong();
+    private final AtomicReference<TeacherException> fatal = new AtomicReference<>();
+    private final AtomicReference<Outcome> stopReason = new AtomicReference<>();
+    private final List<String> malformedLines = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final Map<Thread, Boolean> workers = new ConcurrentHashMap<>();
+    private volatile boolean readingFinished;
+    private volatile long startNanos;
+
+    public Harvester(Teacher teacher, RunStore store, Options options, RateLimiter rateLimiter, Budget budget,
+                     Backoff backoff) {
+        this.teacher = teacher;
+        this.store = store;
+        this.options = options;
+        this.rateLimiter = rateLimiter;
+        this.budget = budget;
+        this.backoff = backoff;
+    }
+
+    /** Asks the harvest to stop: no new requests; in-flight ones are abandoned and stay pending. */
+    public void stop() {
+        stopReason.compareAndSet(null, Outcome.INTERRUPTED);
+        workers.keySet().forEach(Thread::interrupt);
+    }
+
+    public Progress progress() {
+        long elapsed = startNanos == 0 ? 0 : System.nanoTime() - startNanos;
+        return new Progress(promptsRead.get(), malformed.get(), samplesSeen.get(), alreadyDone.get(), queued.get(),
+                done.get(), failed.get(), inFlight.get(), retries.get(), promptTokens.get(), completionTokens.get(),
+                budget.spentUsd(), Duration.ofNanos(elapsed), readingFinished);
+    }
+
+    public Result run() throws IOException, InterruptedException {
+        startNanos = System.nanoTime();
+        Semaphore slots = new Semaphore(options.concurrency());
+        SampleWriter writer = new SampleWriter();
+        Thread writerThread = Thread.ofPlatform().name("harvest-writer").start(writer);
+        try (PromptReader reader = PromptReader.open(options.promptsFile())) {
+            List<Prompt> chunk = new ArrayList<>(CHUNK);
+            while (reader.hasNext() && stopReason.get() == null) {
+                switch (reader.next()) {
+                    case PromptReader.Ok ok -> {
+                        chunk.add(ok.prompt());
+                        promptsRead.incrementAndGet();
+                    }
+                    case PromptReader.Malformed bad -> onMalformed(bad);
+                }
+                if (chunk.size() == CHUNK) {
+                    dispatch(chunk, slots, writer);
+                    chunk.clear();
+                }
+            }
+            if (!chunk.isEmpty() && stopReason.get() == null) dispatch(chunk, slots, writer);
+            readingFinished = stopReason.get() == null;
+            // wait for every in-flight sample
+            slots.acquire(options.concurrency());
+            slots.release(options.concurrency());
+        } finally {
+            writer.finish();
+            writerThread.join();
+        }
+        if (writer.error != null) throw new IOException("could not store samples: " + writer.error.getMessage(),
+                writer.error);
+        Outcome outcome = fatal.get() != null ? Outcome.FATAL
+                : stopReason.get() != null ? stopReason.get() : Outcome.COMPLETE;
+        return new Result(outcome, progress(), fatal.get(), List.copyOf(malformedLines));
+    }
+
+    private void onMalformed(PromptReader.Malformed bad) throws MalformedPromptException {
+        String where = bad.file() + ":" + bad.line() + ": " + bad.reason();
+        if (options.strict()) {
+            throw new MalformedPromptException("malformed prompt at " + where
+                    + " (fix the line, or drop --strict to skip malformed lines)");
+        }
+        malformed.incrementAndGet();
+        if (malformedLines.size() < 20) malformedLines.add(where);
+        LOG.warn("skipping malformed prompt at {}", where);
+    }
+
+    /** Stores a chunk's prompts, finds which of its samples still need asking, and starts them. */
+    private void dispatch(List<Prompt> chunk, Semaphore slots, SampleWriter writer) throws InterruptedException {
+        var sampling = teacherSampling();
+        List<Sample> todo = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<Sample> candidates = new ArrayList<>();
+        Instant now = Instant.now();
+        for (Prompt p : chunk) {
+            for (int i = 0; i < options.samplesPerPrompt(); i++) {
+                String key = SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(), sampling, i);
+                keys.add(key);
+                candidates.add(new Sample(key, p.id(), i, SampleStatus.PENDING, null, null, teacher.capability(),
+                        null, null, 0, 0, null, null, null, 0, now, now));
+            }
+        }
+        store.putPrompts(chunk);
+        Map<String, Sample> existing = store.find(keys);
+        List<Sample> fresh = new ArrayList<>();
+        for (Sample c : candidates) {
+            samplesSeen.incrementAndGet();
+            Sample old = existing.get(c.key());
+            if (old == null) {
+                fresh.add(c);
+                todo.add(c);
+            } else if (old.status() == SampleStatus.DONE
+                    || (old.status() == SampleStatus.FAILED && !options.retryFailed())) {
+                alreadyDone.incrementAndGet();
+            } else {
+                todo.add(old);
+            }
+        }
+        store.putPending(fresh);
+        Map<String, Prompt> byId = new java.util.HashMap<>();
+        for (Prompt p : chunk) byId.put(p.id(), p);
+        for (Sample s : todo) {
+            slots.acquire();
+            if (stopReason.get() != null) {
+                slots.release();
+                return;
+            }
+            queued.incrementAndGet();
+            Prompt prompt = byId.get(s.promptId());
+            Thread.ofVirtual().start(() -> {
+                workers.put(Thread.currentThread(), Boolean.TRUE);
+                inFlight.incrementAndGet();
+                try {
+                    Sample result = harvestOne(prompt, s);
+                    if (result != null) writer.add(result);
+                } finally {
+                    inFlight.decrementAndGet();
+                    workers.remove(Thread.currentThread());
+                    slots.release();
+                }
+            });
+        }
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode teacherSampling() {
+        return teacher.sampling().toJson();
+    }
+
+    /**
+     * Carries one sample through its attempts. Returns the sample to store, or null when it must stay as it is
+     * (stopped, budget reached, fatal error elsewhere).
+     */
+    private Sample harvestOne(Prompt prompt, Sample pending) {
+        TeacherRequest request = new TeacherRequest(prompt, pending.sampleIndex(), pending.key());
+        long estimatedPrompt = teacher.estimatePromptTokens(request);
+        long maxOut = teacher.sampling().maxTokens();
+        int attempts = pending.attempts();
+        TeacherException last = null;
+        for (int attempt = 1; ; attempt++) {
+            if (stopReason.get() != null) return null;
+            Budget.Reservation reservation = budget.tryReserve(estimatedPrompt, maxOut);
+            if (reservation == null) {
+                stopReason.compareAndSet(null, Outcome.BUDGET_REACHED);
+                return null;
+            }
+            try {
+                rateLimiter.acquire(estimatedPrompt + maxOut);
+            } catch (InterruptedException e) {
+                budget.release(reservation);
+                return null;
+            }
+            if (stopReason.get() != null) {
+                budget.release(reservation);
+                return null;
+            }
+            attempts++;
+            try {
+                TeacherResponse r = teacher.complete(request);
+                budget.settle(reservation, r.usage());
+                rateLimiter.observe(r.rateLimits());
+                successes.incrementAndGet();
+                done.incrementAndGet();
+                promptTokens.addAndGet(r.usage().promptTokens());
+                completionTokens.addAndGet(r.usage().completionTokens());
+                return new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.DONE,
+                        r.text(), r.finishReason(), teacher.capability(), r.tokens(), r.usage(),
+                        budget.cost(r.usage()), r.latencyMs(), r.requestId(), null, null, attempts,
+                        pending.createdAt(), Instant.now());
+            } catch (TeacherException e) {
+                // a failed request may still have been billed for its prompt; we cannot know, so count nothing
+                budget.release(reservation);
+                rateLimiter.observe(e.rateLimits());
+                last = e;
+                if (e.kind() == TeacherException.Kind.RATE_LIMITED) rateLimiter.onRateLimited(e.retryAfter());
+                if (isFatal(e)) {
+                    if (fatal.compareAndSet(null, e)) stop();
+                    return null;
+                }
+                if (!e.kind().retryable() || attempt >= backoff.maxAttempts()) break;
+                retries.incrementAndGet();
+                try {
+                    Thread.sleep(backoff.delay(attempt, e.retryAfter()));
+                } catch (InterruptedException ie) {
+                    return null;
+                }
+            }
+        }
+        failed.incrementAndGet();
+        String cause = last.kind().name().toLowerCase(java.util.Locale.ROOT)
+                + (last.status() > 0 ? " (http " + last.status() + ")" : "") + ": " + last.getMessage();
+        return new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.FAILED, null, null,
+                teacher.capability(), null, null, 0, 0, last.requestId(), cause, last.bodyExcerpt(), attempts,
+                pending.createdAt(), Instant.now());
+    }
+
+    /**
+     * Errors that would make every later request fail too. A host that refuses connections before any request
+     * has succeeded is a wrong URL, not a hiccup; after successes it is an outage worth retrying.
+     */
+    private boolean isFatal(TeacherException e) {
+        if (e.kind().fatal()) return true;
+        if (successes.get() > 0) return false;
+        return e.kind() == TeacherException.Kind.UNREACHABLE
+                || (e.kind() == TeacherException.Kind.CONNECTION && e.getCause() instanceof ConnectException);
+    }
+
+    /** Stores finished samples in batches from one thread, so SQLite sees few large transactions. */
+    private final class SampleWriter implements Runnable {
+        private static final Sample END = new Sample("", "", 0, SampleStatus.PENDING, null, null, null, null, null,
+                0, 0, null, null, null, 0, null, null);
+        private final BlockingQueue<Sample> queue = new ArrayBlockingQueue<>(8192);
+        private volatile Exception error;
+
+        void add(Sample s) {
+            try {
+                queue.put(s);
+            } catch (InterruptedException e) {
+                // the worker was interrupted by stop(): the sample is done but unstored, so it will be asked again
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        void finish() {
+            boolean interrupted = Thread.interrupted();
+            while (true) {
+                try {
+                    queue.put(END);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+
+        @Override
+        public void run() {
+            List<Sample> batch = new ArrayList<>(WRITE_BATCH);
+            boolean end = false;
+            while (!end) {
+                try {
+                    Sample first = queue.poll(200, TimeUnit.MILLISECONDS);
+                    if (first == null) continue;
+                    batch.add(first);
+                    queue.drainTo(batch, WRITE_BATCH - 1);
+                } catch (InterruptedException e) {
+                    continue;
+                }
+                // workers have all returned before finish(), so END is the last element ever queued
+                if (batch.getLast() == END) {
+                    batch.removeLast();
+                    end = true;
+                }
+                if (!batch.isEmpty() && error == null) {
+                    try {
+                        store.upsertSamples(batch);
+                    } catch (RuntimeException e) {
+                        error = e;
+                        LOG.error("storing samples failed", e);
+                        stop();
+                    }
+                }
+                batch.clear();
+            }
+        }
+    }
+}
