@@ -353,12 +353,7 @@ public final class RunStore implements AutoCloseable {
      */
     public void forEachSample(SampleStatus statusOrNull, BiConsumer<Prompt, Sample> consumer) {
         checkOpen();
-        // CROSS JOIN fixes the loop order: prompts in seq order outside, the (prompt_id, sample_index) index inside,
-        // so rows come out already ordered and SQLite never sorts a million rows
-        String sql = "SELECT " + P_PROMPT_COLUMNS + ", " + S_SAMPLE_COLUMNS
-                + " FROM prompts p CROSS JOIN samples s ON s.prompt_id = p.id"
-                + (statusOrNull == null ? "" : " WHERE s.status = ?")
-                + " ORDER BY p.seq, s.sample_index";
+        String sql = joinedSamplesSql(statusOrNull != null, "");
         try (Connection reader = connection(dbFile, true); PreparedStatement ps = reader.prepareStatement(sql)) {
             if (statusOrNull != null) ps.setString(1, statusName(statusOrNull));
             try (ResultSet rs = ps.executeQuery()) {
@@ -376,6 +371,18 @@ public final class RunStore implements AutoCloseable {
         } catch (SQLException e) {
             throw failure("read samples", e);
         }
+    }
+
+    /**
+     * Prompts joined with their samples, in prompt order then sample index. CROSS JOIN fixes the loop order (prompts
+     * in seq order outside, the (prompt_id, sample_index) index inside) and the unary + keeps SQLite off the status
+     * index, so rows come out already ordered and SQLite never sorts a million rows.
+     */
+    static String joinedSamplesSql(boolean byStatus, String suffix) {
+        return "SELECT " + P_PROMPT_COLUMNS + ", " + S_SAMPLE_COLUMNS
+                + " FROM prompts p CROSS JOIN samples s ON s.prompt_id = p.id"
+                + (byStatus ? " WHERE +s.status = ?" : "")
+                + " ORDER BY p.seq, s.sample_index" + suffix;
     }
 
     // ---------------------------------------------------------------- stats
@@ -428,10 +435,9 @@ public final class RunStore implements AutoCloseable {
             }
             List<RunStats.Example> shown = new ArrayList<>();
             if (examples > 0) {
-                try (PreparedStatement ps = conn.prepareStatement("SELECT " + P_PROMPT_COLUMNS + ", "
-                        + S_SAMPLE_COLUMNS + " FROM prompts p CROSS JOIN samples s ON s.prompt_id = p.id"
-                        + " WHERE s.status = 'done' ORDER BY p.seq, s.sample_index LIMIT ?")) {
-                    ps.setInt(1, examples);
+                try (PreparedStatement ps = conn.prepareStatement(joinedSamplesSql(true, " LIMIT ?"))) {
+                    ps.setString(1, statusName(SampleStatus.DONE));
+                    ps.setInt(2, examples);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
                             Prompt p = readPrompt(rs, 1);

@@ -322,6 +322,36 @@ class RunStoreTest {
     }
 
     @Test
+    void streamingNeverSortsInSqlite() throws Exception {
+        try (RunStore store = RunStore.open(dir)) {
+            List<Prompt> prompts = new ArrayList<>();
+            List<Sample> samples = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                prompts.add(textPrompt("p" + i, "q"));
+                samples.add(i % 3 == 0 ? failed("f" + i, "p" + i, "x") : done("d" + i, "p" + i, 0, "a", 1));
+            }
+            store.putPrompts(prompts);
+            store.upsertSamples(samples);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
+             Statement st = c.createStatement()) {
+            // plans with the default estimates and with the statistics ANALYZE (run by PRAGMA optimize) gathers
+            for (String prepare : List.of("SELECT 1", "ANALYZE")) {
+                st.execute(prepare);
+                for (boolean byStatus : List.of(false, true)) {
+                    String sql = RunStore.joinedSamplesSql(byStatus, "").replace("?", "'done'");
+                    StringBuilder plan = new StringBuilder();
+                    try (var rs = st.executeQuery("EXPLAIN QUERY PLAN " + sql)) {
+                        while (rs.next()) plan.append(rs.getString("detail")).append('\n');
+                    }
+                    assertThat(plan.toString()).as(sql).doesNotContain("TEMP B-TREE")
+                            .contains("samples_by_prompt").doesNotContain("samples_by_status");
+                }
+            }
+        }
+    }
+
+    @Test
     void previewsAreOneShortLine() {
         assertThat(RunStore.preview(" a\n\tb ")).isEqualTo("a b");
         assertThat(RunStore.preview("x".repeat(500))).hasSize(120).endsWith("…");
