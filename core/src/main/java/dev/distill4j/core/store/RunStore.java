@@ -401,26 +401,23 @@ public final class RunStore implements AutoCloseable {
                             + "WHERE status = 'failed' GROUP BY cause ORDER BY n DESC, cause LIMIT 10")) {
                 while (rs.next()) causes.add(new RunStats.CauseCount(rs.getString(1), rs.getLong(2)));
             }
+            // one pass over the samples for all the totals: each pass over a million rows costs about a second
             Usage usage;
             double cost;
+            double meanLatency;
+            Set<String> capabilities = new TreeSet<>();
             try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
                     "SELECT total(prompt_tokens), total(completion_tokens), total(cached_tokens), "
-                            + "total(reasoning_tokens), total(cost_usd) FROM samples")) {
+                            + "total(reasoning_tokens), total(cost_usd), "
+                            + "coalesce(avg(CASE WHEN status = 'done' THEN latency_ms END), 0), "
+                            + "group_concat(DISTINCT CASE WHEN status = 'done' THEN capability END) FROM samples")) {
                 rs.next();
                 usage = new Usage(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
                 cost = rs.getDouble(5);
-            }
-            Set<String> capabilities = new TreeSet<>();
-            double meanLatency;
-            try (Statement st = conn.createStatement()) {
-                try (ResultSet rs = st.executeQuery("SELECT DISTINCT capability FROM samples WHERE status = 'done'")) {
-                    while (rs.next()) capabilities.add(rs.getString(1));
-                }
-                try (ResultSet rs = st.executeQuery(
-                        "SELECT coalesce(avg(latency_ms), 0) FROM samples WHERE status = 'done'")) {
-                    rs.next();
-                    meanLatency = rs.getDouble(1);
-                }
+                meanLatency = rs.getDouble(6);
+                // capability names (TEXT, TOP_K(5), FULL) hold no commas, group_concat's separator
+                String caps = rs.getString(7);
+                if (caps != null) capabilities.addAll(List.of(caps.split(",")));
             }
             long done = byStatus.getOrDefault(SampleStatus.DONE, 0L);
             long p95 = 0;
