@@ -171,18 +171,29 @@ public final class HttpTransport implements AutoCloseable {
 
     private static TeacherException classify(IOException e, URI url) {
         Kind kind = Kind.CONNECTION;
+        String why = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof HttpTimeoutException) {
                 kind = Kind.TIMEOUT;
                 break;
             }
-            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException
-                    || t instanceof NoRouteToHostException || t instanceof ConnectException) {
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
                 kind = Kind.UNREACHABLE;
+                why = "unknown host " + url.getHost();
                 break;
             }
+            if (t instanceof NoRouteToHostException) {
+                kind = Kind.UNREACHABLE;
+                why = "no route to host " + url.getHost();
+                break;
+            }
+            if (t instanceof ConnectException) {
+                kind = Kind.UNREACHABLE;
+                // A refused connection: the JDK often gives no message, only a ClosedChannelException cause.
+                if (t.getMessage() == null || t.getMessage().isBlank()) why = "connection refused";
+            }
         }
-        String why = describe(e);
+        if (why == null) why = describe(e);
         String message = switch (kind) {
             case TIMEOUT -> "no answer from the teacher at " + url + " in time (" + why + ")";
             case UNREACHABLE -> "cannot reach the teacher at " + url + " (" + why
