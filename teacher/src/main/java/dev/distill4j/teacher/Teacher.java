@@ -1,6 +1,7 @@
 package dev.distill4j.teacher;
 
 import dev.distill4j.core.Capability;
+import dev.distill4j.core.Prompt;
 
 /**
  * A model that answers prompts: a remote API or a local model behind an adapter. One call is one attempt; retries,
@@ -38,6 +39,13 @@ public interface Teacher extends AutoCloseable {
     default long estimatePromptTokens(TeacherRequest request) {
         return TokenEstimator.estimate(request);
     }
+
+    /**
+     * Throws {@link IllegalArgumentException} with a message for the user when this teacher cannot take the prompt
+     * at all, e.g. a chat prompt on a raw-text completions endpoint. Checking every prompt before a harvest turns
+     * what would be one failed sample per prompt into one clear error. Nothing to check by default.
+     */
+    default void validate(Prompt prompt) {}
 
     @Override
     default void close() {}

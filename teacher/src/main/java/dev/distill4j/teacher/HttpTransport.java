@@ -1,0 +1,273 @@
+package dev.distill4j.teacher;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.core.TokenDistribution;
+import dev.distill4j.core.Usage;
+import dev.distill4j.teacher.TeacherException.Kind;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+
+/**
+ * The one HTTP path of every remote teacher: sends a JSON POST, times it, and turns the outcome into a
+ * {@link TeacherResponse} or a classified {@link TeacherException}. Teachers only build bodies and parse answers.
+ *
+ * <p>Classification: 401/403 AUTH, 404 NOT_FOUND, 429 RATE_LIMITED, 408/409/5xx (and Anthropic's 529) SERVER, other
+ * 4xx BAD_REQUEST; no response in time TIMEOUT; unknown host, no route or connection refused UNREACHABLE (nothing
+ * to talk to: the harvester stops if that happens before any success); reset, EOF or a truncated body CONNECTION;
+ * a 200 that is not JSON or lacks what the provider documents MALFORMED_RESPONSE.
+ */
+public final class HttpTransport implements AutoCloseable {
+    /** What a teacher's parser reads from a 200 body. */
+    public record Answer(String text, String finishReason, TokenDistribution tokens, Usage usage) {}
+
+    /** Reads a 200 body; throws {@link WireJson.MalformedException} when the body is not the documented shape. */
+    @FunctionalInterface
+    public interface BodyParser {
+        Answer parse(JsonNode body);
+    }
+
+    public static final int EXCERPT_CHARS = 500;
+
+    private final TeacherConfig config;
+    private final Map<String, String> headers;
+    private final Clock clock;
+    private final HttpClient client;
+    private final java.util.concurrent.ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+    /**
+     * @param providerHeaders the provider's own headers (auth, version); the config's extra headers come after, so a
+     *                        user can override them
+     */
+    public HttpTransport(TeacherConfig config, Map<String, String> providerHeaders) {
+        this(config, providerHeaders, Clock.systemUTC());
+    }
+
+    HttpTransport(TeacherConfig config, Map<String, String> providerHeaders, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put("Content-Type", "application/json");
+        h.put("Accept", "application/json");
+        h.putAll(providerHeaders);
+        h.putAll(config.extraHeaders());
+        this.headers = Map.copyOf(h);
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(config.requestTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .executor(executor)
+                .build();
+    }
+
+    /**
+     * Sends one request.
+     *
+     * @param clientRequestId sent as {@code X-Client-Request-Id} (the sample's key) so both sides can correlate
+     */
+    public TeacherResponse post(URI url, ObjectNode body, String clientRequestId, BodyParser parser)
+            throws TeacherException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url)
+                .timeout(config.requestTimeout())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(serialize(body)));
+        // Plain-http servers (vLLM, llama.cpp, Ollama, stubs) speak HTTP/1.1; asking them to upgrade to h2c only
+        // costs a round of headers and confuses some proxies. TLS negotiates HTTP/2 through ALPN as usual.
+        if ("http".equalsIgnoreCase(url.getScheme())) b.version(HttpClient.Version.HTTP_1_1);
+        headers.forEach(b::header);
+        if (clientRequestId != null) b.header("X-Client-Request-Id", clientRequestId);
+
+        long start = System.nanoTime();
+        HttpResponse<byte[]> response;
+        try {
+            response = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw classify(e, url);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TeacherException(Kind.CONNECTION, 0, "interrupted while waiting for the teacher at " + url,
+                    null, null, null, null, e);
+        }
+        long latencyMs = (System.nanoTime() - start) / 1_000_000;
+
+        HttpHeaders h = response.headers();
+        String requestId = WireHeaders.requestId(h);
+        RateLimitInfo limits = WireHeaders.rateLimits(h, clock.instant());
+        int status = response.statusCode();
+        byte[] raw = response.body() == null ? new byte[0] : response.body();
+        if (status / 100 == 2) {
+            Answer a = parse(raw, parser, status, url, requestId, limits);
+            return new TeacherResponse(a.text(), a.finishReason(), a.tokens(), a.usage(), requestId, latencyMs, limits);
+        }
+        throw httpError(status, raw, h, url, requestId, limits);
+    }
+
+    private Answer parse(byte[] raw, BodyParser parser, int status, URI url, String requestId, RateLimitInfo limits)
+            throws TeacherException {
+        String what;
+        try {
+            JsonNode json = Json.MAPPER.readTree(raw);
+            if (json == null || !json.isObject()) {
+                what = "its body is not a JSON object";
+            } else {
+                return parser.parse(json);
+            }
+        } catch (IOException e) {
+            what = "its body is not valid JSON";
+        } catch (WireJson.MalformedException e) {
+            what = "its body " + e.getMessage();
+        }
+        String excerpt = excerpt(raw);
+        throw new TeacherException(Kind.MALFORMED_RESPONSE, status,
+                "the teacher at " + url + " answered " + status + " but " + what + ": " + excerpt,
+                null, excerpt, requestId, limits, null);
+    }
+
+    private TeacherException httpError(int status, byte[] raw, HttpHeaders h, URI url, String requestId,
+                                       RateLimitInfo limits) {
+        String excerpt = excerpt(raw);
+        String detail = providerMessage(raw);
+        if (detail == null) detail = excerpt.isEmpty() ? "(empty body)" : excerpt;
+        Duration retryAfter = WireHeaders.retryAfter(h, clock.instant());
+        Kind kind;
+        String message;
+        if (status == 401 || status == 403) {
+            kind = Kind.AUTH;
+            message = config.apiKey() == null
+                    ? "the teacher at " + url + " wants an API key but $" + config.apiKeyEnv() + " is not set ("
+                            + status + "): " + detail + "; export it or name another variable with --api-key-env"
+                    : "the teacher rejected the API key from $" + config.apiKeyEnv() + " (" + status + "): " + detail;
+        } else if (status == 404) {
+            kind = Kind.NOT_FOUND;
+            message = "unknown model '" + config.model() + "' or endpoint at " + url + " (404): " + detail;
+        } else if (status == 429) {
+            kind = Kind.RATE_LIMITED;
+            message = "the teacher is rate limiting us (429): " + detail
+                    + (retryAfter == null ? "" : "; retry after " + retryAfter.toMillis() + " ms");
+        } else if (status == 408 || status == 409 || status >= 500) {
+            kind = Kind.SERVER;
+            message = "the teacher at " + url + " failed (" + status + "): " + detail;
+        } else {
+            kind = Kind.BAD_REQUEST;
+            message = "the teacher rejected the request (" + status + "): " + detail;
+        }
+        return new TeacherException(kind, status, message, retryAfter, excerpt, requestId, limits, null);
+    }
+
+    private static TeacherException classify(IOException e, URI url) {
+        Kind kind = Kind.CONNECTION;
+        String why = null;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof HttpTimeoutException) {
+                kind = Kind.TIMEOUT;
+                break;
+            }
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+                kind = Kind.UNREACHABLE;
+                why = "unknown host " + url.getHost();
+                break;
+            }
+            if (t instanceof NoRouteToHostException) {
+                kind = Kind.UNREACHABLE;
+                why = "no route to host " + url.getHost();
+                break;
+            }
+            if (t instanceof ConnectException) {
+                kind = Kind.UNREACHABLE;
+                // A refused connection: the JDK often gives no message, only a ClosedChannelException cause.
+                if (t.getMessage() == null || t.getMessage().isBlank()) why = "connection refused";
+            }
+        }
+        if (why == null) why = describe(e);
+        String message = switch (kind) {
+            case TIMEOUT -> "no answer from the teacher at " + url + " in time (" + why + ")";
+            case UNREACHABLE -> "cannot reach the teacher at " + url + " (" + why
+                    + "): check --base-url and that the server is running";
+            default -> "the connection to the teacher at " + url + " broke (" + why + ")";
+        };
+        return new TeacherException(kind, 0, message, null, null, null, null, e);
+    }
+
+    private static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getClass().getSimpleName() + ": " + t.getMessage();
+            }
+            if (t.getCause() == null) return t.getClass().getSimpleName();
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    /**
+     * The provider's own words: OpenAI {@code {"error":{"message","type","param","code"}}}, Anthropic
+     * {@code {"type":"error","error":{"type","message"}}}, vLLM {@code {"object":"error","message",...}}, Ollama
+     * {@code {"error":"..."}}, FastAPI {@code {"detail":...}}. Null when the body is none of these.
+     */
+    static String providerMessage(byte[] raw) {
+        JsonNode json;
+        try {
+            json = Json.MAPPER.readTree(raw);
+        } catch (IOException e) {
+            return null;
+        }
+        if (json == null || !json.isObject()) return null;
+        JsonNode err = json.get("error");
+        if (err != null && err.isTextual()) return err.asText();
+        JsonNode src = err != null && err.isObject() ? err : json;
+        JsonNode msg = src.get("message");
+        if (msg == null || msg.isNull()) {
+            JsonNode detail = json.get("detail");
+            return detail == null ? null : detail.isTextual() ? detail.asText() : detail.toString();
+        }
+        StringBuilder s = new StringBuilder(msg.isTextual() ? msg.asText() : msg.toString());
+        String type = textOf(src.get("type"));
+        String code = textOf(src.get("code"));
+        String param = textOf(src.get("param"));
+        if (type != null || code != null || param != null) {
+            s.append(" [");
+            String sep = "";
+            if (type != null) { s.append("type ").append(type); sep = ", "; }
+            if (code != null) { s.append(sep).append("code ").append(code); sep = ", "; }
+            if (param != null) s.append(sep).append("param ").append(param);
+            s.append(']');
+        }
+        return s.toString();
+    }
+
+    private static String textOf(JsonNode n) {
+        return n == null || n.isNull() || (n.isTextual() && n.asText().isEmpty()) ? null : n.asText();
+    }
+
+    static String excerpt(byte[] raw) {
+        String s = new String(raw, 0, Math.min(raw.length, EXCERPT_CHARS * 4), StandardCharsets.UTF_8).strip();
+        return s.length() <= EXCERPT_CHARS ? s : s.substring(0, EXCERPT_CHARS) + "…";
+    }
+
+    private static byte[] serialize(ObjectNode body) {
+        try {
+            return Json.MAPPER.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("request body cannot be written as JSON", e);
+        }
+    }
+
+    @Override public void close() {
+        client.close();
+        executor.close();
+    }
+}
