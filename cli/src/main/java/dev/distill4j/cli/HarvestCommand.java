@@ -88,11 +88,11 @@ final class HarvestCommand implements Callable<Integer> {
 
     @Option(names = "--rpm", paramLabel = "N", defaultValue = "0",
             description = "Requests per minute at most (0 = no client-side limit; server limits still apply).")
-    double rpm;
+    long rpm;
 
     @Option(names = "--tpm", paramLabel = "N", defaultValue = "0",
             description = "Tokens per minute at most, counting prompt estimate + max tokens (0 = no limit).")
-    double tpm;
+    long tpm;
 
     @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "512",
             description = "Most tokens per answer (default ${DEFAULT-VALUE}).")
@@ -268,7 +268,7 @@ final class HarvestCommand implements Callable<Integer> {
         PrintStream out = System.out;
         String how = switch (r.outcome()) {
             case COMPLETE -> "complete";
-            case BUDGET_REACHED -> "stopped at the budget of $" + budgetUsd;
+            case BUDGET_REACHED -> String.format(Locale.ROOT, "stopped at the budget of $%.4f", budgetUsd);
             case FATAL -> "stopped by an error";
             case INTERRUPTED -> "interrupted";
         };

@@ -69,8 +69,8 @@ final class InspectCommand implements Callable<Integer> {
         if (!s.examples().isEmpty()) {
             out.println("  examples:");
             for (var e : s.examples()) {
-                out.println("    > " + oneLine(e.prompt()));
-                out.println("    < " + oneLine(e.text()));
+                out.println("    > " + oneLine(e.promptPreview()));
+                out.println("    < " + oneLine(e.textPreview()));
             }
         }
         return 0;

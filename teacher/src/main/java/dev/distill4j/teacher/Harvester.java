@@ -251,7 +251,7 @@ public final class Harvester {
         TeacherException last = null;
         for (int attempt = 1; ; attempt++) {
             if (stopReason.get() != null) return null;
-            Budget.Reservation reservation = budget.tryReserve(estimatedPrompt, maxOut);
+            Budget.Reservation reservation = budget.tryReserve(estimatedPrompt, maxOut).orElse(null);
             if (reservation == null) {
                 stopReason.compareAndSet(null, Outcome.BUDGET_REACHED);
                 return null;
@@ -291,8 +291,11 @@ public final class Harvester {
                 }
                 if (!e.kind().retryable() || attempt >= backoff.maxAttempts()) break;
                 retries.incrementAndGet();
+                Duration delay = backoff.delay(attempt, e.retryAfter());
+                LOG.debug("sample {} attempt {} failed ({}): {}; retrying in {} ms", pending.key(), attempt,
+                        e.kind(), e.getMessage(), delay.toMillis());
                 try {
-                    Thread.sleep(backoff.delay(attempt, e.retryAfter()));
+                    Thread.sleep(delay);
                 } catch (InterruptedException ie) {
                     return null;
                 }

@@ -63,6 +63,8 @@ public abstract sealed class HttpTeacher implements Teacher
 
     @Override public String endpoint() { return config.endpoint(); }
 
+    @Override public SamplingParams sampling() { return sampling; }
+
     @Override public void close() { transport.close(); }
 
     @Override public String toString() {
