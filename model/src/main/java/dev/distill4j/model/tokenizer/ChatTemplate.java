@@ -3,6 +3,7 @@ package dev.distill4j.model.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
@@ -65,8 +66,12 @@ public final class ChatTemplate {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PyMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
+        // Python semantics where Jinjava offers them: iterating a dict yields its keys, {k: v} evaluates k,
+        // None survives in loops, dicts and lists print as Python reprs
+        LegacyOverrides python = LegacyOverrides.newBuilder().withIterateOverMapKeys(true).withEvaluateMapKeys(true)
+                .withKeepNullableLoopValues(true).withUsePyishObjectMapper(true).build();
         this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-                .withElResolver(resolver).build());
+                .withElResolver(resolver).withLegacyOverrides(python).build());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class,
                 "raiseException", Object.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplate.class,

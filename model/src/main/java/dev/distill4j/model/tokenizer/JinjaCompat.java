@@ -12,13 +12,19 @@ package dev.distill4j.model.tokenizer;
  *   <li>{@code xs[::-1]} (a slice with a step) does not parse; it becomes
  *       {@code xs|reverse}.</li>
  *   <li>HF's {@code {% generation %}} / {@code {% endgeneration %}} (assistant-mask markers) are dropped.</li>
+ *   <li>Comments are removed here with Jinja's trim_blocks/lstrip_blocks rules (Jinjava keeps the newline after
+ *       them), one trailing newline of the source is dropped (Jinja's keep_trailing_newline=False), and nested
+ *       dict literals get a space between closing braces so Jinjava's lexer does not end the tag early.</li>
  * </ul>
  * Text inside {@code {% raw %}} blocks and inside string literals is left alone.
  */
 final class JinjaCompat {
     private JinjaCompat() {}
 
-    static String prepare(String src) {
+    static String prepare(String template) {
+        // Jinja2's default keep_trailing_newline=False drops one newline at the very end of the source
+        String src = template.endsWith("\r\n") ? template.substring(0, template.length() - 2)
+                : template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
         StringBuilder out = new StringBuilder(src.length());
         int i = 0;
         boolean stripNextText = false;
@@ -58,12 +64,23 @@ final class JinjaCompat {
                 stripNextText = false;
                 continue;
             }
-            if (kind == '%' && (keyword.equals("generation") || keyword.equals("endgeneration"))) continue;
-            out.append('{').append(kind);
-            out.append(kind == '#' ? body : rewriteExpression(body));
-            out.append(closer);
+            if (kind == '#' || (kind == '%' && (keyword.equals("generation") || keyword.equals("endgeneration")))) {
+                // removed here, so lstrip_blocks and trim_blocks apply here as Jinja applies them to comments
+                if (!leftStrip) stripLineIndent(out);
+                if (!rightStrip && i < src.length() && src.charAt(i) == '\n') i++;
+                else if (!rightStrip && src.startsWith("\r\n", i)) i += 2;
+                continue;
+            }
+            out.append('{').append(kind).append(rewriteExpression(body)).append(closer);
         }
         return out.toString();
+    }
+
+    /** lstrip_blocks: spaces and tabs between the start of the line and a tag go. */
+    private static void stripLineIndent(StringBuilder out) {
+        int k = out.length();
+        while (k > 0 && (out.charAt(k - 1) == ' ' || out.charAt(k - 1) == '\t')) k--;
+        if (k == 0 || out.charAt(k - 1) == '\n') out.setLength(k);
     }
 
     private static int nextOpener(String s, int from) {
@@ -77,6 +94,7 @@ final class JinjaCompat {
     /** The position of {@code closer} ending a tag whose body starts at {@code from}, skipping string literals. */
     private static int findCloser(String s, int from, String closer) {
         char quote = 0;
+        int depth = 0;
         for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
             if (quote != 0) {
@@ -84,8 +102,12 @@ final class JinjaCompat {
                 else if (c == quote) quote = 0;
             } else if (c == '\'' || c == '"') {
                 quote = c;
-            } else if (s.startsWith(closer, i)) {
+            } else if (depth == 0 && s.startsWith(closer, i)) {
                 return i;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+                depth--;
             }
         }
         return -1;
@@ -136,6 +158,8 @@ final class JinjaCompat {
                     if (kwOpen[depth]) out.append(')');
                     depth--;
                 }
+                // Jinjava's lexer ends an expression at the first "}}", even inside nested dict literals
+                if (c == '}' && out.length() > 0 && out.charAt(out.length() - 1) == '}') out.append(' ');
                 out.append(c);
             } else if (c == ',' && depth > 0 && kwOpen[depth]) {
                 out.append("),");

@@ -162,8 +162,25 @@ final class PyMethods extends ELResolver {
         return sb.toString();
     }
 
+    /** {@code s[i]} on a string, negative indices counting from the end, as in Python. */
     @Override
-    public Object getValue(ELContext context, Object base, Object property) { return null; }
+    public Object getValue(ELContext context, Object base, Object property) {
+        Integer index = property instanceof Number n ? Integer.valueOf(n.intValue()) : parseIndex(property);
+        if (base instanceof CharSequence cs && index != null) {
+            int i = index;
+            if (i < 0) i += cs.length();
+            context.setPropertyResolved(true);
+            return i >= 0 && i < cs.length() ? String.valueOf(cs.charAt(i)) : null;
+        }
+        return null;
+    }
+
+    /** Jinjava hands {@code s[0]} over with the index as the string "0". */
+    private static Integer parseIndex(Object property) {
+        if (!(property instanceof String p) || p.isEmpty() || p.length() > 10) return null;
+        for (int k = p.charAt(0) == '-' ? 1 : 0; k < p.length(); k++) if (!Character.isDigit(p.charAt(k))) return null;
+        return p.equals("-") ? null : Integer.valueOf(p);
+    }
 
     @Override
     public Class<?> getType(ELContext context, Object base, Object property) { return null; }

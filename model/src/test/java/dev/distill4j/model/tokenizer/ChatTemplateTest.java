@@ -3,6 +3,7 @@ package dev.distill4j.model.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Message;
 import dev.distill4j.model.testing.TinyTokenizer;
@@ -28,6 +29,12 @@ class ChatTemplateTest {
                 tokens, CLOCK);
     }
 
+    /** What Python Jinja2 3.1, set up as transformers sets it up, renders for the same inputs (reference_render.py). */
+    static String jinja2(String key) throws IOException {
+        return Json.parse(Files.readString(Path.of("src/test/resources/chat-templates/expected-jinja2.json")))
+                .get(key).asText();
+    }
+
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> json(String s) {
         return (List<Map<String, Object>>) Json.MAPPER.convertValue(Json.parse(s), List.class);
@@ -36,6 +43,9 @@ class ChatTemplateTest {
     @Test
     void smolLm2AddsDefaultSystemPrompt() throws IOException {
         ChatTemplate t = template("smollm2", CHATML);
+        assertThat(t.render(List.of(Message.user("Hi")), true)).isEqualTo(jinja2("smol1"));
+        assertThat(t.render(List.of(Message.system("Be brief."), Message.user("Hi"), Message.assistant("Hello!")), false))
+                .isEqualTo(jinja2("smol2"));
         assertThat(t.render(List.of(Message.user("Hi")), true)).isEqualTo(
                 "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
                         + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
@@ -48,6 +58,7 @@ class ChatTemplateTest {
     void tinyLlamaReliesOnTrimBlocks() throws IOException {
         ChatTemplate t = template("tinyllama", new SpecialTokens("<s>", "</s>", null, "<unk>", true, false));
         assertThat(t.render(List.of(Message.system("You are a bot."), Message.user("Hi")), true))
+                .isEqualTo(jinja2("tiny"))
                 .isEqualTo("<|system|>\nYou are a bot.</s>\n<|user|>\nHi</s>\n<|assistant|>\n");
     }
 
@@ -66,6 +77,8 @@ class ChatTemplateTest {
                  {"role":"assistant","content":"","tool_calls":[{"type":"function","function":{"name":"get_weather","arguments":{"city":"Paris","days":2.5}}}]},
                  {"role":"tool","content":"sunny"}]""");
         String out = t.render(messages, true, Map.of("tools", tools));
+        assertThat(out).isEqualTo(jinja2("qwen25tools"));
+        assertThat(t.render(List.of(Message.user("Hi")), true)).isEqualTo(jinja2("qwen25a"));
         assertThat(out).isEqualTo("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
                 + "assistant.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
                 + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
@@ -89,6 +102,8 @@ class ChatTemplateTest {
                 [{"role":"user","content":"2+2?"},
                  {"role":"assistant","content":"<think>\\nadd them\\n</think>\\n\\n4"},
                  {"role":"user","content":"and 3+3?"}]""");
+        assertThat(t.render(messages, true, Map.of())).isEqualTo(jinja2("qwen3a"));
+        assertThat(t.render(messages, true, Map.of("enable_thinking", false))).isEqualTo(jinja2("qwen3b"));
         assertThat(t.render(messages, true, Map.of())).isEqualTo("<|im_start|>user\n2+2?<|im_end|>\n"
                 + "<|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\nand 3+3?<|im_end|>\n<|im_start|>assistant\n");
         assertThat(t.render(messages, true, Map.of("enable_thinking", false)))
@@ -97,6 +112,7 @@ class ChatTemplateTest {
         ChatTemplate.AssistantSpan span = t.renderWithAssistantSpan(List.of(Message.user("hi")), "Hello!");
         assertThat(span.prompt()).isEqualTo("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
         assertThat(span.completion()).isEqualTo("<think>\n\n</think>\n\nHello!<|im_end|>\n");
+        assertThat(span.text()).isEqualTo(jinja2("qwen3span"));
         assertThat(span.text().substring(span.contentStart(), span.contentEnd())).isEqualTo("Hello!");
     }
 
@@ -105,6 +121,7 @@ class ChatTemplateTest {
         ChatTemplate t = template("llama3.2",
                 new SpecialTokens("<|begin_of_text|>", "<|eot_id|>", null, null, true, false));
         assertThat(t.render(List.of(Message.system(" You are a bot. "), Message.user("  Hi\n")), true))
+                .isEqualTo(jinja2("llama1"))
                 .isEqualTo("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
                         + "Cutting Knowledge Date: December 2023\nToday Date: 24 Nov 2026\n\nYou are a bot.<|eot_id|>"
                         + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
@@ -114,6 +131,7 @@ class ChatTemplateTest {
                 [{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{},"required":["x"]}}}]""");
         String out = t.render(json("[{\"role\":\"user\",\"content\":\"Go\"}]"), false,
                 Map.of("tools", tools, "date_string", "01 Jan 2025"));
+        assertThat(out).isEqualTo(jinja2("llama2"));
         assertThat(out).isEqualTo("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
                 + "Environment: ipython\nCutting Knowledge Date: December 2023\nToday Date: 01 Jan 2025\n\n<|eot_id|>"
                 + "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please respond with a JSON "
@@ -128,6 +146,7 @@ class ChatTemplateTest {
         // the template's own raise_exception surfaces with its message
         assertThatThrownBy(() -> t.render(json("[{\"role\":\"system\",\"content\":\"s\"}]"), true, Map.of("tools", tools)))
                 .isInstanceOf(ChatTemplateException.class)
+                .hasMessage("the chat template refused the messages: " + jinja2("llama_raise"))
                 .hasMessage("the chat template refused the messages: Cannot put tools in the first user message when "
                         + "there's no first user message!");
 
@@ -166,6 +185,28 @@ class ChatTemplateTest {
         ChatTemplate broken = new ChatTemplate("{{ messages[0].content.nosuchmethod() }}", SpecialTokens.NONE);
         assertThatThrownBy(() -> broken.render(List.of(Message.user("x")), false))
                 .isInstanceOf(ChatTemplateException.class).hasMessageContaining("chat template error at line 1");
+    }
+
+    /** Small templates covering whitespace control, kwargs, slices, tojson, loops: same output as Python Jinja2. */
+    @Test
+    void matchesPythonJinja2OnFeatureCases() throws IOException {
+        JsonNode cases = Json.parse(Files.readString(Path.of("src/test/resources/chat-templates/jinja2-cases.json")));
+        List<Map<String, Object>> messages = json("""
+                [{"role": "system", "content": "  sys  "}, {"role": "user", "content": "a, b\\n</think>c"},
+                 {"role": "assistant", "content": "ok"}]""");
+        List<String> failures = new java.util.ArrayList<>();
+        for (JsonNode c : cases) {
+            String template = c.get("template").asText();
+            String expected = c.get("expected").asText();
+            String actual;
+            try {
+                actual = new ChatTemplate(template, SpecialTokens.NONE, CLOCK).render(messages, false, Map.of());
+            } catch (RuntimeException e) {
+                actual = "EXCEPTION " + e.getMessage();
+            }
+            if (!expected.equals(actual)) failures.add(template + "\n  expected " + Json.write(expected) + "\n  actual   " + Json.write(actual));
+        }
+        assertThat(failures).isEmpty();
     }
 
     @Test
