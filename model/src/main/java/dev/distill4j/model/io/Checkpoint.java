@@ -195,6 +195,13 @@ public final class Checkpoint implements AutoCloseable {
         return r.info(name);
     }
 
+    /** One tensor as F32, for callers that load layer by layer instead of all at once. */
+    public NDArray read(NDManager manager, String name) throws IOException {
+        SafetensorsReader r = byTensor.get(name);
+        if (r == null) throw new IOException(dir + ": no tensor '" + name + "'");
+        return r.read(manager, name);
+    }
+
     /** The weight file holding {@code name}. */
     public Path fileOf(String name) throws IOException {
         SafetensorsReader r = byTensor.get(name);

@@ -148,6 +148,11 @@ class CheckpointTest {
 
         Map<String, NDArray> back = Checkpoint.load(out, manager);
         for (String n : w.keySet()) assertThat(back.get(n).toFloatArray()).as(n).containsExactly(w.get(n).toFloatArray());
+        try (Checkpoint c = Checkpoint.open(out)) {
+            String last = "model.layers.1.mlp.down_proj.weight";
+            assertThat(c.fileOf(last).getFileName().toString()).isNotEqualTo(shards.get(0));
+            assertThat(c.read(manager, last).toFloatArray()).containsExactly(w.get(last).toFloatArray());
+        }
 
         // saving again as one file removes the shards, so nothing stale can be picked up
         Checkpoint.save(out, cfg, w, Checkpoint.SaveOptions.defaults());
