@@ -1,7 +1,10 @@
 package dev.distill4j.model.io;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
@@ -11,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -282,10 +286,61 @@ public final class SafetensorsReader implements AutoCloseable {
         return out;
     }
 
-    /** The tensor as an F32 {@link NDArray} of its shape, owned by {@code manager}. */
+    /**
+     * The tensor as an F32 {@link NDArray} of its shape, owned by {@code manager}. The values are converted
+     * straight into a direct buffer that the PyTorch engine adopts as the tensor's storage, so a tensor costs one
+     * copy and no Java array. (The mapped file itself is never handed over: the tensor would alias memory that
+     * {@link #close()} unmaps.)
+     */
     public NDArray read(NDManager manager, String name) throws IOException {
+        return read(manager, name, Integer.MAX_VALUE - 8);
+    }
+
+    /** As {@link #read(NDManager, String)}, building tensors over {@code maxBufferBytes} from row blocks. */
+    NDArray read(NDManager manager, String name, long maxBufferBytes) throws IOException {
         TensorInfo t = info(name);
-        return manager.create(readFloats(name), new Shape(t.shape()));
+        if (!t.dtype().isFloating()) {
+            throw new IOException(file + ": tensor '" + name + "' is " + t.dtype() + ", not a float type");
+        }
+        long[] shape = t.shape();
+        if (4 * t.numel() <= maxBufferBytes || shape.length == 0 || shape[0] <= 1) {
+            return readBlock(manager, t, 0, t.numel(), shape);
+        }
+        // a buffer holds at most 2 GiB: build the tensor from blocks of whole rows, then join them
+        long rowElems = t.numel() / shape[0];
+        long rowsPerBlock = Math.max(1, maxBufferBytes / (4 * rowElems));
+        NDList blocks = new NDList();
+        try {
+            for (long r = 0; r < shape[0]; r += rowsPerBlock) {
+                long rows = Math.min(rowsPerBlock, shape[0] - r);
+                long[] blockShape = shape.clone();
+                blockShape[0] = rows;
+                blocks.add(readBlock(manager, t, r * rowElems, rows * rowElems, blockShape));
+            }
+            return NDArrays.concat(blocks, 0);
+        } finally {
+            blocks.close();
+        }
+    }
+
+    private NDArray readBlock(NDManager manager, TensorInfo t, long from, long count, long[] shape) throws IOException {
+        if (4 * count > Integer.MAX_VALUE - 8) {
+            throw new IOException(file + ": tensor '" + t.name() + "' has rows of more than 2 GiB");
+        }
+        ByteBuffer buf = manager.allocateDirect((int) (4 * count));
+        if (t.dtype() == DType.F32 && buf.order() == ByteOrder.LITTLE_ENDIAN) {
+            MemorySegment.copy(data, t.begin() + 4 * from, MemorySegment.ofBuffer(buf), 0, 4 * count);
+        } else {
+            FloatBuffer out = buf.asFloatBuffer();
+            float[] scratch = new float[(int) Math.min(count, CHUNK)];
+            for (long done = 0; done < count; ) {
+                int k = (int) Math.min(scratch.length, count - done);
+                readFloats(t.name(), from + done, scratch, 0, k);
+                out.put(scratch, 0, k);
+                done += k;
+            }
+        }
+        return manager.create(buf, new Shape(shape), DataType.FLOAT32);
     }
 
     @Override

@@ -213,6 +213,17 @@ class SafetensorsTest {
                 assertThat(back.toFloatArray()).containsExactly(0f, 1f, 2f, 3f, 4f, 5f);
             }
         }
+        // tensors too big for one buffer are assembled from row blocks; forced here with a tiny block size
+        float[] v = new float[7 * 5];
+        for (int i = 0; i < v.length; i++) v[i] = i * 0.25f - 3f;
+        Path g = dir.resolve("blocks.safetensors");
+        new SafetensorsWriter().add("w", v, 7, 5).write(g, DType.BF16);
+        try (SafetensorsReader r = SafetensorsReader.open(g); NDManager m = NDManager.newBaseManager()) {
+            NDArray whole = r.read(m, "w");
+            NDArray blocked = r.read(m, "w", 2 * 5 * 4);
+            assertThat(blocked.getShape()).isEqualTo(new Shape(7, 5));
+            assertThat(blocked.toFloatArray()).containsExactly(whole.toFloatArray()).containsExactly(v);
+        }
         assertThatThrownBy(() -> new SafetensorsWriter().add("x", new float[3], 2, 2))
                 .hasMessageContaining("tensor 'x': shape [2, 2] holds 4 elements but 3 were given");
     }
