@@ -26,6 +26,14 @@ public final class HfTokenizer implements TextTokenizer {
 
     private static final char SP_SPACE = '\u2581';
 
+    static {
+        // The tokenizers native library ships in the DJL jar; offline mode keeps DJL from fetching anything or
+        // calling home (its EC2 usage ping) when a user has not set DJL_OFFLINE. An explicit setting wins.
+        if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+    }
+
     private final Path dir;
     private final HuggingFaceTokenizer hf;
     private final Style style;
