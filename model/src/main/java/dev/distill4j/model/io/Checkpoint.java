@@ -409,6 +409,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static void copyTokenizer(Path src, Path dst) throws IOException {
+        if (!Files.isDirectory(src)) throw new IOException("tokenizer source " + src + " is not a folder");
         if (Files.isSameFile(src, dst)) return;
         boolean any = false;
         for (String f : TOKENIZER_FILES) {
