@@ -177,6 +177,13 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
         return n;
     }
 
+    /** The same config recording that the weights are stored as {@code dtype} (float32, bfloat16, float16). */
+    public ModelConfig withTorchDtype(String dtype) {
+        return new ModelConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings,
+                tieWordEmbeddings, attentionBias, slidingWindow, bosTokenId, eosTokenIds, dtype, raw);
+    }
+
     /** Query heads per key/value head. */
     public int groups() { return numAttentionHeads / numKeyValueHeads; }
 }
