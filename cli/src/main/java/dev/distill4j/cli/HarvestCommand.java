@@ -221,19 +221,33 @@ final class HarvestCommand implements Callable<Integer> {
             Harvester harvester = new Harvester(teacher, store,
                     new Harvester.Options(prompts, samplesPerPrompt, concurrency, retryFailed, strict),
                     limiter, budget, backoff);
-            Thread hook = new Thread(harvester::stop, "harvest-interrupt");
+            // Ctrl-C: stop asking, then hold the JVM until the writer has stored what was answered and the
+            // summary is printed (bounded, so a second Ctrl-C is never needed)
+            java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                harvester.stop();
+                try {
+                    finished.await(15, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    // exiting anyway
+                }
+            }, "harvest-interrupt");
             Runtime.getRuntime().addShutdownHook(hook);
             Harvester.Result result;
-            try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(harvester.progress(), expected))) {
-                result = harvester.run();
+            try {
+                try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(harvester.progress(), expected))) {
+                    result = harvester.run();
+                }
+                printSummary(result, store);
+                System.out.flush();
             } finally {
+                finished.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException shuttingDown) {
                     // the JVM is exiting because of Ctrl-C; the harvest has stopped and stored what it had
                 }
             }
-            printSummary(result, store);
             return switch (result.outcome()) {
                 case COMPLETE, BUDGET_REACHED -> 0;
                 case FATAL -> throw new UserError(result.fatal().getMessage()
