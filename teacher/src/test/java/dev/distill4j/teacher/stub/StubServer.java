@@ -43,6 +43,18 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
         }
     }
 
+    static {
+        // The JDK server closes a connection that goes idle while 200 others already are; a client that reuses it
+        // from its pool then reads EOF. A harvest keeps hundreds of connections alive, so allow many idle ones
+        // (and send small answers without Nagle's delay). Read once, when the JDK server class loads.
+        if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
+            System.setProperty("sun.net.httpserver.maxIdleConnections", "100000");
+        }
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final ConcurrentLinkedQueue<Fault> faults = new ConcurrentLinkedQueue<>();
