@@ -13,6 +13,7 @@ import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,7 +24,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one HTTP path of every remote teacher: sends a JSON POST, times it, and turns the outcome into a
@@ -45,10 +50,13 @@ public final class HttpTransport implements AutoCloseable {
     }
 
     public static final int EXCERPT_CHARS = 500;
+    /** Longest wait for a TCP (and TLS) connection; bounded separately so a dead host does not take the full timeout. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
     private final TeacherConfig config;
     private final Map<String, String> headers;
     private final Clock clock;
+    private final Duration connectTimeout;
     private final HttpClient client;
     private final java.util.concurrent.ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -69,8 +77,10 @@ public final class HttpTransport implements AutoCloseable {
         h.putAll(providerHeaders);
         h.putAll(config.extraHeaders());
         this.headers = Map.copyOf(h);
+        this.connectTimeout = config.requestTimeout().compareTo(CONNECT_TIMEOUT) < 0
+                ? config.requestTimeout() : CONNECT_TIMEOUT;
         this.client = HttpClient.newBuilder()
-                .connectTimeout(config.requestTimeout())
+                .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(executor)
                 .build();
@@ -94,11 +104,22 @@ public final class HttpTransport implements AutoCloseable {
 
         long start = System.nanoTime();
         HttpResponse<byte[]> response;
+        // The request timeout of java.net.http ends when the headers arrive; a body that trickles in must not hold
+        // a sample forever, so the whole exchange is bounded here and cancelled when it runs over.
+        CompletableFuture<HttpResponse<byte[]>> call =
+                client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         try {
-            response = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw classify(e, url);
+            response = call.get(config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            throw classify(new HttpTimeoutException("no complete answer within " + config.requestTimeout()), url);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) throw classify(io, url);
+            throw new TeacherException(Kind.CONNECTION, 0, "the request to the teacher at " + url + " failed ("
+                    + describe(cause) + ")", null, null, null, null, cause);
         } catch (InterruptedException e) {
+            call.cancel(true);
             Thread.currentThread().interrupt();
             throw new TeacherException(Kind.CONNECTION, 0, "interrupted while waiting for the teacher at " + url,
                     null, null, null, null, e);
@@ -169,10 +190,16 @@ public final class HttpTransport implements AutoCloseable {
         return new TeacherException(kind, status, message, retryAfter, excerpt, requestId, limits, null);
     }
 
-    private static TeacherException classify(IOException e, URI url) {
+    private TeacherException classify(IOException e, URI url) {
         Kind kind = Kind.CONNECTION;
         String why = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof HttpConnectTimeoutException) {
+                // Nothing answered the connection attempt at all: a firewalled or wrong host.
+                kind = Kind.UNREACHABLE;
+                why = "no connection within " + connectTimeout.toMillis() + " ms";
+                break;
+            }
             if (t instanceof HttpTimeoutException) {
                 kind = Kind.TIMEOUT;
                 break;

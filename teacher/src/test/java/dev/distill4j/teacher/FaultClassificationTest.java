@@ -107,6 +107,21 @@ class FaultClassificationTest {
             }
         }
 
+        @Test void aBodyThatTricklesInPastTheTimeoutIsATimeout() {
+            try (Teacher quick = Teachers.create(config(baseUrl(), Duration.ofMillis(400)))) {
+                stub.enqueue(Fault.slowBody(Duration.ofSeconds(3)));
+                TeacherException e = failure(() -> quick.complete(text("alpha")));
+                assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+            }
+        }
+
+        @Test void aBodyThatTricklesInWithinTheTimeoutIsFine() throws Exception {
+            stub.enqueue(Fault.slowBody(Duration.ofMillis(100)));
+            TeacherResponse r = teacher.complete(text("alpha"));
+            assertThat(r.text()).startsWith("alpha");
+            assertThat(r.latencyMs()).isGreaterThanOrEqualTo(100);
+        }
+
         @Test void truncatedBodyIsAConnectionFailure() {
             TeacherException e = fail(Fault.truncatedBody());
             assertThat(e.kind()).isEqualTo(Kind.CONNECTION);

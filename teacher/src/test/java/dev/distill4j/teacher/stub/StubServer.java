@@ -226,6 +226,18 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
                     Thread.sleep(s.delay());
                     send(ex, answer(req), seq);
                 }
+                case Fault.SlowBody sb -> {
+                    Reply r = answer(req);
+                    headers(ex, r, seq);
+                    ex.sendResponseHeaders(r.status(), r.body().length);
+                    OutputStream out = ex.getResponseBody();
+                    int half = r.body().length / 2;
+                    out.write(r.body(), 0, half);
+                    out.flush();
+                    Thread.sleep(sb.pause());
+                    out.write(r.body(), half, r.body().length - half);
+                    out.close();
+                }
                 case Fault.TruncatedBody t -> {
                     Reply r = answer(req);
                     headers(ex, r, seq);
