@@ -79,7 +79,12 @@ public final class HttpTransport implements AutoCloseable {
         this.headers = Map.copyOf(h);
         this.connectTimeout = config.requestTimeout().compareTo(CONNECT_TIMEOUT) < 0
                 ? config.requestTimeout() : CONNECT_TIMEOUT;
+        // HTTP/1.1 everywhere, one pooled connection per request in flight, as the vendors' own SDKs do. Over HTTP/2
+        // java.net.http puts every request on one connection and fails those beyond the server's
+        // MAX_CONCURRENT_STREAMS (often 100) with "too many concurrent streams" (JDK-8225647) instead of queueing
+        // them; and plain-http servers (vLLM, llama.cpp, Ollama) would only be asked to upgrade to h2c for nothing.
         this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(executor)
@@ -96,9 +101,6 @@ public final class HttpTransport implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(url)
                 .timeout(config.requestTimeout())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(serialize(body)));
-        // Plain-http servers (vLLM, llama.cpp, Ollama, stubs) speak HTTP/1.1; asking them to upgrade to h2c only
-        // costs a round of headers and confuses some proxies. TLS negotiates HTTP/2 through ALPN as usual.
-        if ("http".equalsIgnoreCase(url.getScheme())) b.version(HttpClient.Version.HTTP_1_1);
         headers.forEach(b::header);
         if (clientRequestId != null) b.header("X-Client-Request-Id", clientRequestId);
 
@@ -152,6 +154,8 @@ public final class HttpTransport implements AutoCloseable {
             what = "its body is not valid JSON";
         } catch (WireJson.MalformedException e) {
             what = "its body " + e.getMessage();
+        } catch (RuntimeException e) {
+            what = "its body could not be read (" + describe(e) + ")";
         }
         String excerpt = excerpt(raw);
         throw new TeacherException(Kind.MALFORMED_RESPONSE, status,
