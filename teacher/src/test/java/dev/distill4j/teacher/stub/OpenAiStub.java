@@ -64,8 +64,7 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
         if (type == null) {
             type = switch (status) {
                 case 429 -> "requests";
-                case 500, 502, 503, 504 -> "server_error";
-                default -> "invalid_request_error";
+                default -> status >= 500 ? "server_error" : "invalid_request_error";
             };
         }
         if (code == null && status == 429) code = "rate_limit_exceeded";
