@@ -114,7 +114,7 @@ public final class HttpTransport implements AutoCloseable {
             response = call.get(config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             call.cancel(true);
-            throw classify(new HttpTimeoutException("no complete answer within " + config.requestTimeout()), url);
+            throw classify(new HttpTimeoutException("no complete answer in time"), url);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) throw classify(io, url);
@@ -226,7 +226,8 @@ public final class HttpTransport implements AutoCloseable {
         }
         if (why == null) why = describe(e);
         String message = switch (kind) {
-            case TIMEOUT -> "no answer from the teacher at " + url + " in time (" + why + ")";
+            case TIMEOUT -> "no answer from the teacher at " + url + " within the request timeout of "
+                    + config.requestTimeout().toMillis() + " ms";
             case UNREACHABLE -> "cannot reach the teacher at " + url + " (" + why
                     + "): check --base-url and that the server is running";
             default -> "the connection to the teacher at " + url + " broke (" + why + ")";
