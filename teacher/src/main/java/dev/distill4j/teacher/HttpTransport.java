@@ -298,8 +298,9 @@ public final class HttpTransport implements AutoCloseable {
         }
     }
 
+    /** Aborts requests still in flight (their callers get CONNECTION) rather than waiting up to a timeout for them. */
     @Override public void close() {
-        client.close();
-        executor.close();
+        client.shutdownNow();
+        executor.shutdownNow();
     }
 }

@@ -122,6 +122,26 @@ class FaultClassificationTest {
             assertThat(r.latencyMs()).isGreaterThanOrEqualTo(100);
         }
 
+        @Test void closingTheTeacherAbortsRequestsInFlight() throws Exception {
+            Teacher t = Teachers.create(config(baseUrl(), Duration.ofSeconds(30)));
+            stub.enqueue(Fault.slow(Duration.ofSeconds(20)));
+            var failure = new java.util.concurrent.CompletableFuture<TeacherException>();
+            Thread caller = Thread.ofVirtual().start(() -> {
+                try {
+                    t.complete(text("alpha"));
+                    failure.complete(null);
+                } catch (TeacherException e) {
+                    failure.complete(e);
+                }
+            });
+            while (stub.requestCount() == 0) Thread.sleep(10);
+            t.close();
+            TeacherException e = failure.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            caller.join();
+            assertThat(e).isNotNull();
+            assertThat(e.kind()).isEqualTo(Kind.CONNECTION);
+        }
+
         @Test void truncatedBodyIsAConnectionFailure() {
             TeacherException e = fail(Fault.truncatedBody());
             assertThat(e.kind()).isEqualTo(Kind.CONNECTION);
