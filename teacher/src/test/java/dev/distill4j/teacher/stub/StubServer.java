@@ -264,6 +264,10 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
             Thread.currentThread().interrupt();
         } catch (IOException e) {
             // the client went away (timeouts, truncation tests): nothing to answer
+        } catch (RuntimeException e) {
+            // a bug in the stub itself: the client sees a dropped connection, the test log says why
+            System.err.println("stub failed on " + ex.getRequestMethod() + " " + ex.getRequestURI() + ": " + e);
+            e.printStackTrace();
         }
     }
 
