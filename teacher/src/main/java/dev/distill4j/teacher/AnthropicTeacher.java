@@ -43,7 +43,7 @@ public final class AnthropicTeacher extends HttpTeacher {
 
     @Override public Capability capability() { return Capability.TEXT; }
 
-    @Override protected ObjectNode body(Prompt prompt) {
+    @Override protected ObjectNode body(Prompt prompt, int sampleIndex) {
         List<String> system = new ArrayList<>();
         if (sampling.system() != null) system.add(sampling.system());
         List<Message> turns = new ArrayList<>();

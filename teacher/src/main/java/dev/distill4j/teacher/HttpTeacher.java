@@ -26,8 +26,11 @@ public abstract sealed class HttpTeacher implements Teacher
         this.transport = new HttpTransport(config, providerHeaders);
     }
 
-    /** Builds the request body; throws {@link IllegalArgumentException} for a prompt this endpoint cannot take. */
-    protected abstract ObjectNode body(Prompt prompt);
+    /**
+     * Builds the request body for sample {@code sampleIndex} of a prompt; throws {@link IllegalArgumentException}
+     * for a prompt this endpoint cannot take.
+     */
+    protected abstract ObjectNode body(Prompt prompt, int sampleIndex);
 
     protected abstract HttpTransport.Answer parse(JsonNode body);
 
@@ -38,14 +41,14 @@ public abstract sealed class HttpTeacher implements Teacher
      */
     @Override
     public void validate(Prompt prompt) {
-        body(prompt);
+        body(prompt, 0);
     }
 
     @Override
     public TeacherResponse complete(TeacherRequest request) throws TeacherException {
         ObjectNode body;
         try {
-            body = body(request.prompt());
+            body = body(request.prompt(), request.sampleIndex());
         } catch (IllegalArgumentException e) {
             throw new TeacherException(TeacherException.Kind.BAD_REQUEST, 0, e.getMessage(), null, null, null, null, e);
         }

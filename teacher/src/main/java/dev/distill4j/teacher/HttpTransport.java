@@ -13,6 +13,7 @@ import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,7 +24,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one HTTP path of every remote teacher: sends a JSON POST, times it, and turns the outcome into a
@@ -45,10 +50,13 @@ public final class HttpTransport implements AutoCloseable {
     }
 
     public static final int EXCERPT_CHARS = 500;
+    /** Longest wait for a TCP (and TLS) connection; bounded separately so a dead host does not take the full timeout. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
     private final TeacherConfig config;
     private final Map<String, String> headers;
     private final Clock clock;
+    private final Duration connectTimeout;
     private final HttpClient client;
     private final java.util.concurrent.ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -69,8 +77,15 @@ public final class HttpTransport implements AutoCloseable {
         h.putAll(providerHeaders);
         h.putAll(config.extraHeaders());
         this.headers = Map.copyOf(h);
+        this.connectTimeout = config.requestTimeout().compareTo(CONNECT_TIMEOUT) < 0
+                ? config.requestTimeout() : CONNECT_TIMEOUT;
+        // HTTP/1.1 everywhere, one pooled connection per request in flight, as the vendors' own SDKs do. Over HTTP/2
+        // java.net.http puts every request on one connection and fails those beyond the server's
+        // MAX_CONCURRENT_STREAMS (often 100) with "too many concurrent streams" (JDK-8225647) instead of queueing
+        // them; and plain-http servers (vLLM, llama.cpp, Ollama) would only be asked to upgrade to h2c for nothing.
         this.client = HttpClient.newBuilder()
-                .connectTimeout(config.requestTimeout())
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(executor)
                 .build();
@@ -86,19 +101,27 @@ public final class HttpTransport implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(url)
                 .timeout(config.requestTimeout())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(serialize(body)));
-        // Plain-http servers (vLLM, llama.cpp, Ollama, stubs) speak HTTP/1.1; asking them to upgrade to h2c only
-        // costs a round of headers and confuses some proxies. TLS negotiates HTTP/2 through ALPN as usual.
-        if ("http".equalsIgnoreCase(url.getScheme())) b.version(HttpClient.Version.HTTP_1_1);
         headers.forEach(b::header);
         if (clientRequestId != null) b.header("X-Client-Request-Id", clientRequestId);
 
         long start = System.nanoTime();
         HttpResponse<byte[]> response;
+        // The request timeout of java.net.http ends when the headers arrive; a body that trickles in must not hold
+        // a sample forever, so the whole exchange is bounded here and cancelled when it runs over.
+        CompletableFuture<HttpResponse<byte[]>> call =
+                client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         try {
-            response = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw classify(e, url);
+            response = call.get(config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            throw classify(new HttpTimeoutException("no complete answer in time"), url);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) throw classify(io, url);
+            throw new TeacherException(Kind.CONNECTION, 0, "the request to the teacher at " + url + " failed ("
+                    + describe(cause) + ")", null, null, null, null, cause);
         } catch (InterruptedException e) {
+            call.cancel(true);
             Thread.currentThread().interrupt();
             throw new TeacherException(Kind.CONNECTION, 0, "interrupted while waiting for the teacher at " + url,
                     null, null, null, null, e);
@@ -131,6 +154,8 @@ public final class HttpTransport implements AutoCloseable {
             what = "its body is not valid JSON";
         } catch (WireJson.MalformedException e) {
             what = "its body " + e.getMessage();
+        } catch (RuntimeException e) {
+            what = "its body could not be read (" + describe(e) + ")";
         }
         String excerpt = excerpt(raw);
         throw new TeacherException(Kind.MALFORMED_RESPONSE, status,
@@ -169,10 +194,16 @@ public final class HttpTransport implements AutoCloseable {
         return new TeacherException(kind, status, message, retryAfter, excerpt, requestId, limits, null);
     }
 
-    private static TeacherException classify(IOException e, URI url) {
+    private TeacherException classify(IOException e, URI url) {
         Kind kind = Kind.CONNECTION;
         String why = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof HttpConnectTimeoutException) {
+                // Nothing answered the connection attempt at all: a firewalled or wrong host.
+                kind = Kind.UNREACHABLE;
+                why = "no connection within " + connectTimeout.toMillis() + " ms";
+                break;
+            }
             if (t instanceof HttpTimeoutException) {
                 kind = Kind.TIMEOUT;
                 break;
@@ -195,7 +226,8 @@ public final class HttpTransport implements AutoCloseable {
         }
         if (why == null) why = describe(e);
         String message = switch (kind) {
-            case TIMEOUT -> "no answer from the teacher at " + url + " in time (" + why + ")";
+            case TIMEOUT -> "no answer from the teacher at " + url + " within the request timeout of "
+                    + config.requestTimeout().toMillis() + " ms";
             case UNREACHABLE -> "cannot reach the teacher at " + url + " (" + why
                     + "): check --base-url and that the server is running";
             default -> "the connection to the teacher at " + url + " broke (" + why + ")";
@@ -266,8 +298,9 @@ public final class HttpTransport implements AutoCloseable {
         }
     }
 
+    /** Aborts requests still in flight (their callers get CONNECTION) rather than waiting up to a timeout for them. */
     @Override public void close() {
-        client.close();
-        executor.close();
+        client.shutdownNow();
+        executor.shutdownNow();
     }
 }

@@ -33,13 +33,13 @@ public final class OpenAiChatTeacher extends HttpTeacher {
         return sampling.topLogprobs() > 0 ? Capability.topK(sampling.topLogprobs()) : Capability.TEXT;
     }
 
-    @Override protected ObjectNode body(Prompt prompt) {
+    @Override protected ObjectNode body(Prompt prompt, int sampleIndex) {
         ObjectNode body = Json.object();
         body.put("model", config.model());
         var messages = body.putArray("messages");
         if (sampling.system() != null) messages.addObject().put("role", "system").put("content", sampling.system());
         for (Message m : prompt.chat()) messages.addObject().put("role", m.role()).put("content", m.content());
-        OpenAiWire.putSampling(body, sampling);
+        OpenAiWire.putSampling(body, sampling, sampleIndex);
         if (sampling.topLogprobs() > 0) {
             body.put("logprobs", true);
             body.put("top_logprobs", sampling.topLogprobs());

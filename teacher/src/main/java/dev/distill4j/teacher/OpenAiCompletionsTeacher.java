@@ -49,7 +49,7 @@ public final class OpenAiCompletionsTeacher extends HttpTeacher {
         return sampling.topLogprobs() > 0 ? Capability.topK(sampling.topLogprobs()) : Capability.TEXT;
     }
 
-    @Override protected ObjectNode body(Prompt prompt) {
+    @Override protected ObjectNode body(Prompt prompt, int sampleIndex) {
         if (prompt.isChat()) {
             throw new IllegalArgumentException("prompt '" + prompt.id() + "' (" + prompt.source() + ":" + prompt.line()
                     + ") is a chat, but the completions endpoint takes raw text only: use --endpoint chat, or give"
@@ -58,7 +58,7 @@ public final class OpenAiCompletionsTeacher extends HttpTeacher {
         ObjectNode body = Json.object();
         body.put("model", config.model());
         body.put("prompt", prompt.text());
-        OpenAiWire.putSampling(body, sampling);
+        OpenAiWire.putSampling(body, sampling, sampleIndex);
         if (sampling.topLogprobs() > 0) body.put("logprobs", sampling.topLogprobs());
         return body;
     }

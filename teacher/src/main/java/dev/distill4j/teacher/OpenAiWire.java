@@ -20,12 +20,16 @@ final class OpenAiWire {
         return h;
     }
 
-    /** Sampling fields common to both endpoints, in OpenAI's documented order. */
-    static void putSampling(ObjectNode body, SamplingParams s) {
+    /**
+     * Sampling fields common to both endpoints, in OpenAI's documented order. The seed is offset by the sample's
+     * index: several samples of one prompt with one seed would otherwise all be the same answer, while seed + index
+     * keeps every sample reproducible and different.
+     */
+    static void putSampling(ObjectNode body, SamplingParams s, int sampleIndex) {
         if (s.temperature() != null) body.put("temperature", s.temperature());
         if (s.topP() != null) body.put("top_p", s.topP());
         body.put(s.useMaxCompletionTokens() ? "max_completion_tokens" : "max_tokens", s.maxTokens());
-        if (s.seed() != null) body.put("seed", s.seed());
+        if (s.seed() != null) body.put("seed", s.seed() + sampleIndex);
         if (!s.stop().isEmpty()) {
             var a = body.putArray("stop");
             s.stop().forEach(a::add);

@@ -77,6 +77,28 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
         return provider.equals(ANTHROPIC) ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
     }
 
+    /**
+     * This config with the key read from {@code env} (normally {@link System#getenv()}) under {@link #apiKeyEnv()}.
+     * An unset variable leaves the key null, which local servers accept; for the vendors' own hosts, which never
+     * do, it is an error that says which variable to set.
+     */
+    public TeacherConfig withApiKeyFrom(Map<String, String> env) {
+        String key = env.get(apiKeyEnv);
+        if (key != null && key.isBlank()) key = null;
+        if (key == null && isVendorHost()) {
+            throw new IllegalArgumentException((provider.equals(ANTHROPIC) ? "Anthropic" : "OpenAI")
+                    + " needs an API key, but $" + apiKeyEnv + " is not set: export " + apiKeyEnv
+                    + "=... or name another variable with --api-key-env");
+        }
+        return withApiKey(key);
+    }
+
+    /** True for api.openai.com and api.anthropic.com, which always want a key. */
+    public boolean isVendorHost() {
+        String host = baseUrl.getHost().toLowerCase(Locale.ROOT);
+        return host.equals("api.openai.com") || host.equals("api.anthropic.com");
+    }
+
     public TeacherConfig withApiKey(String key) {
         return new TeacherConfig(provider, endpoint, baseUrl, model, apiKeyEnv, key, sampling, requestTimeout,
                 extraHeaders);

@@ -107,6 +107,41 @@ class FaultClassificationTest {
             }
         }
 
+        @Test void aBodyThatTricklesInPastTheTimeoutIsATimeout() {
+            try (Teacher quick = Teachers.create(config(baseUrl(), Duration.ofMillis(400)))) {
+                stub.enqueue(Fault.slowBody(Duration.ofSeconds(3)));
+                TeacherException e = failure(() -> quick.complete(text("alpha")));
+                assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+            }
+        }
+
+        @Test void aBodyThatTricklesInWithinTheTimeoutIsFine() throws Exception {
+            stub.enqueue(Fault.slowBody(Duration.ofMillis(100)));
+            TeacherResponse r = teacher.complete(text("alpha"));
+            assertThat(r.text()).startsWith("alpha");
+            assertThat(r.latencyMs()).isGreaterThanOrEqualTo(100);
+        }
+
+        @Test void closingTheTeacherAbortsRequestsInFlight() throws Exception {
+            Teacher t = Teachers.create(config(baseUrl(), Duration.ofSeconds(30)));
+            stub.enqueue(Fault.slow(Duration.ofSeconds(20)));
+            var failure = new java.util.concurrent.CompletableFuture<TeacherException>();
+            Thread caller = Thread.ofVirtual().start(() -> {
+                try {
+                    t.complete(text("alpha"));
+                    failure.complete(null);
+                } catch (TeacherException e) {
+                    failure.complete(e);
+                }
+            });
+            while (stub.requestCount() == 0) Thread.sleep(10);
+            t.close();
+            TeacherException e = failure.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            caller.join();
+            assertThat(e).isNotNull();
+            assertThat(e.kind()).isEqualTo(Kind.CONNECTION);
+        }
+
         @Test void truncatedBodyIsAConnectionFailure() {
             TeacherException e = fail(Fault.truncatedBody());
             assertThat(e.kind()).isEqualTo(Kind.CONNECTION);

@@ -104,6 +104,16 @@ class OpenAiChatTeacherTest {
         }
     }
 
+    @Test void eachSampleOfAPromptGetsItsOwnSeed() throws Exception {
+        try (Teacher t = teacher(sampling(10, 0))) {
+            var first = text("x");
+            t.complete(first);
+            assertThat(stub.lastRequest().json().get("seed").asLong()).isEqualTo(42);
+            t.complete(new TeacherRequest(first.prompt(), 3, "k3"));
+            assertThat(stub.lastRequest().json().get("seed").asLong()).isEqualTo(45);
+        }
+    }
+
     @Test void stopSequencesEndTheAnswer() throws Exception {
         var s = new SamplingParams(null, null, 50, false, null, List.of(" gamma"), 2, null);
         try (Teacher t = teacher(s)) {

@@ -29,6 +29,18 @@ class TeacherConfigTest {
         assertThat(c.withApiKey(null).toString()).contains("apiKey=unset");
     }
 
+    @Test void keysComeFromTheNamedVariable() {
+        var local = new TeacherConfig("openai", null, URI.create("http://localhost:8000"), "m", "VLLM_KEY", null,
+                sampling(8, 0), null, null);
+        assertThat(local.withApiKeyFrom(Map.of("VLLM_KEY", "abc")).apiKey()).isEqualTo("abc");
+        assertThat(local.withApiKeyFrom(Map.of()).apiKey()).isNull();
+        var vendor = new TeacherConfig("openai", null, null, "gpt-4o", null, null, sampling(8, 0), null, null);
+        assertThatThrownBy(() -> vendor.withApiKeyFrom(Map.of("OPENAI_API_KEY", " ")))
+                .hasMessageContaining("$OPENAI_API_KEY is not set").hasMessageContaining("--api-key-env");
+        var claude = new TeacherConfig("anthropic", null, null, "claude", null, null, sampling(8, 0), null, null);
+        assertThat(claude.withApiKeyFrom(Map.of("ANTHROPIC_API_KEY", "sk-ant")).apiKey()).isEqualTo("sk-ant");
+    }
+
     @Test void clearErrors() {
         assertThatThrownBy(() -> new TeacherConfig("gemini", null, null, "m", null, null, sampling(8, 0), null, null))
                 .hasMessageContaining("unknown teacher provider 'gemini'");

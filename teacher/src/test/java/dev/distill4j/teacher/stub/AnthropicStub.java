@@ -132,4 +132,10 @@ public final class AnthropicStub extends StubServer<AnthropicStub> {
         u.put("service_tier", "standard");
         return Reply.json(200, Map.of(), out);
     }
+
+    /** Runs the stub until killed; prints the port on the first line of stdout. */
+    public static void main(String[] args) throws InterruptedException {
+        StandaloneOptions o = StandaloneOptions.parse(args);
+        o.serveForever(o.apply(new AnthropicStub(o.port())));
+    }
 }

@@ -14,6 +14,9 @@ public sealed interface Fault {
     /** Waits, then answers normally. */
     record Slow(Duration delay) implements Fault {}
 
+    /** Sends the headers and half of the answer, waits, then sends the rest: a body that trickles in. */
+    record SlowBody(Duration pause) implements Fault {}
+
     /** Declares a Content-Length longer than what it sends, sends half of the answer, and closes the connection. */
     record TruncatedBody() implements Fault {}
 
@@ -44,6 +47,8 @@ public sealed interface Fault {
     static Fault status(int status) { return new Status(status); }
 
     static Fault slow(Duration delay) { return new Slow(delay); }
+
+    static Fault slowBody(Duration pause) { return new SlowBody(pause); }
 
     static Fault truncatedBody() { return new TruncatedBody(); }
 

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,8 +64,7 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
         if (type == null) {
             type = switch (status) {
                 case 429 -> "requests";
-                case 500, 502, 503, 504 -> "server_error";
-                default -> "invalid_request_error";
+                default -> status >= 500 ? "server_error" : "invalid_request_error";
             };
         }
         if (code == null && status == 429) code = "rate_limit_exceeded";
@@ -276,34 +274,9 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
 
     /** Runs the stub until killed; prints the port on the first line of stdout. */
     public static void main(String[] args) throws InterruptedException {
-        int port = 0;
-        int latencyMs = 0;
-        int topDefault = 0;
-        int answerTokens = 8;
-        String key = null;
-        List<String> models = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--port" -> port = Integer.parseInt(v);
-                case "--latency-ms" -> latencyMs = Integer.parseInt(v);
-                case "--top-logprobs-default" -> topDefault = Integer.parseInt(v);
-                case "--answer-tokens" -> answerTokens = Integer.parseInt(v);
-                case "--api-key" -> key = v;
-                case "--model" -> models.add(v);
-                default -> {
-                    System.err.println("unknown option " + args[i] + "; options: --port N --latency-ms N"
-                            + " --top-logprobs-default N --answer-tokens N --api-key K --model M");
-                    System.exit(2);
-                }
-            }
-            i++;
-        }
-        OpenAiStub stub = start(port).recording(false).latency(Duration.ofMillis(latencyMs))
-                .topLogprobsDefault(topDefault).answerTokens(answerTokens).requireApiKey(key)
-                .models(models.toArray(String[]::new));
-        System.out.println(stub.port());
-        System.out.flush();
-        Thread.currentThread().join();
+        StandaloneOptions o = StandaloneOptions.parse(args, "--top-logprobs-default");
+        OpenAiStub stub = o.apply(start(o.port()));
+        stub.topLogprobsDefault(o.intOption("--top-logprobs-default", 0));
+        o.serveForever(stub);
     }
 }

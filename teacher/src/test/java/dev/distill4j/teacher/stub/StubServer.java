@@ -43,6 +43,18 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
         }
     }
 
+    static {
+        // The JDK server closes a connection that goes idle while 200 others already are; a client that reuses it
+        // from its pool then reads EOF. A harvest keeps hundreds of connections alive, so allow many idle ones
+        // (and send small answers without Nagle's delay). Read once, when the JDK server class loads.
+        if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
+            System.setProperty("sun.net.httpserver.maxIdleConnections", "100000");
+        }
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final ConcurrentLinkedQueue<Fault> faults = new ConcurrentLinkedQueue<>();
@@ -214,6 +226,18 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
                     Thread.sleep(s.delay());
                     send(ex, answer(req), seq);
                 }
+                case Fault.SlowBody sb -> {
+                    Reply r = answer(req);
+                    headers(ex, r, seq);
+                    ex.sendResponseHeaders(r.status(), r.body().length);
+                    OutputStream out = ex.getResponseBody();
+                    int half = r.body().length / 2;
+                    out.write(r.body(), 0, half);
+                    out.flush();
+                    Thread.sleep(sb.pause());
+                    out.write(r.body(), half, r.body().length - half);
+                    out.close();
+                }
                 case Fault.TruncatedBody t -> {
                     Reply r = answer(req);
                     headers(ex, r, seq);
@@ -240,6 +264,10 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
             Thread.currentThread().interrupt();
         } catch (IOException e) {
             // the client went away (timeouts, truncation tests): nothing to answer
+        } catch (RuntimeException e) {
+            // a bug in the stub itself: the client sees a dropped connection, the test log says why
+            System.err.println("stub failed on " + ex.getRequestMethod() + " " + ex.getRequestURI() + ": " + e);
+            e.printStackTrace();
         }
     }
 
