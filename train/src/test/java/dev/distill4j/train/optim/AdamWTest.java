@@ -18,8 +18,8 @@ class AdamWTest {
 
     /** Sets each parameter's gradient to the given values through a real backward of Σ g·θ. */
     private static void setGradients(Map<String, NDArray> parameters, Map<String, double[]> gradients) {
+        Gradients.zero(parameters.values());
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            collector.zeroGradients();
             for (Map.Entry<String, NDArray> p : parameters.entrySet()) {
                 NDArray theta = p.getValue();
                 NDArray g = theta.getManager().create(gradients.get(p.getKey()), theta.getShape());
