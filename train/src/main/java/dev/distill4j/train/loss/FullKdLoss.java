@@ -82,14 +82,14 @@ public final class FullKdLoss {
         NDArray m = Rows.perRow(mask, n, zs.getDataType(), "mask");
         if (zt.getDataType() != zs.getDataType()) zt = zt.toType(zs.getDataType(), false);
 
-        NDArray logPt = zt.maximum(TEACHER_LOGIT_FLOOR).div(temperature).logSoftmax(1);
-        NDArray logPs = zs.div(temperature).logSoftmax(1);
+        NDArray logPt = Rows.tempered(zt.maximum(TEACHER_LOGIT_FLOOR), temperature).logSoftmax(1);
+        NDArray logPs = Rows.tempered(zs, temperature).logSoftmax(1);
         NDArray kd = divergence.perPosition(logPt, logPs).mul(temperature * temperature);
 
         NDArray perPosition = kd;
         double ceSum = Double.NaN;
         if (targets != null) {
-            NDArray ce = SftLoss.tokenCrossEntropy(zs, targets);
+            NDArray ce = SftLoss.crossEntropyFromLogProbs(temperature == 1.0 ? logPs : zs.logSoftmax(1), targets);
             ceSum = Rows.value(ce.mul(m).sum());
             perPosition = kd.mul(alpha).add(ce.mul(1 - alpha));
         }

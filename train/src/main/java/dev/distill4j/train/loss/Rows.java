@@ -28,6 +28,11 @@ final class Rows {
         return flat.getDataType() == type ? flat : flat.toType(type, false);
     }
 
+    /** z / T, without the [N, V] copy when T = 1. */
+    static NDArray tempered(NDArray logits, double temperature) {
+        return temperature == 1.0 ? logits : logits.div(temperature);
+    }
+
     /** Number of positions with mask = 1. */
     static long count(NDArray mask) {
         return Math.round(mask.sum().toType(DataType.FLOAT64, false).getDouble());

@@ -24,9 +24,14 @@ public final class SftLoss {
      * @param targets target ids, N elements of any integer type
      */
     public static NDArray tokenCrossEntropy(NDArray rows, NDArray targets) {
-        long n = rows.getShape().get(0);
+        return crossEntropyFromLogProbs(rows.logSoftmax(1), targets);
+    }
+
+    /** CE_i = −log p_i[y_i] from log-probabilities [N, V] a loss has already computed. */
+    static NDArray crossEntropyFromLogProbs(NDArray logProbs, NDArray targets) {
+        long n = logProbs.getShape().get(0);
         NDArray index = Rows.perRow(targets, n, DataType.INT64, "target").maximum(0).reshape(n, 1);
-        return rows.logSoftmax(1).gather(index, 1).reshape(n).neg();
+        return logProbs.gather(index, 1).reshape(n).neg();
     }
 
     /**

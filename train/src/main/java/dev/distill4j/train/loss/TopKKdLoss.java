@@ -76,7 +76,7 @@ public final class TopKKdLoss {
         NDArray m = Rows.perRow(mask, n, type, "mask");
         NDArray kdMask = m.mul(manager.create(teacher.hasSignal()).toType(type, false));
 
-        NDArray logS = z.div(temperature).logSoftmax(1);
+        NDArray logS = Rows.tempered(z, temperature).logSoftmax(1);
         NDArray logSBuckets = logSListed(logS, teacher, vocab).concat(logSTail(logS, teacher, vocab), 1);
 
         double[] q = teacher.bucketProbabilities(temperature);
@@ -84,7 +84,8 @@ public final class TopKKdLoss {
         NDArray logQ = manager.create(logOrZero(q), new Shape(n, k + 1)).toType(type, false);
 
         NDArray kd = qArr.mul(logQ.sub(logSBuckets)).sum(new int[] {1}).mul(temperature * temperature);
-        NDArray ce = SftLoss.tokenCrossEntropy(z, targets);
+        // At T = 1 the tempered log-probabilities are the CE's: one [N, V] softmax fewer.
+        NDArray ce = SftLoss.crossEntropyFromLogProbs(temperature == 1.0 ? logS : z.logSoftmax(1), targets);
 
         NDArray ceOnly = m.sub(kdMask);
         NDArray perPosition = kdMask.mul(kd.mul(alpha).add(ce.mul(1 - alpha))).add(ceOnly.mul(ce));

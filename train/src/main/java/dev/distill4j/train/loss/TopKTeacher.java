@@ -56,6 +56,15 @@ public record TopKTeacher(int positions, int k, long[] ids, float[] logprobs) {
         return new TopKTeacher(positions, k, mergedIds, mergedLogprobs);
     }
 
+    /** Positions [from, to) as their own teacher input, for a loss computed chunk by chunk. */
+    public TopKTeacher rows(int from, int to) {
+        if (from < 0 || to > positions || from > to) {
+            throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of " + positions + " positions");
+        }
+        return new TopKTeacher(to - from, k, Arrays.copyOfRange(ids, from * k, to * k),
+                Arrays.copyOfRange(logprobs, from * k, to * k));
+    }
+
     /** True at positions where at least one id is a student token, i.e. where there is a distribution to match. */
     public boolean[] hasSignal() {
         boolean[] signal = new boolean[positions];

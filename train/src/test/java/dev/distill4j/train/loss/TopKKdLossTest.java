@@ -165,6 +165,24 @@ class TopKKdLossTest {
     }
 
     @Test
+    void chunksOfRowsAddUpToTheWholeBatch() {
+        double[] z = {1.0, 0.0, 2.0, -1.0, 0.5, 0.2, 0.3, -0.4, 1.7, 0.9, -2.0, 0.1, 0.6, 0.6, -0.1, 0.0, 1.2, -0.8};
+        TopKTeacher teacher = TopKTeacher.of(2, new long[] {2, 0, 5, -1, -1, -1}, new float[] {-0.7f, -1.4f, -0.4f, 0f, 0f, 0f});
+        TopKKdLoss loss = new TopKKdLoss(0.5, 2.0);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray logits = manager.create(z, new Shape(3, 6));
+            NDArray targets = manager.create(new long[] {2, 5, 1});
+            NDArray mask = manager.create(new double[] {1, 1, 1});
+            LossSum whole = loss.compute(logits, teacher, targets, mask);
+            LossSum chunked = loss.compute(logits.get("0:1"), teacher.rows(0, 1), targets.get("0:1"), mask.get("0:1"))
+                    .plus(loss.compute(logits.get("1:3"), teacher.rows(1, 3), targets.get("1:3"), mask.get("1:3")));
+            assertThat(chunked.sum().getDouble()).isCloseTo(whole.sum().getDouble(), within(1e-12));
+            assertThat(chunked.kdPositions()).isEqualTo(whole.kdPositions()).isEqualTo(2);
+            assertThat(chunked.kdSum()).isCloseTo(whole.kdSum(), within(1e-12));
+        }
+    }
+
+    @Test
     void idsOutsideTheStudentVocabularyAreRejected() {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray z = manager.zeros(new Shape(1, 4));
