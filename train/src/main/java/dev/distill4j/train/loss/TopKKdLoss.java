@@ -34,7 +34,7 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class TopKKdLoss {
     private static final double LOG_TAIL_FLOOR = Math.log(1e-30);
-    /** Added to the listed ids' log-probabilities to drop them from the tail's log-sum-exp. */
+    /** Written over the listed ids' log-probabilities to drop them from the tail's log-sum-exp. */
     private static final double EXCLUDED = -1e30;
 
     private final double alpha;
@@ -116,13 +116,14 @@ public final class TopKKdLoss {
                 .filter(i -> teacher.ids()[i] >= 0)
                 .mapToLong(i -> (long) (i / k) * vocab + teacher.ids()[i])
                 .toArray();
-        NDManager manager = logS.getManager();
-        NDArray inListed = manager.zeros(new Shape(logS.size()), logS.getDataType());
+        NDArray complement = logS;
         if (listed.length > 0) {
+            // put is differentiable in logS (zero gradient where overwritten) and costs one [N, V] copy.
+            NDManager manager = logS.getManager();
             NDArray at = manager.create(listed);
-            inListed = inListed.put(at, manager.full(at.getShape(), 1f, logS.getDataType()));
+            complement = logS.reshape(-1).put(at, manager.full(at.getShape(), (float) EXCLUDED, logS.getDataType()))
+                    .reshape(logS.getShape());
         }
-        NDArray complement = logS.add(inListed.reshape(logS.getShape()).mul(EXCLUDED));
         return LogSpace.logSumExp(complement).maximum(LOG_TAIL_FLOOR).reshape(-1, 1);
     }
 
