@@ -62,6 +62,10 @@ public final class TopKKdLoss {
      * @param mask    1 on response positions, 0 elsewhere
      */
     public LossSum compute(NDArray logits, TopKTeacher teacher, NDArray targets, NDArray mask) {
+        if (targets == null) {
+            throw new IllegalArgumentException("the top-k loss needs the chosen tokens as targets: positions without"
+                    + " teacher signal, and the (1 - alpha) term, train on them");
+        }
         NDArray z = Rows.of(logits);
         long n = z.getShape().get(0);
         long vocab = z.getShape().get(1);
