@@ -1,0 +1,44 @@
+package dev.distill4j.train.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/** Shape plumbing shared by the losses: every loss works on rows [N, V], whatever batch shape the caller has. */
+final class Rows {
+    private Rows() {}
+
+    /** [B, T, V] or [N, V] → [N, V]. */
+    static NDArray of(NDArray logits) {
+        Shape shape = logits.getShape();
+        if (shape.dimension() < 2) {
+            throw new IllegalArgumentException("logits must be [N, V] or [B, T, V], got " + shape);
+        }
+        long vocab = shape.get(shape.dimension() - 1);
+        return shape.dimension() == 2 ? logits : logits.reshape(-1, vocab);
+    }
+
+    /** A mask or per-position tensor of any shape with N elements → [N] in the given type. */
+    static NDArray perRow(NDArray values, long rows, DataType type, String what) {
+        if (values.size() != rows) {
+            throw new IllegalArgumentException(what + " has " + values.size() + " elements but the logits have "
+                    + rows + " rows; give one " + what + " entry per position");
+        }
+        NDArray flat = values.reshape(rows);
+        return flat.getDataType() == type ? flat : flat.toType(type, false);
+    }
+
+    /** z / T, without the [N, V] copy when T = 1. */
+    static NDArray tempered(NDArray logits, double temperature) {
+        return temperature == 1.0 ? logits : logits.div(temperature);
+    }
+
+    /** Number of positions with mask = 1. */
+    static long count(NDArray mask) {
+        return Math.round(mask.sum().toType(DataType.FLOAT64, false).getDouble());
+    }
+
+    static double value(NDArray scalar) {
+        return scalar.toType(DataType.FLOAT64, false).getDouble();
+    }
+}
