@@ -271,6 +271,29 @@ class HarvestCliTest {
     }
 
     @Test
+    void legacyCompletionsEndpointTakesRawPromptsAndRefusesChatOnes() throws Exception {
+        Path raw = tmp.resolve("raw.jsonl");
+        Files.write(raw, List.of("{\"prompt\": \"Once upon a time\"}", "{\"prompt\": \"The capital of France is\"}"));
+        var r = distill(ENV, "harvest", "--run", run.toString(), "--prompts", raw.toString(), "--endpoint",
+                "completions", "--base-url", stub.baseUrl(), "--model", "teacher-large", "--top-logprobs", "3",
+                "--max-tokens", "8", "--quiet");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(stub.lastRequest().path()).isEqualTo("/v1/completions");
+        assertThat(stub.lastRequest().json().get("logprobs").asInt()).isEqualTo(3);
+        try (RunStore store = RunStore.openExisting(run)) {
+            assertThat(store.count(SampleStatus.DONE)).isEqualTo(2);
+            store.forEachSample(SampleStatus.DONE, (p, s) -> assertThat(s.tokens().maxAlternatives()).isEqualTo(3));
+        }
+        Path chatOnly = tmp.resolve("chat.jsonl");
+        Files.write(chatOnly, List.of("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"));
+        var chat = distill(ENV, "harvest", "--run", tmp.resolve("r-chat").toString(), "--prompts",
+                chatOnly.toString(), "--endpoint", "completions", "--base-url", stub.baseUrl(), "--model",
+                "teacher-large", "--quiet");
+        assertThat(chat.exitCode()).isEqualTo(1);
+        assertThat(chat.stderr()).contains("--endpoint chat").doesNotContain("\tat ");
+    }
+
+    @Test
     void helpTeachesAndCompletionIsGenerated() throws Exception {
         var help = distill(Map.of(), "harvest", "--help");
         assertThat(help.exitCode()).isZero();

@@ -106,6 +106,7 @@ public final class Harvester {
     private final List<String> malformedLines = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Map<Thread, Boolean> workers = new ConcurrentHashMap<>();
     private volatile boolean readingFinished;
+    private boolean dispatchedAny;
     private volatile long startNanos;
 
     public Harvester(Teacher teacher, RunStore store, Options options, RateLimiter rateLimiter, Budget budget,
@@ -180,6 +181,8 @@ public final class Harvester {
 
     /** Stores a chunk's prompts, finds which of its samples still need asking, and starts them. */
     private void dispatch(List<Prompt> chunk, Semaphore slots, SampleWriter writer) throws InterruptedException {
+        boolean dispatchedBefore = dispatchedAny;
+        dispatchedAny = true;
         var sampling = teacherSampling();
         List<Sample> todo = new ArrayList<>();
         List<String> keys = new ArrayList<>();
@@ -212,7 +215,28 @@ public final class Harvester {
         store.putPending(fresh);
         Map<String, Prompt> byId = new java.util.HashMap<>();
         for (Prompt p : chunk) byId.put(p.id(), p);
+        Map<String, String> invalid = new java.util.HashMap<>();
+        for (Prompt p : chunk) {
+            try {
+                teacher.validate(p);
+            } catch (IllegalArgumentException e) {
+                // a homogeneous prompt file fails on its first line: one clear error beats a run of failed samples
+                if (!dispatchedBefore && p == chunk.getFirst()) {
+                    throw new IllegalArgumentException(p.source() + ":" + p.line() + ": " + e.getMessage(), e);
+                }
+                invalid.put(p.id(), e.getMessage());
+            }
+        }
         for (Sample s : todo) {
+            String why = invalid.get(s.promptId());
+            if (why != null) {
+                queued.incrementAndGet();
+                failed.incrementAndGet();
+                writer.add(new Sample(s.key(), s.promptId(), s.sampleIndex(), SampleStatus.FAILED, null, null,
+                        teacher.capability(), null, null, 0, 0, null, "invalid prompt: " + why, null, s.attempts(),
+                        s.createdAt(), Instant.now()));
+                continue;
+            }
             slots.acquire();
             if (stopReason.get() != null) {
                 slots.release();
