@@ -159,7 +159,12 @@ public final class RunStore implements AutoCloseable {
             return new RunStore(runDir, db, c);
         } catch (SQLException e) {
             closeQuietly(c);
-            throw new IOException(db + " is not a distill4j run store: " + describe(e), e);
+            if (e instanceof SQLiteException se && (se.getResultCode() == SQLiteErrorCode.SQLITE_NOTADB
+                    || se.getResultCode() == SQLiteErrorCode.SQLITE_CORRUPT)) {
+                throw new IOException(db + " is not a distill4j run store: not an SQLite database, or a damaged one ("
+                        + e.getMessage() + ")", e);
+            }
+            throw new IOException("cannot open the run store " + db + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             closeQuietly(c);
             throw e;
@@ -221,14 +226,6 @@ public final class RunStore implements AutoCloseable {
         }
     }
 
-    private static String describe(SQLException e) {
-        if (e instanceof SQLiteException se && (se.getResultCode() == SQLiteErrorCode.SQLITE_NOTADB
-                || se.getResultCode() == SQLiteErrorCode.SQLITE_CORRUPT)) {
-            return "not an SQLite database, or a damaged one (" + e.getMessage() + ")";
-        }
-        return e.getMessage();
-    }
-
     private static void closeQuietly(Connection c) {
         if (c == null) return;
         try { c.close(); } catch (SQLException ignored) { /* already failing */ }
@@ -239,8 +236,8 @@ public final class RunStore implements AutoCloseable {
     /** Stores prompts that are not stored yet; a prompt whose id is already there is left as it is. */
     public synchronized void putPrompts(List<Prompt> prompts) {
         write("store " + prompts.size() + " prompts", () -> {
-            try (PreparedStatement ps = conn.prepareStatement(
-                    "INSERT OR IGNORE INTO prompts (id, text, messages, metadata, source, line) VALUES (?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT OR IGNORE INTO prompts "
+                    + "(id, text, messages, metadata, source, line) VALUES (?, ?, ?, ?, ?, ?)")) {
                 int n = 0;
                 for (Prompt p : prompts) {
                     ps.setString(1, p.id());
@@ -259,7 +256,8 @@ public final class RunStore implements AutoCloseable {
 
     public synchronized Optional<Prompt> prompt(String id) {
         return read("read prompt " + id, () -> {
-            try (PreparedStatement ps = conn.prepareStatement("SELECT " + PROMPT_COLUMNS + " FROM prompts WHERE id = ?")) {
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT " + PROMPT_COLUMNS + " FROM prompts WHERE id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(readPrompt(rs, 1)) : Optional.empty();

@@ -129,7 +129,9 @@ public final class TokenDistributionCodec {
                 // built char by char: a UTF-16 decoder would replace the lone surrogates this form exists for
                 byte[] raw = in.bytes(2L * in.varint("token string length"), "token string");
                 char[] chars = new char[raw.length / 2];
-                for (int i = 0; i < chars.length; i++) chars[i] = (char) ((raw[2 * i] & 0xff) << 8 | raw[2 * i + 1] & 0xff);
+                for (int i = 0; i < chars.length; i++) {
+                    chars[i] = (char) ((raw[2 * i] & 0xff) << 8 | raw[2 * i + 1] & 0xff);
+                }
                 yield new String(chars);
             }
             default -> throw in.corrupt("unknown token form " + form);
