@@ -235,8 +235,12 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
                             + parser.currentTokenLocation().getColumnNr() + "; put one object per line");
                 }
             } catch (JsonProcessingException e) {
+                // a pretty-printed JSON array breaks into lines that are not objects: say what the file should be
+                String hint = text.strip().startsWith("[") || text.strip().startsWith("]")
+                        ? "; prompt files are JSON Lines, one object per line, not a JSON array (jq -c '.[]' converts)"
+                        : "";
                 throw new Bad("invalid JSON: " + e.getOriginalMessage() + " (column "
-                        + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr()) + ")");
+                        + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr()) + ")" + hint);
             } catch (IOException e) {
                 throw new Bad("invalid JSON: " + e.getMessage());
             }

@@ -139,6 +139,14 @@ class PromptReaderTest {
     }
 
     @Test
+    void aJsonArrayFileIsExplained() throws IOException {
+        Path f = write("array.json", "[\n  {\"prompt\": \"a\"},\n  {\"prompt\": \"b\"}\n]\n");
+        List<PromptReader.Entry> entries = readAll(f);
+        assertThat(bad(entries.getFirst()).reason()).contains("JSON Lines, one object per line, not a JSON array");
+        assertThat(bad(entries.getFirst()).line()).isEqualTo(1);
+    }
+
+    @Test
     void bomCrlfAndInvalidUtf8() throws IOException {
         Path f = dir.resolve("win.jsonl");
         try (OutputStream out = Files.newOutputStream(f)) {
