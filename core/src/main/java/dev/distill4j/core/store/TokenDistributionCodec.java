@@ -3,7 +3,6 @@ package dev.distill4j.core.store;
 import dev.distill4j.core.TokenDistribution;
 import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -111,23 +110,42 @@ public final class TokenDistributionCodec {
         return true;
     }
 
-    /** A token's identity in a blob's dictionary. */
-    private record Key(String token, ByteBuffer bytes) {}
+    /** Tokens already written to a blob with one string: usually one, several where the bytes differ. */
+    private record Seen(byte[] bytes, int index, Seen next) {}
 
-    private static final class Out extends ByteArrayOutputStream {
-        private final Map<Key, Integer> seen = new HashMap<>();
+    /** A growing byte array; not a ByteArrayOutputStream, whose every write takes a lock. */
+    private static final class Out {
+        private byte[] buf;
+        private int size;
+        private final Map<String, Seen> seen = new HashMap<>();
+        private int distinct;
         private final CharsetDecoder utf8 = strictUtf8();
 
-        Out(int size) { super(size); }
+        Out(int capacity) { buf = new byte[capacity]; }
+
+        byte[] toByteArray() { return Arrays.copyOf(buf, size); }
+
+        void write(int b) {
+            if (size == buf.length) buf = Arrays.copyOf(buf, buf.length * 2);
+            buf[size++] = (byte) b;
+        }
+
+        void bytes(byte[] b) {
+            if (size + b.length > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + b.length));
+            System.arraycopy(b, 0, buf, size, b.length);
+            size += b.length;
+        }
 
         void token(TokenLogprob t) {
+            String s = t.token();
             byte[] bytes = t.bytes();
-            Key key = new Key(t.token(), ByteBuffer.wrap(bytes));
-            Integer index = seen.putIfAbsent(key, seen.size());
-            if (index != null) {
-                varint((long) index << 2 | FORM_SEEN);
+            Seen chain = seen.get(s);
+            Seen hit = chain;
+            while (hit != null && !Arrays.equals(hit.bytes, bytes)) hit = hit.next;
+            if (hit != null) {
+                varint((long) hit.index << 2 | FORM_SEEN);
             } else {
-                String s = t.token();
+                seen.put(s, new Seen(bytes, distinct++, chain));
                 if (isDecodingOf(s, bytes)) {
                     varint((long) bytes.length << 2 | FORM_DECODED);
                     bytes(bytes);
@@ -163,8 +181,6 @@ public final class TokenDistributionCodec {
                 return false;
             }
         }
-
-        void bytes(byte[] b) { write(b, 0, b.length); }
 
         void varint(long v) {
             while ((v & ~0x7FL) != 0) {
