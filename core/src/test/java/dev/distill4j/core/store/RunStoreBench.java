@@ -21,7 +21,7 @@ import java.util.Random;
  *
  * <pre>
  * ./mvnw -B -q -o -pl core test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
- * java -Xmx512m -cp core/target/classes:core/target/test-classes:$(cat /tmp/cp.txt) \
+ * java -Xmx512m --enable-native-access=ALL-UNNAMED -cp core/target/classes:core/target/test-classes:$(cat /tmp/cp.txt) \
  *     dev.distill4j.core.store.RunStoreBench [prompts] [topK]
  * </pre>
  */
