@@ -24,9 +24,10 @@ import java.util.Map;
  * position = varint(alternatives) chosen alternative* float32(tail)
  * chosen   = varint(0) token            -- stored as a token
  *          | varint(i + 1)              -- equal (string, bytes, logprob) to alternative i, as OpenAI reports it
- * token    = varint(index &lt;&lt; 2 | 3) float32(logprob)                      -- the index-th distinct token of the blob
- *          | varint(len(bytes) &lt;&lt; 2 | form) bytes [string] float32(logprob) -- a token new to the blob; takes the
- *                                                                           next index
+ * token    = varint(index &lt;&lt; 2 | 3) float32(logprob)
+ *                                       -- the index-th distinct (string, bytes) of the blob, seen before
+ *          | varint(len(bytes) &lt;&lt; 2 | form) bytes [string] float32(logprob)
+ *                                       -- a token new to the blob; it takes the next index
  * form     = 0: string is exactly the UTF-8 decoding of bytes, not stored again
  *            1: string follows as varint(len) + UTF-8 bytes
  *            2: string follows as varint(chars) + UTF-16BE chars (strings with lone surrogates)
