@@ -89,7 +89,8 @@ class RunStoreTest {
 
     @Test
     void schemaIsVersionedAndWal() throws Exception {
-        try (RunStore ignored = RunStore.open(dir)) {
+        try (RunStore store = RunStore.open(dir)) {
+            assertThat(store.dbFile()).isEqualTo(dir.resolve(RunStore.FILE));
             try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
                  Statement st = c.createStatement()) {
                 assertThat(st.executeQuery("PRAGMA user_version").getInt(1)).isEqualTo(RunStore.SCHEMA_VERSION);
@@ -134,9 +135,7 @@ class RunStoreTest {
 
     @Test
     void aNewerSchemaAsksForANewerDistill4j() throws Exception {
-        try (RunStore ignored = RunStore.open(dir)) {
-            // a store the next version wrote
-        }
+        RunStore.open(dir).close(); // a store that the next version then wrote
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
              Statement st = c.createStatement()) {
             st.execute("PRAGMA user_version = " + (RunStore.SCHEMA_VERSION + 1));
