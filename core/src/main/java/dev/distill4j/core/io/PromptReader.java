@@ -8,16 +8,18 @@ import dev.distill4j.core.Json;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.SampleKey;
-import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -233,8 +235,12 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
                             + parser.currentTokenLocation().getColumnNr() + "; put one object per line");
                 }
             } catch (JsonProcessingException e) {
+                // a pretty-printed JSON array breaks into lines that are not objects: say what the file should be
+                String hint = text.strip().startsWith("[") || text.strip().startsWith("]")
+                        ? "; prompt files are JSON Lines, one object per line, not a JSON array (jq -c '.[]' converts)"
+                        : "";
                 throw new Bad("invalid JSON: " + e.getOriginalMessage() + " (column "
-                        + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr()) + ")");
+                        + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr()) + ")" + hint);
             } catch (IOException e) {
                 throw new Bad("invalid JSON: " + e.getMessage());
             }
@@ -361,13 +367,8 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
         }
 
         static CsvSource open(Path path) throws IOException {
-            BufferedReader reader = new BufferedReader(new InputStreamReader(Files.newInputStream(path),
-                    StandardCharsets.UTF_8.newDecoder()
-                            .onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT)), 1 << 16);
+            Reader reader = new StrictUtf8Reader(Files.newInputStream(path));
             try {
-                reader.mark(1);
-                if (reader.read() != '\uFEFF') reader.reset();
                 CSVParser parser = CSVFormat.RFC4180.builder()
                         .setHeader()
                         .setSkipHeaderRecord(true)
@@ -381,6 +382,9 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
                     throw new IOException(path + " is empty: expected a header row with a 'prompt' column");
                 }
                 return new CsvSource(path.toString(), parser, header);
+            } catch (CharacterCodingException e) {
+                reader.close();
+                throw new IOException(path + " is not valid UTF-8 text: save it as UTF-8", e);
             } catch (IllegalArgumentException | UncheckedIOException e) {
                 reader.close();
                 throw new IOException(path + " has an unusable CSV header row: " + e.getMessage(), e);
@@ -439,6 +443,72 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
 
         @Override
         public void close() throws IOException { parser.close(); }
+    }
+
+    /**
+     * UTF-8 that fails where the bad bytes are: an InputStreamReader decodes ahead and would fail a whole buffer
+     * early, blaming a record before the bad one. Chars before the bad bytes are delivered first; the error comes
+     * on the read after them. Drops a leading byte order mark.
+     */
+    private static final class StrictUtf8Reader extends Reader {
+        private final InputStream in;
+        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final ByteBuffer bytes = ByteBuffer.allocate(1 << 16).flip();
+        private final CharBuffer chars = CharBuffer.allocate(1 << 16).flip();
+        private boolean eof;
+        private boolean flushed;
+        private boolean first = true;
+        private CharacterCodingException error;
+
+        StrictUtf8Reader(InputStream in) { this.in = in; }
+
+        @Override
+        public int read(char[] buf, int off, int len) throws IOException {
+            if (len == 0) return 0;
+            if (!chars.hasRemaining() && !fill()) return -1;
+            int n = Math.min(len, chars.remaining());
+            chars.get(buf, off, n);
+            return n;
+        }
+
+        /** Decodes the next chars into {@link #chars}; false at the end of the input. */
+        private boolean fill() throws IOException {
+            chars.clear();
+            try {
+                while (chars.position() == 0) {
+                    if (error != null) throw error;
+                    if (flushed) return false;
+                    CoderResult r = decoder.decode(bytes, chars, eof);
+                    if (r.isError()) {
+                        error = new MalformedInputException(r.length());
+                    } else if (r.isUnderflow()) {
+                        if (eof) {
+                            decoder.flush(chars);
+                            flushed = true;
+                        } else {
+                            bytes.compact();
+                            int n = in.read(bytes.array(), bytes.position(), bytes.remaining());
+                            if (n < 0) eof = true;
+                            else bytes.position(bytes.position() + n);
+                            bytes.flip();
+                        }
+                    }
+                }
+            } finally {
+                chars.flip();
+            }
+            if (first) {
+                first = false;
+                if (chars.hasRemaining() && chars.get(chars.position()) == '\uFEFF') chars.get();
+                if (!chars.hasRemaining()) return fill();
+            }
+            return true;
+        }
+
+        @Override
+        public void close() throws IOException { in.close(); }
     }
 
     /** A prompt with its id, computed from the content where the file gives none. */

@@ -159,7 +159,12 @@ public final class RunStore implements AutoCloseable {
             return new RunStore(runDir, db, c);
         } catch (SQLException e) {
             closeQuietly(c);
-            throw new IOException(db + " is not a distill4j run store: " + describe(e), e);
+            if (e instanceof SQLiteException se && (se.getResultCode() == SQLiteErrorCode.SQLITE_NOTADB
+                    || se.getResultCode() == SQLiteErrorCode.SQLITE_CORRUPT)) {
+                throw new IOException(db + " is not a distill4j run store: not an SQLite database, or a damaged one ("
+                        + e.getMessage() + ")", e);
+            }
+            throw new IOException("cannot open the run store " + db + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             closeQuietly(c);
             throw e;
@@ -171,9 +176,10 @@ public final class RunStore implements AutoCloseable {
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
-        // take the write lock when the transaction starts: a deferred one that upgrades can fail with SQLITE_BUSY
-        // at once instead of waiting out the busy timeout
-        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        // writers take the write lock when the transaction starts: a deferred one that upgrades can fail with
+        // SQLITE_BUSY at once instead of waiting out the busy timeout
+        config.setTransactionMode(readOnly ? SQLiteConfig.TransactionMode.DEFERRED
+                : SQLiteConfig.TransactionMode.IMMEDIATE);
         config.setCacheSize(-32_768);
         config.setReadOnly(readOnly);
         return config.createConnection("jdbc:sqlite:" + db.toAbsolutePath());
@@ -221,14 +227,6 @@ public final class RunStore implements AutoCloseable {
         }
     }
 
-    private static String describe(SQLException e) {
-        if (e instanceof SQLiteException se && (se.getResultCode() == SQLiteErrorCode.SQLITE_NOTADB
-                || se.getResultCode() == SQLiteErrorCode.SQLITE_CORRUPT)) {
-            return "not an SQLite database, or a damaged one (" + e.getMessage() + ")";
-        }
-        return e.getMessage();
-    }
-
     private static void closeQuietly(Connection c) {
         if (c == null) return;
         try { c.close(); } catch (SQLException ignored) { /* already failing */ }
@@ -239,8 +237,8 @@ public final class RunStore implements AutoCloseable {
     /** Stores prompts that are not stored yet; a prompt whose id is already there is left as it is. */
     public synchronized void putPrompts(List<Prompt> prompts) {
         write("store " + prompts.size() + " prompts", () -> {
-            try (PreparedStatement ps = conn.prepareStatement(
-                    "INSERT OR IGNORE INTO prompts (id, text, messages, metadata, source, line) VALUES (?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT OR IGNORE INTO prompts "
+                    + "(id, text, messages, metadata, source, line) VALUES (?, ?, ?, ?, ?, ?)")) {
                 int n = 0;
                 for (Prompt p : prompts) {
                     ps.setString(1, p.id());
@@ -259,7 +257,8 @@ public final class RunStore implements AutoCloseable {
 
     public synchronized Optional<Prompt> prompt(String id) {
         return read("read prompt " + id, () -> {
-            try (PreparedStatement ps = conn.prepareStatement("SELECT " + PROMPT_COLUMNS + " FROM prompts WHERE id = ?")) {
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT " + PROMPT_COLUMNS + " FROM prompts WHERE id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(readPrompt(rs, 1)) : Optional.empty();
@@ -269,7 +268,7 @@ public final class RunStore implements AutoCloseable {
     }
 
     public synchronized long promptCount() {
-        return read("count prompts", () -> queryLong("SELECT count(*) FROM prompts"));
+        return read("count prompts", () -> queryLong(conn, "SELECT count(*) FROM prompts"));
     }
 
     // ---------------------------------------------------------------- samples
@@ -387,66 +386,82 @@ public final class RunStore implements AutoCloseable {
 
     // ---------------------------------------------------------------- stats
 
-    public synchronized RunStats stats(int examples) {
-        return read("compute run statistics", () -> {
-            long prompts = queryLong("SELECT count(*) FROM prompts");
-            Map<SampleStatus, Long> byStatus = new HashMap<>();
-            try (Statement st = conn.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT status, count(*) FROM samples GROUP BY status")) {
-                while (rs.next()) byStatus.put(parseStatus(rs.getString(1)), rs.getLong(2));
+    /**
+     * The run's statistics, from one snapshot, on a connection of its own: at a million samples this takes seconds,
+     * and writers need not wait for it.
+     */
+    public RunStats stats(int examples) {
+        checkOpen();
+        try (Connection reader = connection(dbFile, true)) {
+            reader.setAutoCommit(false); // one read transaction: every figure from the same snapshot
+            try {
+                return stats(reader, examples);
+            } finally {
+                reader.rollback();
             }
-            List<RunStats.CauseCount> causes = new ArrayList<>();
-            try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
-                    "SELECT coalesce(error_cause, '(no cause recorded)') AS cause, count(*) AS n FROM samples "
-                            + "WHERE status = 'failed' GROUP BY cause ORDER BY n DESC, cause LIMIT 10")) {
-                while (rs.next()) causes.add(new RunStats.CauseCount(rs.getString(1), rs.getLong(2)));
+        } catch (SQLException e) {
+            throw failure("compute run statistics", e);
+        }
+    }
+
+    private RunStats stats(Connection reader, int examples) throws SQLException {
+        long prompts = queryLong(reader, "SELECT count(*) FROM prompts");
+        Map<SampleStatus, Long> byStatus = new HashMap<>();
+        try (Statement st = reader.createStatement();
+             ResultSet rs = st.executeQuery("SELECT status, count(*) FROM samples GROUP BY status")) {
+            while (rs.next()) byStatus.put(parseStatus(rs.getString(1)), rs.getLong(2));
+        }
+        List<RunStats.CauseCount> causes = new ArrayList<>();
+        try (Statement st = reader.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT coalesce(error_cause, '(no cause recorded)') AS cause, count(*) AS n FROM samples "
+                        + "WHERE status = 'failed' GROUP BY cause ORDER BY n DESC, cause LIMIT 10")) {
+            while (rs.next()) causes.add(new RunStats.CauseCount(rs.getString(1), rs.getLong(2)));
+        }
+        // one pass over the samples for all the totals: each pass over a million rows costs about a second
+        Usage usage;
+        double cost;
+        double meanLatency;
+        Set<String> capabilities = new TreeSet<>();
+        try (Statement st = reader.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT total(prompt_tokens), total(completion_tokens), total(cached_tokens), "
+                        + "total(reasoning_tokens), total(cost_usd), "
+                        + "coalesce(avg(CASE WHEN status = 'done' THEN latency_ms END), 0), "
+                        + "group_concat(DISTINCT CASE WHEN status = 'done' THEN capability END) FROM samples")) {
+            rs.next();
+            usage = new Usage(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+            cost = rs.getDouble(5);
+            meanLatency = rs.getDouble(6);
+            // capability names (TEXT, TOP_K(5), FULL) hold no commas, group_concat's separator
+            String caps = rs.getString(7);
+            if (caps != null) capabilities.addAll(List.of(caps.split(",")));
+        }
+        long done = byStatus.getOrDefault(SampleStatus.DONE, 0L);
+        long p95 = 0;
+        if (done > 0) {
+            try (PreparedStatement ps = reader.prepareStatement(
+                    "SELECT latency_ms FROM samples WHERE status = 'done' ORDER BY latency_ms LIMIT 1 OFFSET ?")) {
+                ps.setLong(1, (long) Math.ceil(0.95 * done) - 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) p95 = rs.getLong(1);
+                }
             }
-            // one pass over the samples for all the totals: each pass over a million rows costs about a second
-            Usage usage;
-            double cost;
-            double meanLatency;
-            Set<String> capabilities = new TreeSet<>();
-            try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
-                    "SELECT total(prompt_tokens), total(completion_tokens), total(cached_tokens), "
-                            + "total(reasoning_tokens), total(cost_usd), "
-                            + "coalesce(avg(CASE WHEN status = 'done' THEN latency_ms END), 0), "
-                            + "group_concat(DISTINCT CASE WHEN status = 'done' THEN capability END) FROM samples")) {
-                rs.next();
-                usage = new Usage(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
-                cost = rs.getDouble(5);
-                meanLatency = rs.getDouble(6);
-                // capability names (TEXT, TOP_K(5), FULL) hold no commas, group_concat's separator
-                String caps = rs.getString(7);
-                if (caps != null) capabilities.addAll(List.of(caps.split(",")));
-            }
-            long done = byStatus.getOrDefault(SampleStatus.DONE, 0L);
-            long p95 = 0;
-            if (done > 0) {
-                try (PreparedStatement ps = conn.prepareStatement(
-                        "SELECT latency_ms FROM samples WHERE status = 'done' ORDER BY latency_ms LIMIT 1 OFFSET ?")) {
-                    ps.setLong(1, (long) Math.ceil(0.95 * done) - 1);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) p95 = rs.getLong(1);
+        }
+        List<RunStats.Example> shown = new ArrayList<>();
+        if (examples > 0) {
+            try (PreparedStatement ps = reader.prepareStatement(joinedSamplesSql(true, " LIMIT ?"))) {
+                ps.setString(1, statusName(SampleStatus.DONE));
+                ps.setInt(2, examples);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Prompt p = readPrompt(rs, 1);
+                        Sample s = readSample(rs, 8);
+                        shown.add(new RunStats.Example(s.key(), s.promptId(), s.sampleIndex(),
+                                preview(p.chat().getLast().content()), preview(s.text())));
                     }
                 }
             }
-            List<RunStats.Example> shown = new ArrayList<>();
-            if (examples > 0) {
-                try (PreparedStatement ps = conn.prepareStatement(joinedSamplesSql(true, " LIMIT ?"))) {
-                    ps.setString(1, statusName(SampleStatus.DONE));
-                    ps.setInt(2, examples);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            Prompt p = readPrompt(rs, 1);
-                            Sample s = readSample(rs, 8);
-                            shown.add(new RunStats.Example(s.key(), s.promptId(), s.sampleIndex(),
-                                    preview(p.chat().getLast().content()), preview(s.text())));
-                        }
-                    }
-                }
-            }
-            return new RunStats(prompts, byStatus, causes, usage, cost, capabilities, meanLatency, p95, shown);
-        });
+        }
+        return new RunStats(prompts, byStatus, causes, usage, cost, capabilities, meanLatency, p95, shown);
     }
 
     /** {@code s} on one line, cut to a display width. */
@@ -548,7 +563,7 @@ public final class RunStore implements AutoCloseable {
         void run() throws SQLException;
     }
 
-    private long queryLong(String sql) throws SQLException {
+    private static long queryLong(Connection conn, String sql) throws SQLException {
         try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);

@@ -139,6 +139,14 @@ class PromptReaderTest {
     }
 
     @Test
+    void aJsonArrayFileIsExplained() throws IOException {
+        Path f = write("array.json", "[\n  {\"prompt\": \"a\"},\n  {\"prompt\": \"b\"}\n]\n");
+        List<PromptReader.Entry> entries = readAll(f);
+        assertThat(bad(entries.getFirst()).reason()).contains("JSON Lines, one object per line, not a JSON array");
+        assertThat(bad(entries.getFirst()).line()).isEqualTo(1);
+    }
+
+    @Test
     void bomCrlfAndInvalidUtf8() throws IOException {
         Path f = dir.resolve("win.jsonl");
         try (OutputStream out = Files.newOutputStream(f)) {
@@ -213,6 +221,40 @@ class PromptReaderTest {
         assertThat(ok(entries.get(0)).text()).isEqualTo("fine");
         assertThat(bad(entries.get(1)).line()).isEqualTo(3);
         assertThat(bad(entries.get(1)).reason()).contains("unreadable CSV");
+    }
+
+    @Test
+    void csvLargerThanTheDecodeBuffersKeepsMultiByteCharacters() throws IOException {
+        StringBuilder sb = new StringBuilder("id,prompt\n");
+        for (int i = 0; i < 20_000; i++) sb.append(i).append(",\"é😀 ").append(i).append("\"\n");
+        Path f = write("big.csv", sb.toString());
+        List<PromptReader.Entry> entries = readAll(f);
+        assertThat(entries).hasSize(20_000);
+        for (int i = 0; i < entries.size(); i++) {
+            Prompt p = ok(entries.get(i));
+            assertThat(p.text()).isEqualTo("é😀 " + i);
+            assertThat(p.line()).isEqualTo(i + 2);
+        }
+    }
+
+    @Test
+    void csvThatIsNotUtf8StopsWithAMalformedEntry() throws IOException {
+        Path f = dir.resolve("latin1.csv");
+        StringBuilder sb = new StringBuilder("prompt\n");
+        for (int i = 0; i < 20; i++) sb.append("fine ").append(i).append('\n');
+        Files.write(f, concat(sb.toString().getBytes(StandardCharsets.UTF_8),
+                new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n', 'x', '\n'}));
+        List<PromptReader.Entry> entries = readAll(f);
+        assertThat(entries).last().isInstanceOf(PromptReader.Malformed.class);
+        PromptReader.Malformed m = bad(entries.getLast());
+        assertThat(m.reason()).contains("UTF-8");
+        assertThat(m.line()).isEqualTo(22);
+        assertThat(entries).hasSize(21);
+        assertThat(entries.subList(0, 20)).allMatch(e -> e instanceof PromptReader.Ok);
+
+        Path badHeader = Files.write(dir.resolve("h.csv"), new byte[] {'p', (byte) 0xFF, '\n', 'x', '\n'});
+        assertThatThrownBy(() -> PromptReader.open(badHeader)).isInstanceOf(IOException.class)
+                .hasMessage(badHeader + " is not valid UTF-8 text: save it as UTF-8");
     }
 
     @Test

@@ -89,7 +89,8 @@ class RunStoreTest {
 
     @Test
     void schemaIsVersionedAndWal() throws Exception {
-        try (RunStore ignored = RunStore.open(dir)) {
+        try (RunStore store = RunStore.open(dir)) {
+            assertThat(store.dbFile()).isEqualTo(dir.resolve(RunStore.FILE));
             try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
                  Statement st = c.createStatement()) {
                 assertThat(st.executeQuery("PRAGMA user_version").getInt(1)).isEqualTo(RunStore.SCHEMA_VERSION);
@@ -134,9 +135,7 @@ class RunStoreTest {
 
     @Test
     void aNewerSchemaAsksForANewerDistill4j() throws Exception {
-        try (RunStore ignored = RunStore.open(dir)) {
-            // a store the next version wrote
-        }
+        RunStore.open(dir).close(); // a store that the next version then wrote
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
              Statement st = c.createStatement()) {
             st.execute("PRAGMA user_version = " + (RunStore.SCHEMA_VERSION + 1));
@@ -315,6 +314,7 @@ class RunStoreTest {
             assertThat(stats.capabilities()).containsExactly("TOP_K(2)");
             assertThat(stats.meanLatencyMs()).isEqualTo(105.0);
             assertThat(stats.p95LatencyMs()).isEqualTo(190); // nearest rank: the 19th of 20
+            assertThat(stats.examples()).hasSize(2);
             assertThat(stats.examples()).containsExactly(
                     new RunStats.Example("d0", "p0", 0, "question number 0", "answer 0"),
                     new RunStats.Example("d1", "p1", 0, "question number 1", "answer 1"));
@@ -348,6 +348,21 @@ class RunStoreTest {
                             .contains("samples_by_prompt").doesNotContain("samples_by_status");
                 }
             }
+        }
+    }
+
+    @Test
+    void statsListTheCapabilitiesOfDoneSamplesOnly() throws IOException {
+        try (RunStore store = RunStore.open(dir)) {
+            store.putPrompts(List.of(textPrompt("p", "q")));
+            Sample topK = done("a", "p", 0, "x", 1);
+            Sample text = new Sample("b", "p", 1, SampleStatus.DONE, "y", "stop", Capability.TEXT, null, null, 0, 1,
+                    null, null, null, 1, null, null);
+            Sample failedFull = new Sample("c", "p", 2, SampleStatus.FAILED, null, null, Capability.FULL, null, null, 0,
+                    0, null, "x", null, 1, null, null);
+            store.upsertSamples(List.of(topK, text, failedFull));
+            assertThat(store.stats(0).capabilities()).containsExactly("TEXT", "TOP_K(2)");
+            assertThat(store.stats(0).examples()).isEmpty();
         }
     }
 

@@ -62,6 +62,23 @@ class TokenDistributionCodecTest {
     }
 
     @Test
+    void repeatedTokensAreStoredOnceAndKeepTheirOwnLogprobs() {
+        TokenLogprob half = new TokenLogprob("bytes:\\xe2\\x80", new byte[] {(byte) 226, (byte) 128}, -0.5f);
+        TokenLogprob the = TokenLogprob.of(" the", -0.1);
+        List<TokenPosition> positions = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            TokenLogprob t = TokenLogprob.of(" the", -i / 10.0);
+            TokenLogprob h = new TokenLogprob(half.token(), half.bytes(), -i);
+            positions.add(TokenPosition.of(i % 2 == 0 ? t : the, List.of(t, h)));
+        }
+        TokenDistribution d = new TokenDistribution(positions);
+        byte[] blob = TokenDistributionCodec.encode(d);
+        assertThat(TokenDistributionCodec.decode(blob)).isEqualTo(d);
+        // after the first position each token is a one-byte reference and a float: ~ 6 + 2 * 5 bytes a position
+        assertThat(blob.length).isLessThan(100 * 20);
+    }
+
+    @Test
     void specialFloatsRoundTripExactly() {
         TokenLogprob t = new TokenLogprob("a", null, Float.NEGATIVE_INFINITY);
         TokenLogprob u = new TokenLogprob("b", null, -Float.MIN_VALUE);
@@ -109,6 +126,10 @@ class TokenDistributionCodecTest {
         byte[] huge = {'D', '4', 'T', 1, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07};
         assertThatThrownBy(() -> TokenDistributionCodec.decode(huge))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot fit");
+
+        byte[] badReference = {'D', '4', 'T', 1, 1, 0, 0, 5 << 2 | 3, 0, 0, 0, 0, 0, 0, 0, 0};
+        assertThatThrownBy(() -> TokenDistributionCodec.decode(badReference))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("distinct token 5 of 0");
 
         Random random = new Random(3);
         for (int i = 0; i < 200; i++) {
