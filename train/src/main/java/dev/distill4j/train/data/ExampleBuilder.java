@@ -104,7 +104,7 @@ public final class ExampleBuilder {
      * @throws IllegalArgumentException when the run has no done samples, or the student's template cannot render
      *                                  a prompt
      */
-    public ExampleSet build(RunStore store) {
+    public ExampleSet examples(RunStore store) {
         long done = store.count(SampleStatus.DONE);
         if (done == 0) {
             throw new IllegalArgumentException("run " + store.runDir() + " has no done samples to train on ("

@@ -3,7 +3,7 @@ package dev.distill4j.train.data;
 import java.util.List;
 
 /**
- * What {@link ExampleBuilder#build} makes of a run: the training and held-out examples, each list in the run's
+ * What {@link ExampleBuilder#examples} makes of a run: the training and held-out examples, each list in the run's
  * prompt order, and the figures of the build.
  */
 public record ExampleSet(List<TrainingExample> train, List<TrainingExample> eval, Report report) {
