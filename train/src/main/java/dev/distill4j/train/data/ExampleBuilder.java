@@ -170,7 +170,7 @@ public final class ExampleBuilder {
             completion = span.completion();
             contentStart = span.contentStart() - span.promptEnd();
             contentEnd = span.contentEnd() - span.promptEnd();
-            completionIds = tokenizer.encode(completion, false);
+            completionIds = aligner.encodeContinuation(completion);
         } else {
             if (prompt.isChat()) {
                 throw new IllegalArgumentException("prompt '" + prompt.id() + "' is a chat, but the student is trained "
@@ -181,7 +181,7 @@ public final class ExampleBuilder {
             completion = reply;
             contentStart = 0;
             contentEnd = reply.length();
-            int[] r = tokenizer.encode(reply, false);
+            int[] r = aligner.encodeContinuation(reply);
             completionIds = eosId >= 0 ? append(r, eosId) : r;
         }
         byte[] text = completion.getBytes(StandardCharsets.UTF_8);
@@ -219,7 +219,8 @@ public final class ExampleBuilder {
                     : null;
             int response = r != null ? r.responsePositions() : countResponse(spans, trainedEnd, replyStart, replyEnd);
             kd = r == null ? null : r.targets();
-            stats = new AlignmentStats(1, spelled ? 0 : 1, response, kd == null ? 0 : kd.presentCount());
+            stats = new AlignmentStats(1, r != null && r.identical() ? 1 : 0, spelled ? 0 : 1, response,
+                    kd == null ? 0 : kd.presentCount());
         }
         return new Built(new TrainingExample(prompt.id(), sample.key(), ids, labels, sample.capability(), kd), stats);
     }
@@ -275,7 +276,9 @@ public final class ExampleBuilder {
         int m = 0;
         for (TokenPosition p : positions) {
             if (p.chosen().bytes().length == 0) continue;
-            int id = aligner.studentId(p.chosen().bytes());
+            // the first token may carry the tokenizer's prefix space, as the student's own first token did
+            int id = m == 0 && spans.phantomAt() == first ? aligner.studentIdAt(spans, first, p.chosen().bytes()) : -1;
+            if (id < 0) id = aligner.studentId(p.chosen().bytes());
             if (id < 0) return null;
             teacher[m++] = id;
         }

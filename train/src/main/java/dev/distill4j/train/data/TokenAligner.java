@@ -26,9 +26,12 @@ public final class TokenAligner {
 
     private final TextTokenizer student;
     private final Map<ByteBuffer, Integer> idsByBytes;
+    private final boolean addsPrefixSpace;
 
     public TokenAligner(TextTokenizer student) {
         this.student = student;
+        byte[] probe = spelled(student.encode("a", false));
+        this.addsPrefixSpace = probe.length == 2 && probe[0] == ' ';
         this.idsByBytes = new HashMap<>(student.vocabSize() * 2);
         for (int id = 0; id < student.vocabSize(); id++) {
             if (student.isSpecial(id)) continue;
@@ -50,39 +53,60 @@ public final class TokenAligner {
     /**
      * Byte spans of {@code ids} in {@code text} (the text they were encoded from): {@code [start[i], end[i])} in
      * the text's UTF-8. Special tokens cover their literal text; a SentencePiece prefix space the text does not
-     * have covers nothing. Where the tokens stop spelling the text (a normalizer rewrote it, an unknown token),
+     * have covers nothing (so a "▁" token of its own gets an empty span). Where the tokens stop spelling the text (a normalizer rewrote it, an unknown token),
      * the rest get start = end = -1.
      */
     public Spans spans(int[] ids, byte[] text) {
+        byte[][] tokenBytes = new byte[ids.length][];
+        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream(text.length + 1);
+        for (int i = 0; i < ids.length; i++) {
+            tokenBytes[i] = student.isSpecial(ids[i])
+                    ? student.tokenString(ids[i]).getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                    : student.tokenBytes(ids[i]);
+            stream.writeBytes(tokenBytes[i]);
+        }
+        // SentencePiece's normalizer puts a space before the text: the tokens spell " " + text, and that first
+        // byte stands for nothing (it may be a "▁" token of its own, or the start of "▁Hello")
+        byte[] all = stream.toByteArray();
+        int phantom = all.length == text.length + 1 && all[0] == ' '
+                && Arrays.equals(all, 1, all.length, text, 0, text.length) ? 1 : 0;
         int[] start = new int[ids.length];
         int[] end = new int[ids.length];
+        int phantomAt = -1;
         int cursor = 0;
-        boolean sawBytes = false;
         boolean lost = false;
         for (int i = 0; i < ids.length; i++) {
-            if (!lost) {
-                byte[] b = student.isSpecial(ids[i])
-                        ? student.tokenString(ids[i]).getBytes(java.nio.charset.StandardCharsets.UTF_8)
-                        : student.tokenBytes(ids[i]);
-                int skip = 0;
-                if (!regionMatches(text, cursor, b, 0)) {
-                    // SentencePiece's normalizer puts one space before the text; it stands for nothing
-                    if (!sawBytes && b.length > 0 && b[0] == ' ' && regionMatches(text, cursor, b, 1)) skip = 1;
-                    else lost = true;
-                }
-                if (!lost) {
-                    start[i] = cursor;
-                    cursor += b.length - skip;
-                    end[i] = cursor;
-                    sawBytes |= b.length > 0;
-                }
-            }
+            byte[] b = tokenBytes[i];
+            int skip = Math.min(phantom, b.length);
+            phantom -= skip;
+            if (skip > 0 && b.length > 1) phantomAt = i;
+            lost = lost || !regionMatches(text, cursor, b, skip);
             if (lost) {
                 start[i] = -1;
                 end[i] = -1;
+            } else {
+                start[i] = cursor;
+                cursor += b.length - skip;
+                end[i] = cursor;
             }
         }
-        return new Spans(start, end);
+        return new Spans(start, end, phantomAt);
+    }
+
+    /**
+     * Ids of {@code text} encoded on its own as the continuation of earlier text. A tokenizer that puts a space
+     * before every text (SentencePiece) would make a leading space of the continuation two spaces: the space is
+     * left to the tokenizer instead, so {@code " Hello"} becomes {@code ▁Hello} as it would inside the whole text.
+     */
+    public int[] encodeContinuation(String text) {
+        if (addsPrefixSpace && text.startsWith(" ")) return student.encode(text.substring(1), false);
+        return student.encode(text, false);
+    }
+
+    private byte[] spelled(int[] ids) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int id : ids) out.writeBytes(student.tokenBytes(id));
+        return out.toByteArray();
     }
 
     private static boolean regionMatches(byte[] text, int at, byte[] b, int from) {
@@ -90,8 +114,21 @@ public final class TokenAligner {
         return at + n <= text.length && Arrays.equals(text, at, at + n, b, from, b.length);
     }
 
-    /** Byte spans of a token sequence; -1 where unknown. */
-    public record Spans(int[] start, int[] end) {}
+    /**
+     * Byte spans of a token sequence; -1 where unknown. {@code phantomAt} is the token whose first byte is the
+     * tokenizer's own prefix space (e.g. "▁Hello" spelling "Hello"), or -1: there, any word the student could put
+     * is "▁" + word, so alternatives are looked up with a space before them.
+     */
+    public record Spans(int[] start, int[] end, int phantomAt) {}
+
+    /** The student token for {@code bytes} at token {@code i} of {@code spans} (see {@link Spans#phantomAt}). */
+    int studentIdAt(Spans spans, int i, byte[] bytes) {
+        if (i != spans.phantomAt() || bytes.length == 0) return studentId(bytes);
+        byte[] spaced = new byte[bytes.length + 1];
+        spaced[0] = ' ';
+        System.arraycopy(bytes, 0, spaced, 1, bytes.length);
+        return studentId(spaced);
+    }
 
     /**
      * The outcome of aligning one reply.
@@ -140,13 +177,15 @@ public final class TokenAligner {
             if (t == null || tEnd[t] != e) continue;
             exact++;
             TokenPosition p = positions.get(t);
-            int[] ids = mapAlternatives(p.alternatives());
+            // TOP_K(0) teachers report the chosen token only: it is the one known point of the distribution
+            List<TokenLogprob> alts = p.alternatives().isEmpty() ? List.of(p.chosen()) : p.alternatives();
+            int[] ids = mapAlternatives(alts, spans, from + r);
             if (ids == null) continue;
             float[] lps = new float[ids.length];
-            int m = mergeDuplicates(ids, p.alternatives(), lps);
+            int m = mergeDuplicates(ids, alts, lps);
             rowIds[r] = Arrays.copyOf(ids, m);
             rowLps[r] = Arrays.copyOf(lps, m);
-            tail[r] = p.tail();
+            tail[r] = p.alternatives().isEmpty() ? (float) Math.max(0, 1 - Math.exp(p.chosen().logprob())) : p.tail();
             k = Math.max(k, m);
         }
         boolean identical = response > 0 && exact == response && exact == teacherBoundariesInReply;
@@ -162,12 +201,11 @@ public final class TokenAligner {
         return new Result(kd, response, identical);
     }
 
-    /** Student ids of the alternatives, or null when one of them is not exactly one student token (or none given). */
-    private int[] mapAlternatives(List<TokenLogprob> alternatives) {
-        if (alternatives.isEmpty()) return null;
+    /** Student ids of the alternatives, or null when one of them is not exactly one student token. */
+    private int[] mapAlternatives(List<TokenLogprob> alternatives, Spans spans, int at) {
         int[] ids = new int[alternatives.size()];
         for (int j = 0; j < ids.length; j++) {
-            ids[j] = studentId(alternatives.get(j).bytes());
+            ids[j] = studentIdAt(spans, at, alternatives.get(j).bytes());
             if (ids[j] < 0) return null;
         }
         return ids;

@@ -74,7 +74,7 @@ class AlignmentTest {
         // the end-of-turn row is trained on (CE) but has no teacher distribution
         assertThat(kd.length()).isEqualTo(8);
         assertThat(kd.present()[7]).isFalse();
-        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 7, 7));
+        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 7, 7));
     }
 
     @Test
@@ -109,7 +109,7 @@ class AlignmentTest {
             assertThat(kd.logprobs()[11 * 2 + 1]).isEqualTo(Float.NEGATIVE_INFINITY);
             assertThat(kd.ids()[0 * 2 + 1]).isEqualTo(student.tokenId("Ġyou"));
             assertThat(kd.ids()[5 * kd.k()]).isEqualTo(',');
-            assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 13, 4));
+            assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 13, 4));
             assertThat(built.alignment().share()).isCloseTo(4.0 / 13, within(1e-12));
         }
     }
@@ -145,13 +145,13 @@ class AlignmentTest {
         assertThat(kd.ids()[4 * kd.k()]).isEqualTo(0xA9);
         assertThat(kd.ids()[8 * kd.k()]).isEqualTo(0xA5);
         assertThat(kd.ids()[8 * kd.k() + 1]).isEqualTo('e');
-        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 12, 4));
+        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 12, 4));
 
         // the same text from a teacher with the student's own tokenizer aligns everywhere
         TokenDistribution same = TestTokenizers.distribution(tiny, tiny.encode(reply, false), i -> List.of());
         var exact = builder(tiny, ExampleBuilder.TokenSource.STUDENT)
                 .example(PROMPT, Runs.done("p1", 0, reply, Capability.topK(1), same));
-        assertThat(exact.alignment()).isEqualTo(new AlignmentStats(1, 0, 12, 12));
+        assertThat(exact.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 12, 12));
     }
 
     @Test
@@ -177,7 +177,7 @@ class AlignmentTest {
                     .containsExactly("Hello", "Ġwor", "ld", "<|im_end|>", "Ċ");
             assertThat(e.labels()[e.length() - 2]).isEqualTo(student.tokenId("<|im_end|>"));
             assertThat(e.labels()[e.length() - 1]).isEqualTo(TrainingExample.IGNORE);
-            assertThat(teacher.alignment()).isEqualTo(new AlignmentStats(1, 0, 3, 3));
+            assertThat(teacher.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 3, 3));
         }
     }
 
@@ -196,7 +196,7 @@ class AlignmentTest {
         assertThat(tokens(tiny, slice(e.inputIds(), p, p + 2))).containsExactly("Hello", "Ġworld");
         assertThat(e.kd().presentCount()).isEqualTo(2);
         assertThat(e.kd().ids()[0]).isEqualTo(tiny.tokenId("Hello"));
-        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 2, 2));
+        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 2, 2));
     }
 
     @Test
@@ -205,7 +205,66 @@ class AlignmentTest {
         var built = builder(tiny, ExampleBuilder.TokenSource.STUDENT)
                 .example(PROMPT, Runs.done("p1", 0, "Hello world", Capability.topK(1), dist));
         assertThat(built.example().kd()).isNull();
-        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 1, 2, 0));
+        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 1, 2, 0));
+    }
+
+    @Test
+    void aTeacherThatGivesOnlyTheChosenTokenStillTeachesItsProbability() throws IOException {
+        int[] ids = tiny.encode("Hello world", false);
+        List<TokenPosition> positions = new ArrayList<>();
+        for (int id : ids) positions.add(new TokenPosition(TestTokenizers.logprob(tiny, id, -0.5f), List.of(), 1f));
+        var built = builder(tiny, ExampleBuilder.TokenSource.STUDENT)
+                .example(PROMPT, Runs.done("p1", 0, "Hello world", Capability.topK(0), new TokenDistribution(positions)));
+        KdTargets kd = built.example().kd();
+        assertThat(kd.k()).isEqualTo(1);
+        assertThat(kd.presentCount()).isEqualTo(2);
+        assertThat(kd.ids()[1]).isEqualTo(tiny.tokenId("Ġworld"));
+        assertThat(kd.logprobs()[1]).isEqualTo(-0.5f);
+        assertThat(kd.tail()[1]).isCloseTo((float) (1 - Math.exp(-0.5)), within(1e-6f));
+    }
+
+    @Test
+    void sentencePieceStudentsCountTheirPrefixSpaceAsNothing(@TempDir Path dir) throws IOException {
+        // Llama 2 style: one template writes a space before the reply, the other does not
+        String spaced = "{% for m in messages %}{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]"
+                + "{% else %} {{ m['content'] }}</s>{% endif %}{% endfor %}";
+        String tight = spaced.replace("{% else %} {{", "{% else %}{{");
+        try (HfTokenizer sp = HfTokenizer.load(TestTokenizers.writeSentencePiece(dir,
+                List.of("\u2581Hello", "Hello", "\u2581world", "\u2581the"), null))) {
+            assertThat(sp.addsPrefixSpace()).isTrue();
+            String reply = "Hello world";
+            // a teacher that spells the reply as "Hello" + " world", offering "world" and " the" as alternatives
+            List<TokenPosition> positions = List.of(
+                    TestTokenizers.bytesPosition("Hello".getBytes(StandardCharsets.UTF_8), -0.1f, "world".getBytes()),
+                    TestTokenizers.bytesPosition(" world".getBytes(StandardCharsets.UTF_8), -0.1f, " the".getBytes()));
+            var sample = Runs.done("p1", 0, reply, Capability.topK(2), new TokenDistribution(positions));
+            int the = sp.tokenId("\u2581the");
+
+            // " Hello world</s>": ▁Hello covers the template's space too, so only ▁world lines up with the teacher
+            ChatTemplate t1 = new ChatTemplate(spaced, sp.specialTokens());
+            TrainingExample a = ExampleBuilder.builder().setTokenizer(sp).optChatTemplate(t1).build()
+                    .example(PROMPT, sample).example();
+            int p1 = sp.encode(t1.render(List.of(Message.user("hi")), true), false).length;
+            assertThat(tokens(sp, slice(a.inputIds(), p1, a.length())))
+                    .containsExactly("\u2581Hello", "\u2581world", "</s>");
+            assertThat(a.kd().present()).containsExactly(false, true, false);
+            assertThat(a.kd().ids()[a.kd().k()]).isEqualTo(sp.tokenId("\u2581world"));
+            assertThat(a.kd().ids()[a.kd().k() + 1]).isEqualTo(the);
+            assertThat(a.labels()[a.length() - 1]).isEqualTo(sp.tokenId("</s>"));
+
+            // "Hello world</s>": encoding it alone puts ▁ before Hello, a space that is not in the text
+            ChatTemplate t2 = new ChatTemplate(tight, sp.specialTokens());
+            var b = ExampleBuilder.builder().setTokenizer(sp).optChatTemplate(t2).build().example(PROMPT, sample);
+            int p2 = sp.encode(t2.render(List.of(Message.user("hi")), true), false).length;
+            TrainingExample e = b.example();
+            assertThat(tokens(sp, slice(e.inputIds(), p2, e.length())))
+                    .containsExactly("\u2581Hello", "\u2581world", "</s>");
+            assertThat(e.kd().present()).containsExactly(true, true, false);
+            // at the first token every student word starts with the prefix space: "Hello" is ▁Hello, "world" ▁world
+            assertThat(e.kd().ids()[0]).isEqualTo(sp.tokenId("\u2581Hello"));
+            assertThat(e.kd().ids()[1]).isEqualTo(sp.tokenId("\u2581world"));
+            assertThat(b.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 2, 2));
+        }
     }
 
     static List<String> tokens(HfTokenizer tok, int[] ids) {

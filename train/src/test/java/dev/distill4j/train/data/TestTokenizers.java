@@ -99,6 +99,73 @@ final class TestTokenizers {
         return dir;
     }
 
+    /**
+     * Writes a SentencePiece-style BPE in Llama 2's tokenizer.json layout (normalizer prepends "▁" and turns spaces
+     * into "▁", byte fallback {@code <0xNN>}, {@code <unk> <s> </s>} at ids 0..2), whose merges build {@code words}
+     * ("▁" = space) from their characters.
+     */
+    static Path writeSentencePiece(Path dir, List<String> words, String chatTemplate) throws IOException {
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        for (String s : List.of("<unk>", "<s>", "</s>")) vocab.put(s, vocab.size());
+        for (int b = 0; b < 256; b++) vocab.put(String.format("<0x%02X>", b), vocab.size());
+        for (String word : words) for (char c : word.toCharArray()) vocab.putIfAbsent(String.valueOf(c), vocab.size());
+        List<String> merges = new ArrayList<>();
+        for (String word : words) {
+            String left = word.substring(0, 1);
+            for (int i = 1; i < word.length(); i++) {
+                String merged = left + word.charAt(i);
+                if (!vocab.containsKey(merged)) {
+                    vocab.put(merged, vocab.size());
+                    merges.add(left + " " + word.charAt(i));
+                }
+                left = merged;
+            }
+        }
+        ObjectNode root = Json.object();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        for (String s : List.of("<unk>", "<s>", "</s>")) {
+            added.addObject().put("id", vocab.get(s)).put("content", s).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        ObjectNode norm = root.putObject("normalizer");
+        norm.put("type", "Sequence");
+        ArrayNode ns = norm.putArray("normalizers");
+        ns.addObject().put("type", "Prepend").put("prepend", "\u2581");
+        ObjectNode replace = ns.addObject().put("type", "Replace");
+        replace.putObject("pattern").put("String", " ");
+        replace.put("content", "\u2581");
+        root.putNull("pre_tokenizer");
+        root.putNull("post_processor");
+        ObjectNode dec = root.putObject("decoder");
+        dec.put("type", "Sequence");
+        ArrayNode ds = dec.putArray("decoders");
+        ObjectNode rep = ds.addObject().put("type", "Replace");
+        rep.putObject("pattern").put("String", "\u2581");
+        rep.put("content", " ");
+        ds.addObject().put("type", "ByteFallback");
+        ds.addObject().put("type", "Fuse");
+        ds.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE").putNull("dropout");
+        model.put("unk_token", "<unk>");
+        model.putNull("continuing_subword_prefix");
+        model.putNull("end_of_word_suffix");
+        model.put("fuse_unk", true).put("byte_fallback", true);
+        ObjectNode v = model.putObject("vocab");
+        vocab.forEach(v::put);
+        ArrayNode m = model.putArray("merges");
+        merges.forEach(m::add);
+        AtomicFiles.writeString(dir.resolve("tokenizer.json"), Json.writePretty(root));
+        ObjectNode cfg = Json.object();
+        cfg.put("bos_token", "<s>").put("eos_token", "</s>").put("unk_token", "<unk>").put("add_bos_token", true);
+        if (chatTemplate != null) cfg.put("chat_template", chatTemplate);
+        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), Json.writePretty(cfg));
+        return dir;
+    }
+
     private static ObjectNode byteLevel() {
         ObjectNode n = Json.object();
         n.put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", false).put("use_regex", true);
