@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a run's done samples into {@link TrainingExample}s for a student: each prompt is rendered with the
@@ -35,6 +37,7 @@ import java.util.Set;
  * chat template) learn the reply and an EOS token.
  */
 public final class ExampleBuilder {
+    private static final Logger LOG = LoggerFactory.getLogger(ExampleBuilder.class);
     /** How a prompt becomes the student's input. */
     public enum PromptFormat {
         /** The chat template when the student has one, else raw text. */
@@ -142,6 +145,7 @@ public final class ExampleBuilder {
         }
         var report = new ExampleSet.Report(counts[0], all.size(), counts[1], counts[2],
                 promptIds.size() - held.size(), held.size(), trained, alignment[0]);
+        LOG.info("training data: {}", report);
         return new ExampleSet(train, eval, report);
     }
 

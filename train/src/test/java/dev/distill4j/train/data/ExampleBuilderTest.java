@@ -197,6 +197,10 @@ class ExampleBuilderTest {
             AlignmentStats a = set.report().alignment();
             assertThat(a.samples()).isEqualTo(40);
             assertThat(a.share()).isEqualTo(1.0);
+            assertThat(a.identicalSamples()).isEqualTo(40);
+            long expected = 0;
+            for (int i = 0; i < 40; i += 2) expected += 2L * tiny.encode("the answer is " + i, false).length;
+            assertThat(a.responsePositions()).isEqualTo(a.kdPositions()).isEqualTo(expected);
             for (TrainingExample e : set.train()) {
                 int i = Integer.parseInt(e.promptId().substring(7));
                 assertThat(e.capability()).isEqualTo(i % 2 == 0 ? Capability.topK(2) : Capability.TEXT);
