@@ -4,6 +4,7 @@ import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.tokenizer.TextTokenizer;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -52,34 +53,33 @@ public final class TokenAligner {
 
     /**
      * Byte spans of {@code ids} in {@code text} (the text they were encoded from): {@code [start[i], end[i])} in
-     * the text's UTF-8. Special tokens cover their literal text; a SentencePiece prefix space the text does not
-     * have covers nothing (so a "▁" token of its own gets an empty span). Where the tokens stop spelling the text (a normalizer rewrote it, an unknown token),
-     * the rest get start = end = -1.
+     * the text's UTF-8. Special tokens cover their literal text where the text has it, and nothing where the
+     * tokenizer added them (BOS, an appended EOS). The prefix space a SentencePiece tokenizer puts before the text
+     * covers nothing: "▁" alone gets an empty span, "▁Hello" covers "Hello". Where the tokens stop spelling the
+     * text (a normalizer rewrote it, an unknown token), the rest get start = end = -1.
      */
     public Spans spans(int[] ids, byte[] text) {
-        byte[][] tokenBytes = new byte[ids.length][];
-        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream(text.length + 1);
-        for (int i = 0; i < ids.length; i++) {
-            tokenBytes[i] = student.isSpecial(ids[i])
-                    ? student.tokenString(ids[i]).getBytes(java.nio.charset.StandardCharsets.UTF_8)
-                    : student.tokenBytes(ids[i]);
-            stream.writeBytes(tokenBytes[i]);
-        }
-        // SentencePiece's normalizer puts a space before the text: the tokens spell " " + text, and that first
-        // byte stands for nothing (it may be a "▁" token of its own, or the start of "▁Hello")
-        byte[] all = stream.toByteArray();
-        int phantom = all.length == text.length + 1 && all[0] == ' '
-                && Arrays.equals(all, 1, all.length, text, 0, text.length) ? 1 : 0;
         int[] start = new int[ids.length];
         int[] end = new int[ids.length];
         int phantomAt = -1;
         int cursor = 0;
+        boolean first = true;
         boolean lost = false;
         for (int i = 0; i < ids.length; i++) {
-            byte[] b = tokenBytes[i];
-            int skip = Math.min(phantom, b.length);
-            phantom -= skip;
-            if (skip > 0 && b.length > 1) phantomAt = i;
+            int skip = 0;
+            byte[] b;
+            if (student.isSpecial(ids[i])) {
+                b = student.tokenString(ids[i]).getBytes(StandardCharsets.UTF_8);
+                if (!regionMatches(text, cursor, b, 0)) b = new byte[0];
+            } else {
+                b = student.tokenBytes(ids[i]);
+                if (first && addsPrefixSpace && b.length > 0 && b[0] == ' ' && !regionMatches(text, cursor, b, 0)
+                        && regionMatches(text, cursor, b, 1)) {
+                    skip = 1;
+                    if (b.length > 1) phantomAt = i;
+                }
+                first &= b.length == 0;
+            }
             lost = lost || !regionMatches(text, cursor, b, skip);
             if (lost) {
                 start[i] = -1;

@@ -92,6 +92,15 @@ class ExampleBuilderTest {
             assertThat(AlignmentTest.slice(e.labels(), prompt.length, e.length()))
                     .containsExactly(base.tokenId("Ġthe"), base.tokenId("Ġanswer"), eos);
 
+            // top-k from a teacher with the same tokenizer aligns on the reply; the appended EOS has no target
+            String reply = " the answer";
+            var topK = Runs.done("t1", 1, reply, Capability.topK(2),
+                    TestTokenizers.distribution(base, base.encode(reply, false), i -> List.of("Ġanswer")));
+            var built = b.example(Runs.text("t1", "Q: the answer?\nA:"), topK);
+            assertThat(built.example().inputIds()).containsExactly(expected);
+            assertThat(built.example().kd().present()).containsExactly(true, true, false);
+            assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 2, 2));
+
             // a chat prompt cannot be written for a student without a template
             Prompt c = Runs.chat("c1", Message.user("hi"));
             assertThatThrownBy(() -> b.example(c, Runs.textSample("c1", 0, "x")))
