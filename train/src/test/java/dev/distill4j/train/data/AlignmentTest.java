@@ -200,6 +200,37 @@ class AlignmentTest {
     }
 
     @Test
+    void markupBeforeTheReplyIsLearnedButShiftsNoTarget() throws IOException {
+        // Qwen3 without thinking: an empty think block between the generation prompt and the reply
+        ChatTemplate thinking = new ChatTemplate("{% for message in messages %}{{'<|im_start|>' + message['role'] "
+                + "+ '\n'}}{% if message['role'] == 'assistant' %}{{ '<think>\n\n</think>\n\n' }}{% endif %}"
+                + "{{ message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}"
+                + "{{ '<|im_start|>assistant\n' }}{% endif %}", tiny.specialTokens());
+        String reply = "Hello world";
+        TokenDistribution dist = TestTokenizers.distribution(tiny, tiny.encode(reply, false), i -> List.of("Ġa"));
+        var built = ExampleBuilder.builder().setTokenizer(tiny).optChatTemplate(thinking).build()
+                .example(PROMPT, Runs.done("p1", 0, reply, Capability.topK(2), dist));
+        TrainingExample e = built.example();
+        int p = tiny.encode(thinking.render(List.of(Message.user("hi")), true), false).length;
+        int n = e.length();
+        int completion = tiny.encode("<think>\n\n</think>\n\nHello world<|im_end|>\n", false).length;
+        assertThat(n).isEqualTo(p + completion);
+        int think = completion - 4; // all but Hello Ġworld <|im_end|> \n
+        // learned: the think block, the reply, <|im_end|>; not the trailing newline
+        for (int i = 0; i < n; i++) {
+            boolean learned = i >= p && i < n - 1;
+            assertThat(e.labels()[i]).isEqualTo(learned ? e.inputIds()[i] : TrainingExample.IGNORE);
+        }
+        KdTargets kd = e.kd();
+        assertThat(kd.start()).isEqualTo(p);
+        List<Integer> present = new ArrayList<>();
+        for (int r = 0; r < kd.length(); r++) if (kd.present()[r]) present.add(kd.start() + r);
+        assertThat(present).containsExactly(p + think, p + think + 1);
+        assertThat(kd.ids()[think * kd.k()]).isEqualTo(tiny.tokenId("Hello"));
+        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 2, 2));
+    }
+
+    @Test
     void tokensThatDoNotSpellTheReplyGiveNoSignal() throws IOException {
         TokenDistribution dist = TestTokenizers.distribution(tiny, tiny.encode("Hello there", false), i -> List.of());
         var built = builder(tiny, ExampleBuilder.TokenSource.STUDENT)
