@@ -1,9 +1,6 @@
 package dev.distill4j.train.data;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.distill4j.core.SampleKey;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -51,11 +48,6 @@ public final class EvalSplit {
 
     /** The first 8 bytes of SHA-256 of the id's UTF-8, as an unsigned long. */
     static long hash(String promptId) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(promptId.getBytes(StandardCharsets.UTF_8));
-            return ByteBuffer.wrap(d).getLong();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Long.parseUnsignedLong(SampleKey.sha256Hex(promptId).substring(0, 16), 16);
     }
 }
