@@ -167,6 +167,22 @@ public final class CausalLM implements AutoCloseable {
      * @return logits [B, T, V] in the manager of {@code inputIds}
      */
     public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        return DecoderLayer.linear(hidden(inputIds, attentionMask, cache), lmHead, null);
+    }
+
+    /**
+     * Logits of the last input position only, as decoding needs: skips the LM head on the other T − 1 positions.
+     *
+     * @return logits [B, V]
+     */
+    public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        NDArray h = hidden(inputIds, attentionMask, cache);                        // [B, T, D]
+        long b = h.getShape().get(0);
+        return DecoderLayer.linear(h.get(":, -1, :"), lmHead, null).reshape(b, config.vocabSize()); // [B, V]
+    }
+
+    /** The final-normed hidden states [B, T, D]. */
+    private NDArray hidden(NDArray inputIds, NDArray attentionMask, KvCache cache) {
         Shape shape = inputIds.getShape();
         if (shape.dimension() != 2) throw new IllegalArgumentException("input ids must be [batch, tokens], got " + shape);
         int b = (int) shape.get(0);
@@ -183,7 +199,7 @@ public final class CausalLM implements AutoCloseable {
                 .singletonOrThrow();                                               // [B, T, D]
         for (DecoderLayer layer : layers) x = layer.forward(x, cosSin.get(0), cosSin.get(1), additive, cache);
         if (cache != null) cache.advance(t);
-        return DecoderLayer.linear(RmsNorm.apply(x, finalNorm, config.rmsNormEps()), lmHead, null); // [B, T, V]
+        return RmsNorm.apply(x, finalNorm, config.rmsNormEps());                   // [B, T, D]
     }
 
     /** An empty cache for this model's layers; its arrays live under {@code parent}. */
