@@ -94,10 +94,8 @@ public final class RotaryEmbedding {
 
     /** x·cos + rotate_half(x)·sin, where rotate_half(x) = cat(−x[d/2:], x[:d/2]). x: [B, H, T, d]. */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
-        long half = x.getShape().get(3) / 2;
-        NDArray x1 = x.get("..., :" + half);
-        NDArray x2 = x.get("..., " + half + ":");
-        NDArray rotated = x2.neg().concat(x1, 3);
+        NDList halves = x.split(2, 3);                         // x1 = x[..., :d/2], x2 = x[..., d/2:]
+        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
         return x.mul(cos).add(rotated.mul(sin));
     }
 }
