@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.io.Checkpoint;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ public record ReferenceFixture(ModelConfig config, Path dir, JsonNode reference)
     }
 
     public CausalLM model(NDManager m) throws IOException {
-        return CausalLM.fromWeights(config, TestSafetensors.read(dir.resolve("model.safetensors"), m), m);
+        return CausalLM.fromWeights(config, Checkpoint.load(dir, m), m);
     }
 
     public int[][] ints(String field) {
