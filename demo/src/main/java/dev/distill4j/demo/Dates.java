@@ -30,11 +30,11 @@ final class Dates {
                 : "Add " + n + " days to " + start + ".";
         int sum = start.getDayOfMonth() + n;
         int monthLength = YearMonth.from(start).lengthOfMonth();
-        String first = start.getDayOfMonth() + " + " + n + " = " + sum + ", and " + monthName(start) + " "
+        String first = start.getDayOfMonth() + " + " + n + " = " + sum + "; " + monthName(start) + " "
                 + start.getYear() + " has " + monthLength + " days.";
         if (sum <= monthLength) return Draft.of(q, end.toString(), first);
         return Draft.of(q, end.toString(), first,
-                sum + " - " + monthLength + " = " + (sum - monthLength) + ", in the next month.");
+                sum + " - " + monthLength + " = " + (sum - monthLength) + " in the next month.");
     }
 
     private static Draft weekday(SplittableRandom r) {

@@ -54,8 +54,7 @@ final class Units {
         BigDecimal m = km.multiply(BigDecimal.valueOf(1000));
         BigDecimal cm = m.multiply(BigDecimal.valueOf(100));
         return Draft.of("Convert " + plain(km) + " km to centimetres.", plain(cm),
-                plain(km) + " km = " + plain(km) + " × 1000 = " + plain(m) + " m.",
-                plain(m) + " m = " + plain(m) + " × 100 = " + plain(cm) + " cm.");
+                plain(km) + " × 1000 = " + plain(m) + " m.", plain(m) + " × 100 = " + plain(cm) + " cm.");
     }
 
     private static Draft hoursAndMinutes(SplittableRandom r) {
