@@ -52,6 +52,10 @@ class DemoTokenizerTest {
             String rendered = ChatTemplate.load(dir).orElseThrow()
                     .render(List.of(Message.user(t.prompt()), Message.assistant(t.rationale())), false);
             assertThat(rendered).isEqualTo(DemoTokenizer.chatText(t));
+            // and the trainer's prompt masking splits it where the reply starts
+            ChatTemplate.AssistantSpan span = ChatTemplate.load(dir).orElseThrow()
+                    .renderWithAssistantSpan(List.of(Message.user(t.prompt())), t.rationale());
+            assertThat(span.completion()).isEqualTo(t.rationale() + "<|im_end|>\n");
             int[] ids = tok.encode(rendered, false);
             assertThat(ids[0]).isEqualTo(tok.tokenId("<|im_start|>"));
             assertThat(tok.decode(ids, false)).isEqualTo(rendered);
