@@ -113,23 +113,26 @@ public final class BpeTrainer {
     /** The text between special tokens: those are matched as added tokens before pre-tokenization. */
     private List<String> withoutSpecialTokens(String text) {
         List<String> pieces = new ArrayList<>();
+        // next occurrence of each special token at or after `from`, searched again only once passed, so one long
+        // text with a rare special token is not rescanned for it at every cut
+        int[] next = new int[specialTokens.size()];
+        Arrays.fill(next, -2);
         int from = 0;
         while (from < text.length()) {
-            int at = -1;
-            String which = null;
-            for (String s : specialTokens) {
-                int i = text.indexOf(s, from);
-                if (i >= 0 && (at < 0 || i < at || (i == at && s.length() > which.length()))) {
-                    at = i;
-                    which = s;
+            int which = -1;
+            for (int k = 0; k < next.length; k++) {
+                if (next[k] != -1 && next[k] < from) next[k] = text.indexOf(specialTokens.get(k), from);
+                if (next[k] >= 0 && (which < 0 || next[k] < next[which] || (next[k] == next[which]
+                        && specialTokens.get(k).length() > specialTokens.get(which).length()))) {
+                    which = k;
                 }
             }
-            if (at < 0) {
+            if (which < 0) {
                 pieces.add(text.substring(from));
                 break;
             }
-            if (at > from) pieces.add(text.substring(from, at));
-            from = at + which.length();
+            if (next[which] > from) pieces.add(text.substring(from, next[which]));
+            from = next[which] + specialTokens.get(which).length();
         }
         return pieces;
     }

@@ -116,6 +116,15 @@ class BpeTrainerTest {
     }
 
     @Test
+    void specialTokensCutTextsApart() {
+        List<String> texts = corpus(5, 800);
+        BpeTrainer trainer = BpeTrainer.builder().optVocabSize(330).build();
+        // one long text with the pieces joined by special tokens counts the same pre-tokens as the pieces
+        assertThat(trainer.train(List.of(String.join(BpeTrainer.END_OF_TEXT, texts))).merges())
+                .isEqualTo(trainer.train(texts).merges());
+    }
+
+    @Test
     void incrementalCountsPickTheSameMergesAsRecountingEveryStep() {
         List<String> texts = corpus(4, 300);
         texts.add("aaaa aaaaa aaa bbbb abab abababab");
