@@ -144,6 +144,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     static void writeError(Context ctx, OpenAiError e) {
+        if (e.status() == 429) ctx.header("Retry-After", "1");    // a batch usually finishes within seconds
         ctx.status(e.status()).contentType("application/json").result(Json.write(e.toJson()));
     }
 

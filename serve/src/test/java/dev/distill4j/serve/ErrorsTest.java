@@ -149,6 +149,7 @@ class ErrorsTest {
                 else {
                     JsonNode e = error(r, 429);
                     assertThat(e.get("code").asText()).isEqualTo("rate_limit_exceeded");
+                    assertThat(r.response().headers().firstValue("Retry-After")).hasValue("1");
                     busy++;
                 }
             }

@@ -79,6 +79,18 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void stopStringCutsTheTextAndFinishesWithStop() {
+        String full = client.chat().completions().create(chat("Where does it stop?").build())
+                .choices().getFirst().message().content().orElseThrow();
+        assertThat(full.length()).as(full).isGreaterThan(4);
+        String stop = full.substring(2, 4);
+        int cut = full.indexOf(stop);
+        ChatCompletion c = client.chat().completions().create(chat("Where does it stop?").stop(stop).build());
+        assertThat(c.choices().getFirst().message().content().orElseThrow()).isEqualTo(full.substring(0, cut));
+        assertThat(c.choices().getFirst().finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+    }
+
+    @Test
     void nChoicesSampledWithASeedAreReproducible() {
         var p = ChatCompletionCreateParams.builder().model(ServerFixture.NAME).addUserMessage("tell me")
                 .maxCompletionTokens(10).temperature(1.0).seed(11).n(3).build();
