@@ -67,11 +67,6 @@ final class Metrics {
 
     void batch(int size) { batchSize.observe(size); }
 
-    long requestCount(String endpoint, int status) {
-        LongAdder a = requests.get(endpoint + '\0' + status);
-        return a == null ? 0 : a.sum();
-    }
-
     String render() {
         StringBuilder out = new StringBuilder(2048);
         out.append("# HELP distill4j_requests_total HTTP requests by endpoint and status.\n");

@@ -232,8 +232,6 @@ public final class OpenAiServer implements AutoCloseable {
 
     String fingerprint() { return fingerprint; }
 
-    Metrics metrics() { return metrics; }
-
     /** Identifies the weights and the server version, as OpenAI's fingerprint identifies a backend configuration. */
     private static String fingerprint(ServedModel model) {
         try {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.TokenLogprob;
-import dev.distill4j.core.Usage;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -65,8 +64,6 @@ final class Wire {
         u.putObject("completion_tokens_details").put("reasoning_tokens", 0);
         return u;
     }
-
-    static ObjectNode usage(Usage u) { return usage(u.promptTokens(), u.completionTokens()); }
 
     /** Chars of {@code text} covered by its first {@code byteCount} UTF-8 bytes, rounded down to a whole char. */
     static int charsInBytes(String text, int byteCount) {
