@@ -1,0 +1,111 @@
+package dev.distill4j.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.distill4j.serve.OpenAiServer;
+import dev.distill4j.serve.ServedModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve a model folder over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, "
+                + "/v1/models, /health, /metrics) until Ctrl-C."},
+        footer = {"", "Example: distill serve --model runs/math/student --port 8000",
+                "         OPENAI_API_KEY=sk-local distill serve --model runs/math/student --api-key-env OPENAI_API_KEY",
+                "Then point any OpenAI client at http://127.0.0.1:8000/v1, or harvest from it:",
+                "         distill harvest --base-url http://127.0.0.1:8000/v1 --model student --top-logprobs 5 ..."})
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Hugging Face model folder (config.json, model.safetensors, tokenizer.json, "
+                    + "tokenizer_config.json).")
+    Path model;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "Interface to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for all).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000",
+            description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(names = "--api-key-env", paramLabel = "VAR",
+            description = "Environment variable holding the key clients must send as 'Authorization: Bearer KEY'. "
+                    + "Default: no key required.")
+    String apiKeyEnv;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8",
+            description = "Most sequences generated together (default ${DEFAULT-VALUE}).")
+    int maxBatch;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "256",
+            description = "Most sequences waiting; beyond it requests get 429 (default ${DEFAULT-VALUE}).")
+    int maxQueue;
+
+    @Option(names = "--served-model-name", paramLabel = "NAME",
+            description = "Name clients pass as 'model' (default: the folder's name).")
+    String servedModelName;
+
+    @Option(names = "--default-max-tokens", paramLabel = "N", defaultValue = "512",
+            description = "Completion tokens when a request sets no max_tokens (default ${DEFAULT-VALUE}).")
+    int defaultMaxTokens;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxBatch < 1) throw new UserError("--max-batch must be at least 1, got " + maxBatch);
+        if (maxQueue < 1) throw new UserError("--max-queue must be at least 1, got " + maxQueue);
+        if (port < 0 || port > 65535) throw new UserError("--port must be 0..65535, got " + port);
+        if (!Files.isDirectory(model)) {
+            throw new UserError("--model " + model + " is not a folder; give a model folder with config.json, "
+                    + "model.safetensors and tokenizer.json");
+        }
+        String key = null;
+        if (apiKeyEnv != null) {
+            key = System.getenv(apiKeyEnv);
+            if (key == null || key.isBlank()) {
+                throw new UserError("--api-key-env names " + apiKeyEnv + " but it is not set; export " + apiKeyEnv
+                        + "=<the key clients must send>, or leave --api-key-env out to serve without a key");
+            }
+        }
+        if (Distill.verbose) {
+            // --verbose turns the root logger to DEBUG; the server's request lines are what a user wants to see
+            for (String noisy : new String[] {"org.eclipse.jetty", "io.javalin", "ai.djl", "okhttp3"}) {
+                ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
+            }
+        }
+        ServedModel loaded = ServedModel.load(model);
+        OpenAiServer server = OpenAiServer.builder().setModel(loaded).optServedModelName(servedModelName)
+                .optHost(host).optPort(port).optApiKey(key).optMaxBatch(maxBatch).optMaxQueue(maxQueue)
+                .optDefaultMaxTokens(defaultMaxTokens).optLogRequests(Distill.verbose).build();
+        int bound;
+        try {
+            bound = server.start();
+        } catch (RuntimeException e) {
+            server.close();
+            loaded.close();
+            throw new UserError("could not listen on " + host + ":" + port + " (" + rootMessage(e)
+                    + "); is the port in use? pick another with --port");
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            loaded.close();
+            stopped.countDown();
+        }, "distill-serve-shutdown"));
+        System.out.printf("Serving %s (%,d parameters) as '%s' at http://%s:%d/v1%s%n", model,
+                loaded.parameterCount(), server.servedModelName(), host, bound,
+                key == null ? "" : " (key required: $" + apiKeyEnv + ")");
+        System.out.println("Press Ctrl-C to stop.");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private static String rootMessage(Throwable e) {
+        while (e.getCause() != null) e = e.getCause();
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+}

@@ -1,0 +1,170 @@
+package dev.distill4j.serve;
+
+import dev.distill4j.model.generate.Generation;
+import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.model.generate.Scorer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the model on one worker thread, batching waiting sequences.
+ *
+ * <p>Policy (static batching, no waiting window): when the worker is free it takes the oldest waiting sequence and
+ * every other waiting sequence with equal {@link SamplingParams}, up to {@code maxBatch}, and generates them together
+ * (left-padded, one prefill, shared decode steps) until the whole batch has stopped. Sequences that arrive meanwhile
+ * wait for the next batch. Equal parameters are required because the batched {@code Generator} applies one set of
+ * parameters to a batch; greedy requests are normalised (seed 0) so they always group. Scoring jobs (legacy
+ * completions with {@code echo}) run alone. The queue holds at most {@code maxQueue} waiting sequences; a request
+ * that would overflow it is refused whole.
+ */
+final class BatchScheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
+
+    sealed interface Job permits Generate, Score {
+        void fail(Throwable t);
+    }
+
+    record Generate(int[] prompt, SamplingParams params, CompletableFuture<Generation> result) implements Job {
+        Generate(int[] prompt, SamplingParams params) { this(prompt, params, new CompletableFuture<>()); }
+
+        @Override public void fail(Throwable t) { result.completeExceptionally(t); }
+    }
+
+    record Score(int[] prompt, int[] continuation, int topLogprobs, CompletableFuture<Scorer.Scored> result)
+            implements Job {
+        Score(int[] prompt, int[] continuation, int topLogprobs) {
+            this(prompt, continuation, topLogprobs, new CompletableFuture<>());
+        }
+
+        @Override public void fail(Throwable t) { result.completeExceptionally(t); }
+    }
+
+    private final ServedModel model;
+    private final int maxBatch;
+    private final int maxQueue;
+    private final Metrics metrics;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    private final Thread worker;
+    private volatile boolean closed;
+
+    BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics) {
+        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+        if (maxQueue < 1) throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
+        this.model = model;
+        this.maxBatch = maxBatch;
+        this.maxQueue = maxQueue;
+        this.metrics = metrics;
+        this.worker = Thread.ofPlatform().name("distill4j-batcher").daemon().start(this::loop);
+    }
+
+    /** Queues all jobs or none: a request with n choices never half-runs. */
+    void submit(List<? extends Job> jobs) {
+        lock.lock();
+        try {
+            if (closed) throw OpenAiError.internal("the server is shutting down");
+            if (waiting.size() + jobs.size() > maxQueue) throw OpenAiError.queueFull(maxQueue);
+            waiting.addAll(jobs);
+            metrics.queueDepth(waiting.size());
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int queueDepth() {
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void loop() {
+        while (true) {
+            List<Job> batch;
+            try {
+                batch = next();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (batch == null) return;
+            run(batch);
+        }
+    }
+
+    /** Blocks for work; returns the next batch, or null once closed. */
+    private List<Job> next() throws InterruptedException {
+        lock.lock();
+        try {
+            while (waiting.isEmpty() && !closed) work.await();
+            if (closed) return null;
+            Job head = waiting.poll();
+            List<Job> batch = new ArrayList<>();
+            batch.add(head);
+            if (head instanceof Generate g) {
+                for (Iterator<Job> it = waiting.iterator(); it.hasNext() && batch.size() < maxBatch; ) {
+                    if (it.next() instanceof Generate other && other.params().equals(g.params())) {
+                        batch.add(other);
+                        it.remove();
+                    }
+                }
+            }
+            metrics.queueDepth(waiting.size());
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run(List<Job> batch) {
+        try {
+            switch (batch.getFirst()) {
+                case Generate g -> {
+                    List<int[]> prompts = new ArrayList<>(batch.size());
+                    for (Job j : batch) prompts.add(((Generate) j).prompt());
+                    metrics.batch(batch.size());
+                    List<Generation> out = model.generator().generate(prompts, g.params());
+                    for (int i = 0; i < batch.size(); i++) ((Generate) batch.get(i)).result().complete(out.get(i));
+                }
+                case Score s -> {
+                    metrics.batch(1);
+                    s.result().complete(model.scorer().score(s.prompt(), s.continuation(), s.topLogprobs()));
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            log.error("batch of {} failed", batch.size(), e);
+            for (Job j : batch) j.fail(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Job> left;
+        lock.lock();
+        try {
+            closed = true;
+            left = new ArrayList<>(waiting);
+            waiting.clear();
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        OpenAiError shutdown = OpenAiError.internal("the server is shutting down");
+        for (Job j : left) j.fail(shutdown);
+        try {
+            worker.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

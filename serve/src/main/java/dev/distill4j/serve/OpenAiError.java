@@ -1,0 +1,94 @@
+package dev.distill4j.serve;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+
+/**
+ * An error answered in OpenAI's shape, {@code {"error": {"message", "type", "param", "code"}}}, with its HTTP status.
+ * Messages follow OpenAI's wording where clients match on it.
+ */
+public final class OpenAiError extends RuntimeException {
+    private final int status;
+    private final String type;
+    private final String param;
+    private final String code;
+
+    public OpenAiError(int status, String type, String param, String code, String message) {
+        super(message);
+        this.status = status;
+        this.type = type;
+        this.param = param;
+        this.code = code;
+    }
+
+    public static OpenAiError badRequest(String param, String message) {
+        return new OpenAiError(400, "invalid_request_error", param, null, message);
+    }
+
+    public static OpenAiError invalidValue(String param, String message) {
+        return new OpenAiError(400, "invalid_request_error", param, "invalid_value", message);
+    }
+
+    public static OpenAiError invalidJson(String detail) {
+        return new OpenAiError(400, "invalid_request_error", null, null, "We could not parse the JSON body of your "
+                + "request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API "
+                + "expects a JSON payload, but what was sent was not valid JSON. " + detail + ")");
+    }
+
+    public static OpenAiError missingKey() {
+        return new OpenAiError(401, "invalid_request_error", null, "invalid_api_key", "You didn't provide an API key. "
+                + "You need to provide your API key in an Authorization header using Bearer auth (i.e. "
+                + "Authorization: Bearer YOUR_KEY).");
+    }
+
+    public static OpenAiError wrongKey() {
+        // never echoes the key, not even a prefix: request logs and client errors must not leak it
+        return new OpenAiError(401, "invalid_request_error", null, "invalid_api_key", "Incorrect API key provided.");
+    }
+
+    public static OpenAiError unknownModel(String model) {
+        return new OpenAiError(404, "invalid_request_error", "model", "model_not_found",
+                "The model `" + model + "` does not exist or you do not have access to it.");
+    }
+
+    public static OpenAiError contextTooLong(int limit, int prompt, int completion, String what) {
+        return new OpenAiError(400, "invalid_request_error", what, "context_length_exceeded",
+                "This model's maximum context length is " + limit + " tokens. However, you requested "
+                        + (prompt + completion) + " tokens (" + prompt + " in the " + what + ", " + completion
+                        + " in the completion). Please reduce the length of the " + what + " or completion.");
+    }
+
+    public static OpenAiError queueFull(int capacity) {
+        return new OpenAiError(429, "rate_limit_exceeded", null, "rate_limit_exceeded", "The server is busy: "
+                + capacity + " sequences are already waiting. Please retry after a short wait.");
+    }
+
+    public static OpenAiError notFound(String method, String path) {
+        return new OpenAiError(404, "invalid_request_error", null, "unknown_url",
+                "Unrecognized request URL (" + method + " " + path + ").");
+    }
+
+    public static OpenAiError internal(String detail) {
+        return new OpenAiError(500, "server_error", null, null, "The server had an error while processing your "
+                + "request: " + detail);
+    }
+
+    public int status() { return status; }
+
+    public String type() { return type; }
+
+    public String param() { return param; }
+
+    public String code() { return code; }
+
+    public ObjectNode toJson() {
+        ObjectNode e = Json.object();
+        e.put("message", getMessage());
+        e.put("type", type);
+        e.put("param", param);
+        e.put("code", code);
+        ObjectNode root = Json.object();
+        root.set("error", e);
+        return root;
+    }
+}

@@ -1,0 +1,315 @@
+package dev.distill4j.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.core.Version;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An OpenAI-compatible HTTP server for one loaded model: {@code /v1/models}, {@code /v1/chat/completions} (with
+ * SSE streaming and logprobs), the legacy {@code /v1/completions} (with {@code echo} scoring), {@code /health} and
+ * {@code /metrics}. Requests are queued and batched by a {@link BatchScheduler}.
+ *
+ * <pre>{@code
+ * try (OpenAiServer server = OpenAiServer.builder().setModel(ServedModel.load(dir)).optPort(0).build()) {
+ *     int port = server.start();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class OpenAiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OpenAiServer.class);
+    private static final Logger requestLog = LoggerFactory.getLogger("dev.distill4j.serve.requests");
+
+    private final ServedModel model;
+    private final boolean ownsModel;
+    private final String name;
+    private final String host;
+    private final int port;
+    private final byte[] apiKey;
+    private final boolean logRequests;
+    private final int defaultMaxTokens;
+    private final long created = System.currentTimeMillis() / 1000;
+    private final String fingerprint;
+    private final Metrics metrics = new Metrics();
+    private final BatchScheduler scheduler;
+    private final ChatCompletions chat;
+    private final Completions completions;
+    private Javalin app;
+
+    private OpenAiServer(Builder b) {
+        this.model = b.model;
+        this.ownsModel = b.ownsModel;
+        this.name = b.servedModelName == null ? model.defaultName() : b.servedModelName;
+        this.host = b.host;
+        this.port = b.port;
+        this.apiKey = b.apiKey == null ? null : b.apiKey.getBytes(StandardCharsets.UTF_8);
+        this.logRequests = b.logRequests;
+        this.defaultMaxTokens = b.defaultMaxTokens;
+        this.fingerprint = fingerprint(model);
+        this.scheduler = new BatchScheduler(model, b.maxBatch, b.maxQueue, metrics);
+        this.chat = new ChatCompletions(this);
+        this.completions = new Completions(this);
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    /** Starts listening and returns the bound port (the chosen one when the port was 0). */
+    public synchronized int start() {
+        if (app != null) throw new IllegalStateException("the server is already started");
+        app = Javalin.create(config -> {
+            config.showJavalinBanner = false;
+            config.useVirtualThreads = true;
+            config.http.maxRequestSize = 32L << 20;
+        });
+        route("GET", "/v1/models", true, this::models);
+        route("GET", "/v1/models/{model}", true, this::oneModel);
+        route("POST", "/v1/chat/completions", true, chat::handle);
+        route("POST", "/v1/completions", true, completions::handle);
+        route("GET", "/health", false, ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
+        route("GET", "/metrics", false, ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                .result(metrics.render()));
+        app.error(404, ctx -> {
+            if (ctx.attribute("distill4j.handled") == null) {
+                writeError(ctx, OpenAiError.notFound(ctx.method().name(), ctx.path()));
+            }
+        });
+        app.start(host, port);
+        int bound = app.port();
+        log.info("serving {} ({} parameters) as '{}' on http://{}:{}/v1", model.dir(), model.parameterCount(), name,
+                host, bound);
+        return bound;
+    }
+
+    public String servedModelName() { return name; }
+
+    /** The bound port; valid after {@link #start()}. */
+    public int port() { return app.port(); }
+
+    /** Sequences waiting for the model now. */
+    public int queueDepth() { return scheduler.queueDepth(); }
+
+    @FunctionalInterface
+    interface Handler {
+        void handle(Context ctx) throws Exception;
+    }
+
+    private void route(String method, String path, boolean auth, Handler h) {
+        io.javalin.http.Handler wrapped = ctx -> {
+            long t0 = System.nanoTime();
+            ctx.attribute("distill4j.handled", Boolean.TRUE);
+            try {
+                if (auth) authenticate(ctx);
+                h.handle(ctx);
+            } catch (OpenAiError e) {
+                writeError(ctx, e);
+            } catch (Exception e) {
+                log.error("{} {} failed", method, path, e);
+                writeError(ctx, OpenAiError.internal(e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage())));
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int status = ctx.statusCode();
+            metrics.request(path, status, seconds);
+            if (logRequests) {
+                requestLog.info("{} {} {} {} ms{}", method, ctx.path(), status, Math.round(seconds * 1000),
+                        Objects.requireNonNullElse(ctx.attribute("distill4j.tokens"), ""));
+            }
+        };
+        if (method.equals("GET")) app.get(path, wrapped);
+        else app.post(path, wrapped);
+    }
+
+    private void authenticate(Context ctx) {
+        if (apiKey == null) return;
+        String header = ctx.header("Authorization");
+        if (header == null || header.isBlank()) throw OpenAiError.missingKey();
+        String given = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+        if (!MessageDigest.isEqual(apiKey, given.getBytes(StandardCharsets.UTF_8))) throw OpenAiError.wrongKey();
+    }
+
+    static void writeError(Context ctx, OpenAiError e) {
+        if (e.status() == 429) ctx.header("Retry-After", "1");    // a batch usually finishes within seconds
+        ctx.status(e.status()).contentType("application/json").result(Json.write(e.toJson()));
+    }
+
+    private ObjectNode modelJson() {
+        ObjectNode m = Json.object();
+        m.put("id", name);
+        m.put("object", "model");
+        m.put("created", created);
+        m.put("owned_by", "distill4j");
+        m.put("max_model_len", model.contextLength());
+        return m;
+    }
+
+    private void models(Context ctx) {
+        ObjectNode list = Json.object();
+        list.put("object", "list");
+        ArrayNode data = list.putArray("data");
+        data.add(modelJson());
+        ctx.contentType("application/json").result(Json.write(list));
+    }
+
+    private void oneModel(Context ctx) {
+        String asked = ctx.pathParam("model");
+        if (!asked.equals(name)) throw OpenAiError.unknownModel(asked);
+        ctx.contentType("application/json").result(Json.write(modelJson()));
+    }
+
+    // ---- shared by the endpoints
+
+    /** The request body as a JSON object, or a 400 in OpenAI's words. */
+    static ObjectNode body(Context ctx) {
+        JsonNode n;
+        try {
+            n = Json.MAPPER.readTree(ctx.bodyAsBytes());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw OpenAiError.invalidJson(e.getOriginalMessage());
+        } catch (IOException e) {
+            throw OpenAiError.invalidJson(e.getMessage());
+        }
+        if (n == null || n.isMissingNode()) throw OpenAiError.invalidJson("The body is empty.");
+        if (!n.isObject()) throw OpenAiError.invalidJson("The body must be a JSON object.");
+        return (ObjectNode) n;
+    }
+
+    void checkModel(String requested) {
+        if (!requested.equals(name)) throw OpenAiError.unknownModel(requested);
+    }
+
+    /**
+     * Completion tokens for a request: as asked (checked against the context), or what is left of the context up to
+     * the server's default.
+     */
+    int completionBudget(Integer asked, int promptTokens, String what) {
+        int limit = model.contextLength();
+        if (asked == null) {
+            if (promptTokens >= limit) throw OpenAiError.contextTooLong(limit, promptTokens, 0, what);
+            return Math.min(defaultMaxTokens, limit - promptTokens);
+        }
+        if (promptTokens + asked > limit) throw OpenAiError.contextTooLong(limit, promptTokens, asked, what);
+        return asked;
+    }
+
+    /** Waits for a scheduled result; the scheduler's own errors keep their status. */
+    static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof OpenAiError oe) throw oe;
+            throw OpenAiError.internal(cause.getClass().getSimpleName()
+                    + (cause.getMessage() == null ? "" : ": " + cause.getMessage()));
+        }
+    }
+
+    void recordTokens(Context ctx, long prompt, long completion) {
+        metrics.tokens(prompt, completion);
+        ctx.attribute("distill4j.tokens", " prompt=" + prompt + " completion=" + completion);
+    }
+
+    ServedModel model() { return model; }
+
+    BatchScheduler scheduler() { return scheduler; }
+
+    long createdNow() { return System.currentTimeMillis() / 1000; }
+
+    String fingerprint() { return fingerprint; }
+
+    /** Identifies the weights and the server version, as OpenAI's fingerprint identifies a backend configuration. */
+    private static String fingerprint(ServedModel model) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(Version.VERSION.getBytes(StandardCharsets.UTF_8));
+            Path config = model.dir().resolve("config.json");
+            if (Files.isRegularFile(config)) sha.update(Files.readAllBytes(config));
+            sha.update(Long.toString(model.parameterCount()).getBytes(StandardCharsets.UTF_8));
+            return "fp_" + HexFormat.of().formatHex(sha.digest()).substring(0, 10);
+        } catch (IOException | NoSuchAlgorithmException e) {
+            return "fp_distill4j";
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (app != null) app.stop();
+        scheduler.close();
+        if (ownsModel) model.close();
+    }
+
+    /** DJL-style builder: {@code setModel} is required, {@code opt*} are optional. */
+    public static final class Builder {
+        private ServedModel model;
+        private boolean ownsModel;
+        private String servedModelName;
+        private String host = "127.0.0.1";
+        private int port = 8000;
+        private String apiKey;
+        private int maxBatch = 8;
+        private int maxQueue = 256;
+        private int defaultMaxTokens = 512;
+        private boolean logRequests;
+
+        private Builder() {}
+
+        /** The model to serve; the caller keeps ownership and closes it after the server. */
+        public Builder setModel(ServedModel model) {
+            this.model = model;
+            this.ownsModel = false;
+            return this;
+        }
+
+        /** Loads the model folder; the server closes it. */
+        public Builder setModelDir(Path dir) throws IOException {
+            this.model = ServedModel.load(dir);
+            this.ownsModel = true;
+            return this;
+        }
+
+        /** The name clients pass as {@code model}; default: the model folder's name. */
+        public Builder optServedModelName(String name) { this.servedModelName = name; return this; }
+
+        public Builder optHost(String host) { this.host = host; return this; }
+
+        /** 0 picks a free port; {@link #start()} returns it. */
+        public Builder optPort(int port) { this.port = port; return this; }
+
+        /** Requests must carry {@code Authorization: Bearer <key>}; null (default) = no auth. */
+        public Builder optApiKey(String key) { this.apiKey = key == null || key.isEmpty() ? null : key; return this; }
+
+        /** Most sequences generated together (default 8). */
+        public Builder optMaxBatch(int n) { this.maxBatch = n; return this; }
+
+        /** Most sequences waiting for the model; beyond it requests get 429 (default 256). */
+        public Builder optMaxQueue(int n) { this.maxQueue = n; return this; }
+
+        /** Completion tokens when a request does not say (default 512, never past the context). */
+        public Builder optDefaultMaxTokens(int n) { this.defaultMaxTokens = n; return this; }
+
+        /** One INFO line per request on logger {@code dev.distill4j.serve.requests} (never headers or keys). */
+        public Builder optLogRequests(boolean on) { this.logRequests = on; return this; }
+
+        public OpenAiServer build() {
+            if (model == null) throw new IllegalStateException("setModel or setModelDir is required");
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
+            if (defaultMaxTokens < 1) throw new IllegalArgumentException("default max tokens must be >= 1");
+            return new OpenAiServer(this);
+        }
+    }
+}

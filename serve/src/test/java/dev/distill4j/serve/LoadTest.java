@@ -1,0 +1,60 @@
+package dev.distill4j.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** 32 concurrent clients, 64 requests: every one answered, and the scheduler really batches them. */
+class LoadTest {
+    @Test
+    void thirtyTwoClientsNoErrors() throws Exception {
+        try (ServedModel model = ServedModel.load(ServerFixture.modelDir());
+             OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName("tiny").optPort(0)
+                     .optMaxBatch(16).build()) {
+            int port = server.start();
+            List<Future<List<Integer>>> clients = new ArrayList<>();
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int c = 0; c < 32; c++) {
+                    int client = c;
+                    clients.add(pool.submit(() -> {
+                        List<Integer> statuses = new ArrayList<>();
+                        for (int r = 0; r < 2; r++) {
+                            String body = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"client "
+                                    + client + " request " + r + "\"}],\"max_tokens\":16,\"temperature\":0,"
+                                    + "\"logprobs\":true,\"top_logprobs\":5}";
+                            statuses.add(ServerFixture.post(port, "/v1/chat/completions", null, body).status());
+                        }
+                        return statuses;
+                    }));
+                }
+            }
+            int ok = 0;
+            for (Future<List<Integer>> f : clients) {
+                for (int s : f.get()) {
+                    assertThat(s).isEqualTo(200);
+                    ok++;
+                }
+            }
+            assertThat(ok).isEqualTo(64);
+            String metrics = ServerFixture.get(port, "/metrics", null).body();
+            assertThat(metrics).contains("distill4j_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 64");
+            long singles = number(metrics, "distill4j_batch_size_bucket\\{le=\"1\"\\} (\\d+)");
+            long batches = number(metrics, "distill4j_batch_size_count (\\d+)");
+            assertThat(batches).isLessThan(64);        // some requests shared a batch
+            assertThat(singles).isLessThan(batches);
+        }
+    }
+
+    private static long number(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as(regex).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+}
