@@ -25,11 +25,11 @@ import picocli.CommandLine.Option;
                         + "do_sample or you give --temperature. Generation stops at the model's EOS tokens, a --stop "
                         + "string, or --max-new-tokens."},
         footer = {"", "Examples:",
-                "  distill generate --model runs/math/student --prompt \"What is 12 times 7?\" --chat",
-                "  distill generate --model models/SmolLM2-135M --prompt \"Once upon a time\" --temperature 0.8 "
-                        + "--top-p 0.95 --seed 1",
-                "  distill generate --model student/ --prompt \"The capital of France is\" --greedy "
-                        + "--max-new-tokens 5 --top-logprobs 5",
+                "  distill generate --model student/ --prompt \"What is 12 times 7?\" --chat",
+                "  distill generate --model models/SmolLM2-135M --prompt \"Once upon a time\" \\",
+                "      --temperature 0.8 --top-p 0.95 --seed 1",
+                "  distill generate --model student/ --prompt \"The capital of France is\" \\",
+                "      --greedy --max-new-tokens 5 --top-logprobs 5",
                 "  echo \"Summarise: ...\" | distill generate --model student/ --prompt - --chat"})
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder.")
@@ -156,6 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
                 case '\t' -> b.append("\\t");
                 case '\r' -> b.append("\\r");
                 case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
                 default -> b.append(c < 0x20 ? String.format("\\x%02x", (int) c) : String.valueOf(c));
             }
         }

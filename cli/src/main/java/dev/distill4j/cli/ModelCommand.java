@@ -8,9 +8,9 @@ import picocli.CommandLine.Command;
                 + "model.safetensors, tokenizer files)."},
         subcommands = {ModelInitCommand.class, ModelPruneCommand.class, ModelInfoCommand.class},
         footer = {"", "Examples:",
-                "  distill model init --family llama --layers 4 --hidden 256 --heads 4 --kv-heads 2 "
-                        + "--tokenizer teacher/ --out student/",
-                "  distill model prune --from SmolLM2-360M/ --keep-layers 0-7,24-31 --out student/",
+                "  distill model init --family llama --layers 4 --hidden 256 --heads 4 \\",
+                "      --kv-heads 2 --tokenizer teacher/ --out student/",
+                "  distill model prune --from teacher/ --keep-layers 0-7,24-31 --out student/",
                 "  distill model info student/",
                 "", "Run 'distill model <command> --help' for a command's options."})
 final class ModelCommand implements Runnable {

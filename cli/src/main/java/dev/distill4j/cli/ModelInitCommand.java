@@ -17,11 +17,12 @@ import picocli.CommandLine.Option;
                         + "--seed. The folder appears complete or not at all."},
         footer = {"", "Examples:",
                 "  # a ~30M-parameter Llama-style student with SmolLM2's tokenizer",
-                "  distill model init --family llama --layers 6 --hidden 384 --heads 6 --kv-heads 2 \\",
-                "      --tokenizer models/SmolLM2-135M-Instruct --out runs/math/student-init",
+                "  distill model init --family llama --layers 6 --hidden 384 --heads 6 \\",
+                "      --kv-heads 2 --tokenizer models/SmolLM2-135M-Instruct --out student/",
                 "  # a Qwen3-style student with an explicit head dimension, untied LM head",
-                "  distill model init --family qwen3 --layers 8 --hidden 512 --heads 8 --kv-heads 4 --head-dim 64 \\",
-                "      --no-tie-embeddings --rope-theta 1000000 --tokenizer models/Qwen3-0.6B --out student/"})
+                "  distill model init --family qwen3 --layers 8 --hidden 512 --heads 8 \\",
+                "      --kv-heads 4 --head-dim 64 --no-tie-embeddings --rope-theta 1000000 \\",
+                "      --tokenizer models/Qwen3-0.6B --out student/"})
 final class ModelInitCommand implements Callable<Integer> {
     @Option(names = "--family", required = true, paramLabel = "NAME", description = "llama, mistral, qwen2 or qwen3.")
     String family;

@@ -20,10 +20,10 @@ import picocli.CommandLine.Option;
                         + "A pruned student starts far closer to the teacher than a random one, so distillation "
                         + "needs fewer steps. Only the kept layers are read, so the teacher may be larger than memory."},
         footer = {"", "Examples:",
-                "  distill model prune --from models/SmolLM2-360M-Instruct --keep-layers 0,2,4,6,8,10,12,14 "
-                        + "--out student/",
-                "  distill model prune --from models/Qwen2.5-1.5B --keep-layers 0-13,27 --out student/   "
-                        + "# ranges work",
+                "  distill model prune --from models/SmolLM2-360M-Instruct \\",
+                "      --keep-layers 0,2,4,6,8,10,12,14 --out student/",
+                "  distill model prune --from models/Qwen2.5-1.5B --keep-layers 0-13,27 \\",
+                "      --out student/",
                 "", "Tip: keeping the first and last layers and thinning the middle usually loses least."})
 final class ModelPruneCommand implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "DIR", description = "Teacher model folder.")
