@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
                 "",
                 "Prints the generated text on stdout; finish reason and speed on stderr. Sampling defaults come from "
                         + "the model's generation_config.json, as in Hugging Face generate(): greedy unless it sets "
-                        + "do_sample or you give --temperature. Generation stops at the model's EOS tokens, a --stop "
+                        + "do_sample or you give --temperature, --top-p or --top-k. Generation stops at the model's EOS tokens, a --stop "
                         + "string, or --max-new-tokens."},
         footer = {"", "Examples:",
                 "  distill generate --model student/ --prompt \"What is 12 times 7?\" --chat",

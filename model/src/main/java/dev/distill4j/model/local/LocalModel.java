@@ -92,13 +92,15 @@ public final class LocalModel implements AutoCloseable {
 
     /**
      * Resolves a request against generation_config.json. It samples when the request gives a positive temperature,
-     * or gives none and generation_config.json says {@code do_sample: true}; otherwise it is greedy (HF's default).
+     * or gives none but asks for top-p / top-k, or gives none of them and generation_config.json says
+     * {@code do_sample: true}; otherwise it is greedy (HF's default).
      * Unset temperature / top-p / top-k come from generation_config.json, else 1 / 1 / off. Generation stops at any
      * EOS id of generation_config.json, config.json or the tokenizer's eos_token.
      */
     public SamplingParams sampling(SamplingRequest r) {
         GenerationConfig g = generationConfig;
-        boolean sample = !r.greedy() && (r.temperature() != null ? r.temperature() > 0 : Boolean.TRUE.equals(g.doSample()));
+        boolean sample = !r.greedy() && (r.temperature() != null ? r.temperature() > 0
+                : r.topP() != null || r.topK() != null || Boolean.TRUE.equals(g.doSample()));
         double temperature = sample ? firstNonNull(r.temperature(), g.temperature(), 1.0) : 0;
         double topP = sample ? firstNonNull(r.topP(), g.topP(), 1.0) : 1;
         int topK = sample ? firstNonNull(r.topK(), g.topK(), 0) : 0;

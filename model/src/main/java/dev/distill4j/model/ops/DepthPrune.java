@@ -108,6 +108,7 @@ public final class DepthPrune {
             teacher.validate();
             ModelConfig tc = teacher.config();
             int[] kept = parseLayers(layerSpec, tc.numHiddenLayers());
+            ModelFolders.checkWritable(out, overwrite);
             ModelConfig sc = prunedConfig(tc, kept);
             DType dtype = teacher.info("model.embed_tokens.weight").dtype();
             if (dtype != DType.BF16 && dtype != DType.F16) dtype = DType.F32;

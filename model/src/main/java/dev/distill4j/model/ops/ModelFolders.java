@@ -24,15 +24,20 @@ public final class ModelFolders {
 
     private ModelFolders() {}
 
-    public static void write(Path out, boolean overwrite, FolderWriter writer) throws IOException {
+    /** Fails unless {@code write(out, overwrite, ...)} can proceed: call it before long work. */
+    public static void checkWritable(Path out, boolean overwrite) throws IOException {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new IOException(out + " exists and is not a folder: choose another output folder");
         }
+        if (!overwrite && Files.isDirectory(out) && !isEmpty(out)) {
+            throw new IOException(out + " already exists and is not empty: choose a new output folder, or "
+                    + "overwrite its model files (--overwrite)");
+        }
+    }
+
+    public static void write(Path out, boolean overwrite, FolderWriter writer) throws IOException {
+        checkWritable(out, overwrite);
         if (Files.isDirectory(out) && !isEmpty(out)) {
-            if (!overwrite) {
-                throw new IOException(out + " already exists and is not empty: choose a new output folder, or "
-                        + "overwrite its model files (--overwrite)");
-            }
             writer.write(out);
             return;
         }

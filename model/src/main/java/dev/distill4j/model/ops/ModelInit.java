@@ -150,6 +150,7 @@ public final class ModelInit {
             throw new IOException("tokenizer folder " + tokenizerDir + " does not exist (it needs tokenizer.json "
                     + "and tokenizer_config.json, e.g. a Hugging Face model folder)");
         }
+        ModelFolders.checkWritable(out, overwrite);
         ModelConfig cfg;
         GenerationConfig gen;
         try (HfTokenizer tokenizer = HfTokenizer.load(tokenizerDir)) {
