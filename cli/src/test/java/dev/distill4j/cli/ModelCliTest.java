@@ -51,6 +51,15 @@ class ModelCliTest {
     }
 
     @Test
+    void tokenizerCopyMatchesTheModelModulesOriginal() throws Exception {
+        Path original = Path.of("../model/src/test/resources/tiny-tokenizer");
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
+            assertThat(TOKENIZER.resolve(f)).as(f + ": re-copy model/src/test/resources/tiny-tokenizer")
+                    .hasSameBinaryContentAs(original.resolve(f));
+        }
+    }
+
+    @Test
     void initWritesTheFolderAndInfoDescribesIt() throws Exception {
         ModelConfig cfg = ModelConfig.read(student);
         assertThat(cfg.numHiddenLayers()).isEqualTo(2);
@@ -83,8 +92,6 @@ class ModelCliTest {
 
         assertOneLineError(distill("model", "prune", "--from", student.toString(), "--keep-layers", "0,5", "--out",
                 tmp.resolve("p2").toString()), 2, "--keep-layers: layer 5 does not exist: the model has 2 layers");
-        assertOneLineError(distill("model", "prune", "--from", student.toString(), "--keep-layers", "0,zero",
-                "--out", tmp.resolve("p2").toString()), 2, "'zero' in layer list");
         assertThat(tmp.resolve("p2")).doesNotExist();
         assertOneLineError(distill("model", "prune", "--from", student.toString(), "--keep-layers", "0", "--out",
                 pruned.toString()), 1, "already exists and is not empty");
@@ -101,13 +108,11 @@ class ModelCliTest {
         assertThat(a.stderr()).containsPattern("finish: (length|stop) · \\d+ prompt \\+ \\d+ generated tokens")
                 .contains("tokens/s").contains("greedy");
 
-        String[] sampled = {"generate", "--model", student.toString(), "--prompt", "hello", "--chat",
-                "--temperature", "1.0", "--top-k", "50", "--seed", "9", "--max-new-tokens", "12"};
-        var c = distill(sampled);
-        var d = distill(sampled);
+        // seeded sampling is deterministic too (GeneratorTest, LocalTeacherTest check that in-process)
+        var c = distill("generate", "--model", student.toString(), "--prompt", "hello", "--chat", "--system", "Be brief.",
+                "--temperature", "1.0", "--top-k", "50", "--seed", "9", "--max-new-tokens", "12");
         assertThat(c.exitCode()).as(c.toString()).isZero();
-        assertThat(c.stdout()).isEqualTo(d.stdout());
-        assertThat(c.stderr()).contains("T=1.00").contains("seed=9");
+        assertThat(c.stderr()).contains("T=1.00").contains("top-k=50").contains("seed=9");
     }
 
     @Test
