@@ -80,7 +80,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (system != null && !chat) throw new UserError("--system needs --chat", Errors.USAGE);
         if (topLogprobs < 0) throw new UserError("--top-logprobs must be >= 0", Errors.USAGE);
         if (maxNewTokens != null && maxNewTokens < 1) throw new UserError("--max-new-tokens must be >= 1", Errors.USAGE);
-        String text = prompt.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : prompt;
+        String text = prompt.equals("-") ? stripFinalNewline(new String(System.in.readAllBytes(), StandardCharsets.UTF_8))
+                : prompt;
         PrintStream err = System.err;
         long t0 = System.nanoTime();
         try (LocalModel m = LocalModel.load(model)) {
@@ -115,6 +116,12 @@ final class GenerateCommand implements Callable<Integer> {
                             params.temperature(), params.topP(), params.topK(), params.seed()), loadSecs);
         }
         return 0;
+    }
+
+    /** {@code echo} and editors end input with a newline the user did not mean as part of the prompt. */
+    private static String stripFinalNewline(String s) {
+        if (s.endsWith("\r\n")) return s.substring(0, s.length() - 2);
+        return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
     }
 
     private static void printLogprobs(Generation g) {
