@@ -30,7 +30,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler, CommandLin
             default -> "internal error (" + e.getClass().getSimpleName() + "): " + e.getMessage()
                     + (Distill.verbose ? "" : " — rerun with --verbose for the stack trace and please report it");
         };
-        cl.getErr().println("distill " + cl.getCommandName() + ": error: " + message);
+        cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": error: " + message);
         if (Distill.verbose) e.printStackTrace(cl.getErr());
         cl.getErr().flush();
         return e instanceof UserError u ? u.exitCode() : FAILURE;

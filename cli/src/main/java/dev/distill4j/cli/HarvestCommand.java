@@ -7,6 +7,7 @@ import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.Version;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
+import dev.distill4j.model.local.LocalTeacher;
 import dev.distill4j.teacher.Backoff;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Harvester;
@@ -50,6 +51,8 @@ import picocli.CommandLine.Option;
                         + "--model Qwen/Qwen2.5-7B-Instruct --top-logprobs 5",
                 "  distill harvest --run runs/claude --prompts p.jsonl --provider anthropic "
                         + "--model claude-sonnet-4-5 --max-tokens 1024",
+                "  distill harvest --run runs/selfhost --prompts p.jsonl --provider local "
+                        + "--model-dir models/Qwen2.5-1.5B-Instruct --top-logprobs 20",
                 "",
                 "Exit codes: 0 every sample stored (answered, or failed after retries: see 'distill inspect'), "
                         + "or stopped at the budget; 1 a fatal error (bad key, unknown model, unreachable host) "
@@ -62,9 +65,15 @@ final class HarvestCommand implements Callable<Integer> {
     Path prompts;
 
     @Option(names = "--provider", paramLabel = "NAME",
-            description = "openai (any OpenAI-compatible API: OpenAI, vLLM, llama.cpp, Ollama, xAI) or anthropic. "
-                    + "Default: openai, or the run's teacher.")
+            description = "openai (any OpenAI-compatible API: OpenAI, vLLM, llama.cpp, Ollama, xAI), anthropic, "
+                    + "or local (a model folder run in-process: --model-dir). Default: openai, or the run's teacher.")
     String provider;
+
+    @Option(names = "--model-dir", paramLabel = "DIR",
+            description = "With --provider local: the teacher's Hugging Face model folder. Raw-text prompts are "
+                    + "generated from as they are, chat prompts through its chat template (--endpoint chat puts "
+                    + "every prompt through the template).")
+    Path modelDir;
 
     @Option(names = "--endpoint", paramLabel = "KIND",
             description = "chat (Chat Completions) or completions (legacy /v1/completions for raw-text prompts). "
@@ -165,8 +174,15 @@ final class HarvestCommand implements Callable<Integer> {
         RunManifest previous = RunManifest.exists(run) ? RunManifest.read(run) : null;
         String prov = firstNonNull(provider, previous == null ? null : previous.provider(), "openai")
                 .toLowerCase(Locale.ROOT);
-        if (!prov.equals("openai") && !prov.equals("anthropic")) {
-            throw new UserError("unknown --provider '" + prov + "' (use openai or anthropic)", Errors.USAGE);
+        if (!prov.equals("openai") && !prov.equals("anthropic") && !prov.equals(LocalTeacher.PROVIDER)) {
+            throw new UserError("unknown --provider '" + prov + "' (use openai, anthropic or local)", Errors.USAGE);
+        }
+        SamplingParams sampling = new SamplingParams(temperature, topP, maxTokens, maxCompletionTokens, seed, stop,
+                topLogprobs, system);
+        if (prov.equals(LocalTeacher.PROVIDER)) {
+            try (Teacher teacher = localTeacher(sampling, previous)) {
+                return dryRun ? dryRun(teacher) : harvest(teacher, previous);
+            }
         }
         String ep = firstNonNull(endpoint, previous != null && prov.equals(previous.provider())
                 ? previous.endpoint() : null, "chat");
@@ -180,13 +196,25 @@ final class HarvestCommand implements Callable<Integer> {
         if ((key == null || key.isBlank()) && !dryRun && (apiKeyEnv != null || url == null)) {
             throw new UserError("no API key: set " + keyEnv + " (or name another variable with --api-key-env)");
         }
-        SamplingParams sampling = new SamplingParams(temperature, topP, maxTokens, maxCompletionTokens, seed, stop,
-                topLogprobs, system);
         TeacherConfig config = new TeacherConfig(prov, ep, url == null ? null : parseUrl(url), modelName, keyEnv,
                 key, sampling, Duration.ofSeconds(timeoutSeconds), Map.of());
         try (Teacher teacher = Teachers.create(config)) {
             return dryRun ? dryRun(teacher) : harvest(teacher, previous);
         }
+    }
+
+    /** A model folder answering in-process; the harvester's concurrency only queues requests for it. */
+    private Teacher localTeacher(SamplingParams sampling, RunManifest previous) throws IOException {
+        if (modelDir == null) throw new UserError("--provider local needs --model-dir DIR (the teacher's model folder)",
+                Errors.USAGE);
+        if (baseUrl != null) throw new UserError("--base-url does not apply to --provider local", Errors.USAGE);
+        if (!Files.isDirectory(modelDir)) throw new UserError("no model folder at " + modelDir);
+        String ep = firstNonNull(endpoint, previous != null && previous.provider().equals(LocalTeacher.PROVIDER)
+                ? previous.endpoint() : null, LocalTeacher.COMPLETIONS);
+        if (!ep.equals(LocalTeacher.CHAT) && !ep.equals(LocalTeacher.COMPLETIONS)) {
+            throw new UserError("--endpoint must be chat or completions, not '" + ep + "'", Errors.USAGE);
+        }
+        return LocalTeacher.open(modelDir, sampling, ep);
     }
 
     private void validate() {
@@ -258,6 +286,7 @@ final class HarvestCommand implements Callable<Integer> {
     }
 
     private String apiKeyEnvFor(Teacher teacher) {
+        if (teacher.provider().equals(LocalTeacher.PROVIDER)) return null;
         return firstNonNull(apiKeyEnv, null, teacher.provider().equals("anthropic")
                 ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
     }

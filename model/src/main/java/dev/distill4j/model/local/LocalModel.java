@@ -1,0 +1,189 @@
+package dev.distill4j.model.local;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.distill4j.core.Message;
+import dev.distill4j.model.config.GenerationConfig;
+import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.generate.Generation;
+import dev.distill4j.model.generate.Generator;
+import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.model.io.Checkpoint;
+import dev.distill4j.model.nn.CausalLM;
+import dev.distill4j.model.tokenizer.ChatTemplate;
+import dev.distill4j.model.tokenizer.HfTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A Hugging Face model folder loaded for generation: weights, tokenizer, chat template (if any) and
+ * generation_config.json, which supplies the sampling defaults and stop tokens a request leaves open, as HF
+ * {@code generate()} does. Not thread-safe: one generation at a time (see {@link LocalTeacher}).
+ */
+public final class LocalModel implements AutoCloseable {
+    /** New tokens when neither the caller nor generation_config.json says. */
+    public static final int DEFAULT_MAX_NEW_TOKENS = 256;
+
+    private final Path dir;
+    private final NDManager manager;
+    private final CausalLM model;
+    private final HfTokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final GenerationConfig generationConfig;
+    private final Generator generator;
+
+    private LocalModel(Path dir, NDManager manager, CausalLM model, HfTokenizer tokenizer, ChatTemplate chatTemplate,
+                       GenerationConfig generationConfig) {
+        this.dir = dir;
+        this.manager = manager;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.generationConfig = generationConfig;
+        this.generator = new Generator(model, tokenizer);
+    }
+
+    /** Loads a model folder (config.json, safetensors weights, tokenizer.json; optional chat template, generation config). */
+    public static LocalModel load(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("model folder " + dir + " does not exist (expected a Hugging Face model folder "
+                    + "with config.json, model.safetensors and tokenizer.json)");
+        }
+        NDManager manager = NDManager.newBaseManager("PyTorch");
+        HfTokenizer tokenizer = null;
+        try {
+            ModelConfig cfg;
+            Map<String, NDArray> weights;
+            try (Checkpoint c = Checkpoint.open(dir)) {
+                cfg = c.config();
+                weights = c.load(manager);
+            }
+            CausalLM model = CausalLM.fromWeights(cfg, weights, manager);
+            tokenizer = HfTokenizer.load(dir);
+            if (tokenizer.vocabSize() > cfg.vocabSize()) {
+                throw new IOException(dir + ": the tokenizer has " + tokenizer.vocabSize() + " tokens but config.json's "
+                        + "vocab_size is " + cfg.vocabSize() + ": do the tokenizer and the weights belong together?");
+            }
+            ChatTemplate template = ChatTemplate.load(dir).orElse(null);
+            GenerationConfig gen = GenerationConfig.read(dir).orElse(GenerationConfig.of(cfg));
+            return new LocalModel(dir, manager, model, tokenizer, template, gen);
+        } catch (IOException | RuntimeException e) {
+            if (tokenizer != null) tokenizer.close();
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Sampling choices a caller may leave open (null). {@code greedy} overrides everything else that samples.
+     */
+    public record SamplingRequest(Integer maxNewTokens, Double temperature, Double topP, Integer topK, Long seed,
+                                  List<String> stop, int topLogprobs, boolean greedy) {
+        public SamplingRequest {
+            stop = stop == null ? List.of() : List.copyOf(stop);
+        }
+    }
+
+    /**
+     * Resolves a request against generation_config.json. It samples when the request gives a positive temperature,
+     * or gives none but asks for top-p / top-k, or gives none of them and generation_config.json says
+     * {@code do_sample: true}; otherwise it is greedy (HF's default).
+     * Unset temperature / top-p / top-k come from generation_config.json, else 1 / 1 / off. Generation stops at any
+     * EOS id of generation_config.json, config.json or the tokenizer's eos_token.
+     */
+    public SamplingParams sampling(SamplingRequest r) {
+        GenerationConfig g = generationConfig;
+        boolean sample = !r.greedy() && (r.temperature() != null ? r.temperature() > 0
+                : r.topP() != null || r.topK() != null || Boolean.TRUE.equals(g.doSample()));
+        double temperature = sample ? firstNonNull(r.temperature(), g.temperature(), 1.0) : 0;
+        double topP = sample ? firstNonNull(r.topP(), g.topP(), 1.0) : 1;
+        int topK = sample ? firstNonNull(r.topK(), g.topK(), 0) : 0;
+        int maxNew = firstNonNull(r.maxNewTokens(), g.maxNewTokens(), DEFAULT_MAX_NEW_TOKENS);
+        return new SamplingParams(maxNew, temperature, topK, topP, r.seed() == null ? 0 : r.seed(), eosTokenIds(),
+                r.stop(), r.topLogprobs());
+    }
+
+    @SafeVarargs
+    private static <T> T firstNonNull(T... xs) {
+        for (T x : xs) if (x != null) return x;
+        return null;
+    }
+
+    /** Every id that ends a generation. */
+    public List<Integer> eosTokenIds() {
+        Set<Integer> ids = new LinkedHashSet<>(generationConfig.eosTokenIds());
+        ids.addAll(model.config().eosTokenIds());
+        int eos = tokenizer.idOf(tokenizer.specialTokens().eosToken());
+        if (eos >= 0) ids.add(eos);
+        return List.copyOf(ids);
+    }
+
+    /** A raw-text prompt's ids, with what the tokenizer's post-processor adds (e.g. BOS for Llama). */
+    public int[] encodeText(String text) {
+        return tokenizer.encode(text, true);
+    }
+
+    /** The chat rendered by the model's template with the assistant's turn opened (add_generation_prompt). */
+    public String renderChat(List<Message> messages) {
+        if (chatTemplate == null) {
+            throw new IllegalArgumentException(dir + " has no chat template (a base model?): give a raw-text prompt");
+        }
+        return chatTemplate.render(messages, true);
+    }
+
+    /** A chat's ids; the template writes any BOS itself, so the tokenizer adds nothing (as apply_chat_template). */
+    public int[] encodeChat(List<Message> messages) {
+        return tokenizer.encode(renderChat(messages), false);
+    }
+
+    /**
+     * Generates a continuation of {@code promptIds}. A request that would run past the model's context is cut to
+     * fit it (finish reason {@code length}); a prompt that alone fills the context is an error.
+     */
+    public Generation generate(int[] promptIds, SamplingParams params) {
+        int context = model.config().maxPositionEmbeddings();
+        if (promptIds.length >= context) {
+            throw new IllegalArgumentException("the prompt has " + promptIds.length + " tokens, which fills the "
+                    + "model's context of " + context + " tokens: shorten it");
+        }
+        SamplingParams p = params;
+        if (promptIds.length + p.maxNewTokens() > context) {
+            p = new SamplingParams(context - promptIds.length, p.temperature(), p.topK(), p.topP(), p.seed(),
+                    p.eosTokenIds(), p.stopStrings(), p.topLogprobs());
+        }
+        return generator.generate(promptIds, p);
+    }
+
+    public boolean hasChatTemplate() { return chatTemplate != null; }
+
+    public Optional<ChatTemplate> chatTemplate() { return Optional.ofNullable(chatTemplate); }
+
+    public CausalLM model() { return model; }
+
+    public HfTokenizer tokenizer() { return tokenizer; }
+
+    public GenerationConfig generationConfig() { return generationConfig; }
+
+    public ModelConfig config() { return model.config(); }
+
+    public Path dir() { return dir; }
+
+    /** The folder's name, used as the model's name (e.g. "SmolLM2-135M-Instruct"). */
+    public String name() {
+        Path f = dir.toAbsolutePath().normalize().getFileName();
+        return f == null ? dir.toString() : f.toString();
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        model.close();
+        manager.close();
+    }
+}

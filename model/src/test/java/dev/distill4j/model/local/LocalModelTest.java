@@ -1,0 +1,74 @@
+package dev.distill4j.model.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.model.generate.FinishReason;
+import dev.distill4j.model.generate.Generation;
+import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.model.ops.ModelInit;
+import dev.distill4j.model.testing.TinyModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalModelTest {
+    @TempDir Path tmp;
+
+    private static LocalModel.SamplingRequest req(Integer max, Double t, Double p, Integer k, boolean greedy) {
+        return new LocalModel.SamplingRequest(max, t, p, k, 7L, List.of(), 0, greedy);
+    }
+
+    @Test
+    void samplingDefaultsFollowGenerationConfigAsHfGenerateDoes() throws Exception {
+        Path dir = tmp.resolve("m");
+        ModelInit.create(TinyModels.spec("qwen3", 1), TinyModels.tokenizerDir(), dir, false);
+        try (LocalModel m = LocalModel.load(dir)) {
+            SamplingParams d = m.sampling(req(null, null, null, null, false));
+            assertThat(d.isGreedy()).isTrue();
+            assertThat(d.maxNewTokens()).isEqualTo(LocalModel.DEFAULT_MAX_NEW_TOKENS);
+            assertThat(d.eosTokenIds()).containsExactly(355);
+            assertThat(d.seed()).isEqualTo(7);
+            SamplingParams t = m.sampling(req(10, 0.7, null, null, false));
+            assertThat(t.temperature()).isEqualTo(0.7);
+            assertThat(t.topP()).isEqualTo(1.0);
+            assertThat(t.topK()).isZero();
+            SamplingParams k = m.sampling(req(10, null, null, 5, false));
+            assertThat(k.temperature()).as("a sampling flag alone samples at T=1").isEqualTo(1.0);
+            assertThat(k.topK()).isEqualTo(5);
+            assertThat(m.sampling(req(10, 0.7, 0.9, 5, true)).isGreedy()).isTrue();
+        }
+        ObjectNode gen = (ObjectNode) Json.parse(Files.readString(dir.resolve("generation_config.json")));
+        gen.put("do_sample", true).put("temperature", 0.6).put("top_p", 0.9).put("max_new_tokens", 33);
+        gen.putArray("eos_token_id").add(355).add(353);
+        Files.writeString(dir.resolve("generation_config.json"), Json.write(gen));
+        try (LocalModel m = LocalModel.load(dir)) {
+            SamplingParams d = m.sampling(req(null, null, null, null, false));
+            assertThat(d.temperature()).isEqualTo(0.6);
+            assertThat(d.topP()).isEqualTo(0.9);
+            assertThat(d.maxNewTokens()).isEqualTo(33);
+            assertThat(d.eosTokenIds()).containsExactly(355, 353);
+            assertThat(m.sampling(req(null, 0.0, null, null, false)).isGreedy()).isTrue();
+        }
+    }
+
+    @Test
+    void generationIsCutToTheContext() throws Exception {
+        Path dir = tmp.resolve("m");
+        ModelInit.create(TinyModels.spec("llama", 1), TinyModels.tokenizerDir(), dir, false);   // context 256
+        try (LocalModel m = LocalModel.load(dir)) {
+            int[] prompt = new int[250];
+            Arrays.fill(prompt, 65);
+            SamplingParams p = m.sampling(req(20, null, null, null, false)).withStops(List.of(), List.of());
+            Generation g = m.generate(prompt, p);
+            assertThat(g.tokenIds()).hasSize(6);
+            assertThat(g.finishReason()).isEqualTo(FinishReason.LENGTH);
+            assertThatThrownBy(() -> m.generate(new int[256], p)).hasMessageContaining("fills the model's context of 256");
+        }
+    }
+}
