@@ -87,6 +87,8 @@ public final class Evaluator {
         Path studentDir = o.student != null ? o.student : run.resolve("student");
         int maxNew = o.maxNewTokens != null ? o.maxNewTokens : defaultMaxNewTokens(manifest);
         Map<String, Object> params = parameters(studentDir, maxNew);
+        // before any model work, so a missing key for a vendor API fails at once
+        TeacherConfig judgeConfig = o.judge ? judgeConfig(manifest) : null;
 
         try (NDManager root = NDManager.newBaseManager("PyTorch");
              LoadedModel student = LoadedModel.load(studentDir, root);
@@ -211,7 +213,7 @@ public final class Evaluator {
             // judge
             Scorecard.JudgeResult judged = null;
             if (o.judge) {
-                judged = judge(manifest, prompts, answers, ids, results);
+                judged = judge(manifest, judgeConfig, prompts, answers, ids, results);
             }
 
             // efficiency
@@ -300,9 +302,8 @@ public final class Evaluator {
         m.generate(promptIds, SamplingParams.greedy(2));
     }
 
-    private Scorecard.JudgeResult judge(RunManifest manifest, Map<String, Prompt> prompts, Map<String, Sample> answers,
-                                        List<String> ids, List<Scorecard.PromptResult> results)
-            throws TeacherException {
+    /** The run's teacher as a judge: same API, model and key variable as run.json, greedy, a few tokens. */
+    private TeacherConfig judgeConfig(RunManifest manifest) {
         if (manifest.baseUrl() == null || !(manifest.provider().equals(TeacherConfig.OPENAI)
                 || manifest.provider().equals(TeacherConfig.ANTHROPIC))) {
             throw new IllegalArgumentException("--judge needs the run's teacher to be an API (run.json names provider '"
@@ -312,6 +313,12 @@ public final class Evaluator {
                 URI.create(manifest.baseUrl()), manifest.model(), manifest.apiKeyEnv(), null,
                 new dev.distill4j.teacher.SamplingParams(0.0, null, o.judgeMaxTokens, false, o.seed, List.of(), 0,
                         null), Duration.ofMinutes(2), Map.of()).withApiKeyFrom(o.env);
+        return config;
+    }
+
+    private Scorecard.JudgeResult judge(RunManifest manifest, TeacherConfig config, Map<String, Prompt> prompts,
+                                        Map<String, Sample> answers, List<String> ids,
+                                        List<Scorecard.PromptResult> results) throws TeacherException {
         int win = 0;
         int tie = 0;
         int loss = 0;

@@ -22,7 +22,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,19 +35,17 @@ class EvaluatorTest {
     private static final String SCRIPT = "<script>alert('x')</script> & more";
     private static NDManager manager;
 
-    @TempDir Path tmp;
-    OpenAiStub stub;
-    Path run;
-    Path same;
-    List<String> ids;
-    Set<String> held;
+    /** Built once: the tests only read the run (and each rewrites its eval/ folder). */
+    @TempDir static Path tmp;
+    static OpenAiStub stub;
+    static Path run;
+    static Path same;
+    static List<String> ids;
+    static Set<String> held;
 
-    @BeforeAll static void start() { manager = NDManager.newBaseManager("PyTorch"); }
-
-    @AfterAll static void stop() { manager.close(); }
-
-    @BeforeEach
-    void setUp() throws Exception {
+    @BeforeAll
+    static void setUp() throws Exception {
+        manager = NDManager.newBaseManager("PyTorch");
         stub = OpenAiStub.start().models("teacher-large");
         run = tmp.resolve("run");
         same = Fixtures.student(run.resolve("student"), 11, manager);     // the default --student
@@ -72,8 +69,17 @@ class EvaluatorTest {
                 "{\"step\": 3, \"loss\": 3.5}", "{\"step\": 4, \"eval_lo"));
     }
 
-    @AfterEach
-    void tearDown() { stub.close(); }
+    @BeforeEach
+    void resetStub() {
+        stub.clearFaults();
+        stub.resetRecords();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        stub.close();
+        manager.close();
+    }
 
     private static String reply(String content) {
         return "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"teacher-large\","
@@ -129,7 +135,7 @@ class EvaluatorTest {
         assertThat(j.win()).isEqualTo(win);
         assertThat(j.loss()).isEqualTo(loss);
         assertThat(j.invalid()).isZero();
-        assertThat(stub.requestCount()).isEqualTo(n);
+        assertThat(stub.requests()).hasSize(n);
         JsonNode body = stub.requests().getFirst().json();
         assertThat(body.get("model").asText()).isEqualTo("teacher-large");
         assertThat(body.get("temperature").asDouble()).isZero();
@@ -182,7 +188,7 @@ class EvaluatorTest {
         assertThat(card.generation().exactMatch()).isLessThan(1.0);
         assertThat(card.judge()).isNull();
         assertThat(card.worst().getFirst().chrf()).isLessThanOrEqualTo(card.worst().getLast().chrf());
-        assertThat(stub.requestCount()).isZero();
+        assertThat(stub.requests()).isEmpty();
     }
 
     @Test
