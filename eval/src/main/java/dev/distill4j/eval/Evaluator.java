@@ -356,9 +356,16 @@ public final class Evaluator {
         try (LoadedModel teacher = LoadedModel.load(o.teacherModel, root)) {
             Timings t = new Timings();
             progress = new Progress("timing local teacher", 0, ids.size());
-            warmUp(teacher, teacher.promptIds(prompts.get(ids.getFirst()), PromptFormat.AUTO));
+            List<int[]> rendered = new ArrayList<>();
+            try {
+                for (String id : ids) rendered.add(teacher.promptIds(prompts.get(id), PromptFormat.AUTO));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--teacher-model " + o.teacherModel + " cannot take these prompts: "
+                        + e.getMessage(), e);
+            }
+            warmUp(teacher, rendered.getFirst());
             for (int i = 0; i < ids.size(); i++) {
-                int[] p = teacher.promptIds(prompts.get(ids.get(i)), PromptFormat.AUTO);
+                int[] p = rendered.get(i);
                 t.add(p.length, teacher.generate(p, sampling));
                 progress = new Progress("timing local teacher", i + 1, ids.size());
             }

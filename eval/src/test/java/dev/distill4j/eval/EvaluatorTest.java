@@ -211,6 +211,28 @@ class EvaluatorTest {
     }
 
     @Test
+    void chatStudentAndLocalTeacherTiming() throws Exception {
+        Path chatRun = tmp.resolve("chat-run");
+        Path chat = Fixtures.student(chatRun.resolve("student"), 21, manager, true);
+        List<Prompt> prompts = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            prompts.add(new Prompt("c" + i, null, List.of(dev.distill4j.core.Message.user("Hello " + i + "?")),
+                    null, "chat.jsonl", i + 1));
+        }
+        Fixtures.run(chatRun, chat, prompts, stub.baseUrl(), manager);
+        Scorecard card = Evaluator.builder().setRun(chatRun).optEvalFraction(0.5).optTeacherModel(chat).build().run();
+        // the chat template renders the prompt: the student answers exactly as it did as the teacher
+        assertThat(card.generation().chrf()).isCloseTo(100.0, within(1e-9));
+        assertThat(card.teacherForced().positions()).isPositive();
+        assertThat(card.teacherForced().kl()).isNotNull();
+        var local = card.efficiency().localTeacher();
+        assertThat(local.dir()).isEqualTo(chat.toString());
+        assertThat(local.requests()).isEqualTo(card.split().promptIds().size());
+        assertThat(local.decodeTokensPerS()).isPositive();
+        assertThat(Files.readString(chatRun.resolve("eval/report.html"))).contains("No training curve");
+    }
+
+    @Test
     void clearErrors() {
         assertThatThrownBy(() -> Evaluator.builder().setRun(tmp.resolve("missing")).build().run())
                 .hasMessageContaining("no run at").hasMessageContaining("distill harvest");

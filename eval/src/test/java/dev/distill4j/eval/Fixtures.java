@@ -39,14 +39,18 @@ public final class Fixtures {
 
     private Fixtures() {}
 
-    /** The tiny tokenizer without chat template and EOS: a base model's tokenizer. */
-    public static void writeBaseTokenizer(Path dir) throws IOException {
+    /**
+     * The tiny tokenizer; without {@code chat} also without chat template and EOS: a base model's tokenizer.
+     */
+    public static void writeTokenizer(Path dir, boolean chat) throws IOException {
         Files.createDirectories(dir);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
             try (InputStream in = Fixtures.class.getResourceAsStream("/tiny-tokenizer/" + f)) {
                 ObjectNode n = (ObjectNode) Json.MAPPER.readTree(in);
-                n.remove("chat_template");
-                n.remove("eos_token");
+                if (!chat) {
+                    n.remove("chat_template");
+                    n.remove("eos_token");
+                }
                 Files.writeString(dir.resolve(f), Json.writePretty(n));
             }
         }
@@ -67,8 +71,13 @@ public final class Fixtures {
      * its tokens spell it byte for byte.
      */
     public static Path student(Path dir, long seed, NDManager manager) throws IOException {
+        return student(dir, seed, manager, false);
+    }
+
+    /** A random student as above; with {@code chat} it has the ChatML template and EOS {@code <|im_end|>}. */
+    public static Path student(Path dir, long seed, NDManager manager, boolean chat) throws IOException {
         ModelConfig cfg = config();
-        writeBaseTokenizer(dir);
+        writeTokenizer(dir, chat);
         try (NDManager m = manager.newSubManager(); CausalLM model = CausalLM.init(cfg, m, seed)) {
             Map<String, NDArray> weights = new LinkedHashMap<>(model.parameters());
             NDArray head = weights.get("lm_head.weight");
