@@ -5,11 +5,11 @@ import java.util.regex.Pattern;
 
 /**
  * Exact match after normalisation: leading and trailing whitespace removed, every run of whitespace collapsed to
- * one space, then case-folded (upper- then lower-casing in the root locale, so "ß" and "SS" fold alike, as Python's
+ * one space (Unicode White_Space: no-break, ideographic and other spaces too), then case-folded (upper- then lower-casing in the root locale, so "ß" and "SS" fold alike, as Python's
  * {@code str.casefold} does for the common cases).
  */
 public final class ExactMatch {
-    private static final Pattern WHITESPACE = Pattern.compile("[\\s\\u00A0\\u2000-\\u200B\\u3000]+");
+    private static final Pattern WHITESPACE = Pattern.compile("(?U)\\s+");
 
     private ExactMatch() {}
 

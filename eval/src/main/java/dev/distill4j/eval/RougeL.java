@@ -1,12 +1,17 @@
 package dev.distill4j.eval;
 
+import java.util.Arrays;
+import Pattern;
+
 /**
- * ROUGE-L F1 on whitespace tokens (Lin 2004, sentence level): with L the length of the longest common subsequence
+ * ROUGE-L F1 on whitespace tokens (split on runs of Unicode whitespace) (Lin 2004, sentence level): with L the length of the longest common subsequence
  * of the hypothesis' and the reference's tokens, {@code P = L / |hyp|}, {@code R = L / |ref|},
  * {@code F1 = 2PR / (P + R)}. Tokens are compared exactly (no case folding, no stemming); two empty texts score 1,
  * one empty text 0.
  */
 public final class RougeL {
+    private static final Pattern WHITESPACE = Pattern.compile("(?U)\\s+");
+
     private RougeL() {}
 
     public static double f1(String hypothesis, String reference) {
@@ -21,9 +26,9 @@ public final class RougeL {
         return 2 * p * rec / (p + rec);
     }
 
+    /** Tokens between runs of Unicode whitespace. */
     static String[] tokens(String s) {
-        String t = s.strip();
-        return t.isEmpty() ? new String[0] : t.split("\\s+");
+        return Arrays.stream(WHITESPACE.split(s)).filter(t -> !t.isEmpty()).toArray(String[]::new);
     }
 
     /** Length of the longest common subsequence, in O(|a|·|b|) time and O(|b|) memory. */

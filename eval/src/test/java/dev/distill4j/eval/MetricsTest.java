@@ -60,6 +60,7 @@ class MetricsTest {
         assertThat(ExactMatch.matches("  Hello\n\tWORLD  ", "hello world")).isTrue();
         assertThat(ExactMatch.matches("Straße", "STRASSE")).isTrue();        // case folding, not just lower-casing
         assertThat(ExactMatch.matches("a\u00A0b", "a b")).isTrue();          // no-break space is whitespace
+        assertThat(ExactMatch.matches("a\u3000\u2028b\u0085", "A B")).isTrue();
         assertThat(ExactMatch.matches("hello world", "helloworld")).isFalse();
         assertThat(ExactMatch.matches("hello.", "hello")).isFalse();
     }
