@@ -1,11 +1,11 @@
 package dev.distill4j.eval;
 
 import java.util.Arrays;
-import Pattern;
+import java.util.regex.Pattern;
 
 /**
- * ROUGE-L F1 on whitespace tokens (split on runs of Unicode whitespace) (Lin 2004, sentence level): with L the length of the longest common subsequence
- * of the hypothesis' and the reference's tokens, {@code P = L / |hyp|}, {@code R = L / |ref|},
+ * ROUGE-L F1 on whitespace tokens (Lin 2004, sentence level; tokens are split on runs of Unicode whitespace):
+ * with L the length of the longest common subsequence of the hypothesis' and the reference's tokens, {@code P = L / |hyp|}, {@code R = L / |ref|},
  * {@code F1 = 2PR / (P + R)}. Tokens are compared exactly (no case folding, no stemming); two empty texts score 1,
  * one empty text 0.
  */
