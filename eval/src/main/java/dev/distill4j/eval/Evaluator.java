@@ -12,6 +12,7 @@ import dev.distill4j.core.Usage;
 import dev.distill4j.core.Version;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
+import dev.distill4j.model.generate.FinishReason;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Teacher;
@@ -37,6 +38,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -160,7 +162,7 @@ public final class Evaluator {
                 studentTimes.add(promptIds.length, t);
                 studentTexts.add(t.generation().text());
                 studentTokens += t.generation().tokenIds().length;
-                if (t.generation().finishReason() != dev.distill4j.model.generate.FinishReason.LENGTH) stopped++;
+                if (t.generation().finishReason() != FinishReason.LENGTH) stopped++;
                 progress = new Progress("generating", i + 1, ids.size());
             }
 
@@ -254,8 +256,8 @@ public final class Evaluator {
         p.put("limit", o.limit);
         p.put("eval_fraction", o.evalFraction);
         p.put("max_seq_len", o.maxSeqLen);
-        p.put("prompt_format", o.promptFormat.name().toLowerCase(java.util.Locale.ROOT));
-        p.put("token_source", o.tokenSource.name().toLowerCase(java.util.Locale.ROOT));
+        p.put("prompt_format", o.promptFormat.name().toLowerCase(Locale.ROOT));
+        p.put("token_source", o.tokenSource.name().toLowerCase(Locale.ROOT));
         p.put("teacher_model", o.teacherModel == null ? null : o.teacherModel.toString());
         return p;
     }
@@ -341,7 +343,7 @@ public final class Evaluator {
                 }
                 results.set(i, new Scorecard.PromptResult(r.promptId(), r.prompt(), r.teacher(), r.student(), r.chrf(),
                         r.rougeL(), r.exactMatch(), r.reference(), r.studentCorrect(), r.teacherCorrect(),
-                        out.verdict().name().toLowerCase(java.util.Locale.ROOT)));
+                        out.verdict().name().toLowerCase(Locale.ROOT)));
                 progress = new Progress("judging", i + 1, ids.size());
             }
         }
