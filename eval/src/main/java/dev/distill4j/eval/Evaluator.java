@@ -1,0 +1,541 @@
+package dev.distill4j.eval;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.Json;
+import dev.distill4j.core.Prompt;
+import dev.distill4j.core.RunManifest;
+import dev.distill4j.core.Sample;
+import dev.distill4j.core.SampleStatus;
+import dev.distill4j.core.Usage;
+import dev.distill4j.core.Version;
+import dev.distill4j.core.io.PromptReader;
+import dev.distill4j.core.store.RunStore;
+import dev.distill4j.model.generate.FinishReason;
+import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.teacher.Budget;
+import dev.distill4j.teacher.Teacher;
+import dev.distill4j.teacher.TeacherConfig;
+import dev.distill4j.teacher.TeacherException;
+import dev.distill4j.teacher.Teachers;
+import dev.distill4j.train.data.EvalSplit;
+import dev.distill4j.train.data.ExampleBuilder;
+import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
+import dev.distill4j.train.data.ExampleBuilder.TokenSource;
+import dev.distill4j.train.data.ExampleSet;
+import dev.distill4j.train.data.TrainingExample;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code distill eval}: scores a student against the teacher on held-out prompts and writes
+ * {@code <run>/eval/scorecard.json} and {@code <run>/eval/report.html}. See docs/eval.md.
+ *
+ * <pre>{@code
+ * Scorecard card = Evaluator.builder().setRun(runDir).optJudge(true).optPrices(0.15, 0.60).build().run();
+ * }</pre>
+ */
+public final class Evaluator {
+    private static final Logger LOG = LoggerFactory.getLogger(Evaluator.class);
+    public static final String DIR = "eval";
+    public static final String SCORECARD = "scorecard.json";
+    public static final String REPORT = "report.html";
+
+    /** What the evaluator is doing now, for a progress bar: {@code done} of {@code total} in {@code phase}. */
+    public record Progress(String phase, int done, int total) {}
+
+    private final Builder o;
+    private volatile Progress progress = new Progress("loading", 0, 0);
+
+    private Evaluator(Builder b) {
+        this.o = b;
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    public Progress progress() { return progress; }
+
+    /** Runs the whole evaluation, writes both files and returns the scorecard. */
+    public Scorecard run() throws IOException, TeacherException {
+        Path run = o.run;
+        if (!Files.isRegularFile(run.resolve(RunStore.FILE))) {
+            throw new IllegalArgumentException("no run at " + run + " (no samples.db): run `distill harvest --run "
+                    + run + " ...` first");
+        }
+        RunManifest manifest;
+        try {
+            manifest = RunManifest.read(run);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("no run.json in " + run + ": is this a distill4j run folder?");
+        }
+        Path studentDir = o.student != null ? o.student : run.resolve("student");
+        int maxNew = o.maxNewTokens != null ? o.maxNewTokens : defaultMaxNewTokens(manifest);
+        Map<String, Object> params = parameters(studentDir, maxNew);
+        // before any model work, so a missing key for a vendor API fails at once
+        TeacherConfig judgeConfig = o.judge ? judgeConfig(manifest) : null;
+
+        try (NDManager root = NDManager.newBaseManager("PyTorch");
+             LoadedModel student = LoadedModel.load(studentDir, root);
+             RunStore store = RunStore.openExisting(run)) {
+            ExampleSet examples = ExampleBuilder.builder()
+                    .setTokenizer(student.tokenizer())
+                    .optChatTemplate(student.template())
+                    .optMaxSeqLen(o.maxSeqLen)
+                    .optEvalFraction(o.evalFraction)
+                    .optPromptFormat(o.promptFormat)
+                    .optTokenSource(o.tokenSource)
+                    .build()
+                    .examples(store);
+
+            // which prompts, and their teacher-forced examples
+            List<String> ids;
+            int inTraining = 0;
+            Set<String> heldOut = new LinkedHashSet<>();
+            for (TrainingExample e : examples.eval()) heldOut.add(e.promptId());
+            if (o.prompts == null) {
+                if (heldOut.isEmpty()) {
+                    throw new IllegalArgumentException("the run has no held-out prompts (eval fraction "
+                            + o.evalFraction + ", " + examples.report().trainPrompts() + " prompts): raise "
+                            + "--eval-fraction or pass --prompts FILE");
+                }
+                ids = new ArrayList<>(heldOut);
+            } else {
+                ids = promptIds(o.prompts);
+                for (String id : ids) if (!heldOut.contains(id)) inTraining++;
+            }
+            if (o.limit > 0 && ids.size() > o.limit) ids = new ArrayList<>(ids.subList(0, o.limit));
+            Set<String> chosen = new LinkedHashSet<>(ids);
+            List<TrainingExample> scored = new ArrayList<>();
+            for (TrainingExample e : examples.train()) if (chosen.contains(e.promptId())) scored.add(e);
+            for (TrainingExample e : examples.eval()) if (chosen.contains(e.promptId())) scored.add(e);
+
+            Map<String, Prompt> prompts = new LinkedHashMap<>();
+            Map<String, Sample> answers = new HashMap<>();
+            store.forEachSample(SampleStatus.DONE, (p, s) -> {
+                if (chosen.contains(p.id()) && s.text() != null) {
+                    prompts.putIfAbsent(p.id(), p);
+                    answers.merge(p.id(), s, (a, b) -> a.sampleIndex() <= b.sampleIndex() ? a : b);
+                }
+            });
+            List<String> missing = ids.stream().filter(id -> !answers.containsKey(id)).toList();
+            if (!missing.isEmpty()) {
+                throw new IllegalArgumentException(missing.size() + " of the " + ids.size() + " prompts have no done "
+                        + "teacher answer in " + run + " (e.g. '" + missing.getFirst() + "'): harvest them first "
+                        + "(distill harvest --run " + run + " --prompts FILE)");
+            }
+
+            // teacher-forced
+            int total = scored.size();
+            progress = new Progress("teacher-forced", 0, total);
+            TeacherForced.Result tf = new TeacherForced(student.model())
+                    .score(scored, done -> progress = new Progress("teacher-forced", done, total));
+
+            // free generation
+            SamplingParams sampling = SamplingParams.greedy(maxNew);
+            List<String> studentTexts = new ArrayList<>();
+            Timings studentTimes = new Timings();
+            progress = new Progress("generating", 0, ids.size());
+            warmUp(student, student.promptIds(prompts.get(ids.getFirst()), o.promptFormat));
+            long studentTokens = 0;
+            long stopped = 0;
+            for (int i = 0; i < ids.size(); i++) {
+                int[] promptIds = student.promptIds(prompts.get(ids.get(i)), o.promptFormat);
+                LoadedModel.Timed t = student.generate(promptIds, sampling);
+                studentTimes.add(promptIds.length, t);
+                studentTexts.add(t.generation().text());
+                studentTokens += t.generation().tokenIds().length;
+                if (t.generation().finishReason() != FinishReason.LENGTH) stopped++;
+                progress = new Progress("generating", i + 1, ids.size());
+            }
+
+            // text metrics, task accuracy
+            List<Scorecard.PromptResult> results = new ArrayList<>();
+            ChrF.Stats corpus = ChrF.Stats.zero();
+            double chrfSum = 0;
+            double rougeSum = 0;
+            int exact = 0;
+            int withAnswer = 0;
+            int studentRight = 0;
+            int teacherRight = 0;
+            long teacherTokens = 0;
+            for (int i = 0; i < ids.size(); i++) {
+                Prompt p = prompts.get(ids.get(i));
+                Sample a = answers.get(ids.get(i));
+                String st = studentTexts.get(i);
+                ChrF.Stats cs = ChrF.stats(st, a.text());
+                corpus = corpus.plus(cs);
+                double chrf = cs.score();
+                double rouge = RougeL.f1(st, a.text());
+                boolean em = ExactMatch.matches(st, a.text());
+                chrfSum += chrf;
+                rougeSum += rouge;
+                if (em) exact++;
+                teacherTokens += a.usage().completionTokens() > 0 ? a.usage().completionTokens()
+                        : student.tokenizer().encode(a.text(), false).length;
+                String reference = reference(p);
+                Boolean sOk = null;
+                Boolean tOk = null;
+                if (reference != null) {
+                    withAnswer++;
+                    sOk = AnswerExtractor.grade(st, reference).correct();
+                    tOk = AnswerExtractor.grade(a.text(), reference).correct();
+                    if (sOk) studentRight++;
+                    if (tOk) teacherRight++;
+                }
+                results.add(new Scorecard.PromptResult(p.id(), promptText(p), a.text(), st, chrf, rouge, em,
+                        reference, sOk, tOk, null));
+            }
+            int n = ids.size();
+            var generation = new Scorecard.GenerationMetrics(n, "greedy", maxNew, (double) exact / n, chrfSum / n,
+                    corpus.score(), rougeSum / n, (double) studentTokens / n, (double) teacherTokens / n,
+                    (double) stopped / n);
+            var accuracy = withAnswer == 0 ? null : new Scorecard.TaskAccuracy(withAnswer,
+                    (double) studentRight / withAnswer, (double) teacherRight / withAnswer,
+                    "last number after the last 'Answer:'/'####' marker (or in the whole text) for numeric "
+                            + "references; otherwise the marked segment or last line, normalised; see docs/eval.md");
+
+            // judge
+            Scorecard.JudgeResult judged = null;
+            if (o.judge) {
+                judged = judge(manifest, judgeConfig, prompts, answers, ids, results);
+            }
+
+            // efficiency
+            Scorecard.ModelEfficiency local = null;
+            if (o.teacherModel != null) local = measureLocalTeacher(root, prompts, ids, sampling);
+            Scorecard.Efficiency efficiency = efficiency(student, studentTimes, local, answers, ids);
+
+            List<Scorecard.PromptResult> worst = results.stream()
+                    .sorted(Comparator.comparingDouble(Scorecard.PromptResult::chrf))
+                    .limit(o.worst).toList();
+            Scorecard card = new Scorecard(Version.VERSION, Instant.now().toString(), params,
+                    new Scorecard.Split(o.prompts == null ? "held-out" : "prompts-file", o.evalFraction,
+                            o.prompts == null ? null : o.prompts.toString(), ids, scored.size(), inTraining),
+                    new Scorecard.TeacherInfo(manifest.provider(), manifest.model(), manifest.baseUrl(),
+                            manifest.capability()),
+                    new Scorecard.StudentInfo(studentDir.toString(), student.info().family(),
+                            student.info().parameters(), student.info().dtype()),
+                    Scorecard.TeacherForcedMetrics.of(tf), generation, accuracy, judged, efficiency,
+                    results.stream().map(Scorecard.PromptResult::withoutTexts).toList(), worst);
+            progress = new Progress("writing", 0, 0);
+            Path out = run.resolve(DIR);
+            AtomicFiles.writeString(out.resolve(SCORECARD), Json.writePretty(card) + "\n");
+            ReportWriter.write(out.resolve(REPORT), card, TrainingLog.read(run));
+            return card;
+        }
+    }
+
+    private Map<String, Object> parameters(Path studentDir, int maxNew) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("run", o.run.toString());
+        p.put("student", studentDir.toString());
+        p.put("prompts", o.prompts == null ? null : o.prompts.toString());
+        p.put("judge", o.judge);
+        p.put("judge_seed", o.seed);
+        p.put("price_in", o.priceIn);
+        p.put("price_out", o.priceOut);
+        p.put("max_new_tokens", maxNew);
+        p.put("limit", o.limit);
+        p.put("eval_fraction", o.evalFraction);
+        p.put("max_seq_len", o.maxSeqLen);
+        p.put("prompt_format", o.promptFormat.name().toLowerCase(Locale.ROOT));
+        p.put("token_source", o.tokenSource.name().toLowerCase(Locale.ROOT));
+        p.put("teacher_model", o.teacherModel == null ? null : o.teacherModel.toString());
+        return p;
+    }
+
+    /** The teacher's own limit from run.json (max_tokens / max_completion_tokens), else 256. */
+    static int defaultMaxNewTokens(RunManifest m) {
+        JsonNode s = m.sampling();
+        if (s.path("max_tokens").isInt()) return s.get("max_tokens").asInt();
+        if (s.path("max_completion_tokens").isInt()) return s.get("max_completion_tokens").asInt();
+        return 256;
+    }
+
+    private static List<String> promptIds(Path file) throws IOException {
+        List<String> ids = new ArrayList<>();
+        try (PromptReader r = PromptReader.open(file)) {
+            while (r.hasNext()) {
+                if (r.next() instanceof PromptReader.Ok ok) ids.add(ok.prompt().id());
+            }
+        }
+        if (ids.isEmpty()) throw new IllegalArgumentException("no prompts in " + file);
+        return List.copyOf(new LinkedHashSet<>(ids));
+    }
+
+    /** {@code metadata.answer} as text, or null when the prompt has none. */
+    static String reference(Prompt p) {
+        JsonNode a = p.metadata().get("answer");
+        if (a == null || a.isNull() || a.isContainerNode()) return null;
+        String s = a.asText();
+        return s.isBlank() ? null : s;
+    }
+
+    static String promptText(Prompt p) {
+        if (!p.isChat()) return p.text();
+        StringBuilder b = new StringBuilder();
+        for (var m : p.messages()) {
+            if (!b.isEmpty()) b.append("\n\n");
+            b.append(m.role()).append(": ").append(m.content());
+        }
+        return b.toString();
+    }
+
+    /** One untimed generation, so JIT and libtorch warm-up do not land in the first request's latency. */
+    private static void warmUp(LoadedModel m, int[] promptIds) {
+        m.generate(promptIds, SamplingParams.greedy(2));
+    }
+
+    /** The run's teacher as a judge: same API, model and key variable as run.json, greedy, a few tokens. */
+    private TeacherConfig judgeConfig(RunManifest manifest) {
+        if (manifest.baseUrl() == null || !(manifest.provider().equals(TeacherConfig.OPENAI)
+                || manifest.provider().equals(TeacherConfig.ANTHROPIC))) {
+            throw new IllegalArgumentException("--judge needs the run's teacher to be an API (run.json names provider '"
+                    + manifest.provider() + "'): judge with a run harvested from openai or anthropic");
+        }
+        TeacherConfig config = new TeacherConfig(manifest.provider(), manifest.endpoint(),
+                URI.create(manifest.baseUrl()), manifest.model(), manifest.apiKeyEnv(), null,
+                new dev.distill4j.teacher.SamplingParams(0.0, null, o.judgeMaxTokens, false, o.seed, List.of(), 0,
+                        null), Duration.ofMinutes(2), Map.of()).withApiKeyFrom(o.env);
+        return config;
+    }
+
+    private Scorecard.JudgeResult judge(RunManifest manifest, TeacherConfig config, Map<String, Prompt> prompts,
+                                        Map<String, Sample> answers, List<String> ids,
+                                        List<Scorecard.PromptResult> results) throws TeacherException {
+        int win = 0;
+        int tie = 0;
+        int loss = 0;
+        int invalid = 0;
+        progress = new Progress("judging", 0, ids.size());
+        try (Teacher teacher = Teachers.create(config)) {
+            Judge judge = new Judge(teacher, o.seed);
+            for (int i = 0; i < ids.size(); i++) {
+                Scorecard.PromptResult r = results.get(i);
+                Judge.Outcome out = judge.compare(promptText(prompts.get(ids.get(i))), r.student(),
+                        answers.get(ids.get(i)).text());
+                switch (out.verdict()) {
+                    case WIN -> win++;
+                    case TIE -> tie++;
+                    case LOSS -> loss++;
+                    case INVALID -> invalid++;
+                }
+                if (out.verdict() == Judge.Verdict.INVALID) {
+                    LOG.warn("judge gave no verdict for prompt '{}': {}", r.promptId(), abbreviate(out.raw()));
+                }
+                results.set(i, new Scorecard.PromptResult(r.promptId(), r.prompt(), r.teacher(), r.student(), r.chrf(),
+                        r.rougeL(), r.exactMatch(), r.reference(), r.studentCorrect(), r.teacherCorrect(),
+                        out.verdict().name().toLowerCase(Locale.ROOT)));
+                progress = new Progress("judging", i + 1, ids.size());
+            }
+        }
+        int valid = win + tie + loss;
+        return new Scorecard.JudgeResult(manifest.model(), o.seed, ids.size(), win, tie, loss, invalid,
+                valid == 0 ? null : (double) win / valid, valid == 0 ? null : (double) (win + tie) / valid);
+    }
+
+    private Scorecard.ModelEfficiency measureLocalTeacher(NDManager root, Map<String, Prompt> prompts,
+                                                          List<String> ids, SamplingParams sampling)
+            throws IOException {
+        try (LoadedModel teacher = LoadedModel.load(o.teacherModel, root)) {
+            Timings t = new Timings();
+            progress = new Progress("timing local teacher", 0, ids.size());
+            List<int[]> rendered = new ArrayList<>();
+            try {
+                for (String id : ids) rendered.add(teacher.promptIds(prompts.get(id), PromptFormat.AUTO));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--teacher-model " + o.teacherModel + " cannot take these prompts: "
+                        + e.getMessage(), e);
+            }
+            warmUp(teacher, rendered.getFirst());
+            for (int i = 0; i < ids.size(); i++) {
+                int[] p = rendered.get(i);
+                t.add(p.length, teacher.generate(p, sampling));
+                progress = new Progress("timing local teacher", i + 1, ids.size());
+            }
+            return t.summary(teacher);
+        }
+    }
+
+    private Scorecard.Efficiency efficiency(LoadedModel student, Timings times, Scorecard.ModelEfficiency local,
+                                            Map<String, Sample> answers, List<String> ids) {
+        List<Long> latencies = new ArrayList<>();
+        Usage usage = Usage.ZERO;
+        double stored = 0;
+        long latencySum = 0;
+        for (String id : ids) {
+            Sample s = answers.get(id);
+            usage = usage.plus(s.usage());
+            stored += s.costUsd();
+            if (s.latencyMs() > 0) {
+                latencies.add(s.latencyMs());
+                latencySum += s.latencyMs();
+            }
+        }
+        Double mean = latencies.isEmpty() ? null : (double) latencySum / latencies.size();
+        var remote = new Scorecard.RemoteTeacher(ids.size(), usage.promptTokens(), usage.completionTokens(), mean,
+                Timings.percentile(latencies, 50), Timings.percentile(latencies, 95),
+                latencySum == 0 ? null : usage.completionTokens() * 1000.0 / latencySum);
+        boolean priced = o.priceIn > 0 || o.priceOut > 0;
+        double cost = priced ? new Budget(o.priceIn, o.priceOut, null).cost(usage) : stored;
+        Double perMtok = usage.totalTokens() == 0 || cost == 0 ? null : cost / usage.totalTokens() * 1e6;
+        return new Scorecard.Efficiency(times.summary(student), local, remote, priced ? o.priceIn : null,
+                priced ? o.priceOut : null, perMtok, stored,
+                "not priced: your own hardware (see the measured throughput)");
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 120 ? s : s.substring(0, 120) + "…";
+    }
+
+    /** Per-request timings of a local model. */
+    static final class Timings {
+        private final List<Long> latencies = new ArrayList<>();
+        private long promptTokens;
+        private long generated;
+        private long prefillNanos;
+        private long decodeTokens;
+        private long decodeNanos;
+
+        void add(int promptLength, LoadedModel.Timed t) {
+            int n = t.generation().tokenIds().length;
+            latencies.add(t.totalNanos() / 1_000_000);
+            promptTokens += promptLength;
+            generated += n;
+            prefillNanos += t.prefillNanos();
+            // the first token comes from the prefill; the other n − 1 each cost one decode step
+            if (n > 1) {
+                decodeTokens += n - 1;
+                decodeNanos += Math.max(1, t.totalNanos() - t.prefillNanos());
+            }
+        }
+
+        Scorecard.ModelEfficiency summary(LoadedModel m) {
+            double mean = latencies.stream().mapToLong(Long::longValue).average().orElse(Double.NaN);
+            return new Scorecard.ModelEfficiency(m.dir().toString(), m.info().parameters(), m.info().weightBytes(),
+                    m.folderBytes(), latencies.size(), promptTokens, generated,
+                    prefillNanos == 0 ? null : promptTokens * 1e9 / prefillNanos,
+                    decodeNanos == 0 ? null : decodeTokens * 1e9 / decodeNanos,
+                    percentile(latencies, 50), percentile(latencies, 95), Double.isNaN(mean) ? null : mean);
+        }
+
+        /** Nearest-rank percentile: the smallest value with at least p % of the values at or below it. */
+        static Double percentile(List<Long> values, int p) {
+            if (values.isEmpty()) return null;
+            List<Long> sorted = values.stream().sorted().toList();
+            int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+            return (double) sorted.get(Math.max(0, rank - 1));
+        }
+    }
+
+    /** DJL-style builder: {@code setX} required, {@code optX} optional. */
+    public static final class Builder {
+        private Path run;
+        private Path student;
+        private Path prompts;
+        private boolean judge;
+        private int judgeMaxTokens = 16;
+        private long seed = 1234;
+        private double priceIn;
+        private double priceOut;
+        private Integer maxNewTokens;
+        private int limit;
+        private double evalFraction = 0.05;
+        private int maxSeqLen = 2048;
+        private PromptFormat promptFormat = PromptFormat.AUTO;
+        private TokenSource tokenSource = TokenSource.STUDENT;
+        private Path teacherModel;
+        private int worst = 10;
+        private Map<String, String> env = System.getenv();
+
+        private Builder() {}
+
+        /** The run folder. */
+        public Builder setRun(Path run) { this.run = run; return this; }
+
+        /** The student folder (default: the run's {@code student/}). */
+        public Builder optStudent(Path dir) { this.student = dir; return this; }
+
+        /** Evaluate these prompts (their ids are looked up in the run) instead of the held-out split. */
+        public Builder optPrompts(Path file) { this.prompts = file; return this; }
+
+        /** Let the run's teacher grade student vs teacher pairwise. */
+        public Builder optJudge(boolean judge) { this.judge = judge; return this; }
+
+        /** Seed of the judge's A/B order (and its sampling seed). */
+        public Builder optSeed(long seed) { this.seed = seed; return this; }
+
+        public Builder optJudgeMaxTokens(int n) {
+            if (n < 1) throw new IllegalArgumentException("judge max tokens must be at least 1, got " + n);
+            this.judgeMaxTokens = n;
+            return this;
+        }
+
+        /** Where the judge's API key is looked up (default: the process environment). */
+        public Builder optEnv(Map<String, String> env) { this.env = Objects.requireNonNull(env); return this; }
+
+        /** The teacher's prices, USD per 1 M prompt / completion tokens. */
+        public Builder optPrices(double in, double out) {
+            if (in < 0 || out < 0) throw new IllegalArgumentException("--price-in and --price-out must be >= 0");
+            this.priceIn = in;
+            this.priceOut = out;
+            return this;
+        }
+
+        /** Generation limit (default: the run's max_tokens, else 256). */
+        public Builder optMaxNewTokens(int n) {
+            if (n < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + n);
+            this.maxNewTokens = n;
+            return this;
+        }
+
+        /** Evaluate at most this many prompts (0 = all). */
+        public Builder optLimit(int n) {
+            if (n < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + n);
+            this.limit = n;
+            return this;
+        }
+
+        /** The training split's fraction (must be what training used; default 0.05 as in training). */
+        public Builder optEvalFraction(double f) {
+            new EvalSplit(f);
+            this.evalFraction = f;
+            return this;
+        }
+
+        public Builder optMaxSeqLen(int n) { this.maxSeqLen = n; return this; }
+
+        public Builder optPromptFormat(PromptFormat f) { this.promptFormat = Objects.requireNonNull(f); return this; }
+
+        public Builder optTokenSource(TokenSource s) { this.tokenSource = Objects.requireNonNull(s); return this; }
+
+        /** A local teacher model folder whose speed to measure beside the student's. */
+        public Builder optTeacherModel(Path dir) { this.teacherModel = dir; return this; }
+
+        /** Rows of the worst-disagreements table (default 10). */
+        public Builder optWorst(int n) { this.worst = Math.max(0, n); return this; }
+
+        public Evaluator build() {
+            Objects.requireNonNull(run, "setRun is required");
+            return new Evaluator(this);
+        }
+    }
+}

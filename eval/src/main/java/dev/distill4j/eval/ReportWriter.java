@@ -1,0 +1,255 @@
+package dev.distill4j.eval;
+
+import dev.distill4j.core.AtomicFiles;
+import java.awt.Color;
+import java.awt.Rectangle;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.svg.SVGGraphics2D;
+
+/**
+ * {@code eval/report.html}: one self-contained page (inline CSS and SVG, no scripts, no external assets) with the
+ * scorecard, charts drawn by JFreeChart into JFreeSVG, and the worst disagreements side by side. Every text from the
+ * run (prompts, answers, ids, paths) is HTML-escaped.
+ */
+public final class ReportWriter {
+    static {
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+    }
+
+    private static final int W = 640;
+    private static final int H = 320;
+    private static final Color STUDENT = new Color(0x1f77b4);
+    private static final Color TEACHER = new Color(0xff7f0e);
+
+    private ReportWriter() {}
+
+    public static void write(Path file, Scorecard card, TrainingLog log) throws IOException {
+        AtomicFiles.writeString(file, html(card, log));
+    }
+
+    static String html(Scorecard c, TrainingLog log) {
+        StringBuilder b = new StringBuilder(64 * 1024);
+        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>distill4j eval: ")
+                .append(esc(c.student().dir())).append("</title>\n<style>")
+                .append("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}")
+                .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;")
+                .append("vertical-align:top;text-align:left}th{background:#f3f3f3}td.num{text-align:right;")
+                .append("font-variant-numeric:tabular-nums}pre{white-space:pre-wrap;margin:0;max-width:420px;")
+                .append("max-height:240px;overflow:auto;font-size:12px}.charts svg{margin:0.5em 0}.note{color:#777}")
+                .append("</style></head><body>\n");
+        b.append("<h1>Student vs teacher</h1>\n<p>Student <code>").append(esc(c.student().dir())).append("</code> (")
+                .append(esc(c.student().family())).append(", ").append(esc(human(c.student().parameters())))
+                .append(" parameters) against teacher <code>").append(esc(c.teacher().provider())).append('/')
+                .append(esc(c.teacher().model())).append("</code> (").append(esc(c.teacher().capability()))
+                .append("), on ").append(c.split().promptIds().size()).append(" prompts (")
+                .append(esc(c.split().source())).append(c.split().source().equals("held-out")
+                        ? ", eval fraction " + fmt(c.split().evalFraction())
+                        : ": " + esc(c.split().promptsFile()))
+                .append("). Generated ").append(esc(c.created())).append(" by distill4j ")
+                .append(esc(c.toolVersion())).append(".</p>\n");
+
+        b.append("<h2>Scorecard</h2>\n<table><tr><th>metric</th><th>student</th><th>teacher</th></tr>\n");
+        var tf = c.teacherForced();
+        row(b, "teacher-forced NLL (nats/token)", num(tf.nll()), "");
+        row(b, "perplexity on the teacher's answers", num(tf.perplexity()), "");
+        row(b, "top-1 agreement with the teacher's tokens", num(tf.top1Agreement()), "1");
+        row(b, "KL(teacher ‖ student) over top-k + tail", num(tf.kl()), "0");
+        var g = c.generation();
+        row(b, "exact match (normalised)", num(g.exactMatch()), "1");
+        row(b, "chrF (mean / corpus)", num(g.chrf()) + " / " + num(g.chrfCorpus()), "100");
+        row(b, "ROUGE-L F1", num(g.rougeLF1()), "1");
+        row(b, "mean answer length (tokens)", fmt(g.studentMeanTokens()), fmt(g.teacherMeanTokens()));
+        if (c.taskAccuracy() != null) {
+            row(b, "task accuracy (" + c.taskAccuracy().prompts() + " prompts with an answer)",
+                    fmt(c.taskAccuracy().student()), fmt(c.taskAccuracy().teacher()));
+        }
+        if (c.judge() != null) {
+            var j = c.judge();
+            row(b, "judge (" + j.model() + "): win / tie / loss / invalid",
+                    j.win() + " / " + j.tie() + " / " + j.loss() + " / " + j.invalid(), "");
+        }
+        b.append("</table>\n");
+
+        b.append("<h2>Efficiency</h2>\n<table><tr><th></th><th>student</th><th>teacher</th></tr>\n");
+        var e = c.efficiency();
+        var s = e.student();
+        var lt = e.localTeacher();
+        var rt = e.teacher();
+        row(b, "parameters", human(s.parameters()), lt == null ? "" : human(lt.parameters()));
+        row(b, "size on disk", bytes(s.folderBytes()), lt == null ? "" : bytes(lt.folderBytes()));
+        row(b, "prefill tokens/s (measured here)", num(s.prefillTokensPerS()), lt == null ? "" : num(lt.prefillTokensPerS()));
+        row(b, "decode tokens/s (measured here)", num(s.decodeTokensPerS()), lt == null ? "" : num(lt.decodeTokensPerS()));
+        row(b, "latency p50 / p95 per request (ms)", num(s.latencyP50Ms()) + " / " + num(s.latencyP95Ms()),
+                lt != null ? num(lt.latencyP50Ms()) + " / " + num(lt.latencyP95Ms())
+                        : num(rt.latencyP50Ms()) + " / " + num(rt.latencyP95Ms()) + " (API, stored)");
+        row(b, "mean latency per request (ms)", num(s.latencyMeanMs()),
+                num(rt.latencyMeanMs()) + " (API, stored)");
+        row(b, "price per 1 M tokens (in / out, USD)", esc(e.studentCost()),
+                num(e.teacherPriceInPerMtok()) + " / " + num(e.teacherPriceOutPerMtok()));
+        row(b, "cost of these answers per 1 M tokens (USD)", "", num(e.teacherCostPerMtok()));
+        b.append("</table>\n");
+
+        b.append("<h2>Charts</h2>\n<div class=\"charts\">\n");
+        if (log.isEmpty()) {
+            b.append("<p class=\"note\">No training curve: the run has no metrics.jsonl.</p>\n");
+        } else {
+            Map<String, List<double[]>> losses = new LinkedHashMap<>();
+            losses.put("loss", log.get("loss"));
+            losses.put("eval loss", log.get("eval_loss"));
+            b.append(svg("loss", () -> lineChart("Training loss", "step", "loss", losses)));
+            if (!log.get("eval_top1_agreement").isEmpty()) {
+                b.append(svg("agreement", () -> lineChart("Held-out top-1 agreement", "step", "agreement",
+                        Map.of("eval top-1 agreement", log.get("eval_top1_agreement")))));
+            }
+        }
+        b.append(svg("bars", () -> bars(c)));
+        b.append("</div>\n");
+
+        b.append("<h2>Worst disagreements</h2>\n");
+        if (c.worst().isEmpty()) b.append("<p class=\"note\">None.</p>\n");
+        else {
+            b.append("<table><tr><th>prompt</th><th>teacher</th><th>student</th><th>chrF</th></tr>\n");
+            for (var p : c.worst()) {
+                b.append("<tr><td><pre>").append(esc(p.promptId())).append("\n").append(esc(p.prompt()))
+                        .append("</pre></td><td><pre>").append(esc(p.teacher())).append("</pre></td><td><pre>")
+                        .append(esc(p.student())).append("</pre></td><td class=\"num\">").append(fmt(p.chrf()))
+                        .append("</td></tr>\n");
+            }
+            b.append("</table>\n");
+        }
+        b.append("<p class=\"note\">Definitions of every metric: docs/eval.md. Raw numbers: scorecard.json.</p>\n");
+        b.append("</body></html>\n");
+        return b.toString();
+    }
+
+    /** Student vs teacher on the metrics where both have a value (the teacher is the reference: 1 on fidelity). */
+    private static JFreeChart bars(Scorecard c) {
+        DefaultCategoryDataset d = new DefaultCategoryDataset();
+        var g = c.generation();
+        add(d, "exact match", g.exactMatch(), 1.0);
+        add(d, "chrF / 100", g.chrf() == null ? null : g.chrf() / 100, 1.0);
+        add(d, "ROUGE-L F1", g.rougeLF1(), 1.0);
+        add(d, "top-1 agreement", c.teacherForced().top1Agreement(), 1.0);
+        if (c.taskAccuracy() != null) add(d, "task accuracy", c.taskAccuracy().student(), c.taskAccuracy().teacher());
+        if (c.judge() != null && c.judge().winOrTieRate() != null) {
+            add(d, "judge win or tie", c.judge().winOrTieRate(), 1 - nz(c.judge().winRate()));
+        }
+        JFreeChart chart = ChartFactory.createBarChart("Student vs teacher", null, "score", d,
+                PlotOrientation.VERTICAL, true, false, false);
+        chart.setBackgroundPaint(Color.WHITE);
+        BarRenderer r = (BarRenderer) chart.getCategoryPlot().getRenderer();
+        r.setBarPainter(new StandardBarPainter());
+        r.setShadowVisible(false);
+        r.setSeriesPaint(0, STUDENT);
+        r.setSeriesPaint(1, TEACHER);
+        chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
+        chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
+        return chart;
+    }
+
+    private static void add(DefaultCategoryDataset d, String metric, Double student, double teacher) {
+        if (student == null) return;
+        d.addValue(student, "student", metric);
+        d.addValue(teacher, "teacher", metric);
+    }
+
+    private static JFreeChart lineChart(String title, String x, String y, Map<String, List<double[]>> series) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (var e : series.entrySet()) {
+            if (e.getValue().isEmpty()) continue;
+            XYSeries s = new XYSeries(e.getKey());
+            for (double[] p : e.getValue()) s.add(p[0], p[1]);
+            data.addSeries(s);
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, data, PlotOrientation.VERTICAL, true, false,
+                false);
+        chart.setBackgroundPaint(Color.WHITE);
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.getRenderer().setSeriesPaint(0, STUDENT);
+        plot.getRenderer().setSeriesPaint(1, TEACHER);
+        return chart;
+    }
+
+    /**
+     * The chart as an inline {@code <svg>} element; each gets its own id prefix so the clip paths of several charts
+     * in one page do not collide. A machine whose JDK cannot lay out text (no fonts) gets a note instead.
+     */
+    private static String svg(String id, java.util.function.Supplier<JFreeChart> chart) {
+        try {
+            SVGGraphics2D g = new SVGGraphics2D(W, H);
+            g.setDefsKeyPrefix(id + "-");
+            chart.get().draw(g, new Rectangle(0, 0, W, H));
+            return g.getSVGElement(id) + "\n";
+        } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+            return "<p class=\"note\">Chart '" + esc(id) + "' could not be drawn: " + esc(String.valueOf(e.getMessage()))
+                    + "</p>\n";
+        }
+    }
+
+    private static void row(StringBuilder b, String metric, String student, String teacher) {
+        b.append("<tr><td>").append(esc(metric)).append("</td><td class=\"num\">").append(student)
+                .append("</td><td class=\"num\">").append(teacher).append("</td></tr>\n");
+    }
+
+    /** HTML-escapes text for element content and attribute values. */
+    public static String esc(String s) {
+        if (s == null) return "";
+        StringBuilder b = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '&' -> b.append("&amp;");
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '"' -> b.append("&quot;");
+                case '\'' -> b.append("&#39;");
+                default -> b.append(ch);
+            }
+        }
+        return b.toString();
+    }
+
+    private static String num(Double v) { return v == null ? "–" : fmt(v); }
+
+    private static double nz(Double v) { return v == null ? 0 : v; }
+
+    static String fmt(double v) {
+        if (Double.isNaN(v)) return "–";
+        double a = Math.abs(v);
+        if (a != 0 && (a < 0.001 || a >= 1e6)) return String.format(Locale.ROOT, "%.3g", v);
+        if (a >= 100) return String.format(Locale.ROOT, "%.1f", v);
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    static String human(long n) {
+        if (n >= 1_000_000_000L) return String.format(Locale.ROOT, "%.2fB", n / 1e9);
+        if (n >= 1_000_000L) return String.format(Locale.ROOT, "%.1fM", n / 1e6);
+        if (n >= 1_000L) return String.format(Locale.ROOT, "%.1fK", n / 1e3);
+        return Long.toString(n);
+    }
+
+    static String bytes(long n) {
+        if (n >= 1L << 30) return String.format(Locale.ROOT, "%.2f GiB", n / (double) (1L << 30));
+        if (n >= 1L << 20) return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
+        if (n >= 1L << 10) return String.format(Locale.ROOT, "%.1f KiB", n / (double) (1L << 10));
+        return n + " B";
+    }
+
+}
