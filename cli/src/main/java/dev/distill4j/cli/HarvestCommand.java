@@ -230,10 +230,7 @@ final class HarvestCommand implements Callable<Integer> {
     private int harvest(Teacher teacher, RunManifest previous) throws Exception {
         PrintStream err = System.err;
         Instant now = Instant.now();
-        RunManifest manifest = new RunManifest(teacher.provider(), teacher.baseUrl(), teacher.model(),
-                teacher.endpoint(), apiKeyEnvFor(teacher), teacher.capability().toString(),
-                teacher.sampling().toJson(), prompts.toString(), PromptReader.sha256(prompts), Version.VERSION,
-                previous == null ? now : previous.created(), now);
+        RunManifest manifest = Harvester.manifest(teacher, apiKeyEnvFor(teacher), prompts, previous);
         if (previous != null && (!previous.model().equals(manifest.model())
                 || !previous.provider().equals(manifest.provider()))) {
             err.println("note: this run already holds samples from " + previous.provider() + "/" + previous.model()

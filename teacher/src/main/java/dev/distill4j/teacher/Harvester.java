@@ -119,6 +119,19 @@ public final class Harvester {
         this.backoff = backoff;
     }
 
+    /**
+     * The manifest a harvest writes: what teacher, sampling and prompt file produced the run. {@code apiKeyEnv}
+     * names the key's variable (null for teachers without a key); the key itself never goes into a run.
+     */
+    public static dev.distill4j.core.RunManifest manifest(Teacher teacher, String apiKeyEnv, Path prompts,
+                                                         dev.distill4j.core.RunManifest previous) throws IOException {
+        Instant now = Instant.now();
+        return new dev.distill4j.core.RunManifest(teacher.provider(), teacher.baseUrl(), teacher.model(),
+                teacher.endpoint(), apiKeyEnv, teacher.capability().toString(), teacher.sampling().toJson(),
+                prompts.toString(), PromptReader.sha256(prompts), dev.distill4j.core.Version.VERSION,
+                previous == null ? now : previous.created(), now);
+    }
+
     /** Asks the harvest to stop: no new requests; in-flight ones are abandoned and stay pending. */
     public void stop() {
         stopReason.compareAndSet(null, Outcome.INTERRUPTED);
