@@ -181,6 +181,19 @@ public final class CausalLM implements AutoCloseable {
         return DecoderLayer.linear(h.get(":, -1, :"), lmHead, null).reshape(b, config.vocabSize()); // [B, V]
     }
 
+    /**
+     * The final-normed hidden states [B, T, D], before the LM head: a trainer applies {@link #logits} to chunks of
+     * them so that it never holds a [tokens × vocabulary] tensor for a whole batch.
+     */
+    public NDArray forwardHidden(NDArray inputIds, NDArray attentionMask) {
+        return hidden(inputIds, attentionMask, null);
+    }
+
+    /** The LM head on hidden states [..., D] from {@link #forwardHidden}: logits [..., V]. */
+    public NDArray logits(NDArray hidden) {
+        return DecoderLayer.linear(hidden, lmHead, null);
+    }
+
     /** The final-normed hidden states [B, T, D]. */
     private NDArray hidden(NDArray inputIds, NDArray attentionMask, KvCache cache) {
         Shape shape = inputIds.getShape();

@@ -1,0 +1,223 @@
+package dev.distill4j.cli;
+
+import dev.distill4j.train.LossMode;
+import dev.distill4j.train.TrainConfig;
+import dev.distill4j.train.TrainListener;
+import dev.distill4j.train.TrainSummary;
+import dev.distill4j.train.Trainer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Train a student on a run's samples and save it to <run>/student (Hugging Face layout).",
+                "",
+                "The loss follows what the teacher gave: KL to its top-k logprobs where the run recorded them, "
+                        + "cross-entropy on its text elsewhere, or KL to a local teacher's full distribution with "
+                        + "--teacher-model. Held-out prompts are evaluated every --eval-every steps; every step is "
+                        + "logged to <run>/metrics.jsonl.",
+                "",
+                "Resumable: checkpoints go to <run>/checkpoints/step-N every --save-every steps (the last 2 are "
+                        + "kept); --resume continues from the newest one that verifies, with the same batches and "
+                        + "learning rates as an uninterrupted run."},
+        footer = {"", "Examples:",
+                "  distill train --run runs/math --student models/qwen-0.5b --epochs 2 --lr 1e-4",
+                "  distill train --run runs/math --student models/tiny --loss sft --max-steps 2000 --batch-tokens 8192",
+                "  distill train --run runs/math --student models/tiny --teacher-model models/teacher-7b "
+                        + "--beta 0.5 --temperature 2",
+                "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume",
+                "",
+                "Exit codes: 0 trained and saved; 1 an error (empty run, missing student, vocabulary mismatch, "
+                        + "checkpoint from other flags); 2 bad usage."})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder with harvested samples.")
+    Path run;
+
+    @Option(names = "--student", required = true, paramLabel = "DIR",
+            description = "Student to start from: a Hugging Face model folder (config.json, model.safetensors, "
+                    + "tokenizer.json).")
+    Path student;
+
+    @Option(names = "--teacher-model", paramLabel = "DIR",
+            description = "A local teacher with the student's vocabulary: full-logit distillation, its logits "
+                    + "computed during training chunk by chunk.")
+    Path teacherModel;
+
+    @Option(names = "--loss", paramLabel = "KIND", defaultValue = "auto",
+            description = "auto (topk where the run has top-k logprobs, sft where it has text, full with "
+                    + "--teacher-model), sft, topk or full. Default: ${DEFAULT-VALUE}.")
+    String loss;
+
+    @Option(names = "--alpha", paramLabel = "A", defaultValue = "0.5",
+            description = "Weight of the distillation term; 1 − A goes to cross-entropy on the teacher's tokens. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    double alpha;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
+            description = "Distillation temperature (the KD term is scaled by T²). Default: ${DEFAULT-VALUE}.")
+    double temperature;
+
+    @Option(names = "--beta", paramLabel = "B",
+            description = "Generalized JSD β for full-logit KD: 0 forward KL, 1 reverse KL, 0.5 symmetric JSD. "
+                    + "Default: forward KL.")
+    Double beta;
+
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "5e-5",
+            description = "Peak learning rate (linear warmup, then cosine to 0). Default: ${DEFAULT-VALUE}.")
+    double lr;
+
+    @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0.0",
+            description = "AdamW decoupled weight decay; biases and norms are exempt. Default: ${DEFAULT-VALUE}.")
+    double weightDecay;
+
+    static final class Length {
+        @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training examples. Default: 1.")
+        Integer epochs;
+
+        @Option(names = "--max-steps", paramLabel = "N",
+                description = "Optimizer steps to take, cycling over the data.")
+        Long maxSteps;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Length length;
+
+    @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "4096",
+            description = "Padded tokens per micro-batch (examples of similar length are batched together). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int batchTokens;
+
+    @Option(names = "--grad-accum", paramLabel = "N", defaultValue = "1",
+            description = "Micro-batches per optimizer step. Default: ${DEFAULT-VALUE}.")
+    int gradAccum;
+
+    @Option(names = "--max-seq-len", paramLabel = "N", defaultValue = "1024",
+            description = "Examples longer than this are truncated. Default: ${DEFAULT-VALUE}.")
+    int maxSeqLen;
+
+    @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "0",
+            description = "Linear warmup steps. Default: ${DEFAULT-VALUE}.")
+    long warmupSteps;
+
+    @Option(names = "--max-grad-norm", paramLabel = "N", defaultValue = "1.0",
+            description = "Clip the global gradient norm to this. Default: ${DEFAULT-VALUE}.")
+    double maxGradNorm;
+
+    @Option(names = "--eval-every", paramLabel = "N", defaultValue = "100",
+            description = "Evaluate on the held-out prompts every N steps and at the end; 0: at the end only. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long evalEvery;
+
+    @Option(names = "--eval-fraction", paramLabel = "F", defaultValue = "0.05",
+            description = "Share of prompts held out for evaluation. Default: ${DEFAULT-VALUE}.")
+    double evalFraction;
+
+    @Option(names = "--save-every", paramLabel = "N", defaultValue = "200",
+            description = "Write a checkpoint every N steps; 0: never. Default: ${DEFAULT-VALUE}.")
+    long saveEvery;
+
+    @Option(names = "--resume", description = "Continue from the newest valid checkpoint of the run.")
+    boolean resume;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
+            description = "Seeds the data order. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--quiet", description = "No progress line; summary only.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        LossMode mode = switch (loss.toLowerCase(Locale.ROOT)) {
+            case "auto" -> LossMode.AUTO;
+            case "sft" -> LossMode.SFT;
+            case "topk", "top-k" -> LossMode.TOPK;
+            case "full" -> LossMode.FULL;
+            default -> throw new UserError("--loss must be auto, sft, topk or full, got '" + loss + "'", Errors.USAGE);
+        };
+        TrainConfig config = TrainConfig.builder().setRunDir(run).setStudentDir(student)
+                .optTeacherModelDir(teacherModel).optLoss(mode).optAlpha(alpha).optTemperature(temperature)
+                .optBeta(beta).optLr(lr).optWeightDecay(weightDecay)
+                .optEpochs(length != null && length.epochs != null ? length.epochs : 1)
+                .optMaxSteps(length != null && length.maxSteps != null ? length.maxSteps : 0)
+                .optBatchTokens(batchTokens).optGradAccum(gradAccum).optMaxSeqLen(maxSeqLen)
+                .optWarmupSteps(warmupSteps).optMaxGradNorm(maxGradNorm).optEvalEvery(evalEvery)
+                .optEvalFraction(evalFraction).optSaveEvery(saveEvery).optResume(resume).optSeed(seed).build();
+
+        PrintStream err = System.err;
+        AtomicReference<Trainer.StepMetrics> latest = new AtomicReference<>();
+        AtomicReference<Trainer.Plan> plan = new AtomicReference<>();
+        TrainSummary summary;
+        try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(plan.get(), latest.get()))) {
+            summary = Trainer.run(config, new TrainListener() {
+                @Override public void onStart(Trainer.Plan p) {
+                    plan.set(p);
+                    if (!quiet) describe(err, p);
+                }
+
+                @Override public void onStep(Trainer.StepMetrics m) { latest.set(m); }
+
+                @Override public void onEval(Trainer.EvalMetrics e) {
+                    if (!quiet) {
+                        synchronized (bar) {
+                            err.printf(Locale.ROOT, "%neval @ step %d: loss %.4f, top-1 agreement %.1f%%%s%n",
+                                    e.step(), e.loss(), 100 * e.top1Agreement(),
+                                    Double.isFinite(e.kl()) ? String.format(Locale.ROOT, ", KL %.4f", e.kl()) : "");
+                        }
+                    }
+                }
+
+                @Override public void onWarning(String message) {
+                    err.println("distill train: warning: " + message);
+                }
+            });
+        }
+        printSummary(System.out, summary);
+        return 0;
+    }
+
+    private static void describe(PrintStream err, Trainer.Plan p) {
+        err.printf(Locale.ROOT, "data: %s%n", p.data());
+        err.printf(Locale.ROOT, "training %s parameters with the %s loss for %s steps (%d micro-batches per epoch)%s%n",
+                ProgressBar.count(p.parameters()), p.loss().flag(), ProgressBar.count(p.totalSteps()),
+                p.batchesPerEpoch(), p.resumedFrom() != null ? ", resuming from " + p.resumedFrom() : "");
+    }
+
+    private static String line(Trainer.Plan plan, Trainer.StepMetrics m) {
+        if (plan == null) return "train: preparing examples ...";
+        if (m == null) return "train: step " + plan.startStep() + "/" + plan.totalSteps() + " ...";
+        long remaining = m.totalSteps() - m.step();
+        double secondsPerStep = m.tokensPerSecond() > 0 && m.step() > 0 ? m.tokens() / m.tokensPerSecond() / m.step() : 0;
+        String eta = secondsPerStep > 0 ? ProgressBar.duration(Duration.ofMillis((long) (1000 * remaining * secondsPerStep)))
+                : "-";
+        return String.format(Locale.ROOT, "train %s %s/%s  loss %.4f  %s tok/s  lr %.2e  ETA %s",
+                ProgressBar.bar((double) m.step() / m.totalSteps(), 20), ProgressBar.count(m.step()),
+                ProgressBar.count(m.totalSteps()), m.loss(), ProgressBar.count(Math.round(m.tokensPerSecond())),
+                m.lr(), eta);
+    }
+
+    private static void printSummary(PrintStream out, TrainSummary s) {
+        out.printf(Locale.ROOT, "trained %s steps%s with the %s loss%n", ProgressBar.count(s.steps()),
+                s.resumedFromStep() > 0 ? " (resumed at step " + s.resumedFromStep() + ")" : "", s.loss().flag());
+        out.printf(Locale.ROOT, "  tokens      %s, %.0f tokens/s, %s%n", ProgressBar.count(s.tokens()),
+                s.tokensPerSecond(), ProgressBar.duration(Duration.ofMillis((long) (1000 * s.elapsedSeconds()))));
+        out.printf(Locale.ROOT, "  final loss  %.6f (train)%s%n", s.finalLoss(),
+                Double.isFinite(s.evalLoss()) ? String.format(Locale.ROOT, ", %.6f (held out)", s.evalLoss()) : "");
+        if (Double.isFinite(s.evalAgreement())) {
+            out.printf(Locale.ROOT, "  agreement   %.1f%% of held-out tokens are the student's top-1%s%n",
+                    100 * s.evalAgreement(),
+                    Double.isFinite(s.evalKl()) ? String.format(Locale.ROOT, "; KL to the teacher %.4f", s.evalKl()) : "");
+        }
+        out.printf(Locale.ROOT, "  kd share    %.1f%% of trained positions had a teacher distribution%n",
+                100 * s.kdShare());
+        out.printf(Locale.ROOT, "  student     %s%n", s.student());
+        out.flush();
+    }
+}

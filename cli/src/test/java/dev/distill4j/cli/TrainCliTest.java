@@ -1,0 +1,179 @@
+package dev.distill4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Capability;
+import dev.distill4j.core.Json;
+import dev.distill4j.core.Message;
+import dev.distill4j.core.Prompt;
+import dev.distill4j.core.Sample;
+import dev.distill4j.core.SampleStatus;
+import dev.distill4j.core.store.RunStore;
+import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.io.Checkpoint;
+import dev.distill4j.model.io.DType;
+import dev.distill4j.model.nn.CausalLM;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code distill train} as a user runs it: SIGKILL a real training process after it wrote checkpoints, corrupt the
+ * newest one, and {@code --resume}: it skips the corrupt checkpoint, resumes from the one before, and ends with the
+ * same final loss as an uninterrupted run of the same command (bit for bit: same batches, same learning rates).
+ */
+class TrainCliTest {
+    private static final Path TOKENIZER = Path.of("src/test/resources/tiny-tokenizer");
+
+    @TempDir Path tmp;
+
+    private Path student() throws IOException {
+        ObjectNode n = Json.object();
+        n.put("model_type", "llama").put("vocab_size", 356).put("hidden_size", 16).put("intermediate_size", 32)
+                .put("num_hidden_layers", 1).put("num_attention_heads", 2).put("num_key_value_heads", 2)
+                .put("rms_norm_eps", 1e-5).put("tie_word_embeddings", true);
+        ModelConfig config = ModelConfig.fromJson(n, "test");
+        Path dir = tmp.resolve("student");
+        try (NDManager manager = NDManager.newBaseManager(); CausalLM model = CausalLM.init(config, manager, 5)) {
+            Checkpoint.save(dir, config, model.parameters(),
+                    Checkpoint.SaveOptions.defaults().withDtype(DType.F32).withTokenizerFrom(TOKENIZER));
+        }
+        return dir;
+    }
+
+    private Path run(String name, int prompts) throws IOException {
+        Path dir = tmp.resolve(name);
+        String[] things = {"the sea", "a tree", "bread", "rain", "the moon", "music", "a river", "glass"};
+        try (RunStore store = RunStore.open(dir)) {
+            List<Prompt> ps = new ArrayList<>();
+            List<Sample> samples = new ArrayList<>();
+            for (int i = 0; i < prompts; i++) {
+                String thing = things[i % things.length];
+                Prompt p = new Prompt("p" + i, null, List.of(Message.user("Tell me about " + thing + " " + i)), null,
+                        "prompts.jsonl", i + 1);
+                ps.add(p);
+                String reply = "Here is what I know about " + thing + ": it is number " + i + " and it is "
+                        + things[(i * 3 + 1) % things.length] + ".";
+                samples.add(new Sample(p.id() + "#0", p.id(), 0, SampleStatus.DONE, reply, "stop", Capability.TEXT,
+                        null, null, 0, 1, null, null, null, 1, null, null));
+            }
+            store.putPrompts(ps);
+            store.upsertSamples(samples);
+        }
+        return dir;
+    }
+
+    private static String[] args(Path run, Path student, String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--run", run.toString(), "--student", student.toString(),
+                "--max-steps", "120", "--batch-tokens", "256", "--grad-accum", "2", "--save-every", "20",
+                "--eval-every", "100", "--lr", "3e-3", "--warmup-steps", "10", "--seed", "5", "--quiet"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    private static JsonNode lastStep(Path run) throws IOException {
+        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8);
+        JsonNode last = null;
+        for (String l : lines) {
+            JsonNode n = Json.parse(l);
+            if (n.has("loss")) last = n;
+        }
+        return last;
+    }
+
+    private static long stepLines(Path run) throws IOException {
+        return Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8).stream()
+                .filter(l -> l.contains("\"loss\"")).count();
+    }
+
+    @Test
+    void sigkillThenResumeEndsWithTheUninterruptedFinalLoss() throws Exception {
+        Path student = student();
+        Path whole = run("whole", 40);
+        var uninterrupted = DistillProcess.run(Map.of(), tmp.resolve("logs-whole"), args(whole, student));
+        assertThat(uninterrupted.exitCode()).as(uninterrupted.toString()).isZero();
+        assertThat(uninterrupted.stdout()).contains("trained 120 steps").contains(whole.resolve("student").toString());
+        assertThat(whole.resolve("student/model.safetensors")).exists();
+        assertThat(whole.resolve("student/tokenizer.json")).exists();
+
+        Path killed = run("killed", 40);
+        Process first = DistillProcess.start(Map.of(), tmp.resolve("logs-1"), args(killed, student));
+        Path second = killed.resolve("checkpoints/step-40");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!Files.isDirectory(second) && first.isAlive() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertThat(first.isAlive()).as("training must still run when killed").isTrue();
+        first.destroyForcibly(); // SIGKILL on Linux
+        assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(first.exitValue()).isEqualTo(137);
+        assertThat(killed.resolve("student")).doesNotExist();
+
+        // corrupt the newest checkpoint: resume must notice and fall back to the one before
+        List<Path> checkpoints;
+        try (var s = Files.list(killed.resolve("checkpoints"))) {
+            checkpoints = s.filter(p -> p.getFileName().toString().startsWith("step-"))
+                    .sorted((a, b) -> Long.compare(step(b), step(a))).toList();
+        }
+        assertThat(checkpoints).hasSizeGreaterThanOrEqualTo(2);
+        Path newest = checkpoints.getFirst();
+        Path weights = newest.resolve("model.safetensors");
+        byte[] bytes = Files.readAllBytes(weights);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(weights, bytes);
+
+        var resumed = DistillProcess.run(Map.of(), tmp.resolve("logs-2"), args(killed, student, "--resume"));
+        assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
+        assertThat(resumed.stderr()).contains("skipping checkpoint").contains(newest.getFileName().toString());
+        assertThat(resumed.stdout()).contains("resumed at step " + step(checkpoints.get(1)));
+
+        List<String> la = Files.readAllLines(whole.resolve("metrics.jsonl"));
+        List<String> lb = Files.readAllLines(killed.resolve("metrics.jsonl"));
+        for (int i = 0; i < Math.min(la.size(), lb.size()); i++) {
+            if (!la.get(i).replaceAll(",\"tokens_per_s.*", "").equals(lb.get(i).replaceAll(",\"tokens_per_s.*", ""))) {
+                System.out.println("DIFF A " + la.get(i));
+                System.out.println("DIFF B " + lb.get(i));
+                System.out.println("DIFF A+1 " + la.get(i + 1));
+                System.out.println("DIFF B+1 " + lb.get(i + 1));
+                break;
+            }
+        }
+        JsonNode expected = lastStep(whole);
+        JsonNode actual = lastStep(killed);
+        assertThat(actual.get("step").asLong()).isEqualTo(120);
+        assertThat(actual.get("loss").asDouble()).as("final loss, bit for bit").isEqualTo(expected.get("loss").asDouble());
+        assertThat(stepLines(killed)).as("one metrics line per step, none twice").isEqualTo(120);
+        assertThat(Files.readAllBytes(killed.resolve("student/model.safetensors")))
+                .isEqualTo(Files.readAllBytes(whole.resolve("student/model.safetensors")));
+    }
+
+    private static long step(Path p) {
+        return Long.parseLong(p.getFileName().toString().substring("step-".length()));
+    }
+
+    @Test
+    void userErrorsAreOneLine() throws Exception {
+        Path student = student();
+        Path empty = tmp.resolve("empty");
+        try (RunStore store = RunStore.open(empty)) {
+            store.putPrompts(List.of(new Prompt("p0", "hi", null, null, "prompts.jsonl", 1)));
+        }
+        var noSamples = DistillProcess.run(Map.of(), tmp.resolve("logs-e1"), args(empty, student));
+        assertThat(noSamples.exitCode()).isEqualTo(1);
+        List<String> errLines = noSamples.stderr().strip().lines().toList();
+        assertThat(errLines.getLast()).startsWith("distill train: error:").contains("no done samples")
+                .doesNotContain("\tat ");
+
+        var noStudent = DistillProcess.run(Map.of(), tmp.resolve("logs-e2"), args(empty, tmp.resolve("nope")));
+        assertThat(noStudent.exitCode()).isEqualTo(1);
+        assertThat(noStudent.stderr()).contains("--student").contains("not a model folder").doesNotContain("\tat ");
+    }
+}

@@ -1,0 +1,144 @@
+package dev.distill4j.train;
+
+import java.nio.file.Path;
+
+/**
+ * Everything a training run is told, with the CLI's defaults. Built with {@link #builder()}: {@code setX} required,
+ * {@code optX} optional.
+ *
+ * @param runDir          the run folder (samples.db; checkpoints/, student/ and metrics.jsonl are written there)
+ * @param studentDir      the student to start from, a Hugging Face model folder
+ * @param teacherModelDir a local teacher with the student's vocabulary for full-logit KD, or null
+ * @param loss            the loss ({@code --loss})
+ * @param alpha           weight of the distillation term; 1 − α goes to cross-entropy on the teacher's tokens
+ * @param temperature     softmax temperature of the distillation term
+ * @param beta            generalized JSD β for full-logit KD (0 forward KL, 1 reverse KL), or null for forward KL
+ * @param lr              peak learning rate
+ * @param weightDecay     AdamW decoupled weight decay (norms and biases exempt)
+ * @param epochs          passes over the training examples (ignored when maxSteps > 0)
+ * @param maxSteps        optimizer steps to take, cycling over the data; 0 = use epochs
+ * @param batchTokens     padded tokens (B × T) per micro-batch
+ * @param gradAccum       micro-batches per optimizer step
+ * @param maxSeqLen       examples are truncated to this many tokens
+ * @param warmupSteps     linear warmup steps before the cosine decay
+ * @param evalEvery       evaluate on the held-out prompts every this many steps (and at the end); 0 = at the end only
+ * @param saveEvery       write a checkpoint every this many steps; 0 = never
+ * @param resume          continue from the newest valid checkpoint
+ * @param seed            seeds the data order
+ * @param maxGradNorm     global gradient-norm clipping threshold
+ * @param evalFraction    share of prompts held out
+ * @param chunkRows       positions per chunk of LM-head logits (bounds [rows × vocab] memory)
+ * @param keepCheckpoints how many checkpoints to keep
+ */
+public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, LossMode loss, double alpha,
+                          double temperature, Double beta, double lr, double weightDecay, int epochs, long maxSteps,
+                          int batchTokens, int gradAccum, int maxSeqLen, long warmupSteps, long evalEvery,
+                          long saveEvery, boolean resume, long seed, double maxGradNorm, double evalFraction,
+                          int chunkRows, int keepCheckpoints) {
+
+    public TrainConfig {
+        if (runDir == null) throw new IllegalArgumentException("a run folder is required (--run)");
+        if (studentDir == null) throw new IllegalArgumentException("a student model folder is required (--student)");
+        check(alpha >= 0 && alpha <= 1, "--alpha must be in [0, 1], got " + alpha);
+        check(temperature > 0, "--temperature must be > 0, got " + temperature);
+        check(beta == null || (beta >= 0 && beta <= 1), "--beta must be in [0, 1], got " + beta);
+        check(lr > 0, "--lr must be > 0, got " + lr);
+        check(weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+        check(epochs >= 1, "--epochs must be at least 1, got " + epochs);
+        check(maxSteps >= 0, "--max-steps must be positive, got " + maxSteps);
+        check(batchTokens >= 1, "--batch-tokens must be positive, got " + batchTokens);
+        check(gradAccum >= 1, "--grad-accum must be at least 1, got " + gradAccum);
+        check(maxSeqLen >= 2, "--max-seq-len must be at least 2, got " + maxSeqLen);
+        check(warmupSteps >= 0, "--warmup-steps must be >= 0, got " + warmupSteps);
+        check(evalEvery >= 0, "--eval-every must be >= 0, got " + evalEvery);
+        check(saveEvery >= 0, "--save-every must be >= 0, got " + saveEvery);
+        check(maxGradNorm > 0, "--max-grad-norm must be > 0, got " + maxGradNorm);
+        check(evalFraction >= 0 && evalFraction < 1, "--eval-fraction must be in [0, 1), got " + evalFraction);
+        check(chunkRows >= 1, "chunk rows must be positive, got " + chunkRows);
+        check(keepCheckpoints >= 1, "keep at least one checkpoint, got " + keepCheckpoints);
+        if (loss == null) loss = LossMode.AUTO;
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    /** Where the final student goes: {@code <run>/student}. */
+    public Path studentOut() { return runDir.resolve("student"); }
+
+    public Path checkpointsDir() { return runDir.resolve("checkpoints"); }
+
+    public Path metricsFile() { return runDir.resolve("metrics.jsonl"); }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.runDir = runDir; b.studentDir = studentDir; b.teacherModelDir = teacherModelDir; b.loss = loss;
+        b.alpha = alpha; b.temperature = temperature; b.beta = beta; b.lr = lr; b.weightDecay = weightDecay;
+        b.epochs = epochs; b.maxSteps = maxSteps; b.batchTokens = batchTokens; b.gradAccum = gradAccum;
+        b.maxSeqLen = maxSeqLen; b.warmupSteps = warmupSteps; b.evalEvery = evalEvery; b.saveEvery = saveEvery;
+        b.resume = resume; b.seed = seed; b.maxGradNorm = maxGradNorm; b.evalFraction = evalFraction;
+        b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints;
+        return b;
+    }
+
+    /** Defaults as the CLI's. */
+    public static final class Builder {
+        private Path runDir;
+        private Path studentDir;
+        private Path teacherModelDir;
+        private LossMode loss = LossMode.AUTO;
+        private double alpha = 0.5;
+        private double temperature = 1.0;
+        private Double beta;
+        private double lr = 5e-5;
+        private double weightDecay = 0.0;
+        private int epochs = 1;
+        private long maxSteps;
+        private int batchTokens = 4096;
+        private int gradAccum = 1;
+        private int maxSeqLen = 1024;
+        private long warmupSteps;
+        private long evalEvery = 100;
+        private long saveEvery = 200;
+        private boolean resume;
+        private long seed = 42;
+        private double maxGradNorm = 1.0;
+        private double evalFraction = 0.05;
+        private int chunkRows = 512;
+        private int keepCheckpoints = 2;
+
+        private Builder() {}
+
+        public Builder setRunDir(Path v) { runDir = v; return this; }
+        public Builder setStudentDir(Path v) { studentDir = v; return this; }
+        public Builder optTeacherModelDir(Path v) { teacherModelDir = v; return this; }
+        public Builder optLoss(LossMode v) { loss = v; return this; }
+        public Builder optAlpha(double v) { alpha = v; return this; }
+        public Builder optTemperature(double v) { temperature = v; return this; }
+        public Builder optBeta(Double v) { beta = v; return this; }
+        public Builder optLr(double v) { lr = v; return this; }
+        public Builder optWeightDecay(double v) { weightDecay = v; return this; }
+        public Builder optEpochs(int v) { epochs = v; return this; }
+        public Builder optMaxSteps(long v) { maxSteps = v; return this; }
+        public Builder optBatchTokens(int v) { batchTokens = v; return this; }
+        public Builder optGradAccum(int v) { gradAccum = v; return this; }
+        public Builder optMaxSeqLen(int v) { maxSeqLen = v; return this; }
+        public Builder optWarmupSteps(long v) { warmupSteps = v; return this; }
+        public Builder optEvalEvery(long v) { evalEvery = v; return this; }
+        public Builder optSaveEvery(long v) { saveEvery = v; return this; }
+        public Builder optResume(boolean v) { resume = v; return this; }
+        public Builder optSeed(long v) { seed = v; return this; }
+        public Builder optMaxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder optEvalFraction(double v) { evalFraction = v; return this; }
+        public Builder optChunkRows(int v) { chunkRows = v; return this; }
+        public Builder optKeepCheckpoints(int v) { keepCheckpoints = v; return this; }
+
+        public TrainConfig build() {
+            return new TrainConfig(runDir, studentDir, teacherModelDir, loss, alpha, temperature, beta, lr, weightDecay,
+                    epochs, maxSteps, batchTokens, gradAccum, maxSeqLen, warmupSteps, evalEvery, saveEvery, resume,
+                    seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints);
+        }
+    }
+}
