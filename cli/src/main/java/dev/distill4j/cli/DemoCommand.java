@@ -1,0 +1,179 @@
+package dev.distill4j.cli;
+
+import dev.distill4j.demo.DemoPipeline;
+import dev.distill4j.eval.Scorecard;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Run the whole pipeline offline: teacher → harvest → distil → evaluate → serve.",
+                "",
+                "Without a teacher URL the demo builds a small house teacher: a transformer trained by distill4j "
+                        + "itself on a task corpus it generates (arithmetic, unit conversion, dates, string "
+                        + "transformations, look-ups in a generated fact table), cached for later runs. It serves "
+                        + "that teacher over the OpenAI API on a loopback port, harvests prompts from it with top-5 "
+                        + "logprobs, distils a student with at least 4× fewer parameters by top-k KD, evaluates the "
+                        + "student against the teacher and the ground truth, and serves the student."},
+        footer = {"", "Examples:",
+                "  distill demo",
+                "  distill demo --teacher-base-url https://api.openai.com/v1 --teacher-model gpt-4o-mini",
+                "  distill demo --teacher-base-url http://localhost:8000/v1 --teacher-model Qwen/Qwen2.5-7B-Instruct"})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--teacher-base-url", paramLabel = "URL",
+            description = "Use a real OpenAI-compatible teacher instead of the house teacher.")
+    URI teacherBaseUrl;
+
+    @Option(names = "--teacher-model", paramLabel = "NAME", description = "The real teacher's model name.")
+    String teacherModel;
+
+    @Option(names = "--teacher-api-key-env", paramLabel = "VAR", description = "Env var with the real teacher's key "
+            + "(default OPENAI_API_KEY).")
+    String teacherApiKeyEnv;
+
+    @Option(names = "--run", paramLabel = "DIR", defaultValue = "runs/demo",
+            description = "Run folder (default ${DEFAULT-VALUE}).")
+    Path run;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where the corpus and house teacher are cached (default: $XDG_CACHE_HOME/distill4j or "
+                    + "~/.cache/distill4j).")
+    Path cacheDir;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Corpus and training seed.")
+    long seed;
+
+    @Option(names = "--profile", paramLabel = "NAME", defaultValue = "default", hidden = true,
+            description = "default, or smoke (tiny sizes, for tests).")
+    String profile;
+
+    @Option(names = "--quiet", description = "No progress bars.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((teacherBaseUrl == null) != (teacherModel == null)) {
+            throw new UserError("give both --teacher-base-url and --teacher-model, or neither for the house teacher",
+                    Errors.USAGE);
+        }
+        DemoPipeline.Profile p = switch (profile) {
+            case "default" -> DemoPipeline.DEFAULT;
+            case "smoke" -> DemoPipeline.SMOKE;
+            default -> throw new UserError("unknown --profile '" + profile + "' (default or smoke)", Errors.USAGE);
+        };
+        Path cache = cacheDir != null ? cacheDir : defaultCache();
+        DemoPipeline.RemoteTeacher remote = teacherBaseUrl == null ? null
+                : new DemoPipeline.RemoteTeacher(teacherBaseUrl, teacherModel, teacherApiKeyEnv);
+        PrintStream err = System.err;
+        long start = System.nanoTime();
+        Stages stages = new Stages(err, quiet);
+        DemoPipeline.Result r;
+        try {
+            r = new DemoPipeline(p, cache, run, seed, remote, System.getenv(), stages).run();
+        } finally {
+            stages.close();
+        }
+        print(r, Duration.ofNanos(System.nanoTime() - start));
+        return 0;
+    }
+
+    private static Path defaultCache() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("distill4j").resolve("demo");
+    }
+
+    /** Draws one progress line per stage and keeps the finished stages' summaries on screen. */
+    private static final class Stages implements DemoPipeline.Listener {
+        private final PrintStream err;
+        private final boolean quiet;
+        private ProgressBar bar;
+        private int n;
+
+        Stages(PrintStream err, boolean quiet) {
+            this.err = err;
+            this.quiet = quiet;
+        }
+
+        @Override public synchronized void stage(String title, Supplier<String> progress) {
+            close();
+            n++;
+            err.println("[" + n + "] " + title);
+            long t0 = System.nanoTime();
+            bar = new ProgressBar(err, quiet, () -> "    " + ProgressBar.duration(
+                    Duration.ofNanos(System.nanoTime() - t0)) + "  " + progress.get());
+        }
+
+        @Override public synchronized void stageDone(String summary) {
+            close();
+            err.println("    " + summary);
+        }
+
+        synchronized void close() {
+            if (bar != null) bar.close();
+            bar = null;
+        }
+    }
+
+    private void print(DemoPipeline.Result r, Duration took) {
+        PrintStream out = System.out;
+        Scorecard c = r.scorecard();
+        out.println();
+        out.println("distill4j demo — scorecard (" + ProgressBar.duration(took) + ")");
+        if (r.remote() == null) {
+            out.println("  The teacher is a small house model trained by distill4j on a generated task corpus,");
+            out.println("  because the demo runs offline. Every stage is the same code a real API teacher goes through.");
+        } else {
+            out.println("  teacher: " + r.remote().model() + " at " + r.remote().baseUrl());
+        }
+        var acc = c.taskAccuracy();
+        if (acc != null) {
+            out.printf(Locale.ROOT, "  accuracy vs ground truth   teacher %5.1f%%   student %5.1f%%   (%d held-out prompts)%n",
+                    100 * acc.teacher(), 100 * acc.student(), acc.prompts());
+        }
+        var tf = c.teacherForced();
+        if (tf != null && tf.top1Agreement() != null) {
+            out.printf(Locale.ROOT, "  agreement with the teacher  top-1 tokens %.1f%%%s%n", 100 * tf.top1Agreement(),
+                    tf.kl() == null ? "" : String.format(Locale.ROOT, ", KL to its top-5 %.3f", tf.kl()));
+        }
+        var g = c.generation();
+        if (g != null && g.exactMatch() != null) {
+            out.printf(Locale.ROOT, "  same answer as the teacher  exact %.1f%%, chrF %.1f, ROUGE-L %.3f%n",
+                    100 * g.exactMatch(), g.chrf() == null ? 0 : g.chrf(), g.rougeLF1() == null ? 0 : g.rougeLF1());
+        }
+        if (r.teacherParameters() > 0) {
+            out.printf(Locale.ROOT, "  size                        teacher %,d params, student %,d (%.1f× smaller)%n",
+                    r.teacherParameters(), r.studentParameters(),
+                    (double) r.teacherParameters() / r.studentParameters());
+        }
+        var eff = c.efficiency();
+        if (eff != null && eff.student() != null && eff.localTeacher() != null
+                && eff.student().decodeTokensPerS() != null && eff.localTeacher().decodeTokensPerS() != null) {
+            out.printf(Locale.ROOT, "  speed (decode, this CPU)    teacher %.0f tok/s, student %.0f tok/s (%.1f× faster)%n",
+                    eff.localTeacher().decodeTokensPerS(), eff.student().decodeTokensPerS(),
+                    eff.student().decodeTokensPerS() / eff.localTeacher().decodeTokensPerS());
+        }
+        out.println("  served student answered    Q: " + oneLine(r.sampleQuestion()));
+        out.println("                             A: " + oneLine(r.sampleAnswer()));
+        out.println("  report                      " + r.run().resolve("eval").resolve("report.html").toAbsolutePath());
+        out.println("  student                     " + r.studentDir().toAbsolutePath()
+                + "   (serve it: distill serve --model " + r.studentDir() + ")");
+        if (r.remote() == null) {
+            out.println();
+            out.println("  With a real teacher: distill demo --teacher-base-url https://api.openai.com/v1 "
+                    + "--teacher-model gpt-4o-mini   (key in OPENAI_API_KEY)");
+        }
+    }
+
+    private static String oneLine(String s) {
+        String t = s == null ? "" : s.replace('\n', ' ');
+        return t.length() > 100 ? t.substring(0, 97) + "..." : t;
+    }
+}
