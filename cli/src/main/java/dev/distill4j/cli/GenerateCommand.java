@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Generate text with a local model folder (a student, or any supported Hugging Face model).",
                 "",
-                "Prints the generated text on stdout; finish reason and speed on stderr. Sampling defaults come from "
+                "Streams the generated text to stdout as it is generated; finish reason and speed on stderr. Sampling defaults come from "
                         + "the model's generation_config.json, as in Hugging Face generate(): greedy unless it sets "
                         + "do_sample or you give --temperature, --top-p or --top-k. Generation stops at the model's EOS tokens, a --stop "
                         + "string, or --max-new-tokens."},
@@ -104,9 +104,16 @@ final class GenerateCommand implements Callable<Integer> {
             }
             if (ids.length == 0) throw new UserError("the prompt is empty: give some text with --prompt");
             long t1 = System.nanoTime();
-            Generation g = m.generate(ids, params);
+            PrintStream out = System.out;
+            // each delta is whole characters and never the start of a stop string, so it can be shown at once
+            Generation g = m.generate(ids, params, (seq, token, delta, position) -> {
+                if (!delta.isEmpty()) {
+                    out.print(delta);
+                    out.flush();
+                }
+            });
             double secs = Math.max(1e-9, (System.nanoTime() - t1) / 1e9);
-            System.out.println(g.text());
+            out.println();
             if (topLogprobs > 0) printLogprobs(g);
             System.out.flush();
             err.printf(Locale.ROOT, "finish: %s · %d prompt + %d generated tokens in %.2f s (%.1f tokens/s) · %s · "

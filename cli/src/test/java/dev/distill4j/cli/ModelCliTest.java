@@ -108,6 +108,19 @@ class ModelCliTest {
         assertThat(a.stderr()).containsPattern("finish: (length|stop) · \\d+ prompt \\+ \\d+ generated tokens")
                 .contains("tokens/s").contains("greedy");
 
+        // the streamed stdout is the text; with a stop string, exactly the text before it (held-back deltas)
+        var plain = distill("generate", "--model", student.toString(), "--prompt", "the cat", "--greedy",
+                "--max-new-tokens", "8");
+        assertThat(plain.exitCode()).as(plain.toString()).isZero();
+        String text = plain.stdout().substring(0, plain.stdout().length() - 1);
+        assertThat(plain.stdout()).endsWith("\n");
+        assertThat(text.length()).isGreaterThan(4);
+        String stop = text.substring(2, 4);
+        var stopped = distill("generate", "--model", student.toString(), "--prompt", "the cat", "--greedy",
+                "--max-new-tokens", "8", "--stop", stop);
+        assertThat(stopped.stdout()).isEqualTo(text.substring(0, text.indexOf(stop)) + "\n");
+        assertThat(stopped.stderr()).contains("finish: stop");
+
         // seeded sampling is deterministic too (GeneratorTest, LocalTeacherTest check that in-process)
         var c = distill("generate", "--model", student.toString(), "--prompt", "hello", "--chat", "--system", "Be brief.",
                 "--temperature", "1.0", "--top-k", "50", "--seed", "9", "--max-new-tokens", "12");

@@ -1,8 +1,10 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.generate.Scorer;
+import dev.distill4j.model.generate.TokenListener;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * (left-padded, one prefill, shared decode steps) until the whole batch has stopped. Sequences that arrive meanwhile
  * wait for the next batch. Equal parameters are required because the batched {@code Generator} applies one set of
  * parameters to a batch; greedy requests are normalised (seed 0) so they always group. Scoring jobs (legacy
- * completions with {@code echo}) run alone. The queue holds at most {@code maxQueue} waiting sequences; a request
+ * completions with {@code echo}) run alone. Each sequence's tokens go to its own {@link TokenSink} as they are
+ * generated, and its result completes when it stops, so a streamed response is routed out of the shared batch. The queue holds at most {@code maxQueue} waiting sequences; a request
  * that would overflow it is refused whole.
  */
 final class BatchScheduler implements AutoCloseable {
@@ -31,8 +34,25 @@ final class BatchScheduler implements AutoCloseable {
         void fail(Throwable t);
     }
 
-    record Generate(int[] prompt, SamplingParams params, CompletableFuture<Generation> result) implements Job {
-        Generate(int[] prompt, SamplingParams params) { this(prompt, params, new CompletableFuture<>()); }
+    /** Receives one sequence's tokens on the worker thread as they are generated; must not block. */
+    @FunctionalInterface
+    interface TokenSink {
+        void token(int tokenId, String textDelta, TokenPosition position);
+
+        TokenSink NONE = (tokenId, textDelta, position) -> {};
+    }
+
+    /**
+     * One sequence to generate. {@code result} completes as soon as this sequence stops, even while its batch-mates
+     * go on; {@code sink} hears its tokens before that.
+     */
+    record Generate(int[] prompt, SamplingParams params, TokenSink sink, CompletableFuture<Generation> result)
+            implements Job {
+        Generate(int[] prompt, SamplingParams params) { this(prompt, params, TokenSink.NONE); }
+
+        Generate(int[] prompt, SamplingParams params, TokenSink sink) {
+            this(prompt, params, sink, new CompletableFuture<>());
+        }
 
         @Override public void fail(Throwable t) { result.completeExceptionally(t); }
     }
@@ -50,6 +70,7 @@ final class BatchScheduler implements AutoCloseable {
     private final int maxBatch;
     private final int maxQueue;
     private final Metrics metrics;
+    private final TokenListener hook;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
@@ -57,12 +78,18 @@ final class BatchScheduler implements AutoCloseable {
     private volatile boolean closed;
 
     BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics) {
+        this(model, maxBatch, maxQueue, metrics, TokenListener.NONE);
+    }
+
+    /** {@code hook} hears every token after its sequence's sink (tests use it to hold a batch mid-generation). */
+    BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics, TokenListener hook) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
         if (maxQueue < 1) throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
         this.model = model;
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
         this.metrics = metrics;
+        this.hook = hook;
         this.worker = Thread.ofPlatform().name("distill4j-batcher").daemon().start(this::loop);
     }
 
@@ -133,7 +160,16 @@ final class BatchScheduler implements AutoCloseable {
                     List<int[]> prompts = new ArrayList<>(batch.size());
                     for (Job j : batch) prompts.add(((Generate) j).prompt());
                     metrics.batch(batch.size());
-                    List<Generation> out = model.generator().generate(prompts, g.params());
+                    List<Generation> out = model.generator().generate(prompts, g.params(), new TokenListener() {
+                        @Override public void onToken(int seq, int tokenId, String delta, TokenPosition position) {
+                            ((Generate) batch.get(seq)).sink().token(tokenId, delta, position);
+                            hook.onToken(seq, tokenId, delta, position);
+                        }
+
+                        @Override public void onFinish(int seq, Generation generation) {
+                            ((Generate) batch.get(seq)).result().complete(generation);
+                        }
+                    });
                     for (int i = 0; i < batch.size(); i++) ((Generate) batch.get(i)).result().complete(out.get(i));
                 }
                 case Score s -> {

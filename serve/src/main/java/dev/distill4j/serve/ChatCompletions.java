@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 
 /** {@code POST /v1/chat/completions}: the chat template, the scheduler, and OpenAI's response or SSE chunks. */
 final class ChatCompletions {
@@ -28,7 +30,7 @@ final class ChatCompletions {
 
     ChatCompletions(OpenAiServer server) { this.server = server; }
 
-    void handle(Context ctx) throws IOException {
+    void handle(Context ctx) throws IOException, InterruptedException {
         ServedModel model = server.model();
         ObjectNode body = OpenAiServer.body(ctx);
         RequestParams p = RequestParams.read(body, model.generationConfig(), false);
@@ -54,6 +56,12 @@ final class ChatCompletions {
         if (ids.length == 0) throw OpenAiError.badRequest("messages", "The messages render to an empty prompt.");
         int maxTokens = server.completionBudget(p.maxTokens(), ids.length, "messages");
 
+        String id = Wire.id("chatcmpl-");
+        long created = server.createdNow();
+        if (p.stream()) {
+            stream(ctx, id, created, ids, p, maxTokens, logprobs, logprobs ? top : 0);
+            return;
+        }
         List<BatchScheduler.Generate> jobs = new ArrayList<>(p.n());
         for (int i = 0; i < p.n(); i++) {
             jobs.add(new BatchScheduler.Generate(ids, p.sampling(maxTokens, model.eosTokenIds(), logprobs ? top : 0, i)));
@@ -66,12 +74,6 @@ final class ChatCompletions {
         server.recordTokens(ctx, ids.length, completion);
         ObjectNode usage = Wire.usage(ids.length, completion);
 
-        String id = Wire.id("chatcmpl-");
-        long created = server.createdNow();
-        if (p.stream()) {
-            stream(ctx, id, created, gens, logprobs, p.includeUsage() ? usage : null);
-            return;
-        }
         ObjectNode root = header(id, "chat.completion", created);
         ArrayNode choices = root.putArray("choices");
         for (int i = 0; i < gens.size(); i++) {
@@ -117,50 +119,84 @@ final class ChatCompletions {
         return e;
     }
 
+    /** What a streamed request hears from the worker, in order per choice. */
+    private sealed interface Event {
+        record Token(int choice, String delta, TokenPosition position) implements Event {}
+
+        record Done(int choice, Generation generation) implements Event {}
+
+        record Failed(Throwable cause) implements Event {}
+    }
+
     /**
-     * Server-sent events: per choice a role chunk, one content chunk per generated token, a final chunk with the
-     * finish reason; then the usage chunk when asked, then {@code [DONE]}. The pieces are cut from the final text at
-     * the tokens' byte boundaries (rounded to whole characters), so they concatenate to exactly the non-streamed
-     * content.
+     * Server-sent events as tokens are generated: a role chunk per choice at once, then a content chunk per token
+     * (its safe text delta: whole characters, nothing that may still become a stop string; chunks with no text are
+     * left out unless they carry logprobs), a final chunk with the finish reason as each choice stops, the usage
+     * chunk when asked, and {@code [DONE]}. The worker hands events over through a queue, so a slow client never
+     * holds up the batch it shares. The deltas concatenate to exactly the non-streamed content.
      */
-    private void stream(Context ctx, String id, long created, List<Generation> gens, boolean logprobs,
-                        ObjectNode usage) throws IOException {
+    private void stream(Context ctx, String id, long created, int[] ids, RequestParams p, int maxTokens,
+                        boolean logprobs, int top) throws IOException, InterruptedException {
+        ServedModel model = server.model();
+        BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        List<BatchScheduler.Generate> jobs = new ArrayList<>(p.n());
+        for (int i = 0; i < p.n(); i++) {
+            int choice = i;
+            BatchScheduler.Generate job = new BatchScheduler.Generate(ids,
+                    p.sampling(maxTokens, model.eosTokenIds(), top, i),
+                    (tokenId, delta, position) -> events.add(new Event.Token(choice, delta, position)));
+            job.result().whenComplete((g, t) -> events.add(t == null ? new Event.Done(choice, g) : new Event.Failed(t)));
+            jobs.add(job);
+        }
+        server.scheduler().submit(jobs);     // a full queue is still a plain 429: nothing is sent yet
+        boolean usageField = p.includeUsage();
+
         ctx.status(200);
         ctx.contentType("text/event-stream; charset=utf-8");
         ctx.header("Cache-Control", "no-cache");
         ctx.header("X-Accel-Buffering", "no");
         OutputStream out = ctx.res().getOutputStream();
-        for (int i = 0; i < gens.size(); i++) {
-            Generation g = gens.get(i);
+        for (int i = 0; i < p.n(); i++) {
             ObjectNode delta = Json.object().put("role", "assistant").put("content", "");
-            send(out, chunk(id, created, i, delta, null, null, usage != null));
-            String text = g.text();
-            List<TokenPosition> positions = g.distribution().positions();
-            int bytes = 0;
-            int from = 0;
-            for (int t = 0; t < positions.size(); t++) {
-                TokenPosition pos = positions.get(t);
-                bytes += pos.chosen().bytes().length;
-                int to = t == positions.size() - 1 ? text.length() : Math.max(from, Wire.charsInBytes(text, bytes));
-                ObjectNode d = Json.object().put("content", text.substring(from, to));
-                from = to;
-                ObjectNode lp = null;
-                if (logprobs) {
-                    lp = Json.object();
-                    lp.putArray("content").add(entry(pos));
-                    lp.putNull("refusal");
-                }
-                send(out, chunk(id, created, i, d, lp, null, usage != null));
-            }
-            if (positions.isEmpty() && !text.isEmpty()) {
-                send(out, chunk(id, created, i, Json.object().put("content", text), null, null, usage != null));
-            }
-            send(out, chunk(id, created, i, Json.object(), null, g.finishReason().openAiName(), usage != null));
+            send(out, chunk(id, created, i, delta, null, null, usageField));
         }
-        if (usage != null) {
+        long completion = 0;
+        for (int open = p.n(); open > 0; ) {
+            switch (events.take()) {
+                case Event.Token t -> {
+                    if (t.delta().isEmpty() && !logprobs) continue;
+                    ObjectNode lp = null;
+                    if (logprobs) {
+                        lp = Json.object();
+                        lp.putArray("content").add(entry(t.position()));
+                        lp.putNull("refusal");
+                    }
+                    send(out, chunk(id, created, t.choice(), Json.object().put("content", t.delta()), lp, null,
+                            usageField));
+                }
+                case Event.Done d -> {
+                    open--;
+                    completion += d.generation().usage().completionTokens();
+                    send(out, chunk(id, created, d.choice(), Json.object(), null,
+                            d.generation().finishReason().openAiName(), usageField));
+                }
+                case Event.Failed f -> {
+                    // the status line is gone; say it in the stream as vLLM does, and end it
+                    OpenAiError e = f.cause() instanceof OpenAiError oe ? oe : OpenAiError.internal(
+                            f.cause().getClass().getSimpleName()
+                                    + (f.cause().getMessage() == null ? "" : ": " + f.cause().getMessage()));
+                    send(out, e.toJson());
+                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    return;
+                }
+            }
+        }
+        server.recordTokens(ctx, ids.length, completion);
+        if (usageField) {
             ObjectNode last = header(id, "chat.completion.chunk", created);
             last.putArray("choices");
-            last.set("usage", usage);
+            last.set("usage", Wire.usage(ids.length, completion));
             send(out, last);
         }
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
+import dev.distill4j.model.generate.TokenListener;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -62,7 +63,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.logRequests = b.logRequests;
         this.defaultMaxTokens = b.defaultMaxTokens;
         this.fingerprint = fingerprint(model);
-        this.scheduler = new BatchScheduler(model, b.maxBatch, b.maxQueue, metrics);
+        this.scheduler = new BatchScheduler(model, b.maxBatch, b.maxQueue, metrics, b.tokenHook);
         this.chat = new ChatCompletions(this);
         this.completions = new Completions(this);
     }
@@ -265,8 +266,12 @@ public final class OpenAiServer implements AutoCloseable {
         private int maxQueue = 256;
         private int defaultMaxTokens = 512;
         private boolean logRequests;
+        private TokenListener tokenHook = TokenListener.NONE;
 
         private Builder() {}
+
+        /** Tests only: hears every generated token on the worker thread, after it was routed to its request. */
+        Builder optTokenHook(TokenListener hook) { this.tokenHook = hook; return this; }
 
         /** The model to serve; the caller keeps ownership and closes it after the server. */
         public Builder setModel(ServedModel model) {

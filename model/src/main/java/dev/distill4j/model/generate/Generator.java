@@ -38,6 +38,14 @@ public final class Generator {
 
     /** Generates for every prompt; the results are in prompt order. */
     public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+        return generate(prompts, params, TokenListener.NONE);
+    }
+
+    /**
+     * Generates for every prompt, telling {@code listener} about each token as its step finishes (for streaming)
+     * and about each sequence as it stops; the results are in prompt order.
+     */
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params, TokenListener listener) {
         int b = prompts.size();
         if (b == 0) return List.of();
         int longest = 0;
@@ -46,9 +54,12 @@ public final class Generator {
             longest = Math.max(longest, p.length);
         }
         List<Sequence> seqs = new ArrayList<>(b);
-        for (int[] p : prompts) seqs.add(new Sequence(p.length, new SplittableRandom(params.seed())));
+        for (int[] p : prompts) seqs.add(new Sequence(p.length, new SplittableRandom(params.seed()), params));
         if (params.maxNewTokens() == 0) {
-            for (Sequence s : seqs) s.finish(FinishReason.LENGTH);
+            for (int i = 0; i < b; i++) {
+                seqs.get(i).finish(FinishReason.LENGTH, seqs.get(i).decode());
+                listener.onFinish(i, seqs.get(i).result());
+            }
         }
 
         // Prefill input: prompts left-padded to [B, longest]
@@ -64,6 +75,7 @@ public final class Generator {
         int width = longest;     // T of the next forward
         int seen = longest;      // S after the next forward
         int vocab = model.config().vocabSize();
+        int usable = usableVocab(model, tokenizer);
         try (NDManager scope = model.manager().newSubManager(); KvCache cache = model.newCache(scope)) {
             while (seqs.stream().anyMatch(s -> !s.done)) {
                 float[] logits;
@@ -78,10 +90,12 @@ public final class Generator {
                         next[i] = PAD_ID;    // keeps the batch rectangular; its output is ignored
                         continue;
                     }
-                    float[] row = Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
+                    float[] row = Arrays.copyOfRange(logits, i * vocab, i * vocab + usable);
                     next[i] = Sampler.next(row, params, s.rng);
-                    s.accept(next[i], Logprobs.position(tokenizer, Logprobs.logSoftmax(row), next[i],
-                            params.topLogprobs()), params);
+                    TokenPosition position = Logprobs.position(tokenizer, Logprobs.logSoftmax(row), next[i],
+                            params.topLogprobs());
+                    listener.onToken(i, next[i], s.accept(next[i], position), position);
+                    if (s.done) listener.onFinish(i, s.result());
                 }
                 input = next;
                 width = 1;
@@ -99,10 +113,22 @@ public final class Generator {
         return out;
     }
 
+    /**
+     * Logits of ids the tokenizer lacks are dropped before sampling and logprobs. Checkpoints often pad the
+     * embedding matrix past the tokenizer (Qwen2.5: vocab_size 151936, 151665 tokens) for faster matrix shapes; those
+     * rows are untrained, have no text, and must never be generated or offered as alternatives. Dropping them
+     * renormalises the distribution over the real tokens.
+     */
+    static int usableVocab(CausalLM model, TextTokenizer tokenizer) {
+        return Math.min(model.config().vocabSize(), tokenizer.vocabSize());
+    }
+
     /** One sequence's progress. */
     private final class Sequence {
         final int promptTokens;
         final SplittableRandom rng;
+        final SamplingParams params;
+        final TextStream stream;
         final List<Integer> tokens = new ArrayList<>();
         final List<TokenPosition> positions = new ArrayList<>();
         boolean done;
@@ -110,44 +136,38 @@ public final class Generator {
         String text = "";
         boolean endedOnEos;
 
-        Sequence(int promptTokens, SplittableRandom rng) {
+        Sequence(int promptTokens, SplittableRandom rng, SamplingParams params) {
             this.promptTokens = promptTokens;
             this.rng = rng;
+            this.params = params;
+            this.stream = new TextStream(params.stopStrings());
         }
 
-        void accept(int token, TokenPosition position, SamplingParams p) {
+        /** Takes the next token; returns the text that became safe to show with it. */
+        String accept(int token, TokenPosition position) {
             tokens.add(token);
             positions.add(position);
-            if (p.eosTokenIds().contains(token)) {
+            if (params.eosTokenIds().contains(token)) {
                 endedOnEos = true;
-                finish(FinishReason.STOP);
-                return;
+                return finish(FinishReason.STOP, decode());
             }
-            if (!p.stopStrings().isEmpty()) {
-                String decoded = decode();
-                int cut = -1;
-                for (String stop : p.stopStrings()) {
-                    int at = decoded.indexOf(stop);
-                    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-                }
-                if (cut >= 0) {
-                    text = decoded.substring(0, cut);
-                    done = true;
-                    reason = FinishReason.STOP;
-                    return;
-                }
-            }
-            if (tokens.size() >= p.maxNewTokens()) finish(FinishReason.LENGTH);
+            String decoded = decode();
+            int cut = stream.stopAt(decoded);
+            if (cut >= 0) return finish(FinishReason.STOP, decoded.substring(0, cut));
+            if (tokens.size() >= params.maxNewTokens()) return finish(FinishReason.LENGTH, decoded);
+            return stream.partial(decoded);
         }
 
-        void finish(FinishReason why) {
+        /** Ends the sequence with {@code finalText}; returns what of it was not emitted yet. */
+        String finish(FinishReason why, String finalText) {
             done = true;
             reason = why;
-            text = decode();
+            text = finalText;
+            return stream.last(finalText);
         }
 
         /** Text of the generated tokens, without a final EOS. */
-        private String decode() {
+        String decode() {
             int n = endedOnEos ? tokens.size() - 1 : tokens.size();
             return tokenizer.decode(tokens.subList(0, n).stream().mapToInt(Integer::intValue).toArray(), true);
         }

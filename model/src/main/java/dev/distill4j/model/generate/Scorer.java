@@ -42,6 +42,13 @@ public final class Scorer {
         int p = promptIds.length;
         int c = continuationIds.length;
         int v = model.config().vocabSize();
+        int usable = Generator.usableVocab(model, tokenizer);
+        for (int id : continuationIds) {
+            if (id < 0 || id >= usable) {
+                throw new IllegalArgumentException("token id " + id + " is not in the tokenizer's vocabulary of "
+                        + usable + " tokens");
+            }
+        }
         int[] ids = new int[p + c];
         System.arraycopy(promptIds, 0, ids, 0, p);
         System.arraycopy(continuationIds, 0, ids, p, c);
@@ -53,7 +60,7 @@ public final class Scorer {
         double[] lp = new double[c];
         List<TokenPosition> positions = new ArrayList<>(c);
         for (int i = 0; i < c; i++) {
-            float[] row = java.util.Arrays.copyOfRange(logits, i * v, (i + 1) * v);
+            float[] row = java.util.Arrays.copyOfRange(logits, i * v, i * v + usable);
             double[] logprobs = Logprobs.logSoftmax(row);
             lp[i] = logprobs[continuationIds[i]];
             positions.add(Logprobs.position(tokenizer, logprobs, continuationIds[i], topLogprobs));

@@ -8,6 +8,7 @@ import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.Generator;
 import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.model.generate.TokenListener;
 import dev.distill4j.model.io.Checkpoint;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.model.tokenizer.ChatTemplate;
@@ -147,6 +148,11 @@ public final class LocalModel implements AutoCloseable {
      * fit it (finish reason {@code length}); a prompt that alone fills the context is an error.
      */
     public Generation generate(int[] promptIds, SamplingParams params) {
+        return generate(promptIds, params, TokenListener.NONE);
+    }
+
+    /** As {@link #generate(int[], SamplingParams)}, telling {@code listener} each token as it is generated. */
+    public Generation generate(int[] promptIds, SamplingParams params, TokenListener listener) {
         int context = model.config().maxPositionEmbeddings();
         if (promptIds.length >= context) {
             throw new IllegalArgumentException("the prompt has " + promptIds.length + " tokens, which fills the "
@@ -157,7 +163,7 @@ public final class LocalModel implements AutoCloseable {
             p = new SamplingParams(context - promptIds.length, p.temperature(), p.topK(), p.topP(), p.seed(),
                     p.eosTokenIds(), p.stopStrings(), p.topLogprobs());
         }
-        return generator.generate(promptIds, p);
+        return generator.generate(List.of(promptIds), p, listener).getFirst();
     }
 
     public boolean hasChatTemplate() { return chatTemplate != null; }

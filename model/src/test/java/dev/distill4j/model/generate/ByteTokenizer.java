@@ -37,6 +37,7 @@ final class ByteTokenizer implements TextTokenizer {
     }
 
     @Override public String tokenString(int id) {
+        check(id);
         return switch (id) {
             case 0 -> "<pad>";
             case 1 -> "<s>";
@@ -49,6 +50,7 @@ final class ByteTokenizer implements TextTokenizer {
     }
 
     @Override public byte[] tokenBytes(int id) {
+        check(id);
         return isSpecial(id) ? new byte[0] : new byte[] {(byte) (id - 3 + 32)};
     }
 
@@ -59,5 +61,13 @@ final class ByteTokenizer implements TextTokenizer {
 
     @Override public int vocabSize() { return vocab; }
 
-    @Override public boolean isSpecial(int id) { return id < 3; }
+    @Override public boolean isSpecial(int id) {
+        check(id);
+        return id < 3;
+    }
+
+    /** As HfTokenizer: an id past the vocabulary is an error, never a made-up token. */
+    private void check(int id) {
+        if (id < 0 || id >= vocab) throw new IndexOutOfBoundsException("token id " + id + " outside vocabulary " + vocab);
+    }
 }

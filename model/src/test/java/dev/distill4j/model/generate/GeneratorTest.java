@@ -175,4 +175,86 @@ class GeneratorTest {
             assertThat(s.total()).isCloseTo(sum, within(1e-9));
         }
     }
+
+    @Test
+    void listenerDeltasConcatenateToTheTextAndArriveStepByStep() throws IOException {
+        ReferenceFixture f = ReferenceFixture.load("qwen2");
+        try (CausalLM model = f.model(manager)) {
+            ByteTokenizer tok = new ByteTokenizer(f.config().vocabSize());
+            Generator g = new Generator(model, tok);
+            List<int[]> prompts = List.of(new int[] {1, 40, 50, 60}, new int[] {1, 20}, new int[] {1, 33, 34});
+            List<Generation> plain = g.generate(prompts, SamplingParams.greedy(12));
+            String free = plain.get(0).text();
+            int at = 2;
+            while (free.charAt(at) > 127 || free.charAt(at + 1) > 127) at++;   // an ASCII stop string
+            String stop = free.substring(at, at + 2);
+            int[] zero = plain.get(0).tokenIds();
+            int eos = Arrays.stream(plain.get(1).tokenIds()).filter(id -> Arrays.stream(zero).noneMatch(z -> z == id))
+                    .findFirst().orElseThrow();
+            SamplingParams p = SamplingParams.greedy(12).withStops(List.of(eos), List.of(stop)).withTopLogprobs(2);
+
+            int[] tokens = new int[3];
+            StringBuilder[] text = {new StringBuilder(), new StringBuilder(), new StringBuilder()};
+            Generation[] finished = new Generation[3];
+            List<Integer> order = new java.util.ArrayList<>();
+            List<Generation> out = g.generate(prompts, p, new TokenListener() {
+                @Override public void onToken(int seq, int tokenId, String delta, TokenPosition position) {
+                    assertThat(finished[seq]).as("no token after finish").isNull();
+                    assertThat(position.chosen().bytes()).isEqualTo(tok.tokenBytes(tokenId));
+                    tokens[seq]++;
+                    text[seq].append(delta);
+                    order.add(seq);
+                }
+
+                @Override public void onFinish(int seq, Generation gen) {
+                    finished[seq] = gen;
+                    assertThat(gen.tokenIds()).hasSize(tokens[seq]);
+                }
+            });
+            for (int i = 0; i < 3; i++) {
+                assertThat(finished[i]).as("finish of %d", i).isNotNull();
+                assertThat(finished[i].tokenIds()).containsExactly(out.get(i).tokenIds());
+                assertThat(text[i].toString()).isEqualTo(out.get(i).text());
+                assertThat(text[i].toString()).doesNotContain(stop);
+            }
+            assertThat(out.get(0).text()).isEqualTo(plain.get(0).text().substring(0, plain.get(0).text().indexOf(stop)));
+            assertThat(out.get(0).finishReason()).isEqualTo(FinishReason.STOP);
+            // tokens of the batch interleave step by step: sequence 1 is heard before sequence 0 ends
+            assertThat(order.subList(0, 3)).containsExactly(0, 1, 2);
+        }
+    }
+
+    @Test
+    void idsPastTheTokenizerAreNeverSampledNorOffered() throws IOException {
+        // llama's checkpoint has 112 rows; a 30-token tokenizer leaves 82 padded ids, as Qwen pads 151665 → 151936
+        ReferenceFixture f = ReferenceFixture.load("llama");
+        try (CausalLM model = f.model(manager)) {
+            ByteTokenizer tok = new ByteTokenizer(30);
+            Generator g = new Generator(model, tok);
+            int[] prompt = {1, 20, 21};
+            for (SamplingParams p : List.of(SamplingParams.greedy(16).withTopLogprobs(30),
+                    SamplingParams.greedy(16).withSampling(3.0, 0, 1.0, 5).withTopLogprobs(30))) {
+                Generation gen = g.generate(prompt, p);
+                assertThat(gen.tokenIds()).hasSize(16);
+                assertThat(Arrays.stream(gen.tokenIds()).max().orElseThrow()).isLessThan(30);
+                for (TokenPosition pos : gen.distribution().positions()) {
+                    assertThat(pos.alternatives()).hasSize(30);
+                    // renormalised over the tokenizer's tokens: the 30 alternatives hold all the mass
+                    double mass = pos.alternatives().stream().mapToDouble(a -> Math.exp(a.logprob())).sum();
+                    assertThat(mass).isCloseTo(1.0, within(1e-4));
+                }
+                Scorer.Scored s = new Scorer(model, tok).score(prompt, gen.tokenIds(), 3);
+                assertThat(s.logprobs()[0]).isCloseTo(gen.distribution().positions().get(0).chosen().logprob(),
+                        within(1e-4));
+            }
+            // without the cut, padded ids would be among the alternatives
+            try (NDManager m = manager.newSubManager()) {
+                float[] last = model.forwardLast(m.create(prompt, new ai.djl.ndarray.types.Shape(1, 3)), null, null)
+                        .toFloatArray();
+                double[] all = new double[last.length];
+                for (int i = 0; i < last.length; i++) all[i] = last[i];
+                assertThat(Arrays.stream(Logprobs.topN(all, 30)).max().orElseThrow()).isGreaterThanOrEqualTo(30);
+            }
+        }
+    }
 }

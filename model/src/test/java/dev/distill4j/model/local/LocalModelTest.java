@@ -3,17 +3,24 @@ package dev.distill4j.model.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
+import dev.distill4j.model.config.GenerationConfig;
+import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.generate.FinishReason;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.model.io.Checkpoint;
+import dev.distill4j.model.io.DType;
 import dev.distill4j.model.ops.ModelInit;
 import dev.distill4j.model.testing.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,6 +76,37 @@ class LocalModelTest {
             assertThat(g.tokenIds()).hasSize(6);
             assertThat(g.finishReason()).isEqualTo(FinishReason.LENGTH);
             assertThatThrownBy(() -> m.generate(new int[256], p)).hasMessageContaining("fills the model's context of 256");
+        }
+    }
+
+    @Test
+    void paddedVocabularyRowsAreNeverGenerated() throws Exception {
+        // as Qwen2.5 pads 151665 tokens to vocab_size 151936: here 356 tokens, 556 rows, and the padded rows are
+        // scaled copies of real ones, so they would beat every real token without the cut
+        Path dir = tmp.resolve("m");
+        ModelInit.create(TinyModels.spec("llama", 1), TinyModels.tokenizerDir(), dir, false);
+        try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
+            Map<String, ai.djl.ndarray.NDArray> w = Checkpoint.load(dir, nd);
+            NDArray embed = w.get("model.embed_tokens.weight");      // tied: also the head
+            w.put("model.embed_tokens.weight", embed.concat(embed.get("0:200, :").mul(4f), 0));
+            ObjectNode cfg = (ObjectNode) Json.parse(Files.readString(dir.resolve("config.json")));
+            cfg.put("vocab_size", 556);
+            Files.writeString(dir.resolve("config.json"), Json.write(cfg));
+            Checkpoint.save(dir, ModelConfig.read(dir), w,
+                    Checkpoint.SaveOptions.defaults().withDtype(DType.F32)
+                            .withGenerationConfig(GenerationConfig.read(dir).orElseThrow()));
+        }
+        try (LocalModel m = LocalModel.load(dir)) {
+            assertThat(m.config().vocabSize()).isEqualTo(556);
+            assertThat(m.tokenizer().vocabSize()).isEqualTo(356);
+            StringBuilder streamed = new StringBuilder();
+            Generation g = m.generate(m.encodeText("the cat sat"),
+                    m.sampling(req(12, null, null, null, false)).withStops(List.of(), List.of()).withTopLogprobs(5),
+                    (seq, id, delta, pos) -> streamed.append(delta));
+            assertThat(g.tokenIds()).hasSize(12);
+            assertThat(Arrays.stream(g.tokenIds()).max().orElseThrow()).isLessThan(356);
+            assertThat(g.distribution().positions()).allSatisfy(p -> assertThat(p.alternatives()).hasSize(5));
+            assertThat(streamed.toString()).isEqualTo(g.text());
         }
     }
 }
