@@ -97,6 +97,17 @@ class TrainCliTest {
         return last;
     }
 
+    /** The metrics lines without their timing fields. */
+    private static List<String> stepHistory(Path run) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+            ObjectNode n = (ObjectNode) Json.parse(l);
+            n.remove(List.of("tokens_per_s", "elapsed"));
+            out.add(Json.write(n));
+        }
+        return out;
+    }
+
     private static long stepLines(Path run) throws IOException {
         return Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8).stream()
                 .filter(l -> l.contains("\"loss\"")).count();
@@ -141,6 +152,8 @@ class TrainCliTest {
         assertThat(resumed.stderr()).contains("skipping checkpoint").contains(newest.getFileName().toString());
         assertThat(resumed.stdout()).contains("resumed at step " + step(checkpoints.get(1)));
 
+        assertThat(stepHistory(killed)).as("every step and evaluation, timings aside (resumed from %s)",
+                checkpoints.get(1).getFileName()).containsExactlyElementsOf(stepHistory(whole));
         JsonNode expected = lastStep(whole);
         JsonNode actual = lastStep(killed);
         assertThat(actual.get("step").asLong()).isEqualTo(240);

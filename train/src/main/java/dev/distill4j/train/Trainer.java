@@ -410,7 +410,9 @@ public final class Trainer {
                     throw new IllegalArgumentException("cannot resume from " + found.get() + ": it holds another model"
                             + " than --student " + config.studentDir() + " (parameter " + e.getKey() + ")");
                 }
-                e.getValue().set(saved.toFloatArray());
+                // in place, by tensor ops: NDArray.set(...) would swap in storage backed by a Java direct buffer,
+                // which PyTorch's autograd does not keep alive
+                e.getValue().muli(0).addi(saved);
             }
             Map<String, NDArray> optimizer = new LinkedHashMap<>(loaded.optimizer());
             optimizer.put("step", scope.create(state.optimizerSteps()));
