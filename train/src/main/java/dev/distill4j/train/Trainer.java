@@ -128,8 +128,8 @@ public final class Trainer {
             ModelConfig studentConfig = ModelConfig.read(config.studentDir());
             CausalLM teacher = loadTeacher(config, studentConfig, tokenizer, manager);
             LossMode mode = resolve(config, data, teacher != null);
-            CausalLM student = CausalLM.fromWeights(studentConfig, Checkpoint.load(config.studentDir(), manager),
-                    manager);
+            CausalLM student = CausalLM.fromWeights(studentConfig,
+                    torchOwned(Checkpoint.load(config.studentDir(), manager)), manager);
             try {
                 return new Trainer(config, l, manager, tokenizer, student, teacher, mode).train(data);
             } finally {
@@ -183,9 +183,25 @@ public final class Trainer {
                     + mismatch + "): full-logit distillation needs the same tokenizer; drop --teacher-model to train"
                     + " on the run's recorded top-k logprobs or text");
         }
-        CausalLM teacher = CausalLM.fromWeights(teacherConfig, Checkpoint.load(dir, manager), manager);
+        CausalLM teacher = CausalLM.fromWeights(teacherConfig, torchOwned(Checkpoint.load(dir, manager)), manager);
         teacher.setTrainable(false);
         return teacher;
+    }
+
+    /**
+     * Copies of loaded tensors in memory PyTorch allocated. The safetensors reader hands PyTorch Java direct buffers
+     * (kept alive by the Java wrapper, aligned as the JVM pleases); parameters that are updated in place for the whole
+     * run are safer in storage PyTorch owns and aligns, like every tensor the run creates later.
+     */
+    private static Map<String, NDArray> torchOwned(Map<String, NDArray> loaded) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : loaded.entrySet()) {
+            NDArray copy = e.getValue().duplicate();
+            copy.setName(e.getKey());
+            out.put(e.getKey(), copy);
+            e.getValue().close();
+        }
+        return out;
     }
 
     private static LossMode resolve(TrainConfig config, ExampleSet data, boolean hasTeacher) {
@@ -410,7 +426,8 @@ public final class Trainer {
                     throw new IllegalArgumentException("cannot resume from " + found.get() + ": it holds another model"
                             + " than --student " + config.studentDir() + " (parameter " + e.getKey() + ")");
                 }
-                e.getValue().set(saved.toFloatArray());
+                // in place, by tensor ops: NDArray.set(...) would swap in storage backed by a Java direct buffer
+                e.getValue().muli(0).addi(saved);
             }
             Map<String, NDArray> optimizer = new LinkedHashMap<>(loaded.optimizer());
             optimizer.put("step", scope.create(state.optimizerSteps()));

@@ -3,32 +3,52 @@ package dev.distill4j.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.model.io.Checkpoint;
+import dev.distill4j.model.io.SafetensorsReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An interrupted and resumed run equals an uninterrupted one: same steps, same learning rates, same losses bit for
- * bit, one metrics line per step; and resume refuses other data-shaping flags.
+ * An interrupted and resumed run equals an uninterrupted one: same steps, same learning rates, same losses, one
+ * metrics line per step, bit for bit; and resume refuses other data-shaping flags.
  */
 class TrainerResumeTest {
     @TempDir static Path tmp;
     static Path run;
     static Path student;
 
+    private static int threads;
+
+    /** One intra-op thread: PyTorch's multi-threaded CPU kernels do not promise the same summation order twice. */
     @BeforeAll
     static void fixture() throws IOException {
+        ai.djl.engine.Engine.getInstance();   // loads the native library
+        threads = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(1);
         Path teacher = TinyModels.saveTeacher(tmp.resolve("teacher"), TinyModels.llama(32, 1, 2, 0.2), 1, 3.5f);
         run = TinyModels.harvest(tmp.resolve("run"), teacher, 24, 12, 3);
         student = TinyModels.save(tmp.resolve("student"), TinyModels.llama(16, 1, 2, 0.02), 2);
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        JniUtils.setNumThreads(threads);
+    }
+
+    /** Bit for bit. */
+    private static org.assertj.core.data.Offset<Double> within(double value) {
+        return org.assertj.core.data.Offset.offset(0.0);
     }
 
     private static TrainConfig.Builder config(Path runDir) {
@@ -64,17 +84,24 @@ class TrainerResumeTest {
         assertThat(resumedAt).containsExactly(8L);
         assertThat(resumed.steps()).isEqualTo(12);
         assertThat(resumed.resumedFromStep()).isEqualTo(8);
-        assertThat(resumed.finalLoss()).as("bitwise equal final loss").isEqualTo(expected.finalLoss());
-        assertThat(resumed.evalLoss()).isEqualTo(expected.evalLoss());
+        assertThat(resumed.finalLoss()).as("final loss").isCloseTo(expected.finalLoss(), within(expected.finalLoss()));
+        assertThat(resumed.evalLoss()).isCloseTo(expected.evalLoss(), within(expected.evalLoss()));
 
         List<ObjectNode> a = Metrics.read(whole.resolve("metrics.jsonl"));
         List<ObjectNode> b = Metrics.read(broken.resolve("metrics.jsonl"));
+
         assertThat(b).hasSameSizeAs(a);
         for (int i = 0; i < a.size(); i++) {
             for (String field : List.of("step", "loss", "ce", "kd", "lr", "grad_norm", "tokens", "eval_loss",
                     "eval_top1_agreement", "eval_kl")) {
-                assertThat(String.valueOf(b.get(i).get(field))).as("line %d field %s", i, field)
-                        .isEqualTo(String.valueOf(a.get(i).get(field)));
+                JsonNode x = a.get(i).get(field);
+                JsonNode y = b.get(i).get(field);
+                if (x == null || !x.isNumber()) {
+                    assertThat(String.valueOf(y)).as("line %d field %s", i, field).isEqualTo(String.valueOf(x));
+                } else {
+                    assertThat(y.asDouble()).as("line %d field %s", i, field)
+                            .isCloseTo(x.asDouble(), within(x.asDouble()));
+                }
             }
         }
         // the learning rate follows the schedule across the resume: warmup 0, 1/3, 2/3 of peak, then cosine
@@ -83,9 +110,17 @@ class TrainerResumeTest {
         assertThat(lrs.get(3)).isEqualTo(3e-3);
         assertThat(lrs.get(8)).isLessThan(lrs.get(7));
 
-        byte[] wholeWeights = Files.readAllBytes(whole.resolve("student").resolve(Checkpoint.SINGLE_FILE));
-        byte[] resumedWeights = Files.readAllBytes(broken.resolve("student").resolve(Checkpoint.SINGLE_FILE));
-        assertThat(resumedWeights).as("final students are identical").isEqualTo(wholeWeights);
+        try (SafetensorsReader x = SafetensorsReader.open(whole.resolve("student").resolve(Checkpoint.SINGLE_FILE));
+             SafetensorsReader y = SafetensorsReader.open(broken.resolve("student").resolve(Checkpoint.SINGLE_FILE))) {
+            assertThat(y.names()).isEqualTo(x.names());
+            for (String name : x.names()) {
+                float[] u = x.readFloats(name);
+                float[] v = y.readFloats(name);
+                for (int i = 0; i < u.length; i++) {
+                    assertThat((double) v[i]).as("%s[%d]", name, i).isEqualTo((double) u[i]);
+                }
+            }
+        }
         assertThat(broken.resolve("student").resolve("tokenizer.json")).exists();
         assertThat(broken.resolve("student").resolve("generation_config.json")).exists();
     }

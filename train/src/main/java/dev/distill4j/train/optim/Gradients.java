@@ -1,10 +1,9 @@
 package dev.distill4j.train.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Collection;
 import java.util.function.Consumer;
 
@@ -53,10 +52,10 @@ public final class Gradients {
     public static void zero(Collection<NDArray> parameters) {
         forEach(parameters, g -> {
             g.muli(0);
-            if (g.isNaN().any().getBoolean()) {
-                g.set(ByteBuffer.allocateDirect(Math.toIntExact(g.size() * g.getDataType().getNumOfBytes()))
-                        .order(ByteOrder.nativeOrder()));
-            }
+            NDArray nan = g.isNaN();
+            // indexed assignment stays in PyTorch-owned memory; set(ByteBuffer) would swap in a Java buffer that
+            // dies with this scope's wrapper while the parameter's gradient still points at it
+            if (nan.any().getBoolean()) g.set(new NDIndex("{}", nan), 0f);
         });
     }
 }
