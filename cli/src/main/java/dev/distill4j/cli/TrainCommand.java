@@ -32,6 +32,8 @@ import picocli.CommandLine.Option;
                 "  distill train --run runs/math --student models/tiny --loss sft --max-steps 2000 --batch-tokens 8192",
                 "  distill train --run runs/math --student models/tiny --teacher-model models/teacher-7b "
                         + "--beta 0.5 --temperature 2",
+                "  distill train --run runs/math --student models/tiny --teacher-model models/teacher-7b "
+                        + "--on-policy-fraction 0.5 --beta 0.5",
                 "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume",
                 "",
                 "Exit codes: 0 trained and saved; 1 an error (empty run, missing student, vocabulary mismatch, "
@@ -68,6 +70,12 @@ final class TrainCommand implements Callable<Integer> {
             description = "Generalized JSD β for full-logit KD: 0 forward KL, 1 reverse KL, 0.5 symmetric JSD. "
                     + "Default: forward KL.")
     Double beta;
+
+    @Option(names = "--on-policy-fraction", paramLabel = "λ", defaultValue = "0",
+            description = "Share of steps that train on the student's own samples (GKD): the student continues the "
+                    + "batch's prompts (sampled at --temperature) and --teacher-model scores every sampled token. "
+                    + "Needs --teacher-model. Default: ${DEFAULT-VALUE}.")
+    double onPolicyFraction;
 
     @Option(names = "--lr", paramLabel = "LR", defaultValue = "5e-5",
             description = "Peak learning rate (linear warmup, then cosine to 0). Default: ${DEFAULT-VALUE}.")
@@ -149,7 +157,8 @@ final class TrainCommand implements Callable<Integer> {
                 .optMaxSteps(length != null && length.maxSteps != null ? length.maxSteps : 0)
                 .optBatchTokens(batchTokens).optGradAccum(gradAccum).optMaxSeqLen(maxSeqLen)
                 .optWarmupSteps(warmupSteps).optMaxGradNorm(maxGradNorm).optEvalEvery(evalEvery)
-                .optEvalFraction(evalFraction).optSaveEvery(saveEvery).optResume(resume).optSeed(seed).build();
+                .optEvalFraction(evalFraction).optSaveEvery(saveEvery).optResume(resume).optSeed(seed)
+                .optOnPolicyFraction(onPolicyFraction).build();
 
         PrintStream err = System.err;
         AtomicReference<Trainer.StepMetrics> latest = new AtomicReference<>();

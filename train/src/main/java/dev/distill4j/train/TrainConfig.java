@@ -29,12 +29,14 @@ import java.nio.file.Path;
  * @param evalFraction    share of prompts held out
  * @param chunkRows       positions per chunk of LM-head logits (bounds [rows × vocab] memory)
  * @param keepCheckpoints how many checkpoints to keep
+ * @param onPolicyFraction share λ of optimizer steps whose batches are replaced by continuations the student samples
+ *                        from the same prompts, scored by the local teacher (GKD); 0 = never, needs a teacher model
  */
 public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, LossMode loss, double alpha,
                           double temperature, Double beta, double lr, double weightDecay, int epochs, long maxSteps,
                           int batchTokens, int gradAccum, int maxSeqLen, long warmupSteps, long evalEvery,
                           long saveEvery, boolean resume, long seed, double maxGradNorm, double evalFraction,
-                          int chunkRows, int keepCheckpoints) {
+                          int chunkRows, int keepCheckpoints, double onPolicyFraction) {
 
     public TrainConfig {
         if (runDir == null) throw new IllegalArgumentException("a run folder is required (--run)");
@@ -57,6 +59,13 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         check(chunkRows >= 1, "chunk rows must be positive, got " + chunkRows);
         check(keepCheckpoints >= 1, "keep at least one checkpoint, got " + keepCheckpoints);
         if (loss == null) loss = LossMode.AUTO;
+        check(onPolicyFraction >= 0 && onPolicyFraction <= 1,
+                "--on-policy-fraction must be in [0, 1], got " + onPolicyFraction);
+        check(onPolicyFraction == 0 || teacherModelDir != null, "--on-policy-fraction needs a local teacher to score"
+                + " the student's own samples: pass --teacher-model DIR (a model with the student's vocabulary), or"
+                + " drop --on-policy-fraction");
+        check(onPolicyFraction == 0 || loss == LossMode.AUTO || loss == LossMode.FULL, "--on-policy-fraction trains"
+                + " with the full-logit loss, not --loss " + loss.flag() + ": use --loss full (or auto)");
     }
 
     private static void check(boolean ok, String message) {
@@ -79,7 +88,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         b.epochs = epochs; b.maxSteps = maxSteps; b.batchTokens = batchTokens; b.gradAccum = gradAccum;
         b.maxSeqLen = maxSeqLen; b.warmupSteps = warmupSteps; b.evalEvery = evalEvery; b.saveEvery = saveEvery;
         b.resume = resume; b.seed = seed; b.maxGradNorm = maxGradNorm; b.evalFraction = evalFraction;
-        b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints;
+        b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints; b.onPolicyFraction = onPolicyFraction;
         return b;
     }
 
@@ -108,6 +117,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         private double evalFraction = 0.05;
         private int chunkRows = 512;
         private int keepCheckpoints = 2;
+        private double onPolicyFraction;
 
         private Builder() {}
 
@@ -134,11 +144,12 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         public Builder optEvalFraction(double v) { evalFraction = v; return this; }
         public Builder optChunkRows(int v) { chunkRows = v; return this; }
         public Builder optKeepCheckpoints(int v) { keepCheckpoints = v; return this; }
+        public Builder optOnPolicyFraction(double v) { onPolicyFraction = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(runDir, studentDir, teacherModelDir, loss, alpha, temperature, beta, lr, weightDecay,
                     epochs, maxSteps, batchTokens, gradAccum, maxSeqLen, warmupSteps, evalEvery, saveEvery, resume,
-                    seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints);
+                    seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction);
         }
     }
 }

@@ -12,6 +12,9 @@ import dev.distill4j.core.Json;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.generate.Generation;
+import dev.distill4j.model.generate.Generator;
+import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.io.Checkpoint;
 import dev.distill4j.model.io.DType;
 import dev.distill4j.model.nn.CausalLM;
@@ -43,11 +46,14 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Trains a student on a run: builds the examples with the student's tokenizer and template, then for each optimizer
@@ -63,16 +69,24 @@ import java.util.Optional;
  * micro-batch runs in its own {@link NDManager}, closed after its backward, so memory stays flat over any number of
  * steps. A run resumed from a checkpoint takes the same steps on the same batches with the same learning rates as
  * one that was never interrupted, so its losses agree bit for bit on the same machine.
+ *
+ * <p>With {@code --on-policy-fraction λ} (GKD, Agarwal et al. 2024) a share λ of the steps, picked by a hash of
+ * (seed, step), trains on the student's own samples: each micro-batch's replies are replaced by continuations the
+ * student samples from the same prompts, and the local teacher's full distribution at every sampled position is the
+ * target (divergence only: cross-entropy on the student's own tokens would reinforce whatever it sampled).
  */
 public final class Trainer {
     /** Settings the run resolved before the first step. */
     public record Plan(LossMode loss, long startStep, long totalSteps, int batchesPerEpoch, long parameters,
                        ExampleSet.Report data, int trainExamples, int evalExamples, Path resumedFrom) {}
 
-    /** One logged optimizer step; {@code kd} is NaN when no position had teacher signal. */
+    /**
+     * One logged optimizer step; {@code kd} is NaN when no position had teacher signal; {@code onPolicy}: the step
+     * trained on the student's own samples.
+     */
     public record StepMetrics(long step, long totalSteps, double epoch, double loss, double ce, double kd,
                               double kdShare, double lr, double gradNorm, long tokens, double tokensPerSecond,
-                              double elapsedSeconds) {}
+                              double elapsedSeconds, boolean onPolicy) {}
 
     /** A held-out evaluation; {@code kl} is NaN where no teacher distribution exists. */
     public record EvalMetrics(long step, double loss, double top1Agreement, double kl, long positions) {}
@@ -87,11 +101,13 @@ public final class Trainer {
     private final SftLoss sft = new SftLoss();
     private final TopKKdLoss topK;
     private final FullKdLoss full;
+    private final FullKdLoss onPolicyLoss;
+    private final List<Integer> eosIds;
     private final TopKKdLoss topKl = new TopKKdLoss(1.0, 1.0);
     private final FullKdLoss forwardKl = new FullKdLoss(new Divergence.ForwardKl(), 1.0);
 
     private Trainer(TrainConfig config, TrainListener listener, NDManager manager, HfTokenizer tokenizer,
-            CausalLM student, CausalLM teacher, LossMode mode) {
+            CausalLM student, CausalLM teacher, LossMode mode, List<Integer> eosIds) {
         this.config = config;
         this.listener = listener;
         this.manager = manager;
@@ -103,6 +119,8 @@ public final class Trainer {
         Divergence divergence = config.beta() == null ? new Divergence.ForwardKl()
                 : new Divergence.GeneralizedJsd(config.beta());
         this.full = new FullKdLoss(divergence, config.temperature(), config.alpha());
+        this.onPolicyLoss = new FullKdLoss(divergence, config.temperature());
+        this.eosIds = eosIds;
     }
 
     /** Runs training as configured; see the class comment. */
@@ -131,7 +149,8 @@ public final class Trainer {
             CausalLM student = CausalLM.fromWeights(studentConfig,
                     torchOwned(Checkpoint.load(config.studentDir(), manager)), manager);
             try {
-                return new Trainer(config, l, manager, tokenizer, student, teacher, mode).train(data);
+                return new Trainer(config, l, manager, tokenizer, student, teacher, mode,
+                        eosIds(config, studentConfig, tokenizer)).train(data);
             } finally {
                 student.close();
                 if (teacher != null) teacher.close();
@@ -204,6 +223,17 @@ public final class Trainer {
         return out;
     }
 
+    /** Ids that end a sampled continuation: generation_config.json's, config.json's and the tokenizer's EOS. */
+    private static List<Integer> eosIds(TrainConfig config, ModelConfig studentConfig, HfTokenizer tokenizer)
+            throws IOException {
+        Set<Integer> ids = new LinkedHashSet<>();
+        GenerationConfig.read(config.studentDir()).ifPresent(g -> ids.addAll(g.eosTokenIds()));
+        ids.addAll(studentConfig.eosTokenIds());
+        int eos = tokenizer.idOf(tokenizer.specialTokens().eosToken());
+        if (eos >= 0) ids.add(eos);
+        return List.copyOf(ids);
+    }
+
     private static LossMode resolve(TrainConfig config, ExampleSet data, boolean hasTeacher) {
         boolean anyTopK = data.train().stream().anyMatch(e -> e.kd() != null);
         return switch (config.loss()) {
@@ -230,7 +260,7 @@ public final class Trainer {
     // ---------------------------------------------------------------------------------------------- the loop
 
     private TrainSummary train(ExampleSet data) throws IOException {
-        int padId = Math.max(0, tokenizer.idOf(tokenizer.specialTokens().padToken()));
+        int padId = padId();
         Batcher batcher = new Batcher(data.train(), config.batchTokens(), padId);
         Batcher evalBatcher = data.eval().isEmpty() ? null : new Batcher(data.eval(), config.batchTokens(), padId);
         int batchesPerEpoch = batcher.plan(config.seed(), 0).size();
@@ -267,6 +297,12 @@ public final class Trainer {
                     List<Batch> micro = cursor.take(config.gradAccum());
                     if (micro.isEmpty()) break;
                     long stepStart = System.nanoTime();
+                    boolean onPolicy = isOnPolicy(config.seed(), step, config.onPolicyFraction());
+                    if (onPolicy) {
+                        List<Batch> sampled = new ArrayList<>(micro.size());
+                        for (int i = 0; i < micro.size(); i++) sampled.add(sampled(micro.get(i), step, i));
+                        micro = sampled;
+                    }
                     long positions = 0;
                     long stepTokens = 0;
                     for (Batch b : micro) {
@@ -275,7 +311,7 @@ public final class Trainer {
                     }
                     Sums sums = new Sums();
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        for (Batch b : micro) sums.add(backward(collector, b, positions));
+                        for (Batch b : micro) sums.add(backward(collector, b, positions, onPolicy));
                     }
                     double gradNorm = GradClip.clip(paramList, config.maxGradNorm());
                     double lr = schedule.at(step);
@@ -294,8 +330,8 @@ public final class Trainer {
                             sums.ceSum / Math.max(1, sums.positions),
                             sums.kdPositions == 0 ? Double.NaN : sums.kdSum / sums.kdPositions,
                             sums.positions == 0 ? 0 : (double) sums.kdPositions / sums.positions, lr, gradNorm,
-                            tokens, trainSeconds > 0 ? tokens / trainSeconds : 0, elapsed);
-                    metrics.append(stepLine(last));
+                            tokens, trainSeconds > 0 ? tokens / trainSeconds : 0, elapsed, onPolicy);
+                    metrics.append(stepLine(last, config.onPolicyFraction() > 0));
                     listener.onStep(last);
 
                     boolean end = step == totalSteps || cursor.exhausted();
@@ -358,7 +394,8 @@ public final class Trainer {
         return scalar.toType(DataType.FLOAT64, false).getDouble();
     }
 
-    private static ObjectNode stepLine(StepMetrics m) {
+    /** A step's metrics line; {@code on_policy} only in runs that may take on-policy steps. */
+    private static ObjectNode stepLine(StepMetrics m, boolean withOnPolicy) {
         ObjectNode line = Json.object();
         line.put("step", m.step());
         line.put("epoch", round(m.epoch(), 4));
@@ -371,6 +408,7 @@ public final class Trainer {
         line.put("tokens", m.tokens());
         line.put("tokens_per_s", round(m.tokensPerSecond(), 1));
         line.put("elapsed", round(m.elapsedSeconds(), 3));
+        if (withOnPolicy) line.put("on_policy", m.onPolicy());
         return line;
     }
 
@@ -534,7 +572,7 @@ public final class Trainer {
         return hidden.reshape(-1, width).get(new NDIndex("{}", index));
     }
 
-    private LossSum backward(GradientCollector collector, Batch b, long stepPositions) {
+    private LossSum backward(GradientCollector collector, Batch b, long stepPositions, boolean onPolicy) {
         Rows rows = rows(b);
         try (NDManager scope = manager.newSubManager()) {
             NDArray ids = scope.create(b.inputIds(), new Shape(b.size(), b.seqLen()));
@@ -542,7 +580,7 @@ public final class Trainer {
             NDArray teacherRows = mode == LossMode.FULL ? select(teacher, ids, attention, rows).stopGradient() : null;
             NDArray hidden = select(student, ids, attention, rows);
             LossSum sum = ChunkedLoss.backward(collector, hidden, student::logits,
-                    (logits, from, to) -> rowLoss(logits, rows, teacherRows, from, to, false), stepPositions,
+                    (logits, from, to) -> rowLoss(logits, rows, teacherRows, from, to, onPolicy), stepPositions,
                     config.chunkRows());
             NDArray total = sum.sum();
             total.attach(manager);
@@ -550,15 +588,16 @@ public final class Trainer {
         }
     }
 
-    /** The training loss (or, with {@code eval}, the same loss without gradient) of rows [from, to). */
-    private LossSum rowLoss(NDArray logits, Rows rows, NDArray teacherRows, long from, long to, boolean eval) {
+    /** The training loss of rows [from, to); on the student's own samples the divergence alone. */
+    private LossSum rowLoss(NDArray logits, Rows rows, NDArray teacherRows, long from, long to, boolean onPolicy) {
         NDManager m = logits.getManager();
         NDArray targets = m.create(Arrays.copyOfRange(rows.targets(), (int) from, (int) to));
         NDArray mask = m.ones(new Shape(to - from));
         return switch (mode) {
             case SFT, AUTO -> sft.compute(logits, targets, mask);
             case TOPK -> topK.compute(logits, rows.topK().rows((int) from, (int) to), targets, mask);
-            case FULL -> full.compute(logits, teacherLogits(teacherRows, m, from, to), targets, mask);
+            case FULL -> (onPolicy ? onPolicyLoss : full).compute(logits, teacherLogits(teacherRows, m, from, to),
+                    targets, mask);
         };
     }
 
@@ -568,6 +607,112 @@ public final class Trainer {
         NDArray logits = teacher.logits(h);
         logits.attach(m);
         return logits;
+    }
+
+    // ------------------------------------------------------------------------------------------- on-policy
+
+    /**
+     * Whether optimizer step {@code step} (0-based) trains on the student's own samples: a uniform draw from a hash
+     * of (seed, step) below {@code fraction}. A function of the step alone, so a resumed run takes the same
+     * on-policy steps as an uninterrupted one, and λ = 0 never draws.
+     */
+    public static boolean isOnPolicy(long seed, long step, double fraction) {
+        if (fraction <= 0) return false;
+        double u = (mix(seed, 0x6F6E2D706F6C6963L, step) >>> 11) * 0x1.0p-53;   // [0, 1)
+        return u < fraction;
+    }
+
+    /**
+     * The batch with every row's reply replaced by a continuation the student samples from the row's prompt: at
+     * --temperature, up to the batch's longest reply (and no further than the row's room in the padded batch, so
+     * the batch stays within --batch-tokens), stopping at an EOS or the end-of-turn token the examples end their
+     * replies with. Every sampled token is learned. The sampling seed is a hash of (seed, step, micro-batch), so a
+     * resumed run samples the same tokens from the same weights.
+     */
+    private Batch sampled(Batch b, long step, int microBatch) {
+        int t = b.seqLen();
+        int n = b.size();
+        int[] promptLen = new int[n];
+        int longestReply = 0;
+        Set<Integer> stops = new LinkedHashSet<>(eosIds);
+        List<int[]> prompts = new ArrayList<>(n);
+        for (int row = 0; row < n; row++) {
+            int len = 0;
+            while (len < t && b.attentionMask()[row * t + len] == 1) len++;
+            int first = 1;
+            while (first < len && b.labels()[row * t + first] == TrainingExample.IGNORE) first++;
+            int lastLabel = -1;
+            for (int i = first; i < len; i++) if (b.labels()[row * t + i] != TrainingExample.IGNORE) lastLabel = i;
+            if (lastLabel < 0) first = len;    // nothing learned in this row: keep it as it is, learn nothing
+            else if (tokenizer.isSpecial(b.labels()[row * t + lastLabel])) stops.add(b.labels()[row * t + lastLabel]);
+            promptLen[row] = first;
+            longestReply = Math.max(longestReply, len - first);
+            prompts.add(Arrays.copyOfRange(b.inputIds(), row * t, row * t + first));
+        }
+        // identical prompts (several samples of one prompt) get their own seeds, so they do not sample the same text
+        int[] copy = new int[n];
+        Map<String, Integer> seen = new HashMap<>();
+        int copies = 0;
+        for (int row = 0; row < n; row++) {
+            copy[row] = seen.merge(Arrays.toString(prompts.get(row)), 1, Integer::sum) - 1;
+            copies = Math.max(copies, copy[row] + 1);
+        }
+        int[][] continuation = new int[n][];
+        Generator generator = new Generator(student, tokenizer);
+        for (int c = 0; c < copies; c++) {
+            List<Integer> rowsOfCopy = new ArrayList<>();
+            List<int[]> promptsOfCopy = new ArrayList<>();
+            for (int row = 0; row < n; row++) {
+                if (copy[row] == c && promptLen[row] < t) {
+                    rowsOfCopy.add(row);
+                    promptsOfCopy.add(prompts.get(row));
+                }
+            }
+            if (rowsOfCopy.isEmpty()) continue;
+            SamplingParams params = new SamplingParams(longestReply, config.temperature(), 0, 1.0,
+                    mix(config.seed(), step, (long) microBatch << 20 | c), List.copyOf(stops), List.of(), 0);
+            List<Generation> out = generator.generate(promptsOfCopy, params);
+            for (int i = 0; i < rowsOfCopy.size(); i++) continuation[rowsOfCopy.get(i)] = out.get(i).tokenIds();
+        }
+
+        int width = 1;
+        for (int row = 0; row < n; row++) {
+            int[] gen = continuation[row] == null ? new int[0] : continuation[row];
+            continuation[row] = Arrays.copyOf(gen, Math.min(gen.length, t - promptLen[row]));
+            width = Math.max(width, promptLen[row] + continuation[row].length);
+        }
+        int padId = padId();
+        int[] ids = new int[n * width];
+        int[] attention = new int[n * width];
+        int[] labels = new int[n * width];
+        Arrays.fill(ids, padId);
+        Arrays.fill(labels, TrainingExample.IGNORE);
+        for (int row = 0; row < n; row++) {
+            int p = promptLen[row];
+            int[] gen = continuation[row];
+            System.arraycopy(prompts.get(row), 0, ids, row * width, p);
+            System.arraycopy(gen, 0, ids, row * width + p, gen.length);
+            System.arraycopy(gen, 0, labels, row * width + p, gen.length);
+            Arrays.fill(attention, row * width, row * width + p + gen.length, 1);
+        }
+        return new Batch(b.index(), n, width, b.exampleIndices(), b.capabilities(), ids, attention, labels, 0,
+                new int[0], new float[0], new float[n * width], new boolean[n * width]);
+    }
+
+    private int padId() {
+        return Math.max(0, tokenizer.idOf(tokenizer.specialTokens().padToken()));
+    }
+
+    /** SplitMix64 over three values: unrelated streams for nearby seeds, steps and micro-batches. */
+    private static long mix(long a, long b, long c) {
+        long z = a;
+        for (long v : new long[] {b, c}) {
+            z += 0x9E3779B97F4A7C15L + v;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            z ^= z >>> 31;
+        }
+        return z;
     }
 
     // ------------------------------------------------------------------------------------------- evaluation
@@ -596,7 +741,7 @@ public final class Trainer {
                         NDArray h = hidden.get(new NDIndex("{}:{}", from, to));
                         h.attach(chunk);
                         NDArray logits = student.logits(h);
-                        LossSum part = rowLoss(logits, rows, teacherRows, from, to, true);
+                        LossSum part = rowLoss(logits, rows, teacherRows, from, to, false);
                         loss += value(part.sum());
                         positions += part.positions();
                         NDArray targets = chunk.create(Arrays.copyOfRange(rows.targets(), (int) from, (int) to));
