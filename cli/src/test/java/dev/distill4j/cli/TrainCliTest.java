@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code distill train} as a user runs it: SIGKILL a real training process after it wrote checkpoints, corrupt the
  * newest one, and {@code --resume}: it skips the corrupt checkpoint, resumes from the one before, and ends with the
- * same final loss as an uninterrupted run of the same command (bit for bit: same batches, same learning rates).
+ * same final loss as an uninterrupted run of the same command (same batches, same learning rates; equal within noise).
  */
 class TrainCliTest {
     private static final Path TOKENIZER = Path.of("src/test/resources/tiny-tokenizer");
