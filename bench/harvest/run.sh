@@ -27,7 +27,8 @@ STUB_CP="$ROOT/teacher/target/distill4j-teacher-0.1.0-SNAPSHOT-tests.jar:$ROOT/c
   > "$OUT/stub.port" 2>"$OUT/stub.err" &
 STUB_PID=$!
 trap 'kill $STUB_PID 2>/dev/null || true' EXIT
-for _ in $(seq 50); do [[ -s "$OUT/stub.port" ]] && break; sleep 0.1; done
+for _ in $(seq 300); do [[ -s "$OUT/stub.port" ]] && break; sleep 0.1; done
+[[ -s "$OUT/stub.port" ]] || { echo "the stub did not start: see $OUT/stub.err" >&2; exit 1; }
 PORT="$(head -1 "$OUT/stub.port")"
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
