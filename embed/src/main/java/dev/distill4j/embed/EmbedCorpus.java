@@ -34,7 +34,7 @@ public final class EmbedCorpus {
             try {
                 n = Json.MAPPER.readTree(l);
             } catch (IOException e) {
-                throw new IOException(file + " line " + (i + 1) + " is not JSON: " + e.getOriginalMessage());
+                throw new IOException(file + " line " + (i + 1) + " is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
             }
             JsonNode t = n.get("text");
             if (t == null || !t.isTextual()) throw new IOException(file + " line " + (i + 1) + " has no \"text\" string");
