@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
                 "A run is one folder (runs/<name>/): harvest fills it with the teacher's answers, later stages "
                         + "train, evaluate and serve a student from it."},
         subcommands = {HarvestCommand.class, InspectCommand.class, ExportCommand.class, ModelCommand.class,
-                GenerateCommand.class, EvalCommand.class, ServeCommand.class},
+                GenerateCommand.class, EvalCommand.class, ServeCommand.class, EmbedCommand.class},
         footer = {"", "Run 'distill <command> --help' for a command's options.",
                 "Shell completion: source <(distill completion)"})
 public final class Distill implements Runnable {
