@@ -88,7 +88,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
         opts.put("padding", "false");
         opts.put("maxLength", Integer.toString(maxLength));
         tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), opts);
-        hidden = run(new long[][] {tokenizer.encode("a").getIds()})[0].length;
+        hidden = run(new long[][] {tokenizer.encode("a").getIds()}, pooling)[0].length;
     }
 
     /** A built-in teacher by id ({@code bge-small-en-v1.5}, {@code all-minilm-l6-v2}) or an ONNX model folder. */
@@ -149,7 +149,10 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
     }
 
     /** Embeds already tokenised inputs (special tokens included); batches by length, returns in input order. */
-    public float[][] embedIds(long[][] ids) {
+    public float[][] embedIds(long[][] ids) { return embedIds(ids, pooling); }
+
+    /** As {@link #embedIds(long[][])} with another pooling than the model's own. */
+    public float[][] embedIds(long[][] ids, Pooling pooling) {
         Integer[] order = new Integer[ids.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
         Arrays.sort(order, Comparator.comparingInt(i -> ids[i].length));
@@ -158,13 +161,13 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
             int end = Math.min(order.length, start + batchSize);
             long[][] batch = new long[end - start][];
             for (int i = start; i < end; i++) batch[i - start] = ids[order[i]];
-            float[][] vs = run(batch);
+            float[][] vs = run(batch, pooling);
             for (int i = start; i < end; i++) out[order[i]] = vs[i - start];
         }
         return out;
     }
 
-    private float[][] run(long[][] batch) {
+    private float[][] run(long[][] batch, Pooling pooling) {
         int b = batch.length, t = 0;
         for (long[] x : batch) t = Math.max(t, x.length);
         long[] ids = new long[b * t], mask = new long[b * t];

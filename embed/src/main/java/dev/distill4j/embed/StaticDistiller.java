@@ -44,8 +44,23 @@ public final class StaticDistiller {
         if (o.dims() > teacher.dimension()) {
             throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
         }
-        byte[] tokJson = teacher.tokenizerJson();
-        JsonNode root = Json.MAPPER.readTree(tokJson);
+        return fromTokenVectors(teacher, embedVocabulary(teacher, o.vocabLimit(), progress), o);
+    }
+
+    /**
+     * The teacher's vector for each distillable token id (null for special, unused and, past {@code vocabLimit},
+     * skipped tokens): the expensive step, separate so one run can feed several PCA/weighting choices.
+     */
+    public static float[][] embedVocabulary(OnnxEmbeddingTeacher teacher, int vocabLimit, BiConsumer<Integer, Integer> progress)
+            throws IOException {
+        return embedVocabulary(teacher, teacher.pooling(), vocabLimit, progress);
+    }
+
+    /** As above, pooling each one-token input with {@code pooling} rather than the teacher's own. */
+    public static float[][] embedVocabulary(OnnxEmbeddingTeacher teacher, Pooling pooling, int vocabLimit,
+                                            BiConsumer<Integer, Integer> progress)
+            throws IOException {
+        JsonNode root = Json.MAPPER.readTree(teacher.tokenizerJson());
         JsonNode vocabNode = root.path("model").path("vocab");
         if (!vocabNode.isObject()) throw new IOException(teacher.name() + ": tokenizer.json has no token→id vocabulary (WordPiece/BPE)");
         int vocab = 0;
@@ -59,7 +74,7 @@ public final class StaticDistiller {
         }
         int[] ids = new int[vocab];
         int n = 0;
-        for (int id = 0; id < vocab && (o.vocabLimit() == 0 || n < o.vocabLimit()); id++) if (!skip.get(id)) ids[n++] = id;
+        for (int id = 0; id < vocab && (vocabLimit == 0 || n < vocabLimit); id++) if (!skip.get(id)) ids[n++] = id;
         ids = Arrays.copyOf(ids, n);
 
         long[] frame = teacher.tokenize("");  // e.g. [CLS] [SEP]: the token goes before the closing special token
@@ -68,11 +83,17 @@ public final class StaticDistiller {
             int end = Math.min(n, start + CHUNK);
             long[][] inputs = new long[end - start][];
             for (int i = start; i < end; i++) inputs[i - start] = wrap(frame, ids[i]);
-            float[][] vs = teacher.embedIds(inputs);
+            float[][] vs = teacher.embedIds(inputs, pooling);
             for (int i = start; i < end; i++) rows[ids[i]] = vs[i - start];
             if (progress != null) progress.accept(end, n);
         }
+        return rows;
+    }
 
+    /** PCA to {@code o.dims()} and SIF weighting of token vectors from {@link #embedVocabulary}. */
+    public static StaticEmbeddingModel fromTokenVectors(OnnxEmbeddingTeacher teacher, float[][] rows, Options o) throws IOException {
+        int vocab = rows.length, n = 0;
+        for (float[] r : rows) if (r != null) n++;
         Pca.Fit pca = Pca.fit(rows, o.dims());
         float[] table = new float[vocab * o.dims()];
         double[] weight = sifWeights(vocab, o.sifCoefficient());
@@ -91,7 +112,8 @@ public final class StaticDistiller {
         cfg.put("pca_explained_variance", pca.explained());
         cfg.put("sif_coefficient", o.sifCoefficient());
         cfg.put("normalize", true);
-        return new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacher.name(), tokJson, table, vocab, o.dims(), cfg);
+        return new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacher.name(), teacher.tokenizerJson(), table,
+                vocab, o.dims(), cfg);
     }
 
     private static long[] wrap(long[] frame, int id) {
