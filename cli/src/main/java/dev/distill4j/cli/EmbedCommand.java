@@ -5,6 +5,7 @@ import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.EmbedEval;
 import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.Pooling;
 import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import java.io.IOException;
@@ -59,6 +60,10 @@ final class EmbedCommand implements Runnable {
                 description = "SIF coefficient of the Zipf token weights; 0 = unweighted. Default: ${DEFAULT-VALUE}.")
         double sif;
 
+        @Option(names = "--token-pooling", paramLabel = "cls|mean",
+                description = "Pooling of each one-token input in the vocabulary pass; default: the teacher's own.")
+        String tokenPooling;
+
         @Option(names = "--corpus", paramLabel = "FILE",
                 description = "Sentences (lines or JSONL with \"text\") to score the student on after building; "
                         + "default: a generated set of 1,000 sentences.")
@@ -78,7 +83,8 @@ final class EmbedCommand implements Runnable {
             try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher)) {
                 long start = System.nanoTime();
                 int[] lastPct = {-1};
-                StaticEmbeddingModel s = StaticDistiller.distill(t, new StaticDistiller.Options(dims, vocabLimit, sif), (done, total) -> {
+                StaticEmbeddingModel s = StaticDistiller.distill(t, new StaticDistiller.Options(dims, vocabLimit, sif,
+                        tokenPooling == null ? null : Pooling.parse(tokenPooling)), (done, total) -> {
                     int pct = (int) (100L * done / total);
                     if (pct / 10 != lastPct[0] / 10) {
                         err.printf(Locale.ROOT, "embedding vocabulary: %d / %d tokens%n", done, total);

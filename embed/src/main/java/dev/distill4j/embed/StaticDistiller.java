@@ -22,8 +22,11 @@ public final class StaticDistiller {
      * @param dims           output dimensions (PCA); at most the teacher's dimension
      * @param vocabLimit     distil only the first N distillable tokens by id (0 = all); others get zero rows
      * @param sifCoefficient the SIF constant {@code a}; 0 turns the weighting off
+     * @param tokenPooling   how each one-token input is pooled; null = the teacher's own pooling
      */
-    public record Options(int dims, int vocabLimit, double sifCoefficient) {
+    public record Options(int dims, int vocabLimit, double sifCoefficient, Pooling tokenPooling) {
+        public Options(int dims, int vocabLimit, double sifCoefficient) { this(dims, vocabLimit, sifCoefficient, null); }
+
         public static final double DEFAULT_SIF = 1e-4;
 
         public Options {
@@ -44,7 +47,8 @@ public final class StaticDistiller {
         if (o.dims() > teacher.dimension()) {
             throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
         }
-        return fromTokenVectors(teacher, embedVocabulary(teacher, o.vocabLimit(), progress), o);
+        Pooling pooling = o.tokenPooling() != null ? o.tokenPooling() : teacher.pooling();
+        return fromTokenVectors(teacher, embedVocabulary(teacher, pooling, o.vocabLimit(), progress), o);
     }
 
     /**
@@ -106,6 +110,7 @@ public final class StaticDistiller {
         cfg.put("model_type", "static");
         cfg.put("teacher", teacher.name());
         cfg.put("teacher_pooling", teacher.pooling().name().toLowerCase(java.util.Locale.ROOT));
+        if (o.tokenPooling() != null) cfg.put("token_pooling", o.tokenPooling().name().toLowerCase(java.util.Locale.ROOT));
         cfg.put("hidden_dim", o.dims());
         cfg.put("vocab_size", vocab);
         cfg.put("distilled_tokens", n);
