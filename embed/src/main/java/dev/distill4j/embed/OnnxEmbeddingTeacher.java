@@ -8,7 +8,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.FloatBuffer;
@@ -82,12 +81,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
         } catch (OrtException e) {
             throw new IOException(name + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
         }
-        Map<String, String> opts = new HashMap<>();
-        opts.put("addSpecialTokens", "true");
-        opts.put("truncation", "true");
-        opts.put("padding", "false");
-        opts.put("maxLength", Integer.toString(maxLength));
-        tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), opts);
+        tokenizer = HfTokenizers.load(tokenizerJson, true, maxLength);
         hidden = run(new long[][] {tokenizer.encode("a").getIds()}, pooling)[0].length;
     }
 

@@ -9,13 +9,10 @@ import dev.distill4j.model.io.DType;
 import dev.distill4j.model.io.SafetensorsReader;
 import dev.distill4j.model.io.SafetensorsWriter;
 import dev.distill4j.model.io.TensorInfo;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A static (Model2Vec-style) sentence embedder: one vector per vocabulary token, a sentence is the normalised
@@ -44,11 +41,7 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
         this.vocab = vocab;
         this.dim = dim;
         this.config = config;
-        Map<String, String> opts = new HashMap<>();
-        opts.put("addSpecialTokens", "false");
-        opts.put("truncation", "false");
-        opts.put("padding", "false");
-        this.tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), opts);
+        this.tokenizer = HfTokenizers.load(tokenizerJson, false, 0);
     }
 
     @Override
