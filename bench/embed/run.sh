@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Embedding benchmark: distil a static student from an ONNX teacher over the whole vocabulary, then score it
+# against the teacher (Spearman of pairwise cosines, recall@10, linear CKA) and time both on this CPU.
+#
+#   bench/embed/run.sh [TEACHER=bge-small-en-v1.5] [DIMS=256] [CORPUS=generated 1,000 sentences]
+#   bench/embed/run.sh sweep [TEACHER] [CORPUS]    # one vocabulary pass, then dims × SIF grid (fidelity only)
+#
+# Prints the scorecard (also in bench/out/embed/<teacher>-static-<dims>/scorecard.json) and the load average.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
+OUT="$ROOT/bench/out/embed"; mkdir -p "$OUT"
+cd "$ROOT"
+if [[ "${1:-}" == "sweep" ]]; then
+  shift
+  ./distill --help >/dev/null   # builds the CLI (and its lib/ folder) when sources changed
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
+    "$ROOT/bench/embed/Sweep.java" "$@"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+TEACHER="${1:-bge-small-en-v1.5}"; DIMS="${2:-256}"; CORPUS="${3:-}"
+DIR="$OUT/$(basename "$TEACHER")-static-$DIMS"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+./distill embed distill --teacher "$TEACHER" --student static --dims "$DIMS" --out "$DIR" ${CORPUS:+--corpus "$CORPUS"}
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

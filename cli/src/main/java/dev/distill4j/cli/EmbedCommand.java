@@ -1,0 +1,160 @@
+package dev.distill4j.cli;
+
+import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.Json;
+import dev.distill4j.embed.EmbedCorpus;
+import dev.distill4j.embed.EmbedEval;
+import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.Pooling;
+import dev.distill4j.embed.StaticDistiller;
+import dev.distill4j.embed.StaticEmbeddingModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "embed", mixinStandardHelpOptions = true,
+        description = {"Distil sentence-embedding models: an ONNX encoder teacher (bge-small-en-v1.5, all-MiniLM-L6-v2, "
+                + "or your own export) into a static student that needs no transformer at inference."},
+        subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class},
+        footer = {"", "Examples:",
+                "  distill embed distill --teacher bge-small-en-v1.5 --student static --dims 256 --out students/bge-static",
+                "  distill embed eval --teacher bge-small-en-v1.5 --student students/bge-static --corpus my-texts.jsonl",
+                "", "Run 'distill embed <command> --help' for a command's options."})
+final class EmbedCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() { spec.commandLine().usage(System.err); }
+
+    static final String TEACHER_HELP = "bge-small-en-v1.5 | all-minilm-l6-v2 (built in, offline) | a folder with "
+            + "model.onnx and tokenizer.json (pooling from 1_Pooling/config.json, else mean).";
+
+    @Command(name = "distill", mixinStandardHelpOptions = true,
+            description = {"Build a static (Model2Vec-style) student: the teacher embeds every vocabulary token, PCA "
+                    + "reduces to --dims, Zipf/SIF weights favour rare tokens. Writes tokenizer.json, "
+                    + "model.safetensors and config.json to --out."})
+    static final class DistillEmbed implements Callable<Integer> {
+        @Option(names = "--teacher", required = true, paramLabel = "TEACHER", description = TEACHER_HELP)
+        String teacher;
+
+        @Option(names = "--student", defaultValue = "static", paramLabel = "KIND",
+                description = "Student kind: static (the only one so far). Default: ${DEFAULT-VALUE}.")
+        String student;
+
+        @Option(names = "--dims", defaultValue = "256", description = "Student dimensions (PCA). Default: ${DEFAULT-VALUE}.")
+        int dims;
+
+        @Option(names = "--vocab-limit", defaultValue = "0",
+                description = "Distil only the first N tokens by id (fast trials); 0 = the whole vocabulary.")
+        int vocabLimit;
+
+        @Option(names = "--sif", defaultValue = "1e-4",
+                description = "SIF coefficient of the Zipf token weights; 0 = unweighted. Default: ${DEFAULT-VALUE}.")
+        double sif;
+
+        @Option(names = "--token-pooling", paramLabel = "cls|mean",
+                description = "Pooling of each one-token input in the vocabulary pass; default: the teacher's own.")
+        String tokenPooling;
+
+        @Option(names = "--corpus", paramLabel = "FILE",
+                description = "Sentences (lines or JSONL with \"text\") to score the student on after building; "
+                        + "default: a generated set of 1,000 sentences.")
+        Path corpus;
+
+        @Option(names = "--no-eval", description = "Skip the fidelity and speed scorecard after building.")
+        boolean noEval;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Student folder to write.")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!student.equals("static")) throw new UserError("unknown --student '" + student + "': only 'static' is available");
+            List<String> sentences = noEval ? null : sentences(corpus);
+            PrintStream err = System.err;
+            try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher)) {
+                long start = System.nanoTime();
+                int[] lastPct = {-1};
+                StaticEmbeddingModel s = StaticDistiller.distill(t, new StaticDistiller.Options(dims, vocabLimit, sif,
+                        tokenPooling == null ? null : Pooling.parse(tokenPooling)), (done, total) -> {
+                    int pct = (int) (100L * done / total);
+                    if (pct / 10 != lastPct[0] / 10) {
+                        err.printf(Locale.ROOT, "embedding vocabulary: %d / %d tokens%n", done, total);
+                        lastPct[0] = pct;
+                    }
+                });
+                s.save(out);
+                System.out.printf(Locale.ROOT, "static student %s: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
+                                + "built in %.1f s%n", out, s.vocabSize(), s.dimension(),
+                        100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
+                if (sentences != null) report(EmbedEval.run(t, s, sentences), out);
+                s.close();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = {"Score a student against its teacher without labels: Spearman of pairwise cosine "
+                    + "similarities, recall@10 of the teacher's nearest neighbours, linear CKA; and sentences/s and "
+                    + "single-sentence latency of both on this machine. Writes scorecard.json into the student folder."})
+    static final class EvalEmbed implements Callable<Integer> {
+        @Option(names = "--teacher", required = true, paramLabel = "TEACHER", description = TEACHER_HELP)
+        String teacher;
+
+        @Option(names = "--student", required = true, paramLabel = "DIR", description = "Static student folder.")
+        Path student;
+
+        @Option(names = "--corpus", paramLabel = "FILE",
+                description = "Sentences (lines or JSONL with \"text\"); default: a generated set of 1,000 sentences.")
+        Path corpus;
+
+        @Option(names = "--json", description = "Print the scorecard as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!Files.isDirectory(student)) throw new UserError("no student folder at " + student);
+            List<String> sentences = sentences(corpus);
+            try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher);
+                 StaticEmbeddingModel s = StaticEmbeddingModel.load(student)) {
+                EmbedEval.Scorecard card = EmbedEval.run(t, s, sentences);
+                if (json) {
+                    System.out.println(Json.writePretty(card));
+                    AtomicFiles.writeString(student.resolve("scorecard.json"), Json.writePretty(card));
+                } else {
+                    report(card, student);
+                }
+            }
+            return 0;
+        }
+    }
+
+    static List<String> sentences(Path corpus) throws IOException {
+        return corpus != null ? EmbedCorpus.read(corpus) : EmbedCorpus.synthetic(1000, 42);
+    }
+
+    static void report(EmbedEval.Scorecard c, Path studentDir) throws IOException {
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "%s (%d-d) vs teacher %s (%d-d) on %d sentences%n", c.student(), c.studentDim(),
+                c.teacher(), c.teacherDim(), c.sentences());
+        out.printf(Locale.ROOT, "  fidelity   Spearman of pairwise cosines %.3f, recall@10 %.3f, linear CKA %.3f%n",
+                c.spearman(), c.recallAt10(), c.cka());
+        out.printf(Locale.ROOT, "  speed      teacher %,.0f sentences/s, student %,.0f sentences/s: %.0f× faster%n",
+                c.teacherSentencesPerSec(), c.studentSentencesPerSec(), c.speedup());
+        out.printf(Locale.ROOT, "  latency    one sentence: teacher %.2f ms, student %.3f ms (median)%n",
+                c.teacherLatencyMs(), c.studentLatencyMs());
+        out.printf(Locale.ROOT, "  machine    %d CPUs, load average %.2f%n", c.cpus(), c.loadAverage());
+        Path file = studentDir.resolve("scorecard.json");
+        AtomicFiles.writeString(file, Json.writePretty(c));
+        out.println("  scorecard  " + file);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.distill4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill4j.core.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code distill embed distill|eval} as a user runs them: child processes, the real bge-small teacher. */
+class EmbedCliTest {
+    private static final AtomicInteger LOGS = new AtomicInteger();
+
+    @TempDir Path tmp;
+
+    private DistillProcess.Result distill(String... args) throws Exception {
+        return DistillProcess.run(Map.of(), tmp.resolve("logs-" + LOGS.incrementAndGet()), args);
+    }
+
+    @Test
+    void distillsASmallStaticStudentAndScoresIt() throws Exception {
+        Path corpus = tmp.resolve("corpus.txt");
+        Files.writeString(corpus, IntStream.range(0, 16).mapToObj(i -> "sentence number " + i + " about the weather")
+                .collect(Collectors.joining("\n")));
+        Path out = tmp.resolve("student");
+        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--dims", "16", "--vocab-limit", "800",
+                "--corpus", corpus.toString(), "--out", out.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("Spearman").contains("faster");
+        assertThat(out.resolve("model.safetensors")).exists();
+        assertThat(out.resolve("tokenizer.json")).exists();
+
+        var eval = distill("embed", "eval", "--teacher", "bge-small-en-v1.5", "--student", out.toString(),
+                "--corpus", corpus.toString(), "--json");
+        assertThat(eval.exitCode()).as(eval.toString()).isZero();
+        JsonNode card = Json.MAPPER.readTree(out.resolve("scorecard.json").toFile());
+        assertThat(card.get("studentDim").asInt()).isEqualTo(16);
+        assertThat(card.get("sentences").asInt()).isEqualTo(16);
+    }
+
+    @Test
+    void anUnknownTeacherIsOneClearLine() throws Exception {
+        var r = distill("embed", "distill", "--teacher", "gpt-embed-9000", "--out", tmp.resolve("x").toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr()).contains("unknown teacher 'gpt-embed-9000'").doesNotContain("\tat ");
+    }
+}

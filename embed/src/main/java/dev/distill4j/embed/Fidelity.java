@@ -1,0 +1,146 @@
+package dev.distill4j.embed;
+
+import java.util.Arrays;
+import java.util.Comparator;
+
+/**
+ * Label-free agreement between a teacher's and a student's embeddings of the same sentences: do they rank
+ * sentence pairs alike (Spearman of pairwise cosines), find the same neighbours (recall@k), and share the
+ * geometry of the set (linear CKA)?
+ */
+public final class Fidelity {
+    private Fidelity() {}
+
+    /** Spearman's ρ: Pearson correlation of the ranks, ties given their average rank. */
+    public static double spearman(double[] a, double[] b) {
+        if (a.length != b.length) throw new IllegalArgumentException("lengths differ: " + a.length + " vs " + b.length);
+        return pearson(ranks(a), ranks(b));
+    }
+
+    public static double pearson(double[] a, double[] b) {
+        int n = a.length;
+        double ma = 0, mb = 0;
+        for (int i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
+        ma /= n;
+        mb /= n;
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < n; i++) {
+            double da = a[i] - ma, db = b[i] - mb;
+            sab += da * db;
+            saa += da * da;
+            sbb += db * db;
+        }
+        return saa == 0 || sbb == 0 ? 0 : sab / Math.sqrt(saa * sbb);
+    }
+
+    /** 1-based ranks, ties averaged. */
+    static double[] ranks(double[] x) {
+        Integer[] order = new Integer[x.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingDouble(i -> x[i]));
+        double[] r = new double[x.length];
+        for (int i = 0; i < order.length; ) {
+            int j = i;
+            while (j + 1 < order.length && x[order[j + 1]] == x[order[i]]) j++;
+            double avg = (i + j) / 2.0 + 1;
+            for (int k = i; k <= j; k++) r[order[k]] = avg;
+            i = j + 1;
+        }
+        return r;
+    }
+
+    /** The cosines of all pairs i &lt; j, in a fixed order. */
+    public static double[] pairwiseCosines(float[][] v) {
+        int n = v.length;
+        double[] out = new double[n * (n - 1) / 2];
+        int p = 0;
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) out[p++] = Vectors.cosine(v[i], v[j]);
+        return out;
+    }
+
+    /** Spearman between the teacher's and the student's pairwise cosine similarities. */
+    public static double similaritySpearman(float[][] teacher, float[][] student) {
+        return spearman(pairwiseCosines(teacher), pairwiseCosines(student));
+    }
+
+    /**
+     * Mean over sentences of |teacher's k nearest ∩ student's k nearest| / k (the sentence itself excluded; ties
+     * broken by index so the result is deterministic).
+     */
+    public static double recallAtK(float[][] teacher, float[][] student, int k) {
+        int n = teacher.length;
+        if (n != student.length) throw new IllegalArgumentException("teacher has " + n + " vectors, student " + student.length);
+        if (k < 1 || k > n - 1) throw new IllegalArgumentException("recall@" + k + " needs more than " + k + " sentences, got " + n);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            int[] t = nearest(teacher, i, k), s = nearest(student, i, k);
+            boolean[] inT = new boolean[n];
+            for (int j : t) inT[j] = true;
+            int hit = 0;
+            for (int j : s) if (inT[j]) hit++;
+            sum += (double) hit / k;
+        }
+        return sum / n;
+    }
+
+    static int[] nearest(float[][] v, int i, int k) {
+        int n = v.length;
+        double[] sim = new double[n];
+        Integer[] order = new Integer[n - 1];
+        int p = 0;
+        for (int j = 0; j < n; j++) {
+            if (j == i) continue;
+            sim[j] = Vectors.cosine(v[i], v[j]);
+            order[p++] = j;
+        }
+        Arrays.sort(order, (a, b) -> sim[a] != sim[b] ? Double.compare(sim[b], sim[a]) : Integer.compare(a, b));
+        int[] out = new int[k];
+        for (int j = 0; j < k; j++) out[j] = order[j];
+        return out;
+    }
+
+    /**
+     * Linear CKA (Kornblith et al. 2019) of X [n, d1] and Y [n, d2] with columns centred:
+     * {@code ‖YᵀX‖²_F / (‖XᵀX‖_F · ‖YᵀY‖_F)}; invariant to rotation and scale, so dimensions may differ.
+     */
+    public static double linearCka(float[][] x, float[][] y) {
+        if (x.length != y.length) throw new IllegalArgumentException("X has " + x.length + " rows, Y " + y.length);
+        double[][] xc = centred(x), yc = centred(y);
+        double xy = frobeniusSquared(crossProduct(yc, xc));
+        double xx = Math.sqrt(frobeniusSquared(crossProduct(xc, xc)));
+        double yy = Math.sqrt(frobeniusSquared(crossProduct(yc, yc)));
+        return xx == 0 || yy == 0 ? 0 : xy / (xx * yy);
+    }
+
+    private static double[][] centred(float[][] x) {
+        int n = x.length, d = x[0].length;
+        double[] mean = new double[d];
+        for (float[] r : x) for (int j = 0; j < d; j++) mean[j] += r[j];
+        for (int j = 0; j < d; j++) mean[j] /= n;
+        double[][] c = new double[n][d];
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) c[i][j] = x[i][j] - mean[j];
+        return c;
+    }
+
+    /** Aᵀ·B for A [n, p], B [n, q]. */
+    private static double[][] crossProduct(double[][] a, double[][] b) {
+        int n = a.length, p = a[0].length, q = b[0].length;
+        double[][] out = new double[p][q];
+        for (int i = 0; i < n; i++) {
+            double[] ai = a[i], bi = b[i];
+            for (int r = 0; r < p; r++) {
+                double v = ai[r];
+                if (v == 0) continue;
+                double[] row = out[r];
+                for (int c = 0; c < q; c++) row[c] += v * bi[c];
+            }
+        }
+        return out;
+    }
+
+    private static double frobeniusSquared(double[][] m) {
+        double s = 0;
+        for (double[] r : m) for (double v : r) s += v * v;
+        return s;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.distill4j.embed;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
+
+/**
+ * Model2Vec's recipe for a static student: the teacher embeds every vocabulary token on its own (wrapped in the
+ * model's special tokens, as a one-token sentence), PCA reduces the vectors to {@code dims}, and each row is scaled
+ * by a SIF weight from a Zipf estimate of the token's frequency by its rank in the vocabulary,
+ * {@code w(r) = a / (a + p(r))} with {@code p(r) ∝ 1/(r+2)}, so frequent tokens count less in a sentence.
+ */
+public final class StaticDistiller {
+    /**
+     * @param dims           output dimensions (PCA); at most the teacher's dimension
+     * @param vocabLimit     distil only the first N distillable tokens by id (0 = all); others get zero rows
+     * @param sifCoefficient the SIF constant {@code a}; 0 turns the weighting off
+     * @param tokenPooling   how each one-token input is pooled; null = the teacher's own pooling
+     */
+    public record Options(int dims, int vocabLimit, double sifCoefficient, Pooling tokenPooling) {
+        public Options(int dims, int vocabLimit, double sifCoefficient) { this(dims, vocabLimit, sifCoefficient, null); }
+
+        public static final double DEFAULT_SIF = 1e-4;
+
+        public Options {
+            if (dims < 1) throw new IllegalArgumentException("--dims must be at least 1, got " + dims);
+            if (vocabLimit < 0) throw new IllegalArgumentException("--vocab-limit must be 0 (all) or positive");
+            if (sifCoefficient < 0) throw new IllegalArgumentException("the SIF coefficient must be ≥ 0");
+        }
+    }
+
+    private static final Pattern UNUSED = Pattern.compile("\\[unused\\d+]|<unused\\d+>");
+    private static final int CHUNK = 1024;
+
+    private StaticDistiller() {}
+
+    /** Builds the student; {@code progress} is told (tokens embedded, tokens to embed) after every chunk. */
+    public static StaticEmbeddingModel distill(OnnxEmbeddingTeacher teacher, Options o, BiConsumer<Integer, Integer> progress)
+            throws IOException {
+        if (o.dims() > teacher.dimension()) {
+            throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
+        }
+        Pooling pooling = o.tokenPooling() != null ? o.tokenPooling() : teacher.pooling();
+        return fromTokenVectors(teacher, embedVocabulary(teacher, pooling, o.vocabLimit(), progress), o);
+    }
+
+    /**
+     * The teacher's vector for each distillable token id (null for special, unused and, past {@code vocabLimit},
+     * skipped tokens): the expensive step, separate so one run can feed several PCA/weighting choices.
+     */
+    public static float[][] embedVocabulary(OnnxEmbeddingTeacher teacher, int vocabLimit, BiConsumer<Integer, Integer> progress)
+            throws IOException {
+        return embedVocabulary(teacher, teacher.pooling(), vocabLimit, progress);
+    }
+
+    /** As above, pooling each one-token input with {@code pooling} rather than the teacher's own. */
+    public static float[][] embedVocabulary(OnnxEmbeddingTeacher teacher, Pooling pooling, int vocabLimit,
+                                            BiConsumer<Integer, Integer> progress)
+            throws IOException {
+        JsonNode root = Json.MAPPER.readTree(teacher.tokenizerJson());
+        JsonNode vocabNode = root.path("model").path("vocab");
+        if (!vocabNode.isObject()) throw new IOException(teacher.name() + ": tokenizer.json has no token→id vocabulary (WordPiece/BPE)");
+        int vocab = 0;
+        for (JsonNode id : vocabNode) vocab = Math.max(vocab, id.asInt() + 1);
+        for (JsonNode t : root.path("added_tokens")) vocab = Math.max(vocab, t.path("id").asInt() + 1);
+        BitSet skip = new BitSet(vocab);
+        for (JsonNode t : root.path("added_tokens")) if (t.path("special").asBoolean()) skip.set(t.path("id").asInt());
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (UNUSED.matcher(e.getKey()).matches()) skip.set(e.getValue().asInt());
+        }
+        int[] ids = new int[vocab];
+        int n = 0;
+        for (int id = 0; id < vocab && (vocabLimit == 0 || n < vocabLimit); id++) if (!skip.get(id)) ids[n++] = id;
+        ids = Arrays.copyOf(ids, n);
+
+        long[] frame = teacher.tokenize("");  // e.g. [CLS] [SEP]: the token goes before the closing special token
+        float[][] rows = new float[vocab][];
+        for (int start = 0; start < n; start += CHUNK) {
+            int end = Math.min(n, start + CHUNK);
+            long[][] inputs = new long[end - start][];
+            for (int i = start; i < end; i++) inputs[i - start] = wrap(frame, ids[i]);
+            float[][] vs = teacher.embedIds(inputs, pooling);
+            for (int i = start; i < end; i++) rows[ids[i]] = vs[i - start];
+            if (progress != null) progress.accept(end, n);
+        }
+        return rows;
+    }
+
+    /** PCA to {@code o.dims()} and SIF weighting of token vectors from {@link #embedVocabulary}. */
+    public static StaticEmbeddingModel fromTokenVectors(OnnxEmbeddingTeacher teacher, float[][] rows, Options o) throws IOException {
+        int vocab = rows.length, n = 0;
+        for (float[] r : rows) if (r != null) n++;
+        Pca.Fit pca = Pca.fit(rows, o.dims());
+        float[] table = new float[vocab * o.dims()];
+        double[] weight = sifWeights(vocab, o.sifCoefficient());
+        for (int id = 0; id < vocab; id++) {
+            if (rows[id] == null) continue;
+            float[] y = pca.project(rows[id]);
+            for (int k = 0; k < y.length; k++) table[id * o.dims() + k] = (float) (y[k] * weight[id]);
+        }
+        ObjectNode cfg = Json.object();
+        cfg.put("model_type", "static");
+        cfg.put("teacher", teacher.name());
+        cfg.put("teacher_pooling", teacher.pooling().name().toLowerCase(java.util.Locale.ROOT));
+        if (o.tokenPooling() != null) cfg.put("token_pooling", o.tokenPooling().name().toLowerCase(java.util.Locale.ROOT));
+        cfg.put("hidden_dim", o.dims());
+        cfg.put("vocab_size", vocab);
+        cfg.put("distilled_tokens", n);
+        cfg.put("pca_explained_variance", pca.explained());
+        cfg.put("sif_coefficient", o.sifCoefficient());
+        cfg.put("normalize", true);
+        return new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacher.name(), teacher.tokenizerJson(), table,
+                vocab, o.dims(), cfg);
+    }
+
+    private static long[] wrap(long[] frame, int id) {
+        if (frame.length == 0) return new long[] {id};
+        long[] x = new long[frame.length + 1];
+        System.arraycopy(frame, 0, x, 0, frame.length - 1);
+        x[frame.length - 1] = id;
+        x[frame.length] = frame[frame.length - 1];
+        return x;
+    }
+
+    /** Model2Vec's SIF weights with token id as the frequency rank (BERT-style vocabularies are roughly frequency ordered). */
+    static double[] sifWeights(int vocab, double a) {
+        double[] w = new double[vocab];
+        if (a == 0) {
+            Arrays.fill(w, 1);
+            return w;
+        }
+        double z = 0;
+        for (int r = 0; r < vocab; r++) z += 1.0 / (r + 2);
+        for (int r = 0; r < vocab; r++) w[r] = a / (a + (1.0 / (r + 2)) / z);
+        return w;
+    }
+}

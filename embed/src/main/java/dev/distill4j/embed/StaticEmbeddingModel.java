@@ -1,0 +1,109 @@
+package dev.distill4j.embed;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.Json;
+import dev.distill4j.model.io.DType;
+import dev.distill4j.model.io.SafetensorsReader;
+import dev.distill4j.model.io.SafetensorsWriter;
+import dev.distill4j.model.io.TensorInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A static (Model2Vec-style) sentence embedder: one vector per vocabulary token, a sentence is the normalised
+ * sum of its tokens' vectors. No transformer runs at inference; tokenising is most of the cost.
+ *
+ * <p>Folder layout: {@code tokenizer.json}, {@code model.safetensors} (tensor {@code embeddings} [V, d], F32, the
+ * frequency weights already folded in), {@code config.json}.
+ */
+public final class StaticEmbeddingModel implements EmbeddingModel {
+    public static final String TENSOR = "embeddings";
+
+    private final String name;
+    private final HuggingFaceTokenizer tokenizer;
+    private final byte[] tokenizerJson;
+    private final float[] table;  // [V, d] row-major
+    private final int vocab;
+    private final int dim;
+    private final ObjectNode config;
+
+    public StaticEmbeddingModel(String name, byte[] tokenizerJson, float[] table, int vocab, int dim, ObjectNode config)
+            throws IOException {
+        if ((long) vocab * dim != table.length) throw new IllegalArgumentException("table holds " + table.length + " floats, not " + vocab + "×" + dim);
+        this.name = name;
+        this.tokenizerJson = tokenizerJson;
+        this.table = table;
+        this.vocab = vocab;
+        this.dim = dim;
+        this.config = config;
+        this.tokenizer = HfTokenizers.load(tokenizerJson, false, 0);
+    }
+
+    @Override
+    public float[][] embed(List<String> texts) {
+        float[][] out = new float[texts.size()][];
+        for (int i = 0; i < out.length; i++) out[i] = embedOne(texts.get(i));
+        return out;
+    }
+
+    private float[] embedOne(String text) {
+        float[] v = new float[dim];
+        for (long id : tokenizer.encode(text, false, false).getIds()) {
+            if (id < 0 || id >= vocab) continue;
+            int base = (int) id * dim;
+            for (int k = 0; k < dim; k++) v[k] += table[base + k];
+        }
+        // Normalising makes the sum and the mean the same direction, so no division by the token count
+        return Vectors.normalize(v);
+    }
+
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        AtomicFiles.writeBytes(dir.resolve("tokenizer.json"), tokenizerJson);
+        new SafetensorsWriter().metadata("format", "distill4j-static")
+                .add(TENSOR, table, vocab, dim).write(dir.resolve("model.safetensors"), DType.F32);
+        AtomicFiles.writeString(dir.resolve("config.json"), Json.writePretty(config));
+    }
+
+    public static StaticEmbeddingModel load(Path dir) throws IOException {
+        Path cfg = dir.resolve("config.json"), st = dir.resolve("model.safetensors"), tok = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(cfg) || !Files.isRegularFile(st) || !Files.isRegularFile(tok)) {
+            throw new IOException(dir + " is not a static student (needs config.json, model.safetensors, tokenizer.json): "
+                    + "build one with 'distill embed distill'");
+        }
+        JsonNode config = Json.MAPPER.readTree(cfg.toFile());
+        try (SafetensorsReader r = SafetensorsReader.open(st)) {
+            if (!r.contains(TENSOR)) throw new IOException(st + " has no '" + TENSOR + "' tensor");
+            TensorInfo info = r.info(TENSOR);
+            long[] shape = info.shape();
+            if (shape.length != 2) throw new IOException(st + ": '" + TENSOR + "' must be [vocab, dim]");
+            return new StaticEmbeddingModel(dir.getFileName().toString(), Files.readAllBytes(tok), r.readFloats(TENSOR),
+                    (int) shape[0], (int) shape[1], config.isObject() ? (ObjectNode) config : Json.object());
+        }
+    }
+
+    /** Row {@code id} of the table (a copy). */
+    public float[] row(int id) {
+        float[] r = new float[dim];
+        System.arraycopy(table, id * dim, r, 0, dim);
+        return r;
+    }
+
+    public int vocabSize() { return vocab; }
+
+    public ObjectNode config() { return config.deepCopy(); }
+
+    @Override
+    public int dimension() { return dim; }
+
+    @Override
+    public String name() { return name; }
+
+    @Override
+    public void close() { tokenizer.close(); }
+}
