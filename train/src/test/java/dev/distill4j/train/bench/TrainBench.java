@@ -62,9 +62,9 @@ public final class TrainBench {
     }
 
     static void throughput(int timed, int warmup, int batch, int seqLen) throws IOException {
+        double peak = matmulPeak(2048, 5);   // first, so that the engine is loaded before its threads are asked
         System.out.printf("MALLOC_MMAP_THRESHOLD_=%s, %d intra-op threads, batch %d x %d%n",
-                System.getenv("MALLOC_MMAP_THRESHOLD_"), Runtime.getRuntime().availableProcessors(), batch, seqLen);
-        double peak = matmulPeak(2048, 5);
+                System.getenv("MALLOC_MMAP_THRESHOLD_"), ai.djl.pytorch.jni.JniUtils.getNumThreads(), batch, seqLen);
         System.out.printf("fp32 matMul peak (2048^3, best of 5): %.1f GFLOP/s%n", peak / 1e9);
         for (Object[] spec : MODELS) {
             try (NDManager root = NDManager.newBaseManager("PyTorch"); CausalLM model = CausalLM.init(config(spec), root, 1)) {
@@ -99,8 +99,11 @@ public final class TrainBench {
             for (int i = 1; i <= steps; i++) {
                 double loss = step.run();
                 if (i == 1 || i % every == 0) {
-                    System.out.printf("step %5d  RSS %,8d kB  loss %.3f  %.1f s%n", i, rssKb(), loss,
-                            (System.nanoTime() - start) / 1e9);
+                    Runtime rt = Runtime.getRuntime();
+                    // RSS minus the committed Java heap separates native (PyTorch, glibc) growth from heap sizing
+                    System.out.printf("step %5d  RSS %,8d kB  Java heap committed %,8d kB (used %,8d kB)  loss %.3f"
+                                    + "  %.1f s%n", i, rssKb(), rt.totalMemory() / 1024,
+                            (rt.totalMemory() - rt.freeMemory()) / 1024, loss, (System.nanoTime() - start) / 1e9);
                 }
             }
             step.close();
