@@ -49,8 +49,8 @@ public final class DemoPipeline {
                           int teacherEpochs, int studentEpochs, int warmupSteps, int batchTokens, int maxNewTokens,
                           int evalLimit) {}
 
-    public static final Profile DEFAULT = new Profile("default", new DemoData.Sizes(2400, 800, 200), 768,
-            spec(192, 4, 6, 2), spec(96, 2, 3, 1), 4, 6, 20, 4096, 64, 40);
+    public static final Profile DEFAULT = new Profile("default", new DemoData.Sizes(6000, 1000, 200), 768,
+            spec(192, 4, 6, 2), spec(96, 2, 3, 1), 8, 8, 20, 4096, 64, 40);
 
     public static final Profile SMOKE = new Profile("smoke", new DemoData.Sizes(60, 24, 8), 320,
             spec(64, 2, 4, 2), spec(32, 1, 2, 1), 1, 1, 0, 2048, 16, 6);
