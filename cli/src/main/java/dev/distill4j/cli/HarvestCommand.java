@@ -4,7 +4,6 @@ import dev.distill4j.core.Prompt;
 import dev.distill4j.core.RunManifest;
 import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
-import dev.distill4j.core.Version;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.local.LocalTeacher;
@@ -25,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -229,7 +227,6 @@ final class HarvestCommand implements Callable<Integer> {
 
     private int harvest(Teacher teacher, RunManifest previous) throws Exception {
         PrintStream err = System.err;
-        Instant now = Instant.now();
         RunManifest manifest = Harvester.manifest(teacher, apiKeyEnvFor(teacher), prompts, previous);
         if (previous != null && (!previous.model().equals(manifest.model())
                 || !previous.provider().equals(manifest.provider()))) {
