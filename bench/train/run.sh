@@ -3,6 +3,7 @@
 # Usage (from anywhere; results go in docs/benchmarks.md, "Training"):
 #   bench/train/run.sh throughput [timedSteps] [warmupSteps] [batch] [seqLen]
 #   bench/train/run.sh rss [steps] [every]
+#   bench/train/run.sh phases [model: 0 = llama-10M, 1 = llama-25M] [chunkRows: 0 = the trainer's default]
 # NO_MALLOC_TUNING=1 leaves glibc's allocator at its defaults (to measure what the launcher's settings buy).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +15,8 @@ if [[ -z "${NO_MALLOC_TUNING:-}" ]]; then
   export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 fi
 export DJL_OFFLINE=true
+main=dev.distill4j.train.bench.TrainBench
+if [[ "${1:-}" == phases ]]; then main=dev.distill4j.train.bench.TrainStepPhases; shift; set -- "${1:-1}" "${2:-0}"; fi
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx2g \
   -cp "train/target/test-classes:train/target/classes:$(cat train/target/bench.classpath)" \
-  dev.distill4j.train.bench.TrainBench "$@"
+  "$main" "$@"

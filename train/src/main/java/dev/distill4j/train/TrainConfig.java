@@ -27,7 +27,8 @@ import java.nio.file.Path;
  * @param seed            seeds the data order
  * @param maxGradNorm     global gradient-norm clipping threshold
  * @param evalFraction    share of prompts held out
- * @param chunkRows       positions per chunk of LM-head logits (bounds [rows × vocab] memory)
+ * @param chunkRows       positions per chunk of LM-head logits (bounds [rows × vocab] memory); 0 = sized to the
+ *                        vocabulary by {@link dev.distill4j.train.loss.ChunkedLoss#rowsFor}
  * @param keepCheckpoints how many checkpoints to keep
  * @param onPolicyFraction share λ of optimizer steps whose batches are replaced by continuations the student samples
  *                        from the same prompts, scored by the local teacher (GKD); 0 = never, needs a teacher model
@@ -56,7 +57,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         check(saveEvery >= 0, "--save-every must be >= 0, got " + saveEvery);
         check(maxGradNorm > 0, "--max-grad-norm must be > 0, got " + maxGradNorm);
         check(evalFraction >= 0 && evalFraction < 1, "--eval-fraction must be in [0, 1), got " + evalFraction);
-        check(chunkRows >= 1, "chunk rows must be positive, got " + chunkRows);
+        check(chunkRows >= 0, "chunk rows must be positive (or 0 for automatic), got " + chunkRows);
         check(keepCheckpoints >= 1, "keep at least one checkpoint, got " + keepCheckpoints);
         if (loss == null) loss = LossMode.AUTO;
         check(onPolicyFraction >= 0 && onPolicyFraction <= 1,
@@ -115,7 +116,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         private long seed = 42;
         private double maxGradNorm = 1.0;
         private double evalFraction = 0.05;
-        private int chunkRows = 512;
+        private int chunkRows = 0;
         private int keepCheckpoints = 2;
         private double onPolicyFraction;
 

@@ -572,6 +572,10 @@ public final class Trainer {
         return hidden.reshape(-1, width).get(new NDIndex("{}", index));
     }
 
+    private int chunkRows() {
+        return config.chunkRows() > 0 ? config.chunkRows() : ChunkedLoss.rowsFor(student.config().vocabSize());
+    }
+
     private LossSum backward(GradientCollector collector, Batch b, long stepPositions, boolean onPolicy) {
         Rows rows = rows(b);
         try (NDManager scope = manager.newSubManager()) {
@@ -581,7 +585,7 @@ public final class Trainer {
             NDArray hidden = select(student, ids, attention, rows);
             LossSum sum = ChunkedLoss.backward(collector, hidden, student::logits,
                     (logits, from, to) -> rowLoss(logits, rows, teacherRows, from, to, onPolicy), stepPositions,
-                    config.chunkRows());
+                    chunkRows());
             NDArray total = sum.sum();
             total.attach(manager);
             return sum;
@@ -735,8 +739,8 @@ public final class Trainer {
                 NDArray attention = scope.create(b.attentionMask(), new Shape(b.size(), b.seqLen()));
                 NDArray hidden = select(student, ids, attention, rows).stopGradient();
                 NDArray teacherRows = mode == LossMode.FULL ? select(teacher, ids, attention, rows) : null;
-                for (long from = 0; from < rows.size(); from += config.chunkRows()) {
-                    long to = Math.min(rows.size(), from + config.chunkRows());
+                for (long from = 0; from < rows.size(); from += chunkRows()) {
+                    long to = Math.min(rows.size(), from + chunkRows());
                     try (NDManager chunk = scope.newSubManager()) {
                         NDArray h = hidden.get(new NDIndex("{}:{}", from, to));
                         h.attach(chunk);

@@ -204,13 +204,13 @@ public final class CausalLM implements AutoCloseable {
         NDManager m = inputIds.getManager();
 
         int[][] mask = AttentionMask.toHost(attentionMask, b, past + t);
-        NDList cosSin = rope.cosSin(m, AttentionMask.positionIds(mask, t));    // each [B, 1, T, hd]
+        RotaryEmbedding.Tables rotation = rope.tables(m, AttentionMask.positionIds(mask, t));
         NDArray additive = AttentionMask.additive(m, mask, t, family.slidingWindow()); // [B, 1, 1, T, S]
 
         NDArray ids = inputIds.toType(DataType.INT64, false);
         NDArray x = ids.getNDArrayInternal().embedding(ids, embedTokens, SparseFormat.DENSE)
                 .singletonOrThrow();                                               // [B, T, D]
-        for (DecoderLayer layer : layers) x = layer.forward(x, cosSin.get(0), cosSin.get(1), additive, cache);
+        for (DecoderLayer layer : layers) x = layer.forward(x, rotation, additive, cache);
         if (cache != null) cache.advance(t);
         return RmsNorm.apply(x, finalNorm, config.rmsNormEps());                   // [B, T, D]
     }

@@ -59,17 +59,22 @@ final class DecoderLayer {
 
     /**
      * @param x    [B, T, D]
-     * @param cos  [B, 1, T, hd]
-     * @param sin  [B, 1, T, hd]
+     * @param rope this pass's rotation tables
      * @param mask [B, 1, 1, T, S] additive
      * @return [B, T, D]
      */
-    NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray mask, KvCache cache) {
-        NDArray h = x.add(attention(RmsNorm.apply(x, inputNorm, eps), cos, sin, mask, cache));
+    NDArray forward(NDArray x, RotaryEmbedding.Tables rope, NDArray mask, KvCache cache) {
+        NDArray h = x.add(attention(RmsNorm.apply(x, inputNorm, eps), rope, mask, cache));
         return h.add(mlp(RmsNorm.apply(h, postNorm, eps)));
     }
 
-    private NDArray attention(NDArray x, NDArray cos, NDArray sin, NDArray mask, KvCache cache) {
+    /**
+     * softmax(q·kᵀ/√hd + mask)·v per head, then the output projection. The 1/√hd rides in the query's rotation
+     * tables. Query head h uses kv head h / G (HF's repeat_kv order), so the G query heads of one kv head are
+     * stacked as G·T rows of one matrix: [B, H_kv, G·T, hd] · [B, H_kv, hd, S], with no copied kv heads and no
+     * broadcast matMul.
+     */
+    private NDArray attention(NDArray x, RotaryEmbedding.Tables rope, NDArray mask, KvCache cache) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         NDArray q = linear(x, qProj, qBias).reshape(b, t, heads, headDim);      // [B, T, H, hd]
@@ -79,22 +84,21 @@ final class DecoderLayer {
             q = RmsNorm.apply(q, qNorm, eps);
             k = RmsNorm.apply(k, kNorm, eps);
         }
-        q = RotaryEmbedding.apply(q.transpose(0, 2, 1, 3), cos, sin);           // [B, H, T, hd]
-        k = RotaryEmbedding.apply(k.transpose(0, 2, 1, 3), cos, sin);           // [B, H_kv, T, hd]
+        q = rope.rotateQueries(q).transpose(0, 2, 1, 3);                        // [B, H, T, hd], scaled
+        k = rope.rotateKeys(k).transpose(0, 2, 1, 3);                           // [B, H_kv, T, hd]
         v = v.transpose(0, 2, 1, 3);                                            // [B, H_kv, T, hd]
         if (cache != null) {
             NDList kv = cache.append(index, k, v);
             k = kv.get(0);                                                      // [B, H_kv, S, hd]
             v = kv.get(1);
         }
-        // Grouped-query attention without copying kv heads: query head h uses kv head h / G (HF's repeat_kv
-        // order), so view queries as [B, H_kv, G, T, hd] and let matMul broadcast keys over G.
         int groups = heads / kvHeads;
-        NDArray qg = q.reshape(b, kvHeads, groups, t, headDim);                 // [B, H_kv, G, T, hd]
-        NDArray kT = k.expandDims(2).transpose(0, 1, 2, 4, 3);                  // [B, H_kv, 1, hd, S]
-        NDArray scores = qg.matMul(kT).mul((float) (1.0 / Math.sqrt(headDim))).add(mask); // [B, H_kv, G, T, S]
-        NDArray probs = scores.softmax(4);
-        NDArray ctx = probs.matMul(v.expandDims(2))                             // [B, H_kv, G, T, hd]
+        long s = k.getShape().get(2);
+        NDArray scores = q.reshape(b, kvHeads, groups * t, headDim)             // [B, H_kv, G·T, hd]
+                .matMul(k.transpose(0, 1, 3, 2))                                // [B, H_kv, G·T, S]
+                .reshape(b, kvHeads, groups, t, s).add(mask);                   // [B, H_kv, G, T, S]
+        NDArray probs = scores.softmax(4).reshape(b, kvHeads, groups * t, s);
+        NDArray ctx = probs.matMul(v)                                           // [B, H_kv, G·T, hd]
                 .reshape(b, heads, t, headDim)                                  // [B, H, T, hd]
                 .transpose(0, 2, 1, 3)                                          // [B, T, H, hd]
                 .reshape(b, t, (long) heads * headDim);                         // [B, T, H·hd]

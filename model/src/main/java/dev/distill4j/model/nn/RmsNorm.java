@@ -2,7 +2,11 @@ package dev.distill4j.model.nn;
 
 import ai.djl.ndarray.NDArray;
 
-/** Root-mean-square layer norm (Zhang &amp; Sennrich 2019): {@code y = x / sqrt(mean(x²) + ε) · w}, over the last axis. */
+/**
+ * Root-mean-square layer norm (Zhang &amp; Sennrich 2019): {@code y = x · (mean(x²) + ε)^−½ · w}, over the last axis.
+ * Multiplying by the reciprocal root, as HF does with {@code rsqrt}, keeps the [..., d] passes to multiplications,
+ * whose backward is cheaper than a division's.
+ */
 public final class RmsNorm {
     private RmsNorm() {}
 
@@ -12,7 +16,7 @@ public final class RmsNorm {
      */
     public static NDArray apply(NDArray x, NDArray weight, double eps) {
         int last = x.getShape().dimension() - 1;
-        NDArray rms = x.square().mean(new int[] {last}, true).add((float) eps).sqrt();  // [..., 1]
-        return x.div(rms).mul(weight);
+        NDArray inverseRms = x.square().mean(new int[] {last}, true).add((float) eps).pow(-0.5f);  // [..., 1]
+        return x.mul(inverseRms).mul(weight);
     }
 }

@@ -63,17 +63,49 @@ public final class RotaryEmbedding {
     }
 
     /**
-     * cos and sin tables for the given positions, laid out to broadcast over heads.
+     * The rotation of one forward pass, in the [B, T, heads, d] layout the projections come out in (so the
+     * element-wise work runs on contiguous memory). {@code sin} is signed, [−sin, sin], so that
+     * {@code rotate_half(x)·sin = swap_halves(x)·sin_signed} needs no negation pass. The query tables also carry
+     * attention's 1/√d scale, so that the [T × S] scores need no scaling pass of their own: RoPE is linear, so
+     * rotating a scaled query equals scaling the rotated one.
+     *
+     * @param cos       [B, T, 1, d]
+     * @param sin       [B, T, 1, d], signed
+     * @param queryCos  cos / √d
+     * @param querySin  sin / √d
+     */
+    public record Tables(NDArray cos, NDArray sin, NDArray queryCos, NDArray querySin) {
+        /** Keys: x·cos + rotate_half(x)·sin. x: [B, T, H_kv, d]. */
+        public NDArray rotateKeys(NDArray x) {
+            return rotate(x, cos, sin);
+        }
+
+        /** Queries, rotated and scaled by 1/√d. x: [B, T, H, d]. */
+        public NDArray rotateQueries(NDArray x) {
+            return rotate(x, queryCos, querySin);
+        }
+
+        private static NDArray rotate(NDArray x, NDArray cos, NDArray signedSin) {
+            NDList halves = x.split(2, 3);                          // x1 = x[..., :d/2], x2 = x[..., d/2:]
+            NDArray swapped = halves.get(1).concat(halves.get(0), 3); // [x2, x1]; with [−sin, sin] = rotate_half·sin
+            return x.mul(cos).add(swapped.mul(signedSin));
+        }
+    }
+
+    /**
+     * The tables for the given positions.
      *
      * @param positions [B][T] absolute position ids
-     * @return {cos, sin}, each [B, 1, T, d]
      */
-    public NDList cosSin(NDManager m, int[][] positions) {
+    public Tables tables(NDManager m, int[][] positions) {
         int b = positions.length;
         int t = b == 0 ? 0 : positions[0].length;
         int half = headDim / 2;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] cos = new float[b * t * headDim];
         float[] sin = new float[b * t * headDim];
+        float[] qCos = new float[cos.length];
+        float[] qSin = new float[sin.length];
         for (int bi = 0; bi < b; bi++) {
             for (int ti = 0; ti < t; ti++) {
                 int base = (bi * t + ti) * headDim;
@@ -83,19 +115,16 @@ public final class RotaryEmbedding {
                     float sv = (float) Math.sin(angle);
                     cos[base + i] = cv;          // emb = cat(freqs, freqs)
                     cos[base + half + i] = cv;
-                    sin[base + i] = sv;
+                    sin[base + i] = -sv;
                     sin[base + half + i] = sv;
+                }
+                for (int i = 0; i < headDim; i++) {
+                    qCos[base + i] = cos[base + i] * scale;
+                    qSin[base + i] = sin[base + i] * scale;
                 }
             }
         }
-        Shape shape = new Shape(b, 1, t, headDim);
-        return new NDList(m.create(cos, shape), m.create(sin, shape));
-    }
-
-    /** x·cos + rotate_half(x)·sin, where rotate_half(x) = cat(−x[d/2:], x[:d/2]). x: [B, H, T, d]. */
-    public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, 3);                         // x1 = x[..., :d/2], x2 = x[..., d/2:]
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+        Shape shape = new Shape(b, t, 1, headDim);
+        return new Tables(m.create(cos, shape), m.create(sin, shape), m.create(qCos, shape), m.create(qSin, shape));
     }
 }

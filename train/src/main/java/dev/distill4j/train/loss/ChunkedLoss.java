@@ -23,7 +23,27 @@ import java.util.function.UnaryOperator;
  * L = Σ_c L_c; the head runs once per chunk, the trunk once.
  */
 public final class ChunkedLoss {
+    /**
+     * glibc's largest mmap threshold (32 MiB on 64-bit; the launcher sets it): a buffer this big or bigger is a
+     * fresh mmap whose pages the kernel zero-fills on first touch, every step; smaller ones are reused from the heap.
+     */
+    static final long MMAP_THRESHOLD_BYTES = 32L << 20;
+    /** Room for the allocator's alignment and header. */
+    private static final long ALLOCATOR_SLACK_BYTES = 64L << 10;
+    static final int MAX_ROWS = 512;
+    static final int MIN_ROWS = 16;
+
     private ChunkedLoss() {}
+
+    /**
+     * The default rows per chunk for a vocabulary of {@code vocab}: as many as keep one chunk's F32 [rows × V]
+     * logits under the mmap threshold, within [16, 512]. For llama-25M (V = 16,384) 511 rows instead of 512 took
+     * the loss and backward from 1.74–1.78 s to 1.60–1.70 s per step (docs/benchmarks.md, "Training").
+     */
+    public static int rowsFor(long vocab) {
+        long rows = (MMAP_THRESHOLD_BYTES - ALLOCATOR_SLACK_BYTES) / (Float.BYTES * Math.max(1, vocab));
+        return (int) Math.max(MIN_ROWS, Math.min(MAX_ROWS, rows));
+    }
 
     /**
      * The loss of rows [from, to): the caller slices its teacher logits or top-k, targets and mask to match. The

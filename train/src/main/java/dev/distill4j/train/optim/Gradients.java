@@ -1,9 +1,10 @@
 package dev.distill4j.train.optim;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Collection;
 import java.util.function.Consumer;
 
@@ -46,16 +47,13 @@ public final class Gradients {
     }
 
     /**
-     * g ← 0 for every gradient, in place. Multiplying by 0 leaves NaN where a gradient had NaN or ±∞, so such a
-     * gradient is overwritten with zeros instead; a run recovers from a skipped non-finite step.
+     * g ← 0 for every gradient, in place, with PyTorch's {@code zero_()} in one native call per parameter: no
+     * gradient wrapper and no probe, and NaN or ±∞ are overwritten too, so a run recovers from a skipped
+     * non-finite step. Parameters live on the PyTorch engine, the only one distill4j trains with.
      */
     public static void zero(Collection<NDArray> parameters) {
-        forEach(parameters, g -> {
-            g.muli(0);
-            NDArray nan = g.isNaN();
-            // indexed assignment stays in PyTorch-owned memory; set(ByteBuffer) would swap in a Java buffer that
-            // dies with this scope's wrapper while the parameter's gradient still points at it
-            if (nan.any().getBoolean()) g.set(new NDIndex("{}", nan), 0f);
-        });
+        for (NDArray parameter : parameters) {
+            if (parameter.hasGradient()) JniUtils.zeroGrad((PtNDArray) parameter);
+        }
     }
 }

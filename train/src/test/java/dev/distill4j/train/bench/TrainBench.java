@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
  * the commands; tools/reference/bench_train_torch.py measures the same step in PyTorch eager.
  *
  * <p>One step is what {@code Trainer} does for one micro-batch with {@code --loss sft}: trunk forward, the learned
- * rows of the hidden states, {@link ChunkedLoss} over 512-row chunks of LM-head logits with {@link SftLoss},
+ * rows of the hidden states, {@link ChunkedLoss} over chunks of LM-head logits sized as the trainer sizes them ({@link ChunkedLoss#rowsFor}) with {@link SftLoss},
  * backward, {@link GradClip} to norm 1, {@link AdamW} (weight decay 0.01, none for norms), {@link Gradients#zero}.
  * The batch is B × T random ids with every position learned (its target is the next id of a random stream).
  *
@@ -49,7 +49,6 @@ public final class TrainBench {
             new Object[] {"llama-10M", 256, 10, 8, 4, 704, 8192},
             new Object[] {"llama-25M", 384, 12, 6, 2, 1024, 16384});
     static final Object[] TINY = {"llama-tiny", 64, 2, 4, 2, 176, 1024};
-    static final int CHUNK_ROWS = 512;   // TrainConfig's default
 
     public static void main(String[] args) throws IOException {
         String mode = args.length > 0 ? args[0] : "throughput";
@@ -157,7 +156,7 @@ public final class TrainBench {
                         (logits, from, to) -> sft.compute(logits,
                                 logits.getManager().create(Arrays.copyOfRange(targets, (int) from, (int) to)),
                                 logits.getManager().ones(new Shape(to - from))),
-                        rows.length, CHUNK_ROWS);
+                        rows.length, ChunkedLoss.rowsFor(model.config().vocabSize()));   // TrainConfig's default
                 loss = sum.sum().getDouble() / rows.length;
             }
             GradClip.clip(paramList, 1.0);
