@@ -4,6 +4,8 @@ import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.EmbedEval;
+import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.EmbeddingModels;
 import dev.distill4j.embed.OnnxEmbeddingTeacher;
 import dev.distill4j.embed.Pooling;
 import dev.distill4j.embed.StaticDistiller;
@@ -110,7 +112,7 @@ final class EmbedCommand implements Runnable {
         @Option(names = "--teacher", required = true, paramLabel = "TEACHER", description = TEACHER_HELP)
         String teacher;
 
-        @Option(names = "--student", required = true, paramLabel = "DIR", description = "Static student folder.")
+        @Option(names = "--student", required = true, paramLabel = "DIR", description = "Student folder written by 'distill embed distill'.")
         Path student;
 
         @Option(names = "--corpus", paramLabel = "FILE",
@@ -124,8 +126,8 @@ final class EmbedCommand implements Runnable {
         public Integer call() throws Exception {
             if (!Files.isDirectory(student)) throw new UserError("no student folder at " + student);
             List<String> sentences = sentences(corpus);
-            try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher);
-                 StaticEmbeddingModel s = StaticEmbeddingModel.load(student)) {
+            try (EmbeddingModel t = EmbeddingModels.teacher(teacher);
+                 EmbeddingModel s = EmbeddingModels.student(student)) {
                 EmbedEval.Scorecard card = EmbedEval.run(t, s, sentences);
                 if (json) {
                     System.out.println(Json.writePretty(card));

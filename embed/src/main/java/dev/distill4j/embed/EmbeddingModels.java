@@ -1,0 +1,55 @@
+package dev.distill4j.embed;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill4j.core.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The one place that turns what a user typed into an embedding model: a teacher spec ({@code --teacher}) or a
+ * student folder ({@code --student}, {@code distill serve --model}, the LangChain4j adapter, eval).
+ */
+public final class EmbeddingModels {
+    private EmbeddingModels() {}
+
+    /** A built-in teacher id ({@code bge-small-en-v1.5}, {@code all-minilm-l6-v2}) or an ONNX model folder. */
+    public static EmbeddingModel teacher(String spec) throws IOException {
+        return OnnxEmbeddingTeacher.load(spec);
+    }
+
+    /** Whether {@code dir} holds a student this module can load (its config.json names an embedding model type). */
+    public static boolean isStudent(Path dir) {
+        try {
+            return Files.isRegularFile(dir.resolve("config.json")) && kind(dir) != null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Loads a student folder written by {@code distill embed distill}, whatever its kind. */
+    public static EmbeddingModel student(Path dir) throws IOException {
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IOException(dir + " is not an embedding student (no config.json): build one with 'distill embed distill'");
+        }
+        String kind = kind(dir);
+        if (kind == null) {
+            throw new IOException(dir + "/config.json does not describe an embedding student (model_type '"
+                    + modelType(dir) + "'); build one with 'distill embed distill'");
+        }
+        return switch (kind) {
+            case "static" -> StaticEmbeddingModel.load(dir);
+            default -> throw new IllegalStateException("unhandled student kind " + kind);
+        };
+    }
+
+    private static String kind(Path dir) throws IOException {
+        String type = modelType(dir);
+        return "static".equals(type) ? type : null;
+    }
+
+    private static String modelType(Path dir) throws IOException {
+        JsonNode config = Json.MAPPER.readTree(dir.resolve("config.json").toFile());
+        return config.path("model_type").asText("");
+    }
+}
