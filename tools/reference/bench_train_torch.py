@@ -3,8 +3,8 @@
 
 Same models (bench_torch.Llama: llama-style, tied embeddings, random init), same batch (B x T random ids, every
 position learned, target = next id of a random stream), same step: forward, mean cross-entropy, backward,
-clip_grad_norm_(1.0), AdamW(lr 1e-4, weight decay 0.01 except norm weights), zero_grad. F32, one thread per core
-(TORCH_THREADS overrides). Tokens/s is the mean over the timed steps after the warm-up steps.
+clip_grad_norm_(1.0), AdamW(lr 1e-4, weight decay 0.01 except norm weights), zero_grad. F32, torch's default
+threads (TORCH_THREADS overrides). Tokens/s is the mean over the timed steps after the warm-up steps.
 
 Run with Debian's torch:  /usr/bin/python3 tools/reference/bench_train_torch.py [timed] [warmup] [batch] [seq]
 """
@@ -45,7 +45,8 @@ def hidden(model, ids):
 
 
 def main(timed, warmup, batch, seq):
-    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", os.cpu_count())))
+    if "TORCH_THREADS" in os.environ:   # otherwise torch's own default (1 intra-op thread in Debian's build;
+        torch.set_num_threads(int(os.environ["TORCH_THREADS"]))  # OpenBLAS still runs each GEMM on every core)
     torch.manual_seed(1)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {batch} x {seq}")
     n = 2048
