@@ -1,6 +1,8 @@
 package dev.distill4j.cli;
 
 import ch.qos.logback.classic.Level;
+import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.EmbeddingModels;
 import dev.distill4j.serve.OpenAiServer;
 import dev.distill4j.serve.ServedModel;
 import java.nio.file.Files;
@@ -13,16 +15,24 @@ import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a model folder over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, "
-                + "/v1/models, /health, /metrics) until Ctrl-C."},
+                + "/v1/embeddings, /v1/models, /health, /metrics) until Ctrl-C. An embedding student folder (from "
+                + "'distill embed distill') is served on /v1/embeddings."},
         footer = {"", "Example: distill serve --model runs/math/student --port 8000",
                 "         OPENAI_API_KEY=sk-local distill serve --model runs/math/student --api-key-env OPENAI_API_KEY",
                 "Then point any OpenAI client at http://127.0.0.1:8000/v1, or harvest from it:",
-                "         distill harvest --base-url http://127.0.0.1:8000/v1 --model student --top-logprobs 5 ..."})
+                "         distill harvest --base-url http://127.0.0.1:8000/v1 --model student --top-logprobs 5 ...",
+                "Embeddings: distill serve --model runs/embed/static      (a student folder)",
+                "            distill serve --embedding-teacher bge-small-en-v1.5"})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR",
+    @Option(names = "--model", paramLabel = "DIR",
             description = "Hugging Face model folder (config.json, model.safetensors, tokenizer.json, "
-                    + "tokenizer_config.json).")
+                    + "tokenizer_config.json), or an embedding student folder.")
     Path model;
+
+    @Option(names = "--embedding-teacher", paramLabel = "TEACHER",
+            description = "Also (or only) serve an embedding teacher on /v1/embeddings: bge-small-en-v1.5, "
+                    + "all-minilm-l6-v2 or an ONNX folder. Its name is its id or folder name.")
+    String embeddingTeacher;
 
     @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
             description = "Interface to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for all).")
@@ -58,9 +68,17 @@ final class ServeCommand implements Callable<Integer> {
         if (maxBatch < 1) throw new UserError("--max-batch must be at least 1, got " + maxBatch);
         if (maxQueue < 1) throw new UserError("--max-queue must be at least 1, got " + maxQueue);
         if (port < 0 || port > 65535) throw new UserError("--port must be 0..65535, got " + port);
-        if (!Files.isDirectory(model)) {
+        if (model == null && embeddingTeacher == null) {
+            throw new UserError("give --model DIR (a model or embedding student folder) or --embedding-teacher TEACHER");
+        }
+        if (model != null && !Files.isDirectory(model)) {
             throw new UserError("--model " + model + " is not a folder; give a model folder with config.json, "
                     + "model.safetensors and tokenizer.json");
+        }
+        boolean student = model != null && EmbeddingModels.isStudent(model);
+        if (student && embeddingTeacher != null) {
+            throw new UserError("--model " + model + " is an embedding student and --embedding-teacher is another "
+                    + "embedding model; serve one embedding model at a time");
         }
         String key = null;
         if (apiKeyEnv != null) {
@@ -76,28 +94,47 @@ final class ServeCommand implements Callable<Integer> {
                 ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
             }
         }
-        ServedModel loaded = ServedModel.load(model);
-        OpenAiServer server = OpenAiServer.builder().setModel(loaded).optServedModelName(servedModelName)
+        ServedModel loaded = model == null || student ? null : ServedModel.load(model);
+        EmbeddingModel embedder;
+        try {
+            embedder = student ? EmbeddingModels.student(model)
+                    : embeddingTeacher != null ? EmbeddingModels.teacher(embeddingTeacher) : null;
+        } catch (java.io.IOException e) {
+            if (loaded != null) loaded.close();
+            throw new UserError(e.getMessage());
+        }
+        OpenAiServer server = OpenAiServer.builder().setModel(loaded).setEmbeddingModel(embedder)
+                .optServedModelName(student ? null : servedModelName).optEmbeddingModelName(student ? servedModelName : null)
                 .optHost(host).optPort(port).optApiKey(key).optMaxBatch(maxBatch).optMaxQueue(maxQueue)
                 .optDefaultMaxTokens(defaultMaxTokens).optLogRequests(Distill.verbose).build();
+        Runnable release = () -> {
+            server.close();
+            if (loaded != null) loaded.close();
+            if (embedder != null) embedder.close();
+        };
         int bound;
         try {
             bound = server.start();
         } catch (RuntimeException e) {
-            server.close();
-            loaded.close();
+            release.run();
             throw new UserError("could not listen on " + host + ":" + port + " (" + rootMessage(e)
                     + "); is the port in use? pick another with --port");
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            loaded.close();
+            release.run();
             stopped.countDown();
         }, "distill-serve-shutdown"));
-        System.out.printf("Serving %s (%,d parameters) as '%s' at http://%s:%d/v1%s%n", model,
-                loaded.parameterCount(), server.servedModelName(), host, bound,
-                key == null ? "" : " (key required: $" + apiKeyEnv + ")");
+        String required = key == null ? "" : " (key required: $" + apiKeyEnv + ")";
+        if (loaded != null) {
+            System.out.printf("Serving %s (%,d parameters) as '%s' at http://%s:%d/v1%s%n", model,
+                    loaded.parameterCount(), server.servedModelName(), host, bound, required);
+        }
+        if (embedder != null) {
+            System.out.printf("Serving embeddings of %s (%d dimensions) as '%s' at http://%s:%d/v1/embeddings%s%n",
+                    student ? model : embeddingTeacher, embedder.dimension(), server.embeddingModelName(), host,
+                    bound, required);
+        }
         System.out.println("Press Ctrl-C to stop.");
         System.out.flush();
         stopped.await();

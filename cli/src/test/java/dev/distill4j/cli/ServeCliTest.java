@@ -90,6 +90,57 @@ class ServeCliTest {
         assertThat(r.stderr()).contains("NO_SUCH_VAR_FOR_SERVE").contains("not set").doesNotContain("Exception");
     }
 
+    @Test
+    void servesAnEmbeddingStudentFolderOnV1Embeddings() throws Exception {
+        // a static student with bge-small's vocabulary and a seeded random table: the CLI path, not the distillation
+        byte[] tokenizer;
+        try (var in = getClass().getClassLoader().getResourceAsStream("bge-small-en-v1.5-tokenizer.json")) {
+            tokenizer = in.readAllBytes();
+        }
+        int vocab = 30522, dim = 16;
+        float[] table = new float[vocab * dim];
+        java.util.Random rnd = new java.util.Random(7);
+        for (int i = 0; i < table.length; i++) table[i] = (float) rnd.nextGaussian();
+        var config = dev.distill4j.core.Json.object().put("model_type", "static");
+        Path dir = tmp.resolve("embedder");
+        float[] expected;
+        try (var student = new dev.distill4j.embed.StaticEmbeddingModel("embedder", tokenizer, table, vocab, dim, config)) {
+            student.save(dir);
+            expected = student.embed("a song at the concert");
+        }
+        Path logs = tmp.resolve("embed-serve-logs");
+        Process serve = DistillProcess.start(Map.of(), logs, "serve", "--model", dir.toString(), "--port", "0");
+        try {
+            String baseUrl = awaitUrl(serve, logs.resolve("stdout.txt"));
+            assertThat(Files.readString(logs.resolve("stdout.txt"))).contains("Serving embeddings of", "(16 dimensions)");
+            HttpClient http = HttpClient.newHttpClient();
+            var r = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/embeddings"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"embedder\",\"input\":\"a song at the concert\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            var v = dev.distill4j.core.Json.MAPPER.readTree(r.body()).at("/data/0/embedding");
+            assertThat(v.size()).isEqualTo(dim);
+            for (int k = 0; k < dim; k++) assertThat((float) v.get(k).asDouble()).isEqualTo(expected[k]);
+            var chat = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/chat/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"embedder\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(chat.statusCode()).isEqualTo(404);
+            assertThat(chat.body()).contains("is an embedding model");
+        } finally {
+            serve.destroy();
+            assertThat(serve.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void serveWithoutAModelIsOneClearError() throws Exception {
+        var r = DistillProcess.run(Map.of(), tmp.resolve("no-model-logs"), "serve", "--port", "0");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.stderr()).contains("--model DIR").contains("--embedding-teacher").doesNotContain("Exception");
+    }
+
     private static String awaitUrl(Process p, Path stdout) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {

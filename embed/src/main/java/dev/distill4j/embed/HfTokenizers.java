@@ -1,6 +1,7 @@
 package dev.distill4j.embed;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.HashMap;
@@ -25,5 +26,13 @@ final class HfTokenizers {
         opts.put("truncation", Boolean.toString(maxLength > 0));
         if (maxLength > 0) opts.put("maxLength", Integer.toString(maxLength));
         return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), opts);
+    }
+
+    /** Ids the tokenizer can produce: one past the largest id of its vocabulary and added tokens. */
+    static int vocabSize(JsonNode tokenizerJson) {
+        int vocab = 0;
+        for (JsonNode id : tokenizerJson.path("model").path("vocab")) vocab = Math.max(vocab, id.asInt() + 1);
+        for (JsonNode t : tokenizerJson.path("added_tokens")) vocab = Math.max(vocab, t.path("id").asInt() + 1);
+        return vocab;
     }
 }

@@ -63,6 +63,8 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
     private final int hidden;
     private final boolean needsTypeIds;
     private final int batchSize;
+    private final long[] frame;     // tokenize(""), e.g. [CLS] [SEP]: given ids go before the closing special token
+    private final int vocab;
 
     private OnnxEmbeddingTeacher(String name, byte[] onnx, byte[] tokenizerJson, Pooling pooling, int maxLength,
                                  int batchSize) throws IOException {
@@ -82,6 +84,8 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
             throw new IOException(name + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
         }
         tokenizer = HfTokenizers.load(tokenizerJson, true, maxLength);
+        frame = tokenizer.encode("").getIds();
+        vocab = HfTokenizers.vocabSize(Json.MAPPER.readTree(tokenizerJson));
         hidden = run(new long[][] {tokenizer.encode("a").getIds()}, pooling)[0].length;
     }
 
@@ -136,10 +140,53 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(List<String> texts) { return embedCounting(texts).vectors(); }
+
+    @Override
+    public Embedded embedCounting(List<String> texts) {
         long[][] ids = new long[texts.size()][];
-        for (int i = 0; i < ids.length; i++) ids[i] = tokenizer.encode(texts.get(i)).getIds();
-        return embedIds(ids);
+        int[] tokens = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = tokenize(texts.get(i));
+            tokens[i] = ids[i].length;
+        }
+        return new Embedded(embedIds(ids), tokens);
+    }
+
+    @Override
+    public int countTokens(String text) { return tokenize(text).length; }
+
+    @Override
+    public boolean acceptsTokenIds() { return true; }
+
+    /** Wraps each input in the model's special tokens and truncates it as a text would be, then embeds. */
+    @Override
+    public float[][] embedTokenIds(List<long[]> ids) {
+        long[][] framed = new long[ids.size()][];
+        for (int i = 0; i < framed.length; i++) {
+            for (long id : ids.get(i)) {
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("token id " + id + " in input " + i + " is outside "
+                            + name + "'s vocabulary (0.." + (vocab - 1) + ")");
+                }
+            }
+            framed[i] = withSpecialTokens(ids.get(i));
+        }
+        return embedIds(framed);
+    }
+
+    /**
+     * {@code ids} inside the special tokens a text gets ({@code [CLS] ids [SEP]}), cut to the model's maximum
+     * length as the tokenizer cuts a text.
+     */
+    public long[] withSpecialTokens(long[] ids) {
+        if (frame.length == 0) return Arrays.copyOf(ids, Math.min(ids.length, maxLength));
+        int keep = Math.min(ids.length, maxLength - frame.length);
+        long[] x = new long[frame.length + keep];
+        System.arraycopy(frame, 0, x, 0, frame.length - 1);
+        System.arraycopy(ids, 0, x, frame.length - 1, keep);
+        x[x.length - 1] = frame[frame.length - 1];
+        return x;
     }
 
     /** Embeds already tokenised inputs (special tokens included); batches by length, returns in input order. */

@@ -67,9 +67,7 @@ public final class StaticDistiller {
         JsonNode root = Json.MAPPER.readTree(teacher.tokenizerJson());
         JsonNode vocabNode = root.path("model").path("vocab");
         if (!vocabNode.isObject()) throw new IOException(teacher.name() + ": tokenizer.json has no token→id vocabulary (WordPiece/BPE)");
-        int vocab = 0;
-        for (JsonNode id : vocabNode) vocab = Math.max(vocab, id.asInt() + 1);
-        for (JsonNode t : root.path("added_tokens")) vocab = Math.max(vocab, t.path("id").asInt() + 1);
+        int vocab = HfTokenizers.vocabSize(root);
         BitSet skip = new BitSet(vocab);
         for (JsonNode t : root.path("added_tokens")) if (t.path("special").asBoolean()) skip.set(t.path("id").asInt());
         for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
@@ -81,12 +79,11 @@ public final class StaticDistiller {
         for (int id = 0; id < vocab && (vocabLimit == 0 || n < vocabLimit); id++) if (!skip.get(id)) ids[n++] = id;
         ids = Arrays.copyOf(ids, n);
 
-        long[] frame = teacher.tokenize("");  // e.g. [CLS] [SEP]: the token goes before the closing special token
         float[][] rows = new float[vocab][];
         for (int start = 0; start < n; start += CHUNK) {
             int end = Math.min(n, start + CHUNK);
             long[][] inputs = new long[end - start][];
-            for (int i = start; i < end; i++) inputs[i - start] = wrap(frame, ids[i]);
+            for (int i = start; i < end; i++) inputs[i - start] = teacher.withSpecialTokens(new long[] {ids[i]});
             float[][] vs = teacher.embedIds(inputs, pooling);
             for (int i = start; i < end; i++) rows[ids[i]] = vs[i - start];
             if (progress != null) progress.accept(end, n);
@@ -119,15 +116,6 @@ public final class StaticDistiller {
         cfg.put("normalize", true);
         return new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacher.name(), teacher.tokenizerJson(), table,
                 vocab, o.dims(), cfg);
-    }
-
-    private static long[] wrap(long[] frame, int id) {
-        if (frame.length == 0) return new long[] {id};
-        long[] x = new long[frame.length + 1];
-        System.arraycopy(frame, 0, x, 0, frame.length - 1);
-        x[frame.length - 1] = id;
-        x[frame.length] = frame[frame.length - 1];
-        return x;
     }
 
     /** Model2Vec's SIF weights with token id as the frequency rank (BERT-style vocabularies are roughly frequency ordered). */

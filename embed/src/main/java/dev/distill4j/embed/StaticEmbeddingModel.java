@@ -45,15 +45,47 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(List<String> texts) { return embedCounting(texts).vectors(); }
+
+    @Override
+    public Embedded embedCounting(List<String> texts) {
         float[][] out = new float[texts.size()][];
-        for (int i = 0; i < out.length; i++) out[i] = embedOne(texts.get(i));
+        int[] tokens = new int[out.length];
+        for (int i = 0; i < out.length; i++) {
+            long[] ids = tokenize(texts.get(i));
+            out[i] = embedOne(ids);
+            tokens[i] = ids.length;
+        }
+        return new Embedded(out, tokens);
+    }
+
+    @Override
+    public int countTokens(String text) { return tokenize(text).length; }
+
+    @Override
+    public boolean acceptsTokenIds() { return true; }
+
+    @Override
+    public float[][] embedTokenIds(List<long[]> ids) {
+        for (int i = 0; i < ids.size(); i++) {
+            for (long id : ids.get(i)) {
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("token id " + id + " in input " + i + " is outside "
+                            + name + "'s vocabulary (0.." + (vocab - 1) + ")");
+                }
+            }
+        }
+        float[][] out = new float[ids.size()][];
+        for (int i = 0; i < out.length; i++) out[i] = embedOne(ids.get(i));
         return out;
     }
 
-    private float[] embedOne(String text) {
+    /** Token ids of {@code text}, no special tokens: the rows a sentence sums. */
+    public long[] tokenize(String text) { return tokenizer.encode(text, false, false).getIds(); }
+
+    private float[] embedOne(long[] ids) {
         float[] v = new float[dim];
-        for (long id : tokenizer.encode(text, false, false).getIds()) {
+        for (long id : ids) {
             if (id < 0 || id >= vocab) continue;
             int base = (int) id * dim;
             for (int k = 0; k < dim; k++) v[k] += table[base + k];

@@ -18,6 +18,7 @@ final class Metrics {
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();    // by endpoint
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
+    private final LongAdder embeddings = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
     private final Histogram batchSize = new Histogram(BATCH_BUCKETS);
 
@@ -63,6 +64,8 @@ final class Metrics {
         completionTokens.add(completion);
     }
 
+    void embeddings(long inputs) { embeddings.add(inputs); }
+
     void queueDepth(int depth) { queueDepth.set(depth); }
 
     void batch(int size) { batchSize.observe(size); }
@@ -82,6 +85,9 @@ final class Metrics {
         out.append("# HELP distill4j_completion_tokens_total Tokens generated.\n");
         out.append("# TYPE distill4j_completion_tokens_total counter\n");
         out.append("distill4j_completion_tokens_total ").append(completionTokens.sum()).append('\n');
+        out.append("# HELP distill4j_embeddings_total Inputs embedded by /v1/embeddings.\n");
+        out.append("# TYPE distill4j_embeddings_total counter\n");
+        out.append("distill4j_embeddings_total ").append(embeddings.sum()).append('\n');
         out.append("# HELP distill4j_queue_depth Sequences waiting for the model.\n");
         out.append("# TYPE distill4j_queue_depth gauge\n");
         out.append("distill4j_queue_depth ").append(queueDepth.get()).append('\n');

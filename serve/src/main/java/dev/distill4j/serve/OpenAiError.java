@@ -51,6 +51,19 @@ public final class OpenAiError extends RuntimeException {
                 "The model `" + model + "` does not exist or you do not have access to it.");
     }
 
+    /** A generation endpoint asked for the served embedding model (OpenAI answers 404 for a model of the wrong kind). */
+    public static OpenAiError notAChatModel(String endpoint, String model) {
+        return new OpenAiError(404, "invalid_request_error", "model", null, "This is not a chat model and thus not "
+                + "supported in the " + endpoint + " endpoint. `" + model + "` is an embedding model: use v1/embeddings.");
+    }
+
+    /** {@code /v1/embeddings} asked for the served chat model. */
+    public static OpenAiError notAnEmbeddingModel(String model) {
+        return new OpenAiError(404, "invalid_request_error", "model", null, "This is not an embedding model and thus "
+                + "not supported in the v1/embeddings endpoint. `" + model + "` is a chat model: use "
+                + "v1/chat/completions.");
+    }
+
     public static OpenAiError contextTooLong(int limit, int prompt, int completion, String what) {
         return new OpenAiError(400, "invalid_request_error", what, "context_length_exceeded",
                 "This model's maximum context length is " + limit + " tokens. However, you requested "

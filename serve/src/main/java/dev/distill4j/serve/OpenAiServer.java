@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
+import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.model.generate.TokenListener;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -22,9 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An OpenAI-compatible HTTP server for one loaded model: {@code /v1/models}, {@code /v1/chat/completions} (with
- * SSE streaming and logprobs), the legacy {@code /v1/completions} (with {@code echo} scoring), {@code /health} and
- * {@code /metrics}. Requests are queued and batched by a {@link BatchScheduler}.
+ * An OpenAI-compatible HTTP server for a loaded chat model, an embedding model, or one of each:
+ * {@code /v1/models}, {@code /v1/chat/completions} (with SSE streaming and logprobs), the legacy
+ * {@code /v1/completions} (with {@code echo} scoring), {@code /v1/embeddings}, {@code /health} and {@code /metrics}.
+ * Generation requests are queued and batched by a {@link BatchScheduler}; embedding requests run concurrently.
  *
  * <pre>{@code
  * try (OpenAiServer server = OpenAiServer.builder().setModel(ServedModel.load(dir)).optPort(0).build()) {
@@ -37,9 +39,11 @@ public final class OpenAiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OpenAiServer.class);
     private static final Logger requestLog = LoggerFactory.getLogger("dev.distill4j.serve.requests");
 
-    private final ServedModel model;
+    private final ServedModel model;          // null when only an embedding model is served
     private final boolean ownsModel;
     private final String name;
+    private final EmbeddingModel embedder;    // null when no embedding model is served
+    private final String embeddingName;
     private final String host;
     private final int port;
     private final byte[] apiKey;
@@ -51,21 +55,30 @@ public final class OpenAiServer implements AutoCloseable {
     private final BatchScheduler scheduler;
     private final ChatCompletions chat;
     private final Completions completions;
+    private final Embeddings embeddings;
     private Javalin app;
 
     private OpenAiServer(Builder b) {
         this.model = b.model;
         this.ownsModel = b.ownsModel;
-        this.name = b.servedModelName == null ? model.defaultName() : b.servedModelName;
+        this.name = model == null ? null : b.servedModelName == null ? model.defaultName() : b.servedModelName;
+        this.embedder = b.embedder;
+        this.embeddingName = embedder == null ? null
+                : b.embeddingModelName == null ? embedder.name() : b.embeddingModelName;
+        if (name != null && name.equals(embeddingName)) {
+            throw new IllegalArgumentException("the chat model and the embedding model are both named '" + name
+                    + "'; give one another name");
+        }
         this.host = b.host;
         this.port = b.port;
         this.apiKey = b.apiKey == null ? null : b.apiKey.getBytes(StandardCharsets.UTF_8);
         this.logRequests = b.logRequests;
         this.defaultMaxTokens = b.defaultMaxTokens;
-        this.fingerprint = fingerprint(model);
-        this.scheduler = new BatchScheduler(model, b.maxBatch, b.maxQueue, metrics, b.tokenHook);
+        this.fingerprint = model == null ? null : fingerprint(model);
+        this.scheduler = model == null ? null : new BatchScheduler(model, b.maxBatch, b.maxQueue, metrics, b.tokenHook);
         this.chat = new ChatCompletions(this);
         this.completions = new Completions(this);
+        this.embeddings = embedder == null ? null : new Embeddings(this, embedder);
     }
 
     public static Builder builder() { return new Builder(); }
@@ -80,8 +93,23 @@ public final class OpenAiServer implements AutoCloseable {
         });
         route("GET", "/v1/models", true, this::models);
         route("GET", "/v1/models/{model}", true, this::oneModel);
-        route("POST", "/v1/chat/completions", true, chat::handle);
-        route("POST", "/v1/completions", true, completions::handle);
+        route("POST", "/v1/chat/completions", true, ctx -> {
+            requireGenerative(ctx, "v1/chat/completions");
+            chat.handle(ctx);
+        });
+        route("POST", "/v1/completions", true, ctx -> {
+            requireGenerative(ctx, "v1/completions");
+            completions.handle(ctx);
+        });
+        route("POST", "/v1/embeddings", true, ctx -> {
+            if (embeddings == null) {
+                // the chat model's own name gets OpenAI's wrong-kind answer, any other the usual unknown model
+                JsonNode m = body(ctx).get("model");
+                String asked = m == null ? "" : m.asText();
+                throw asked.equals(name) ? OpenAiError.notAnEmbeddingModel(name) : OpenAiError.unknownModel(asked);
+            }
+            embeddings.handle(ctx);
+        });
         route("GET", "/health", false, ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
         route("GET", "/metrics", false, ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(metrics.render()));
@@ -92,18 +120,28 @@ public final class OpenAiServer implements AutoCloseable {
         });
         app.start(host, port);
         int bound = app.port();
-        log.info("serving {} ({} parameters) as '{}' on http://{}:{}/v1", model.dir(), model.parameterCount(), name,
-                host, bound);
+        if (model != null) {
+            log.info("serving {} ({} parameters) as '{}' on http://{}:{}/v1", model.dir(), model.parameterCount(),
+                    name, host, bound);
+        }
+        if (embedder != null) {
+            log.info("serving embedding model {} ({} dimensions) as '{}' on http://{}:{}/v1/embeddings",
+                    embedder.name(), embedder.dimension(), embeddingName, host, bound);
+        }
         return bound;
     }
 
+    /** The chat model's name; null when only an embedding model is served. */
     public String servedModelName() { return name; }
+
+    /** The embedding model's name; null when none is served. */
+    public String embeddingModelName() { return embeddingName; }
 
     /** The bound port; valid after {@link #start()}. */
     public int port() { return app.port(); }
 
     /** Sequences waiting for the model now. */
-    public int queueDepth() { return scheduler.queueDepth(); }
+    public int queueDepth() { return scheduler == null ? 0 : scheduler.queueDepth(); }
 
     @FunctionalInterface
     interface Handler {
@@ -149,13 +187,13 @@ public final class OpenAiServer implements AutoCloseable {
         ctx.status(e.status()).contentType("application/json").result(Json.write(e.toJson()));
     }
 
-    private ObjectNode modelJson() {
+    private ObjectNode modelJson(String id) {
         ObjectNode m = Json.object();
-        m.put("id", name);
+        m.put("id", id);
         m.put("object", "model");
         m.put("created", created);
         m.put("owned_by", "distill4j");
-        m.put("max_model_len", model.contextLength());
+        if (id.equals(name)) m.put("max_model_len", model.contextLength());
         return m;
     }
 
@@ -163,14 +201,15 @@ public final class OpenAiServer implements AutoCloseable {
         ObjectNode list = Json.object();
         list.put("object", "list");
         ArrayNode data = list.putArray("data");
-        data.add(modelJson());
+        if (name != null) data.add(modelJson(name));
+        if (embeddingName != null) data.add(modelJson(embeddingName));
         ctx.contentType("application/json").result(Json.write(list));
     }
 
     private void oneModel(Context ctx) {
         String asked = ctx.pathParam("model");
-        if (!asked.equals(name)) throw OpenAiError.unknownModel(asked);
-        ctx.contentType("application/json").result(Json.write(modelJson()));
+        if (!asked.equals(name) && !asked.equals(embeddingName)) throw OpenAiError.unknownModel(asked);
+        ctx.contentType("application/json").result(Json.write(modelJson(asked)));
     }
 
     // ---- shared by the endpoints
@@ -192,6 +231,26 @@ public final class OpenAiServer implements AutoCloseable {
 
     void checkModel(String requested) {
         if (!requested.equals(name)) throw OpenAiError.unknownModel(requested);
+    }
+
+    void checkEmbeddingModel(String requested) {
+        if (requested.equals(name)) throw OpenAiError.notAnEmbeddingModel(name);
+        if (!requested.equals(embeddingName)) throw OpenAiError.unknownModel(requested);
+    }
+
+    /**
+     * Before a generation endpoint reads its parameters: a request naming the embedding model, or any request when
+     * no chat model is served, gets OpenAI's wrong-kind or unknown-model answer.
+     */
+    private void requireGenerative(Context ctx, String endpoint) {
+        if (embedder == null) return;
+        JsonNode m = body(ctx).get("model");
+        String asked = m == null || !m.isTextual() ? null : m.asText();
+        if (embeddingName.equals(asked)) throw OpenAiError.notAChatModel(endpoint, embeddingName);
+        if (model == null) {
+            if (asked == null) throw OpenAiError.badRequest("model", "you must provide a model parameter");
+            throw OpenAiError.unknownModel(asked);
+        }
     }
 
     /**
@@ -218,6 +277,11 @@ public final class OpenAiServer implements AutoCloseable {
             throw OpenAiError.internal(cause.getClass().getSimpleName()
                     + (cause.getMessage() == null ? "" : ": " + cause.getMessage()));
         }
+    }
+
+    void recordEmbeddings(Context ctx, int inputs, long tokens) {
+        metrics.embeddings(inputs);
+        recordTokens(ctx, tokens, 0);
     }
 
     void recordTokens(Context ctx, long prompt, long completion) {
@@ -250,7 +314,7 @@ public final class OpenAiServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (app != null) app.stop();
-        scheduler.close();
+        if (scheduler != null) scheduler.close();
         if (ownsModel) model.close();
     }
 
@@ -259,6 +323,8 @@ public final class OpenAiServer implements AutoCloseable {
         private ServedModel model;
         private boolean ownsModel;
         private String servedModelName;
+        private EmbeddingModel embedder;
+        private String embeddingModelName;
         private String host = "127.0.0.1";
         private int port = 8000;
         private String apiKey;
@@ -287,6 +353,18 @@ public final class OpenAiServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * An embedding model to serve on {@code /v1/embeddings}, alone or beside the chat model; the caller keeps
+         * ownership and closes it after the server. It must be safe for concurrent calls.
+         */
+        public Builder setEmbeddingModel(EmbeddingModel embedder) {
+            this.embedder = embedder;
+            return this;
+        }
+
+        /** The name clients pass as {@code model} for the embedding model; default: its {@code name()}. */
+        public Builder optEmbeddingModelName(String name) { this.embeddingModelName = name; return this; }
+
         /** The name clients pass as {@code model}; default: the model folder's name. */
         public Builder optServedModelName(String name) { this.servedModelName = name; return this; }
 
@@ -311,7 +389,9 @@ public final class OpenAiServer implements AutoCloseable {
         public Builder optLogRequests(boolean on) { this.logRequests = on; return this; }
 
         public OpenAiServer build() {
-            if (model == null) throw new IllegalStateException("setModel or setModelDir is required");
+            if (model == null && embedder == null) {
+                throw new IllegalStateException("setModel, setModelDir or setEmbeddingModel is required");
+            }
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
             if (defaultMaxTokens < 1) throw new IllegalArgumentException("default max tokens must be >= 1");
             return new OpenAiServer(this);

@@ -1,0 +1,133 @@
+package dev.distill4j.serve;
+
+import dev.distill4j.core.Json;
+import dev.distill4j.embed.EmbedCorpus;
+import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.StaticEmbeddingModel;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code /v1/embeddings} benchmark: closed-loop HTTP clients on loopback against an in-process server, for the
+ * bge-small teacher and a static table of its vocabulary (30,522 × dims, seeded random values: a static model's
+ * speed does not depend on its values, so no distillation is needed). Each request embeds {@code perRequest}
+ * sentences of the generated corpus. Prints requests/s, sentences/s, p50/p99 latency and the load average.
+ *
+ * <pre>java ... EmbedServeBench [seconds=10] [dims=256] [perRequest...=1 32] (clients 1 and 8)</pre>
+ */
+public final class EmbedServeBench {
+    private EmbedServeBench() {}
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int dims = args.length > 1 ? Integer.parseInt(args[1]) : 256;
+        List<Integer> sizes = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) sizes.add(Integer.parseInt(args[i]));
+        if (sizes.isEmpty()) sizes = List.of(1, 32);
+        List<String> corpus = EmbedCorpus.synthetic(1000, 42);
+        try (OnnxEmbeddingTeacher bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5")) {
+            int vocab = 30522;
+            float[] table = new float[vocab * dims];
+            Random rnd = new Random(1);
+            for (int i = 0; i < table.length; i++) table[i] = (float) rnd.nextGaussian();
+            try (StaticEmbeddingModel stat = new StaticEmbeddingModel("static-" + dims, bge.tokenizerJson(), table,
+                    vocab, dims, Json.object())) {
+                System.out.printf(Locale.ROOT, "%d cores; %d s per level; sentences from EmbedCorpus.synthetic(1000, 42)%n",
+                        Runtime.getRuntime().availableProcessors(), seconds);
+                System.out.println("model            sent/req  clients  requests  req/s     sent/s    p50 ms  p99 ms  errors  loadavg before/after");
+                for (EmbeddingModel m : List.of(stat, (EmbeddingModel) bge)) {
+                    try (OpenAiServer server = OpenAiServer.builder().setEmbeddingModel(m).optPort(0).build()) {
+                        int port = server.start();
+                        HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+                        URI uri = URI.create("http://127.0.0.1:" + port + "/v1/embeddings");
+                        run(http, uri, m.name(), corpus, 1, 2, 2);    // warm-up, not reported
+                        for (int per : sizes) {
+                            for (int clients : List.of(1, 8)) {
+                                String before = loadAverage();
+                                Result r = run(http, uri, m.name(), corpus, per, clients, seconds);
+                                System.out.printf(Locale.ROOT, "%-16s %8d  %7d  %8d  %8.1f  %8.1f  %6.2f  %6.2f  %6d  %s / %s%n",
+                                        m.name(), per, clients, r.requests, r.requests / r.seconds,
+                                        r.requests * per / r.seconds, r.percentile(50), r.percentile(99), r.errors,
+                                        before, loadAverage());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private record Result(long requests, long errors, double seconds, List<Double> latenciesMs) {
+        double percentile(double p) {
+            if (latenciesMs.isEmpty()) return Double.NaN;
+            List<Double> sorted = new ArrayList<>(latenciesMs);
+            Collections.sort(sorted);
+            int i = (int) Math.ceil(p / 100 * sorted.size()) - 1;
+            return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+        }
+    }
+
+    private static Result run(HttpClient http, URI uri, String model, List<String> corpus, int per, int clients,
+                              int seconds) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong requests = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        long t0 = System.nanoTime();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                pool.submit(() -> {
+                    int i = client * 97;
+                    while (!stop.get()) {
+                        List<String> input = new ArrayList<>(per);
+                        for (int k = 0; k < per; k++) input.add(corpus.get(i++ % corpus.size()));
+                        String body = "{\"model\":" + Json.write(Json.MAPPER.valueToTree(model)) + ",\"input\":"
+                                + Json.write(Json.MAPPER.valueToTree(input)) + "}";
+                        long s = System.nanoTime();
+                        try {
+                            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri)
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            if (r.statusCode() != 200) {
+                                errors.incrementAndGet();
+                                continue;
+                            }
+                            latencies.add((System.nanoTime() - s) / 1e6);
+                            requests.incrementAndGet();
+                        } catch (Exception e) {
+                            errors.incrementAndGet();
+                        }
+                    }
+                    return null;
+                });
+            }
+            Thread.sleep(seconds * 1000L);
+            stop.set(true);
+        }
+        return new Result(requests.get(), errors.get(), (System.nanoTime() - t0) / 1e9, latencies);
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+}
