@@ -153,9 +153,6 @@ public final class StaticDistiller {
         if (teacher instanceof OnnxEmbeddingTeacher onnx && java.util.Arrays.equals(onnx.tokenizerJson(), tokenizerJson)) {
             return distill(onnx, o, progress);
         }
-        if (o.dims() > teacher.dimension()) {
-            throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
-        }
         Vocabulary v = vocabulary(tokenizerJson, teacher.name(), o.vocabLimit());
         String[] texts = tokenTexts(v, tokenizerJson);
         List<Integer> ids = new ArrayList<>();
@@ -166,6 +163,10 @@ public final class StaticDistiller {
             List<String> chunk = new ArrayList<>(end - start);
             for (int i = start; i < end; i++) chunk.add(texts[ids.get(i)]);
             float[][] vs = teacher.embed(chunk);
+            // checked on the first answer: asking an API teacher its dimension up front would cost a request
+            if (start == 0 && o.dims() > vs[0].length) {
+                throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + vs[0].length + " dimensions");
+            }
             for (int i = start; i < end; i++) rows[ids.get(i)] = vs[i - start];
             if (progress != null) progress.accept(end, ids.size());
         }
