@@ -105,7 +105,7 @@ public final class ApiEmbeddingTeacher implements EmbeddingModel {
                           long promptTokens, double costUsd, Duration elapsed) {}
 
     /** The API could not embed everything asked for; the message says why and what to do. */
-    public static final class EmbeddingApiException extends RuntimeException {
+    public static final class EmbeddingApiException extends IllegalStateException {
         public EmbeddingApiException(String message, Throwable cause) { super(message, cause); }
     }
 
