@@ -70,6 +70,42 @@ class EmbedApiCliTest {
     }
 
     @Test
+    void aSigkilledHarvestKeepsItsFinishedBatchesAndTheRerunAsksOnlyForTheRest() throws Exception {
+        java.util.List<String> texts = IntStream.range(0, 600).mapToObj(i -> "text number " + i).toList();
+        Path corpus = Files.write(tmp.resolve("corpus.txt"), texts);
+        Path run = tmp.resolve("run");
+        stub.latency(java.time.Duration.ofMillis(40));
+        String[] args = {"embed", "harvest", "--teacher", stub.baseUrl(), "--teacher-model", "embed-small",
+                "--api-key-env", "EMBED_KEY", "--run", run.toString(), "--corpus", corpus.toString(),
+                "--batch-size", "5", "--concurrency", "2"};
+        Process first = DistillProcess.start(Map.of("EMBED_KEY", KEY), tmp.resolve("logs-kill"), args);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (stub.answeredCount() < 20 && first.isAlive() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertThat(first.isAlive()).as("the harvest must still be running when killed").isTrue();
+        first.destroyForcibly();  // SIGKILL on Linux
+        assertThat(first.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        java.util.Map<String, String> keyToText = new java.util.HashMap<>();
+        for (String t : texts) keyToText.put(dev.distill4j.core.SampleKey.embedding("openai", "embed-small", 0, t), t);
+        java.util.Set<String> storedBeforeKill = new java.util.HashSet<>();
+        try (var store = dev.distill4j.core.store.RunStore.openExisting(run)) {
+            store.findEmbeddings(keyToText.keySet()).keySet().forEach(k -> storedBeforeKill.add(keyToText.get(k)));
+        }
+        assertThat(storedBeforeKill).hasSizeGreaterThanOrEqualTo(20 * 5 - 2 * 5).hasSizeLessThan(600);
+        stub.latency(java.time.Duration.ZERO).resetRecords();
+
+        var second = distill(args);
+        assertThat(second.exitCode()).as(second.toString()).isZero();
+        java.util.List<String> asked = new java.util.ArrayList<>();
+        stub.requests().forEach(r -> r.json().get("input").forEach(t -> asked.add(t.asText())));
+        assertThat(asked).doesNotHaveDuplicates().hasSize(600 - storedBeforeKill.size())
+                .doesNotContainAnyElementsOf(storedBeforeKill);
+        try (var store = dev.distill4j.core.store.RunStore.openExisting(run)) {
+            assertThat(store.embeddingCount()).isEqualTo(600);
+        }
+    }
+
+    @Test
     void anApiTeacherWithoutAModelOrWithABadKeyIsOneClearLine() throws Exception {
         var r = distill("embed", "distill", "--teacher", stub.baseUrl(), "--out", tmp.resolve("x").toString());
         assertThat(r.exitCode()).isEqualTo(2);
