@@ -173,6 +173,14 @@ class ApiEmbeddingTeacherTest {
     }
 
     @Test
+    void aBatchsTokensAreSharedOutWithoutLosingAny() {
+        long[] s = ApiEmbeddingTeacher.shares(List.of("a", "a much longer text than the first", "mid size"), 17);
+        assertThat(s[0] + s[1] + s[2]).isEqualTo(17);
+        assertThat(s[1]).isGreaterThan(s[0]);
+        assertThat(ApiEmbeddingTeacher.shares(List.of("x", "y"), 0)).containsExactly(0, 0);
+    }
+
+    @Test
     void aUrlSpecNeedsOptions() {
         assertThatThrownBy(() -> EmbeddingModels.teacher(stub.baseUrl())).hasMessageContaining("--teacher-model");
     }
