@@ -24,10 +24,12 @@ import picocli.CommandLine.Option;
 @Command(name = "embed", mixinStandardHelpOptions = true,
         description = {"Distil sentence-embedding models: an ONNX encoder teacher (bge-small-en-v1.5, all-MiniLM-L6-v2, "
                 + "or your own export) into a static student that needs no transformer at inference."},
-        subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class},
+        subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class},
         footer = {"", "Examples:",
                 "  distill embed distill --teacher bge-small-en-v1.5 --student static --dims 256 --out students/bge-static",
                 "  distill embed eval --teacher bge-small-en-v1.5 --student students/bge-static --corpus my-texts.jsonl",
+                "  distill embed distill --teacher https://api.openai.com/v1 --teacher-model text-embedding-3-small \\",
+                "      --run runs/te3 --student static --dims 256 --out students/te3-static",
                 "", "Run 'distill embed <command> --help' for a command's options."})
 final class EmbedCommand implements Runnable {
     @CommandLine.Spec
@@ -37,7 +39,8 @@ final class EmbedCommand implements Runnable {
     public void run() { spec.commandLine().usage(System.err); }
 
     static final String TEACHER_HELP = "bge-small-en-v1.5 | all-minilm-l6-v2 (built in, offline) | a folder with "
-            + "model.onnx and tokenizer.json (pooling from 1_Pooling/config.json, else mean).";
+            + "model.onnx and tokenizer.json (pooling from 1_Pooling/config.json, else mean) | an http(s):// base URL "
+            + "of an OpenAI-compatible /v1/embeddings API (with --teacher-model; embeddings are kept in --run).";
 
     @Command(name = "distill", mixinStandardHelpOptions = true,
             description = {"Build a static (Model2Vec-style) student: the teacher embeds every vocabulary token, PCA "
@@ -77,22 +80,40 @@ final class EmbedCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Student folder to write.")
         Path out;
 
+        @Option(names = "--tokenizer", paramLabel = "FILE|ID",
+                description = "The student's tokenizer when the teacher has none to share (an API teacher): a "
+                        + "tokenizer.json, a folder with one, or a built-in teacher id. Default for API teachers: "
+                        + API_TOKENIZER + "'s; each of its tokens is embedded through the API.")
+        String tokenizer;
+
+        @CommandLine.Mixin
+        EmbedApiOptions api;
+
         @Override
         public Integer call() throws Exception {
             if (!student.equals("static")) throw new UserError("unknown --student '" + student + "': only 'static' is available");
             List<String> sentences = noEval ? null : sentences(corpus);
             PrintStream err = System.err;
-            try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher)) {
+            var apiOptions = api.forTeacher(teacher);
+            if (apiOptions != null && tokenPooling != null) {
+                throw new UserError("--token-pooling needs an in-process teacher: an API pools as it does", Errors.USAGE);
+            }
+            try (EmbeddingModel t = EmbeddingModels.teacher(teacher, apiOptions)) {
                 long start = System.nanoTime();
                 int[] lastPct = {-1};
-                StaticEmbeddingModel s = StaticDistiller.distill(t, new StaticDistiller.Options(dims, vocabLimit, sif,
-                        tokenPooling == null ? null : Pooling.parse(tokenPooling)), (done, total) -> {
+                var options = new StaticDistiller.Options(dims, vocabLimit, sif,
+                        tokenPooling == null ? null : Pooling.parse(tokenPooling));
+                java.util.function.BiConsumer<Integer, Integer> progress = (done, total) -> {
                     int pct = (int) (100L * done / total);
                     if (pct / 10 != lastPct[0] / 10) {
                         err.printf(Locale.ROOT, "embedding vocabulary: %d / %d tokens%n", done, total);
                         lastPct[0] = pct;
                     }
-                });
+                };
+                StaticEmbeddingModel s = t instanceof OnnxEmbeddingTeacher onnx && tokenizer == null
+                        ? StaticDistiller.distill(onnx, options, progress)
+                        : StaticDistiller.distill(t, EmbeddingModels.tokenizerJson(tokenizer == null ? API_TOKENIZER
+                                : tokenizer), options, progress);
                 s.save(out);
                 System.out.printf(Locale.ROOT, "static student %s: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
                                 + "built in %.1f s%n", out, s.vocabSize(), s.dimension(),
@@ -122,11 +143,14 @@ final class EmbedCommand implements Runnable {
         @Option(names = "--json", description = "Print the scorecard as JSON.")
         boolean json;
 
+        @CommandLine.Mixin
+        EmbedApiOptions api;
+
         @Override
         public Integer call() throws Exception {
             if (!Files.isDirectory(student)) throw new UserError("no student folder at " + student);
             List<String> sentences = sentences(corpus);
-            try (EmbeddingModel t = EmbeddingModels.teacher(teacher);
+            try (EmbeddingModel t = EmbeddingModels.teacher(teacher, api.forTeacher(teacher));
                  EmbeddingModel s = EmbeddingModels.student(student)) {
                 EmbedEval.Scorecard card = EmbedEval.run(t, s, sentences);
                 if (json) {
@@ -139,6 +163,9 @@ final class EmbedCommand implements Runnable {
             return 0;
         }
     }
+
+    /** The student tokenizer of an API teacher unless --tokenizer names another. */
+    static final String API_TOKENIZER = "bge-small-en-v1.5";
 
     static List<String> sentences(Path corpus) throws IOException {
         return corpus != null ? EmbedCorpus.read(corpus) : EmbedCorpus.synthetic(1000, 42);

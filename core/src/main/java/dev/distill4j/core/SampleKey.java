@@ -29,6 +29,21 @@ public final class SampleKey {
         return sha256Hex(Json.write(n)).substring(0, 32);
     }
 
+    /**
+     * An embedding's key: the text and what decides its vector (teacher provider, model, requested dimensions, 0 for
+     * the model's own). Not the base URL, as for samples, and not the encoding, which does not change the floats.
+     */
+    public static String embedding(String provider, String model, int requestedDims, String text) {
+        ObjectNode n = Json.object();
+        n.put("v", 1);
+        n.put("kind", "embedding");
+        n.put("provider", provider);
+        n.put("model", model);
+        n.put("dims", requestedDims);
+        n.put("text", text);
+        return sha256Hex(Json.write(n)).substring(0, 32);
+    }
+
     /** The prompt's content as canonical JSON (text, or the list of role/content pairs). */
     public static JsonNode promptContent(Prompt prompt) {
         if (!prompt.isChat()) return Json.MAPPER.getNodeFactory().textNode(prompt.text());

@@ -15,7 +15,44 @@ public final class EmbeddingModels {
 
     /** A built-in teacher id ({@code bge-small-en-v1.5}, {@code all-minilm-l6-v2}) or an ONNX model folder. */
     public static EmbeddingModel teacher(String spec) throws IOException {
+        if (isUrl(spec)) {
+            throw new IllegalArgumentException("the API teacher " + spec + " needs a model name and a run folder: "
+                    + "pass them with --teacher-model NAME [--run DIR] (EmbeddingModels.teacher(spec, options))");
+        }
         return OnnxEmbeddingTeacher.load(spec);
+    }
+
+    /**
+     * As {@link #teacher(String)}, and an {@code http://} or {@code https://} base URL of an OpenAI-compatible
+     * server, reached with {@code api} (model, key variable, run folder for the harvested embeddings, pacing); the
+     * key is read from the environment.
+     */
+    public static EmbeddingModel teacher(String spec, ApiEmbeddingTeacher.Options api) throws IOException {
+        if (!isUrl(spec)) return teacher(spec);
+        if (api == null) return teacher(spec);
+        return ApiEmbeddingTeacher.open(java.net.URI.create(spec.trim()), api, System.getenv());
+    }
+
+    /**
+     * A tokenizer.json for a student of a teacher that has none to share (an API): a built-in teacher id (its
+     * tokenizer), a tokenizer.json file, or a folder holding one.
+     */
+    public static byte[] tokenizerJson(String spec) throws IOException {
+        OnnxEmbeddingTeacher.Builtin b = OnnxEmbeddingTeacher.Builtin.byId(spec);
+        if (b != null) return b.tokenizerJson();
+        Path p = Path.of(spec);
+        if (Files.isDirectory(p)) p = p.resolve("tokenizer.json");
+        if (!Files.isRegularFile(p)) {
+            throw new IOException("no tokenizer at '" + spec + "': use bge-small-en-v1.5, all-minilm-l6-v2, a "
+                    + "tokenizer.json file or a folder with one");
+        }
+        return Files.readAllBytes(p);
+    }
+
+    /** Whether a teacher spec names an API server rather than a built-in model or a folder. */
+    public static boolean isUrl(String spec) {
+        String s = spec.trim().toLowerCase(java.util.Locale.ROOT);
+        return s.startsWith("http://") || s.startsWith("https://");
     }
 
     /** Whether {@code dir} holds a student this module can load (its config.json names an embedding model type). */

@@ -45,6 +45,9 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
             this.maxLength = maxLength;
         }
 
+        /** This model's tokenizer.json, from its jar. */
+        public byte[] tokenizerJson() throws IOException { return resource(tokenizerResource); }
+
         public static Builtin byId(String id) {
             for (Builtin b : values()) if (b.id.equalsIgnoreCase(id)) return b;
             return null;

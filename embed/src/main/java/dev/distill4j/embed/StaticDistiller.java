@@ -6,7 +6,9 @@ import dev.distill4j.core.Json;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
@@ -64,21 +66,9 @@ public final class StaticDistiller {
     public static float[][] embedVocabulary(OnnxEmbeddingTeacher teacher, Pooling pooling, int vocabLimit,
                                             BiConsumer<Integer, Integer> progress)
             throws IOException {
-        JsonNode root = Json.MAPPER.readTree(teacher.tokenizerJson());
-        JsonNode vocabNode = root.path("model").path("vocab");
-        if (!vocabNode.isObject()) throw new IOException(teacher.name() + ": tokenizer.json has no token→id vocabulary (WordPiece/BPE)");
-        int vocab = HfTokenizers.vocabSize(root);
-        BitSet skip = new BitSet(vocab);
-        for (JsonNode t : root.path("added_tokens")) if (t.path("special").asBoolean()) skip.set(t.path("id").asInt());
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (UNUSED.matcher(e.getKey()).matches()) skip.set(e.getValue().asInt());
-        }
-        int[] ids = new int[vocab];
-        int n = 0;
-        for (int id = 0; id < vocab && (vocabLimit == 0 || n < vocabLimit); id++) if (!skip.get(id)) ids[n++] = id;
-        ids = Arrays.copyOf(ids, n);
-
+        Vocabulary v = vocabulary(teacher.tokenizerJson(), teacher.name(), vocabLimit);
+        int vocab = v.size(), n = v.ids().length;
+        int[] ids = v.ids();
         float[][] rows = new float[vocab][];
         for (int start = 0; start < n; start += CHUNK) {
             int end = Math.min(n, start + CHUNK);
@@ -93,6 +83,12 @@ public final class StaticDistiller {
 
     /** PCA to {@code o.dims()} and SIF weighting of token vectors from {@link #embedVocabulary}. */
     public static StaticEmbeddingModel fromTokenVectors(OnnxEmbeddingTeacher teacher, float[][] rows, Options o) throws IOException {
+        return build(teacher.name(), teacher.pooling(), teacher.tokenizerJson(), rows, o);
+    }
+
+    /** @param teacherPooling the teacher's own pooling where it is known (in-process teachers), else null */
+    private static StaticEmbeddingModel build(String teacherName, Pooling teacherPooling, byte[] tokenizerJson,
+                                              float[][] rows, Options o) throws IOException {
         int vocab = rows.length, n = 0;
         for (float[] r : rows) if (r != null) n++;
         Pca.Fit pca = Pca.fit(rows, o.dims());
@@ -105,8 +101,8 @@ public final class StaticDistiller {
         }
         ObjectNode cfg = Json.object();
         cfg.put("model_type", "static");
-        cfg.put("teacher", teacher.name());
-        cfg.put("teacher_pooling", teacher.pooling().name().toLowerCase(java.util.Locale.ROOT));
+        cfg.put("teacher", teacherName);
+        if (teacherPooling != null) cfg.put("teacher_pooling", teacherPooling.name().toLowerCase(java.util.Locale.ROOT));
         if (o.tokenPooling() != null) cfg.put("token_pooling", o.tokenPooling().name().toLowerCase(java.util.Locale.ROOT));
         cfg.put("hidden_dim", o.dims());
         cfg.put("vocab_size", vocab);
@@ -114,8 +110,82 @@ public final class StaticDistiller {
         cfg.put("pca_explained_variance", pca.explained());
         cfg.put("sif_coefficient", o.sifCoefficient());
         cfg.put("normalize", true);
-        return new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacher.name(), teacher.tokenizerJson(), table,
+        return new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacherName, tokenizerJson, table,
                 vocab, o.dims(), cfg);
+    }
+
+    /**
+     * The token ids a student distils: every id of tokenizer.json's vocabulary but special tokens and
+     * {@code [unusedN]}, the first {@code vocabLimit} of them (0 = all); {@code size} is the whole vocabulary.
+     */
+    record Vocabulary(int size, int[] ids, JsonNode tokenizer) {}
+
+    static Vocabulary vocabulary(byte[] tokenizerJson, String teacherName, int vocabLimit) throws IOException {
+        JsonNode root = Json.MAPPER.readTree(tokenizerJson);
+        JsonNode vocabNode = root.path("model").path("vocab");
+        if (!vocabNode.isObject()) throw new IOException(teacherName + ": tokenizer.json has no token→id vocabulary (WordPiece/BPE)");
+        int vocab = HfTokenizers.vocabSize(root);
+        BitSet skip = new BitSet(vocab);
+        for (JsonNode t : root.path("added_tokens")) if (t.path("special").asBoolean()) skip.set(t.path("id").asInt());
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (UNUSED.matcher(e.getKey()).matches()) skip.set(e.getValue().asInt());
+        }
+        int[] ids = new int[vocab];
+        int n = 0;
+        for (int id = 0; id < vocab && (vocabLimit == 0 || n < vocabLimit); id++) if (!skip.get(id)) ids[n++] = id;
+        return new Vocabulary(vocab, Arrays.copyOf(ids, n), root);
+    }
+
+    /**
+     * Builds the student from a teacher that embeds text only (an API teacher): each vocabulary token is sent as its
+     * text, a one-token sentence for the teacher's own tokenizer as near as text allows. WordPiece continuations
+     * ({@code ##ing}) go without their prefix; other tokens as the tokenizer decodes them alone; tokens that decode
+     * to nothing but spaces get zero rows, as skipped tokens do.
+     *
+     * @param tokenizerJson the student's tokenizer (the teacher's own is unknown behind an API)
+     */
+    public static StaticEmbeddingModel distill(EmbeddingModel teacher, byte[] tokenizerJson, Options o,
+                                               BiConsumer<Integer, Integer> progress) throws IOException {
+        if (teacher instanceof OnnxEmbeddingTeacher onnx && java.util.Arrays.equals(onnx.tokenizerJson(), tokenizerJson)) {
+            return distill(onnx, o, progress);
+        }
+        Vocabulary v = vocabulary(tokenizerJson, teacher.name(), o.vocabLimit());
+        String[] texts = tokenTexts(v, tokenizerJson);
+        List<Integer> ids = new ArrayList<>();
+        for (int id : v.ids()) if (texts[id] != null) ids.add(id);
+        float[][] rows = new float[v.size()][];
+        for (int start = 0; start < ids.size(); start += CHUNK) {
+            int end = Math.min(ids.size(), start + CHUNK);
+            List<String> chunk = new ArrayList<>(end - start);
+            for (int i = start; i < end; i++) chunk.add(texts[ids.get(i)]);
+            float[][] vs = teacher.embed(chunk);
+            // checked on the first answer: asking an API teacher its dimension up front would cost a request
+            if (start == 0 && o.dims() > vs[0].length) {
+                throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + vs[0].length + " dimensions");
+            }
+            for (int i = start; i < end; i++) rows[ids.get(i)] = vs[i - start];
+            if (progress != null) progress.accept(end, ids.size());
+        }
+        return build(teacher.name(), null, tokenizerJson, rows, o);
+    }
+
+    /** The text each distillable token is sent as (null where it has none). */
+    static String[] tokenTexts(Vocabulary v, byte[] tokenizerJson) throws IOException {
+        JsonNode model = v.tokenizer().path("model");
+        String prefix = model.path("type").asText("").equals("WordPiece")
+                ? model.path("continuing_subword_prefix").asText("##") : null;
+        String[] texts = new String[v.size()];
+        try (var tokenizer = HfTokenizers.load(tokenizerJson, false, 0)) {
+            for (int id : v.ids()) {
+                String t = tokenizer.decode(new long[] {id}, false);
+                if (prefix != null && !prefix.isEmpty() && t.startsWith(prefix) && t.length() > prefix.length()) {
+                    t = t.substring(prefix.length());
+                }
+                texts[id] = t.isBlank() ? null : t;
+            }
+        }
+        return texts;
     }
 
     /** Model2Vec's SIF weights with token id as the frequency rank (BERT-style vocabularies are roughly frequency ordered). */

@@ -7,7 +7,7 @@ import java.net.URI;
  *
  * <p>OpenAI-compatible servers mount their API under {@code /v1} (OpenAI, vLLM, llama.cpp, Ollama), and users write
  * the base URL both with and without it. The rule: a trailing slash and a pasted endpoint path
- * ({@code /chat/completions}, {@code /completions}) are dropped; then a URL with no path gets {@code /v1}, and a URL
+ * ({@code /chat/completions}, {@code /completions}, {@code /embeddings}) are dropped; then a URL with no path gets {@code /v1}, and a URL
  * with any path is taken as the API root as it is (so {@code http://h:p}, {@code http://h:p/} and
  * {@code http://h:p/v1} all mean {@code http://h:p/v1}, while a proxy root such as
  * {@code https://gw.example.com/openai/v1} or {@code https://gw.example.com/api} is kept).
@@ -21,7 +21,7 @@ public final class BaseUrls {
     /** The OpenAI-compatible API root, e.g. {@code http://localhost:8000/v1}. */
     public static URI openAiRoot(URI base) {
         String path = stripSlashes(base.getRawPath());
-        for (String suffix : new String[] {"/chat/completions", "/completions"}) {
+        for (String suffix : new String[] {"/chat/completions", "/completions", "/embeddings"}) {
             if (path.endsWith(suffix)) {
                 path = stripSlashes(path.substring(0, path.length() - suffix.length()));
                 break;

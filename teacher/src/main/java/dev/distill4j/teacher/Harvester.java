@@ -7,7 +7,6 @@ import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -85,9 +84,8 @@ public final class Harvester {
     private final Teacher teacher;
     private final RunStore store;
     private final Options options;
-    private final RateLimiter rateLimiter;
     private final Budget budget;
-    private final Backoff backoff;
+    private final RequestLoop loop;
 
     private final AtomicLong promptsRead = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
@@ -114,9 +112,8 @@ public final class Harvester {
         this.teacher = teacher;
         this.store = store;
         this.options = options;
-        this.rateLimiter = rateLimiter;
         this.budget = budget;
-        this.backoff = backoff;
+        this.loop = new RequestLoop(rateLimiter, budget, backoff);
     }
 
     /**
@@ -282,80 +279,49 @@ public final class Harvester {
      */
     private Sample harvestOne(Prompt prompt, Sample pending) {
         TeacherRequest request = new TeacherRequest(prompt, pending.sampleIndex(), pending.key());
-        long estimatedPrompt = teacher.estimatePromptTokens(request);
-        long maxOut = teacher.sampling().maxTokens();
-        int attempts = pending.attempts();
-        TeacherException last = null;
-        for (int attempt = 1; ; attempt++) {
-            if (stopReason.get() != null) return null;
-            Budget.Reservation reservation = budget.tryReserve(estimatedPrompt, maxOut).orElse(null);
-            if (reservation == null) {
-                stopReason.compareAndSet(null, Outcome.BUDGET_REACHED);
-                return null;
-            }
-            try {
-                rateLimiter.acquire(estimatedPrompt + maxOut);
-            } catch (InterruptedException e) {
-                budget.release(reservation);
-                return null;
-            }
-            if (stopReason.get() != null) {
-                budget.release(reservation);
-                return null;
-            }
-            attempts++;
-            try {
-                TeacherResponse r = teacher.complete(request);
-                budget.settle(reservation, r.usage());
-                rateLimiter.observe(r.rateLimits());
+        RequestLoop.Outcome<TeacherResponse> outcome = loop.run(teacher.estimatePromptTokens(request),
+                teacher.sampling().maxTokens(), pending.attempts(), () -> teacher.complete(request), hooks);
+        return switch (outcome) {
+            case RequestLoop.Outcome.Abandoned<TeacherResponse> a -> null;
+            case RequestLoop.Outcome.Done<TeacherResponse>(TeacherResponse r, int attempts) -> {
                 successes.incrementAndGet();
                 done.incrementAndGet();
                 promptTokens.addAndGet(r.usage().promptTokens());
                 completionTokens.addAndGet(r.usage().completionTokens());
-                return new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.DONE,
+                yield new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.DONE,
                         r.text(), r.finishReason(), teacher.capability(), r.tokens(), r.usage(),
                         budget.cost(r.usage()), r.latencyMs(), r.requestId(), null, null, attempts,
                         pending.createdAt(), Instant.now());
-            } catch (TeacherException e) {
-                // a failed request may still have been billed for its prompt; we cannot know, so count nothing
-                budget.release(reservation);
-                rateLimiter.observe(e.rateLimits());
-                last = e;
-                if (e.kind() == TeacherException.Kind.RATE_LIMITED) rateLimiter.onRateLimited(e.retryAfter());
-                if (isFatal(e)) {
-                    if (fatal.compareAndSet(null, e)) stop();
-                    return null;
-                }
-                if (!e.kind().retryable() || attempt >= backoff.maxAttempts()) break;
-                retries.incrementAndGet();
-                Duration delay = backoff.delay(attempt, e.retryAfter());
-                LOG.debug("sample {} attempt {} failed ({}): {}; retrying in {} ms", pending.key(), attempt,
-                        e.kind(), e.getMessage(), delay.toMillis());
-                try {
-                    Thread.sleep(delay);
-                } catch (InterruptedException ie) {
-                    return null;
-                }
             }
-        }
-        failed.incrementAndGet();
-        String cause = last.kind().name().toLowerCase(java.util.Locale.ROOT)
-                + (last.status() > 0 ? " (http " + last.status() + ")" : "") + ": " + last.getMessage();
-        return new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.FAILED, null, null,
-                teacher.capability(), null, null, 0, 0, last.requestId(), cause, last.bodyExcerpt(), attempts,
-                pending.createdAt(), Instant.now());
+            case RequestLoop.Outcome.Failed<TeacherResponse>(TeacherException last, int attempts) -> {
+                failed.incrementAndGet();
+                String cause = last.kind().name().toLowerCase(java.util.Locale.ROOT)
+                        + (last.status() > 0 ? " (http " + last.status() + ")" : "") + ": " + last.getMessage();
+                yield new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.FAILED, null,
+                        null, teacher.capability(), null, null, 0, 0, last.requestId(), cause, last.bodyExcerpt(),
+                        attempts, pending.createdAt(), Instant.now());
+            }
+        };
     }
 
-    /**
-     * Errors that would make every later request fail too. A host that refuses connections before any request
-     * has succeeded is a wrong URL, not a hiccup; after successes it is an outage worth retrying.
-     */
-    private boolean isFatal(TeacherException e) {
-        if (e.kind().fatal()) return true;
-        if (successes.get() > 0) return false;
-        return e.kind() == TeacherException.Kind.UNREACHABLE
-                || (e.kind() == TeacherException.Kind.CONNECTION && e.getCause() instanceof ConnectException);
-    }
+    /** What stops this harvest, for {@link RequestLoop}. */
+    private final RequestLoop.Hooks hooks = new RequestLoop.Hooks() {
+        @Override public boolean stopped() { return stopReason.get() != null; }
+
+        @Override public void budgetReached() { stopReason.compareAndSet(null, Outcome.BUDGET_REACHED); }
+
+        @Override public boolean fatal(TeacherException e) {
+            if (!RequestLoop.stopsEverything(e, successes.get() > 0)) return false;
+            if (fatal.compareAndSet(null, e)) stop();
+            return true;
+        }
+
+        @Override public void retrying(int attempt, TeacherException e, Duration delay) {
+            retries.incrementAndGet();
+            LOG.debug("attempt {} failed ({}): {}; retrying in {} ms", attempt, e.kind(), e.getMessage(),
+                    delay.toMillis());
+        }
+    };
 
     /** Stores finished samples in batches from one thread, so SQLite sees few large transactions. */
     private final class SampleWriter implements Runnable {

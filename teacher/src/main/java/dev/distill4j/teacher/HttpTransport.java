@@ -49,6 +49,9 @@ public final class HttpTransport implements AutoCloseable {
         Answer parse(JsonNode body);
     }
 
+    /** A 200 answer of any endpoint: what its parser made of the body, and what the exchange itself told. */
+    public record Reply<T>(T body, String requestId, long latencyMs, RateLimitInfo rateLimits) {}
+
     public static final int EXCERPT_CHARS = 500;
     /** Longest wait for a TCP (and TLS) connection; bounded separately so a dead host does not take the full timeout. */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
@@ -98,6 +101,19 @@ public final class HttpTransport implements AutoCloseable {
      */
     public TeacherResponse post(URI url, ObjectNode body, String clientRequestId, BodyParser parser)
             throws TeacherException {
+        Reply<Answer> r = exchange(url, body, clientRequestId, parser::parse);
+        Answer a = r.body();
+        return new TeacherResponse(a.text(), a.finishReason(), a.tokens(), a.usage(), r.requestId(), r.latencyMs(),
+                r.rateLimits());
+    }
+
+    /**
+     * Sends one request to any endpoint whose 200 body {@code parser} reads (it throws
+     * {@link WireJson.MalformedException} when the body is not the documented shape); errors are classified as for
+     * {@link #post}.
+     */
+    public <T> Reply<T> exchange(URI url, ObjectNode body, String clientRequestId,
+                                 java.util.function.Function<JsonNode, T> parser) throws TeacherException {
         HttpRequest.Builder b = HttpRequest.newBuilder(url)
                 .timeout(config.requestTimeout())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(serialize(body)));
@@ -134,13 +150,13 @@ public final class HttpTransport implements AutoCloseable {
         int status = response.statusCode();
         byte[] raw = response.body() == null ? new byte[0] : response.body();
         if (status / 100 == 2) {
-            Answer a = parse(raw, parser, status, url, requestId, limits);
-            return new TeacherResponse(a.text(), a.finishReason(), a.tokens(), a.usage(), requestId, latencyMs, limits);
+            return new Reply<>(parse(raw, parser, status, url, requestId, limits), requestId, latencyMs, limits);
         }
         throw httpError(status, raw, h, url, requestId, limits);
     }
 
-    private Answer parse(byte[] raw, BodyParser parser, int status, URI url, String requestId, RateLimitInfo limits)
+    private <T> T parse(byte[] raw, java.util.function.Function<JsonNode, T> parser, int status, URI url,
+                        String requestId, RateLimitInfo limits)
             throws TeacherException {
         String what;
         try {
@@ -148,7 +164,7 @@ public final class HttpTransport implements AutoCloseable {
             if (json == null || !json.isObject()) {
                 what = "its body is not a JSON object";
             } else {
-                return parser.parse(json);
+                return parser.apply(json);
             }
         } catch (IOException e) {
             what = "its body is not valid JSON";

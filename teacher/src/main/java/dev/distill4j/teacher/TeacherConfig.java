@@ -13,12 +13,13 @@ import java.util.Objects;
  *
  * @param provider       {@code openai} (any OpenAI-compatible server: OpenAI, vLLM, llama.cpp, Ollama, our serve)
  *                       or {@code anthropic}
- * @param endpoint       {@code chat} or {@code completions} (legacy raw-text completions; OpenAI-compatible only)
+ * @param endpoint       {@code chat}, {@code completions} (legacy raw-text completions; OpenAI-compatible only) or
+ *                       {@code embeddings} ({@code /v1/embeddings}, for {@link OpenAiEmbeddingTeacher}; OpenAI-compatible only)
  * @param baseUrl        API base URL; see {@link BaseUrls} for how a path-less URL is completed
  * @param model          model name as the teacher knows it
  * @param apiKeyEnv      name of the environment variable the key came from; error messages name it
  * @param apiKey         the resolved key, or null for servers that need none; never logged: {@link #toString()} hides it
- * @param sampling       sampling parameters sent with every request
+ * @param sampling       sampling parameters sent with every request; null for embeddings, which have none
  * @param requestTimeout limit for one request, from send to the full body
  * @param extraHeaders   more headers for every request (e.g. {@code OpenAI-Organization}, a proxy's auth)
  */
@@ -29,6 +30,7 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
     public static final String ANTHROPIC = "anthropic";
     public static final String CHAT = "chat";
     public static final String COMPLETIONS = "completions";
+    public static final String EMBEDDINGS = "embeddings";
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
 
     public TeacherConfig {
@@ -39,11 +41,14 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
                     + "': use openai (any OpenAI-compatible server) or anthropic");
         }
         endpoint = endpoint == null ? CHAT : endpoint.trim().toLowerCase(Locale.ROOT);
-        if (!endpoint.equals(CHAT) && !endpoint.equals(COMPLETIONS)) {
+        if (!endpoint.equals(CHAT) && !endpoint.equals(COMPLETIONS) && !endpoint.equals(EMBEDDINGS)) {
             throw new IllegalArgumentException("unknown endpoint '" + endpoint + "': use chat or completions");
         }
         if (provider.equals(ANTHROPIC) && endpoint.equals(COMPLETIONS)) {
             throw new IllegalArgumentException("Anthropic has no raw-text completions endpoint: use --endpoint chat");
+        }
+        if (provider.equals(ANTHROPIC) && endpoint.equals(EMBEDDINGS)) {
+            throw new IllegalArgumentException("Anthropic has no embeddings endpoint: use an OpenAI-compatible server");
         }
         if (model == null || model.isBlank()) throw new IllegalArgumentException("a teacher model name is required");
         baseUrl = baseUrl == null ? defaultBaseUrl(provider) : baseUrl;
@@ -54,7 +59,7 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
                     + "' is not an http(s) URL with a host, e.g. http://localhost:8000/v1");
         }
         apiKeyEnv = apiKeyEnv == null ? defaultApiKeyEnv(provider) : apiKeyEnv;
-        Objects.requireNonNull(sampling, "sampling");
+        if (!endpoint.equals(EMBEDDINGS)) Objects.requireNonNull(sampling, "sampling");
         requestTimeout = requestTimeout == null ? DEFAULT_TIMEOUT : requestTimeout;
         if (requestTimeout.isNegative() || requestTimeout.isZero()) {
             throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);
@@ -67,6 +72,11 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
         String env = defaultApiKeyEnv(provider.trim().toLowerCase(Locale.ROOT));
         return new TeacherConfig(provider, CHAT, baseUrl, model, env, env == null ? null : System.getenv(env),
                 sampling, null, null);
+    }
+
+    /** An OpenAI-compatible {@code /v1/embeddings} teacher; the key is read later with {@link #withApiKeyFrom}. */
+    public static TeacherConfig embeddings(URI baseUrl, String model, String apiKeyEnv, Duration requestTimeout) {
+        return new TeacherConfig(OPENAI, EMBEDDINGS, baseUrl, model, apiKeyEnv, null, null, requestTimeout, null);
     }
 
     public static URI defaultBaseUrl(String provider) {

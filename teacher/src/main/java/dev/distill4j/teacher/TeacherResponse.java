@@ -15,4 +15,5 @@ import dev.distill4j.core.Usage;
  * @param rateLimits   rate-limit headers of this response (may be {@link RateLimitInfo#NONE})
  */
 public record TeacherResponse(String text, String finishReason, TokenDistribution tokens, Usage usage,
-                              String requestId, long latencyMs, RateLimitInfo rateLimits) {}
+                              String requestId, long latencyMs, RateLimitInfo rateLimits)
+        implements RequestLoop.Billed {}

@@ -9,6 +9,10 @@ public final class Teachers {
      *                                  cannot do (e.g. logprobs from Anthropic, more top logprobs than the API gives)
      */
     public static Teacher create(TeacherConfig c) {
+        if (c.endpoint().equals(TeacherConfig.EMBEDDINGS)) {
+            throw new IllegalArgumentException("an embeddings endpoint answers no prompts: harvest it with "
+                    + "'distill embed harvest' (OpenAiEmbeddingTeacher)");
+        }
         return switch (c.provider()) {
             case TeacherConfig.ANTHROPIC -> new AnthropicTeacher(c);
             case TeacherConfig.OPENAI -> c.endpoint().equals(TeacherConfig.COMPLETIONS)

@@ -52,7 +52,7 @@ import org.sqlite.SQLiteException;
 public final class RunStore implements AutoCloseable {
     public static final String FILE = "samples.db";
     /** {@code PRAGMA user_version} of the schema this class writes. */
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2;
     /** {@code PRAGMA application_id}: "D4J1", so distill4j stores tell themselves apart from other SQLite files. */
     public static final int APPLICATION_ID = 0x44344A31;
 
@@ -63,6 +63,21 @@ public final class RunStore implements AutoCloseable {
     private static final int IN_CHUNK = 500;
     private static final int PREVIEW_CHARS = 120;
 
+    /** Version 2: a teacher's embeddings of texts, for embedding distillation. */
+    private static final String EMBEDDINGS_SCHEMA = """
+            CREATE TABLE IF NOT EXISTS embeddings (
+              key            TEXT PRIMARY KEY,
+              teacher        TEXT NOT NULL,
+              model          TEXT NOT NULL,
+              requested_dims INTEGER NOT NULL,
+              dims           INTEGER NOT NULL,
+              text           TEXT NOT NULL,
+              vector         BLOB NOT NULL,
+              prompt_tokens  INTEGER NOT NULL DEFAULT 0,
+              request_id     TEXT,
+              created_at     INTEGER NOT NULL
+            );
+            """;
     private static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS prompts (
               seq      INTEGER PRIMARY KEY,
@@ -97,7 +112,10 @@ public final class RunStore implements AutoCloseable {
             );
             CREATE INDEX IF NOT EXISTS samples_by_prompt ON samples (prompt_id, sample_index);
             CREATE INDEX IF NOT EXISTS samples_by_status ON samples (status);
-            """;
+            """ + EMBEDDINGS_SCHEMA;
+
+    private static final String EMBEDDING_COLUMNS = "key, teacher, model, requested_dims, dims, text, vector, "
+            + "prompt_tokens, request_id, created_at";
 
     private static final String SAMPLE_COLUMNS = "key, prompt_id, sample_index, status, text, finish_reason, "
             + "capability, tokens, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, "
@@ -211,6 +229,10 @@ public final class RunStore implements AutoCloseable {
                         + "; this version reads up to " + SCHEMA_VERSION + "): upgrade distill4j");
             } else if (version < 0) {
                 throw new IOException(db + " is not a distill4j run store: unknown schema version " + version);
+            } else if (version < SCHEMA_VERSION) {
+                // 1 → 2 adds the embeddings table; samples and prompts stay as they are
+                for (String ddl : EMBEDDINGS_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
+                st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
             }
             c.commit();
         } catch (SQLException | IOException | RuntimeException e) {
@@ -382,6 +404,99 @@ public final class RunStore implements AutoCloseable {
                 + " FROM prompts p CROSS JOIN samples s ON s.prompt_id = p.id"
                 + (byStatus ? " WHERE +s.status = ?" : "")
                 + " ORDER BY p.seq, s.sample_index" + suffix;
+    }
+
+    // ---------------------------------------------------------------- embeddings
+
+    /**
+     * Stores embeddings in one transaction; a key already stored keeps its first vector (the same request gives the
+     * same vector, so a retried or concurrent batch changes nothing).
+     */
+    public synchronized void putEmbeddings(List<StoredEmbedding> embeddings) {
+        write("store " + embeddings.size() + " embeddings", () -> {
+            long now = Instant.now().toEpochMilli();
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO embeddings (" + EMBEDDING_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING")) {
+                int n = 0;
+                for (StoredEmbedding e : embeddings) {
+                    ps.setString(1, e.key());
+                    ps.setString(2, e.teacher());
+                    ps.setString(3, e.model());
+                    ps.setInt(4, e.requestedDims());
+                    ps.setInt(5, e.vector().length);
+                    ps.setString(6, e.text());
+                    ps.setBytes(7, StoredEmbedding.encode(e.vector()));
+                    ps.setLong(8, e.promptTokens());
+                    ps.setString(9, e.requestId());
+                    ps.setLong(10, e.createdAt() == null ? now : e.createdAt().toEpochMilli());
+                    ps.addBatch();
+                    if (++n % BATCH_ROWS == 0) ps.executeBatch();
+                }
+                ps.executeBatch();
+            }
+        });
+    }
+
+    /** The stored embeddings among {@code keys}, by key; absent keys are absent from the map. */
+    public synchronized Map<String, StoredEmbedding> findEmbeddings(Collection<String> keys) {
+        List<String> unique = List.copyOf(new LinkedHashSet<>(keys));
+        Map<String, StoredEmbedding> found = HashMap.newHashMap(unique.size());
+        read("look up " + unique.size() + " embeddings", () -> {
+            for (int from = 0; from < unique.size(); from += IN_CHUNK) {
+                List<String> chunk = unique.subList(from, Math.min(unique.size(), from + IN_CHUNK));
+                String sql = "SELECT " + EMBEDDING_COLUMNS + " FROM embeddings WHERE key IN ("
+                        + "?, ".repeat(chunk.size() - 1) + "?)";
+                try (PreparedStatement ps = conn.prepareStatement(sql)) {
+                    for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            StoredEmbedding e = readEmbedding(rs);
+                            found.put(e.key(), e);
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+        return found;
+    }
+
+    /** Embeddings stored for one teacher model and requested size: their count, vector size and billed tokens. */
+    public record EmbeddingStats(long count, int dims, long promptTokens) {}
+
+    public synchronized EmbeddingStats embeddingStats(String teacher, String model, int requestedDims) {
+        return read("count embeddings", () -> {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT count(*), coalesce(max(dims), 0), "
+                    + "total(prompt_tokens) FROM embeddings WHERE teacher = ? AND model = ? AND requested_dims = ?")) {
+                ps.setString(1, teacher);
+                ps.setString(2, model);
+                ps.setInt(3, requestedDims);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new EmbeddingStats(rs.getLong(1), rs.getInt(2), (long) rs.getDouble(3));
+                }
+            }
+        });
+    }
+
+    public synchronized long embeddingCount() {
+        return read("count embeddings", () -> queryLong(conn, "SELECT count(*) FROM embeddings"));
+    }
+
+    private StoredEmbedding readEmbedding(ResultSet rs) throws SQLException {
+        String key = rs.getString(1);
+        float[] v;
+        try {
+            v = StoredEmbedding.decode(rs.getBytes(7));
+        } catch (IllegalArgumentException e) {
+            throw new RunStoreException(dbFile + ": embedding " + key + " is damaged: " + e.getMessage(), e);
+        }
+        if (v.length != rs.getInt(5)) {
+            throw new RunStoreException(dbFile + ": embedding " + key + " holds " + v.length + " floats, not "
+                    + rs.getInt(5), null);
+        }
+        return new StoredEmbedding(key, rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(6), v,
+                rs.getLong(8), rs.getString(9), Instant.ofEpochMilli(rs.getLong(10)));
     }
 
     // ---------------------------------------------------------------- stats

@@ -12,18 +12,21 @@ import java.util.Map;
 
 /**
  * OpenAI's API as the wire sees it: {@code POST /v1/chat/completions}, {@code POST /v1/completions} (legacy) and
- * {@code GET /v1/models}, with OpenAI's response shapes ({@code id}, {@code object}, {@code created}, {@code model},
+ * {@code POST /v1/embeddings} and {@code GET /v1/models}, with OpenAI's response shapes ({@code id}, {@code object}, {@code created}, {@code model},
  * {@code system_fingerprint}, choices, logprobs with bytes, usage with details), headers ({@code x-request-id},
  * {@code x-ratelimit-*}) and error bodies ({@code {"error":{"message","type","param","code"}}}). Answers come from
  * {@link StubAnswer}. Like vLLM, the legacy endpoint allows up to 20 logprobs.
  *
  * <p>Standalone, for benchmarks and the kill test: {@code java ... OpenAiStub --port 0 --latency-ms 20
- * --top-logprobs-default 5 [--api-key K] [--model M]... [--answer-tokens N]} prints the port on its first line and
+ * --top-logprobs-default 5 [--embedding-dims 64] [--api-key K] [--model M]... [--answer-tokens N]} prints the port on its first line and
  * serves until killed (recording off).
  */
 public final class OpenAiStub extends StubServer<OpenAiStub> {
     public static final int MAX_TOP_LOGPROBS = 20;
+    /** OpenAI's limit on inputs per embeddings request. */
+    public static final int MAX_EMBEDDING_INPUTS = 2048;
     private volatile int topLogprobsDefault = 0;
+    private volatile int embeddingDims = 64;
 
     private OpenAiStub(int port) {
         super(port);
@@ -39,6 +42,11 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
 
     /** Alternatives per token when a chat request sets {@code logprobs: true} without {@code top_logprobs}. */
     public OpenAiStub topLogprobsDefault(int k) { this.topLogprobsDefault = k; return this; }
+
+    /** The native size of the stub's embedding model (default 64); {@code dimensions} may ask for fewer. */
+    public OpenAiStub embeddingDims(int d) { this.embeddingDims = d; return this; }
+
+    public int embeddingDims() { return embeddingDims; }
 
     @Override protected Map<String, String> standardHeaders(long seq) {
         Map<String, String> h = new LinkedHashMap<>();
@@ -103,6 +111,7 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
         }
         String path = r.path();
         if (r.method().equals("GET") && path.equals("/v1/models")) return modelList();
+        if (r.method().equals("POST") && path.equals("/v1/embeddings")) return embeddings(r);
         boolean chat = path.equals("/v1/chat/completions");
         if (!r.method().equals("POST") || !(chat || path.equals("/v1/completions"))) {
             return error(404, "Invalid URL (" + r.method() + " " + path + ")", null, null);
@@ -247,6 +256,108 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
         return Reply.json(200, Map.of(), out);
     }
 
+    /**
+     * {@code /v1/embeddings}: {@code input} a string or an array of strings, {@code encoding_format} float (default,
+     * as on OpenAI's server) or base64, optional {@code dimensions}. Vectors come from {@link #embeddingOf}; data is
+     * listed in input order, usage counts each input's words as its tokens.
+     */
+    private Reply embeddings(RecordedRequest r) {
+        ObjectNode body = jsonObject(r);
+        if (body == null) {
+            return error(400, "We could not parse the JSON body of your request. (HINT: This likely means you"
+                    + " aren't using your HTTP library correctly.)", null, null);
+        }
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual()) return error(400, "you must provide a model parameter", null, null);
+        if (!modelKnown(model.asText())) {
+            return error(404, "The model `" + model.asText() + "` does not exist or you do not have access to it.",
+                    null, "model_not_found");
+        }
+        JsonNode input = body.get("input");
+        if (input == null || input.isNull()) {
+            return error(400, "Missing required parameter: 'input'.", null, "missing_required_parameter");
+        }
+        List<String> texts = new ArrayList<>();
+        if (input.isTextual()) texts.add(input.asText());
+        else if (input.isArray()) input.forEach(t -> texts.add(t.isTextual() ? t.asText() : null));
+        if (texts.isEmpty() || texts.contains(null) || texts.contains("")) {
+            return error(400, "'$.input' is invalid. Please check the API reference:"
+                    + " https://platform.openai.com/docs/api-reference.", null, null);
+        }
+        if (texts.size() > MAX_EMBEDDING_INPUTS) {
+            return badParam("input", "array too long. Expected an array with maximum length " + MAX_EMBEDDING_INPUTS
+                    + ", but got an array with length " + texts.size() + " instead");
+        }
+        String format = body.path("encoding_format").asText("float");
+        if (!format.equals("float") && !format.equals("base64")) {
+            return badParam("encoding_format", "value must be one of 'float' or 'base64'");
+        }
+        int dims = embeddingDims;
+        if (body.hasNonNull("dimensions")) {
+            int d = body.get("dimensions").asInt();
+            if (d < 1) return badParam("dimensions", "integer below minimum value. Expected a value >= 1, but got " + d + " instead");
+            if (d > embeddingDims) {
+                return badParam("dimensions", "integer above maximum value. Expected a value <= " + embeddingDims
+                        + ", but got " + d + " instead");
+            }
+            dims = d;
+        }
+        ObjectNode out = Json.object();
+        out.put("object", "list");
+        ArrayNode data = out.putArray("data");
+        long tokens = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            float[] v = embeddingOf(texts.get(i), embeddingDims, dims);
+            ObjectNode e = data.addObject();
+            e.put("object", "embedding");
+            e.put("index", i);
+            if (format.equals("base64")) {
+                e.put("embedding", dev.distill4j.teacher.OpenAiEmbeddingTeacher.encodeBase64(v));
+            } else {
+                ArrayNode a = e.putArray("embedding");
+                for (float x : v) a.add(x);
+            }
+            tokens += embeddingTokens(texts.get(i));
+        }
+        out.put("model", model.asText());
+        out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+        return Reply.json(200, Map.of(), out);
+    }
+
+    /** The tokens the stub bills for one input: its whitespace-separated words. */
+    public static long embeddingTokens(String text) {
+        String t = text.strip();
+        return t.isEmpty() ? 1 : t.split("\\s+").length;
+    }
+
+    /**
+     * The stub model's embedding of {@code text}: a bag of words, each lower-cased word (letters and digits) adding a
+     * fixed pseudo-random Gaussian direction seeded by the word, L2-normalised; texts that share words are close.
+     * With {@code dims < nativeDims} it is the first {@code dims} components renormalised, as OpenAI shortens
+     * text-embedding-3 vectors.
+     */
+    public static float[] embeddingOf(String text, int nativeDims, int dims) {
+        double[] sum = new double[nativeDims];
+        String[] words = text.toLowerCase(java.util.Locale.ROOT).split("[^\\p{L}\\p{N}]+");
+        boolean any = false;
+        for (String w : words) {
+            if (w.isEmpty()) continue;
+            any = true;
+            java.util.Random rnd = new java.util.Random(w.hashCode() * 0x9E3779B97F4A7C15L);
+            for (int k = 0; k < nativeDims; k++) sum[k] += rnd.nextGaussian();
+        }
+        if (!any) {
+            java.util.Random rnd = new java.util.Random(text.hashCode());
+            for (int k = 0; k < nativeDims; k++) sum[k] = rnd.nextGaussian();
+        }
+        double norm = 0;
+        for (int k = 0; k < dims; k++) norm += sum[k] * sum[k];
+        norm = Math.sqrt(norm);
+        float[] v = new float[dims];
+        for (int k = 0; k < dims; k++) v[k] = (float) (sum[k] / norm);
+        return v;
+    }
+
     private static ObjectNode usage(ObjectNode out, long prompt, long completion) {
         ObjectNode u = out.putObject("usage");
         u.put("prompt_tokens", prompt);
@@ -274,9 +385,10 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
 
     /** Runs the stub until killed; prints the port on the first line of stdout. */
     public static void main(String[] args) throws InterruptedException {
-        StandaloneOptions o = StandaloneOptions.parse(args, "--top-logprobs-default");
+        StandaloneOptions o = StandaloneOptions.parse(args, "--top-logprobs-default", "--embedding-dims");
         OpenAiStub stub = o.apply(start(o.port()));
         stub.topLogprobsDefault(o.intOption("--top-logprobs-default", 0));
+        stub.embeddingDims(o.intOption("--embedding-dims", stub.embeddingDims()));
         o.serveForever(stub);
     }
 }
