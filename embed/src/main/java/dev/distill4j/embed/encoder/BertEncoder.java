@@ -79,7 +79,7 @@ public final class BertEncoder implements AutoCloseable {
         NDArray e = pooling == Pooling.CLS
                 ? x.get(new NDIndex(":, 0, :"))
                 : x.mul(keep.expandDims(2)).sum(new int[] {1}).div(keep.sum(new int[] {1}, true));
-        return e.div(e.norm(new int[] {1}, true).clip(1e-12, Double.MAX_VALUE));
+        return e.div(e.norm(new int[] {1}, true).maximum(1e-12f));
     }
 
     /** The last layer's token states [B, T, D]. */
