@@ -158,6 +158,30 @@ public final class EncoderDistiller {
         return curve;
     }
 
+    /** Training and evaluation sentences, disjoint. */
+    public record Split(List<String> train, List<String> heldOut) {}
+
+    /**
+     * A user corpus: every fifth sentence is held out for evaluation, the rest trains. Without one: the generated
+     * evaluation set ({@code EmbedCorpus.synthetic(1000, 42)}, the one every embedding benchmark scores on) is held
+     * out, and training uses other generated sentences ({@code trainSize} of them, another seed, the evaluation
+     * sentences removed).
+     */
+    public static Split split(List<String> corpus, int trainSize) {
+        if (corpus != null) {
+            List<String> train = new ArrayList<>(), held = new ArrayList<>();
+            for (int i = 0; i < corpus.size(); i++) (i % 5 == 4 ? held : train).add(corpus.get(i));
+            java.util.Set<String> heldSet = new java.util.HashSet<>(held);
+            train.removeIf(heldSet::contains);
+            return new Split(train, held);
+        }
+        List<String> held = dev.distill4j.embed.EmbedCorpus.synthetic(1000, 42);
+        java.util.Set<String> heldSet = new java.util.HashSet<>(held);
+        List<String> train = new ArrayList<>(dev.distill4j.embed.EmbedCorpus.synthetic(Math.min(5000, trainSize + 1000), 43));
+        train.removeIf(heldSet::contains);
+        return new Split(train.subList(0, Math.min(trainSize, train.size())), held);
+    }
+
     /** Mean over sentences of ‖s − t‖², the training loss. */
     public static double loss(float[][] student, float[][] teacher) {
         double sum = 0;
