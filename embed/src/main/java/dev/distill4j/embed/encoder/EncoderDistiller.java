@@ -141,8 +141,12 @@ public final class EncoderDistiller {
                         collector.backward(l);
                         loss = l.getFloat();
                     }
-                    GradClip.clip(paramList, 1.0);
+                    double norm = GradClip.clip(paramList, 1.0);
                     double lr = schedule.at(step);
+                    if (!Double.isFinite(norm)) {
+                        throw new IllegalStateException("step " + (step + 1) + ": the gradient norm is " + norm
+                                + "; lower --lr and try again");
+                    }
                     adamW.step(params, lr);
                     Gradients.zero(paramList);
                     step++;
