@@ -4,6 +4,9 @@
 #
 #   bench/embed/run.sh [TEACHER=bge-small-en-v1.5] [DIMS=256] [CORPUS=generated 1,000 sentences]
 #   bench/embed/run.sh sweep [TEACHER] [CORPUS]    # one vocabulary pass, then dims × SIF grid (fidelity only)
+#   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=3] [TRAIN_SIZE=3000] [LR=1e-4]
+#       # layer-dropped BERT student trained on generated sentences, scored on the held-out 1,000; PyTorch runs
+#       # with OMP_NUM_THREADS=1 unless set (on a loaded 2-core machine OpenMP's spinning threads cost ~3x)
 #
 # Prints the scorecard (also in bench/out/embed/<teacher>-static-<dims>/scorecard.json) and the load average.
 set -euo pipefail
@@ -17,6 +20,16 @@ if [[ "${1:-}" == "sweep" ]]; then
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
     "$ROOT/bench/embed/Sweep.java" "$@"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+if [[ "${1:-}" == "layers" ]]; then
+  TEACHER="${2:-bge-small-en-v1.5}"; LAYERS="${3:-0,4,8,11}"; EPOCHS="${4:-3}"; TRAIN="${5:-3000}"; LR="${6:-1e-4}"
+  CPUS="$(nproc)"   # before OMP_NUM_THREADS, which nproc obeys
+  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+  DIR="$OUT/$(basename "$TEACHER")-layers-${LAYERS//,/-}"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $CPUS CPUs, OMP_NUM_THREADS=$OMP_NUM_THREADS"
+  ./distill embed distill --teacher "$TEACHER" --student "layers:$LAYERS" --epochs "$EPOCHS" --train-size "$TRAIN" --lr "$LR" --out "$DIR"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi

@@ -10,6 +10,8 @@ import dev.distill4j.embed.OnnxEmbeddingTeacher;
 import dev.distill4j.embed.Pooling;
 import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
+import dev.distill4j.embed.encoder.EncoderDistiller;
+import dev.distill4j.embed.encoder.EncoderStudent;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -51,7 +53,8 @@ final class EmbedCommand implements Runnable {
         String teacher;
 
         @Option(names = "--student", defaultValue = "static", paramLabel = "KIND",
-                description = "Student kind: static (the only one so far). Default: ${DEFAULT-VALUE}.")
+                description = "Student kind: static, or layers:0,4,8 (a BERT student keeping those teacher layers, "
+                        + "trained on the teacher's sentence embeddings). Default: ${DEFAULT-VALUE}.")
         String student;
 
         @Option(names = "--dims", defaultValue = "256", description = "Student dimensions (PCA). Default: ${DEFAULT-VALUE}.")
@@ -89,9 +92,24 @@ final class EmbedCommand implements Runnable {
         @CommandLine.Mixin
         EmbedApiOptions api;
 
+        @Option(names = "--epochs", defaultValue = "3", description = "layers: student: training epochs. Default: ${DEFAULT-VALUE}.")
+        int epochs;
+
+        @Option(names = "--lr", defaultValue = "1e-4", description = "layers: student: AdamW peak learning rate. Default: ${DEFAULT-VALUE}.")
+        double lr;
+
+        @Option(names = "--batch-size", defaultValue = "32", description = "layers: student: sentences per step. Default: ${DEFAULT-VALUE}.")
+        int batchSize;
+
+        @Option(names = "--train-size", defaultValue = "3000",
+                description = "layers: student without --corpus: generated training sentences. Default: ${DEFAULT-VALUE}.")
+        int trainSize;
+
         @Override
         public Integer call() throws Exception {
-            if (!student.equals("static")) throw new UserError("unknown --student '" + student + "': only 'static' is available");
+            int[] layers = parseLayers(student);
+            if (layers != null) return distillEncoder(layers);
+            if (!student.equals("static")) throw new UserError("unknown --student '" + student + "': use static or layers:0,4,8");
             List<String> sentences = noEval ? null : sentences(corpus);
             PrintStream err = System.err;
             var apiOptions = api.forTeacher(teacher);
@@ -122,6 +140,47 @@ final class EmbedCommand implements Runnable {
                 s.close();
             }
             return 0;
+        }
+
+        /** The layer-dropped BERT student: train on the corpus (minus a held-out fifth), score on the held-out part. */
+        private int distillEncoder(int[] layers) throws Exception {
+            EncoderDistiller.Split split = EncoderDistiller.split(corpus == null ? null : EmbedCorpus.read(corpus), trainSize);
+            PrintStream err = System.err;
+            try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher)) {
+                err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
+                        split.train().size(), split.heldOut().size());
+                EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
+                        new EncoderDistiller.Options(layers, epochs, lr, batchSize, 42, false), new EncoderDistiller.Progress() {
+                            @Override
+                            public void onStep(int epoch, long step, long total, double loss, double rate) {
+                                if (step % 10 == 0 || step == total) {
+                                    err.printf(Locale.ROOT, "epoch %d step %d/%d loss %.4f lr %.2e%n", epoch, step, total, loss, rate);
+                                }
+                            }
+
+                            @Override
+                            public void onEval(int epoch, double heldOutLoss) {
+                                err.printf(Locale.ROOT, "epoch %d held-out MSE %.4f%n", epoch, heldOutLoss);
+                            }
+                        });
+                try (EncoderStudent s = r.student()) {
+                    s.save(out);
+                    double[] c = r.heldOutLoss();
+                    System.out.printf(Locale.ROOT, "BERT student %s: %d of %d teacher layers, held-out MSE %.4f -> %.4f, "
+                            + "built in %.1f s%n", out, layers.length, r.student().info().path("teacher_num_layers").asInt(),
+                            c[0], c[c.length - 1], r.seconds());
+                    if (!noEval) report(EmbedEval.run(t, s, split.heldOut()), out);
+                }
+            }
+            return 0;
+        }
+
+        private static int[] parseLayers(String spec) {
+            try {
+                return EncoderDistiller.Options.parseLayers(spec);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
         }
     }
 

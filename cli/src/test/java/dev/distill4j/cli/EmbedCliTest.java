@@ -50,4 +50,12 @@ class EmbedCliTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.stderr()).contains("unknown teacher 'gpt-embed-9000'").doesNotContain("\tat ");
     }
+
+    @Test
+    void aBadLayersSpecIsOneClearLine() throws Exception {
+        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:zero",
+                "--out", tmp.resolve("x").toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr()).contains("write layers:0,4,8").doesNotContain("\tat ");
+    }
 }

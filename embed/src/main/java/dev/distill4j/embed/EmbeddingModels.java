@@ -2,6 +2,7 @@ package dev.distill4j.embed;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
+import dev.distill4j.embed.encoder.EncoderStudent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,13 +77,14 @@ public final class EmbeddingModels {
         }
         return switch (kind) {
             case "static" -> StaticEmbeddingModel.load(dir);
+            case "bert" -> EncoderStudent.load(dir);
             default -> throw new IllegalStateException("unhandled student kind " + kind);
         };
     }
 
     private static String kind(Path dir) throws IOException {
         String type = modelType(dir);
-        return "static".equals(type) ? type : null;
+        return "static".equals(type) || "bert".equals(type) ? type : null;
     }
 
     private static String modelType(Path dir) throws IOException {

@@ -8,7 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** DJL Hugging Face tokenizers built from tokenizer.json bytes, never padding, always offline. */
-final class HfTokenizers {
+public final class HfTokenizers {
     static {
         // The native library ships in DJL's jar; offline mode keeps DJL from downloading or calling home.
         if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
@@ -19,7 +19,7 @@ final class HfTokenizers {
     private HfTokenizers() {}
 
     /** {@code maxLength} ≤ 0: no truncation. */
-    static HuggingFaceTokenizer load(byte[] tokenizerJson, boolean addSpecialTokens, int maxLength) throws IOException {
+    public static HuggingFaceTokenizer load(byte[] tokenizerJson, boolean addSpecialTokens, int maxLength) throws IOException {
         Map<String, String> opts = new HashMap<>();
         opts.put("addSpecialTokens", Boolean.toString(addSpecialTokens));
         opts.put("padding", "false");

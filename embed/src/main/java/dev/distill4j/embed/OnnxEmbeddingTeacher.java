@@ -128,6 +128,16 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
                 pooling, maxLength, DEFAULT_BATCH);
     }
 
+    /** The .onnx bytes of a teacher spec ({@link #load(String)}'s), for importing its weights. */
+    public static byte[] onnxBytes(String teacher) throws IOException {
+        Builtin b = Builtin.byId(teacher);
+        if (b != null) return resource(b.onnxResource);
+        Path onnx = Path.of(teacher).resolve("model.onnx");
+        if (!Files.isRegularFile(onnx)) onnx = Path.of(teacher).resolve("onnx/model.onnx");
+        if (!Files.isRegularFile(onnx)) throw new IOException("no model.onnx (or onnx/model.onnx) for teacher '" + teacher + "'");
+        return Files.readAllBytes(onnx);
+    }
+
     private static Pooling poolingOf(Path dir) throws IOException {
         Path p = dir.resolve("1_Pooling/config.json");
         if (!Files.isRegularFile(p)) return Pooling.MEAN;

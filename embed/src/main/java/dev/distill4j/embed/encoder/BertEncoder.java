@@ -1,0 +1,133 @@
+package dev.distill4j.embed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.norm.LayerNorm;
+import dev.distill4j.embed.Pooling;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A BERT encoder (Devlin et al. 2019) on DJL's PyTorch engine, post-norm as the original:
+ * <pre>
+ *   x   = LayerNorm(E_word[ids] + E_pos[0..T) + E_type[0])                        [B, T, D]
+ *   per layer:
+ *     q, k, v = x·W_qᵀ + b_q, x·W_kᵀ + b_k, x·W_vᵀ + b_v                         split into H heads of d = D/H
+ *     a   = softmax(q·kᵀ/√d + m)·v,   m = 0 at real tokens, −10⁹ at padding    per head, concatenated
+ *     h   = LayerNorm(x + a·W_oᵀ + b_o)
+ *     x   = LayerNorm(h + GELU(h·W_1ᵀ + b_1)·W_2ᵀ + b_2)
+ *   e   = x[:, 0] (CLS) or Σ_t mask_t·x_t / Σ_t mask_t (mean);   e / ‖e‖
+ * </pre>
+ * GELU is the exact erf form, as BERT's {@code hidden_act: gelu}. Parameters live in the encoder's own manager
+ * under HF names; {@link #parameters()} exposes them for training.
+ */
+public final class BertEncoder implements AutoCloseable {
+    private static final float MASKED = -1e9f;
+
+    private final BertConfig config;
+    private final NDManager manager;
+    private final Map<String, NDArray> params = new LinkedHashMap<>();
+
+    public BertEncoder(BertWeights weights, NDManager parent) {
+        this.config = weights.config();
+        this.manager = parent.newSubManager();
+        for (var e : weights.tensors().entrySet()) {
+            NDArray a = manager.create(e.getValue().data(), new Shape(e.getValue().shape()));
+            a.setName(e.getKey());
+            params.put(e.getKey(), a);
+        }
+    }
+
+    public BertConfig config() { return config; }
+
+    /** The parameters by HF name (live arrays: training updates them in place). */
+    public Map<String, NDArray> parameters() { return params; }
+
+    /** The current weights copied back to Java arrays, HF names and layouts. */
+    public BertWeights weights() {
+        Map<String, BertWeights.Tensor> out = new LinkedHashMap<>();
+        for (var e : params.entrySet()) {
+            out.put(e.getKey(), new BertWeights.Tensor(e.getValue().getShape().getShape(), e.getValue().toFloatArray()));
+        }
+        return new BertWeights(config, out);
+    }
+
+    /**
+     * Pooled, L2-normalised sentence embeddings [B, D] of a padded batch; arrays are created in {@code m}.
+     *
+     * @param ids  token ids per sentence (special tokens included), not padded
+     */
+    public NDArray embed(NDManager m, long[][] ids, Pooling pooling) {
+        int b = ids.length, t = 0;
+        for (long[] x : ids) t = Math.max(t, x.length);
+        long[] flat = new long[b * t];
+        float[] mask = new float[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(ids[i], 0, flat, i * t, ids[i].length);
+            for (int j = 0; j < ids[i].length; j++) mask[i * t + j] = 1;
+        }
+        NDArray inputIds = m.create(flat, new Shape(b, t));
+        NDArray keep = m.create(mask, new Shape(b, t));                              // [B, T], 1 = real token
+        NDArray x = hidden(inputIds, keep);                                          // [B, T, D]
+        NDArray e = pooling == Pooling.CLS
+                ? x.get(new NDIndex(":, 0, :"))
+                : x.mul(keep.expandDims(2)).sum(new int[] {1}).div(keep.sum(new int[] {1}, true));
+        return e.div(e.norm(new int[] {1}, true).maximum(1e-12f));
+    }
+
+    /** The last layer's token states [B, T, D]. */
+    NDArray hidden(NDArray inputIds, NDArray keep) {
+        long b = inputIds.getShape().get(0), t = inputIds.getShape().get(1);
+        if (t > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException(t + " tokens exceed the " + config.maxPositionEmbeddings() + " positions");
+        }
+        NDManager m = inputIds.getManager();
+        NDArray word = p("embeddings.word_embeddings.weight");
+        NDArray x = inputIds.getNDArrayInternal().embedding(inputIds, word, SparseFormat.DENSE).singletonOrThrow()
+                .add(p("embeddings.position_embeddings.weight").get(new NDIndex("0:" + t)))
+                .add(p("embeddings.token_type_embeddings.weight").get(0));
+        x = layerNorm(x, "embeddings.LayerNorm");
+        NDArray additive = keep.sub(1).mul(-MASKED).reshape(b, 1, 1, t);             // 0 real, −10⁹ padding
+        for (int l = 0; l < config.numHiddenLayers(); l++) x = layer(x, BertWeights.layerPrefix(l), additive, m);
+        return x;
+    }
+
+    private NDArray layer(NDArray x, String pre, NDArray additive, NDManager m) {
+        long b = x.getShape().get(0), t = x.getShape().get(1);
+        int heads = config.numAttentionHeads(), d = config.headDim();
+        NDArray q = linear(x, pre + "attention.self.query").reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [B, H, T, d]
+        NDArray k = linear(x, pre + "attention.self.key").reshape(b, t, heads, d).transpose(0, 2, 3, 1);     // [B, H, d, T]
+        NDArray v = linear(x, pre + "attention.self.value").reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [B, H, T, d]
+        NDArray scores = q.matMul(k).div(Math.sqrt(d)).add(additive);                                        // [B, H, T, T]
+        NDArray a = scores.softmax(3).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);       // [B, T, D]
+        NDArray h = layerNorm(x.add(linear(a, pre + "attention.output.dense")), pre + "attention.output.LayerNorm");
+        NDArray f = linear(Activation.gelu(linear(h, pre + "intermediate.dense")), pre + "output.dense");
+        return layerNorm(h.add(f), pre + "output.LayerNorm");
+    }
+
+    /** x·Wᵀ + b with W in HF's [out, in] layout. */
+    private NDArray linear(NDArray x, String name) {
+        return x.getNDArrayInternal().linear(x, p(name + ".weight"), p(name + ".bias")).singletonOrThrow();
+    }
+
+    private NDArray layerNorm(NDArray x, String name) {
+        return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), p(name + ".weight"), p(name + ".bias"),
+                (float) config.layerNormEps()).singletonOrThrow();
+    }
+
+    private NDArray p(String name) {
+        NDArray a = params.get(name);
+        if (a == null) throw new IllegalStateException("missing parameter " + name);
+        return a;
+    }
+
+    @Override
+    public void close() { manager.close(); }
+}

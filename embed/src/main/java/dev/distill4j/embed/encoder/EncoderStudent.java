@@ -1,0 +1,186 @@
+package dev.distill4j.embed.encoder;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.Json;
+import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.HfTokenizers;
+import dev.distill4j.embed.Pooling;
+import dev.distill4j.model.io.DType;
+import dev.distill4j.model.io.SafetensorsReader;
+import dev.distill4j.model.io.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A BERT sentence encoder run in-process on DJL: the layer-dropped student of an ONNX teacher (or, with all its
+ * layers, the teacher itself). Tokenises with the teacher's tokenizer.json, pools as the teacher, L2-normalises.
+ *
+ * <p>Folder layout (Hugging Face BERT, also a sentence-transformers model): {@code config.json} ({@code model_type
+ * bert} plus a {@code distill4j} section: teacher, kept layers, pooling, max length), {@code model.safetensors}
+ * (HF {@code BertModel} names, F32), {@code tokenizer.json}, {@code modules.json}, {@code 1_Pooling/config.json},
+ * {@code sentence_bert_config.json}.
+ */
+public final class EncoderStudent implements EmbeddingModel {
+    public static final String SECTION = "distill4j";
+    private static final int BATCH = 32;
+
+    private final String name;
+    private final NDManager manager;
+    private final BertEncoder encoder;
+    private final HuggingFaceTokenizer tokenizer;
+    private final byte[] tokenizerJson;
+    private final Pooling pooling;
+    private final int maxLength;
+    private final ObjectNode info;
+
+    /**
+     * @param info what to record in config.json's {@value #SECTION} section (teacher, kept layers, training)
+     */
+    public EncoderStudent(String name, BertWeights weights, byte[] tokenizerJson, Pooling pooling, int maxLength,
+                          ObjectNode info) throws IOException {
+        this.name = name;
+        this.pooling = pooling;
+        this.maxLength = Math.min(maxLength, weights.config().maxPositionEmbeddings());
+        this.tokenizerJson = tokenizerJson;
+        this.info = info;
+        this.tokenizer = HfTokenizers.load(tokenizerJson, true, this.maxLength);
+        this.manager = NDManager.newBaseManager();
+        this.encoder = new BertEncoder(weights, manager);
+    }
+
+    @Override
+    public float[][] embed(List<String> texts) {
+        long[][] ids = new long[texts.size()][];
+        for (int i = 0; i < ids.length; i++) ids[i] = tokenize(texts.get(i));
+        return embedIds(ids);
+    }
+
+    /** Embeds tokenised inputs (special tokens included) in batches of similar length; results in input order. */
+    public float[][] embedIds(long[][] ids) {
+        Integer[] order = new Integer[ids.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt(i -> ids[i].length));
+        float[][] out = new float[ids.length][];
+        int d = encoder.config().hiddenSize();
+        for (int start = 0; start < order.length; start += BATCH) {
+            int end = Math.min(order.length, start + BATCH);
+            long[][] batch = new long[end - start][];
+            for (int i = start; i < end; i++) batch[i - start] = ids[order[i]];
+            float[] flat;
+            try (NDManager m = manager.newSubManager()) {
+                flat = encoder.embed(m, batch, pooling).toFloatArray();
+            }
+            for (int i = start; i < end; i++) out[order[i]] = Arrays.copyOfRange(flat, (i - start) * d, (i - start + 1) * d);
+        }
+        return out;
+    }
+
+    public long[] tokenize(String text) { return tokenizer.encode(text).getIds(); }
+
+    public BertEncoder encoder() { return encoder; }
+
+    NDManager manager() { return manager; }
+
+    public Pooling pooling() { return pooling; }
+
+    /** The {@value #SECTION} section of config.json (a copy). */
+    public ObjectNode info() { return info.deepCopy(); }
+
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        BertWeights w = encoder.weights();
+        SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt");
+        for (var e : w.tensors().entrySet()) st.add(e.getKey(), e.getValue().data(), e.getValue().shape());
+        st.write(dir.resolve("model.safetensors"), DType.F32);
+        ObjectNode config = w.config().toJson();
+        ObjectNode section = info.deepCopy();
+        section.put("pooling", pooling.name().toLowerCase(java.util.Locale.ROOT));
+        section.put("max_length", maxLength);
+        config.set(SECTION, section);
+        AtomicFiles.writeString(dir.resolve("config.json"), Json.writePretty(config));
+        AtomicFiles.writeBytes(dir.resolve("tokenizer.json"), tokenizerJson);
+        // sentence-transformers: Transformer → Pooling → Normalize, so the folder loads there as it runs here
+        ObjectNode poolingConfig = Json.object();
+        poolingConfig.put("word_embedding_dimension", w.config().hiddenSize());
+        poolingConfig.put("pooling_mode_cls_token", pooling == Pooling.CLS);
+        poolingConfig.put("pooling_mode_mean_tokens", pooling == Pooling.MEAN);
+        poolingConfig.put("pooling_mode_max_tokens", false);
+        poolingConfig.put("pooling_mode_mean_sqrt_len_tokens", false);
+        AtomicFiles.writeString(dir.resolve("1_Pooling/config.json"), Json.writePretty(poolingConfig));
+        ArrayNode modules = Json.MAPPER.createArrayNode();
+        modules.add(module(0, "", "sentence_transformers.models.Transformer"));
+        modules.add(module(1, "1_Pooling", "sentence_transformers.models.Pooling"));
+        modules.add(module(2, "2_Normalize", "sentence_transformers.models.Normalize"));
+        Files.createDirectories(dir.resolve("2_Normalize"));
+        AtomicFiles.writeString(dir.resolve("modules.json"), Json.writePretty(modules));
+        ObjectNode sbert = Json.object();
+        sbert.put("max_seq_length", maxLength);
+        sbert.put("do_lower_case", false);
+        AtomicFiles.writeString(dir.resolve("sentence_bert_config.json"), Json.writePretty(sbert));
+    }
+
+    private static ObjectNode module(int idx, String path, String type) {
+        ObjectNode n = Json.object();
+        n.put("idx", idx);
+        n.put("name", Integer.toString(idx));
+        n.put("path", path);
+        n.put("type", type);
+        return n;
+    }
+
+    /** Loads a folder written by {@link #save}; pooling from the {@value #SECTION} section, else 1_Pooling. */
+    public static EncoderStudent load(Path dir) throws IOException {
+        Path cfg = dir.resolve("config.json"), st = dir.resolve("model.safetensors"), tok = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(cfg) || !Files.isRegularFile(st) || !Files.isRegularFile(tok)) {
+            throw new IOException(dir + " is not a BERT student (needs config.json, model.safetensors, tokenizer.json): "
+                    + "build one with 'distill embed distill --student layers:0,4,8'");
+        }
+        JsonNode config = Json.MAPPER.readTree(cfg.toFile());
+        BertConfig bert = BertConfig.fromJson(config);
+        JsonNode section = config.path(SECTION);
+        Pooling pooling;
+        if (section.has("pooling")) {
+            pooling = Pooling.parse(section.get("pooling").asText());
+        } else {
+            JsonNode p = Files.isRegularFile(dir.resolve("1_Pooling/config.json"))
+                    ? Json.MAPPER.readTree(dir.resolve("1_Pooling/config.json").toFile()) : Json.object();
+            pooling = p.path("pooling_mode_cls_token").asBoolean(false) ? Pooling.CLS : Pooling.MEAN;
+        }
+        Map<String, BertWeights.Tensor> tensors = new LinkedHashMap<>();
+        try (SafetensorsReader r = SafetensorsReader.open(st)) {
+            List<String> names = new java.util.ArrayList<>(List.of(BertWeights.EMBEDDINGS));
+            for (int l = 0; l < bert.numHiddenLayers(); l++) for (String p : BertWeights.LAYER) names.add(BertWeights.layerPrefix(l) + p);
+            for (String n : names) {
+                String stored = r.contains(n) ? n : "bert." + n;   // HF's BertFor* checkpoints prefix "bert."
+                if (!r.contains(stored)) throw new IOException(st + " lacks tensor " + n);
+                tensors.put(n, new BertWeights.Tensor(r.info(stored).shape(), r.readFloats(stored)));
+            }
+        }
+        ObjectNode info = section.isObject() ? (ObjectNode) section.deepCopy() : Json.object();
+        return new EncoderStudent(dir.getFileName().toString(), new BertWeights(bert, tensors), Files.readAllBytes(tok),
+                pooling, section.path("max_length").asInt(bert.maxPositionEmbeddings()), info);
+    }
+
+    @Override
+    public int dimension() { return encoder.config().hiddenSize(); }
+
+    @Override
+    public String name() { return name; }
+
+    @Override
+    public void close() {
+        manager.close();
+        tokenizer.close();
+    }
+}

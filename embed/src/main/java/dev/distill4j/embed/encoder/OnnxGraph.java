@@ -1,0 +1,217 @@
+package dev.distill4j.embed.encoder;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The parts of an ONNX model a weight import needs, read straight from the protobuf wire format with
+ * protobuf-java's {@link CodedInputStream} (field numbers from onnx.proto; no generated classes): the graph's
+ * initialisers and Constant-node tensors, and its nodes (op type, inputs, outputs, float/int attributes).
+ */
+public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
+
+    /** A dense tensor; {@code floats} for FLOAT data, {@code longs} for INT64/INT32 data, the other null. */
+    public record Tensor(String name, long[] dims, int dataType, float[] floats, long[] longs) {
+        public long numel() {
+            long n = 1;
+            for (long d : dims) n *= d;
+            return n;
+        }
+    }
+
+    /**
+     * One operator; {@code attributes} holds its float and int attributes (epsilon, axis, …) as doubles,
+     * {@code value} a Constant node's tensor (else null).
+     */
+    public record Node(String opType, List<String> inputs, List<String> outputs, Map<String, Double> attributes,
+                       Tensor value) {}
+
+    // onnx.proto TensorProto.DataType
+    static final int FLOAT = 1, INT32 = 6, INT64 = 7;
+
+    // ModelProto.graph, GraphProto.node/initializer, NodeProto fields, TensorProto fields, AttributeProto fields
+    private static final int MODEL_GRAPH = 7;
+    private static final int GRAPH_NODE = 1, GRAPH_INITIALIZER = 5;
+    private static final int NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5;
+    private static final int TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_FLOAT_DATA = 4, TENSOR_INT32_DATA = 5,
+            TENSOR_INT64_DATA = 7, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9, TENSOR_DATA_LOCATION = 14;
+    private static final int ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_T = 5;
+
+    /** Parses a whole {@code .onnx} file's bytes; a file that is not an ONNX model fails with a clear message. */
+    public static OnnxGraph parse(byte[] model) throws IOException {
+        CodedInputStream in = newStream(model, 0, model.length);
+        byte[] graph = null;
+        try {
+            int tag;
+            while ((tag = in.readTag()) != 0) {
+                if (WireFormat.getTagFieldNumber(tag) == MODEL_GRAPH && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                    graph = in.readByteArray();
+                } else {
+                    in.skipField(tag);
+                }
+            }
+        } catch (IOException e) {
+            throw new IOException("not an ONNX model (the protobuf does not parse: " + e.getMessage() + ")", e);
+        }
+        if (graph == null) throw new IOException("not an ONNX model: it has no graph");
+        return parseGraph(graph);
+    }
+
+    /** An initialiser, or the value of the Constant node that outputs {@code name}; null when neither. */
+    public Tensor constant(String name) {
+        Tensor t = initializers.get(name);
+        if (t != null) return t;
+        for (Node n : nodes) if (n.value() != null && n.outputs().contains(name)) return n.value();
+        return null;
+    }
+
+    private static CodedInputStream newStream(byte[] b, int off, int len) {
+        CodedInputStream in = CodedInputStream.newInstance(b, off, len);
+        in.setSizeLimit(Integer.MAX_VALUE);
+        in.enableAliasing(true);
+        return in;
+    }
+
+    private static OnnxGraph parseGraph(byte[] graph) throws IOException {
+        Map<String, Tensor> inits = new LinkedHashMap<>();
+        List<Node> nodes = new ArrayList<>();
+        CodedInputStream in = newStream(graph, 0, graph.length);
+        int tag;
+        while ((tag = in.readTag()) != 0) {
+            int field = WireFormat.getTagFieldNumber(tag);
+            if (field == GRAPH_INITIALIZER) {
+                Tensor t = parseTensor(in.readByteArray());
+                inits.put(t.name(), t);
+            } else if (field == GRAPH_NODE) {
+                nodes.add(parseNode(in.readByteArray()));
+            } else {
+                in.skipField(tag);
+            }
+        }
+        return new OnnxGraph(inits, nodes);
+    }
+
+    private static Node parseNode(byte[] bytes) throws IOException {
+        CodedInputStream in = newStream(bytes, 0, bytes.length);
+        List<String> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+        String op = "";
+        Map<String, Double> attrs = new LinkedHashMap<>();
+        Tensor value = null;
+        int tag;
+        while ((tag = in.readTag()) != 0) {
+            switch (WireFormat.getTagFieldNumber(tag)) {
+                case NODE_INPUT -> inputs.add(in.readString());
+                case NODE_OUTPUT -> outputs.add(in.readString());
+                case NODE_OP_TYPE -> op = in.readString();
+                case NODE_ATTRIBUTE -> {
+                    byte[] ab = in.readByteArray();
+                    CodedInputStream a = newStream(ab, 0, ab.length);
+                    String attrName = "";
+                    Double number = null;
+                    int at;
+                    while ((at = a.readTag()) != 0) {
+                        switch (WireFormat.getTagFieldNumber(at)) {
+                            case ATTR_NAME -> attrName = a.readString();
+                            case ATTR_F -> number = (double) a.readFloat();
+                            case ATTR_I -> number = (double) a.readInt64();
+                            case ATTR_T -> value = parseTensor(a.readByteArray());
+                            default -> a.skipField(at);
+                        }
+                    }
+                    if (number != null) attrs.put(attrName, number);
+                }
+                default -> in.skipField(tag);
+            }
+        }
+        return new Node(op, inputs, outputs, attrs, value);
+    }
+
+    static Tensor parseTensor(byte[] bytes) throws IOException {
+        CodedInputStream in = newStream(bytes, 0, bytes.length);
+        List<Long> dims = new ArrayList<>();
+        int type = 0;
+        String name = "";
+        byte[] raw = null;
+        FloatList floats = new FloatList();
+        List<Long> longs = new ArrayList<>();
+        int tag;
+        while ((tag = in.readTag()) != 0) {
+            int field = WireFormat.getTagFieldNumber(tag);
+            boolean packed = WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
+            switch (field) {
+                case TENSOR_DIMS -> readVarints(in, packed, dims);
+                case TENSOR_DATA_TYPE -> type = in.readInt32();
+                case TENSOR_NAME -> name = in.readString();
+                case TENSOR_RAW_DATA -> raw = in.readByteArray();
+                case TENSOR_INT64_DATA, TENSOR_INT32_DATA -> readVarints(in, packed, longs);
+                case TENSOR_FLOAT_DATA -> {
+                    if (packed) {
+                        int limit = in.pushLimit(in.readRawVarint32());
+                        while (in.getBytesUntilLimit() > 0) floats.add(in.readFloat());
+                        in.popLimit(limit);
+                    } else {
+                        floats.add(in.readFloat());
+                    }
+                }
+                case TENSOR_DATA_LOCATION -> {
+                    if (in.readInt32() == 1) throw new IOException("tensor " + name + " keeps its data in an external file; "
+                            + "export the model with its weights inside the .onnx file");
+                }
+                default -> in.skipField(tag);
+            }
+        }
+        long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+        long n = 1;
+        for (long d : shape) n *= d;
+        float[] f = null;
+        long[] l = null;
+        if (type == FLOAT) {
+            if (raw != null) {
+                f = new float[raw.length / 4];
+                ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+            } else {
+                f = floats.toArray();
+            }
+            if (f.length != n) throw new IOException("tensor " + name + " holds " + f.length + " floats, its shape needs " + n);
+        } else if (type == INT64 || type == INT32) {
+            if (raw != null) {
+                ByteBuffer bb = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+                int width = type == INT64 ? 8 : 4;
+                l = new long[raw.length / width];
+                for (int i = 0; i < l.length; i++) l[i] = width == 8 ? bb.getLong() : bb.getInt();
+            } else {
+                l = longs.stream().mapToLong(Long::longValue).toArray();
+            }
+        }
+        return new Tensor(name, shape, type, f, l);
+    }
+
+    private static void readVarints(CodedInputStream in, boolean packed, List<Long> out) throws IOException {
+        if (!packed) {
+            out.add(in.readInt64());
+            return;
+        }
+        int limit = in.pushLimit(in.readRawVarint32());
+        while (in.getBytesUntilLimit() > 0) out.add(in.readInt64());
+        in.popLimit(limit);
+    }
+
+    private static final class FloatList {
+        private float[] a = new float[16];
+        private int n;
+
+        void add(float x) {
+            if (n == a.length) a = java.util.Arrays.copyOf(a, n * 2);
+            a[n++] = x;
+        }
+
+        float[] toArray() { return java.util.Arrays.copyOf(a, n); }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.distill4j.embed.encoder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.embed.EmbedCorpus;
+import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.EmbeddingModels;
+import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Layer selection, a short distillation run, and the saved folder, on the real bge-small teacher. */
+class EncoderStudentTest {
+    static final String TEACHER = "bge-small-en-v1.5";
+    static OnnxEmbeddingTeacher teacher;
+    static BertWeights all;
+
+    @BeforeAll
+    static void load() throws Exception {
+        teacher = OnnxEmbeddingTeacher.load(TEACHER);
+        all = BertWeights.fromOnnx(OnnxGraph.parse(OnnxEmbeddingTeacher.onnxBytes(TEACHER)));
+    }
+
+    @AfterAll
+    static void close() { teacher.close(); }
+
+    @Test
+    void keepLayersRenumbersTheChosenTeacherLayers() {
+        BertWeights s = all.keepLayers(0, 4, 8);
+        assertThat(s.config().numHiddenLayers()).isEqualTo(3);
+        assertThat(s.tensors()).hasSize(BertWeights.EMBEDDINGS.length + 3 * BertWeights.LAYER.length);
+        for (String e : BertWeights.EMBEDDINGS) assertThat(s.tensors().get(e)).isSameAs(all.tensors().get(e));
+        int[] from = {0, 4, 8};
+        for (int i = 0; i < from.length; i++) {
+            for (String p : BertWeights.LAYER) {
+                assertThat(s.tensors().get("encoder.layer." + i + "." + p).data())
+                        .as("student layer %d %s", i, p).isSameAs(all.tensors().get("encoder.layer." + from[i] + "." + p).data());
+            }
+        }
+        // distinct teacher layers really differ, so a wrong index would show
+        assertThat(all.tensors().get("encoder.layer.4.attention.self.query.weight").data())
+                .isNotEqualTo(all.tensors().get("encoder.layer.8.attention.self.query.weight").data());
+        assertThat(s.tensors()).doesNotContainKey("encoder.layer.3.attention.self.query.weight");
+        assertThatThrownBy(() -> all.keepLayers(0, 12)).hasMessageContaining("layers 0..11");
+    }
+
+    @Test
+    void shortTrainingLowersHeldOutLossAndTheFolderRoundTrips(@TempDir Path tmp) throws Exception {
+        List<String> corpus = EmbedCorpus.synthetic(120, 7);
+        List<String> train = new ArrayList<>(corpus.subList(0, 80)), heldOut = corpus.subList(80, 120);
+        assertThat(train).doesNotContainAnyElementsOf(heldOut);
+        List<Double> stepLosses = new ArrayList<>();
+        EncoderDistiller.Result r = EncoderDistiller.distill(teacher, TEACHER, train, heldOut,
+                new EncoderDistiller.Options(new int[] {0, 6, 11}, 2, 2e-4, 16, 1, false), new EncoderDistiller.Progress() {
+                    @Override public void onStep(int epoch, long step, long total, double loss, double lr) { stepLosses.add(loss); }
+
+                    @Override public void onEval(int epoch, double heldOutLoss) {}
+                });
+        assertThat(stepLosses).hasSize(10);
+        assertThat(r.heldOutLoss()).hasSize(3);
+        assertThat(r.heldOutLoss()[2]).as("held-out MSE after training vs the layer-dropped initialisation")
+                .isLessThan(r.heldOutLoss()[0] * 0.8);
+
+        try (EncoderStudent s = r.student()) {
+            Path dir = tmp.resolve("student");
+            s.save(dir);
+            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "modules.json", "1_Pooling/config.json")) {
+                assertThat(dir.resolve(f)).isRegularFile();
+            }
+            JsonNode config = Json.MAPPER.readTree(dir.resolve("config.json").toFile());
+            assertThat(config.path("model_type").asText()).isEqualTo("bert");
+            assertThat(config.path("num_hidden_layers").asInt()).isEqualTo(3);
+            assertThat(config.path("num_attention_heads").asInt()).isEqualTo(12);
+            assertThat(config.path("distill4j").path("teacher_layers").toString()).isEqualTo("[0,6,11]");
+            assertThat(config.path("distill4j").path("pooling").asText()).isEqualTo("cls");
+            assertThat(Json.MAPPER.readTree(dir.resolve("1_Pooling/config.json").toFile()).path("pooling_mode_cls_token").asBoolean()).isTrue();
+            assertThat(EmbeddingModels.isStudent(dir)).isTrue();
+            float[][] before = s.embed(heldOut);
+            try (EmbeddingModel back = EmbeddingModels.student(dir)) {
+                assertThat(back).isInstanceOf(EncoderStudent.class);
+                assertThat(back.dimension()).isEqualTo(384);
+                float[][] after = back.embed(heldOut);
+                for (int i = 0; i < before.length; i++) assertThat(after[i]).containsExactly(before[i]);
+            }
+        }
+    }
+
+    @Test
+    void layersSpecParses() {
+        assertThat(EncoderDistiller.Options.parseLayers("layers:0, 4,8")).containsExactly(0, 4, 8);
+        assertThat(EncoderDistiller.Options.parseLayers("static")).isNull();
+        assertThatThrownBy(() -> EncoderDistiller.Options.parseLayers("layers:a")).hasMessageContaining("layers:0,4,8");
+    }
+
+    @Test
+    void loadingAFolderWithoutWeightsSaysWhatToDo(@TempDir Path tmp) throws Exception {
+        Files.writeString(tmp.resolve("config.json"), "{\"model_type\":\"bert\"}");
+        assertThatThrownBy(() -> EmbeddingModels.student(tmp)).hasMessageContaining("--student layers:");
+    }
+}
