@@ -60,11 +60,21 @@ public final class EncoderStudent implements EmbeddingModel {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(List<String> texts) { return embedCounting(texts).vectors(); }
+
+    @Override
+    public Embedded embedCounting(List<String> texts) {
         long[][] ids = new long[texts.size()][];
-        for (int i = 0; i < ids.length; i++) ids[i] = tokenize(texts.get(i));
-        return embedIds(ids);
+        int[] tokens = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = tokenize(texts.get(i));
+            tokens[i] = ids[i].length;
+        }
+        return new Embedded(embedIds(ids), tokens);
     }
+
+    @Override
+    public int countTokens(String text) { return tokenize(text).length; }
 
     /** Embeds tokenised inputs (special tokens included) in batches of similar length; results in input order. */
     public float[][] embedIds(long[][] ids) {
