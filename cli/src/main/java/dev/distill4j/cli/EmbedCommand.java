@@ -10,6 +10,7 @@ import dev.distill4j.embed.OnnxEmbeddingTeacher;
 import dev.distill4j.embed.Pooling;
 import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
+import dev.distill4j.embed.StaticTuner;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -48,8 +49,12 @@ final class EmbedCommand implements Runnable {
         String teacher;
 
         @Option(names = "--student", defaultValue = "static", paramLabel = "KIND",
-                description = "Student kind: static (the only one so far). Default: ${DEFAULT-VALUE}.")
+                description = "Student kind: static, or static-tuned (static, then its token table trained on the "
+                        + "teacher's embeddings of a corpus). Default: ${DEFAULT-VALUE}.")
         String student;
+
+        @CommandLine.ArgGroup(exclusive = false, heading = "%nstatic-tuned options:%n")
+        TuneOptions tune = new TuneOptions();
 
         @Option(names = "--dims", defaultValue = "256", description = "Student dimensions (PCA). Default: ${DEFAULT-VALUE}.")
         int dims;
@@ -79,13 +84,17 @@ final class EmbedCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!student.equals("static")) throw new UserError("unknown --student '" + student + "': only 'static' is available");
+            boolean tuned = student.equals("static-tuned");
+            if (!tuned && !student.equals("static")) {
+                throw new UserError("unknown --student '" + student + "': use static or static-tuned");
+            }
+            StaticTuner.Options tuneOptions = tuned ? tune.options() : null;
             List<String> sentences = noEval ? null : sentences(corpus);
             PrintStream err = System.err;
             try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher)) {
                 long start = System.nanoTime();
                 int[] lastPct = {-1};
-                StaticEmbeddingModel s = StaticDistiller.distill(t, new StaticDistiller.Options(dims, vocabLimit, sif,
+                StaticDistiller.Distilled d = StaticDistiller.distillWithBasis(t, new StaticDistiller.Options(dims, vocabLimit, sif,
                         tokenPooling == null ? null : Pooling.parse(tokenPooling)), (done, total) -> {
                     int pct = (int) (100L * done / total);
                     if (pct / 10 != lastPct[0] / 10) {
@@ -93,14 +102,109 @@ final class EmbedCommand implements Runnable {
                         lastPct[0] = pct;
                     }
                 });
-                s.save(out);
-                System.out.printf(Locale.ROOT, "static student %s: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
-                                + "built in %.1f s%n", out, s.vocabSize(), s.dimension(),
+                StaticEmbeddingModel s = d.model();
+                System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
+                                + "built in %.1f s%n", s.vocabSize(), s.dimension(),
                         100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
+                if (tuned) {
+                    StaticEmbeddingModel tunedModel = tune.run(t, d, tuneOptions, sentences != null ? sentences : sentences(corpus));
+                    s.close();
+                    s = tunedModel;
+                }
+                s.save(out);
+                System.out.println("saved " + out);
                 if (sentences != null) report(EmbedEval.run(t, s, sentences), out);
                 s.close();
             }
             return 0;
+        }
+    }
+
+    /** {@code --student static-tuned}: the training corpus and loop settings, and the run with its progress. */
+    static final class TuneOptions {
+        @Option(names = "--loss", defaultValue = "cosine", paramLabel = "cosine|mse|contrastive",
+                description = "Tuning loss against the teacher's sentence embeddings. Default: ${DEFAULT-VALUE}.")
+        String loss = "cosine";
+
+        @Option(names = "--epochs", defaultValue = "" + StaticTuner.Options.DEFAULT_EPOCHS,
+                description = "Passes over the training sentences (the best epoch on a held-out tenth is kept). Default: ${DEFAULT-VALUE}.")
+        int epochs = StaticTuner.Options.DEFAULT_EPOCHS;
+
+        @Option(names = "--lr", defaultValue = "" + StaticTuner.Options.DEFAULT_LR,
+                description = "AdamW peak learning rate (warmup, cosine decay). Default: ${DEFAULT-VALUE}.")
+        double lr = StaticTuner.Options.DEFAULT_LR;
+
+        @Option(names = "--batch-size", defaultValue = "" + StaticTuner.Options.DEFAULT_BATCH,
+                description = "Sentences per step. Default: ${DEFAULT-VALUE}.")
+        int batchSize = StaticTuner.Options.DEFAULT_BATCH;
+
+        @Option(names = "--temperature", defaultValue = "" + StaticTuner.Options.DEFAULT_TEMPERATURE,
+                description = "Temperature of the contrastive loss. Default: ${DEFAULT-VALUE}.")
+        double temperature = StaticTuner.Options.DEFAULT_TEMPERATURE;
+
+        @Option(names = "--train-corpus", paramLabel = "FILE",
+                description = "Training sentences (lines or JSONL with \"text\"); sentences also in the evaluation corpus "
+                        + "are dropped. Default: generated sentences, disjoint from the evaluation set.")
+        Path trainCorpus;
+
+        @Option(names = "--train-sentences", defaultValue = "" + EmbedCorpus.DEFAULT_TRAINING_SENTENCES,
+                description = "How many sentences to generate when there is no --train-corpus. Default: ${DEFAULT-VALUE}.")
+        int trainSentences = EmbedCorpus.DEFAULT_TRAINING_SENTENCES;
+
+        @Option(names = "--seed", defaultValue = "42", description = "Held-out split and batch order. Default: ${DEFAULT-VALUE}.")
+        long seed = 42;
+
+        StaticTuner.Options options() {
+            try {
+                return new StaticTuner.Options(StaticTuner.Loss.parse(loss), epochs, lr, batchSize, temperature, 0.1, 1.0, seed);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+
+        StaticEmbeddingModel run(OnnxEmbeddingTeacher t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> eval)
+                throws IOException {
+            PrintStream err = System.err;
+            List<String> train;
+            if (trainCorpus != null) {
+                List<String> read = EmbedCorpus.read(trainCorpus);
+                train = EmbedCorpus.withoutOverlap(read, eval);
+                if (train.size() < read.size()) {
+                    err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n", read.size() - train.size());
+                }
+            } else {
+                if (trainSentences < 1) throw new UserError("--train-sentences must be positive, got " + trainSentences);
+                train = EmbedCorpus.training(trainSentences, EmbedCorpus.TRAINING_SEED, eval);
+            }
+            err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
+                    trainCorpus != null ? trainCorpus : "generated", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
+            int[] lastTenth = {-1};
+            StaticTuner.Result r;
+            try {
+                r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
+                    switch (p) {
+                        case StaticTuner.Progress.TeacherPass tp -> {
+                            int tenth = (int) (10L * tp.done() / tp.total());
+                            if (tenth != lastTenth[0]) {
+                                err.printf(Locale.ROOT, "teacher embedding the training sentences: %d / %d%n", tp.done(), tp.total());
+                                lastTenth[0] = tenth;
+                            }
+                        }
+                        case StaticTuner.Progress.Epoch e when e.epoch() == 0 ->
+                                err.printf(Locale.ROOT, "before tuning: held-out Spearman %.4f%n", e.heldOutSpearman());
+                        case StaticTuner.Progress.Epoch e -> err.printf(Locale.ROOT,
+                                "epoch %d/%d: loss %.5f, held-out Spearman %.4f (%d steps, %.1f s)%n", e.epoch(), e.epochs(),
+                                e.trainLoss(), e.heldOutSpearman(), e.steps(), e.seconds());
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            System.out.printf(Locale.ROOT, "static-tuned student: %s loss, held-out Spearman %.4f → %.4f (best epoch %d of %d; "
+                            + "targets allow %.4f), %d sentences (%d held out), %d tokens trained, %.1f s%n", o.loss().id(),
+                    r.spearmanBefore(), r.spearmanAfter(), r.bestEpoch(), o.epochs(), r.targetCeilingSpearman(),
+                    r.trainSentences() + r.heldOutSentences(), r.heldOutSentences(), r.trainedTokens(), r.seconds());
+            return r.model();
         }
     }
 

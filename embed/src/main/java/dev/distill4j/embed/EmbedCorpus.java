@@ -122,6 +122,10 @@ public final class EmbedCorpus {
                         "by night train", "without a map", "in the rush hour", "on a rainy morning", "for a business meeting"}),
     };
 
+    /** The generator seed for training sentences: not the evaluation set's (42), and {@link #training} checks too. */
+    public static final long TRAINING_SEED = 1042;
+    public static final int DEFAULT_TRAINING_SENTENCES = 10_000;
+
     private static final String[] ADVERBS = {"often", "rarely", "quickly", "carefully", "always", "sometimes",
             "never", "proudly", "slowly", "happily"};
     private static final String[] REPORTERS = {"my friend", "the newspaper", "our teacher", "the radio host",

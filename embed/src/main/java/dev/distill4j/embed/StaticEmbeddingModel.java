@@ -51,11 +51,19 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
         return out;
     }
 
-    private float[] embedOne(String text) {
+    private float[] embedOne(String text) { return pool(table, dim, tokenIds(text)); }
+
+    /** The table rows a text looks up: its tokens without special tokens, ids outside the table dropped. */
+    int[] tokenIds(String text) {
+        return java.util.Arrays.stream(tokenizer.encode(text, false, false).getIds())
+                .filter(id -> id >= 0 && id < vocab).mapToInt(id -> (int) id).toArray();
+    }
+
+    /** The sentence vector: the normalised sum of rows {@code ids} of a row-major [·, dim] table. */
+    static float[] pool(float[] table, int dim, int[] ids) {
         float[] v = new float[dim];
-        for (long id : tokenizer.encode(text, false, false).getIds()) {
-            if (id < 0 || id >= vocab) continue;
-            int base = (int) id * dim;
+        for (int id : ids) {
+            int base = id * dim;
             for (int k = 0; k < dim; k++) v[k] += table[base + k];
         }
         // Normalising makes the sum and the mean the same direction, so no division by the token count
@@ -93,6 +101,12 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
         System.arraycopy(table, id * dim, r, 0, dim);
         return r;
     }
+
+    /** The whole [V, d] table (a copy). */
+    float[] tableCopy() { return table.clone(); }
+
+    /** The tokenizer.json bytes the student tokenises with (a copy). */
+    byte[] tokenizerJson() { return tokenizerJson.clone(); }
 
     public int vocabSize() { return vocab; }
 
