@@ -28,10 +28,10 @@ class StaticTunerTest {
         teacher = new Remembering(bge);
         // 4,000 tokens by id keep the test fast; the words they miss start as zero rows the tuning must learn
         start = StaticDistiller.distillWithBasis(bge, new StaticDistiller.Options(64, 4000, StaticDistiller.Options.DEFAULT_SIF), null);
-        eval = EmbedCorpus.synthetic(150, 5);
-        train = EmbedCorpus.training(600, 1005, eval);
+        eval = EmbedCorpus.synthetic(120, 5);
+        train = EmbedCorpus.training(400, 1005, eval);
         tuned = StaticTuner.tune(start.model(), start.pca(), teacher, train,
-                StaticTuner.Options.defaults(StaticTuner.Loss.COSINE).withEpochs(6).withBatchSize(32), null);
+                StaticTuner.Options.defaults(StaticTuner.Loss.COSINE).withEpochs(5).withBatchSize(32), null);
     }
 
     @AfterAll
@@ -56,7 +56,7 @@ class StaticTunerTest {
         assertThat(after).as("held-out Spearman, static %.3f", before).isGreaterThan(before + 0.1);
         assertThat(tuned.spearmanAfter()).isGreaterThan(tuned.spearmanBefore());
         assertThat(tuned.bestEpoch()).isPositive();
-        assertThat(tuned.trainSentences() + tuned.heldOutSentences()).isEqualTo(600);
+        assertThat(tuned.trainSentences() + tuned.heldOutSentences()).isEqualTo(400);
         assertThat(tuned.targetCeilingSpearman()).isGreaterThan(after);
     }
 
@@ -81,8 +81,8 @@ class StaticTunerTest {
             var cfg = ((StaticEmbeddingModel) loaded).config();
             assertThat(cfg.path("model_type").asText()).isEqualTo("static");
             assertThat(cfg.path("tuned").path("loss").asText()).isEqualTo("cosine");
-            assertThat(cfg.path("tuned").path("epochs").asInt()).isEqualTo(6);
-            assertThat(cfg.path("tuned").path("corpus_sentences").asInt()).isEqualTo(600);
+            assertThat(cfg.path("tuned").path("epochs").asInt()).isEqualTo(5);
+            assertThat(cfg.path("tuned").path("corpus_sentences").asInt()).isEqualTo(400);
             assertThat(cfg.path("tuned").path("held_out_spearman").asDouble()).isEqualTo(tuned.spearmanAfter());
         }
     }
