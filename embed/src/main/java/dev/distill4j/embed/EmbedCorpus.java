@@ -152,7 +152,7 @@ public final class EmbedCorpus {
      * {@code n} distinct generated sentences to train a student on, none of them in {@code exclude} (pass the
      * evaluation set so training and evaluation stay disjoint). A wider grammar than {@link #synthetic}: the full
      * vocabularies, eight sentence shapes (fronted settings, adverbs, coordination, relative and reported clauses),
-     * and a second clause from another topic in a fifth of the two-clause sentences, so a bag-of-tokens student
+     * and the second clause of two-clause sentences from a random topic one time in five, so a bag-of-tokens student
      * sees words in many combinations rather than one fixed frame.
      */
     public static List<String> training(int n, long seed, Collection<String> exclude) {
@@ -198,7 +198,7 @@ public final class EmbedCorpus {
         };
     }
 
-    /** The same topic four times in five, another one otherwise. */
+    /** The same topic four times in five, otherwise a random one (possibly the same). */
     private static Topic other(Random r, Topic t) {
         return r.nextInt(5) == 0 ? TOPICS[r.nextInt(TOPICS.length)] : t;
     }
