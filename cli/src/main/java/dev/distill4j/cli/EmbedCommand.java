@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
         subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class},
         footer = {"", "Examples:",
                 "  distill embed distill --teacher bge-small-en-v1.5 --student static --dims 256 --out students/bge-static",
+                "  distill embed distill --teacher bge-small-en-v1.5 --student static-tuned --train-corpus my-texts.txt --out students/bge-tuned",
                 "  distill embed eval --teacher bge-small-en-v1.5 --student students/bge-static --corpus my-texts.jsonl",
                 "", "Run 'distill embed <command> --help' for a command's options."})
 final class EmbedCommand implements Runnable {
