@@ -4,9 +4,12 @@
 #
 #   bench/embed/run.sh [TEACHER=bge-small-en-v1.5] [DIMS=256] [CORPUS=generated 1,000 sentences]
 #   bench/embed/run.sh sweep [TEACHER] [CORPUS]    # one vocabulary pass, then dims × SIF grid (fidelity only)
-#   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=3] [TRAIN_SIZE=3000] [LR=1e-4]
+#   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=3] [TRAIN_SENTENCES=3000] [LR=1e-4]
 #       # layer-dropped BERT student trained on generated sentences, scored on the held-out 1,000; PyTorch runs
 #       # with OMP_NUM_THREADS=1 unless set (on a loaded 2-core machine OpenMP's spinning threads cost ~3x)
+#   bench/embed/run.sh tuned [TEACHER] [DIMS] [CORPUS] [-- distill options]   # --student static-tuned
+#       e.g. bench/embed/run.sh tuned bge-small-en-v1.5 256 "" --train-sentences 10000 --loss cosine --epochs 10
+#   bench/embed/run.sh tune-sweep TEACHER DIMS TRAIN_SENTENCES LOSS:LR:EPOCHS:BATCH...   # static vs tuned settings
 #
 # Prints the scorecard (also in bench/out/embed/<teacher>-static-<dims>/scorecard.json) and the load average.
 set -euo pipefail
@@ -29,12 +32,24 @@ if [[ "${1:-}" == "layers" ]]; then
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
   DIR="$OUT/$(basename "$TEACHER")-layers-${LAYERS//,/-}"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $CPUS CPUs, OMP_NUM_THREADS=$OMP_NUM_THREADS"
-  ./distill embed distill --teacher "$TEACHER" --student "layers:$LAYERS" --epochs "$EPOCHS" --train-size "$TRAIN" --lr "$LR" --out "$DIR"
+  ./distill embed distill --teacher "$TEACHER" --student "layers:$LAYERS" --epochs "$EPOCHS" --train-sentences "$TRAIN" --lr "$LR" --out "$DIR"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
+if [[ "${1:-}" == "tune-sweep" ]]; then
+  shift
+  ./distill --help >/dev/null
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
+    "$ROOT/bench/embed/Tune.java" "$@"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+STUDENT=static
+if [[ "${1:-}" == "tuned" ]]; then STUDENT=static-tuned; shift; fi
 TEACHER="${1:-bge-small-en-v1.5}"; DIMS="${2:-256}"; CORPUS="${3:-}"
-DIR="$OUT/$(basename "$TEACHER")-static-$DIMS"
+shift $(( $# < 3 ? $# : 3 )); [[ "${1:-}" == "--" ]] && shift
+DIR="$OUT/$(basename "$TEACHER")-$STUDENT-$DIMS"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
-./distill embed distill --teacher "$TEACHER" --student static --dims "$DIMS" --out "$DIR" ${CORPUS:+--corpus "$CORPUS"}
+./distill embed distill --teacher "$TEACHER" --student "$STUDENT" --dims "$DIMS" --out "$DIR" ${CORPUS:+--corpus "$CORPUS"} "$@"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

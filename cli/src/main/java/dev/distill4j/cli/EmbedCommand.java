@@ -12,6 +12,7 @@ import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.distill4j.embed.encoder.EncoderDistiller;
 import dev.distill4j.embed.encoder.EncoderStudent;
+import dev.distill4j.embed.StaticTuner;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Option;
         subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class},
         footer = {"", "Examples:",
                 "  distill embed distill --teacher bge-small-en-v1.5 --student static --dims 256 --out students/bge-static",
+                "  distill embed distill --teacher bge-small-en-v1.5 --student static-tuned --train-corpus my-texts.txt --out students/bge-tuned",
                 "  distill embed eval --teacher bge-small-en-v1.5 --student students/bge-static --corpus my-texts.jsonl",
                 "  distill embed distill --teacher https://api.openai.com/v1 --teacher-model text-embedding-3-small \\",
                 "      --run runs/te3 --student static --dims 256 --out students/te3-static",
@@ -53,9 +55,13 @@ final class EmbedCommand implements Runnable {
         String teacher;
 
         @Option(names = "--student", defaultValue = "static", paramLabel = "KIND",
-                description = "Student kind: static, or layers:0,4,8 (a BERT student keeping those teacher layers, "
-                        + "trained on the teacher's sentence embeddings). Default: ${DEFAULT-VALUE}.")
+                description = "Student kind: static; static-tuned (static, then its token table trained on the "
+                        + "teacher's embeddings of a corpus); or layers:0,4,8 (a BERT student keeping those teacher "
+                        + "layers, trained on the teacher's sentence embeddings). Default: ${DEFAULT-VALUE}.")
         String student;
+
+        @CommandLine.ArgGroup(exclusive = false, heading = "%nStudent training (static-tuned and layers:...):%n")
+        TrainingOptions training = new TrainingOptions();
 
         @Option(names = "--dims", defaultValue = "256", description = "Student dimensions (PCA). Default: ${DEFAULT-VALUE}.")
         int dims;
@@ -92,24 +98,15 @@ final class EmbedCommand implements Runnable {
         @CommandLine.Mixin
         EmbedApiOptions api;
 
-        @Option(names = "--epochs", defaultValue = "3", description = "layers: student: training epochs. Default: ${DEFAULT-VALUE}.")
-        int epochs;
-
-        @Option(names = "--lr", defaultValue = "1e-4", description = "layers: student: AdamW peak learning rate. Default: ${DEFAULT-VALUE}.")
-        double lr;
-
-        @Option(names = "--batch-size", defaultValue = "32", description = "layers: student: sentences per step. Default: ${DEFAULT-VALUE}.")
-        int batchSize;
-
-        @Option(names = "--train-size", defaultValue = "3000",
-                description = "layers: student without --corpus: generated training sentences. Default: ${DEFAULT-VALUE}.")
-        int trainSize;
-
         @Override
         public Integer call() throws Exception {
             int[] layers = parseLayers(student);
             if (layers != null) return distillEncoder(layers);
-            if (!student.equals("static")) throw new UserError("unknown --student '" + student + "': use static or layers:0,4,8");
+            boolean tuned = student.equals("static-tuned");
+            if (!tuned && !student.equals("static")) {
+                throw new UserError("unknown --student '" + student + "': use static, static-tuned or layers:0,4,8");
+            }
+            StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
             List<String> sentences = noEval ? null : sentences(corpus);
             PrintStream err = System.err;
             var apiOptions = api.forTeacher(teacher);
@@ -128,14 +125,29 @@ final class EmbedCommand implements Runnable {
                         lastPct[0] = pct;
                     }
                 };
-                StaticEmbeddingModel s = t instanceof OnnxEmbeddingTeacher onnx && tokenizer == null
-                        ? StaticDistiller.distill(onnx, options, progress)
-                        : StaticDistiller.distill(t, EmbeddingModels.tokenizerJson(tokenizer == null ? API_TOKENIZER
-                                : tokenizer), options, progress);
-                s.save(out);
-                System.out.printf(Locale.ROOT, "static student %s: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
-                                + "built in %.1f s%n", out, s.vocabSize(), s.dimension(),
+                StaticEmbeddingModel s;
+                StaticDistiller.Distilled withBasis = null;
+                if (t instanceof OnnxEmbeddingTeacher onnx && tokenizer == null) {
+                    withBasis = StaticDistiller.distillWithBasis(onnx, options, progress);
+                    s = withBasis.model();
+                } else if (tuned) {
+                    throw new UserError("--student static-tuned needs an in-process teacher (a built-in id or an ONNX "
+                            + "folder) and its own tokenizer; with an API teacher use --student static", Errors.USAGE);
+                } else {
+                    s = StaticDistiller.distill(t, EmbeddingModels.tokenizerJson(tokenizer == null ? API_TOKENIZER
+                            : tokenizer), options, progress);
+                }
+                System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
+                                + "built in %.1f s%n", s.vocabSize(), s.dimension(),
                         100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
+                if (tuned) {
+                    StaticEmbeddingModel tunedModel = training.tune(t, withBasis, tuneOptions,
+                            sentences != null ? sentences : sentences(corpus));
+                    s.close();
+                    s = tunedModel;
+                }
+                s.save(out);
+                System.out.println("saved " + out);
                 if (sentences != null) report(EmbedEval.run(t, s, sentences), out);
                 s.close();
             }
@@ -144,13 +156,13 @@ final class EmbedCommand implements Runnable {
 
         /** The layer-dropped BERT student: train on the corpus (minus a held-out fifth), score on the held-out part. */
         private int distillEncoder(int[] layers) throws Exception {
-            EncoderDistiller.Split split = EncoderDistiller.split(corpus == null ? null : EmbedCorpus.read(corpus), trainSize);
+            EncoderDistiller.Split split = training.encoderSplit(corpus);
             PrintStream err = System.err;
             try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher)) {
                 err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
                         split.train().size(), split.heldOut().size());
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
-                        new EncoderDistiller.Options(layers, epochs, lr, batchSize, 42, false), new EncoderDistiller.Progress() {
+                        training.encoderOptions(layers), new EncoderDistiller.Progress() {
                             @Override
                             public void onStep(int epoch, long step, long total, double loss, double rate) {
                                 if (step % 10 == 0 || step == total) {
@@ -181,6 +193,129 @@ final class EmbedCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage());
             }
+        }
+    }
+
+    /**
+     * The training settings of the students that train ({@code static-tuned}, {@code layers:...}): the same flags,
+     * with defaults that suit each (a static table takes a high learning rate, a transformer a low one).
+     */
+    static final class TrainingOptions {
+        static final int LAYERS_EPOCHS = 3;
+        static final double LAYERS_LR = 1e-4;
+        static final int LAYERS_BATCH = 32;
+        static final int LAYERS_TRAIN_SENTENCES = 3000;
+
+        @Option(names = "--loss", defaultValue = "cosine", paramLabel = "cosine|mse|contrastive",
+                description = "static-tuned: loss against the teacher's sentence embeddings. Default: ${DEFAULT-VALUE}.")
+        String loss = "cosine";
+
+        @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training sentences (static-tuned keeps "
+                + "the best epoch on a held-out tenth). Default: " + StaticTuner.Options.DEFAULT_EPOCHS
+                + " (static-tuned), " + LAYERS_EPOCHS + " (layers).")
+        Integer epochs;
+
+        @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate (warmup, cosine decay). Default: "
+                + StaticTuner.Options.DEFAULT_LR + " (static-tuned), " + LAYERS_LR + " (layers).")
+        Double lr;
+
+        @Option(names = "--batch-size", paramLabel = "N", description = "Sentences per step. Default: "
+                + StaticTuner.Options.DEFAULT_BATCH + " (static-tuned), " + LAYERS_BATCH + " (layers).")
+        Integer batchSize;
+
+        @Option(names = "--temperature", defaultValue = "" + StaticTuner.Options.DEFAULT_TEMPERATURE,
+                description = "static-tuned: temperature of the contrastive loss. Default: ${DEFAULT-VALUE}.")
+        double temperature = StaticTuner.Options.DEFAULT_TEMPERATURE;
+
+        @Option(names = "--train-corpus", paramLabel = "FILE",
+                description = "Training sentences (lines or JSONL with \"text\"); sentences also in the evaluation corpus "
+                        + "are dropped. Default: generated sentences, disjoint from the evaluation set (layers: with "
+                        + "--corpus and no --train-corpus, four fifths of --corpus train and the rest is held out).")
+        Path trainCorpus;
+
+        @Option(names = "--train-sentences", paramLabel = "N", description = "How many sentences to generate when there "
+                + "is no training corpus. Default: " + EmbedCorpus.DEFAULT_TRAINING_SENTENCES + " (static-tuned), "
+                + LAYERS_TRAIN_SENTENCES + " (layers).")
+        Integer trainSentences;
+
+        @Option(names = "--seed", defaultValue = "42", description = "Held-out split and batch order. Default: ${DEFAULT-VALUE}.")
+        long seed = 42;
+
+        StaticTuner.Options tunerOptions() {
+            try {
+                return new StaticTuner.Options(StaticTuner.Loss.parse(loss), or(epochs, StaticTuner.Options.DEFAULT_EPOCHS),
+                        or(lr, StaticTuner.Options.DEFAULT_LR), or(batchSize, StaticTuner.Options.DEFAULT_BATCH),
+                        temperature, 0.1, 1.0, seed);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+
+        EncoderDistiller.Options encoderOptions(int[] layers) {
+            return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
+                    or(batchSize, LAYERS_BATCH), seed, false);
+        }
+
+        /** Training and held-out sentences of a layers student. */
+        EncoderDistiller.Split encoderSplit(Path corpus) throws IOException {
+            if (trainCorpus == null) {
+                return EncoderDistiller.split(corpus == null ? null : EmbedCorpus.read(corpus),
+                        positive(or(trainSentences, LAYERS_TRAIN_SENTENCES)));
+            }
+            List<String> heldOut = sentences(corpus);
+            return new EncoderDistiller.Split(EmbedCorpus.withoutOverlap(EmbedCorpus.read(trainCorpus), heldOut), heldOut);
+        }
+
+        private static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }
+
+        private static int positive(int n) {
+            if (n < 1) throw new UserError("--train-sentences must be positive, got " + n);
+            return n;
+        }
+
+        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> eval)
+                throws IOException {
+            PrintStream err = System.err;
+            List<String> train;
+            if (trainCorpus != null) {
+                List<String> read = EmbedCorpus.read(trainCorpus);
+                train = EmbedCorpus.withoutOverlap(read, eval);
+                if (train.size() < read.size()) {
+                    err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n", read.size() - train.size());
+                }
+            } else {
+                train = EmbedCorpus.training(positive(or(trainSentences, EmbedCorpus.DEFAULT_TRAINING_SENTENCES)),
+                        EmbedCorpus.TRAINING_SEED, eval);
+            }
+            err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
+                    trainCorpus != null ? trainCorpus : "generated", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
+            int[] lastTenth = {-1};
+            StaticTuner.Result r;
+            try {
+                r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
+                    switch (p) {
+                        case StaticTuner.Progress.TeacherPass tp -> {
+                            int tenth = (int) (10L * tp.done() / tp.total());
+                            if (tenth != lastTenth[0]) {
+                                err.printf(Locale.ROOT, "teacher embedding the training sentences: %d / %d%n", tp.done(), tp.total());
+                                lastTenth[0] = tenth;
+                            }
+                        }
+                        case StaticTuner.Progress.Epoch e when e.epoch() == 0 ->
+                                err.printf(Locale.ROOT, "before tuning: held-out Spearman %.4f%n", e.heldOutSpearman());
+                        case StaticTuner.Progress.Epoch e -> err.printf(Locale.ROOT,
+                                "epoch %d/%d: loss %.5f, held-out Spearman %.4f (%d steps, %.1f s)%n", e.epoch(), e.epochs(),
+                                e.trainLoss(), e.heldOutSpearman(), e.steps(), e.seconds());
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            System.out.printf(Locale.ROOT, "static-tuned student: %s loss, held-out Spearman %.4f → %.4f (best epoch %d of %d; "
+                            + "targets allow %.4f), %d sentences (%d held out), %d tokens trained, %.1f s%n", o.loss().id(),
+                    r.spearmanBefore(), r.spearmanAfter(), r.bestEpoch(), o.epochs(), r.targetCeilingSpearman(),
+                    r.trainSentences() + r.heldOutSentences(), r.heldOutSentences(), r.trainedTokens(), r.seconds());
+            return r.model();
         }
     }
 

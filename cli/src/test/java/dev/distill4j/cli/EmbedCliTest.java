@@ -45,6 +45,32 @@ class EmbedCliTest {
     }
 
     @Test
+    void tunesAStaticStudentOnATrainingFileDisjointFromTheEvaluationCorpus() throws Exception {
+        Path corpus = tmp.resolve("eval.txt");
+        Files.writeString(corpus, IntStream.range(0, 16).mapToObj(i -> "sentence number " + i + " about the weather")
+                .collect(Collectors.joining("\n")));
+        // 220 training lines, 2 of them also evaluation sentences: those must be dropped
+        Path train = tmp.resolve("train.txt");
+        Files.writeString(train, IntStream.range(0, 220).mapToObj(i -> i < 2 ? "sentence number " + i + " about the weather"
+                : "a training sentence about rain number " + i).collect(Collectors.joining("\n")));
+        Path out = tmp.resolve("tuned");
+        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "static-tuned", "--dims", "16",
+                "--vocab-limit", "800", "--corpus", corpus.toString(), "--train-corpus", train.toString(), "--loss", "mse",
+                "--epochs", "2", "--batch-size", "16", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stderr()).contains("dropped 2 training sentences").contains("epoch 2/2");
+        assertThat(r.stdout()).contains("static-tuned student: mse loss").contains("Spearman");
+        JsonNode cfg = Json.MAPPER.readTree(out.resolve("config.json").toFile());
+        assertThat(cfg.get("model_type").asText()).isEqualTo("static");
+        assertThat(cfg.path("tuned").path("corpus_sentences").asInt()).isEqualTo(218);
+
+        var bad = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "static-tuned", "--loss", "hinge",
+                "--out", tmp.resolve("y").toString());
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.stderr()).contains("unknown --loss 'hinge'").doesNotContain("\tat ");
+    }
+
+    @Test
     void anUnknownTeacherIsOneClearLine() throws Exception {
         var r = distill("embed", "distill", "--teacher", "gpt-embed-9000", "--out", tmp.resolve("x").toString());
         assertThat(r.exitCode()).isEqualTo(1);

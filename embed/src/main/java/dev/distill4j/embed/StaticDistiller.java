@@ -46,11 +46,7 @@ public final class StaticDistiller {
     /** Builds the student; {@code progress} is told (tokens embedded, tokens to embed) after every chunk. */
     public static StaticEmbeddingModel distill(OnnxEmbeddingTeacher teacher, Options o, BiConsumer<Integer, Integer> progress)
             throws IOException {
-        if (o.dims() > teacher.dimension()) {
-            throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
-        }
-        Pooling pooling = o.tokenPooling() != null ? o.tokenPooling() : teacher.pooling();
-        return fromTokenVectors(teacher, embedVocabulary(teacher, pooling, o.vocabLimit(), progress), o);
+        return distillWithBasis(teacher, o, progress).model();
     }
 
     /**
@@ -81,14 +77,32 @@ public final class StaticDistiller {
         return rows;
     }
 
+    /** A static student and the PCA basis its rows were projected on (what {@link StaticTuner} maps targets with). */
+    public record Distilled(StaticEmbeddingModel model, Pca.Fit pca) {}
+
+    /** As {@link #distill}, keeping the PCA basis for tuning the student on sentence embeddings afterwards. */
+    public static Distilled distillWithBasis(OnnxEmbeddingTeacher teacher, Options o, BiConsumer<Integer, Integer> progress)
+            throws IOException {
+        if (o.dims() > teacher.dimension()) {
+            throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
+        }
+        Pooling pooling = o.tokenPooling() != null ? o.tokenPooling() : teacher.pooling();
+        return fromTokenVectorsWithBasis(teacher, embedVocabulary(teacher, pooling, o.vocabLimit(), progress), o);
+    }
+
     /** PCA to {@code o.dims()} and SIF weighting of token vectors from {@link #embedVocabulary}. */
     public static StaticEmbeddingModel fromTokenVectors(OnnxEmbeddingTeacher teacher, float[][] rows, Options o) throws IOException {
+        return fromTokenVectorsWithBasis(teacher, rows, o).model();
+    }
+
+    /** As {@link #fromTokenVectors}, keeping the PCA basis. */
+    public static Distilled fromTokenVectorsWithBasis(OnnxEmbeddingTeacher teacher, float[][] rows, Options o) throws IOException {
         return build(teacher.name(), teacher.pooling(), teacher.tokenizerJson(), rows, o);
     }
 
     /** @param teacherPooling the teacher's own pooling where it is known (in-process teachers), else null */
-    private static StaticEmbeddingModel build(String teacherName, Pooling teacherPooling, byte[] tokenizerJson,
-                                              float[][] rows, Options o) throws IOException {
+    private static Distilled build(String teacherName, Pooling teacherPooling, byte[] tokenizerJson,
+                                   float[][] rows, Options o) throws IOException {
         int vocab = rows.length, n = 0;
         for (float[] r : rows) if (r != null) n++;
         Pca.Fit pca = Pca.fit(rows, o.dims());
@@ -110,8 +124,8 @@ public final class StaticDistiller {
         cfg.put("pca_explained_variance", pca.explained());
         cfg.put("sif_coefficient", o.sifCoefficient());
         cfg.put("normalize", true);
-        return new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacherName, tokenizerJson, table,
-                vocab, o.dims(), cfg);
+        return new Distilled(new StaticEmbeddingModel("static-" + o.dims() + "-from-" + teacherName, tokenizerJson,
+                table, vocab, o.dims(), cfg), pca);
     }
 
     /**
@@ -167,7 +181,7 @@ public final class StaticDistiller {
             for (int i = start; i < end; i++) rows[ids.get(i)] = vs[i - start];
             if (progress != null) progress.accept(end, ids.size());
         }
-        return build(teacher.name(), null, tokenizerJson, rows, o);
+        return build(teacher.name(), null, tokenizerJson, rows, o).model();
     }
 
     /** The text each distillable token is sent as (null where it has none). */

@@ -83,11 +83,20 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
     /** Token ids of {@code text}, no special tokens: the rows a sentence sums. */
     public long[] tokenize(String text) { return tokenizer.encode(text, false, false).getIds(); }
 
-    private float[] embedOne(long[] ids) {
+    private float[] embedOne(long[] ids) { return pool(table, dim, inTable(ids)); }
+
+    /** The table rows a text looks up: its tokens without special tokens, ids outside the table dropped. */
+    int[] tokenIds(String text) { return inTable(tokenize(text)); }
+
+    private int[] inTable(long[] ids) {
+        return java.util.Arrays.stream(ids).filter(id -> id >= 0 && id < vocab).mapToInt(id -> (int) id).toArray();
+    }
+
+    /** The sentence vector: the normalised sum of rows {@code ids} of a row-major [·, dim] table. */
+    static float[] pool(float[] table, int dim, int[] ids) {
         float[] v = new float[dim];
-        for (long id : ids) {
-            if (id < 0 || id >= vocab) continue;
-            int base = (int) id * dim;
+        for (int id : ids) {
+            int base = id * dim;
             for (int k = 0; k < dim; k++) v[k] += table[base + k];
         }
         // Normalising makes the sum and the mean the same direction, so no division by the token count
@@ -125,6 +134,12 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
         System.arraycopy(table, id * dim, r, 0, dim);
         return r;
     }
+
+    /** The whole [V, d] table (a copy). */
+    float[] tableCopy() { return table.clone(); }
+
+    /** The tokenizer.json bytes the student tokenises with (a copy). */
+    byte[] tokenizerJson() { return tokenizerJson.clone(); }
 
     public int vocabSize() { return vocab; }
 
