@@ -29,7 +29,7 @@ final class EmbedApiOptions {
             description = "'dimensions' to ask the API for (text-embedding-3-*); default: the model's own.")
     Integer teacherDims;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + ApiEmbeddingTeacher.DEFAULT_BATCH,
+    @Option(names = "--inputs-per-request", paramLabel = "N", defaultValue = "" + ApiEmbeddingTeacher.DEFAULT_BATCH,
             description = "Texts per /v1/embeddings request (at most 2048). Default: ${DEFAULT-VALUE}.")
     int batchSize;
 

@@ -40,7 +40,7 @@ class EmbedApiCliTest {
         Path run = tmp.resolve("run");
         Path out = tmp.resolve("student");
         var r = distill("embed", "distill", "--teacher", stub.baseUrl(), "--teacher-model", "embed-small",
-                "--api-key-env", "EMBED_KEY", "--run", run.toString(), "--batch-size", "64", "--concurrency", "2",
+                "--api-key-env", "EMBED_KEY", "--run", run.toString(), "--inputs-per-request", "64", "--concurrency", "2",
                 "--dims", "8", "--vocab-limit", "400", "--corpus", corpus.toString(), "--out", out.toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("static student").contains("Spearman");
@@ -77,7 +77,7 @@ class EmbedApiCliTest {
         stub.latency(java.time.Duration.ofMillis(40));
         String[] args = {"embed", "harvest", "--teacher", stub.baseUrl(), "--teacher-model", "embed-small",
                 "--api-key-env", "EMBED_KEY", "--run", run.toString(), "--corpus", corpus.toString(),
-                "--batch-size", "5", "--concurrency", "2"};
+                "--inputs-per-request", "5", "--concurrency", "2"};
         Process first = DistillProcess.start(Map.of("EMBED_KEY", KEY), tmp.resolve("logs-kill"), args);
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
         while (stub.answeredCount() < 20 && first.isAlive() && System.nanoTime() < deadline) Thread.sleep(10);
