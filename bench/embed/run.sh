@@ -4,7 +4,7 @@
 #
 #   bench/embed/run.sh [TEACHER=bge-small-en-v1.5] [DIMS=256] [CORPUS=generated 1,000 sentences]
 #   bench/embed/run.sh sweep [TEACHER] [CORPUS]    # one vocabulary pass, then dims × SIF grid (fidelity only)
-#   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=3] [TRAIN_SENTENCES=3000] [LR=1e-4]
+#   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=4] [TRAIN_SENTENCES=4000] [LR=3e-4]
 #       # layer-dropped BERT student trained on generated sentences, scored on the held-out 1,000; PyTorch runs
 #       # with OMP_NUM_THREADS=1 unless set (on a loaded 2-core machine OpenMP's spinning threads cost ~3x)
 #   bench/embed/run.sh tuned [TEACHER] [DIMS] [CORPUS] [-- distill options]   # --student static-tuned
@@ -27,7 +27,7 @@ if [[ "${1:-}" == "sweep" ]]; then
   exit 0
 fi
 if [[ "${1:-}" == "layers" ]]; then
-  TEACHER="${2:-bge-small-en-v1.5}"; LAYERS="${3:-0,4,8,11}"; EPOCHS="${4:-3}"; TRAIN="${5:-3000}"; LR="${6:-1e-4}"
+  TEACHER="${2:-bge-small-en-v1.5}"; LAYERS="${3:-0,4,8,11}"; EPOCHS="${4:-4}"; TRAIN="${5:-4000}"; LR="${6:-3e-4}"
   CPUS="$(nproc)"   # before OMP_NUM_THREADS, which nproc obeys
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
   DIR="$OUT/$(basename "$TEACHER")-layers-${LAYERS//,/-}"
