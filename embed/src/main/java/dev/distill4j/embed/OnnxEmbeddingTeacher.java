@@ -25,7 +25,7 @@ import java.util.Map;
  * tokenizer (DJL's binding), pooling, truncation and L2 normalisation. Texts are embedded in batches of similar
  * length so padding costs little.
  */
-public final class OnnxEmbeddingTeacher implements EmbeddingModel {
+public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
     /** The pretrained encoders shipped inside LangChain4j's Maven Central jars (ONNX + tokenizer.json). */
     public enum Builtin {
         BGE_SMALL_EN_V15("bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", Pooling.CLS, 512),
@@ -153,23 +153,6 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
     }
 
     @Override
-    public float[][] embed(List<String> texts) { return embedCounting(texts).vectors(); }
-
-    @Override
-    public Embedded embedCounting(List<String> texts) {
-        long[][] ids = new long[texts.size()][];
-        int[] tokens = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = tokenize(texts.get(i));
-            tokens[i] = ids[i].length;
-        }
-        return new Embedded(embedIds(ids), tokens);
-    }
-
-    @Override
-    public int countTokens(String text) { return tokenize(text).length; }
-
-    @Override
     public boolean acceptsTokenIds() { return true; }
 
     /** Wraps each input in the model's special tokens and truncates it as a text would be, then embeds. */
@@ -203,6 +186,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
     }
 
     /** Embeds already tokenised inputs (special tokens included); batches by length, returns in input order. */
+    @Override
     public float[][] embedIds(long[][] ids) { return embedIds(ids, pooling); }
 
     /** As {@link #embedIds(long[][])} with another pooling than the model's own. */

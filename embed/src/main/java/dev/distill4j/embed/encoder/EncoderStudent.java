@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
-import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.TokenizedEmbeddingModel;
 import dev.distill4j.embed.HfTokenizers;
 import dev.distill4j.embed.Pooling;
 import dev.distill4j.model.io.DType;
@@ -31,7 +31,7 @@ import java.util.Map;
  * (HF {@code BertModel} names, F32), {@code tokenizer.json}, {@code modules.json}, {@code 1_Pooling/config.json},
  * {@code sentence_bert_config.json}.
  */
-public final class EncoderStudent implements EmbeddingModel {
+public final class EncoderStudent implements TokenizedEmbeddingModel {
     public static final String SECTION = "distill4j";
     private static final int BATCH = 32;
 
@@ -58,23 +58,6 @@ public final class EncoderStudent implements EmbeddingModel {
         this.manager = NDManager.newBaseManager();
         this.encoder = new BertEncoder(weights, manager);
     }
-
-    @Override
-    public float[][] embed(List<String> texts) { return embedCounting(texts).vectors(); }
-
-    @Override
-    public Embedded embedCounting(List<String> texts) {
-        long[][] ids = new long[texts.size()][];
-        int[] tokens = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = tokenize(texts.get(i));
-            tokens[i] = ids[i].length;
-        }
-        return new Embedded(embedIds(ids), tokens);
-    }
-
-    @Override
-    public int countTokens(String text) { return tokenize(text).length; }
 
     /** Embeds tokenised inputs (special tokens included) in batches of similar length; results in input order. */
     public float[][] embedIds(long[][] ids) {
