@@ -63,6 +63,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
     private final int hidden;
     private final boolean needsTypeIds;
     private final int batchSize;
+    private final ModelFootprint footprint;
 
     private OnnxEmbeddingTeacher(String name, byte[] onnx, byte[] tokenizerJson, Pooling pooling, int maxLength,
                                  int batchSize) throws IOException {
@@ -71,6 +72,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
         this.pooling = pooling;
         this.maxLength = maxLength;
         this.batchSize = batchSize;
+        this.footprint = ModelFootprint.ofOnnx(onnx);
         try {
             env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
@@ -202,6 +204,9 @@ public final class OnnxEmbeddingTeacher implements EmbeddingModel {
     public Pooling pooling() { return pooling; }
 
     public int maxLength() { return maxLength; }
+
+    /** Parameters (initialiser elements) and bytes of the ONNX file, for efficiency reports. */
+    public ModelFootprint footprint() { return footprint; }
 
     @Override
     public int dimension() { return hidden; }
