@@ -65,7 +65,7 @@ public final class EmbeddingEvaluator {
             if (!EmbeddingModels.isStudent(s)) EmbeddingModels.student(s).close();
         }
         List<String> sentences = o.sentences != null ? o.sentences
-                : o.corpus != null ? EmbedCorpus.read(o.corpus) : EmbedCorpus.synthetic(DEFAULT_SENTENCES, CORPUS_SEED);
+                : o.corpus != null ? EmbedCorpus.read(o.corpus) : EmbedCorpus.synthetic(o.generated, CORPUS_SEED);
         EmbedEval.requireEnough(sentences);
         double loadStart = EmbedEval.loadAverage();
         int n = sentences.size();
@@ -160,6 +160,7 @@ public final class EmbeddingEvaluator {
         private Path corpus;
         private List<String> sentences;
         private Path out;
+        private int generated = DEFAULT_SENTENCES;
 
         private Builder() {}
 
@@ -178,6 +179,12 @@ public final class EmbeddingEvaluator {
         /** Sentences (text lines or JSONL with "text"); default: 1,000 generated ones. */
         public Builder optCorpus(Path file) {
             this.corpus = file;
+            return this;
+        }
+
+        /** Without a corpus: how many generated sentences (default 1,000). */
+        public Builder optGenerated(int sentences) {
+            this.generated = sentences;
             return this;
         }
 
