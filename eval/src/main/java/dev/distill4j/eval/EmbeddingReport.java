@@ -9,7 +9,7 @@ import static dev.distill4j.eval.ReportWriter.svg;
 
 import dev.distill4j.core.AtomicFiles;
 import java.awt.Color;
-import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +25,7 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -118,9 +119,11 @@ final class EmbeddingReport {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        // filled squares without outlines: one small element per point keeps the page light
+        ((XYLineAndShapeRenderer) plot.getRenderer()).setDrawOutlines(false);
         for (int i = 0; i < labels.size(); i++) {
             plot.getRenderer().setSeriesPaint(i, PALETTE[(i + 1) % PALETTE.length]);
-            plot.getRenderer().setSeriesShape(i, new Ellipse2D.Double(-1.5, -1.5, 3, 3));
+            plot.getRenderer().setSeriesShape(i, new Rectangle2D.Double(-1.5, -1.5, 3, 3));
         }
         return chart;
     }

@@ -200,6 +200,8 @@ public final class ReportWriter {
         try {
             SVGGraphics2D g = new SVGGraphics2D(W, H);
             g.setDefsKeyPrefix(id + "-");
+            // 1/100 px is finer than any screen; full doubles tripled the size of scatter plots
+            g.setGeomDoubleConverter(v -> Double.toString(Math.round(v * 100) / 100.0));
             chart.get().draw(g, new Rectangle(0, 0, W, H));
             return g.getSVGElement(id) + "\n";
         } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
