@@ -19,7 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
@@ -112,7 +112,8 @@ final class EmbeddingReport {
             for (int p = 0; p < y.length; p++) s.add(pairs.teacher()[p], y[p]);
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createScatterPlot("Cosine of " + pairs.teacher().length + " sampled pairs",
+        // the titles name both axes: rotated axis labels do not reach the SVG as text
+        JFreeChart chart = ChartFactory.createScatterPlot("Cosine of " + pairs.teacher().length + " sampled pairs: teacher (x), student (y)",
                 "teacher cosine", "student cosine", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         style(chart);
@@ -140,12 +141,13 @@ final class EmbeddingReport {
             d.addValue(e.sentencesPerS(), labels.get(i), batch);
             d.addValue(1000 / e.latencyMs(), labels.get(i), single);
         }
-        JFreeChart chart = ChartFactory.createBarChart("Speed on this machine (log scale)", null, "sentences/s", d,
+        JFreeChart chart = ChartFactory.createBarChart("Sentences/s on this machine (log scale)", null, "sentences/s", d,
                 PlotOrientation.VERTICAL, true, false, false);
         style(chart);
         CategoryPlot plot = chart.getCategoryPlot();
-        LogAxis axis = new LogAxis("sentences/s");
-        axis.setSmallestValue(1);
+        // LogarithmicAxis labels ticks as plain numbers (LogAxis' superscripts do not come through JFreeSVG as text)
+        LogarithmicAxis axis = new LogarithmicAxis("sentences/s");
+        axis.setStrictValuesFlag(false);
         plot.setRangeAxis(axis);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
