@@ -85,7 +85,7 @@ public final class EmbeddingEvaluator {
             double[] teacherAllPairs = Fidelity.pairwiseCosines(tm.vectors());
             for (int i = 0; i < o.students.size(); i++) {
                 Path dir = o.students.get(i);
-                progress = new Evaluator.Progress("student " + dir.getFileName(), i, o.students.size());
+                progress = new Evaluator.Progress("scoring " + dir, i, o.students.size());
                 try (EmbeddingModel s = EmbeddingModels.student(dir)) {
                     EmbedEval.Measured sm = EmbedEval.measure(s, sentences);
                     ModelFootprint sf = ModelFootprint.ofFolder(dir);

@@ -113,8 +113,8 @@ final class EmbeddingReport {
             data.addSeries(s);
         }
         // the titles name both axes: rotated axis labels do not reach the SVG as text
-        JFreeChart chart = ChartFactory.createScatterPlot("Cosine of " + pairs.teacher().length + " sampled pairs: teacher (x), student (y)",
-                "teacher cosine", "student cosine", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createScatterPlot("Pair cosines: teacher (x) vs student (y)", "teacher cosine",
+                "student cosine", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         style(chart);
         plot.setBackgroundPaint(Color.WHITE);
