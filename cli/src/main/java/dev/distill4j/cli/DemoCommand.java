@@ -1,7 +1,9 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.demo.DemoPipeline;
+import dev.distill4j.demo.EmbeddingDemo;
 import dev.distill4j.eval.Scorecard;
+import dev.distill4j.model.io.ModelInfo;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
@@ -22,8 +24,10 @@ import picocli.CommandLine.Option;
                         + "that teacher over the OpenAI API on a loopback port, harvests prompts from it with top-5 "
                         + "logprobs, distils a student with at least 4× fewer parameters by top-k KD, evaluates the "
                         + "student against the teacher and the ground truth, and serves the student."},
+        subcommands = DemoCommand.Embeddings.class,
         footer = {"", "Examples:",
                 "  distill demo",
+                "  distill demo embeddings          (bge-small-en-v1.5 → static student → scorecard)",
                 "  distill demo --teacher-base-url https://api.openai.com/v1 --teacher-model gpt-4o-mini",
                 "  distill demo --teacher-base-url http://localhost:8000/v1 --teacher-model Qwen/Qwen2.5-7B-Instruct"})
 final class DemoCommand implements Callable<Integer> {
@@ -169,6 +173,77 @@ final class DemoCommand implements Callable<Integer> {
             out.println();
             out.println("  With a real teacher: distill demo --teacher-base-url https://api.openai.com/v1 "
                     + "--teacher-model gpt-4o-mini   (key in OPENAI_API_KEY)");
+        }
+        out.println("  Embeddings from a real pretrained teacher: distill demo embeddings   (bge-small-en-v1.5 → "
+                + "static student, offline)");
+    }
+
+    @Command(name = "embeddings", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {
+                    "Distil a real pretrained sentence encoder offline: bge-small-en-v1.5 (shipped as ONNX in "
+                            + "LangChain4j's Maven jar, run by ONNX Runtime) into a static student (every vocabulary "
+                            + "token embedded by the teacher, PCA to 256 dimensions, Zipf/SIF weights), then score "
+                            + "it against the teacher without labels on 1,000 generated sentences: Spearman of "
+                            + "pairwise cosines, recall@10, linear CKA, size, sentences/s and latency.",
+                    "",
+                    "Writes <out>/student/ (serve it or load it with EmbeddingModels.student) and "
+                            + "<out>/eval/scorecard.json + report.html. A few minutes on two cores."},
+            footer = {"", "Examples:", "  distill demo embeddings",
+                    "  distill eval --student runs/demo-embeddings/student --teacher bge-small-en-v1.5 --corpus my.txt"})
+    static final class Embeddings implements Callable<Integer> {
+        @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/demo-embeddings",
+                description = "Output folder (default ${DEFAULT-VALUE}).")
+        Path out;
+
+        @Option(names = "--profile", paramLabel = "NAME", defaultValue = "default", hidden = true,
+                description = "default, or smoke (small vocabulary and corpus, for tests).")
+        String profile;
+
+        @Option(names = "--quiet", description = "No progress bars.")
+        boolean quiet;
+
+        @Override
+        public Integer call() throws Exception {
+            EmbeddingDemo.Profile p = switch (profile) {
+                case "default" -> EmbeddingDemo.DEFAULT;
+                case "smoke" -> EmbeddingDemo.SMOKE;
+                default -> throw new UserError("unknown --profile '" + profile + "' (default or smoke)", Errors.USAGE);
+            };
+            long start = System.nanoTime();
+            Stages stages = new Stages(System.err, quiet);
+            EmbeddingDemo.Result r;
+            try {
+                r = new EmbeddingDemo(p, out, stages).run();
+            } finally {
+                stages.close();
+            }
+            PrintStream o = System.out;
+            var c = r.scorecard();
+            var s = c.students().getFirst();
+            var t = c.teacher().efficiency();
+            var e = s.efficiency();
+            o.println();
+            o.println("distill4j demo embeddings — scorecard (" + ProgressBar.duration(Duration.ofNanos(System.nanoTime() - start)) + ")");
+            o.printf(Locale.ROOT, "  teacher   %s: %d-d, %,d parameters, %s%n", c.teacher().name(), t.dimension(),
+                    t.parameters(), ModelInfo.humanBytes(t.bytes()));
+            o.printf(Locale.ROOT, "  student   static: %d-d, %,d tokens distilled, %,d parameters, %s (%.1f× smaller), "
+                    + "built in %.0f s%n", e.dimension(), r.distilledTokens(), e.parameters(), ModelInfo.humanBytes(e.bytes()),
+                    s.sizeRatio(), r.buildSeconds());
+            o.printf(Locale.ROOT, "  fidelity  Spearman of pairwise cosines %.3f, recall@10 %.3f, linear CKA %.3f   "
+                    + "(%,d sentences, no labels)%n", s.fidelity().spearman(), s.fidelity().recallAt10(),
+                    s.fidelity().cka(), c.corpus().sentences());
+            o.printf(Locale.ROOT, "  speed     teacher %,.0f sentences/s, student %,.0f sentences/s (%.0f× faster)%n",
+                    t.sentencesPerS(), e.sentencesPerS(), s.speedup());
+            o.printf(Locale.ROOT, "  latency   one sentence: teacher %.2f ms, student %.3f ms (median)%n", t.latencyMs(),
+                    e.latencyMs());
+            o.printf(Locale.ROOT, "  machine   %d CPUs, load average %.2f → %.2f (timings depend on it)%n",
+                    c.machine().cpus(), c.machine().loadAverageStart(), c.machine().loadAverageEnd());
+            o.println("  report    " + r.evalDir().resolve("report.html").toAbsolutePath());
+            o.println("  student   " + r.studentDir().toAbsolutePath());
+            o.println();
+            o.println("  Score it on your own texts: distill eval --student " + r.studentDir()
+                    + " --teacher " + c.teacher().name() + " --corpus FILE");
+            return 0;
         }
     }
 

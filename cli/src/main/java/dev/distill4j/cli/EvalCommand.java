@@ -1,5 +1,8 @@
 package dev.distill4j.cli;
 
+import dev.distill4j.embed.EmbeddingModels;
+import dev.distill4j.eval.EmbeddingEvaluator;
+import dev.distill4j.eval.EmbeddingScorecard;
 import dev.distill4j.eval.Evaluator;
 import dev.distill4j.eval.Scorecard;
 import dev.distill4j.teacher.TeacherException;
@@ -8,8 +11,11 @@ import dev.distill4j.train.data.ExampleBuilder.TokenSource;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,17 +30,43 @@ import picocli.CommandLine.Option;
                 "",
                 "The held-out prompts are the run's eval split, decided by prompt id exactly as training decides "
                         + "it: pass the --eval-fraction (and --max-seq-len, --prompt-format, --token-source) "
-                        + "training used."},
+                        + "training used.",
+                "",
+                "Embedding students (folders written by 'distill embed distill') need no run: give --student DIR "
+                        + "(repeat it to compare several in one report), --teacher and optionally --corpus. Fidelity "
+                        + "without labels (Spearman of pairwise cosines, recall@1..10, linear CKA) and efficiency "
+                        + "(parameters, size, sentences/s, one-sentence latency, speed-up) go to "
+                        + "<student>/eval/ (or --out DIR) as scorecard.json and report.html."},
         footer = {"", "Examples:",
                 "  distill eval --run runs/math",
                 "  distill eval --run runs/math --judge --price-in 0.15 --price-out 0.60 --limit 200",
-                "  distill eval --run runs/math --prompts test.jsonl --teacher-model models/Qwen2.5-7B-Instruct"})
+                "  distill eval --run runs/math --prompts test.jsonl --teacher-model models/Qwen2.5-7B-Instruct",
+                "  distill eval --student students/bge-static --teacher bge-small-en-v1.5",
+                "  distill eval --student students/static --student students/tuned --teacher bge-small-en-v1.5 "
+                        + "--corpus texts.jsonl --out eval/bge"})
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder.")
+    @Option(names = "--run", paramLabel = "DIR", description = "Run folder (text students).")
     Path run;
 
-    @Option(names = "--student", paramLabel = "DIR", description = "Student model folder (default: <run>/student).")
-    Path student;
+    @Option(names = "--student", paramLabel = "DIR", description = "Student model folder (default: <run>/student). "
+            + "An embedding student (config.json model_type static, ...) is scored without a run; repeat "
+            + "--student to compare several.")
+    List<Path> students = new ArrayList<>();
+
+    @Option(names = "--teacher", paramLabel = "TEACHER", description = "Embedding students: the teacher they were "
+            + "distilled from: bge-small-en-v1.5 | all-minilm-l6-v2 (built in, offline) | an ONNX folder.")
+    String teacher;
+
+    @Option(names = "--corpus", paramLabel = "FILE", description = "Embedding students: sentences (text lines or "
+            + "JSONL with \"text\"); default: 1,000 generated sentences.")
+    Path corpus;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Embedding students: folder for scorecard.json and "
+            + "report.html (default <student>/eval; required with several students).")
+    Path out;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--prompts", paramLabel = "FILE",
             description = "Evaluate these prompts instead of the held-out split; their teacher answers are looked "
@@ -92,8 +124,47 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar; summary only.")
     boolean quiet;
 
+    /** Options that only make sense for one kind of student, to reject them with the other. */
+    private static final List<String> EMBEDDING_ONLY = List.of("--teacher", "--corpus", "--out");
+    private static final List<String> TEXT_ONLY = List.of("--run", "--prompts", "--judge", "--judge-seed",
+            "--price-in", "--price-out", "--max-new-tokens", "--limit", "--eval-fraction", "--max-seq-len",
+            "--prompt-format", "--token-source", "--teacher-model", "--worst");
+
     @Override
     public Integer call() throws Exception {
+        var parsed = spec.commandLine().getParseResult();
+        boolean embedding = !students.isEmpty() && students.stream().allMatch(EmbeddingModels::isStudent);
+        if (embedding) {
+            for (String o : TEXT_ONLY) {
+                if (parsed.hasMatchedOption(o)) {
+                    throw new UserError(o + " applies to text runs; " + students.getFirst() + " is an embedding "
+                            + "student (scored with --teacher, --corpus, --out)", Errors.USAGE);
+                }
+            }
+            return embedding();
+        }
+        if (students.size() > 1 && students.stream().anyMatch(EmbeddingModels::isStudent)) {
+            Path text = students.stream().filter(p -> !EmbeddingModels.isStudent(p)).findFirst().orElseThrow();
+            throw new UserError(text + " is not an embedding student (config.json with an embedding model_type): "
+                    + "several --student folders are compared only as embedding students", Errors.USAGE);
+        }
+        if (run == null) {
+            if (students.isEmpty()) {
+                throw new UserError("give --run DIR (a text run), or --student DIR --teacher T (an embedding "
+                        + "student)", Errors.USAGE);
+            }
+            throw new UserError(students.getFirst() + " is not an embedding student (no config.json with "
+                    + "model_type static or another embedding kind): text students are scored within their run, "
+                    + "give --run DIR", Errors.USAGE);
+        }
+        if (students.size() > 1) throw new UserError("a text run takes one --student", Errors.USAGE);
+        for (String o : EMBEDDING_ONLY) {
+            if (parsed.hasMatchedOption(o)) {
+                throw new UserError(o + " applies to embedding students; use --teacher-model for a local text "
+                        + "teacher", Errors.USAGE);
+            }
+        }
+        Path student = students.isEmpty() ? null : students.getFirst();
         if (limit < 0) throw new UserError("--limit must be >= 0", Errors.USAGE);
         if (maxNewTokens != null && maxNewTokens < 1) throw new UserError("--max-new-tokens must be >= 1", Errors.USAGE);
         if (priceIn < 0 || priceOut < 0) throw new UserError("--price-in and --price-out must be >= 0", Errors.USAGE);
@@ -112,6 +183,43 @@ final class EvalCommand implements Callable<Integer> {
         }
         print(System.out, card);
         return 0;
+    }
+
+    private int embedding() throws Exception {
+        EmbeddingEvaluator.Builder b = EmbeddingEvaluator.builder().setTeacher(teacher).optCorpus(corpus).optOut(out);
+        students.forEach(b::addStudent);
+        EmbeddingEvaluator evaluator = b.build();
+        long start = System.nanoTime();
+        EmbeddingScorecard card;
+        try (ProgressBar bar = new ProgressBar(System.err, quiet, () -> line(evaluator.progress(), start))) {
+            card = evaluator.run();
+        }
+        printEmbedding(System.out, card, evaluator.outDir());
+        return 0;
+    }
+
+    static void printEmbedding(PrintStream out, EmbeddingScorecard c, Path dir) {
+        var t = c.teacher().efficiency();
+        out.printf(Locale.ROOT, "eval complete: %d embedding student%s vs teacher %s on %,d sentences (%s)%n",
+                c.students().size(), c.students().size() == 1 ? "" : "s", c.teacher().name(), c.corpus().sentences(),
+                c.corpus().source());
+        out.printf(Locale.ROOT, "  teacher   %d-d  %s params  %,.0f sentences/s  latency %.2f ms%n", t.dimension(),
+                t.parameters() == null ? "?" : ProgressBar.count(t.parameters()), t.sentencesPerS(), t.latencyMs());
+        for (var s : c.students()) {
+            var e = s.efficiency();
+            var f = s.fidelity();
+            out.printf(Locale.ROOT, "  %s  (%s, %d-d, %s params)%n", s.dir(), s.modelType(), e.dimension(),
+                    e.parameters() == null ? "?" : ProgressBar.count(e.parameters()));
+            out.printf(Locale.ROOT, "    fidelity  Spearman %.3f  recall@10 %.3f  CKA %.3f%n", f.spearman(),
+                    f.recallAt10(), f.cka());
+            out.printf(Locale.ROOT, "    speed     %,.0f sentences/s (%.0f× the teacher)  latency %.3f ms (%.0f×)%s%n",
+                    e.sentencesPerS(), s.speedup(), e.latencyMs(), s.latencySpeedup(),
+                    s.sizeRatio() == null ? "" : String.format(Locale.ROOT, "  %.1f× smaller", s.sizeRatio()));
+        }
+        var m = c.machine();
+        out.printf(Locale.ROOT, "  machine   %d CPUs, load average %.2f → %.2f%n", m.cpus(), m.loadAverageStart(),
+                m.loadAverageEnd());
+        out.println("  wrote " + dir.resolve(Evaluator.SCORECARD) + " and " + dir.resolve(Evaluator.REPORT));
     }
 
     private static String line(Evaluator.Progress p, long start) {

@@ -7,6 +7,9 @@ import java.util.List;
 /** Fidelity and speed of a student against its teacher on one sentence set, on this machine. */
 public final class EmbedEval {
     public static final int RECALL_K = 10;
+    /** Sentences embedded untimed first (graph initialisation, JIT) and probed one at a time for latency. */
+    static final int WARM_UP = 64;
+    static final int LATENCY_PROBES = 32;
 
     /** One comparison; speeds are measured with each model embedding the whole set in its own batches. */
     public record Scorecard(String teacher, String student, int sentences, int teacherDim, int studentDim,
@@ -14,25 +17,58 @@ public final class EmbedEval {
                             double teacherSentencesPerSec, double studentSentencesPerSec, double speedup,
                             double teacherLatencyMs, double studentLatencyMs, int cpus, double loadAverage) {}
 
+    /**
+     * One model on one sentence set: its vectors, its throughput embedding the whole set in one call (after a
+     * warm-up), and the median wall time of embedding one sentence alone (what a request sees).
+     */
+    public record Measured(float[][] vectors, double sentencesPerSec, double latencyMs) {}
+
+    /** How closely a student's vectors follow the teacher's: see {@link Fidelity}. */
+    public record Agreement(double spearman, double[] recallAtK, double cka) {
+        public double recallAt10() { return recallAtK[RECALL_K - 1]; }
+    }
+
     private EmbedEval() {}
 
     public static Scorecard run(EmbeddingModel teacher, EmbeddingModel student, List<String> sentences) {
+        requireEnough(sentences);
+        Measured t = measure(teacher, sentences), s = measure(student, sentences);
+        Agreement a = agreement(t.vectors(), s.vectors());
+        return new Scorecard(teacher.name(), student.name(), sentences.size(), teacher.dimension(), student.dimension(),
+                a.spearman(), a.recallAt10(), a.cka(), t.sentencesPerSec(), s.sentencesPerSec(),
+                s.sentencesPerSec() / t.sentencesPerSec(), t.latencyMs(), s.latencyMs(),
+                Runtime.getRuntime().availableProcessors(), loadAverage());
+    }
+
+    /** Fidelity needs more sentences than neighbours counted by recall@10. */
+    public static void requireEnough(List<String> sentences) {
         if (sentences.size() <= RECALL_K) {
             throw new IllegalArgumentException("evaluation needs more than " + RECALL_K + " sentences, got " + sentences.size());
         }
-        teacher.embed(sentences.subList(0, Math.min(8, sentences.size())));   // warm-up: graph init, JIT
-        student.embed(sentences);
+    }
+
+    public static Measured measure(EmbeddingModel m, List<String> sentences) {
+        m.embed(sentences.subList(0, Math.min(WARM_UP, sentences.size())));
         long t0 = System.nanoTime();
-        float[][] t = teacher.embed(sentences);
-        long t1 = System.nanoTime();
-        float[][] s = student.embed(sentences);
-        long t2 = System.nanoTime();
-        double tps = sentences.size() / ((t1 - t0) / 1e9), sps = sentences.size() / ((t2 - t1) / 1e9);
-        List<String> probe = sentences.subList(0, Math.min(32, sentences.size()));
-        return new Scorecard(teacher.name(), student.name(), sentences.size(), teacher.dimension(), student.dimension(),
-                Fidelity.similaritySpearman(t, s), Fidelity.recallAtK(t, s, RECALL_K), Fidelity.linearCka(t, s),
-                tps, sps, sps / tps, medianLatencyMs(teacher, probe), medianLatencyMs(student, probe),
-                Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        float[][] v = m.embed(sentences);
+        double perSec = sentences.size() / ((System.nanoTime() - t0) / 1e9);
+        return new Measured(v, perSec, medianLatencyMs(m, sentences.subList(0, Math.min(LATENCY_PROBES, sentences.size()))));
+    }
+
+    /** Spearman of pairwise cosines, recall@1..10 and linear CKA of a student's vectors against the teacher's. */
+    public static Agreement agreement(float[][] teacher, float[][] student) {
+        return agreement(Fidelity.pairwiseCosines(teacher), teacher, student);
+    }
+
+    /** As above with the teacher's pairwise cosines computed once, for comparing several students. */
+    public static Agreement agreement(double[] teacherPairCosines, float[][] teacher, float[][] student) {
+        return new Agreement(Fidelity.spearman(teacherPairCosines, Fidelity.pairwiseCosines(student)),
+                Fidelity.recallCurve(teacher, student, RECALL_K), Fidelity.linearCka(teacher, student));
+    }
+
+    /** The 1-minute load average (negative where the OS reports none); recorded beside every timing. */
+    public static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     /** Median wall time of embedding one sentence alone (what a request sees). */

@@ -68,19 +68,32 @@ public final class Fidelity {
      * broken by index so the result is deterministic).
      */
     public static double recallAtK(float[][] teacher, float[][] student, int k) {
+        return recallCurve(teacher, student, k)[k - 1];
+    }
+
+    /**
+     * recall@1 … recall@maxK in one pass: each sentence's neighbours are ranked once, and recall@k compares the
+     * first k of the teacher's list with the first k of the student's.
+     */
+    public static double[] recallCurve(float[][] teacher, float[][] student, int maxK) {
         int n = teacher.length;
         if (n != student.length) throw new IllegalArgumentException("teacher has " + n + " vectors, student " + student.length);
-        if (k < 1 || k > n - 1) throw new IllegalArgumentException("recall@" + k + " needs more than " + k + " sentences, got " + n);
-        double sum = 0;
+        if (maxK < 1 || maxK > n - 1) throw new IllegalArgumentException("recall@" + maxK + " needs more than " + maxK + " sentences, got " + n);
+        double[] sum = new double[maxK];
+        int[] seenBy = new int[n];  // 1 = in the teacher's first k, 2 = in the student's, 3 = both
         for (int i = 0; i < n; i++) {
-            int[] t = nearest(teacher, i, k), s = nearest(student, i, k);
-            boolean[] inT = new boolean[n];
-            for (int j : t) inT[j] = true;
+            int[] t = nearest(teacher, i, maxK), s = nearest(student, i, maxK);
+            Arrays.fill(seenBy, 0);
             int hit = 0;
-            for (int j : s) if (inT[j]) hit++;
-            sum += (double) hit / k;
+            for (int k = 0; k < maxK; k++) {
+                // growing both lists by one adds a shared neighbour when either new entry was already in the other list
+                if ((seenBy[t[k]] |= 1) == 3) hit++;
+                if ((seenBy[s[k]] |= 2) == 3) hit++;
+                sum[k] += (double) hit / (k + 1);
+            }
         }
-        return sum / n;
+        for (int k = 0; k < maxK; k++) sum[k] /= n;
+        return sum;
     }
 
     static int[] nearest(float[][] v, int i, int k) {

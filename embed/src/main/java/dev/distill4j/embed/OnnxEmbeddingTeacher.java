@@ -68,6 +68,7 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
     private final int batchSize;
     private final long[] frame;     // tokenize(""), e.g. [CLS] [SEP]: given ids go before the closing special token
     private final int vocab;
+    private final ModelFootprint footprint;
 
     private OnnxEmbeddingTeacher(String name, byte[] onnx, byte[] tokenizerJson, Pooling pooling, int maxLength,
                                  int batchSize) throws IOException {
@@ -76,6 +77,7 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
         this.pooling = pooling;
         this.maxLength = maxLength;
         this.batchSize = batchSize;
+        this.footprint = ModelFootprint.ofOnnx(onnx);
         try {
             env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
@@ -246,6 +248,9 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
     public Pooling pooling() { return pooling; }
 
     public int maxLength() { return maxLength; }
+
+    /** Parameters (initialiser elements) and bytes of the ONNX file, for efficiency reports. */
+    public ModelFootprint footprint() { return footprint; }
 
     @Override
     public int dimension() { return hidden; }

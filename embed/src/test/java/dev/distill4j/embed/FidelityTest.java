@@ -33,6 +33,32 @@ class FidelityTest {
     }
 
     @Test
+    void recallCurveEqualsTheOverlapOfNeighbourSetsAtEveryK() {
+        java.util.Random r = new java.util.Random(3);
+        float[][] t = new float[40][6], s = new float[40][6];
+        for (int i = 0; i < t.length; i++) {
+            for (int j = 0; j < 6; j++) {
+                t[i][j] = (float) r.nextGaussian();
+                s[i][j] = t[i][j] + (float) (0.8 * r.nextGaussian());
+            }
+        }
+        double[] curve = Fidelity.recallCurve(t, s, 10);
+        for (int k = 1; k <= 10; k++) {
+            double sum = 0;
+            for (int i = 0; i < t.length; i++) {
+                java.util.Set<Integer> a = new java.util.HashSet<>(), b = new java.util.HashSet<>();
+                for (int j : Fidelity.nearest(t, i, k)) a.add(j);
+                for (int j : Fidelity.nearest(s, i, k)) b.add(j);
+                a.retainAll(b);
+                sum += (double) a.size() / k;
+            }
+            assertThat(curve[k - 1]).as("recall@" + k).isCloseTo(sum / t.length, within(1e-12));
+            assertThat(Fidelity.recallAtK(t, s, k)).isEqualTo(curve[k - 1]);
+        }
+        assertThat(curve[0]).isBetween(0.05, 0.95);   // a noisy student: neither perfect nor random
+    }
+
+    @Test
     void linearCkaOfAHandWorkedCase() {
         // centred x = [-1, 0, 1], y = [-1, 1, 0]: (yᵀx)² = 1, xᵀx = yᵀy = 2 → 1 / (2·2)
         float[][] x = {{1}, {2}, {3}}, y = {{1}, {3}, {2}};

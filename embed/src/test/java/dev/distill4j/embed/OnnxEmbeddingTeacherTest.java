@@ -31,6 +31,17 @@ class OnnxEmbeddingTeacherTest {
     }
 
     @Test
+    void footprintCountsTheOnnxInitialisers() {
+        // BERT-small shapes: embeddings (30522 + 512 + 2) × 384 + LayerNorm, 12 layers of attention (4 × 384²),
+        // FFN (2 × 384 × 1536) with biases and two LayerNorms; whatever else the export keeps (e.g. a pooler)
+        // must stay small next to that
+        long layer = 4 * (384L * 384 + 384) + 384L * 1536 + 1536 + 1536L * 384 + 384 + 2 * 2 * 384;
+        long bert = (30522L + 512 + 2) * 384 + 2 * 384 + 12 * layer;
+        assertThat(bge.footprint().parameters()).isBetween(bert, bert + 384L * 384 + 384);
+        assertThat(bge.footprint().bytes()).isBetween(4 * bert, 4 * bert + 4_000_000);
+    }
+
+    @Test
     void identicalSentencesHaveCosineOne() {
         float[][] v = bge.embed(List.of("A dog runs in the park.", "A dog runs in the park."));
         assertThat(Vectors.cosine(v[0], v[1])).isCloseTo(1.0, within(1e-5));

@@ -65,5 +65,14 @@ class StaticStudentTest {
             String text = "a quiet river in early spring";
             assertThat(loaded.embed(text)).containsExactly(student.embed(text));
         }
+        // the footprint counts the table and every model file, not evaluation outputs written beside them
+        java.nio.file.Files.writeString(dir.resolve("s/scorecard.json"), "{}");
+        ModelFootprint f = ModelFootprint.ofFolder(dir.resolve("s"));
+        assertThat(f.parameters()).isEqualTo(30522L * 64);
+        long files = 0;
+        for (String name : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            files += java.nio.file.Files.size(dir.resolve("s").resolve(name));
+        }
+        assertThat(f.bytes()).isEqualTo(files);
     }
 }

@@ -32,8 +32,8 @@ public final class ReportWriter {
 
     private static final int W = 640;
     private static final int H = 320;
-    private static final Color STUDENT = new Color(0x1f77b4);
-    private static final Color TEACHER = new Color(0xff7f0e);
+    static final Color STUDENT = new Color(0x1f77b4);
+    static final Color TEACHER = new Color(0xff7f0e);
 
     private ReportWriter() {}
 
@@ -43,14 +43,7 @@ public final class ReportWriter {
 
     static String html(Scorecard c, TrainingLog log) {
         StringBuilder b = new StringBuilder(64 * 1024);
-        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>distill4j eval: ")
-                .append(esc(c.student().dir())).append("</title>\n<style>")
-                .append("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}")
-                .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;")
-                .append("vertical-align:top;text-align:left}th{background:#f3f3f3}td.num{text-align:right;")
-                .append("font-variant-numeric:tabular-nums}pre{white-space:pre-wrap;margin:0;max-width:420px;")
-                .append("max-height:240px;overflow:auto;font-size:12px}.charts svg{margin:0.5em 0}.note{color:#777}")
-                .append("</style></head><body>\n");
+        head(b, "distill4j eval: " + c.student().dir());
         b.append("<h1>Student vs teacher</h1>\n<p>Student <code>").append(esc(c.student().dir())).append("</code> (")
                 .append(esc(c.student().family())).append(", ").append(esc(human(c.student().parameters())))
                 .append(" parameters) against teacher <code>").append(esc(c.teacher().provider())).append('/')
@@ -136,6 +129,18 @@ public final class ReportWriter {
         return b.toString();
     }
 
+    /** The page up to {@code <body>}: title and the inline style every distill4j report shares. */
+    static void head(StringBuilder b, String title) {
+        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>").append(esc(title))
+                .append("</title>\n<style>")
+                .append("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}")
+                .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;")
+                .append("vertical-align:top;text-align:left}th{background:#f3f3f3}td.num{text-align:right;")
+                .append("font-variant-numeric:tabular-nums}pre{white-space:pre-wrap;margin:0;max-width:420px;")
+                .append("max-height:240px;overflow:auto;font-size:12px}.charts svg{margin:0.5em 0}.note{color:#777}")
+                .append("</style></head><body>\n");
+    }
+
     /** Student vs teacher on the metrics where both have a value (the teacher is the reference: 1 on fidelity). */
     private static JFreeChart bars(Scorecard c) {
         DefaultCategoryDataset d = new DefaultCategoryDataset();
@@ -167,7 +172,7 @@ public final class ReportWriter {
         d.addValue(teacher, "teacher", metric);
     }
 
-    private static JFreeChart lineChart(String title, String x, String y, Map<String, List<double[]>> series) {
+    static JFreeChart lineChart(String title, String x, String y, Map<String, List<double[]>> series) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (var e : series.entrySet()) {
             if (e.getValue().isEmpty()) continue;
@@ -191,10 +196,12 @@ public final class ReportWriter {
      * The chart as an inline {@code <svg>} element; each gets its own id prefix so the clip paths of several charts
      * in one page do not collide. A machine whose JDK cannot lay out text (no fonts) gets a note instead.
      */
-    private static String svg(String id, java.util.function.Supplier<JFreeChart> chart) {
+    static String svg(String id, java.util.function.Supplier<JFreeChart> chart) {
         try {
             SVGGraphics2D g = new SVGGraphics2D(W, H);
             g.setDefsKeyPrefix(id + "-");
+            // 1/100 px is finer than any screen; full doubles tripled the size of scatter plots
+            g.setGeomDoubleConverter(v -> Double.toString(Math.round(v * 100) / 100.0));
             chart.get().draw(g, new Rectangle(0, 0, W, H));
             return g.getSVGElement(id) + "\n";
         } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
@@ -203,9 +210,11 @@ public final class ReportWriter {
         }
     }
 
-    private static void row(StringBuilder b, String metric, String student, String teacher) {
-        b.append("<tr><td>").append(esc(metric)).append("</td><td class=\"num\">").append(student)
-                .append("</td><td class=\"num\">").append(teacher).append("</td></tr>\n");
+    /** A table row: the metric's name (escaped), then cells already in HTML. */
+    static void row(StringBuilder b, String metric, String... cells) {
+        b.append("<tr><td>").append(esc(metric)).append("</td>");
+        for (String c : cells) b.append("<td class=\"num\">").append(c).append("</td>");
+        b.append("</tr>\n");
     }
 
     /** HTML-escapes text for element content and attribute values. */
@@ -226,7 +235,7 @@ public final class ReportWriter {
         return b.toString();
     }
 
-    private static String num(Double v) { return v == null ? "–" : fmt(v); }
+    static String num(Double v) { return v == null ? "–" : fmt(v); }
 
     private static double nz(Double v) { return v == null ? 0 : v; }
 
