@@ -1,7 +1,6 @@
 package dev.distill4j.embed;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.WireFormat;
+import dev.distill4j.embed.encoder.OnnxGraph;
 import dev.distill4j.model.io.SafetensorsReader;
 import dev.distill4j.model.io.TensorInfo;
 import java.io.IOException;
@@ -40,54 +39,14 @@ public record ModelFootprint(long parameters, long bytes) {
         return new ModelFootprint(params, bytes);
     }
 
-    /**
-     * An ONNX model: elements of the graph's initialisers (ModelProto.graph = 7, GraphProto.initializer = 5,
-     * TensorProto.dims = 1), read from the wire format without generated classes; tensor bytes are skipped, not
-     * copied.
-     */
+    /** An ONNX model: elements of the graph's initialisers (read by {@link OnnxGraph}), and the file's bytes. */
     public static ModelFootprint ofOnnx(byte[] onnx) throws IOException {
-        CodedInputStream in = CodedInputStream.newInstance(onnx);
-        in.setSizeLimit(Integer.MAX_VALUE);
         long params = 0;
-        for (int tag; (tag = in.readTag()) != 0; ) {
-            if (!isMessage(tag, 7)) {
-                in.skipField(tag);
-                continue;
-            }
-            int graph = in.pushLimit(in.readRawVarint32());
-            for (int g; (g = in.readTag()) != 0; ) {
-                if (!isMessage(g, 5)) {
-                    in.skipField(g);
-                    continue;
-                }
-                int tensor = in.pushLimit(in.readRawVarint32());
-                params += elements(in);
-                in.popLimit(tensor);
-            }
-            in.popLimit(graph);
+        for (OnnxGraph.Tensor t : OnnxGraph.parse(onnx).initializers().values()) {
+            long n = 1;
+            for (long d : t.dims()) n *= d;
+            params += n;
         }
         return new ModelFootprint(params, onnx.length);
-    }
-
-    private static boolean isMessage(int tag, int field) {
-        return WireFormat.getTagFieldNumber(tag) == field
-                && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
-    }
-
-    /** Product of a TensorProto's dims (packed or not); a scalar has none and one element. */
-    private static long elements(CodedInputStream in) throws IOException {
-        long n = 1;
-        for (int tag; (tag = in.readTag()) != 0; ) {
-            if (WireFormat.getTagFieldNumber(tag) != 1) {
-                in.skipField(tag);
-            } else if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-                n *= in.readInt64();
-            } else {
-                int packed = in.pushLimit(in.readRawVarint32());
-                while (!in.isAtEnd()) n *= in.readInt64();
-                in.popLimit(packed);
-            }
-        }
-        return n;
     }
 }
