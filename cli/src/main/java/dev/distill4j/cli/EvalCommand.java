@@ -212,8 +212,8 @@ final class EvalCommand implements Callable<Integer> {
                     e.parameters() == null ? "?" : ProgressBar.count(e.parameters()));
             out.printf(Locale.ROOT, "    fidelity  Spearman %.3f  recall@10 %.3f  CKA %.3f%n", f.spearman(),
                     f.recallAt10(), f.cka());
-            out.printf(Locale.ROOT, "    speed     %,.0f sentences/s (%.0f× the teacher)  latency %.3f ms (%.0f×)%s%n",
-                    e.sentencesPerS(), s.speedup(), e.latencyMs(), s.latencySpeedup(),
+            out.printf(Locale.ROOT, "    speed     %,.0f sentences/s (%s the teacher)  latency %.3f ms (%s)%s%n",
+                    e.sentencesPerS(), times(s.speedup()), e.latencyMs(), times(s.latencySpeedup()),
                     s.sizeRatio() == null ? "" : String.format(Locale.ROOT, "  %.1f× smaller", s.sizeRatio()));
         }
         var m = c.machine();
@@ -270,5 +270,10 @@ final class EvalCommand implements Callable<Integer> {
         if (a >= 100) return String.format(Locale.ROOT, "%.1f", v);
         if (a != 0 && a < 0.001) return String.format(Locale.ROOT, "%.2e", v);
         return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    /** 2.4× or 172×: one decimal where it matters. */
+    private static String times(double ratio) {
+        return String.format(Locale.ROOT, ratio < 10 ? "%.1f×" : "%.0f×", ratio);
     }
 }

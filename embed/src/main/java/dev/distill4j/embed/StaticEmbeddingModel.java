@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * A static (Model2Vec-style) sentence embedder: one vector per vocabulary token, a sentence is the normalised
@@ -23,6 +24,8 @@ import java.util.List;
  */
 public final class StaticEmbeddingModel implements EmbeddingModel {
     public static final String TENSOR = "embeddings";
+    /** Below this many texts, splitting the work across threads costs more than it saves. */
+    private static final int PARALLEL_FROM = 64;
 
     private final String name;
     private final HuggingFaceTokenizer tokenizer;
@@ -51,11 +54,14 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
     public Embedded embedCounting(List<String> texts) {
         float[][] out = new float[texts.size()][];
         int[] tokens = new int[out.length];
-        for (int i = 0; i < out.length; i++) {
+        IntStream indices = IntStream.range(0, out.length);
+        // Texts are independent and the table is read-only: a large request uses every core, as the ONNX teacher does
+        if (out.length >= PARALLEL_FROM) indices = indices.parallel();
+        indices.forEach(i -> {
             long[] ids = tokenize(texts.get(i));
             out[i] = embedOne(ids);
             tokens[i] = ids.length;
-        }
+        });
         return new Embedded(out, tokens);
     }
 
