@@ -6,7 +6,7 @@
 #   bench/embed/run.sh sweep [TEACHER] [CORPUS]    # one vocabulary pass, then dims × SIF grid (fidelity only)
 #   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=4] [TRAIN_SENTENCES=4000] [LR=3e-4]
 #       # layer-dropped BERT student trained on generated sentences, scored on the held-out 1,000; PyTorch runs
-#       # with OMP_NUM_THREADS=1 unless set (on a loaded 2-core machine OpenMP's spinning threads cost ~3x)
+#       # at PyTorch's default threads; OMP_NUM_THREADS=1 helps only on a loaded machine (docs/benchmarks.md)
 #   bench/embed/run.sh tuned [TEACHER] [DIMS] [CORPUS] [-- distill options]   # --student static-tuned
 #       e.g. bench/embed/run.sh tuned bge-small-en-v1.5 256 "" --train-sentences 10000 --loss cosine --epochs 10
 #   bench/embed/run.sh tune-sweep TEACHER DIMS TRAIN_SENTENCES LOSS:LR:EPOCHS:BATCH...   # static vs tuned settings
@@ -29,9 +29,8 @@ fi
 if [[ "${1:-}" == "layers" ]]; then
   TEACHER="${2:-bge-small-en-v1.5}"; LAYERS="${3:-0,4,8,11}"; EPOCHS="${4:-4}"; TRAIN="${5:-4000}"; LR="${6:-3e-4}"
   CPUS="$(nproc)"   # before OMP_NUM_THREADS, which nproc obeys
-  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
   DIR="$OUT/$(basename "$TEACHER")-layers-${LAYERS//,/-}"
-  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $CPUS CPUs, OMP_NUM_THREADS=$OMP_NUM_THREADS"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $CPUS CPUs, OMP_NUM_THREADS=${OMP_NUM_THREADS:-default}"
   ./distill embed distill --teacher "$TEACHER" --student "layers:$LAYERS" --epochs "$EPOCHS" --train-sentences "$TRAIN" --lr "$LR" --out "$DIR"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
