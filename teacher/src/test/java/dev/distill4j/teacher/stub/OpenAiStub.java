@@ -117,16 +117,9 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
             return error(404, "Invalid URL (" + r.method() + " " + path + ")", null, null);
         }
         ObjectNode body = jsonObject(r);
-        if (body == null) {
-            return error(400, "We could not parse the JSON body of your request. (HINT: This likely means you"
-                    + " aren't using your HTTP library correctly.)", null, null);
-        }
+        Reply invalid = invalidBody(body);
+        if (invalid != null) return invalid;
         JsonNode model = body.get("model");
-        if (model == null || !model.isTextual()) return error(400, "you must provide a model parameter", null, null);
-        if (!modelKnown(model.asText())) {
-            return error(404, "The model `" + model.asText() + "` does not exist or you do not have access to it.",
-                    null, "model_not_found");
-        }
         int maxTokens = Integer.MAX_VALUE;
         for (String f : new String[] {"max_tokens", "max_completion_tokens"}) {
             if (body.hasNonNull(f)) maxTokens = body.get(f).asInt();
@@ -256,13 +249,8 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
         return Reply.json(200, Map.of(), out);
     }
 
-    /**
-     * {@code /v1/embeddings}: {@code input} a string or an array of strings, {@code encoding_format} float (default,
-     * as on OpenAI's server) or base64, optional {@code dimensions}. Vectors come from {@link #embeddingOf}; data is
-     * listed in input order, usage counts each input's words as its tokens.
-     */
-    private Reply embeddings(RecordedRequest r) {
-        ObjectNode body = jsonObject(r);
+    /** OpenAI's answer to a body that is not JSON or names no known model; null when the body will do. */
+    private Reply invalidBody(ObjectNode body) {
         if (body == null) {
             return error(400, "We could not parse the JSON body of your request. (HINT: This likely means you"
                     + " aren't using your HTTP library correctly.)", null, null);
@@ -273,6 +261,19 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
             return error(404, "The model `" + model.asText() + "` does not exist or you do not have access to it.",
                     null, "model_not_found");
         }
+        return null;
+    }
+
+    /**
+     * {@code /v1/embeddings}: {@code input} a string or an array of strings, {@code encoding_format} float (default,
+     * as on OpenAI's server) or base64, optional {@code dimensions}. Vectors come from {@link #embeddingOf}; data is
+     * listed in input order, usage counts each input's words as its tokens.
+     */
+    private Reply embeddings(RecordedRequest r) {
+        ObjectNode body = jsonObject(r);
+        Reply invalid = invalidBody(body);
+        if (invalid != null) return invalid;
+        JsonNode model = body.get("model");
         JsonNode input = body.get("input");
         if (input == null || input.isNull()) {
             return error(400, "Missing required parameter: 'input'.", null, "missing_required_parameter");
