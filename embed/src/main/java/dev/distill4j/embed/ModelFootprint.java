@@ -39,14 +39,8 @@ public record ModelFootprint(long parameters, long bytes) {
         return new ModelFootprint(params, bytes);
     }
 
-    /** An ONNX model: elements of the graph's initialisers (read by {@link OnnxGraph}), and the file's bytes. */
+    /** An ONNX model: elements of the graph's initialisers (counted by {@link OnnxGraph}), and the file's bytes. */
     public static ModelFootprint ofOnnx(byte[] onnx) throws IOException {
-        long params = 0;
-        for (OnnxGraph.Tensor t : OnnxGraph.parse(onnx).initializers().values()) {
-            long n = 1;
-            for (long d : t.dims()) n *= d;
-            params += n;
-        }
-        return new ModelFootprint(params, onnx.length);
+        return new ModelFootprint(OnnxGraph.parameterCount(onnx), onnx.length);
     }
 }

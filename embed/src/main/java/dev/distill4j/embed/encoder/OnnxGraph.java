@@ -51,7 +51,7 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
         try {
             int tag;
             while ((tag = in.readTag()) != 0) {
-                if (WireFormat.getTagFieldNumber(tag) == MODEL_GRAPH && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                if (isMessage(tag, MODEL_GRAPH)) {
                     graph = in.readByteArray();
                 } else {
                     in.skipField(tag);
@@ -62,6 +62,52 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
         }
         if (graph == null) throw new IOException("not an ONNX model: it has no graph");
         return parseGraph(graph);
+    }
+
+    /**
+     * Elements of the graph's initialisers, from their dims alone: a model's parameter count without decoding or
+     * copying its weights (a teacher's footprint is taken at every load; {@link #parse} would copy them twice).
+     */
+    public static long parameterCount(byte[] model) throws IOException {
+        CodedInputStream in = newStream(model, 0, model.length);
+        long count = 0;
+        try {
+            for (int tag; (tag = in.readTag()) != 0; ) {
+                if (!isMessage(tag, MODEL_GRAPH)) {
+                    in.skipField(tag);
+                    continue;
+                }
+                int graph = in.pushLimit(in.readRawVarint32());
+                for (int g; (g = in.readTag()) != 0; ) {
+                    if (!isMessage(g, GRAPH_INITIALIZER)) {
+                        in.skipField(g);
+                        continue;
+                    }
+                    int tensor = in.pushLimit(in.readRawVarint32());
+                    List<Long> dims = new ArrayList<>();
+                    for (int t; (t = in.readTag()) != 0; ) {
+                        if (WireFormat.getTagFieldNumber(t) == TENSOR_DIMS) {
+                            readVarints(in, WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_LENGTH_DELIMITED, dims);
+                        } else {
+                            in.skipField(t);
+                        }
+                    }
+                    in.popLimit(tensor);
+                    long n = 1;
+                    for (long d : dims) n *= d;
+                    count += n;
+                }
+                in.popLimit(graph);
+            }
+        } catch (IOException e) {
+            throw new IOException("not an ONNX model (the protobuf does not parse: " + e.getMessage() + ")", e);
+        }
+        return count;
+    }
+
+    private static boolean isMessage(int tag, int field) {
+        return WireFormat.getTagFieldNumber(tag) == field
+                && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
     }
 
     /** An initialiser, or the value of the Constant node that outputs {@code name}; null when neither. */
