@@ -87,7 +87,8 @@ public final class EmbeddingModels {
         return "static".equals(type) || "bert".equals(type) ? type : null;
     }
 
-    private static String modelType(Path dir) throws IOException {
+    /** The {@code model_type} of a model folder's config.json ("" when it names none). */
+    public static String modelType(Path dir) throws IOException {
         JsonNode config = Json.MAPPER.readTree(dir.resolve("config.json").toFile());
         return config.path("model_type").asText("");
     }

@@ -1,6 +1,5 @@
 package dev.distill4j.eval;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
@@ -90,7 +89,7 @@ public final class EmbeddingEvaluator {
                     EmbedEval.Measured sm = EmbedEval.measure(s, sentences);
                     ModelFootprint sf = ModelFootprint.ofFolder(dir);
                     EmbedEval.Agreement a = EmbedEval.agreement(teacherAllPairs, tm.vectors(), sm.vectors());
-                    students.add(new EmbeddingScorecard.Student(dir.toString(), s.name(), modelType(dir),
+                    students.add(new EmbeddingScorecard.Student(dir.toString(), s.name(), EmbeddingModels.modelType(dir),
                             efficiency(s, sf, sm), sm.sentencesPerSec() / tm.sentencesPerSec(),
                             tm.latencyMs() / sm.latencyMs(), tf == null ? null : (double) tf.bytes() / sf.bytes(),
                             new EmbeddingScorecard.Fidelity(a.spearman(), a.recallAt10(),
@@ -117,11 +116,6 @@ public final class EmbeddingEvaluator {
     private static EmbeddingScorecard.Efficiency efficiency(EmbeddingModel m, ModelFootprint f, EmbedEval.Measured x) {
         return new EmbeddingScorecard.Efficiency(m.dimension(), f == null ? null : f.parameters(),
                 f == null ? null : f.bytes(), x.sentencesPerSec(), x.latencyMs());
-    }
-
-    private static String modelType(Path dir) throws IOException {
-        JsonNode config = Json.MAPPER.readTree(dir.resolve("config.json").toFile());
-        return config.path("model_type").asText("");
     }
 
     /** {@code count} distinct pairs i &lt; j, drawn with a fixed seed so reports of one corpus plot the same pairs. */
