@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
+import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.OnnxEmbeddingTeacher;
 import dev.distill4j.train.optim.AdamW;
 import dev.distill4j.train.optim.GradClip;
@@ -175,14 +176,10 @@ public final class EncoderDistiller {
         if (corpus != null) {
             List<String> train = new ArrayList<>(), held = new ArrayList<>();
             for (int i = 0; i < corpus.size(); i++) (i % 5 == 4 ? held : train).add(corpus.get(i));
-            java.util.Set<String> heldSet = new java.util.HashSet<>(held);
-            train.removeIf(heldSet::contains);
-            return new Split(train, held);
+            return new Split(EmbedCorpus.withoutOverlap(train, held), held);
         }
-        List<String> held = dev.distill4j.embed.EmbedCorpus.synthetic(1000, 42);
-        java.util.Set<String> heldSet = new java.util.HashSet<>(held);
-        List<String> train = new ArrayList<>(dev.distill4j.embed.EmbedCorpus.synthetic(Math.min(5000, trainSize + 1000), 43));
-        train.removeIf(heldSet::contains);
+        List<String> held = EmbedCorpus.synthetic(1000, 42);
+        List<String> train = EmbedCorpus.withoutOverlap(EmbedCorpus.synthetic(Math.min(5000, trainSize + 1000), 43), held);
         return new Split(train.subList(0, Math.min(trainSize, train.size())), held);
     }
 
