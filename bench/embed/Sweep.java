@@ -7,7 +7,7 @@ public class Sweep {
     public static void main(String[] a) throws Exception {
         String teacherId = a.length > 0 ? a[0] : "bge-small-en-v1.5";
         List<String> corpus = a.length > 1 ? EmbedCorpus.read(java.nio.file.Path.of(a[1])) : EmbedCorpus.synthetic(1000, 42);
-        try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacherId)) {
+        try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacherId)) {
             float[][] tv = t.embed(corpus);
             for (Pooling pooling : Pooling.values()) {
             long s0 = System.nanoTime();

@@ -20,7 +20,7 @@ public class Tune {
         Set<String> held = new HashSet<>(eval);
         held.addAll(evalWide);
         List<String> train = EmbedCorpus.training(trainN, 1042, held);
-        try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacherId)) {
+        try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacherId)) {
             Path cache = Path.of("bench/out/embed/vocab-" + teacherId + ".bin");
             float[][] rows = cache.toFile().isFile() ? read(cache) : null;
             if (rows == null) {

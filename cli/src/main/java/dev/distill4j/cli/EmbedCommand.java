@@ -6,7 +6,7 @@ import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.EmbedEval;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.Pooling;
 import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
@@ -127,7 +127,7 @@ final class EmbedCommand implements Runnable {
                 };
                 StaticEmbeddingModel s;
                 StaticDistiller.Distilled withBasis = null;
-                if (t instanceof OnnxEmbeddingTeacher onnx && tokenizer == null) {
+                if (t instanceof OnnxEmbeddingModel onnx && tokenizer == null) {
                     withBasis = StaticDistiller.distillWithBasis(onnx, options, progress);
                     s = withBasis.model();
                 } else if (tuned) {
@@ -158,7 +158,7 @@ final class EmbedCommand implements Runnable {
         private int distillEncoder(int[] layers) throws Exception {
             EncoderDistiller.Split split = training.encoderSplit(corpus);
             PrintStream err = System.err;
-            try (OnnxEmbeddingTeacher t = OnnxEmbeddingTeacher.load(teacher)) {
+            try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacher)) {
                 err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
                         split.train().size(), split.heldOut().size());
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),

@@ -1,6 +1,6 @@
 package dev.distill4j.demo;
 
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.distill4j.eval.EmbeddingEvaluator;
@@ -48,7 +48,7 @@ public final class EmbeddingDemo {
         int distilled;
         double explained;
         listener.stage("loading the teacher " + profile.teacher() + " (ONNX, from the LangChain4j jar)", () -> "");
-        try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.load(profile.teacher())) {
+        try (OnnxEmbeddingModel teacher = OnnxEmbeddingModel.load(profile.teacher())) {
             listener.stageDone(String.format(Locale.ROOT, "%s: %d dimensions, %,d parameters, %s pooling",
                     teacher.name(), teacher.dimension(), teacher.footprint().parameters(),
                     teacher.pooling().name().toLowerCase(Locale.ROOT)));

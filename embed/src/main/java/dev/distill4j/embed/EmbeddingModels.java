@@ -20,7 +20,7 @@ public final class EmbeddingModels {
             throw new IllegalArgumentException("the API teacher " + spec + " needs a model name and a run folder: "
                     + "pass them with --teacher-model NAME [--run DIR] (EmbeddingModels.teacher(spec, options))");
         }
-        return OnnxEmbeddingTeacher.load(spec);
+        return OnnxEmbeddingModel.load(spec);
     }
 
     /**
@@ -39,7 +39,7 @@ public final class EmbeddingModels {
      * tokenizer), a tokenizer.json file, or a folder holding one.
      */
     public static byte[] tokenizerJson(String spec) throws IOException {
-        OnnxEmbeddingTeacher.Builtin b = OnnxEmbeddingTeacher.Builtin.byId(spec);
+        OnnxEmbeddingModel.Builtin b = OnnxEmbeddingModel.Builtin.byId(spec);
         if (b != null) return b.tokenizerJson();
         Path p = Path.of(spec);
         if (Files.isDirectory(p)) p = p.resolve("tokenizer.json");
@@ -77,7 +77,7 @@ public final class EmbeddingModels {
         }
         return switch (kind) {
             case "static" -> StaticEmbeddingModel.load(dir);
-            case "bert" -> EncoderStudent.load(dir);
+            case "bert" -> EncoderStudent.open(dir);
             default -> throw new IllegalStateException("unhandled student kind " + kind);
         };
     }

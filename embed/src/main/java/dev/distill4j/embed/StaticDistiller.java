@@ -44,7 +44,7 @@ public final class StaticDistiller {
     private StaticDistiller() {}
 
     /** Builds the student; {@code progress} is told (tokens embedded, tokens to embed) after every chunk. */
-    public static StaticEmbeddingModel distill(OnnxEmbeddingTeacher teacher, Options o, BiConsumer<Integer, Integer> progress)
+    public static StaticEmbeddingModel distill(OnnxEmbeddingModel teacher, Options o, BiConsumer<Integer, Integer> progress)
             throws IOException {
         return distillWithBasis(teacher, o, progress).model();
     }
@@ -53,13 +53,13 @@ public final class StaticDistiller {
      * The teacher's vector for each distillable token id (null for special, unused and, past {@code vocabLimit},
      * skipped tokens): the expensive step, separate so one run can feed several PCA/weighting choices.
      */
-    public static float[][] embedVocabulary(OnnxEmbeddingTeacher teacher, int vocabLimit, BiConsumer<Integer, Integer> progress)
+    public static float[][] embedVocabulary(OnnxEmbeddingModel teacher, int vocabLimit, BiConsumer<Integer, Integer> progress)
             throws IOException {
         return embedVocabulary(teacher, teacher.pooling(), vocabLimit, progress);
     }
 
     /** As above, pooling each one-token input with {@code pooling} rather than the teacher's own. */
-    public static float[][] embedVocabulary(OnnxEmbeddingTeacher teacher, Pooling pooling, int vocabLimit,
+    public static float[][] embedVocabulary(OnnxEmbeddingModel teacher, Pooling pooling, int vocabLimit,
                                             BiConsumer<Integer, Integer> progress)
             throws IOException {
         Vocabulary v = vocabulary(teacher.tokenizerJson(), teacher.name(), vocabLimit);
@@ -81,7 +81,7 @@ public final class StaticDistiller {
     public record Distilled(StaticEmbeddingModel model, Pca.Fit pca) {}
 
     /** As {@link #distill}, keeping the PCA basis for tuning the student on sentence embeddings afterwards. */
-    public static Distilled distillWithBasis(OnnxEmbeddingTeacher teacher, Options o, BiConsumer<Integer, Integer> progress)
+    public static Distilled distillWithBasis(OnnxEmbeddingModel teacher, Options o, BiConsumer<Integer, Integer> progress)
             throws IOException {
         if (o.dims() > teacher.dimension()) {
             throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
@@ -91,12 +91,12 @@ public final class StaticDistiller {
     }
 
     /** PCA to {@code o.dims()} and SIF weighting of token vectors from {@link #embedVocabulary}. */
-    public static StaticEmbeddingModel fromTokenVectors(OnnxEmbeddingTeacher teacher, float[][] rows, Options o) throws IOException {
+    public static StaticEmbeddingModel fromTokenVectors(OnnxEmbeddingModel teacher, float[][] rows, Options o) throws IOException {
         return fromTokenVectorsWithBasis(teacher, rows, o).model();
     }
 
     /** As {@link #fromTokenVectors}, keeping the PCA basis. */
-    public static Distilled fromTokenVectorsWithBasis(OnnxEmbeddingTeacher teacher, float[][] rows, Options o) throws IOException {
+    public static Distilled fromTokenVectorsWithBasis(OnnxEmbeddingModel teacher, float[][] rows, Options o) throws IOException {
         return build(teacher.name(), teacher.pooling(), teacher.tokenizerJson(), rows, o);
     }
 
@@ -161,7 +161,7 @@ public final class StaticDistiller {
      */
     public static StaticEmbeddingModel distill(EmbeddingModel teacher, byte[] tokenizerJson, Options o,
                                                BiConsumer<Integer, Integer> progress) throws IOException {
-        if (teacher instanceof OnnxEmbeddingTeacher onnx && java.util.Arrays.equals(onnx.tokenizerJson(), tokenizerJson)) {
+        if (teacher instanceof OnnxEmbeddingModel onnx && java.util.Arrays.equals(onnx.tokenizerJson(), tokenizerJson)) {
             return distill(onnx, o, progress);
         }
         Vocabulary v = vocabulary(tokenizerJson, teacher.name(), o.vocabLimit());

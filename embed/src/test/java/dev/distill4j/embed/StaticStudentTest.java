@@ -11,12 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StaticStudentTest {
-    static OnnxEmbeddingTeacher bge;
+    static OnnxEmbeddingModel bge;
     static StaticEmbeddingModel student;
 
     @BeforeAll
     static void build() throws Exception {
-        bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5");
+        bge = OnnxEmbeddingModel.load("bge-small-en-v1.5");
         // the first 4,000 tokens by id: punctuation, characters and the ~3,000 most frequent words (the full
         // 30k vocabulary is the benchmark's job)
         student = StaticDistiller.distill(bge, new StaticDistiller.Options(64, 4000, StaticDistiller.Options.DEFAULT_SIF), null);

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Tuning a small static student from the real bge-small teacher on a small generated corpus. */
 class StaticTunerTest {
-    static OnnxEmbeddingTeacher bge;
+    static OnnxEmbeddingModel bge;
     static Remembering teacher;
     static StaticDistiller.Distilled start;
     static List<String> eval, train;
@@ -24,7 +24,7 @@ class StaticTunerTest {
 
     @BeforeAll
     static void build() throws Exception {
-        bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5");
+        bge = OnnxEmbeddingModel.load("bge-small-en-v1.5");
         teacher = new Remembering(bge);
         // 4,000 tokens by id keep the test fast; the words they miss start as zero rows the tuning must learn
         start = StaticDistiller.distillWithBasis(bge, new StaticDistiller.Options(64, 4000, StaticDistiller.Options.DEFAULT_SIF), null);

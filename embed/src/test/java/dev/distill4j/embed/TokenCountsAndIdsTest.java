@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
 
 /** What /v1/embeddings relies on: token counts taken while embedding, and embedding from token ids. */
 class TokenCountsAndIdsTest {
-    static OnnxEmbeddingTeacher bge;
+    static OnnxEmbeddingModel bge;
     static StaticEmbeddingModel table;   // bge's vocabulary, a seeded random table: exact sums to check against
 
     @BeforeAll
     static void load() throws Exception {
-        bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5");
+        bge = OnnxEmbeddingModel.load("bge-small-en-v1.5");
         int vocab = 30522, dim = 8;
         float[] t = new float[vocab * dim];
         Random rnd = new Random(3);

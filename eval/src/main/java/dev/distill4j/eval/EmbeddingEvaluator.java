@@ -9,7 +9,7 @@ import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
 import dev.distill4j.embed.Fidelity;
 import dev.distill4j.embed.ModelFootprint;
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.Vectors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,7 +78,7 @@ public final class EmbeddingEvaluator {
         try (EmbeddingModel t = EmbeddingModels.teacher(o.teacher)) {
             progress = new Evaluator.Progress("teacher embeds " + n + " sentences", 0, 0);
             EmbedEval.Measured tm = EmbedEval.measure(t, sentences);
-            ModelFootprint tf = t instanceof OnnxEmbeddingTeacher onnx ? onnx.footprint() : null;
+            ModelFootprint tf = t instanceof OnnxEmbeddingModel onnx ? onnx.footprint() : null;
             teacher = new EmbeddingScorecard.Teacher(t.name(), efficiency(t, tf, tm));
             teacherPairs = cosines(tm.vectors(), pairs);
             double[] teacherAllPairs = Fidelity.pairwiseCosines(tm.vectors());

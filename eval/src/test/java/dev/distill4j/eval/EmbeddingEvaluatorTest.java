@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.StaticDistiller;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +27,7 @@ class EmbeddingEvaluatorTest {
     static void students() throws IOException {
         wide = tmp.resolve("static-32");
         narrow = tmp.resolve("static-8");
-        try (OnnxEmbeddingTeacher bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5")) {
+        try (OnnxEmbeddingModel bge = OnnxEmbeddingModel.load("bge-small-en-v1.5")) {
             // one vocabulary pass over the first 3,000 tokens (characters and the commonest words), two PCA sizes
             float[][] tokens = StaticDistiller.embedVocabulary(bge, 3000, null);
             try (var s = StaticDistiller.fromTokenVectors(bge, tokens, new StaticDistiller.Options(32, 3000, 1e-4))) {

@@ -3,7 +3,7 @@ package dev.distill4j.serve;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.EmbeddingModel;
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,7 +39,7 @@ public final class EmbedServeBench {
         for (int i = 2; i < args.length; i++) sizes.add(Integer.parseInt(args[i]));
         if (sizes.isEmpty()) sizes = List.of(1, 32);
         List<String> corpus = EmbedCorpus.synthetic(1000, 42);
-        try (OnnxEmbeddingTeacher bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5")) {
+        try (OnnxEmbeddingModel bge = OnnxEmbeddingModel.load("bge-small-en-v1.5")) {
             int vocab = 30522;
             float[] table = new float[vocab * dims];
             Random rnd = new Random(1);

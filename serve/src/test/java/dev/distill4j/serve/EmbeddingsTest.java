@@ -13,7 +13,7 @@ import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbeddingModel;
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.distill4j.embed.Vectors;
@@ -39,7 +39,7 @@ class EmbeddingsTest {
     static final List<String> TEXTS = List.of("the band played a song at the concert",
             "a new law was signed by the president", "Hello world", "café au lait, s'il vous plaît");
 
-    static OnnxEmbeddingTeacher bge;
+    static OnnxEmbeddingModel bge;
     static StaticEmbeddingModel student;
     static ServedModel chatModel;
     static OpenAiServer studentServer;     // the student alone, with a key
@@ -49,7 +49,7 @@ class EmbeddingsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5");
+        bge = OnnxEmbeddingModel.load("bge-small-en-v1.5");
         student = StaticDistiller.distill(bge, new StaticDistiller.Options(32, 1500, StaticDistiller.Options.DEFAULT_SIF), null);
         studentServer = OpenAiServer.builder().setEmbeddingModel(student).optEmbeddingModelName(STUDENT)
                 .optApiKey(ServerFixture.KEY).optPort(0).build();

@@ -37,30 +37,12 @@ public record BertWeights(BertConfig config, Map<String, Tensor> tensors) {
      * constant added to the variance.
      */
     public static BertWeights fromOnnx(OnnxGraph g) throws IOException {
-        Map<String, Tensor> named = new HashMap<>();
-        for (OnnxGraph.Tensor t : g.initializers().values()) {
-            String hf = hfName(t.name());
-            if (hf != null && t.floats() != null) named.put(hf, new Tensor(t.dims(), t.floats()));
-        }
-        Map<String, List<OnnxGraph.Node>> consumers = new HashMap<>();
         Map<String, OnnxGraph.Node> producer = new HashMap<>();
-        for (OnnxGraph.Node n : g.nodes()) {
-            for (String in : n.inputs()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
-            for (String out : n.outputs()) producer.put(out, n);
-        }
-        for (OnnxGraph.Node n : g.nodes()) {
-            if (!n.opType().equals("MatMul") || n.inputs().size() != 2) continue;
-            OnnxGraph.Tensor w = g.initializers().get(n.inputs().get(1));
-            if (w == null || w.floats() == null || w.dims().length != 2) continue;
-            for (OnnxGraph.Node add : consumers.getOrDefault(n.outputs().get(0), List.of())) {
-                if (!add.opType().equals("Add")) continue;
-                for (String in : add.inputs()) {
-                    String bias = hfName(in);
-                    if (bias != null && bias.endsWith(".bias") && g.initializers().containsKey(in)) {
-                        named.put(bias.substring(0, bias.length() - ".bias".length()) + ".weight", transpose(w));
-                    }
-                }
-            }
+        for (OnnxGraph.Node n : g.nodes()) for (String out : n.outputs()) producer.put(out, n);
+        Map<String, Tensor> named = new HashMap<>();
+        for (var e : onnxNames(g).entrySet()) {
+            OnnxGraph.Tensor t = g.initializers().get(e.getValue().initializer());
+            named.put(e.getKey(), e.getValue().transposed() ? transpose(t) : new Tensor(t.dims(), t.floats()));
         }
         Tensor word = named.get(EMBEDDINGS[0]);
         if (word == null) throw notBert("it has no embeddings.word_embeddings.weight initialiser");
@@ -82,6 +64,40 @@ public record BertWeights(BertConfig config, Map<String, Tensor> tensors) {
         for (String e : EMBEDDINGS) ordered.put(e, named.get(e));
         for (int l = 0; l < layers; l++) for (String p : LAYER) ordered.put(layerPrefix(l) + p, named.get(layerPrefix(l) + p));
         return new BertWeights(config, ordered);
+    }
+
+    /** Where a Hugging Face tensor lives in an ONNX export: its initialiser, stored [in, out] when transposed. */
+    public record OnnxName(String initializer, boolean transposed) {}
+
+    /**
+     * The HF name of every BERT weight an ONNX export holds: biases and LayerNorm parameters by their own
+     * initialiser names, linear weights by the bias that the Add after their MatMul adds.
+     */
+    public static Map<String, OnnxName> onnxNames(OnnxGraph g) {
+        Map<String, OnnxName> names = new LinkedHashMap<>();
+        for (OnnxGraph.Tensor t : g.initializers().values()) {
+            String hf = hfName(t.name());
+            if (hf != null && t.floats() != null) names.put(hf, new OnnxName(t.name(), false));
+        }
+        Map<String, List<OnnxGraph.Node>> consumers = new HashMap<>();
+        for (OnnxGraph.Node n : g.nodes()) {
+            for (String in : n.inputs()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+        }
+        for (OnnxGraph.Node n : g.nodes()) {
+            if (!n.opType().equals("MatMul") || n.inputs().size() != 2) continue;
+            OnnxGraph.Tensor w = g.initializers().get(n.inputs().get(1));
+            if (w == null || w.floats() == null || w.dims().length != 2) continue;
+            for (OnnxGraph.Node add : consumers.getOrDefault(n.outputs().get(0), List.of())) {
+                if (!add.opType().equals("Add")) continue;
+                for (String in : add.inputs()) {
+                    String bias = hfName(in);
+                    if (bias != null && bias.endsWith(".bias") && g.initializers().containsKey(in)) {
+                        names.put(bias.substring(0, bias.length() - ".bias".length()) + ".weight", new OnnxName(w.name(), true));
+                    }
+                }
+            }
+        }
+        return names;
     }
 
     /**
@@ -112,11 +128,14 @@ public record BertWeights(BertConfig config, Map<String, Tensor> tensors) {
         return null;
     }
 
-    private static Tensor transpose(OnnxGraph.Tensor w) {
-        int in = (int) w.dims()[0], out = (int) w.dims()[1];
-        float[] src = w.floats(), dst = new float[src.length];
-        for (int i = 0; i < in; i++) for (int o = 0; o < out; o++) dst[o * in + i] = src[i * out + o];
-        return new Tensor(new long[] {out, in}, dst);
+    private static Tensor transpose(OnnxGraph.Tensor w) { return transpose(new Tensor(w.dims(), w.floats())); }
+
+    /** A matrix's transpose: HF's [out, in] linear weight ↔ ONNX's [in, out] MatMul operand. */
+    static Tensor transpose(Tensor w) {
+        int rows = (int) w.shape()[0], cols = (int) w.shape()[1];
+        float[] src = w.data(), dst = new float[src.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+        return new Tensor(new long[] {cols, rows}, dst);
     }
 
     /** head_dim from the scores' scaling just before the first Softmax: Div by √d or Mul by 1/√d. */

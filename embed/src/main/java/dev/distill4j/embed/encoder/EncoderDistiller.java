@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.train.optim.AdamW;
 import dev.distill4j.train.optim.GradClip;
 import dev.distill4j.train.optim.Gradients;
@@ -79,12 +79,13 @@ public final class EncoderDistiller {
 
     /**
      * Builds the student from {@code teacher}'s ONNX weights ({@code teacherSpec} as for
-     * {@link OnnxEmbeddingTeacher#load(String)}) and trains it on {@code train}; {@code heldOut} only measures.
+     * {@link OnnxEmbeddingModel#load(String)}) and trains it on {@code train}; {@code heldOut} only measures.
      */
-    public static Result distill(OnnxEmbeddingTeacher teacher, String teacherSpec, List<String> train,
+    public static Result distill(OnnxEmbeddingModel teacher, String teacherSpec, List<String> train,
                                  List<String> heldOut, Options o, Progress progress) throws IOException {
         long start = System.nanoTime();
-        BertWeights all = BertWeights.fromOnnx(OnnxGraph.parse(OnnxEmbeddingTeacher.onnxBytes(teacherSpec)));
+        byte[] teacherGraph = OnnxEmbeddingModel.onnxBytes(teacherSpec);
+        BertWeights all = BertWeights.fromOnnx(OnnxGraph.parse(teacherGraph));
         ObjectNode info = Json.object();
         info.put("teacher", teacher.name());
         ArrayNode kept = info.putArray("teacher_layers");
@@ -96,13 +97,13 @@ public final class EncoderDistiller {
         info.put("batch_size", o.batchSize());
         info.put("train_sentences", train.size());
         EncoderStudent student = new EncoderStudent(teacher.name() + "-" + o.layers().length + "L", all.keepLayers(o.layers()),
-                teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info);
+                teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info, teacherGraph);
         double[] curve = train(student, teacher, train, heldOut, o, progress);
         return new Result(student, curve, (System.nanoTime() - start) / 1e9);
     }
 
     /** Trains {@code student} in place towards {@code teacher}'s embeddings; returns the held-out loss curve. */
-    static double[] train(EncoderStudent student, OnnxEmbeddingTeacher teacher, List<String> train, List<String> heldOut,
+    static double[] train(EncoderStudent student, OnnxEmbeddingModel teacher, List<String> train, List<String> heldOut,
                           Options o, Progress progress) {
         long[][] trainIds = tokenize(student, train), evalIds = tokenize(student, heldOut);
         float[][] trainTargets = teacher.embedIds(trainIds), evalTargets = teacher.embedIds(evalIds);

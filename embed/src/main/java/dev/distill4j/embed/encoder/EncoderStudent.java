@@ -9,6 +9,7 @@ import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.TokenizedEmbeddingModel;
 import dev.distill4j.embed.HfTokenizers;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.Pooling;
 import dev.distill4j.model.io.DType;
 import dev.distill4j.model.io.SafetensorsReader;
@@ -29,7 +30,11 @@ import java.util.Map;
  * <p>Folder layout (Hugging Face BERT, also a sentence-transformers model): {@code config.json} ({@code model_type
  * bert} plus a {@code distill4j} section: teacher, kept layers, pooling, max length), {@code model.safetensors}
  * (HF {@code BertModel} names, F32), {@code tokenizer.json}, {@code modules.json}, {@code 1_Pooling/config.json},
- * {@code sentence_bert_config.json}.
+ * {@code sentence_bert_config.json}; and {@code model.onnx}, the same weights in the teacher's ONNX graph less the
+ * dropped layers ({@link OnnxLayerDrop}), when the student knows its teacher's graph.
+ *
+ * <p>DJL trains the student; {@link #open} runs a saved one on ONNX Runtime when it has {@code model.onnx}, because
+ * ONNX Runtime's fused kernels embed 1.2–1.3× faster than libtorch on this CPU (docs/benchmarks.md).
  */
 public final class EncoderStudent implements TokenizedEmbeddingModel {
     public static final String SECTION = "distill4j";
@@ -40,6 +45,8 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
      */
     private static final int BATCH = 128;
     private static final int BATCH_TOKENS = 8192;
+    /** The student's ONNX export, beside its safetensors. */
+    public static final String ONNX_FILE = "model.onnx";
 
     private final String name;
     private final NDManager manager;
@@ -49,12 +56,30 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
     private final Pooling pooling;
     private final int maxLength;
     private final ObjectNode info;
+    private final byte[] teacherGraph;
 
     /**
+     * A student with no teacher graph to export to ONNX: it saves safetensors only and runs on DJL.
+     *
      * @param info what to record in config.json's {@value #SECTION} section (teacher, kept layers, training)
      */
     public EncoderStudent(String name, BertWeights weights, byte[] tokenizerJson, Pooling pooling, int maxLength,
                           ObjectNode info) throws IOException {
+        this(name, weights, tokenizerJson, pooling, maxLength, info, null);
+    }
+
+    /**
+     * @param info         what to record in config.json's {@value #SECTION} section (teacher, kept layers in
+     *                     {@code teacher_layers}, training)
+     * @param teacherGraph the teacher's .onnx bytes, from which {@link #save} writes the student's model.onnx; null
+     *                     for none
+     */
+    public EncoderStudent(String name, BertWeights weights, byte[] tokenizerJson, Pooling pooling, int maxLength,
+                          ObjectNode info, byte[] teacherGraph) throws IOException {
+        if (teacherGraph != null && !info.path("teacher_layers").isArray()) {
+            throw new IllegalArgumentException("a student exported to ONNX must record its teacher_layers");
+        }
+        this.teacherGraph = teacherGraph;
         this.name = name;
         this.pooling = pooling;
         this.maxLength = Math.min(maxLength, weights.config().maxPositionEmbeddings());
@@ -104,6 +129,13 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt");
         for (var e : w.tensors().entrySet()) st.add(e.getKey(), e.getValue().data(), e.getValue().shape());
         st.write(dir.resolve("model.safetensors"), DType.F32);
+        if (teacherGraph != null) {
+            int[] kept = new int[info.get("teacher_layers").size()];
+            for (int i = 0; i < kept.length; i++) kept[i] = info.get("teacher_layers").get(i).asInt();
+            AtomicFiles.writeBytes(dir.resolve(ONNX_FILE), OnnxLayerDrop.write(teacherGraph, kept, w));
+        } else {
+            Files.deleteIfExists(dir.resolve(ONNX_FILE));   // would hold other weights than the safetensors
+        }
         ObjectNode config = w.config().toJson();
         ObjectNode section = info.deepCopy();
         section.put("pooling", pooling.name().toLowerCase(java.util.Locale.ROOT));
@@ -140,24 +172,23 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
         return n;
     }
 
-    /** Loads a folder written by {@link #save}; pooling from the {@value #SECTION} section, else 1_Pooling. */
+    /**
+     * A saved student ready to embed: on ONNX Runtime when the folder has {@value #ONNX_FILE}, else on DJL
+     * ({@link #load}).
+     */
+    public static TokenizedEmbeddingModel open(Path dir) throws IOException {
+        Path onnx = dir.resolve(ONNX_FILE);
+        if (!Files.isRegularFile(onnx)) return load(dir);
+        Saved saved = Saved.read(dir);
+        return OnnxEmbeddingModel.of(dir.getFileName().toString(), Files.readAllBytes(onnx),
+                Files.readAllBytes(dir.resolve("tokenizer.json")), saved.pooling(), saved.maxLength());
+    }
+
+    /** Loads a folder written by {@link #save} onto DJL (to train or embed); pooling from the {@value #SECTION} section, else 1_Pooling. */
     public static EncoderStudent load(Path dir) throws IOException {
-        Path cfg = dir.resolve("config.json"), st = dir.resolve("model.safetensors"), tok = dir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(cfg) || !Files.isRegularFile(st) || !Files.isRegularFile(tok)) {
-            throw new IOException(dir + " is not a BERT student (needs config.json, model.safetensors, tokenizer.json): "
-                    + "build one with 'distill embed distill --student layers:0,4,8'");
-        }
-        JsonNode config = Json.MAPPER.readTree(cfg.toFile());
-        BertConfig bert = BertConfig.fromJson(config);
-        JsonNode section = config.path(SECTION);
-        Pooling pooling;
-        if (section.has("pooling")) {
-            pooling = Pooling.parse(section.get("pooling").asText());
-        } else {
-            JsonNode p = Files.isRegularFile(dir.resolve("1_Pooling/config.json"))
-                    ? Json.MAPPER.readTree(dir.resolve("1_Pooling/config.json").toFile()) : Json.object();
-            pooling = p.path("pooling_mode_cls_token").asBoolean(false) ? Pooling.CLS : Pooling.MEAN;
-        }
+        Saved saved = Saved.read(dir);
+        BertConfig bert = saved.bert();
+        Path st = dir.resolve("model.safetensors");
         Map<String, BertWeights.Tensor> tensors = new LinkedHashMap<>();
         try (SafetensorsReader r = SafetensorsReader.open(st)) {
             List<String> names = new java.util.ArrayList<>(List.of(BertWeights.EMBEDDINGS));
@@ -168,9 +199,32 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
                 tensors.put(n, new BertWeights.Tensor(r.info(stored).shape(), r.readFloats(stored)));
             }
         }
-        ObjectNode info = section.isObject() ? (ObjectNode) section.deepCopy() : Json.object();
-        return new EncoderStudent(dir.getFileName().toString(), new BertWeights(bert, tensors), Files.readAllBytes(tok),
-                pooling, section.path("max_length").asInt(bert.maxPositionEmbeddings()), info);
+        return new EncoderStudent(dir.getFileName().toString(), new BertWeights(bert, tensors),
+                Files.readAllBytes(dir.resolve("tokenizer.json")), saved.pooling(), saved.maxLength(), saved.info());
+    }
+
+    /** What a saved folder's config says: the BERT shape, pooling, maximum length and the {@value #SECTION} section. */
+    private record Saved(BertConfig bert, Pooling pooling, int maxLength, ObjectNode info) {
+        static Saved read(Path dir) throws IOException {
+            Path cfg = dir.resolve("config.json"), st = dir.resolve("model.safetensors"), tok = dir.resolve("tokenizer.json");
+            if (!Files.isRegularFile(cfg) || !Files.isRegularFile(st) || !Files.isRegularFile(tok)) {
+                throw new IOException(dir + " is not a BERT student (needs config.json, model.safetensors, tokenizer.json): "
+                        + "build one with 'distill embed distill --student layers:0,4,8'");
+            }
+            JsonNode config = Json.MAPPER.readTree(cfg.toFile());
+            BertConfig bert = BertConfig.fromJson(config);
+            JsonNode section = config.path(SECTION);
+            Pooling pooling;
+            if (section.has("pooling")) {
+                pooling = Pooling.parse(section.get("pooling").asText());
+            } else {
+                JsonNode p = Files.isRegularFile(dir.resolve("1_Pooling/config.json"))
+                        ? Json.MAPPER.readTree(dir.resolve("1_Pooling/config.json").toFile()) : Json.object();
+                pooling = p.path("pooling_mode_cls_token").asBoolean(false) ? Pooling.CLS : Pooling.MEAN;
+            }
+            int maxLength = Math.min(section.path("max_length").asInt(bert.maxPositionEmbeddings()), bert.maxPositionEmbeddings());
+            return new Saved(bert, pooling, maxLength, section.isObject() ? (ObjectNode) section.deepCopy() : Json.object());
+        }
     }
 
     @Override

@@ -13,9 +13,10 @@ import java.util.Map;
 /**
  * The parts of an ONNX model a weight import needs, read straight from the protobuf wire format with
  * protobuf-java's {@link CodedInputStream} (field numbers from onnx.proto; no generated classes): the graph's
- * initialisers and Constant-node tensors, and its nodes (op type, inputs, outputs, float/int attributes).
+ * initialisers and Constant-node tensors, its nodes (name, op type, inputs, outputs, float/int attributes), and the
+ * names of the graph's inputs and outputs.
  */
-public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
+public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List<String> inputs, List<String> outputs) {
 
     /** A dense tensor; {@code floats} for FLOAT data, {@code longs} for INT64/INT32 data, the other null. */
     public record Tensor(String name, long[] dims, int dataType, float[] floats, long[] longs) {
@@ -28,20 +29,23 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
 
     /**
      * One operator; {@code attributes} holds its float and int attributes (epsilon, axis, …) as doubles,
-     * {@code value} a Constant node's tensor (else null).
+     * {@code value} a Constant node's tensor (else null). {@code name} is the exporter's node name (a module path such
+     * as {@code /encoder/layer.3/attention/self/query/MatMul} in Hugging Face exports; may be empty).
      */
-    public record Node(String opType, List<String> inputs, List<String> outputs, Map<String, Double> attributes,
-                       Tensor value) {}
+    public record Node(String name, String opType, List<String> inputs, List<String> outputs,
+                       Map<String, Double> attributes, Tensor value) {}
 
     // onnx.proto TensorProto.DataType
     static final int FLOAT = 1, INT32 = 6, INT64 = 7;
 
-    // ModelProto.graph, GraphProto.node/initializer, NodeProto fields, TensorProto fields, AttributeProto fields
-    private static final int MODEL_GRAPH = 7;
-    private static final int GRAPH_NODE = 1, GRAPH_INITIALIZER = 5;
-    private static final int NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5;
-    private static final int TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_FLOAT_DATA = 4, TENSOR_INT32_DATA = 5,
+    // ModelProto.graph, GraphProto.node/initializer/output/value_info, NodeProto fields, TensorProto fields,
+    // ValueInfoProto.name, AttributeProto fields (the writer in OnnxLayerDrop uses them too)
+    static final int MODEL_GRAPH = 7;
+    static final int GRAPH_NODE = 1, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12, GRAPH_VALUE_INFO = 13;
+    static final int NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5;
+    static final int TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_FLOAT_DATA = 4, TENSOR_INT32_DATA = 5,
             TENSOR_INT64_DATA = 7, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9, TENSOR_DATA_LOCATION = 14;
+    static final int VALUE_INFO_NAME = 1;
     private static final int ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_T = 5;
 
     /** Parses a whole {@code .onnx} file's bytes; a file that is not an ONNX model fails with a clear message. */
@@ -105,7 +109,7 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
         return count;
     }
 
-    private static boolean isMessage(int tag, int field) {
+    static boolean isMessage(int tag, int field) {
         return WireFormat.getTagFieldNumber(tag) == field
                 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
     }
@@ -118,7 +122,7 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
         return null;
     }
 
-    private static CodedInputStream newStream(byte[] b, int off, int len) {
+    static CodedInputStream newStream(byte[] b, int off, int len) {
         CodedInputStream in = CodedInputStream.newInstance(b, off, len);
         in.setSizeLimit(Integer.MAX_VALUE);
         in.enableAliasing(true);
@@ -128,6 +132,7 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
     private static OnnxGraph parseGraph(byte[] graph) throws IOException {
         Map<String, Tensor> inits = new LinkedHashMap<>();
         List<Node> nodes = new ArrayList<>();
+        List<String> inputs = new ArrayList<>(), outputs = new ArrayList<>();
         CodedInputStream in = newStream(graph, 0, graph.length);
         int tag;
         while ((tag = in.readTag()) != 0) {
@@ -137,17 +142,29 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
                 inits.put(t.name(), t);
             } else if (field == GRAPH_NODE) {
                 nodes.add(parseNode(in.readByteArray()));
+            } else if (field == GRAPH_INPUT || field == GRAPH_OUTPUT) {
+                (field == GRAPH_INPUT ? inputs : outputs).add(stringField(in.readByteArray(), VALUE_INFO_NAME));
             } else {
                 in.skipField(tag);
             }
         }
-        return new OnnxGraph(inits, nodes);
+        return new OnnxGraph(inits, nodes, inputs, outputs);
+    }
+
+    /** The first value of string field {@code field} of a message ("" when it has none). */
+    static String stringField(byte[] bytes, int field) throws IOException {
+        CodedInputStream in = newStream(bytes, 0, bytes.length);
+        for (int tag; (tag = in.readTag()) != 0; ) {
+            if (WireFormat.getTagFieldNumber(tag) == field) return in.readString();
+            in.skipField(tag);
+        }
+        return "";
     }
 
     private static Node parseNode(byte[] bytes) throws IOException {
         CodedInputStream in = newStream(bytes, 0, bytes.length);
         List<String> inputs = new ArrayList<>(), outputs = new ArrayList<>();
-        String op = "";
+        String op = "", name = "";
         Map<String, Double> attrs = new LinkedHashMap<>();
         Tensor value = null;
         int tag;
@@ -156,6 +173,7 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
                 case NODE_INPUT -> inputs.add(in.readString());
                 case NODE_OUTPUT -> outputs.add(in.readString());
                 case NODE_OP_TYPE -> op = in.readString();
+                case NODE_NAME -> name = in.readString();
                 case NODE_ATTRIBUTE -> {
                     byte[] ab = in.readByteArray();
                     CodedInputStream a = newStream(ab, 0, ab.length);
@@ -176,7 +194,7 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes) {
                 default -> in.skipField(tag);
             }
         }
-        return new Node(op, inputs, outputs, attrs, value);
+        return new Node(name, op, inputs, outputs, attrs, value);
     }
 
     static Tensor parseTensor(byte[] bytes) throws IOException {

@@ -2,7 +2,7 @@ package dev.distill4j.embed.encoder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +22,8 @@ class BertParityTest {
     void miniLmAllLayersMatchesOnnxRuntime() throws Exception { parity("all-minilm-l6-v2", 6); }
 
     private static void parity(String id, int layers) throws Exception {
-        try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.load(id)) {
-            BertWeights w = BertWeights.fromOnnx(OnnxGraph.parse(OnnxEmbeddingTeacher.onnxBytes(id)));
+        try (OnnxEmbeddingModel teacher = OnnxEmbeddingModel.load(id)) {
+            BertWeights w = BertWeights.fromOnnx(OnnxGraph.parse(OnnxEmbeddingModel.onnxBytes(id)));
             assertThat(w.config().numHiddenLayers()).isEqualTo(layers);
             assertThat(w.config().numAttentionHeads()).isEqualTo(12);
             assertThat(w.config().hiddenSize()).isEqualTo(384);

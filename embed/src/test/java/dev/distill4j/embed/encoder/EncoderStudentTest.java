@@ -8,7 +8,7 @@ import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,13 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** Layer selection, a short distillation run, and the saved folder, on the real bge-small teacher. */
 class EncoderStudentTest {
     static final String TEACHER = "bge-small-en-v1.5";
-    static OnnxEmbeddingTeacher teacher;
+    static OnnxEmbeddingModel teacher;
     static BertWeights all;
 
     @BeforeAll
     static void load() throws Exception {
-        teacher = OnnxEmbeddingTeacher.load(TEACHER);
-        all = BertWeights.fromOnnx(OnnxGraph.parse(OnnxEmbeddingTeacher.onnxBytes(TEACHER)));
+        teacher = OnnxEmbeddingModel.load(TEACHER);
+        all = BertWeights.fromOnnx(OnnxGraph.parse(OnnxEmbeddingModel.onnxBytes(TEACHER)));
     }
 
     @AfterAll

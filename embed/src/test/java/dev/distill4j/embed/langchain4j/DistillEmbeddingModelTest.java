@@ -3,7 +3,7 @@ package dev.distill4j.embed.langchain4j;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.distill4j.embed.OnnxEmbeddingTeacher;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.langchain4j.data.embedding.Embedding;
@@ -50,7 +50,7 @@ class DistillEmbeddingModelTest {
 
     @BeforeAll
     static void distil() throws IOException {
-        try (OnnxEmbeddingTeacher bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5")) {
+        try (OnnxEmbeddingModel bge = OnnxEmbeddingModel.load("bge-small-en-v1.5")) {
             student = StaticDistiller.distill(bge, new StaticDistiller.Options(64, 4000, StaticDistiller.Options.DEFAULT_SIF), null);
         }
         studentDir = tmp.resolve("student");

@@ -10,11 +10,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class OnnxEmbeddingTeacherTest {
-    static OnnxEmbeddingTeacher bge;
+class OnnxEmbeddingModelTest {
+    static OnnxEmbeddingModel bge;
 
     @BeforeAll
-    static void load() throws IOException { bge = OnnxEmbeddingTeacher.load("bge-small-en-v1.5"); }
+    static void load() throws IOException { bge = OnnxEmbeddingModel.load("bge-small-en-v1.5"); }
 
     @AfterAll
     static void close() { bge.close(); }
@@ -80,7 +80,7 @@ class OnnxEmbeddingTeacherTest {
 
     @Test
     void miniLmUsesMeanPoolingAndSeparatesTopics() throws IOException {
-        try (OnnxEmbeddingTeacher mini = OnnxEmbeddingTeacher.load("all-minilm-l6-v2")) {
+        try (OnnxEmbeddingModel mini = OnnxEmbeddingModel.load("all-minilm-l6-v2")) {
             assertThat(mini.pooling()).isEqualTo(Pooling.MEAN);
             float[][] v = mini.embed(List.of("The chef roasts vegetables in the kitchen.",
                     "A cook is preparing food in the kitchen.", "The striker scored a late goal."));
@@ -91,7 +91,7 @@ class OnnxEmbeddingTeacherTest {
 
     @Test
     void anUnknownTeacherSaysWhatToUse() {
-        assertThatThrownBy(() -> OnnxEmbeddingTeacher.load("no-such-model"))
+        assertThatThrownBy(() -> OnnxEmbeddingModel.load("no-such-model"))
                 .hasMessageContaining("bge-small-en-v1.5, all-minilm-l6-v2 or a folder");
     }
 }

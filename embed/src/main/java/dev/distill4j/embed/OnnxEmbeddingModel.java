@@ -23,9 +23,10 @@ import java.util.Map;
 /**
  * A BERT-style sentence encoder exported to ONNX, run in-process by ONNX Runtime, with its own Hugging Face
  * tokenizer (DJL's binding), pooling, truncation and L2 normalisation. Texts are embedded in batches of similar
- * length so padding costs little.
+ * length so padding costs little. Teachers (the built-in ones, an ONNX folder) and the layer-dropped students'
+ * ONNX exports both run here.
  */
-public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
+public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
     /** The pretrained encoders shipped inside LangChain4j's Maven Central jars (ONNX + tokenizer.json). */
     public enum Builtin {
         BGE_SMALL_EN_V15("bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", Pooling.CLS, 512),
@@ -70,7 +71,7 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
     private final int vocab;
     private final ModelFootprint footprint;
 
-    private OnnxEmbeddingTeacher(String name, byte[] onnx, byte[] tokenizerJson, Pooling pooling, int maxLength,
+    private OnnxEmbeddingModel(String name, byte[] onnx, byte[] tokenizerJson, Pooling pooling, int maxLength,
                                  int batchSize) throws IOException {
         this.name = name;
         this.tokenizerJson = tokenizerJson;
@@ -95,7 +96,7 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
     }
 
     /** A built-in teacher by id ({@code bge-small-en-v1.5}, {@code all-minilm-l6-v2}) or an ONNX model folder. */
-    public static OnnxEmbeddingTeacher load(String teacher) throws IOException {
+    public static OnnxEmbeddingModel load(String teacher) throws IOException {
         Builtin b = Builtin.byId(teacher);
         if (b != null) return load(b);
         Path dir = Path.of(teacher);
@@ -104,8 +105,14 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
                 + "with model.onnx and tokenizer.json");
     }
 
-    public static OnnxEmbeddingTeacher load(Builtin b) throws IOException {
-        return new OnnxEmbeddingTeacher(b.id, resource(b.onnxResource), resource(b.tokenizerResource), b.pooling,
+    /** A model from its .onnx bytes and tokenizer.json, pooled and truncated as given. */
+    public static OnnxEmbeddingModel of(String name, byte[] onnx, byte[] tokenizerJson, Pooling pooling, int maxLength)
+            throws IOException {
+        return new OnnxEmbeddingModel(name, onnx, tokenizerJson, pooling, maxLength, DEFAULT_BATCH);
+    }
+
+    public static OnnxEmbeddingModel load(Builtin b) throws IOException {
+        return new OnnxEmbeddingModel(b.id, resource(b.onnxResource), resource(b.tokenizerResource), b.pooling,
                 b.maxLength, DEFAULT_BATCH);
     }
 
@@ -113,7 +120,7 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
      * Loads {@code model.onnx} (or {@code onnx/model.onnx}) and {@code tokenizer.json} from a folder. Pooling is
      * the given one, else sentence-transformers' {@code 1_Pooling/config.json}, else mean.
      */
-    public static OnnxEmbeddingTeacher load(Path dir, Pooling pooling) throws IOException {
+    public static OnnxEmbeddingModel load(Path dir, Pooling pooling) throws IOException {
         Path onnx = dir.resolve("model.onnx");
         if (!Files.isRegularFile(onnx)) onnx = dir.resolve("onnx/model.onnx");
         Path tok = dir.resolve("tokenizer.json");
@@ -126,7 +133,7 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
         if (Files.isRegularFile(cfg)) {
             maxLength = Math.min(maxLength, Json.MAPPER.readTree(cfg.toFile()).path("max_position_embeddings").asInt(512));
         }
-        return new OnnxEmbeddingTeacher(dir.getFileName().toString(), Files.readAllBytes(onnx), Files.readAllBytes(tok),
+        return new OnnxEmbeddingModel(dir.getFileName().toString(), Files.readAllBytes(onnx), Files.readAllBytes(tok),
                 pooling, maxLength, DEFAULT_BATCH);
     }
 
@@ -148,7 +155,7 @@ public final class OnnxEmbeddingTeacher implements TokenizedEmbeddingModel {
     }
 
     private static byte[] resource(String name) throws IOException {
-        try (InputStream in = OnnxEmbeddingTeacher.class.getClassLoader().getResourceAsStream(name)) {
+        try (InputStream in = OnnxEmbeddingModel.class.getClassLoader().getResourceAsStream(name)) {
             if (in == null) throw new IOException("resource " + name + " is not on the classpath (the langchain4j-embeddings jar is missing)");
             return in.readAllBytes();
         }
