@@ -232,8 +232,8 @@ final class DemoCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  fidelity  Spearman of pairwise cosines %.3f, recall@10 %.3f, linear CKA %.3f   "
                     + "(%,d sentences, no labels)%n", s.fidelity().spearman(), s.fidelity().recallAt10(),
                     s.fidelity().cka(), c.corpus().sentences());
-            o.printf(Locale.ROOT, "  speed     teacher %,.0f sentences/s, student %,.0f sentences/s (%.0f× faster)%n",
-                    t.sentencesPerS(), e.sentencesPerS(), s.speedup());
+            o.printf(Locale.ROOT, "  speed     teacher %,.0f sentences/s, student %,.0f sentences/s (%s faster)%n",
+                    t.sentencesPerS(), e.sentencesPerS(), EmbedCommand.times(s.speedup()));
             o.printf(Locale.ROOT, "  latency   one sentence: teacher %.2f ms, student %.3f ms (median)%n", t.latencyMs(),
                     e.latencyMs());
             o.printf(Locale.ROOT, "  machine   %d CPUs, load average %.2f → %.2f (timings depend on it)%n",

@@ -71,6 +71,29 @@ class EmbedCliTest {
     }
 
     @Test
+    void distillsALayersStudentThatEvalRunsFromItsOnnxExport() throws Exception {
+        Path corpus = tmp.resolve("corpus.txt");
+        Files.writeString(corpus, IntStream.range(0, 60).mapToObj(i -> "sentence number " + i + " about the "
+                + (i % 2 == 0 ? "weather" : "harbour")).collect(Collectors.joining("\n")));
+        Path out = tmp.resolve("bert");
+        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--epochs", "1",
+                "--batch-size", "16", "--corpus", corpus.toString(), "--out", out.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("BERT student").contains("2 of 12 teacher layers").contains("Spearman");
+        assertThat(out.resolve("model.onnx")).isRegularFile();
+        assertThat(out.resolve("model.safetensors")).isRegularFile();
+
+        var eval = distill("eval", "--teacher", "bge-small-en-v1.5", "--student", out.toString(),
+                "--corpus", corpus.toString(), "--out", tmp.resolve("eval").toString());
+        assertThat(eval.exitCode()).as(eval.toString()).isZero();
+        JsonNode card = Json.MAPPER.readTree(tmp.resolve("eval/scorecard.json").toFile());
+        JsonNode student = card.get("students").get(0);
+        assertThat(student.get("model_type").asText()).isEqualTo("bert");
+        // the footprint of what runs: the ONNX file (embeddings + 2 layers), not safetensors and ONNX together
+        assertThat(student.get("efficiency").get("bytes").asLong()).isEqualTo(Files.size(out.resolve("model.onnx")));
+    }
+
+    @Test
     void anUnknownTeacherIsOneClearLine() throws Exception {
         var r = distill("embed", "distill", "--teacher", "gpt-embed-9000", "--out", tmp.resolve("x").toString());
         assertThat(r.exitCode()).isEqualTo(1);

@@ -19,8 +19,14 @@ public record ModelFootprint(long parameters, long bytes) {
     /** Files in a student folder that are evaluation outputs, not part of the model. */
     private static final List<String> NOT_MODEL = List.of("eval", "scorecard.json");
 
-    /** A student folder: tensors of every {@code *.safetensors} file, bytes of every file but eval outputs. */
+    /**
+     * A student folder: tensors of every {@code *.safetensors} file, bytes of every file but eval outputs; a folder
+     * that runs on ONNX Runtime ({@code model.onnx}, beside the same weights in safetensors) counts as its ONNX file,
+     * the measure the teacher gets.
+     */
     public static ModelFootprint ofFolder(Path dir) throws IOException {
+        Path onnx = dir.resolve("model.onnx");
+        if (Files.isRegularFile(onnx)) return ofOnnx(Files.readAllBytes(onnx));
         long params = 0, bytes = 0;
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.filter(Files::isRegularFile).toList()) {

@@ -77,7 +77,7 @@ public record BertWeights(BertConfig config, Map<String, Tensor> tensors) {
         Map<String, OnnxName> names = new LinkedHashMap<>();
         for (OnnxGraph.Tensor t : g.initializers().values()) {
             String hf = hfName(t.name());
-            if (hf != null && t.floats() != null) names.put(hf, new OnnxName(t.name(), false));
+            if (hf != null && t.dataType() == OnnxGraph.FLOAT) names.put(hf, new OnnxName(t.name(), false));
         }
         Map<String, List<OnnxGraph.Node>> consumers = new HashMap<>();
         for (OnnxGraph.Node n : g.nodes()) {
@@ -86,7 +86,7 @@ public record BertWeights(BertConfig config, Map<String, Tensor> tensors) {
         for (OnnxGraph.Node n : g.nodes()) {
             if (!n.opType().equals("MatMul") || n.inputs().size() != 2) continue;
             OnnxGraph.Tensor w = g.initializers().get(n.inputs().get(1));
-            if (w == null || w.floats() == null || w.dims().length != 2) continue;
+            if (w == null || w.dataType() != OnnxGraph.FLOAT || w.dims().length != 2) continue;
             for (OnnxGraph.Node add : consumers.getOrDefault(n.outputs().get(0), List.of())) {
                 if (!add.opType().equals("Add")) continue;
                 for (String in : add.inputs()) {

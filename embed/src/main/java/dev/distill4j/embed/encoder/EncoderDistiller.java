@@ -48,6 +48,9 @@ public final class EncoderDistiller {
     public record Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings) {
         public Options {
             if (layers.length == 0) throw new IllegalArgumentException("keep at least one teacher layer");
+            if (Arrays.stream(layers).distinct().count() != layers.length) {
+                throw new IllegalArgumentException("each teacher layer can be kept once: " + Arrays.toString(layers));
+            }
             if (epochs < 0) throw new IllegalArgumentException("epochs must be ≥ 0, got " + epochs);
             if (batchSize < 1) throw new IllegalArgumentException("batch size must be ≥ 1, got " + batchSize);
             if (!(lr > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
@@ -97,7 +100,8 @@ public final class EncoderDistiller {
         info.put("batch_size", o.batchSize());
         info.put("train_sentences", train.size());
         EncoderStudent student = new EncoderStudent(teacher.name() + "-" + o.layers().length + "L", all.keepLayers(o.layers()),
-                teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info, teacherGraph);
+                teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info,
+                new EncoderStudent.Graph(teacherGraph, o.layers()));
         double[] curve = train(student, teacher, train, heldOut, o, progress);
         return new Result(student, curve, (System.nanoTime() - start) / 1e9);
     }

@@ -31,7 +31,8 @@ import java.util.Map;
  * bert} plus a {@code distill4j} section: teacher, kept layers, pooling, max length), {@code model.safetensors}
  * (HF {@code BertModel} names, F32), {@code tokenizer.json}, {@code modules.json}, {@code 1_Pooling/config.json},
  * {@code sentence_bert_config.json}; and {@code model.onnx}, the same weights in the teacher's ONNX graph less the
- * dropped layers ({@link OnnxLayerDrop}), when the student knows its teacher's graph.
+ * dropped layers ({@link OnnxLayerDrop}), when the student has a {@link Graph} (distilled from an ONNX teacher, or
+ * loaded from a folder with one).
  *
  * <p>DJL trains the student; {@link #open} runs a saved one on ONNX Runtime when it has {@code model.onnx}, because
  * ONNX Runtime's fused kernels embed 1.2–1.3× faster than libtorch on this CPU (docs/benchmarks.md).
@@ -56,10 +57,16 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
     private final Pooling pooling;
     private final int maxLength;
     private final ObjectNode info;
-    private final byte[] teacherGraph;
+    private final Graph graph;
 
     /**
-     * A student with no teacher graph to export to ONNX: it saves safetensors only and runs on DJL.
+     * An ONNX graph the student's weights can be written into ({@link OnnxLayerDrop}): its teacher's export and the
+     * teacher layers it keeps, or a saved student's own {@value #ONNX_FILE} with all its layers.
+     */
+    public record Graph(byte[] onnx, int[] layers) {}
+
+    /**
+     * A student with no ONNX graph: it saves safetensors only and runs on DJL.
      *
      * @param info what to record in config.json's {@value #SECTION} section (teacher, kept layers, training)
      */
@@ -69,17 +76,12 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
     }
 
     /**
-     * @param info         what to record in config.json's {@value #SECTION} section (teacher, kept layers in
-     *                     {@code teacher_layers}, training)
-     * @param teacherGraph the teacher's .onnx bytes, from which {@link #save} writes the student's model.onnx; null
-     *                     for none
+     * @param info  what to record in config.json's {@value #SECTION} section (teacher, kept layers, training)
+     * @param graph where {@link #save} writes the weights as {@value #ONNX_FILE}; null for no ONNX export
      */
     public EncoderStudent(String name, BertWeights weights, byte[] tokenizerJson, Pooling pooling, int maxLength,
-                          ObjectNode info, byte[] teacherGraph) throws IOException {
-        if (teacherGraph != null && !info.path("teacher_layers").isArray()) {
-            throw new IllegalArgumentException("a student exported to ONNX must record its teacher_layers");
-        }
-        this.teacherGraph = teacherGraph;
+                          ObjectNode info, Graph graph) throws IOException {
+        this.graph = graph;
         this.name = name;
         this.pooling = pooling;
         this.maxLength = Math.min(maxLength, weights.config().maxPositionEmbeddings());
@@ -129,10 +131,8 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt");
         for (var e : w.tensors().entrySet()) st.add(e.getKey(), e.getValue().data(), e.getValue().shape());
         st.write(dir.resolve("model.safetensors"), DType.F32);
-        if (teacherGraph != null) {
-            int[] kept = new int[info.get("teacher_layers").size()];
-            for (int i = 0; i < kept.length; i++) kept[i] = info.get("teacher_layers").get(i).asInt();
-            AtomicFiles.writeBytes(dir.resolve(ONNX_FILE), OnnxLayerDrop.write(teacherGraph, kept, w));
+        if (graph != null) {
+            AtomicFiles.write(dir.resolve(ONNX_FILE), out -> OnnxLayerDrop.write(graph.onnx(), graph.layers(), w, out));
         } else {
             Files.deleteIfExists(dir.resolve(ONNX_FILE));   // would hold other weights than the safetensors
         }
@@ -199,8 +199,11 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
                 tensors.put(n, new BertWeights.Tensor(r.info(stored).shape(), r.readFloats(stored)));
             }
         }
+        Path onnx = dir.resolve(ONNX_FILE);
+        Graph graph = Files.isRegularFile(onnx)
+                ? new Graph(Files.readAllBytes(onnx), java.util.stream.IntStream.range(0, bert.numHiddenLayers()).toArray()) : null;
         return new EncoderStudent(dir.getFileName().toString(), new BertWeights(bert, tensors),
-                Files.readAllBytes(dir.resolve("tokenizer.json")), saved.pooling(), saved.maxLength(), saved.info());
+                Files.readAllBytes(dir.resolve("tokenizer.json")), saved.pooling(), saved.maxLength(), saved.info(), graph);
     }
 
     /** What a saved folder's config says: the BERT shape, pooling, maximum length and the {@value #SECTION} section. */

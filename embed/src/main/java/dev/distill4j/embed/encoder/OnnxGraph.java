@@ -1,6 +1,7 @@
 package dev.distill4j.embed.encoder;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -49,23 +50,32 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
     private static final int ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_T = 5;
 
     /** Parses a whole {@code .onnx} file's bytes; a file that is not an ONNX model fails with a clear message. */
-    public static OnnxGraph parse(byte[] model) throws IOException {
+    public static OnnxGraph parse(byte[] model) throws IOException { return parse(model, true); }
+
+    /**
+     * As {@link #parse}, without the initialisers' values ({@code floats} and {@code longs} null; names, dims and
+     * types kept; Constant nodes keep theirs): the structure of a model, without a copy of its weights.
+     */
+    public static OnnxGraph parseStructure(byte[] model) throws IOException { return parse(model, false); }
+
+    private static OnnxGraph parse(byte[] model, boolean values) throws IOException {
         CodedInputStream in = newStream(model, 0, model.length);
-        byte[] graph = null;
+        OnnxGraph graph = null;
         try {
-            int tag;
-            while ((tag = in.readTag()) != 0) {
+            for (int tag; (tag = in.readTag()) != 0; ) {
                 if (isMessage(tag, MODEL_GRAPH)) {
-                    graph = in.readByteArray();
+                    int limit = in.pushLimit(in.readRawVarint32());
+                    graph = parseGraph(in, values);
+                    in.popLimit(limit);
                 } else {
                     in.skipField(tag);
                 }
             }
-        } catch (IOException e) {
+        } catch (InvalidProtocolBufferException e) {
             throw new IOException("not an ONNX model (the protobuf does not parse: " + e.getMessage() + ")", e);
         }
         if (graph == null) throw new IOException("not an ONNX model: it has no graph");
-        return parseGraph(graph);
+        return graph;
     }
 
     /**
@@ -129,16 +139,14 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
         return in;
     }
 
-    private static OnnxGraph parseGraph(byte[] graph) throws IOException {
+    private static OnnxGraph parseGraph(CodedInputStream in, boolean values) throws IOException {
         Map<String, Tensor> inits = new LinkedHashMap<>();
         List<Node> nodes = new ArrayList<>();
         List<String> inputs = new ArrayList<>(), outputs = new ArrayList<>();
-        CodedInputStream in = newStream(graph, 0, graph.length);
-        int tag;
-        while ((tag = in.readTag()) != 0) {
+        for (int tag; (tag = in.readTag()) != 0; ) {
             int field = WireFormat.getTagFieldNumber(tag);
             if (field == GRAPH_INITIALIZER) {
-                Tensor t = parseTensor(in.readByteArray());
+                Tensor t = parseTensor(in, values);
                 inits.put(t.name(), t);
             } else if (field == GRAPH_NODE) {
                 nodes.add(parseNode(in.readByteArray()));
@@ -152,8 +160,11 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
     }
 
     /** The first value of string field {@code field} of a message ("" when it has none). */
-    static String stringField(byte[] bytes, int field) throws IOException {
-        CodedInputStream in = newStream(bytes, 0, bytes.length);
+    static String stringField(byte[] bytes, int field) throws IOException { return stringField(bytes, 0, bytes.length, field); }
+
+    /** As {@link #stringField(byte[], int)}, for the message at {@code bytes[offset, offset + length)}. */
+    static String stringField(byte[] bytes, int offset, int length, int field) throws IOException {
+        CodedInputStream in = newStream(bytes, offset, length);
         for (int tag; (tag = in.readTag()) != 0; ) {
             if (WireFormat.getTagFieldNumber(tag) == field) return in.readString();
             in.skipField(tag);
@@ -185,7 +196,7 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
                             case ATTR_NAME -> attrName = a.readString();
                             case ATTR_F -> number = (double) a.readFloat();
                             case ATTR_I -> number = (double) a.readInt64();
-                            case ATTR_T -> value = parseTensor(a.readByteArray());
+                            case ATTR_T -> value = parseTensor(a, true);
                             default -> a.skipField(at);
                         }
                     }
@@ -197,8 +208,9 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
         return new Node(name, op, inputs, outputs, attrs, value);
     }
 
-    static Tensor parseTensor(byte[] bytes) throws IOException {
-        CodedInputStream in = newStream(bytes, 0, bytes.length);
+    /** The TensorProto at the stream's position (its length prefix next); {@code values} false skips the data. */
+    static Tensor parseTensor(CodedInputStream in, boolean values) throws IOException {
+        int tensorLimit = in.pushLimit(in.readRawVarint32());
         List<Long> dims = new ArrayList<>();
         int type = 0;
         String name = "";
@@ -209,6 +221,12 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
         while ((tag = in.readTag()) != 0) {
             int field = WireFormat.getTagFieldNumber(tag);
             boolean packed = WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
+            boolean data = field == TENSOR_RAW_DATA || field == TENSOR_INT64_DATA || field == TENSOR_INT32_DATA
+                    || field == TENSOR_FLOAT_DATA;
+            if (data && !values) {
+                in.skipField(tag);
+                continue;
+            }
             switch (field) {
                 case TENSOR_DIMS -> readVarints(in, packed, dims);
                 case TENSOR_DATA_TYPE -> type = in.readInt32();
@@ -231,7 +249,9 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
                 default -> in.skipField(tag);
             }
         }
+        in.popLimit(tensorLimit);
         long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+        if (!values) return new Tensor(name, shape, type, null, null);
         long n = 1;
         for (long d : shape) n *= d;
         float[] f = null;

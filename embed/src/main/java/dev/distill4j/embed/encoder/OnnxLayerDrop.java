@@ -7,9 +7,11 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -47,7 +49,18 @@ public final class OnnxLayerDrop {
      * @param student     the student's weights (HF names, layers 0..k−1), shaped as the teacher's
      */
     public static byte[] write(byte[] teacherOnnx, int[] kept, BertWeights student) throws IOException {
-        OnnxGraph g = OnnxGraph.parse(teacherOnnx);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(teacherOnnx.length / 2);
+        write(teacherOnnx, kept, student, bytes);
+        return bytes.toByteArray();
+    }
+
+    /**
+     * As {@link #write(byte[], int[], BertWeights)}, streamed to {@code sink}: no copy of the teacher's or the
+     * student's weights is made (the student's floats go out in 64 KiB chunks), so exporting a model needs little
+     * more heap than the two models already take.
+     */
+    public static void write(byte[] teacherOnnx, int[] kept, BertWeights student, OutputStream sink) throws IOException {
+        OnnxGraph g = OnnxGraph.parseStructure(teacherOnnx);
         Layers layers = Layers.find(g);
         int teacherLayers = layers.count();
         if (student.config().numHiddenLayers() != kept.length) {
@@ -90,59 +103,124 @@ public final class OnnxLayerDrop {
         produced.addAll(g.inputs());
 
         CodedInputStream in = newStream(teacherOnnx, 0, teacherOnnx.length);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(teacherOnnx.length / 2);
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        CodedOutputStream out = CodedOutputStream.newInstance(sink, 1 << 16);
         for (int tag; (tag = in.readTag()) != 0; ) {
             if (!isMessage(tag, MODEL_GRAPH)) {
                 in.skipField(tag, out);
                 continue;
             }
-            out.writeByteArray(MODEL_GRAPH, graph(in.readByteArray(), g, order, layers, hiddenInput, rename,
-                    usedInitializers, replaced, produced));
+            int length = in.readRawVarint32(), start = in.getTotalBytesRead();
+            List<Piece> graph = graph(teacherOnnx, start, length, g, order, layers, hiddenInput, rename,
+                    usedInitializers, replaced, produced);
+            in.skipRawBytes(length);
+            long size = 0;
+            for (Piece piece : graph) size += piece.size();
+            if (size > Integer.MAX_VALUE) throw new IOException("the student's graph exceeds protobuf's 2 GB limit");
+            out.writeTag(MODEL_GRAPH, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+            out.writeUInt32NoTag((int) size);
+            for (Piece piece : graph) piece.writeTo(out);
         }
         out.flush();
-        return bytes.toByteArray();
     }
 
-    /** The graph message: kept nodes in {@code order}, used initialisers (student values), other fields as they were. */
-    private static byte[] graph(byte[] teacherGraph, OnnxGraph g, List<Integer> order, Layers layers,
-                                Map<String, String> hiddenInput, UnaryOperator<String> rename, Set<String> usedInitializers,
-                                Map<String, float[]> replaced, Set<String> produced) throws IOException {
+    /** A field of the graph message to write, with its exact size (the graph's length prefix comes first). */
+    private sealed interface Piece {
+        long size();
+
+        void writeTo(CodedOutputStream out) throws IOException;
+
+        /** A whole field (tag included) copied from the teacher's bytes. */
+        record Copied(byte[] source, int offset, int length) implements Piece {
+            public long size() { return length; }
+
+            public void writeTo(CodedOutputStream out) throws IOException { out.writeRawBytes(source, offset, length); }
+        }
+
+        /** A small message field: a node or tensor with new names. */
+        record Message(int field, byte[] payload) implements Piece {
+            public long size() { return CodedOutputStream.computeByteArraySize(field, payload); }
+
+            public void writeTo(CodedOutputStream out) throws IOException { out.writeByteArray(field, payload); }
+        }
+
+        /** An initialiser holding the student's floats as raw little-endian data. */
+        record Floats(String name, long[] dims, float[] values) implements Piece {
+            private int payload() {
+                int size = 0;
+                for (long d : dims) size += CodedOutputStream.computeInt64Size(TENSOR_DIMS, d);
+                return size + CodedOutputStream.computeInt32Size(TENSOR_DATA_TYPE, FLOAT)
+                        + CodedOutputStream.computeStringSize(TENSOR_NAME, name)
+                        + CodedOutputStream.computeTagSize(TENSOR_RAW_DATA)
+                        + CodedOutputStream.computeUInt32SizeNoTag(values.length * 4) + values.length * 4;
+            }
+
+            public long size() {
+                int p = payload();
+                return CodedOutputStream.computeTagSize(GRAPH_INITIALIZER) + CodedOutputStream.computeUInt32SizeNoTag(p) + p;
+            }
+
+            public void writeTo(CodedOutputStream out) throws IOException {
+                out.writeTag(GRAPH_INITIALIZER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                out.writeUInt32NoTag(payload());
+                for (long d : dims) out.writeInt64(TENSOR_DIMS, d);
+                out.writeInt32(TENSOR_DATA_TYPE, FLOAT);
+                out.writeString(TENSOR_NAME, name);
+                out.writeTag(TENSOR_RAW_DATA, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                out.writeUInt32NoTag(values.length * 4);
+                ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < values.length; ) {
+                    chunk.clear();
+                    int n = Math.min(values.length - i, chunk.capacity() / 4);
+                    chunk.asFloatBuffer().put(values, i, n);
+                    out.writeRawBytes(chunk.array(), 0, n * 4);
+                    i += n;
+                }
+            }
+        }
+    }
+
+    /**
+     * The graph message's fields: other fields as they were, used initialisers (student values where it has them),
+     * value infos of tensors that still exist, then the kept nodes in {@code order}.
+     */
+    private static List<Piece> graph(byte[] model, int start, int length, OnnxGraph g, List<Integer> order, Layers layers,
+                                     Map<String, String> hiddenInput, UnaryOperator<String> rename,
+                                     Set<String> usedInitializers, Map<String, float[]> replaced, Set<String> produced)
+            throws IOException {
+        List<Piece> pieces = new ArrayList<>();
         List<byte[]> nodes = new ArrayList<>();
-        CodedInputStream in = newStream(teacherGraph, 0, teacherGraph.length);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(teacherGraph.length / 2);
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        for (int tag; (tag = in.readTag()) != 0; ) {
-            int field = WireFormat.getTagFieldNumber(tag);
+        CodedInputStream in = newStream(model, start, length);
+        while (!in.isAtEnd()) {
+            int fieldStart = start + in.getTotalBytesRead();
+            int tag = in.readTag(), field = WireFormat.getTagFieldNumber(tag);
             if (field == GRAPH_NODE) {
                 nodes.add(in.readByteArray());
-            } else if (field == GRAPH_INITIALIZER) {
-                byte[] tensor = in.readByteArray();
-                String name = stringField(tensor, TENSOR_NAME);
-                if (!usedInitializers.contains(name)) continue;
-                OnnxGraph.Tensor teacher = g.initializers().get(name);
-                out.writeByteArray(GRAPH_INITIALIZER, replaced.containsKey(name)
-                        ? floatTensor(rename.apply(name), teacher.dims(), replaced.get(name))
-                        : renameFields(tensor, Map.of(TENSOR_NAME, rename)));
-            } else if (field == GRAPH_VALUE_INFO) {
-                byte[] info = in.readByteArray();
-                String name = stringField(info, VALUE_INFO_NAME);
-                if (g.initializers().containsKey(name) ? usedInitializers.contains(name) : produced.contains(rename.apply(name))) {
-                    out.writeByteArray(GRAPH_VALUE_INFO, renameFields(info, Map.of(VALUE_INFO_NAME, rename)));
+            } else if (field == GRAPH_INITIALIZER || field == GRAPH_VALUE_INFO) {
+                int size = in.readRawVarint32(), at = start + in.getTotalBytesRead();
+                in.skipRawBytes(size);
+                String name = stringField(model, at, size, field == GRAPH_INITIALIZER ? TENSOR_NAME : VALUE_INFO_NAME);
+                boolean keep = g.initializers().containsKey(name) ? usedInitializers.contains(name)
+                        : produced.contains(rename.apply(name));
+                if (!keep) continue;
+                if (replaced.containsKey(name)) {
+                    pieces.add(new Piece.Floats(rename.apply(name), g.initializers().get(name).dims(), replaced.get(name)));
+                } else {
+                    pieces.add(new Piece.Message(field, renameFields(Arrays.copyOfRange(model, at, at + size),
+                            Map.of(field == GRAPH_INITIALIZER ? TENSOR_NAME : VALUE_INFO_NAME, rename))));
                 }
             } else {
-                in.skipField(tag, out);
+                in.skipField(tag);
+                pieces.add(new Piece.Copied(model, fieldStart, start + in.getTotalBytesRead() - fieldStart));
             }
         }
         if (nodes.size() != g.nodes().size()) throw new IOException("the graph's nodes changed while it was rewritten");
         for (int n : order) {
             int layer = layers.layerOf(n);
             UnaryOperator<String> input = name -> rename.apply(layer >= 0 ? hiddenInput.getOrDefault(name, name) : name);
-            out.writeByteArray(GRAPH_NODE, renameFields(nodes.get(n), Map.of(NODE_INPUT, input, NODE_OUTPUT, rename,
-                    NODE_NAME, rename)));
+            pieces.add(new Piece.Message(GRAPH_NODE, renameFields(nodes.get(n),
+                    Map.of(NODE_INPUT, input, NODE_OUTPUT, rename, NODE_NAME, rename))));
         }
-        out.flush();
-        return bytes.toByteArray();
+        return pieces;
     }
 
     /** Teacher initialiser name → the student's values for it, in the teacher's layout ([in, out] for MatMul weights). */
@@ -155,9 +233,9 @@ public final class OnnxLayerDrop {
             if (where == null) throw new IllegalArgumentException("the teacher graph has no tensor " + teacherName);
             BertWeights.Tensor t = where.transposed() ? BertWeights.transpose(e.getValue()) : e.getValue();
             long[] dims = g.initializers().get(where.initializer()).dims();
-            if (!java.util.Arrays.equals(dims, t.shape())) {
-                throw new IllegalArgumentException("student tensor " + e.getKey() + " is " + java.util.Arrays.toString(t.shape())
-                        + " but the teacher graph's " + where.initializer() + " is " + java.util.Arrays.toString(dims)
+            if (!Arrays.equals(dims, t.shape())) {
+                throw new IllegalArgumentException("student tensor " + e.getKey() + " is " + Arrays.toString(t.shape())
+                        + " but the teacher graph's " + where.initializer() + " is " + Arrays.toString(dims)
                         + ": the student was not built from this teacher");
             }
             replaced.put(where.initializer(), t.data());
@@ -199,19 +277,6 @@ public final class OnnxLayerDrop {
             }
             ready.addAll(node.outputs());
         }
-    }
-
-    private static byte[] floatTensor(String name, long[] dims, float[] values) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(values.length * 4 + name.length() + 32);
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        for (long d : dims) out.writeInt64(TENSOR_DIMS, d);
-        out.writeInt32(TENSOR_DATA_TYPE, FLOAT);
-        out.writeString(TENSOR_NAME, name);
-        ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        raw.asFloatBuffer().put(values);
-        out.writeByteArray(TENSOR_RAW_DATA, raw.array());
-        out.flush();
-        return bytes.toByteArray();
     }
 
     /** A copy of a message with its string fields {@code renames} passed through their functions, the rest as is. */

@@ -8,6 +8,7 @@ import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
+import dev.distill4j.embed.ModelFootprint;
 import dev.distill4j.embed.OnnxEmbeddingModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,12 +85,34 @@ class EncoderStudentTest {
             assertThat(config.path("distill4j").path("pooling").asText()).isEqualTo("cls");
             assertThat(Json.MAPPER.readTree(dir.resolve("1_Pooling/config.json").toFile()).path("pooling_mode_cls_token").asBoolean()).isTrue();
             assertThat(EmbeddingModels.isStudent(dir)).isTrue();
+            assertThat(dir.resolve(EncoderStudent.ONNX_FILE)).isRegularFile();
             float[][] before = s.embed(heldOut);
+            // served from its ONNX export: the trained weights, on ONNX Runtime
+            try (EmbeddingModel back = EmbeddingModels.student(dir)) {
+                assertThat(back).isInstanceOf(OnnxEmbeddingModel.class);
+                assertThat(back.dimension()).isEqualTo(384);
+                assertThat(OnnxLayerDropTest.maxAbsDiff(back.embed(heldOut), before)).isLessThan(1e-4);
+            }
+            assertThat(ModelFootprint.ofFolder(dir).parameters()).as("embeddings + 3 layers, as the ONNX file holds them")
+                    .isEqualTo(s.encoder().weights().tensors().values().stream().mapToLong(t -> t.data().length).sum());
+            // on DJL, bit for bit; saved again elsewhere it keeps its ONNX export
+            try (EncoderStudent djl = EncoderStudent.load(dir)) {
+                float[][] after = djl.embed(heldOut);
+                for (int i = 0; i < before.length; i++) assertThat(after[i]).containsExactly(before[i]);
+                djl.save(tmp.resolve("again"));
+            }
+            try (EmbeddingModel again = EmbeddingModels.student(tmp.resolve("again"))) {
+                assertThat(again).isInstanceOf(OnnxEmbeddingModel.class);
+                assertThat(OnnxLayerDropTest.maxAbsDiff(again.embed(heldOut), before)).isLessThan(1e-4);
+            }
+            // a student without a graph writes no model.onnx, and removes a stale one it would contradict
+            try (EncoderStudent plain = new EncoderStudent("plain", s.encoder().weights(), teacher.tokenizerJson(),
+                    s.pooling(), 512, s.info())) {
+                plain.save(dir);
+            }
+            assertThat(dir.resolve(EncoderStudent.ONNX_FILE)).doesNotExist();
             try (EmbeddingModel back = EmbeddingModels.student(dir)) {
                 assertThat(back).isInstanceOf(EncoderStudent.class);
-                assertThat(back.dimension()).isEqualTo(384);
-                float[][] after = back.embed(heldOut);
-                for (int i = 0; i < before.length; i++) assertThat(after[i]).containsExactly(before[i]);
             }
         }
     }
@@ -99,6 +122,8 @@ class EncoderStudentTest {
         assertThat(EncoderDistiller.Options.parseLayers("layers:0, 4,8")).containsExactly(0, 4, 8);
         assertThat(EncoderDistiller.Options.parseLayers("static")).isNull();
         assertThatThrownBy(() -> EncoderDistiller.Options.parseLayers("layers:a")).hasMessageContaining("layers:0,4,8");
+        assertThatThrownBy(() -> new EncoderDistiller.Options(new int[] {0, 4, 4}, 1, 1e-4, 8, 1, false))
+                .hasMessageContaining("kept once");
     }
 
     @Test

@@ -49,6 +49,14 @@ class OnnxGraphTest {
             assertThat(n.attributes().get("epsilon")).isCloseTo(1e-5, org.assertj.core.data.Offset.offset(1e-9));
         });
         assertThatThrownBy(() -> BertWeights.fromOnnx(g)).hasMessageStartingWith("not a BERT-style encoder export");
+
+        // the structure alone: names, dims, types and nodes, no values
+        OnnxGraph s = OnnxGraph.parseStructure(model);
+        assertThat(s.initializers().keySet()).containsExactlyElementsOf(g.initializers().keySet());
+        assertThat(s.initializers().get("w").dims()).containsExactly(2, 3);
+        assertThat(s.initializers().get("w").dataType()).isEqualTo(OnnxGraph.FLOAT);
+        assertThat(s.initializers().get("w").floats()).isNull();
+        assertThat(s.nodes()).isEqualTo(g.nodes());
     }
 
     @Test
