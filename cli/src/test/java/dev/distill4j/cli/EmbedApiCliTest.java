@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,8 +34,7 @@ class EmbedApiCliTest {
     @Test
     void distilsAStaticStudentFromAnApiTeacherAndHarvestsResumably() throws Exception {
         Path corpus = tmp.resolve("corpus.txt");
-        Files.writeString(corpus, IntStream.range(0, 24).mapToObj(i -> "sentence " + i + " about the weather, "
-                + (i % 2 == 0 ? "rain" : "sun")).collect(Collectors.joining("\n")));
+        EmbedCliTest.lines(corpus, 24, i -> "sentence " + i + " about the weather, " + (i % 2 == 0 ? "rain" : "sun"));
         Path run = tmp.resolve("run");
         Path out = tmp.resolve("student");
         var r = distill("embed", "distill", "--teacher", stub.baseUrl(), "--teacher-model", "embed-small",

@@ -19,6 +19,11 @@ class EmbedCliTest {
 
     @TempDir Path tmp;
 
+    /** Writes {@code n} lines, line i being {@code line.apply(i)}: a corpus file. */
+    static void lines(Path file, int n, java.util.function.IntFunction<String> line) throws java.io.IOException {
+        Files.writeString(file, IntStream.range(0, n).mapToObj(line).collect(Collectors.joining("\n")));
+    }
+
     private DistillProcess.Result distill(String... args) throws Exception {
         return DistillProcess.run(Map.of(), tmp.resolve("logs-" + LOGS.incrementAndGet()), args);
     }
@@ -26,8 +31,7 @@ class EmbedCliTest {
     @Test
     void distillsASmallStaticStudentAndScoresIt() throws Exception {
         Path corpus = tmp.resolve("corpus.txt");
-        Files.writeString(corpus, IntStream.range(0, 16).mapToObj(i -> "sentence number " + i + " about the weather")
-                .collect(Collectors.joining("\n")));
+        lines(corpus, 16, i -> "sentence number " + i + " about the weather");
         Path out = tmp.resolve("student");
         var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--dims", "16", "--vocab-limit", "800",
                 "--corpus", corpus.toString(), "--out", out.toString());
@@ -47,12 +51,10 @@ class EmbedCliTest {
     @Test
     void tunesAStaticStudentOnATrainingFileDisjointFromTheEvaluationCorpus() throws Exception {
         Path corpus = tmp.resolve("eval.txt");
-        Files.writeString(corpus, IntStream.range(0, 16).mapToObj(i -> "sentence number " + i + " about the weather")
-                .collect(Collectors.joining("\n")));
+        lines(corpus, 16, i -> "sentence number " + i + " about the weather");
         // 220 training lines, 2 of them also evaluation sentences: those must be dropped
         Path train = tmp.resolve("train.txt");
-        Files.writeString(train, IntStream.range(0, 220).mapToObj(i -> i < 2 ? "sentence number " + i + " about the weather"
-                : "a training sentence about rain number " + i).collect(Collectors.joining("\n")));
+        lines(train, 220, i -> i < 2 ? "sentence number " + i + " about the weather" : "a training sentence about rain number " + i);
         Path out = tmp.resolve("tuned");
         var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "static-tuned", "--dims", "16",
                 "--vocab-limit", "800", "--corpus", corpus.toString(), "--train-corpus", train.toString(), "--loss", "mse",
@@ -73,8 +75,7 @@ class EmbedCliTest {
     @Test
     void distillsALayersStudentThatEvalRunsFromItsOnnxExport() throws Exception {
         Path corpus = tmp.resolve("corpus.txt");
-        Files.writeString(corpus, IntStream.range(0, 60).mapToObj(i -> "sentence number " + i + " about the "
-                + (i % 2 == 0 ? "weather" : "harbour")).collect(Collectors.joining("\n")));
+        lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
         Path out = tmp.resolve("bert");
         var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--epochs", "1",
                 "--batch-size", "16", "--corpus", corpus.toString(), "--out", out.toString());
