@@ -319,7 +319,8 @@ public final class Trainer {
                         adamW.step(params, lr);
                     } else {
                         listener.onWarning("step " + (step + 1) + ": the gradient norm is " + gradNorm
-                                + "; skipping the update (lower --lr if this repeats)");
+                                + " (non-finite gradients: " + String.join(", ", Gradients.nonFinite(params))
+                                + "); skipping the update (lower --lr if this repeats)");
                     }
                     Gradients.zero(paramList);
                     step++;

@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -39,6 +42,20 @@ public final class Gradients {
         double[] sumOfSquares = {0.0};
         forEach(parameters, g -> sumOfSquares[0] += g.square().sum().toType(DataType.FLOAT64, false).getDouble());
         return Math.sqrt(sumOfSquares[0]);
+    }
+
+    /**
+     * The names of the parameters whose gradient holds a NaN or ±∞, in map order: what a warning about a skipped
+     * step names, so a user (or a bug hunt) can tell which part of the model went non-finite.
+     */
+    public static List<String> nonFinite(Map<String, NDArray> parameters) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+            boolean[] bad = {false};
+            forEach(List.of(e.getValue()), g -> bad[0] = !Double.isFinite(g.abs().max().toType(DataType.FLOAT64, false).getDouble()));
+            if (bad[0]) names.add(e.getKey());
+        }
+        return names;
     }
 
     /** g ← factor · g for every gradient, in place. */

@@ -51,7 +51,12 @@ class GradClipTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             List<NDArray> params = withGradients(manager, new float[] {Float.NaN, 1}, new float[] {2});
             assertThat(GradClip.clip(params, 1.0)).isNaN();
+            java.util.Map<String, NDArray> named = new java.util.LinkedHashMap<>();
+            named.put("a", params.get(0));
+            named.put("b", params.get(1));
+            assertThat(Gradients.nonFinite(named)).containsExactly("a");
             Gradients.zero(params);
+            assertThat(Gradients.nonFinite(named)).isEmpty();
             assertThat(params.get(0).getGradient().toFloatArray()).containsExactly(0, 0);
             assertThat(params.get(1).getGradient().toFloatArray()).containsExactly(0);
         }
