@@ -127,17 +127,16 @@ final class EmbedCommand implements Runnable {
                     }
                 };
                 StaticEmbeddingModel s;
-                StaticDistiller.Distilled withBasis = null;
+                StaticDistiller.Distilled withBasis;
                 if (t instanceof OnnxEmbeddingModel onnx && tokenizer == null) {
                     withBasis = StaticDistiller.distillWithBasis(onnx, options, progress);
-                    s = withBasis.model();
-                } else if (tuned) {
-                    throw new UserError("--student static-tuned needs an in-process teacher (a built-in id or an ONNX "
-                            + "folder) and its own tokenizer; with an API teacher use --student static", Errors.USAGE);
                 } else {
-                    s = StaticDistiller.distill(t, EmbeddingModels.tokenizerJson(tokenizer == null ? API_TOKENIZER
-                            : tokenizer), options, progress);
+                    // an API teacher (or another tokenizer): each token's text goes through the teacher, and with
+                    // static-tuned so do the training sentences, harvested into the run like the tokens
+                    withBasis = StaticDistiller.distillWithBasis(t, EmbeddingModels.tokenizerJson(tokenizer == null
+                            ? API_TOKENIZER : tokenizer), options, progress);
                 }
+                s = withBasis.model();
                 System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
                                 + "built in %.1f s%n", s.vocabSize(), s.dimension(),
                         100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);

@@ -68,6 +68,40 @@ class EmbedApiCliTest {
     }
 
     @Test
+    void tunesAStaticStudentOnTheApiTeachersSentenceEmbeddingsHarvestedIntoTheRun() throws Exception {
+        Path corpus = tmp.resolve("eval.txt");
+        EmbedCliTest.lines(corpus, 16, i -> "evaluation sentence " + i + " about the weather");
+        Path train = tmp.resolve("train.txt");
+        EmbedCliTest.lines(train, 220, i -> "a training sentence about " + (i % 3 == 0 ? "rain" : "sun") + " number " + i);
+        Path run = tmp.resolve("run");
+        Path out = tmp.resolve("tuned");
+        String[] args = {"embed", "distill", "--teacher", stub.baseUrl(), "--teacher-model", "embed-small",
+                "--api-key-env", "EMBED_KEY", "--run", run.toString(), "--inputs-per-request", "64",
+                "--student", "static-tuned", "--dims", "8", "--vocab-limit", "400", "--corpus", corpus.toString(),
+                "--train-corpus", train.toString(), "--epochs", "2", "--batch-size", "16", "--out", out.toString()};
+        var r = distill(args);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stderr()).contains("tuning on 220 sentences").contains("epoch 2/2");
+        assertThat(r.stdout()).contains("static-tuned student").contains("Spearman");
+        JsonNode config = Json.MAPPER.readTree(out.resolve("config.json").toFile());
+        assertThat(config.get("teacher").asText()).isEqualTo("embed-small");
+        assertThat(config.path("tuned").path("corpus_sentences").asInt()).isEqualTo(220);
+        // the training sentences went through the API, once each, and are kept in the run
+        long asked = stub.requests().stream().filter(q -> q.json().toString().contains("a training sentence")).count();
+        assertThat(asked).isPositive();
+        var h = distill("embed", "harvest", "--teacher", stub.baseUrl(), "--teacher-model", "embed-small",
+                "--api-key-env", "EMBED_KEY", "--run", run.toString(), "--corpus", train.toString());
+        assertThat(h.exitCode()).as(h.toString()).isZero();
+        assertThat(h.stdout()).contains("220 texts (220 distinct): 220 already stored, 0 embedded");
+
+        // a second distillation from the same run asks the API nothing
+        long before = stub.requestCount();
+        var again = distill(args);
+        assertThat(again.exitCode()).as(again.toString()).isZero();
+        assertThat(stub.requestCount()).isEqualTo(before);
+    }
+
+    @Test
     void aSigkilledHarvestKeepsItsFinishedBatchesAndTheRerunAsksOnlyForTheRest() throws Exception {
         java.util.List<String> texts = IntStream.range(0, 600).mapToObj(i -> "text number " + i).toList();
         Path corpus = Files.write(tmp.resolve("corpus.txt"), texts);

@@ -161,8 +161,14 @@ public final class StaticDistiller {
      */
     public static StaticEmbeddingModel distill(EmbeddingModel teacher, byte[] tokenizerJson, Options o,
                                                BiConsumer<Integer, Integer> progress) throws IOException {
+        return distillWithBasis(teacher, tokenizerJson, o, progress).model();
+    }
+
+    /** As {@link #distill(EmbeddingModel, byte[], Options, BiConsumer)}, keeping the PCA basis for {@link StaticTuner}. */
+    public static Distilled distillWithBasis(EmbeddingModel teacher, byte[] tokenizerJson, Options o,
+                                             BiConsumer<Integer, Integer> progress) throws IOException {
         if (teacher instanceof OnnxEmbeddingModel onnx && java.util.Arrays.equals(onnx.tokenizerJson(), tokenizerJson)) {
-            return distill(onnx, o, progress);
+            return distillWithBasis(onnx, o, progress);
         }
         Vocabulary v = vocabulary(tokenizerJson, teacher.name(), o.vocabLimit());
         String[] texts = tokenTexts(v, tokenizerJson);
@@ -181,7 +187,7 @@ public final class StaticDistiller {
             for (int i = start; i < end; i++) rows[ids.get(i)] = vs[i - start];
             if (progress != null) progress.accept(end, ids.size());
         }
-        return build(teacher.name(), null, tokenizerJson, rows, o).model();
+        return build(teacher.name(), null, tokenizerJson, rows, o);
     }
 
     /** The text each distillable token is sent as (null where it has none). */
