@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code distill train} as a user runs it: SIGKILL a real training process after it wrote checkpoints, corrupt the
- * newest one, and {@code --resume}: it skips the corrupt checkpoint, resumes from the one before, and ends with the
- * same final loss as an uninterrupted run of the same command (same batches, same learning rates; equal within noise).
+ * newest one, and {@code --resume}: it skips the corrupt checkpoint, resumes from the one before, and takes exactly the
+ * steps an uninterrupted run of the same command takes (same batches, learning rates, losses, bit for bit).
  */
 class TrainCliTest {
     private static final Path TOKENIZER = Path.of("src/test/resources/tiny-tokenizer");
@@ -97,24 +97,6 @@ class TrainCliTest {
         return last;
     }
 
-    private static List<String> fields(Path run, String field) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
-            JsonNode n = Json.parse(l);
-            if (n.has("loss")) out.add(n.path(field).asText());
-        }
-        return out;
-    }
-
-    private static List<Double> losses(Path run) throws IOException {
-        List<Double> out = new ArrayList<>();
-        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
-            JsonNode n = Json.parse(l);
-            if (n.has("loss")) out.add(n.get("loss").asDouble());
-        }
-        return out;
-    }
-
     /** The metrics lines without their timing fields. */
     private static List<String> stepHistory(Path run) throws IOException {
         List<String> out = new ArrayList<>();
@@ -170,26 +152,12 @@ class TrainCliTest {
         assertThat(resumed.stderr()).contains("skipping checkpoint").contains(newest.getFileName().toString());
         assertThat(resumed.stdout()).contains("resumed at step " + step(checkpoints.get(1)));
 
-        // One thread makes the resumed run bitwise equal almost always; under heavy machine load libtorch has been
-        // seen to differ in the 4th digit of a gradient norm after a resume (docs/training.md), so the promise tested
-        // here is the issue's: the same steps, and the same final loss within noise.
-        assertThat(stepHistory(killed)).as("every step and evaluation (resumed from %s)",
-                checkpoints.get(1).getFileName()).hasSameSizeAs(stepHistory(whole));
-        JsonNode actual = lastStep(killed);
-        assertThat(actual.get("step").asLong()).isEqualTo(240);
-        List<Double> a = losses(whole);
-        List<Double> b = losses(killed);
-        int firstDiff = 0;
-        while (firstDiff < Math.min(a.size(), b.size()) && a.get(firstDiff).equals(b.get(firstDiff))) firstDiff++;
-        System.out.println("kill-resume: losses equal up to step " + firstDiff + " of " + a.size());
-        assertThat(fields(killed, "tokens")).as("the same batches in the same order after the resume")
-                .isEqualTo(fields(whole, "tokens"));
-        assertThat(fields(killed, "lr")).as("the same learning-rate schedule after the resume")
-                .isEqualTo(fields(whole, "lr"));
-        double meanA = a.subList(a.size() - 20, a.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double meanB = b.subList(b.size() - 20, b.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        assertThat(meanB).as("mean loss of the last 20 steps within noise (bitwise equal up to step %d)", firstDiff)
-                .isCloseTo(meanA, org.assertj.core.data.Percentage.withPercentage(3));
+        // Bit for bit: the same batches, learning rates, losses, gradient norms and evaluations as the uninterrupted
+        // run. (Until session 3 this differed in the last digits now and then: DJL's scalar ops freed a constant the
+        // backward pass still read; model.nn.Scalars, docs/training.md.)
+        assertThat(stepHistory(killed)).as("every step and evaluation, resumed from %s", checkpoints.get(1).getFileName())
+                .isEqualTo(stepHistory(whole));
+        assertThat(lastStep(killed).get("step").asLong()).isEqualTo(240);
         assertThat(stepLines(killed)).as("one metrics line per step, none twice").isEqualTo(240);
         assertThat(killed.resolve("student/model.safetensors")).exists();
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -322,9 +323,9 @@ public final class StaticTuner {
             case MSE -> s.sub(y).square().mean();
             case CONTRASTIVE -> {
                 int b = (int) s.getShape().get(0);
-                NDArray logits = s.matMul(normalise(y).transpose()).div(temperature);       // [B, B]: sentence × target
+                NDArray logits = Scalars.div(s.matMul(normalise(y).transpose()), temperature);       // [B, B]: sentence × target
                 NDArray eye = s.getManager().eye(b).toType(s.getDataType(), false);
-                yield logits.logSoftmax(1).mul(eye).sum().div(-b);
+                yield Scalars.div(logits.logSoftmax(1).mul(eye).sum(), -b);
             }
         };
     }

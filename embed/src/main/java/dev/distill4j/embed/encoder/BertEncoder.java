@@ -1,5 +1,6 @@
 package dev.distill4j.embed.encoder;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -79,7 +80,7 @@ public final class BertEncoder implements AutoCloseable {
         NDArray e = pooling == Pooling.CLS
                 ? x.get(new NDIndex(":, 0, :"))
                 : x.mul(keep.expandDims(2)).sum(new int[] {1}).div(keep.sum(new int[] {1}, true));
-        return e.div(e.norm(new int[] {1}, true).maximum(1e-12f));
+        return e.div(Scalars.maximum(e.norm(new int[] {1}, true), 1e-12));
     }
 
     /** The last layer's token states [B, T, D]. */
@@ -105,7 +106,7 @@ public final class BertEncoder implements AutoCloseable {
         NDArray q = linear(x, pre + "attention.self.query").reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [B, H, T, d]
         NDArray k = linear(x, pre + "attention.self.key").reshape(b, t, heads, d).transpose(0, 2, 3, 1);     // [B, H, d, T]
         NDArray v = linear(x, pre + "attention.self.value").reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [B, H, T, d]
-        NDArray scores = q.matMul(k).div(Math.sqrt(d)).add(additive);                                        // [B, H, T, T]
+        NDArray scores = Scalars.div(q.matMul(k), Math.sqrt(d)).add(additive);                                        // [B, H, T, T]
         NDArray a = scores.softmax(3).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);       // [B, T, D]
         NDArray h = layerNorm(x.add(linear(a, pre + "attention.output.dense")), pre + "attention.output.LayerNorm");
         NDArray f = linear(Activation.gelu(linear(h, pre + "intermediate.dense")), pre + "output.dense");

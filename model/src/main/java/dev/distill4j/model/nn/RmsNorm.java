@@ -16,7 +16,7 @@ public final class RmsNorm {
      */
     public static NDArray apply(NDArray x, NDArray weight, double eps) {
         int last = x.getShape().dimension() - 1;
-        NDArray inverseRms = x.square().mean(new int[] {last}, true).add((float) eps).pow(-0.5f);  // [..., 1]
+        NDArray inverseRms = Scalars.pow(x.square().mean(new int[] {last}, true).add((float) eps), -0.5);  // [..., 1]
         return x.mul(inverseRms).mul(weight);
     }
 }

@@ -1,5 +1,6 @@
 package dev.distill4j.train.loss;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -87,7 +88,7 @@ public final class ChunkedLoss {
                 try (NDManager scope = cut.newSubManager()) {
                     scope.tempAttachAll(leaf);
                     LossSum chunk = loss.compute(head.apply(leaf.get(new NDIndex("{}:{}", from, to))), from, to);
-                    collector.backward(chunk.sum().div(normaliser));
+                    collector.backward(Scalars.div(chunk.sum(), normaliser));
                     sum += Rows.value(chunk.sum());
                     positions += chunk.positions();
                     kdPositions += chunk.kdPositions();

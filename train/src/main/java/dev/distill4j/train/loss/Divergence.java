@@ -1,5 +1,6 @@
 package dev.distill4j.train.loss;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -49,7 +50,7 @@ public sealed interface Divergence {
             if (beta == 0) return LogSpace.kl(logPt, logPs);
             if (beta == 1) return LogSpace.kl(logPs, logPt);
             NDArray logM = LogSpace.logMix(logPt, logPs, beta);
-            return LogSpace.kl(logPt, logM).mul(beta).add(LogSpace.kl(logPs, logM).mul(1 - beta));
+            return Scalars.mul(LogSpace.kl(logPt, logM), beta).add(Scalars.mul(LogSpace.kl(logPs, logM), 1 - beta));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.distill4j.train.loss;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -84,14 +85,14 @@ public final class FullKdLoss {
 
         NDArray logPt = Rows.tempered(zt.maximum(TEACHER_LOGIT_FLOOR), temperature).logSoftmax(1);
         NDArray logPs = Rows.tempered(zs, temperature).logSoftmax(1);
-        NDArray kd = divergence.perPosition(logPt, logPs).mul(temperature * temperature);
+        NDArray kd = Scalars.mul(divergence.perPosition(logPt, logPs), temperature * temperature);
 
         NDArray perPosition = kd;
         double ceSum = Double.NaN;
         if (targets != null) {
             NDArray ce = SftLoss.crossEntropyFromLogProbs(temperature == 1.0 ? logPs : zs.logSoftmax(1), targets);
             ceSum = Rows.value(ce.mul(m).sum());
-            perPosition = kd.mul(alpha).add(ce.mul(1 - alpha));
+            perPosition = Scalars.mul(kd, alpha).add(Scalars.mul(ce, 1 - alpha));
         }
         NDArray sum = perPosition.mul(m).sum();
         long positions = Rows.count(m);

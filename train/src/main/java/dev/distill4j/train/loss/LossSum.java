@@ -1,5 +1,6 @@
 package dev.distill4j.train.loss;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -22,7 +23,7 @@ public record LossSum(NDArray sum, long positions, long kdPositions, double kdSu
 
     /** The mean over masked positions, {@code sum / max(1, positions)}, still differentiable. */
     public NDArray mean() {
-        return sum.div(Math.max(1L, positions));
+        return Scalars.div(sum, Math.max(1L, positions));
     }
 
     /** Mean distillation term over positions with teacher signal; NaN when there were none. */

@@ -1,5 +1,6 @@
 package dev.distill4j.train.loss;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -30,7 +31,7 @@ final class Rows {
 
     /** z / T, without the [N, V] copy when T = 1. */
     static NDArray tempered(NDArray logits, double temperature) {
-        return temperature == 1.0 ? logits : logits.div(temperature);
+        return temperature == 1.0 ? logits : Scalars.div(logits, temperature);
     }
 
     /** Number of positions with mask = 1. */

@@ -1,5 +1,6 @@
 package dev.distill4j.train.loss;
 
+import dev.distill4j.model.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -87,12 +88,12 @@ public final class TopKKdLoss {
         NDArray qArr = manager.create(q, new Shape(n, k + 1)).toType(type, false);
         NDArray logQ = manager.create(logOrZero(q), new Shape(n, k + 1)).toType(type, false);
 
-        NDArray kd = qArr.mul(logQ.sub(logSBuckets)).sum(new int[] {1}).mul(temperature * temperature);
+        NDArray kd = Scalars.mul(qArr.mul(logQ.sub(logSBuckets)).sum(new int[] {1}), temperature * temperature);
         // At T = 1 the tempered log-probabilities are the CE's: one [N, V] softmax fewer.
         NDArray ce = SftLoss.crossEntropyFromLogProbs(temperature == 1.0 ? logS : z.logSoftmax(1), targets);
 
         NDArray ceOnly = m.sub(kdMask);
-        NDArray perPosition = kdMask.mul(kd.mul(alpha).add(ce.mul(1 - alpha))).add(ceOnly.mul(ce));
+        NDArray perPosition = kdMask.mul(Scalars.mul(kd, alpha).add(Scalars.mul(ce, 1 - alpha))).add(ceOnly.mul(ce));
         NDArray sum = perPosition.sum();
         return new LossSum(sum, Rows.count(m), Rows.count(kdMask), Rows.value(kd.mul(kdMask).sum()),
                 Rows.value(ce.mul(m).sum()));
@@ -128,7 +129,7 @@ public final class TopKKdLoss {
             complement = logS.reshape(-1).put(at, manager.full(at.getShape(), (float) EXCLUDED, logS.getDataType()))
                     .reshape(logS.getShape());
         }
-        return LogSpace.logSumExp(complement).maximum(LOG_TAIL_FLOOR).reshape(-1, 1);
+        return Scalars.maximum(LogSpace.logSumExp(complement), LOG_TAIL_FLOOR).reshape(-1, 1);
     }
 
     private static double[] logOrZero(double[] p) {
