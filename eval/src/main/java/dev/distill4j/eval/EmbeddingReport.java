@@ -112,9 +112,8 @@ final class EmbeddingReport {
             for (int p = 0; p < y.length; p++) s.add(pairs.teacher()[p], y[p]);
             data.addSeries(s);
         }
-        // the titles name both axes: rotated axis labels do not reach the SVG as text
-        JFreeChart chart = ChartFactory.createScatterPlot("Pair cosines: teacher (x) vs student (y)", "teacher cosine",
-                "student cosine", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createScatterPlot("Cosine of " + pairs.teacher().length + " sampled pairs",
+                "teacher cosine", "student cosine", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         style(chart);
         plot.setBackgroundPaint(Color.WHITE);
@@ -141,13 +140,19 @@ final class EmbeddingReport {
             d.addValue(e.sentencesPerS(), labels.get(i), batch);
             d.addValue(1000 / e.latencyMs(), labels.get(i), single);
         }
-        JFreeChart chart = ChartFactory.createBarChart("Sentences/s on this machine (log scale)", null, "sentences/s", d,
+        JFreeChart chart = ChartFactory.createBarChart("Speed on this machine (log scale)", null, "sentences/s", d,
                 PlotOrientation.VERTICAL, true, false, false);
         style(chart);
         CategoryPlot plot = chart.getCategoryPlot();
         // LogarithmicAxis labels ticks as plain numbers (LogAxis' superscripts do not come through JFreeSVG as text)
         LogarithmicAxis axis = new LogarithmicAxis("sentences/s");
         axis.setStrictValuesFlag(false);
+        // a new axis has JFreeChart's plain defaults: keep the chart theme's look of the axis it replaces
+        var themed = plot.getRangeAxis();
+        axis.setLabelFont(themed.getLabelFont());
+        axis.setLabelPaint(themed.getLabelPaint());
+        axis.setTickLabelFont(themed.getTickLabelFont());
+        axis.setTickLabelPaint(themed.getTickLabelPaint());
         plot.setRangeAxis(axis);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

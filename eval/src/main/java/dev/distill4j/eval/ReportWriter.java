@@ -15,6 +15,7 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.text.TextUtils;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -28,6 +29,12 @@ import org.jfree.svg.SVGGraphics2D;
 public final class ReportWriter {
     static {
         if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+        // Vertical axis labels are rotated text. JFreeChart draws rotated text through TextLayout by default (a
+        // workaround for JDK 1.4's bug 4312117), which reaches JFreeSVG as drawGlyphVector: it can only write glyph
+        // outlines, so each label became an anonymous <path>, not text. Without the workaround JFreeChart calls
+        // drawString under the rotation and JFreeSVG writes a <text> in a rotated <g>. The switch is JFreeChart's
+        // and global; on any current JDK rotated drawString is correct, so nothing else in the JVM loses by it.
+        TextUtils.setUseDrawRotatedStringWorkaround(false);
     }
 
     private static final int W = 640;
