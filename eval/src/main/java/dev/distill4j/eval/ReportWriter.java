@@ -170,6 +170,8 @@ public final class ReportWriter {
         r.setSeriesPaint(1, TEACHER);
         chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
         chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
+        // five or six metrics share 640 px: on one line their names were cut to "top…"
+        chart.getCategoryPlot().getDomainAxis().setMaximumCategoryLabelLines(3);
         return chart;
     }
 

@@ -24,6 +24,16 @@ class ReportChartsTest {
         assertVerticalLabel(charts.get("loss"), "loss");
         assertVerticalLabel(charts.get("agreement"), "agreement");
         assertVerticalLabel(charts.get("bars"), "score");
+        // the metric names under the bars are whole, wrapped rather than cut to "top…"
+        var texts = charts.get("bars").getElementsByTagName("text");
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < texts.getLength(); i++) {
+            String t = texts.item(i).getTextContent();
+            assertThat(t).as("a category label").doesNotContain("…").doesNotEndWith("...");
+            all.append(t).append(' ');
+        }
+        assertThat(all.toString()).contains("exact").contains("match").contains("chrF").contains("ROUGE-L")
+                .contains("top-1").contains("agreement").contains("task").contains("accuracy");
     }
 
     @Test
