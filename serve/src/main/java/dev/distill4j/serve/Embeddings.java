@@ -13,7 +13,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
  * {@code POST /v1/embeddings} as OpenAI defines it: {@code input} is a string, an array of strings, an array of
@@ -22,9 +23,8 @@ import java.util.concurrent.Semaphore;
  * cuts each vector to its first N components and re-normalises it, as OpenAI's text-embedding-3 models do, which
  * only keeps meaning for Matryoshka-trained models (for others it is a lossy projection); {@code user} is ignored.
  *
- * <p>Requests run concurrently: the embedding models are safe for concurrent reads (a static table, ONNX Runtime
- * sessions, Hugging Face tokenizers), and a semaphore keeps at most one embedding call per CPU in flight so a burst
- * of requests queues instead of thrashing.
+ * <p>Concurrent requests are merged into shared model calls by an {@link EmbeddingBatcher}; parsing the request
+ * and writing the response happen on the request's own thread.
  */
 final class Embeddings {
     /** OpenAI's limit on inputs per request. */
@@ -32,12 +32,16 @@ final class Embeddings {
 
     private final OpenAiServer server;
     private final EmbeddingModel model;
-    private final Semaphore running = new Semaphore(Runtime.getRuntime().availableProcessors());
+    private final EmbeddingBatcher batcher;
 
-    Embeddings(OpenAiServer server, EmbeddingModel model) {
+    Embeddings(OpenAiServer server, EmbeddingModel model, Metrics metrics) {
         this.server = server;
         this.model = model;
+        this.batcher = new EmbeddingBatcher(model, EmbeddingBatcher.DEFAULT_MAX_BATCH, metrics);
     }
+
+    /** Fails the requests still queued; the model itself belongs to the caller. */
+    void close() { batcher.close(); }
 
     /** What {@code input} held: texts, or token-id arrays. */
     sealed interface Input {
@@ -64,33 +68,13 @@ final class Embeddings {
         JsonNode user = body.get("user");
         if (user != null && !user.isNull() && !user.isTextual()) throw RequestParams.invalidType("user", "a string", user);
 
-        float[][] vectors;
-        long tokens;
-        running.acquire();
-        try {
-            switch (input) {
-                case Texts t -> {
-                    EmbeddingModel.Embedded e = model.embedCounting(t.texts());
-                    vectors = e.vectors();
-                    tokens = e.totalTokens();
-                }
-                case TokenArrays t -> {
-                    if (!model.acceptsTokenIds()) {
-                        throw OpenAiError.invalidValue("input", "The model `" + server.embeddingModelName()
-                                + "` does not accept token arrays; send the input as text.");
-                    }
-                    try {
-                        vectors = model.embedTokenIds(t.ids());
-                    } catch (IllegalArgumentException e) {
-                        throw OpenAiError.invalidValue("input", "Invalid 'input': " + e.getMessage() + ".");
-                    }
-                    tokens = 0;
-                    for (long[] ids : t.ids()) tokens += ids.length;
-                }
-            }
-        } finally {
-            running.release();
+        if (input instanceof TokenArrays && !model.acceptsTokenIds()) {
+            throw OpenAiError.invalidValue("input", "The model `" + server.embeddingModelName()
+                    + "` does not accept token arrays; send the input as text.");
         }
+        EmbeddingModel.Embedded embedded = await(batcher.submit(input), input);
+        float[][] vectors = embedded.vectors();
+        long tokens = embedded.totalTokens();
 
         ObjectNode out = Json.object();
         out.put("object", "list");
@@ -112,6 +96,28 @@ final class Embeddings {
         usage.put("total_tokens", tokens);
         server.recordEmbeddings(ctx, vectors.length, tokens);
         ctx.contentType("application/json").result(Json.write(out));
+    }
+
+    /**
+     * Waits for this request's share of a batch. A bad token id is the client's 400, as the model words it; other
+     * failures keep their own type, so the route answers them as it answers any handler's.
+     */
+    private static EmbeddingModel.Embedded await(CompletableFuture<EmbeddingModel.Embedded> f, Input input)
+            throws InterruptedException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            f.cancel(false);     // the client is gone: the batcher drops it if its batch has not started
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IllegalArgumentException bad && input instanceof TokenArrays) {
+                throw OpenAiError.invalidValue("input", "Invalid 'input': " + bad.getMessage() + ".");
+            }
+            if (cause instanceof RuntimeException r) throw r;
+            if (cause instanceof Error err) throw err;
+            throw OpenAiError.internal(cause.toString());
+        }
     }
 
     /** The four shapes OpenAI accepts; anything else, an empty string or an empty array is OpenAI's 400. */

@@ -8,11 +8,13 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The server's counters, written in Prometheus' text exposition format (version 0.0.4) by {@link #render()}.
- * Hand-written: five metric families do not justify a client library and its registry.
+ * Hand-written: a handful of metric families do not justify a client library and its registry.
  */
 final class Metrics {
     private static final double[] LATENCY_BUCKETS = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
     private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128};
+    private static final double[] EMBED_REQUEST_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+    private static final double[] EMBED_INPUT_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048};
 
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();   // "endpoint\0status"
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();    // by endpoint
@@ -21,6 +23,9 @@ final class Metrics {
     private final LongAdder embeddings = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
     private final Histogram batchSize = new Histogram(BATCH_BUCKETS);
+    private final AtomicLong embeddingQueue = new AtomicLong();
+    private final Histogram embeddingBatchRequests = new Histogram(EMBED_REQUEST_BUCKETS);
+    private final Histogram embeddingBatchInputs = new Histogram(EMBED_INPUT_BUCKETS);
 
     /** A cumulative histogram: counts per upper bound, plus sum and count. */
     private static final class Histogram {
@@ -70,6 +75,15 @@ final class Metrics {
 
     void batch(int size) { batchSize.observe(size); }
 
+    /** Embedding requests waiting for the model. */
+    void embeddingQueue(int depth) { embeddingQueue.set(depth); }
+
+    /** One embedding model call that served {@code requests} requests with {@code inputs} inputs in all. */
+    void embeddingBatch(int requests, int inputs) {
+        embeddingBatchRequests.observe(requests);
+        embeddingBatchInputs.observe(inputs);
+    }
+
     String render() {
         StringBuilder out = new StringBuilder(2048);
         out.append("# HELP distill4j_requests_total HTTP requests by endpoint and status.\n");
@@ -94,6 +108,15 @@ final class Metrics {
         out.append("# HELP distill4j_batch_size Sequences per model batch.\n");
         out.append("# TYPE distill4j_batch_size histogram\n");
         batchSize.render(out, "distill4j_batch_size", "");
+        out.append("# HELP distill4j_embedding_queue_depth Embedding requests waiting for the model.\n");
+        out.append("# TYPE distill4j_embedding_queue_depth gauge\n");
+        out.append("distill4j_embedding_queue_depth ").append(embeddingQueue.get()).append('\n');
+        out.append("# HELP distill4j_embedding_batch_requests Requests merged into one embedding model call.\n");
+        out.append("# TYPE distill4j_embedding_batch_requests histogram\n");
+        embeddingBatchRequests.render(out, "distill4j_embedding_batch_requests", "");
+        out.append("# HELP distill4j_embedding_batch_inputs Inputs embedded by one embedding model call.\n");
+        out.append("# TYPE distill4j_embedding_batch_inputs histogram\n");
+        embeddingBatchInputs.render(out, "distill4j_embedding_batch_inputs", "");
         out.append("# HELP distill4j_request_duration_seconds Request latency by endpoint.\n");
         out.append("# TYPE distill4j_request_duration_seconds histogram\n");
         for (var e : new TreeMap<>(latency).entrySet()) {

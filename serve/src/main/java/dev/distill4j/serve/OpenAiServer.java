@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * An OpenAI-compatible HTTP server for a loaded chat model, an embedding model, or one of each:
  * {@code /v1/models}, {@code /v1/chat/completions} (with SSE streaming and logprobs), the legacy
  * {@code /v1/completions} (with {@code echo} scoring), {@code /v1/embeddings}, {@code /health} and {@code /metrics}.
- * Generation requests are queued and batched by a {@link BatchScheduler}; embedding requests run concurrently.
+ * Generation requests are queued and batched by a {@link BatchScheduler}, embedding requests by an
+ * {@link EmbeddingBatcher}.
  *
  * <pre>{@code
  * try (OpenAiServer server = OpenAiServer.builder().setModel(ServedModel.load(dir)).optPort(0).build()) {
@@ -78,7 +79,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.scheduler = model == null ? null : new BatchScheduler(model, b.maxBatch, b.maxQueue, metrics, b.tokenHook);
         this.chat = new ChatCompletions(this);
         this.completions = new Completions(this);
-        this.embeddings = embedder == null ? null : new Embeddings(this, embedder);
+        this.embeddings = embedder == null ? null : new Embeddings(this, embedder, metrics);
     }
 
     public static Builder builder() { return new Builder(); }
@@ -315,6 +316,7 @@ public final class OpenAiServer implements AutoCloseable {
     public synchronized void close() {
         if (app != null) app.stop();
         if (scheduler != null) scheduler.close();
+        if (embeddings != null) embeddings.close();
         if (ownsModel) model.close();
     }
 
