@@ -33,15 +33,17 @@ public final class PromptDuplicates {
     private static final int SHOWN = 10;
 
     private final String file;
+    private final long prompts;
     private final long[] lines;
 
-    private PromptDuplicates(String file, long[] lines) {
+    private PromptDuplicates(String file, long prompts, long[] lines) {
         this.file = file;
+        this.prompts = prompts;
         this.lines = lines;
     }
 
     static PromptDuplicates none(String file) {
-        return new PromptDuplicates(file, new long[0]);
+        return new PromptDuplicates(file, 0, new long[0]);
     }
 
     /** Two lines under one id that are not the same prompt. */
@@ -92,7 +94,7 @@ public final class PromptDuplicates {
                 dups[n++] = p.line();
             }
         }
-        return new PromptDuplicates(file.toString(), Arrays.copyOf(dups, n));
+        return new PromptDuplicates(file.toString(), seen.size(), Arrays.copyOf(dups, n));
     }
 
     private static ConflictingIdException conflict(String file, String id, Seen first, Seen now) {
@@ -109,6 +111,9 @@ public final class PromptDuplicates {
 
     /** The file as named when scanned. */
     public String file() { return file; }
+
+    /** Distinct prompts (well-formed lines less duplicates) in a scanned file. */
+    public long prompts() { return prompts; }
 
     /** How many lines repeat an earlier line exactly. */
     public int count() { return lines.length; }

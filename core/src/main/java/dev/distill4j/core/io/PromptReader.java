@@ -99,8 +99,12 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
      *                                                 been read out of the file then
      */
     public static PromptReader openUnique(Path file) throws IOException {
-        PromptDuplicates duplicates = PromptDuplicates.scan(file);
-        return new PromptReader(source(file), duplicates);
+        return openUnique(file, PromptDuplicates.scan(file));
+    }
+
+    /** {@link #openUnique(Path)} with a scan of the same file the caller has already made. */
+    public static PromptReader openUnique(Path file, PromptDuplicates scanned) throws IOException {
+        return new PromptReader(source(file), java.util.Objects.requireNonNull(scanned, "scanned"));
     }
 
     /** The lines {@link #openUnique} leaves out; none for {@link #open}. */
