@@ -395,11 +395,15 @@ final class HarvestCommand implements Callable<Integer> {
         return store.find(keys).values().stream().filter(s -> s.status() == SampleStatus.DONE).count();
     }
 
-    /** The prompt file held to one id per prompt; its exact duplicate lines are announced in one line. */
+    /**
+     * The prompt file held to one id per prompt, within itself and against the prompts the run already holds; its
+     * exact duplicate lines are announced in one line.
+     */
     private PromptDuplicates scanPrompts() throws IOException {
         PromptDuplicates duplicates;
-        try {
-            duplicates = PromptDuplicates.scan(prompts);
+        boolean resumed = Files.isRegularFile(run.resolve(RunStore.FILE));
+        try (RunStore existing = resumed ? RunStore.openExisting(run) : null) {
+            duplicates = PromptDuplicates.scan(prompts, existing);
         } catch (NoSuchFileException e) {
             throw new UserError("no prompt file at " + prompts);
         }

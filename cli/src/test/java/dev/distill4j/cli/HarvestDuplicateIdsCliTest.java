@@ -165,4 +165,38 @@ class HarvestDuplicateIdsCliTest {
                 + "delete one line). Nothing was harvested.");
         assertThat(stub.requestCount()).isEqualTo(3);
     }
+
+    @Test
+    void aRerunThatRewordsAStoredIdIsRefusedUntilTheLineGetsANewId() throws Exception {
+        Files.write(prompts, List.of(
+                "{\"id\": \"q0\", \"prompt\": \"What is 1 plus 1?\"}",
+                "{\"id\": \"q1\", \"prompt\": \"What is 2 plus 2?\"}"));
+        assertThat(harvest().exitCode()).isZero();
+        assertThat(stub.requestCount()).isEqualTo(2);
+
+        Files.write(prompts, List.of(
+                "{\"id\": \"q0\", \"prompt\": \"What is 1 plus 1?\"}",
+                "{\"id\": \"q2\", \"prompt\": \"What is 3 plus 3?\"}",
+                "{\"id\": \"q1\", \"prompt\": \"What is 2 plus 2, in words?\"}"));
+        var r = harvest();
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(lines(r.stderr())).containsExactly("distill harvest: error: " + prompts + ": line 3 has id \"q1\", "
+                + "which this run already holds for a different prompt (stored from " + prompts + " line 2); a run "
+                + "keeps one prompt per id, so give the line a new id, or harvest into a new --run. Nothing was "
+                + "harvested.");
+        assertThat(stub.requestCount()).as("nothing asked, not even the new q2").isEqualTo(2);
+        try (RunStore store = RunStore.openExisting(run)) {
+            assertThat(store.promptCount()).isEqualTo(2);
+            assertThat(store.count(SampleStatus.DONE)).isEqualTo(2);
+            assertThat(store.count(SampleStatus.PENDING)).isZero();
+        }
+
+        Files.write(prompts, List.of(
+                "{\"id\": \"q0\", \"prompt\": \"What is 1 plus 1?\"}",
+                "{\"id\": \"q2\", \"prompt\": \"What is 3 plus 3?\"}",
+                "{\"id\": \"q1-words\", \"prompt\": \"What is 2 plus 2, in words?\"}"));
+        var renamed = harvest();
+        assertThat(renamed.exitCode()).as(renamed.toString()).isZero();
+        assertThat(renamed.stdout()).contains("2 answered now").contains("1 already stored");
+    }
 }

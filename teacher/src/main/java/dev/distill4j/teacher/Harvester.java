@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * resumes by re-running the same command: stored work is skipped, in-flight work is asked again.
  *
  * <p>Before any of that, the whole prompt file is held to one id per prompt ({@link PromptDuplicates}): the store
- * keeps one prompt per id, so a file that reuses an id for a different prompt is refused before anything is stored or
- * sent, and lines that repeat an earlier line exactly are asked once.
+ * keeps one prompt per id, so a file that reuses an id for a different prompt, within itself or against the prompts
+ * the run already holds, is refused before anything is stored or sent, and lines that repeat an earlier line exactly
+ * are asked once.
  */
 public final class Harvester {
     private static final Logger LOG = LoggerFactory.getLogger(Harvester.class);
@@ -160,7 +161,7 @@ public final class Harvester {
     }
 
     public Result run() throws IOException, InterruptedException {
-        PromptDuplicates duplicates = checked != null ? checked : PromptDuplicates.scan(options.promptsFile());
+        PromptDuplicates duplicates = checked != null ? checked : PromptDuplicates.scan(options.promptsFile(), store);
         startNanos = System.nanoTime();
         Semaphore slots = new Semaphore(options.concurrency());
         SampleWriter writer = new SampleWriter();

@@ -6,12 +6,15 @@ import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.SampleKey;
+import dev.distill4j.core.store.RunStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 
@@ -25,12 +28,16 @@ import java.util.StringJoiner;
  *   <li>a line that reuses an earlier line's id for anything else is refused with {@link ConflictingIdException},
  *       naming the id and both lines. Ids derived from content (lines without an id) take part like any other id,
  *       so a written id that happens to equal another line's derived id is caught too.</li>
+ *   <li>given the run the file is harvested into, a line whose id the run already holds for a different prompt (from
+ *       an earlier version of the file, or another file) is refused the same way: the run would keep its old prompt
+ *       and pair it with answers to the new one.</li>
  * </ul>
  * Malformed lines are left to the caller's own pass. Memory: one entry per distinct id (the id, its first line and
  * two 64-bit fingerprints, about 100 bytes) while scanning, then 8 bytes per duplicate line.
  */
 public final class PromptDuplicates {
     private static final int SHOWN = 10;
+    private static final int RUN_BATCH = 512;
 
     private final String file;
     private final long prompts;
@@ -46,7 +53,10 @@ public final class PromptDuplicates {
         return new PromptDuplicates(file, 0, new long[0]);
     }
 
-    /** Two lines under one id that are not the same prompt. */
+    /**
+     * Two prompts under one id: lines {@link #firstLine} and {@link #line} of the file, or, when the run already
+     * holds the id, {@link #firstLine} is the stored prompt's line in the file it was harvested from.
+     */
     public static final class ConflictingIdException extends IOException {
         private final String id;
         private final long firstLine;
@@ -78,6 +88,17 @@ public final class PromptDuplicates {
      * @throws ConflictingIdException at the first line that reuses an id for a different prompt
      */
     public static PromptDuplicates scan(Path file) throws IOException {
+        return scan(file, null);
+    }
+
+    /**
+     * {@link #scan(Path)}, and each id also checked against the prompts {@code run} already holds (null: a new run).
+     *
+     * @throws ConflictingIdException also at the first line whose id the run holds for a different prompt
+     */
+    public static PromptDuplicates scan(Path file, RunStore run) throws IOException {
+        boolean checkRun = run != null && run.promptCount() > 0;
+        List<Prompt> unchecked = new ArrayList<>();  // first lines of their ids, not yet compared with the run
         Map<String, Seen> seen = new HashMap<>();
         long[] dups = new long[16];
         int n = 0;
@@ -86,7 +107,11 @@ public final class PromptDuplicates {
                 if (!(reader.next() instanceof PromptReader.Ok(Prompt p))) continue;
                 Seen now = Seen.of(p);
                 Seen first = seen.putIfAbsent(p.id(), now);
-                if (first == null) continue;
+                if (first == null) {
+                    if (checkRun) unchecked.add(p);
+                    if (unchecked.size() == RUN_BATCH) compareWithRun(file.toString(), unchecked, run);
+                    continue;
+                }
                 if (first.content() != now.content() || first.metadata() != now.metadata()) {
                     throw conflict(file.toString(), p.id(), first, now);
                 }
@@ -94,7 +119,32 @@ public final class PromptDuplicates {
                 dups[n++] = p.line();
             }
         }
+        compareWithRun(file.toString(), unchecked, run);
         return new PromptDuplicates(file.toString(), seen.size(), Arrays.copyOf(dups, n));
+    }
+
+    /** Refuses the first of {@code prompts} whose id the run holds for a different prompt; empties the list. */
+    private static void compareWithRun(String file, List<Prompt> prompts, RunStore run) throws ConflictingIdException {
+        if (prompts.isEmpty()) return;
+        Map<String, Prompt> stored = run.prompts(prompts.stream().map(Prompt::id).toList());
+        for (Prompt p : prompts) {
+            Prompt old = stored.get(p.id());
+            if (old == null) continue;
+            Seen before = Seen.of(old);
+            Seen now = Seen.of(p);
+            if (before.content() == now.content() && before.metadata() == now.metadata()) continue;
+            String where = old.source() == null ? "" : " (stored from " + old.source() + " line " + old.line() + ")";
+            String derived = now.derivedId() ? " (the line has no \"id\", so its id comes from its prompt text)" : "";
+            throw new ConflictingIdException(file + ": line " + p.line() + " has id \"" + p.id() + "\"" + derived
+                    + ", which this run already holds for " + difference(before, now) + where + "; a run keeps one "
+                    + "prompt per id, so give the line a new id, or harvest into a new --run. Nothing was harvested.",
+                    p.id(), old.line(), p.line());
+        }
+        prompts.clear();
+    }
+
+    private static String difference(Seen a, Seen b) {
+        return a.content() != b.content() ? "a different prompt" : "the same prompt with different metadata";
     }
 
     private static ConflictingIdException conflict(String file, String id, Seen first, Seen now) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.SampleKey;
+import dev.distill4j.core.store.RunStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,5 +165,42 @@ class PromptDuplicatesTest {
         Path ok = write("ok.csv", "id,prompt\na,\"two\nlines\"\n,free\na,\"two\nlines\"\n,free\n");
         assertThat(PromptDuplicates.scan(ok).lines()).containsExactly(5, 7);
         assertThat(readUnique(ok)).hasSize(2);
+    }
+
+    @Test
+    void idsAreAlsoCheckedAgainstThePromptsTheRunHolds() throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 600; i++) lines.add("{\"id\": \"q" + i + "\", \"prompt\": \"question " + i + "\"}");
+        Path v1 = Files.write(dir.resolve("v1.jsonl"), lines);
+        Path runDir = dir.resolve("run");
+        try (RunStore run = RunStore.open(runDir); PromptReader r = PromptReader.open(v1)) {
+            List<Prompt> all = new ArrayList<>();
+            r.forEachRemaining(e -> all.add(((PromptReader.Ok) e).prompt()));
+            run.putPrompts(all);
+        }
+        try (RunStore run = RunStore.openExisting(runDir)) {
+            assertThat(PromptDuplicates.scan(v1, run).count()).as("the same file again").isZero();
+
+            // past the first batch of ids looked up in the run
+            List<String> edited = new ArrayList<>(lines);
+            edited.set(589, "{\"id\": \"q589\", \"prompt\": \"question 589, reworded\"}");
+            edited.add("{\"id\": \"new\", \"prompt\": \"a new question\"}");
+            Path v2 = Files.write(dir.resolve("v2.jsonl"), edited);
+            assertThat(PromptDuplicates.scan(v2).count()).as("fine on its own").isZero();
+            assertThatThrownBy(() -> PromptDuplicates.scan(v2, run))
+                    .isInstanceOf(PromptDuplicates.ConflictingIdException.class)
+                    .hasMessage(v2 + ": line 590 has id \"q589\", which this run already holds for a different prompt "
+                            + "(stored from " + v1 + " line 590); a run keeps one prompt per id, so give the line a new "
+                            + "id, or harvest into a new --run. Nothing was harvested.");
+
+            Path meta = write("v3.jsonl", "{\"id\": \"q3\", \"prompt\": \"question 3\", \"metadata\": {\"k\": 1}}\n"
+                    + "{\"id\": \"q4\", \"prompt\": \"question 4\"}\n{\"id\": \"q4\", \"prompt\": \"question 4\"}\n");
+            assertThatThrownBy(() -> PromptDuplicates.scan(meta, run)).hasMessageContaining(
+                    "line 1 has id \"q3\", which this run already holds for the same prompt with different metadata");
+
+            Path subset = write("v4.jsonl", "{\"id\": \"q4\", \"prompt\": \"question 4\"}\n"
+                    + "{\"id\": \"q4\", \"prompt\": \"question 4\"}\n{\"prompt\": \"question 4\"}\n");
+            assertThat(PromptDuplicates.scan(subset, run).lines()).containsExactly(2);
+        }
     }
 }
