@@ -4,6 +4,7 @@ import dev.distill4j.core.Prompt;
 import dev.distill4j.core.RunManifest;
 import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
+import dev.distill4j.core.io.PromptDuplicates;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.local.LocalTeacher;
@@ -17,7 +18,6 @@ import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.TeacherRequest;
 import dev.distill4j.teacher.Teachers;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
@@ -41,7 +41,9 @@ import picocli.CommandLine.Option;
                         + "Changing a sampling parameter makes new samples instead of reusing old ones.",
                 "",
                 "Prompts: JSONL lines {\"prompt\": \"...\"} or {\"messages\": [...]} with optional \"id\" and "
-                        + "\"metadata\"; or CSV with a 'prompt' column."},
+                        + "\"metadata\"; or CSV with a 'prompt' column. One id names one prompt: two lines with the "
+                        + "same id and different prompts are refused before anything is sent; a line that repeats "
+                        + "another exactly is asked once."},
         footer = {"", "Examples:",
                 "  distill harvest --run runs/math --prompts prompts.jsonl --model gpt-4o-mini --top-logprobs 20 \\",
                 "      --price-in 0.15 --price-out 0.60 --budget-usd 5",
@@ -233,8 +235,9 @@ final class HarvestCommand implements Callable<Integer> {
             err.println("note: this run already holds samples from " + previous.provider() + "/" + previous.model()
                     + "; samples from " + manifest.provider() + "/" + manifest.model() + " are added beside them.");
         }
-        long lines = countLines(prompts);
-        long expected = Math.max(1, lines * samplesPerPrompt);
+        // before the run folder is touched: a file that reuses an id for another prompt is refused with nothing made
+        PromptDuplicates duplicates = scanPrompts();
+        long expected = Math.max(1, duplicates.prompts() * samplesPerPrompt);
         try (RunStore store = RunStore.open(run)) {
             manifest.write(run);
             Budget budget = new Budget(priceIn, priceOut, budgetUsd);
@@ -242,7 +245,7 @@ final class HarvestCommand implements Callable<Integer> {
             Backoff backoff = new Backoff(maxAttempts);
             Harvester harvester = new Harvester(teacher, store,
                     new Harvester.Options(prompts, samplesPerPrompt, concurrency, retryFailed, strict),
-                    limiter, budget, backoff);
+                    limiter, budget, backoff).withCheckedPrompts(duplicates);
             // Ctrl-C: stop asking, then hold the JVM until the writer has stored what was answered and the
             // summary is printed (bounded, so a second Ctrl-C is never needed)
             java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
@@ -333,7 +336,7 @@ final class HarvestCommand implements Callable<Integer> {
     private int dryRun(Teacher teacher) throws IOException {
         long promptsCount = 0, samples = 0, stored = 0, bad = 0, promptTok = 0;
         RunStore store = Files.isRegularFile(run.resolve("samples.db")) ? RunStore.openExisting(run) : null;
-        try (PromptReader reader = PromptReader.open(prompts)) {
+        try (PromptReader reader = PromptReader.openUnique(prompts, scanPrompts())) {
             List<String> keys = new ArrayList<>();
             while (reader.hasNext()) {
                 switch (reader.next()) {
@@ -392,18 +395,20 @@ final class HarvestCommand implements Callable<Integer> {
         return store.find(keys).values().stream().filter(s -> s.status() == SampleStatus.DONE).count();
     }
 
-    private static long countLines(Path file) throws IOException {
-        long n = 0;
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            int r;
-            while ((r = in.read(buf)) > 0) {
-                for (int i = 0; i < r; i++) if (buf[i] == '\n') n++;
-            }
+    /**
+     * The prompt file held to one id per prompt, within itself and against the prompts the run already holds; its
+     * exact duplicate lines are announced in one line.
+     */
+    private PromptDuplicates scanPrompts() throws IOException {
+        PromptDuplicates duplicates;
+        boolean resumed = Files.isRegularFile(run.resolve(RunStore.FILE));
+        try (RunStore existing = resumed ? RunStore.openExisting(run) : null) {
+            duplicates = PromptDuplicates.scan(prompts, existing);
         } catch (NoSuchFileException e) {
-            throw new UserError("no prompt file at " + file);
+            throw new UserError("no prompt file at " + prompts);
         }
-        return n;
+        if (duplicates.count() > 0) System.err.println("note: " + duplicates.notice());
+        return duplicates;
     }
 
     private static URI parseUrl(String url) {

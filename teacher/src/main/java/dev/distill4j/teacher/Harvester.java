@@ -4,6 +4,7 @@ import dev.distill4j.core.Prompt;
 import dev.distill4j.core.Sample;
 import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
+import dev.distill4j.core.io.PromptDuplicates;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
 import java.io.IOException;
@@ -33,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * threads each carry one sample through rate limit → budget → request → retries; one writer thread stores finished
  * samples in batches. A sample is only ever requested when no finished copy of it is stored, so a killed harvest
  * resumes by re-running the same command: stored work is skipped, in-flight work is asked again.
+ *
+ * <p>Before any of that, the whole prompt file is held to one id per prompt ({@link PromptDuplicates}): the store
+ * keeps one prompt per id, so a file that reuses an id for a different prompt, within itself or against the prompts
+ * the run already holds, is refused before anything is stored or sent, and lines that repeat an earlier line exactly
+ * are asked once.
  */
 public final class Harvester {
     private static final Logger LOG = LoggerFactory.getLogger(Harvester.class);
@@ -74,7 +80,9 @@ public final class Harvester {
         public long remaining() { return Math.max(0, queued - done - failed); }
     }
 
-    public record Result(Outcome outcome, Progress progress, TeacherException fatal, List<String> malformedLines) {}
+    /** @param duplicates the prompt lines left out because they repeat an earlier line exactly */
+    public record Result(Outcome outcome, Progress progress, TeacherException fatal, List<String> malformedLines,
+                         PromptDuplicates duplicates) {}
 
     /** A malformed prompt line with {@code --strict}. */
     public static final class MalformedPromptException extends IOException {
@@ -106,6 +114,7 @@ public final class Harvester {
     private volatile boolean readingFinished;
     private boolean dispatchedAny;
     private volatile long startNanos;
+    private PromptDuplicates checked;
 
     public Harvester(Teacher teacher, RunStore store, Options options, RateLimiter rateLimiter, Budget budget,
                      Backoff backoff) {
@@ -129,6 +138,15 @@ public final class Harvester {
                 previous == null ? now : previous.created(), now);
     }
 
+    /**
+     * Takes a {@link PromptDuplicates#scan} of the prompt file that the caller made before creating anything (a run
+     * folder), so that a refused file leaves nothing behind and {@link #run} need not read the file an extra time.
+     */
+    public Harvester withCheckedPrompts(PromptDuplicates scanned) {
+        this.checked = java.util.Objects.requireNonNull(scanned, "scanned");
+        return this;
+    }
+
     /** Asks the harvest to stop: no new requests; in-flight ones are abandoned and stay pending. */
     public void stop() {
         stopReason.compareAndSet(null, Outcome.INTERRUPTED);
@@ -143,11 +161,12 @@ public final class Harvester {
     }
 
     public Result run() throws IOException, InterruptedException {
+        PromptDuplicates duplicates = checked != null ? checked : PromptDuplicates.scan(options.promptsFile(), store);
         startNanos = System.nanoTime();
         Semaphore slots = new Semaphore(options.concurrency());
         SampleWriter writer = new SampleWriter();
         Thread writerThread = Thread.ofPlatform().name("harvest-writer").start(writer);
-        try (PromptReader reader = PromptReader.open(options.promptsFile())) {
+        try (PromptReader reader = PromptReader.openUnique(options.promptsFile(), duplicates)) {
             List<Prompt> chunk = new ArrayList<>(CHUNK);
             while (reader.hasNext() && stopReason.get() == null) {
                 switch (reader.next()) {
@@ -175,7 +194,7 @@ public final class Harvester {
                 writer.error);
         Outcome outcome = fatal.get() != null ? Outcome.FATAL
                 : stopReason.get() != null ? stopReason.get() : Outcome.COMPLETE;
-        return new Result(outcome, progress(), fatal.get(), List.copyOf(malformedLines));
+        return new Result(outcome, progress(), fatal.get(), List.copyOf(malformedLines), duplicates);
     }
 
     private void onMalformed(PromptReader.Malformed bad) throws MalformedPromptException {

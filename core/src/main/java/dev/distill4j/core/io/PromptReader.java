@@ -57,6 +57,9 @@ import org.apache.commons.csv.DuplicateHeaderMode;
  * </ul>
  * A prompt without an id gets {@link SampleKey#promptId}, a hash of its content, so re-reading the file gives the
  * same ids. A UTF-8 byte order mark and CRLF line ends are accepted.
+ *
+ * <p>{@link #open} gives every line as it is; {@link #openUnique} first holds the file to "one id, one prompt"
+ * ({@link PromptDuplicates}) and then leaves out lines that repeat an earlier one exactly.
  */
 public final class PromptReader implements AutoCloseable, Iterator<PromptReader.Entry> {
 
@@ -75,20 +78,47 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
     private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
     private final Source source;
+    private final PromptDuplicates duplicates;
     private Entry next;
     private boolean exhausted;
 
-    private PromptReader(Source source) {
+    private PromptReader(Source source, PromptDuplicates duplicates) {
         this.source = source;
+        this.duplicates = duplicates;
     }
 
+    /** Every line of the file, duplicates included. */
     public static PromptReader open(Path file) throws IOException {
+        return new PromptReader(source(file), null);
+    }
+
+    /**
+     * The file's prompts with exact duplicate lines left out, after a first pass over the whole file.
+     *
+     * @throws PromptDuplicates.ConflictingIdException when two lines share an id but not their prompt; nothing has
+     *                                                 been read out of the file then
+     */
+    public static PromptReader openUnique(Path file) throws IOException {
+        return openUnique(file, PromptDuplicates.scan(file));
+    }
+
+    /** {@link #openUnique(Path)} with a scan of the same file the caller has already made. */
+    public static PromptReader openUnique(Path file, PromptDuplicates scanned) throws IOException {
+        return new PromptReader(source(file), java.util.Objects.requireNonNull(scanned, "scanned"));
+    }
+
+    /** The lines {@link #openUnique} leaves out; none for {@link #open}. */
+    public PromptDuplicates duplicates() {
+        return duplicates != null ? duplicates : PromptDuplicates.none(source.file());
+    }
+
+    private static Source source(Path file) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "no such prompt file");
         }
-        if (name.endsWith(".jsonl") || name.endsWith(".json")) return new PromptReader(new JsonlSource(file));
-        if (name.endsWith(".csv")) return new PromptReader(CsvSource.open(file));
+        if (name.endsWith(".jsonl") || name.endsWith(".json")) return new JsonlSource(file);
+        if (name.endsWith(".csv")) return CsvSource.open(file);
         throw new IOException("cannot read prompts from " + file + ": use a .jsonl file (one {\"prompt\": ...} or "
                 + "{\"messages\": [...]} object per line) or a .csv file with a 'prompt' column");
     }
@@ -110,13 +140,14 @@ public final class PromptReader implements AutoCloseable, Iterator<PromptReader.
     /** @throws UncheckedIOException when the file cannot be read */
     @Override
     public boolean hasNext() {
-        if (next == null && !exhausted) {
+        while (next == null && !exhausted) {
             try {
                 next = source.read();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + source.file() + ": " + e.getMessage(), e);
             }
             exhausted = next == null;
+            if (duplicates != null && next instanceof Ok(Prompt p) && duplicates.contains(p.line())) next = null;
         }
         return next != null;
     }

@@ -278,15 +278,31 @@ public final class RunStore implements AutoCloseable {
     }
 
     public synchronized Optional<Prompt> prompt(String id) {
-        return read("read prompt " + id, () -> {
-            try (PreparedStatement ps = conn.prepareStatement(
-                    "SELECT " + PROMPT_COLUMNS + " FROM prompts WHERE id = ?")) {
-                ps.setString(1, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(readPrompt(rs, 1)) : Optional.empty();
+        return Optional.ofNullable(prompts(List.of(id)).get(id));
+    }
+
+    /** The stored prompts among {@code ids}, by id; ids not stored are absent. */
+    public synchronized Map<String, Prompt> prompts(Collection<String> ids) {
+        List<String> unique = List.copyOf(new LinkedHashSet<>(ids));
+        Map<String, Prompt> found = HashMap.newHashMap(unique.size());
+        read("read " + unique.size() + " prompts", () -> {
+            for (int from = 0; from < unique.size(); from += IN_CHUNK) {
+                List<String> chunk = unique.subList(from, Math.min(unique.size(), from + IN_CHUNK));
+                String sql = "SELECT " + PROMPT_COLUMNS + " FROM prompts WHERE id IN ("
+                        + "?, ".repeat(chunk.size() - 1) + "?)";
+                try (PreparedStatement ps = conn.prepareStatement(sql)) {
+                    for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            Prompt p = readPrompt(rs, 1);
+                            found.put(p.id(), p);
+                        }
+                    }
                 }
             }
+            return null;
         });
+        return found;
     }
 
     public synchronized long promptCount() {
