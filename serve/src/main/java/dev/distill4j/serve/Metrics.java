@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The server's counters, written in Prometheus' text exposition format (version 0.0.4) by {@link #render()}.
- * Hand-written: five metric families do not justify a client library and its registry.
+ * Hand-written: a handful of metric families do not justify a client library and its registry.
  */
 final class Metrics {
     private static final double[] LATENCY_BUCKETS = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
@@ -19,6 +19,7 @@ final class Metrics {
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
     private final LongAdder embeddings = new LongAdder();
+    private final LongAdder cancelled = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
     private final Histogram batchSize = new Histogram(BATCH_BUCKETS);
 
@@ -66,6 +67,8 @@ final class Metrics {
 
     void embeddings(long inputs) { embeddings.add(inputs); }
 
+    void cancelled() { cancelled.increment(); }
+
     void queueDepth(int depth) { queueDepth.set(depth); }
 
     void batch(int size) { batchSize.observe(size); }
@@ -88,6 +91,9 @@ final class Metrics {
         out.append("# HELP distill4j_embeddings_total Inputs embedded by /v1/embeddings.\n");
         out.append("# TYPE distill4j_embeddings_total counter\n");
         out.append("distill4j_embeddings_total ").append(embeddings.sum()).append('\n');
+        out.append("# HELP distill4j_requests_cancelled_total Requests aborted because their client disconnected.\n");
+        out.append("# TYPE distill4j_requests_cancelled_total counter\n");
+        out.append("distill4j_requests_cancelled_total ").append(cancelled.sum()).append('\n');
         out.append("# HELP distill4j_queue_depth Sequences waiting for the model.\n");
         out.append("# TYPE distill4j_queue_depth gauge\n");
         out.append("distill4j_queue_depth ").append(queueDepth.get()).append('\n');
