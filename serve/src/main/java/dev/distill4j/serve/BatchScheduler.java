@@ -98,7 +98,10 @@ final class BatchScheduler implements AutoCloseable {
         this(model, maxBatch, maxQueue, metrics, TokenListener.NONE);
     }
 
-    /** {@code hook} hears every token after its sequence's sink (tests use it to hold a batch mid-generation). */
+    /**
+     * {@code hook} hears every token the worker computes, after its sequence's sink (tests use it to hold a batch
+     * mid-generation, and to count what a cancelled sequence still cost).
+     */
     BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics, TokenListener hook) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
         if (maxQueue < 1) throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
@@ -218,13 +221,12 @@ final class BatchScheduler implements AutoCloseable {
                     List<Generation> out = model.generator().generate(prompts, g.params(), new TokenListener() {
                         @Override public void onToken(int seq, int tokenId, String delta, TokenPosition position) {
                             Generate job = (Generate) batch.get(seq);
-                            if (job.cancelled().get()) {
-                                // the generator calls this only while some sequence has not stopped in its eyes
-                                if (batch.stream().noneMatch(j -> ((Generate) j).live())) throw new BatchCancelled();
-                                return;
-                            }
-                            job.sink().token(tokenId, delta, position);
+                            if (!job.cancelled().get()) job.sink().token(tokenId, delta, position);
                             hook.onToken(seq, tokenId, delta, position);
+                            // the generator calls this only while some sequence has not stopped in its eyes
+                            if (job.cancelled().get() && batch.stream().noneMatch(j -> ((Generate) j).live())) {
+                                throw new BatchCancelled();
+                            }
                         }
 
                         @Override public void onFinish(int seq, Generation generation) {

@@ -41,13 +41,18 @@ class CancelTest {
     static OpenAiServer server;
     static int port;
     static final AtomicInteger tokens = new AtomicInteger();
+    static volatile boolean eosSeen;
 
     @BeforeAll
     static void start() throws Exception {
         Path dir = Files.createTempDirectory("distill4j-serve-cancel");
         dir.toFile().deleteOnExit();
         model = ServedModel.load(TinyModel.write(dir.resolve("tiny"), 32, 2, 4, 2, 64, 4096));
-        TokenListener counter = (int seq, int tokenId, String delta, TokenPosition position) -> tokens.incrementAndGet();
+        // hears every token the worker computes, a cancelled sequence's included
+        TokenListener counter = (int seq, int tokenId, String delta, TokenPosition position) -> {
+            tokens.incrementAndGet();
+            if (model.eosTokenIds().contains(tokenId)) eosSeen = true;
+        };
         server = OpenAiServer.builder().setModel(model).optServedModelName(ServerFixture.NAME).optPort(0)
                 .optMaxBatch(4).optTokenHook(counter).build();
         port = server.start();
@@ -85,6 +90,8 @@ class CancelTest {
 
         waitFor("the worker to drop the abandoned request", () -> server.scheduler().activeSequences() == 0);
         int generated = tokens.get();
+        // the greedy answer ends by itself (EOS) after some 1,600 tokens: the request must have been stopped first
+        assertThat(eosSeen).as("the abandoned request was generated to its end").isFalse();
         assertThat(generated).as("tokens generated for the abandoned request").isPositive().isLessThan(MAX_TOKENS);
         waitFor("the cancellation to be counted", () -> cancelledTotal() == before + 1);
         assertThat(server.queueDepth()).isZero();
