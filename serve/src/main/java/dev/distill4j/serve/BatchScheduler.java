@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #cancel} aborts a request whose client went away, as vLLM does: its waiting sequences leave the queue,
  * its running ones get no more tokens, and once every unfinished sequence of a batch is cancelled the worker drops
  * the batch at its next decode step and takes the next one. A cancelled sequence whose batch-mates are still
- * generating keeps its row until the batch ends (the batch is rectangular, as it is for a sequence that stopped
- * early), but nothing is sampled into it any more.
+ * generating keeps its row until the batch ends (the batch is rectangular, as for a sequence that stopped early):
+ * the generator still computes its tokens, but they go nowhere.
  */
 final class BatchScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
