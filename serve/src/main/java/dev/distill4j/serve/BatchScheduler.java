@@ -9,7 +9,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -26,6 +28,12 @@ import org.slf4j.LoggerFactory;
  * completions with {@code echo}) run alone. Each sequence's tokens go to its own {@link TokenSink} as they are
  * generated, and its result completes when it stops, so a streamed response is routed out of the shared batch. The queue holds at most {@code maxQueue} waiting sequences; a request
  * that would overflow it is refused whole.
+ *
+ * <p>{@link #cancel} aborts a request whose client went away, as vLLM does: its waiting sequences leave the queue,
+ * its running ones get no more tokens, and once every unfinished sequence of a batch is cancelled the worker drops
+ * the batch at its next decode step and takes the next one. A cancelled sequence whose batch-mates are still
+ * generating keeps its row until the batch ends (the batch is rectangular, as for a sequence that stopped early):
+ * the generator still computes its tokens, but they go nowhere.
  */
 final class BatchScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
@@ -46,15 +54,23 @@ final class BatchScheduler implements AutoCloseable {
      * One sequence to generate. {@code result} completes as soon as this sequence stops, even while its batch-mates
      * go on; {@code sink} hears its tokens before that.
      */
-    record Generate(int[] prompt, SamplingParams params, TokenSink sink, CompletableFuture<Generation> result)
-            implements Job {
+    record Generate(int[] prompt, SamplingParams params, TokenSink sink, CompletableFuture<Generation> result,
+                    AtomicBoolean cancelled) implements Job {
         Generate(int[] prompt, SamplingParams params) { this(prompt, params, TokenSink.NONE); }
 
         Generate(int[] prompt, SamplingParams params, TokenSink sink) {
-            this(prompt, params, sink, new CompletableFuture<>());
+            this(prompt, params, sink, new CompletableFuture<>(), new AtomicBoolean());
         }
 
         @Override public void fail(Throwable t) { result.completeExceptionally(t); }
+
+        /** Whether the worker still owes this sequence tokens. */
+        boolean live() { return !cancelled.get() && !result.isDone(); }
+    }
+
+    /** Thrown through the generator to drop a batch whose sequences were all cancelled; no stack trace needed. */
+    private static final class BatchCancelled extends RuntimeException {
+        BatchCancelled() { super("every unfinished sequence of the batch was cancelled", null, false, false); }
     }
 
     record Score(int[] prompt, int[] continuation, int topLogprobs, CompletableFuture<Scorer.Scored> result)
@@ -76,12 +92,16 @@ final class BatchScheduler implements AutoCloseable {
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
     private final Thread worker;
     private volatile boolean closed;
+    private volatile List<Job> running = List.of();     // the worker's current batch
 
     BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics) {
         this(model, maxBatch, maxQueue, metrics, TokenListener.NONE);
     }
 
-    /** {@code hook} hears every token after its sequence's sink (tests use it to hold a batch mid-generation). */
+    /**
+     * {@code hook} hears every token the worker computes, after its sequence's sink (tests use it to hold a batch
+     * mid-generation, and to count what a cancelled sequence still cost).
+     */
     BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics, TokenListener hook) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
         if (maxQueue < 1) throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
@@ -114,6 +134,43 @@ final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Sequences in the batch the worker is computing now; 0 when it is idle. Finished and cancelled sequences count
+     * until their batch ends, because they keep their rows in it.
+     */
+    int activeSequences() { return running.size(); }
+
+    /**
+     * Aborts a request's sequences because its client went away: waiting ones leave the queue, running ones get no
+     * more tokens, and each unfinished one's result fails with a {@link CancellationException}. Counted in the
+     * metrics and logged once when anything was still unfinished.
+     *
+     * @param requestId the request's id, for the log line
+     * @param why       what was noticed, for the log line
+     * @return how many sequences were still unfinished
+     */
+    int cancel(String requestId, List<Generate> jobs, String why) {
+        List<Generate> stopped = new ArrayList<>(jobs.size());
+        lock.lock();
+        try {
+            for (Generate j : jobs) {
+                if (!j.live()) continue;
+                j.cancelled().set(true);
+                stopped.add(j);
+                waiting.removeIf(w -> w == j);
+            }
+            metrics.queueDepth(waiting.size());
+        } finally {
+            lock.unlock();
+        }
+        if (stopped.isEmpty()) return 0;
+        CancellationException e = new CancellationException("request " + requestId + " was cancelled: " + why);
+        for (Generate j : stopped) j.result().completeExceptionally(e);
+        metrics.cancelled();
+        log.info("cancelled {} ({}): stopped {} of its {} sequences", requestId, why, stopped.size(), jobs.size());
+        return stopped.size();
     }
 
     private void loop() {
@@ -154,6 +211,7 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     private void run(List<Job> batch) {
+        running = batch;
         try {
             switch (batch.getFirst()) {
                 case Generate g -> {
@@ -162,8 +220,13 @@ final class BatchScheduler implements AutoCloseable {
                     metrics.batch(batch.size());
                     List<Generation> out = model.generator().generate(prompts, g.params(), new TokenListener() {
                         @Override public void onToken(int seq, int tokenId, String delta, TokenPosition position) {
-                            ((Generate) batch.get(seq)).sink().token(tokenId, delta, position);
+                            Generate job = (Generate) batch.get(seq);
+                            if (!job.cancelled().get()) job.sink().token(tokenId, delta, position);
                             hook.onToken(seq, tokenId, delta, position);
+                            // the generator calls this only while some sequence has not stopped in its eyes
+                            if (job.cancelled().get() && batch.stream().noneMatch(j -> ((Generate) j).live())) {
+                                throw new BatchCancelled();
+                            }
                         }
 
                         @Override public void onFinish(int seq, Generation generation) {
@@ -177,9 +240,13 @@ final class BatchScheduler implements AutoCloseable {
                     s.result().complete(model.scorer().score(s.prompt(), s.continuation(), s.topLogprobs()));
                 }
             }
+        } catch (BatchCancelled e) {
+            log.debug("batch of {} dropped: all its unfinished sequences were cancelled", batch.size());
         } catch (RuntimeException | Error e) {
             log.error("batch of {} failed", batch.size(), e);
             for (Job j : batch) j.fail(e);
+        } finally {
+            running = List.of();
         }
     }
 

@@ -151,56 +151,61 @@ final class ChatCompletions {
         server.scheduler().submit(jobs);     // a full queue is still a plain 429: nothing is sent yet
         boolean usageField = p.includeUsage();
 
-        ctx.status(200);
-        ctx.contentType("text/event-stream; charset=utf-8");
-        ctx.header("Cache-Control", "no-cache");
-        ctx.header("X-Accel-Buffering", "no");
-        OutputStream out = ctx.res().getOutputStream();
-        for (int i = 0; i < p.n(); i++) {
-            ObjectNode delta = Json.object().put("role", "assistant").put("content", "");
-            send(out, chunk(id, created, i, delta, null, null, usageField));
-        }
-        long completion = 0;
-        for (int open = p.n(); open > 0; ) {
-            switch (events.take()) {
-                case Event.Token t -> {
-                    if (t.delta().isEmpty() && !logprobs) continue;
-                    ObjectNode lp = null;
-                    if (logprobs) {
-                        lp = Json.object();
-                        lp.putArray("content").add(entry(t.position()));
-                        lp.putNull("refusal");
+        try {
+            ctx.status(200);
+            ctx.contentType("text/event-stream; charset=utf-8");
+            ctx.header("Cache-Control", "no-cache");
+            ctx.header("X-Accel-Buffering", "no");
+            OutputStream out = ctx.res().getOutputStream();
+            for (int i = 0; i < p.n(); i++) {
+                ObjectNode delta = Json.object().put("role", "assistant").put("content", "");
+                send(out, chunk(id, created, i, delta, null, null, usageField));
+            }
+            long completion = 0;
+            for (int open = p.n(); open > 0; ) {
+                switch (events.take()) {
+                    case Event.Token t -> {
+                        if (t.delta().isEmpty() && !logprobs) continue;
+                        ObjectNode lp = null;
+                        if (logprobs) {
+                            lp = Json.object();
+                            lp.putArray("content").add(entry(t.position()));
+                            lp.putNull("refusal");
+                        }
+                        send(out, chunk(id, created, t.choice(), Json.object().put("content", t.delta()), lp, null,
+                                usageField));
                     }
-                    send(out, chunk(id, created, t.choice(), Json.object().put("content", t.delta()), lp, null,
-                            usageField));
-                }
-                case Event.Done d -> {
-                    open--;
-                    completion += d.generation().usage().completionTokens();
-                    send(out, chunk(id, created, d.choice(), Json.object(), null,
-                            d.generation().finishReason().openAiName(), usageField));
-                }
-                case Event.Failed f -> {
-                    // the status line is gone; say it in the stream as vLLM does, and end it
-                    OpenAiError e = f.cause() instanceof OpenAiError oe ? oe : OpenAiError.internal(
-                            f.cause().getClass().getSimpleName()
-                                    + (f.cause().getMessage() == null ? "" : ": " + f.cause().getMessage()));
-                    send(out, e.toJson());
-                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                    return;
+                    case Event.Done d -> {
+                        open--;
+                        completion += d.generation().usage().completionTokens();
+                        send(out, chunk(id, created, d.choice(), Json.object(), null,
+                                d.generation().finishReason().openAiName(), usageField));
+                    }
+                    case Event.Failed f -> {
+                        // the status line is gone; say it in the stream as vLLM does, and end it
+                        OpenAiError e = f.cause() instanceof OpenAiError oe ? oe : OpenAiError.internal(
+                                f.cause().getClass().getSimpleName()
+                                        + (f.cause().getMessage() == null ? "" : ": " + f.cause().getMessage()));
+                        send(out, e.toJson());
+                        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        return;
+                    }
                 }
             }
+            server.recordTokens(ctx, ids.length, completion);
+            if (usageField) {
+                ObjectNode last = header(id, "chat.completion.chunk", created);
+                last.putArray("choices");
+                last.set("usage", Wire.usage(ids.length, completion));
+                send(out, last);
+            }
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            // Jetty fails a write or flush once the client has closed the connection: nobody reads the rest
+            server.scheduler().cancel(id, jobs, "client disconnected while streaming");
         }
-        server.recordTokens(ctx, ids.length, completion);
-        if (usageField) {
-            ObjectNode last = header(id, "chat.completion.chunk", created);
-            last.putArray("choices");
-            last.set("usage", Wire.usage(ids.length, completion));
-            send(out, last);
-        }
-        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-        out.flush();
     }
 
     private ObjectNode chunk(String id, long created, int index, ObjectNode delta, ObjectNode logprobs,

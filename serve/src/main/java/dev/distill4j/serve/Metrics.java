@@ -21,6 +21,7 @@ final class Metrics {
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
     private final LongAdder embeddings = new LongAdder();
+    private final LongAdder cancelled = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
     private final Histogram batchSize = new Histogram(BATCH_BUCKETS);
     private final AtomicLong embeddingQueue = new AtomicLong();
@@ -71,6 +72,8 @@ final class Metrics {
 
     void embeddings(long inputs) { embeddings.add(inputs); }
 
+    void cancelled() { cancelled.increment(); }
+
     void queueDepth(int depth) { queueDepth.set(depth); }
 
     void batch(int size) { batchSize.observe(size); }
@@ -102,6 +105,9 @@ final class Metrics {
         out.append("# HELP distill4j_embeddings_total Inputs embedded by /v1/embeddings.\n");
         out.append("# TYPE distill4j_embeddings_total counter\n");
         out.append("distill4j_embeddings_total ").append(embeddings.sum()).append('\n');
+        out.append("# HELP distill4j_requests_cancelled_total Requests aborted because their client disconnected.\n");
+        out.append("# TYPE distill4j_requests_cancelled_total counter\n");
+        out.append("distill4j_requests_cancelled_total ").append(cancelled.sum()).append('\n');
         out.append("# HELP distill4j_queue_depth Sequences waiting for the model.\n");
         out.append("# TYPE distill4j_queue_depth gauge\n");
         out.append("distill4j_queue_depth ").append(queueDepth.get()).append('\n');
