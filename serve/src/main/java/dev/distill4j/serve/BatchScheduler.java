@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,11 +85,7 @@ final class BatchScheduler implements AutoCloseable {
     private final int maxQueue;
     private final Metrics metrics;
     private final TokenListener hook;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition work = lock.newCondition();
-    private final ArrayDeque<Job> waiting = new ArrayDeque<>();
-    private final Thread worker;
-    private volatile boolean closed;
+    private final WorkQueue<Job> queue;
     private volatile List<Job> running = List.of();     // the worker's current batch
 
     BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics) {
@@ -110,31 +104,13 @@ final class BatchScheduler implements AutoCloseable {
         this.maxQueue = maxQueue;
         this.metrics = metrics;
         this.hook = hook;
-        this.worker = Thread.ofPlatform().name("distill4j-batcher").daemon().start(this::loop);
+        this.queue = new WorkQueue<>("distill4j-batcher", metrics::queueDepth, this::pick, this::run);
     }
 
     /** Queues all jobs or none: a request with n choices never half-runs. */
-    void submit(List<? extends Job> jobs) {
-        lock.lock();
-        try {
-            if (closed) throw OpenAiError.internal("the server is shutting down");
-            if (waiting.size() + jobs.size() > maxQueue) throw OpenAiError.queueFull(maxQueue);
-            waiting.addAll(jobs);
-            metrics.queueDepth(waiting.size());
-            work.signal();
-        } finally {
-            lock.unlock();
-        }
-    }
+    void submit(List<? extends Job> jobs) { queue.add(jobs, maxQueue); }
 
-    int queueDepth() {
-        lock.lock();
-        try {
-            return waiting.size();
-        } finally {
-            lock.unlock();
-        }
-    }
+    int queueDepth() { return queue.size(); }
 
     /**
      * Sequences in the batch the worker is computing now; 0 when it is idle. Finished and cancelled sequences count
@@ -153,19 +129,13 @@ final class BatchScheduler implements AutoCloseable {
      */
     int cancel(String requestId, List<Generate> jobs, String why) {
         List<Generate> stopped = new ArrayList<>(jobs.size());
-        lock.lock();
-        try {
-            for (Generate j : jobs) {
-                if (!j.live()) continue;
-                j.cancelled().set(true);
-                stopped.add(j);
-                waiting.removeIf(w -> w == j);
-            }
-            metrics.queueDepth(waiting.size());
-        } finally {
-            lock.unlock();
+        for (Generate j : jobs) {
+            if (!j.live()) continue;
+            j.cancelled().set(true);   // first: a worker that takes it meanwhile sends it nothing
+            stopped.add(j);
         }
         if (stopped.isEmpty()) return 0;
+        queue.removeIf(w -> stopped.stream().anyMatch(j -> j == w));
         CancellationException e = new CancellationException("request " + requestId + " was cancelled: " + why);
         for (Generate j : stopped) j.result().completeExceptionally(e);
         metrics.cancelled();
@@ -173,41 +143,20 @@ final class BatchScheduler implements AutoCloseable {
         return stopped.size();
     }
 
-    private void loop() {
-        while (true) {
-            List<Job> batch;
-            try {
-                batch = next();
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (batch == null) return;
-            run(batch);
-        }
-    }
-
-    /** Blocks for work; returns the next batch, or null once closed. */
-    private List<Job> next() throws InterruptedException {
-        lock.lock();
-        try {
-            while (waiting.isEmpty() && !closed) work.await();
-            if (closed) return null;
-            Job head = waiting.poll();
-            List<Job> batch = new ArrayList<>();
-            batch.add(head);
-            if (head instanceof Generate g) {
-                for (Iterator<Job> it = waiting.iterator(); it.hasNext() && batch.size() < maxBatch; ) {
-                    if (it.next() instanceof Generate other && other.params().equals(g.params())) {
-                        batch.add(other);
-                        it.remove();
-                    }
+    /** The oldest waiting job, and with a generation every waiting one with equal parameters, up to maxBatch. */
+    private List<Job> pick(ArrayDeque<Job> waiting) {
+        Job head = waiting.poll();
+        List<Job> batch = new ArrayList<>();
+        batch.add(head);
+        if (head instanceof Generate g) {
+            for (Iterator<Job> it = waiting.iterator(); it.hasNext() && batch.size() < maxBatch; ) {
+                if (it.next() instanceof Generate other && other.params().equals(g.params())) {
+                    batch.add(other);
+                    it.remove();
                 }
             }
-            metrics.queueDepth(waiting.size());
-            return batch;
-        } finally {
-            lock.unlock();
         }
+        return batch;
     }
 
     private void run(List<Job> batch) {
@@ -252,22 +201,7 @@ final class BatchScheduler implements AutoCloseable {
 
     @Override
     public void close() {
-        List<Job> left;
-        lock.lock();
-        try {
-            closed = true;
-            left = new ArrayList<>(waiting);
-            waiting.clear();
-            work.signalAll();
-        } finally {
-            lock.unlock();
-        }
         OpenAiError shutdown = OpenAiError.internal("the server is shutting down");
-        for (Job j : left) j.fail(shutdown);
-        try {
-            worker.join(60_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        queue.close(j -> j.fail(shutdown));
     }
 }

@@ -11,8 +11,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,19 +42,14 @@ final class EmbeddingBatcher implements AutoCloseable {
     private final EmbeddingModel model;
     private final int maxBatch;
     private final Metrics metrics;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition work = lock.newCondition();
-    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
-    private final Thread worker;
-    private volatile boolean closed;
+    private final WorkQueue<Pending> queue;
 
     EmbeddingBatcher(EmbeddingModel model, int maxBatch, Metrics metrics) {
         if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
         this.model = model;
         this.maxBatch = maxBatch;
         this.metrics = metrics;
-        // a platform thread: ONNX Runtime calls are native and would pin a virtual thread's carrier anyway
-        this.worker = Thread.ofPlatform().name("distill4j-embedder").daemon().start(this::loop);
+        this.queue = new WorkQueue<>("distill4j-embedder", metrics::embeddingQueue, this::pick, this::run);
     }
 
     /**
@@ -66,70 +59,35 @@ final class EmbeddingBatcher implements AutoCloseable {
      */
     CompletableFuture<Embedded> submit(Input input) {
         Pending p = new Pending(input, new CompletableFuture<>());
-        lock.lock();
-        try {
-            if (closed) throw OpenAiError.internal("the server is shutting down");
-            waiting.add(p);
-            metrics.embeddingQueue(waiting.size());
-            work.signal();
-        } finally {
-            lock.unlock();
-        }
+        queue.add(List.of(p), Integer.MAX_VALUE);
+        // a cancelled wait leaves the queue at once rather than when the worker next looks at it
+        p.result().whenComplete((r, e) -> {
+            if (p.result().isCancelled()) queue.removeIf(w -> w == p);
+        });
         return p.result();
     }
 
     /** Requests waiting for the model now. */
-    int queueDepth() {
-        lock.lock();
-        try {
-            return waiting.size();
-        } finally {
-            lock.unlock();
-        }
-    }
+    int queueDepth() { return queue.size(); }
 
-    private void loop() {
-        while (true) {
-            List<Pending> batch;
-            try {
-                batch = next();
-            } catch (InterruptedException e) {
-                return;
+    /** The oldest waiting request, and the later ones of the same kind that fit beside it within maxBatch inputs. */
+    private List<Pending> pick(ArrayDeque<Pending> waiting) {
+        Pending head = waiting.poll();
+        if (head.result().isDone()) return List.of();     // cancelled: its client is gone
+        List<Pending> batch = new ArrayList<>();
+        batch.add(head);
+        int inputs = head.input().size();
+        for (Iterator<Pending> it = waiting.iterator(); it.hasNext() && inputs < maxBatch; ) {
+            Pending p = it.next();
+            if (p.result().isDone()) {
+                it.remove();
+            } else if (p.input().getClass() == head.input().getClass() && inputs + p.input().size() <= maxBatch) {
+                batch.add(p);
+                inputs += p.input().size();
+                it.remove();
             }
-            if (batch == null) return;
-            run(batch);
         }
-    }
-
-    /** Blocks for work; returns the oldest request and the same-kind ones that fit beside it, or null once closed. */
-    private List<Pending> next() throws InterruptedException {
-        lock.lock();
-        try {
-            while (true) {
-                while (waiting.isEmpty() && !closed) work.await();
-                if (closed) return null;
-                Pending head = waiting.poll();
-                if (head.result().isDone()) continue;     // cancelled: its client is gone
-                List<Pending> batch = new ArrayList<>();
-                batch.add(head);
-                int inputs = head.input().size();
-                for (Iterator<Pending> it = waiting.iterator(); it.hasNext() && inputs < maxBatch; ) {
-                    Pending p = it.next();
-                    if (p.result().isDone()) {
-                        it.remove();
-                    } else if (p.input().getClass() == head.input().getClass()
-                            && inputs + p.input().size() <= maxBatch) {
-                        batch.add(p);
-                        inputs += p.input().size();
-                        it.remove();
-                    }
-                }
-                metrics.embeddingQueue(waiting.size());
-                return batch;
-            }
-        } finally {
-            lock.unlock();
-        }
+        return batch;
     }
 
     private void run(List<Pending> batch) {
@@ -188,23 +146,7 @@ final class EmbeddingBatcher implements AutoCloseable {
     /** Fails the waiting requests and stops the worker after its current batch. */
     @Override
     public void close() {
-        List<Pending> left;
-        lock.lock();
-        try {
-            closed = true;
-            left = new ArrayList<>(waiting);
-            waiting.clear();
-            metrics.embeddingQueue(0);
-            work.signalAll();
-        } finally {
-            lock.unlock();
-        }
         OpenAiError shutdown = OpenAiError.internal("the server is shutting down");
-        for (Pending p : left) p.result().completeExceptionally(shutdown);
-        try {
-            worker.join(60_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        queue.close(p -> p.result().completeExceptionally(shutdown));
     }
 }
