@@ -89,46 +89,43 @@ final class Metrics {
 
     String render() {
         StringBuilder out = new StringBuilder(2048);
-        out.append("# HELP distill4j_requests_total HTTP requests by endpoint and status.\n");
-        out.append("# TYPE distill4j_requests_total counter\n");
+        header(out, "distill4j_requests_total", "counter", "HTTP requests by endpoint and status.");
         for (var e : new TreeMap<>(requests).entrySet()) {
             String[] k = e.getKey().split("\0", 2);
             out.append("distill4j_requests_total{endpoint=\"").append(escape(k[0])).append("\",status=\"").append(k[1])
                     .append("\"} ").append(e.getValue().sum()).append('\n');
         }
-        out.append("# HELP distill4j_prompt_tokens_total Prompt tokens processed.\n");
-        out.append("# TYPE distill4j_prompt_tokens_total counter\n");
-        out.append("distill4j_prompt_tokens_total ").append(promptTokens.sum()).append('\n');
-        out.append("# HELP distill4j_completion_tokens_total Tokens generated.\n");
-        out.append("# TYPE distill4j_completion_tokens_total counter\n");
-        out.append("distill4j_completion_tokens_total ").append(completionTokens.sum()).append('\n');
-        out.append("# HELP distill4j_embeddings_total Inputs embedded by /v1/embeddings.\n");
-        out.append("# TYPE distill4j_embeddings_total counter\n");
-        out.append("distill4j_embeddings_total ").append(embeddings.sum()).append('\n');
-        out.append("# HELP distill4j_requests_cancelled_total Requests aborted because their client disconnected.\n");
-        out.append("# TYPE distill4j_requests_cancelled_total counter\n");
-        out.append("distill4j_requests_cancelled_total ").append(cancelled.sum()).append('\n');
-        out.append("# HELP distill4j_queue_depth Sequences waiting for the model.\n");
-        out.append("# TYPE distill4j_queue_depth gauge\n");
-        out.append("distill4j_queue_depth ").append(queueDepth.get()).append('\n');
-        out.append("# HELP distill4j_batch_size Sequences per model batch.\n");
-        out.append("# TYPE distill4j_batch_size histogram\n");
+        single(out, "distill4j_prompt_tokens_total", "counter", "Prompt tokens processed.", promptTokens.sum());
+        single(out, "distill4j_completion_tokens_total", "counter", "Tokens generated.", completionTokens.sum());
+        single(out, "distill4j_embeddings_total", "counter", "Inputs embedded by /v1/embeddings.", embeddings.sum());
+        single(out, "distill4j_requests_cancelled_total", "counter",
+                "Requests aborted because their client disconnected.", cancelled.sum());
+        single(out, "distill4j_queue_depth", "gauge", "Sequences waiting for the model.", queueDepth.get());
+        header(out, "distill4j_batch_size", "histogram", "Sequences per model batch.");
         batchSize.render(out, "distill4j_batch_size", "");
-        out.append("# HELP distill4j_embedding_queue_depth Embedding requests waiting for the model.\n");
-        out.append("# TYPE distill4j_embedding_queue_depth gauge\n");
-        out.append("distill4j_embedding_queue_depth ").append(embeddingQueue.get()).append('\n');
-        out.append("# HELP distill4j_embedding_batch_requests Requests merged into one embedding model call.\n");
-        out.append("# TYPE distill4j_embedding_batch_requests histogram\n");
+        single(out, "distill4j_embedding_queue_depth", "gauge", "Embedding requests waiting for the model.",
+                embeddingQueue.get());
+        header(out, "distill4j_embedding_batch_requests", "histogram", "Requests merged into one embedding model call.");
         embeddingBatchRequests.render(out, "distill4j_embedding_batch_requests", "");
-        out.append("# HELP distill4j_embedding_batch_inputs Inputs embedded by one embedding model call.\n");
-        out.append("# TYPE distill4j_embedding_batch_inputs histogram\n");
+        header(out, "distill4j_embedding_batch_inputs", "histogram", "Inputs embedded by one embedding model call.");
         embeddingBatchInputs.render(out, "distill4j_embedding_batch_inputs", "");
-        out.append("# HELP distill4j_request_duration_seconds Request latency by endpoint.\n");
-        out.append("# TYPE distill4j_request_duration_seconds histogram\n");
+        header(out, "distill4j_request_duration_seconds", "histogram", "Request latency by endpoint.");
         for (var e : new TreeMap<>(latency).entrySet()) {
             e.getValue().render(out, "distill4j_request_duration_seconds", "endpoint=\"" + escape(e.getKey()) + "\"");
         }
         return out.toString();
+    }
+
+    /** A metric's HELP and TYPE lines (Prometheus text format). */
+    private static void header(StringBuilder out, String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    /** A metric with one unlabelled sample. */
+    private static void single(StringBuilder out, String name, String type, String help, long value) {
+        header(out, name, type, help);
+        out.append(name).append(' ').append(value).append('\n');
     }
 
     private static String num(double v) {
