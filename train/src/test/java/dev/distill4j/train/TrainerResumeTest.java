@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An interrupted and resumed run equals an uninterrupted one: same steps, same learning rates, same losses, one
- * metrics line per step, equal within 1e-3 (libtorch is not bitwise reproducible across a resume everywhere); and resume refuses other data-shaping flags.
+ * metrics line per step, bit for bit (one intra-op thread), and the same final weights; and resume refuses other
+ * data-shaping flags.
  */
 class TrainerResumeTest {
     @TempDir static Path tmp;
@@ -44,11 +45,6 @@ class TrainerResumeTest {
     @AfterAll
     static void restoreThreads() {
         JniUtils.setNumThreads(threads);
-    }
-
-    /** Bit for bit. */
-    private static org.assertj.core.data.Offset<Double> within(double value) {
-        return org.assertj.core.data.Offset.offset(0.0);
     }
 
     private static TrainConfig.Builder config(Path runDir) {
@@ -84,8 +80,8 @@ class TrainerResumeTest {
         assertThat(resumedAt).containsExactly(8L);
         assertThat(resumed.steps()).isEqualTo(12);
         assertThat(resumed.resumedFromStep()).isEqualTo(8);
-        assertThat(resumed.finalLoss()).as("final loss").isCloseTo(expected.finalLoss(), within(expected.finalLoss()));
-        assertThat(resumed.evalLoss()).isCloseTo(expected.evalLoss(), within(expected.evalLoss()));
+        assertThat(resumed.finalLoss()).as("final loss").isEqualTo(expected.finalLoss());
+        assertThat(resumed.evalLoss()).isEqualTo(expected.evalLoss());
 
         List<ObjectNode> a = Metrics.read(whole.resolve("metrics.jsonl"));
         List<ObjectNode> b = Metrics.read(broken.resolve("metrics.jsonl"));
@@ -99,8 +95,7 @@ class TrainerResumeTest {
                 if (x == null || !x.isNumber()) {
                     assertThat(String.valueOf(y)).as("line %d field %s", i, field).isEqualTo(String.valueOf(x));
                 } else {
-                    assertThat(y.asDouble()).as("line %d field %s", i, field)
-                            .isCloseTo(x.asDouble(), within(Math.abs(x.asDouble()) * 1e-3 + 1e-9));
+                    assertThat(y.asDouble()).as("line %d field %s", i, field).isEqualTo(x.asDouble());
                 }
             }
         }
@@ -117,7 +112,7 @@ class TrainerResumeTest {
                 float[] u = x.readFloats(name);
                 float[] v = y.readFloats(name);
                 for (int i = 0; i < u.length; i++) {
-                    assertThat((double) v[i]).as("%s[%d]", name, i).isCloseTo((double) u[i], within(1e-3));
+                    assertThat(v[i]).as("%s[%d]", name, i).isEqualTo(u[i]);
                 }
             }
         }
