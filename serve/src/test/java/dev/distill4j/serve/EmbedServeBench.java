@@ -7,19 +7,11 @@ import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code /v1/embeddings} benchmark: closed-loop HTTP clients on loopback against an in-process server, for the
@@ -57,12 +49,12 @@ public final class EmbedServeBench {
                         run(http, uri, m.name(), corpus, 1, 2, 2);    // warm-up, not reported
                         for (int per : sizes) {
                             for (int clients : List.of(1, 8)) {
-                                String before = loadAverage();
-                                Result r = run(http, uri, m.name(), corpus, per, clients, seconds);
+                                String before = ClosedLoop.loadAverage();
+                                ClosedLoop.Result r = run(http, uri, m.name(), corpus, per, clients, seconds);
                                 System.out.printf(Locale.ROOT, "%-16s %8d  %7d  %8d  %8.1f  %8.1f  %6.2f  %6.2f  %6d  %s / %s%n",
-                                        m.name(), per, clients, r.requests, r.requests / r.seconds,
-                                        r.requests * per / r.seconds, r.percentile(50), r.percentile(99), r.errors,
-                                        before, loadAverage());
+                                        m.name(), per, clients, r.requests(), r.requests() / r.seconds(),
+                                        r.units() / r.seconds(), r.percentile(50), r.percentile(99), r.errors(),
+                                        before, ClosedLoop.loadAverage());
                             }
                         }
                     }
@@ -71,63 +63,14 @@ public final class EmbedServeBench {
         }
     }
 
-    private record Result(long requests, long errors, double seconds, List<Double> latenciesMs) {
-        double percentile(double p) {
-            if (latenciesMs.isEmpty()) return Double.NaN;
-            List<Double> sorted = new ArrayList<>(latenciesMs);
-            Collections.sort(sorted);
-            int i = (int) Math.ceil(p / 100 * sorted.size()) - 1;
-            return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
-        }
-    }
-
-    private static Result run(HttpClient http, URI uri, String model, List<String> corpus, int per, int clients,
-                              int seconds) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong requests = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-        long t0 = System.nanoTime();
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int c = 0; c < clients; c++) {
-                int client = c;
-                pool.submit(() -> {
-                    int i = client * 97;
-                    while (!stop.get()) {
-                        List<String> input = new ArrayList<>(per);
-                        for (int k = 0; k < per; k++) input.add(corpus.get(i++ % corpus.size()));
-                        String body = "{\"model\":" + Json.write(Json.MAPPER.valueToTree(model)) + ",\"input\":"
-                                + Json.write(Json.MAPPER.valueToTree(input)) + "}";
-                        long s = System.nanoTime();
-                        try {
-                            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri)
-                                    .header("Content-Type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                                    HttpResponse.BodyHandlers.ofString());
-                            if (r.statusCode() != 200) {
-                                errors.incrementAndGet();
-                                continue;
-                            }
-                            latencies.add((System.nanoTime() - s) / 1e6);
-                            requests.incrementAndGet();
-                        } catch (Exception e) {
-                            errors.incrementAndGet();
-                        }
-                    }
-                    return null;
-                });
-            }
-            Thread.sleep(seconds * 1000L);
-            stop.set(true);
-        }
-        return new Result(requests.get(), errors.get(), (System.nanoTime() - t0) / 1e9, latencies);
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (Exception e) {
-            return "?";
-        }
+    /** {@code per} corpus sentences per request, each client from its own place in the corpus. */
+    private static ClosedLoop.Result run(HttpClient http, URI uri, String model, List<String> corpus, int per, int clients,
+                                         int seconds) throws Exception {
+        return ClosedLoop.run(http, uri, clients, seconds, (client, n) -> {
+            List<String> input = new ArrayList<>(per);
+            for (int k = 0; k < per; k++) input.add(corpus.get((client * 97 + n * per + k) % corpus.size()));
+            return "{\"model\":" + Json.write(Json.MAPPER.valueToTree(model)) + ",\"input\":"
+                    + Json.write(Json.MAPPER.valueToTree(input)) + "}";
+        }, body -> per);
     }
 }

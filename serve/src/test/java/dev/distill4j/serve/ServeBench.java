@@ -2,18 +2,11 @@ package dev.distill4j.serve;
 
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Serving benchmark: an in-process {@link OpenAiServer} and closed-loop HTTP clients on loopback. Each client sends
@@ -47,75 +40,24 @@ public final class ServeBench {
             run(http, uri, 2, 3, maxTokens);    // JIT and engine warm-up, not reported
             System.out.println("clients  requests  req/s   tokens/s  p50 ms   p99 ms   errors  loadavg(1m) before/after");
             for (int c : levels) {
-                String before = loadAverage();
-                Result r = run(http, uri, c, seconds, maxTokens);
-                System.out.printf(Locale.ROOT, "%7d  %8d  %6.2f  %8.1f  %7.0f  %7.0f  %6d  %s / %s%n", c, r.requests,
-                        r.requests / r.seconds, r.tokens / r.seconds, r.percentile(50), r.percentile(99), r.errors,
-                        before, loadAverage());
+                String before = ClosedLoop.loadAverage();
+                ClosedLoop.Result r = run(http, uri, c, seconds, maxTokens);
+                System.out.printf(Locale.ROOT, "%7d  %8d  %6.2f  %8.1f  %7.0f  %7.0f  %6d  %s / %s%n", c, r.requests(),
+                        r.requests() / r.seconds(), r.units() / r.seconds(), r.percentile(50), r.percentile(99), r.errors(),
+                        before, ClosedLoop.loadAverage());
             }
         }
     }
 
-    private record Result(long requests, long errors, long tokens, double seconds, List<Double> latenciesMs) {
-        double percentile(double p) {
-            if (latenciesMs.isEmpty()) return Double.NaN;
-            List<Double> sorted = new ArrayList<>(latenciesMs);
-            Collections.sort(sorted);
-            int i = (int) Math.ceil(p / 100 * sorted.size()) - 1;
-            return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
-        }
-    }
-
-    private static Result run(HttpClient http, URI uri, int clients, int seconds, int maxTokens) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong requests = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        AtomicLong tokens = new AtomicLong();
-        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-        long t0 = System.nanoTime();
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int c = 0; c < clients; c++) {
-                int client = c;
-                pool.submit(() -> {
-                    int i = 0;
-                    while (!stop.get()) {
-                        String body = "{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":\"Client "
-                                + client + " asks question " + (i++) + ": what is the capital of France?\"}],"
-                                + "\"max_tokens\":" + maxTokens + ",\"temperature\":0}";
-                        long s = System.nanoTime();
-                        try {
-                            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri)
-                                    .header("Content-Type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                                    HttpResponse.BodyHandlers.ofString());
-                            if (r.statusCode() != 200) {
-                                errors.incrementAndGet();
-                                continue;
-                            }
-                            int at = r.body().indexOf("\"completion_tokens\":");
-                            tokens.addAndGet(Long.parseLong(r.body().substring(at + 20).split("[,}]")[0].trim()));
-                            latencies.add((System.nanoTime() - s) / 1e6);
-                            requests.incrementAndGet();
-                        } catch (Exception e) {
-                            errors.incrementAndGet();
-                        }
-                    }
-                    return null;
+    /** A chat completion per request, greedy, {@code maxTokens} long; an answer is worth its completion tokens. */
+    private static ClosedLoop.Result run(HttpClient http, URI uri, int clients, int seconds, int maxTokens) throws Exception {
+        return ClosedLoop.run(http, uri, clients, seconds,
+                (client, n) -> "{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":\"Client "
+                        + client + " asks question " + n + ": what is the capital of France?\"}],"
+                        + "\"max_tokens\":" + maxTokens + ",\"temperature\":0}",
+                body -> {
+                    int at = body.indexOf("\"completion_tokens\":");
+                    return Long.parseLong(body.substring(at + 20).split("[,}]")[0].trim());
                 });
-            }
-            Thread.sleep(seconds * 1000L);
-            stop.set(true);
-        }
-        // in-flight requests finish after the stop flag; the rate counts them over the time they took
-        double elapsed = (System.nanoTime() - t0) / 1e9;
-        return new Result(requests.get(), errors.get(), tokens.get(), elapsed, latencies);
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (Exception e) {
-            return "?";
-        }
     }
 }
