@@ -101,7 +101,7 @@ public final class EncoderDistiller {
         info.put("train_sentences", train.size());
         EncoderStudent student = new EncoderStudent(teacher.name() + "-" + o.layers().length + "L", all.keepLayers(o.layers()),
                 teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info,
-                new EncoderStudent.Graph(teacherGraph, o.layers()));
+                new EncoderStudent.Graph(() -> teacherGraph, o.layers()));
         double[] curve = train(student, teacher, train, heldOut, o, progress);
         return new Result(student, curve, (System.nanoTime() - start) / 1e9);
     }

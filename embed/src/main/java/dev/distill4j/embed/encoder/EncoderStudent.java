@@ -63,7 +63,13 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
      * An ONNX graph the student's weights can be written into ({@link OnnxLayerDrop}): its teacher's export and the
      * teacher layers it keeps, or a saved student's own {@value #ONNX_FILE} with all its layers.
      */
-    public record Graph(byte[] onnx, int[] layers) {}
+    public record Graph(OnnxBytes onnx, int[] layers) {
+        /** The .onnx bytes, read only when a save needs them: a loaded student's model.onnx is 76 MB it may never use. */
+        @FunctionalInterface
+        public interface OnnxBytes {
+            byte[] read() throws IOException;
+        }
+    }
 
     /**
      * A student with no ONNX graph: it saves safetensors only and runs on DJL.
@@ -132,7 +138,7 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
         for (var e : w.tensors().entrySet()) st.add(e.getKey(), e.getValue().data(), e.getValue().shape());
         st.write(dir.resolve("model.safetensors"), DType.F32);
         if (graph != null) {
-            AtomicFiles.write(dir.resolve(ONNX_FILE), out -> OnnxLayerDrop.write(graph.onnx(), graph.layers(), w, out));
+            AtomicFiles.write(dir.resolve(ONNX_FILE), out -> OnnxLayerDrop.write(graph.onnx().read(), graph.layers(), w, out));
         } else {
             Files.deleteIfExists(dir.resolve(ONNX_FILE));   // would hold other weights than the safetensors
         }
@@ -201,7 +207,8 @@ public final class EncoderStudent implements TokenizedEmbeddingModel {
         }
         Path onnx = dir.resolve(ONNX_FILE);
         Graph graph = Files.isRegularFile(onnx)
-                ? new Graph(Files.readAllBytes(onnx), java.util.stream.IntStream.range(0, bert.numHiddenLayers()).toArray()) : null;
+                ? new Graph(() -> Files.readAllBytes(onnx), java.util.stream.IntStream.range(0, bert.numHiddenLayers()).toArray())
+                : null;
         return new EncoderStudent(dir.getFileName().toString(), new BertWeights(bert, tensors),
                 Files.readAllBytes(dir.resolve("tokenizer.json")), saved.pooling(), saved.maxLength(), saved.info(), graph);
     }
