@@ -1,6 +1,7 @@
 package dev.distill4j.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * Arithmetic with a constant whose tensor lives as long as the array it meets. Use these instead of DJL's
@@ -20,7 +21,10 @@ public final class Scalars {
 
     /** {@code value} as a 0-d tensor of {@code like}'s type, owned by {@code like}'s manager. */
     public static NDArray of(NDArray like, double value) {
-        return like.getManager().create(value).toType(like.getDataType(), false);
+        // made in F32 directly for F32 arrays (every model here): one tensor per constant, not one plus a conversion
+        NDArray c = like.getDataType() == DataType.FLOAT64 ? like.getManager().create(value)
+                : like.getManager().create((float) value);
+        return c.toType(like.getDataType(), false);
     }
 
     /** x · c */
