@@ -53,9 +53,8 @@ class CancelTest {
             tokens.incrementAndGet();
             if (model.eosTokenIds().contains(tokenId)) eosSeen = true;
         };
-        server = OpenAiServer.builder().setModel(model).optServedModelName(ServerFixture.NAME).optPort(0)
-                .optMaxBatch(4).optTokenHook(counter).build();
-        port = server.start();
+        server = ServerFixture.startWithHook(model, counter);
+        port = server.port();
     }
 
     @AfterAll

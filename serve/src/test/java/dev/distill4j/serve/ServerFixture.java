@@ -28,6 +28,14 @@ final class ServerFixture {
 
     record Reply(int status, String body, HttpResponse<String> response) {}
 
+    /** A started server for {@code model} under {@link #NAME}, batches of 4, whose worker tells {@code hook} every token. */
+    static OpenAiServer startWithHook(ServedModel model, dev.distill4j.model.generate.TokenListener hook) {
+        OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName(NAME).optPort(0).optMaxBatch(4)
+                .optTokenHook(hook).build();
+        server.start();
+        return server;
+    }
+
     static Reply post(int port, String path, String key, String body) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));

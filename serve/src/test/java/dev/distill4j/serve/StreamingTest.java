@@ -49,9 +49,8 @@ class StreamingTest {
                 Thread.currentThread().interrupt();
             }
         };
-        server = OpenAiServer.builder().setModel(model).optServedModelName(ServerFixture.NAME).optPort(0)
-                .optMaxBatch(4).optTokenHook(hook).build();
-        port = server.start();
+        server = ServerFixture.startWithHook(model, hook);
+        port = server.port();
     }
 
     @AfterAll
