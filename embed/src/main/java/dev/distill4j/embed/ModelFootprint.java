@@ -26,7 +26,7 @@ public record ModelFootprint(long parameters, long bytes) {
      */
     public static ModelFootprint ofFolder(Path dir) throws IOException {
         Path onnx = dir.resolve("model.onnx");
-        if (Files.isRegularFile(onnx)) return ofOnnx(Files.readAllBytes(onnx));
+        if (Files.isRegularFile(onnx)) return new ModelFootprint(OnnxGraph.parameterCount(onnx), Files.size(onnx));
         long params = 0, bytes = 0;
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.filter(Files::isRegularFile).toList()) {

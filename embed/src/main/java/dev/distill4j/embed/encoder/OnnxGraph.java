@@ -6,6 +6,8 @@ import com.google.protobuf.WireFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,7 +85,19 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
      * copying its weights (a teacher's footprint is taken at every load; {@link #parse} would copy them twice).
      */
     public static long parameterCount(byte[] model) throws IOException {
-        CodedInputStream in = newStream(model, 0, model.length);
+        return parameterCount(newStream(model, 0, model.length));
+    }
+
+    /** As {@link #parameterCount(byte[])}, for a file, memory-mapped rather than read onto the heap. */
+    public static long parameterCount(Path model) throws IOException {
+        try (FileChannel ch = FileChannel.open(model)) {
+            CodedInputStream in = CodedInputStream.newInstance(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()));
+            in.setSizeLimit(Integer.MAX_VALUE);
+            return parameterCount(in);
+        }
+    }
+
+    private static long parameterCount(CodedInputStream in) throws IOException {
         long count = 0;
         try {
             for (int tag; (tag = in.readTag()) != 0; ) {
