@@ -19,11 +19,16 @@ import picocli.CommandLine.Option;
                 "Run the whole pipeline offline: teacher → harvest → distil → evaluate → serve.",
                 "",
                 "Without a teacher URL the demo builds a small house teacher: a transformer trained by distill4j "
-                        + "itself on a task corpus it generates (arithmetic, unit conversion, dates, string "
+                        + "itself on a task corpus it generates (column arithmetic, unit conversion, weekday "
                         + "transformations, look-ups in a generated fact table), cached for later runs. It serves "
                         + "that teacher over the OpenAI API on a loopback port, harvests prompts from it with top-5 "
-                        + "logprobs, distils a student with at least 4× fewer parameters by top-k KD, evaluates the "
-                        + "student against the teacher and the ground truth, and serves the student."},
+                        + "logprobs, distils a student with over 6× fewer parameters by top-k KD, trains the same "
+                        + "student on the same answers as text only (SFT) as a control, evaluates both against the "
+                        + "teacher and the ground truth on held-out prompts (accuracy per task kind with 95 % "
+                        + "intervals), and serves the KD student.",
+                "",
+                "The first run trains the house teacher (a few minutes, cached); later runs reuse it, the stored "
+                        + "answers and students already trained with the same settings."},
         subcommands = DemoCommand.Embeddings.class,
         footer = {"", "Examples:",
                 "  distill demo",
@@ -128,7 +133,8 @@ final class DemoCommand implements Callable<Integer> {
 
     private void print(DemoPipeline.Result r, Duration took) {
         PrintStream out = System.out;
-        Scorecard c = r.scorecard();
+        Scorecard kd = r.kd().scorecard();
+        Scorecard sft = r.sft().scorecard();
         out.println();
         out.println("distill4j demo — scorecard (" + ProgressBar.duration(took) + ")");
         if (r.remote() == null) {
@@ -137,38 +143,66 @@ final class DemoCommand implements Callable<Integer> {
         } else {
             out.println("  teacher: " + r.remote().model() + " at " + r.remote().baseUrl());
         }
-        var acc = c.taskAccuracy();
+        if (r.teacherParameters() > 0) {
+            out.printf(Locale.ROOT, "  size       teacher %,d parameters; students %,d (%.1f× fewer), trained %d steps each%n",
+                    r.teacherParameters(), r.studentParameters(),
+                    (double) r.teacherParameters() / r.studentParameters(), r.kd().steps());
+        }
+        var acc = kd.taskAccuracy();
         if (acc != null) {
-            out.printf(Locale.ROOT, "  accuracy vs ground truth   teacher %5.1f%%   student %5.1f%%   (%d held-out prompts)%n",
-                    100 * acc.teacher(), 100 * acc.student(), acc.prompts());
+            out.println();
+            out.printf(Locale.ROOT, "  accuracy on %d held-out prompts (95 %% Wilson intervals)%n", acc.prompts());
+            out.printf(Locale.ROOT, "  %-21s %-21s %-21s %-21s%n", "", "teacher", "student, top-k KD",
+                    "student, text only");
+            var sftGroups = new java.util.HashMap<String, Scorecard.GroupAccuracy>();
+            if (sft.taskAccuracy() != null) sft.taskAccuracy().groups().forEach(g -> sftGroups.put(g.group(), g));
+            for (var g : acc.groups()) {
+                var s = sftGroups.get(g.group());
+                out.printf(Locale.ROOT, "  %-21s %-21s %-21s %-21s%n", g.group() + " (" + g.prompts() + ")",
+                        cell(g.teacher(), g.teacherCi95()), cell(g.student(), g.studentCi95()),
+                        s == null ? "–" : cell(s.student(), s.studentCi95()));
+            }
+            var sa = sft.taskAccuracy();
+            out.printf(Locale.ROOT, "  %-21s %-21s %-21s %-21s%n", "all", cell(acc.teacher(), acc.teacherCi95()),
+                    cell(acc.student(), acc.studentCi95()), sa == null ? "–" : cell(sa.student(), sa.studentCi95()));
+            if (acc.teacher() > 0 && sa != null) {
+                out.printf(Locale.ROOT, "  the KD student keeps %.0f %% of the teacher's accuracy, the text-only one %.0f %%%n",
+                        100 * acc.student() / acc.teacher(), 100 * sa.student() / acc.teacher());
+            }
+            out.println();
         }
-        var tf = c.teacherForced();
+        var tf = kd.teacherForced();
+        var tfSft = sft.teacherForced();
         if (tf != null && tf.top1Agreement() != null) {
-            out.printf(Locale.ROOT, "  agreement with the teacher  top-1 tokens %.1f%%%s%n", 100 * tf.top1Agreement(),
-                    tf.kl() == null ? "" : String.format(Locale.ROOT, ", KL to its top-5 %.3f", tf.kl()));
+            out.printf(Locale.ROOT, "  agreement with the teacher's tokens  top-1 %.1f %% (KD) vs %.1f %% (text only)%s%n",
+                    100 * tf.top1Agreement(), tfSft.top1Agreement() == null ? Double.NaN : 100 * tfSft.top1Agreement(),
+                    tf.kl() == null ? "" : String.format(Locale.ROOT, "; KL to its top-5 %.3f vs %.3f", tf.kl(),
+                            tfSft.kl() == null ? Double.NaN : tfSft.kl()));
         }
-        var g = c.generation();
+        var g = kd.generation();
         if (g != null && g.exactMatch() != null) {
-            out.printf(Locale.ROOT, "  same answer as the teacher  exact %.1f%%, chrF %.1f, ROUGE-L %.3f%n",
+            out.printf(Locale.ROOT, "  same answer as the teacher           exact %.1f %%, chrF %.1f, ROUGE-L %.3f (KD)%n",
                     100 * g.exactMatch(), g.chrf() == null ? 0 : g.chrf(), g.rougeLF1() == null ? 0 : g.rougeLF1());
         }
-        if (r.teacherParameters() > 0) {
-            out.printf(Locale.ROOT, "  size                        teacher %,d params, student %,d (%.1f× smaller)%n",
-                    r.teacherParameters(), r.studentParameters(),
-                    (double) r.teacherParameters() / r.studentParameters());
-        }
-        var eff = c.efficiency();
+        var eff = kd.efficiency();
         if (eff != null && eff.student() != null && eff.localTeacher() != null
                 && eff.student().decodeTokensPerS() != null && eff.localTeacher().decodeTokensPerS() != null) {
-            out.printf(Locale.ROOT, "  speed (decode, this CPU)    teacher %.0f tok/s, student %.0f tok/s (%.1f× faster)%n",
+            out.printf(Locale.ROOT, "  speed (decode, this CPU)             teacher %.0f tok/s, student %.0f tok/s (%.1f× faster)%n",
                     eff.localTeacher().decodeTokensPerS(), eff.student().decodeTokensPerS(),
                     eff.student().decodeTokensPerS() / eff.localTeacher().decodeTokensPerS());
         }
-        out.println("  served student answered    Q: " + oneLine(r.sampleQuestion()));
-        out.println("                             A: " + oneLine(r.sampleAnswer()));
-        out.println("  report                      " + r.run().resolve("eval").resolve("report.html").toAbsolutePath());
-        out.println("  student                     " + r.studentDir().toAbsolutePath()
-                + "   (serve it: distill serve --model " + r.studentDir() + ")");
+        var served = r.served();
+        out.println("  served KD student, held-out question Q: " + oneLine(served.question()));
+        out.println("                                       A: " + oneLine(served.answer()));
+        out.println("                                       reference " + served.reference() + " → "
+                + (served.correct() ? "right" : "wrong"));
+        out.println("  report     " + r.kd().dir().getParent().resolve("eval").resolve("report.html").toAbsolutePath());
+        out.println("  student    " + r.kd().dir().toAbsolutePath() + "   (serve it: distill serve --model "
+                + r.kd().dir() + ")");
+        if (r.kd().fromCache() || r.sft().fromCache()) {
+            out.println("  (students trained by an earlier demo with the same settings were reused; delete "
+                    + r.run() + " to train them again)");
+        }
         if (r.remote() == null) {
             out.println();
             out.println("  With a real teacher: distill demo --teacher-base-url https://api.openai.com/v1 "
@@ -176,6 +210,12 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.println("  Embeddings from a real pretrained teacher: distill demo embeddings   (bge-small-en-v1.5 → "
                 + "static student, offline)");
+    }
+
+    /** "93.3 % [89.9, 95.6]" */
+    private static String cell(double p, double[] ci) {
+        return ci == null ? String.format(Locale.ROOT, "%.1f %%", 100 * p)
+                : String.format(Locale.ROOT, "%5.1f %% [%.1f, %.1f]", 100 * p, 100 * ci[0], 100 * ci[1]);
     }
 
     @Command(name = "embeddings", mixinStandardHelpOptions = true, sortOptions = false,

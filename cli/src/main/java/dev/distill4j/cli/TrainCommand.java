@@ -42,6 +42,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder with harvested samples.")
     Path run;
 
+    @Option(names = "--output-dir", paramLabel = "DIR", description = "Where student/, checkpoints/ and "
+            + "metrics.jsonl go (default: the run folder). Give each student trained on one run its own, e.g. "
+            + "runs/math/kd and runs/math/sft.")
+    Path outputDir;
+
     @Option(names = "--student", required = true, paramLabel = "DIR",
             description = "Student to start from: a Hugging Face model folder (config.json, model.safetensors, "
                     + "tokenizer.json).")
@@ -158,7 +163,7 @@ final class TrainCommand implements Callable<Integer> {
                 .optBatchTokens(batchTokens).optGradAccum(gradAccum).optMaxSeqLen(maxSeqLen)
                 .optWarmupSteps(warmupSteps).optMaxGradNorm(maxGradNorm).optEvalEvery(evalEvery)
                 .optEvalFraction(evalFraction).optSaveEvery(saveEvery).optResume(resume).optSeed(seed)
-                .optOnPolicyFraction(onPolicyFraction).build();
+                .optOnPolicyFraction(onPolicyFraction).optOutputDir(outputDir).build();
 
         PrintStream err = System.err;
         AtomicReference<Trainer.StepMetrics> latest = new AtomicReference<>();

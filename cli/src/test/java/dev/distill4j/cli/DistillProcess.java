@@ -43,10 +43,18 @@ final class DistillProcess {
     }
 
     static Result run(Map<String, String> env, Path logDir, String... args) throws IOException, InterruptedException {
+        return run(env, logDir, 120, args);
+    }
+
+    /** As {@link #run(Map, Path, String...)} with a time limit; on time-out the error shows what the process said. */
+    static Result run(Map<String, String> env, Path logDir, int seconds, String... args)
+            throws IOException, InterruptedException {
         Process p = start(env, logDir, args);
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("distill " + String.join(" ", args) + " did not finish in 120 s");
+            p.waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("distill " + String.join(" ", args) + " did not finish in " + seconds + " s\n"
+                    + "--- stderr so far\n" + Files.readString(logDir.resolve("stderr.txt"), StandardCharsets.UTF_8));
         }
         return new Result(p.exitValue(), Files.readString(logDir.resolve("stdout.txt"), StandardCharsets.UTF_8),
                 Files.readString(logDir.resolve("stderr.txt"), StandardCharsets.UTF_8));

@@ -1,50 +1,91 @@
 package dev.distill4j.demo;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Two-operation integer arithmetic on two-digit numbers and a one-digit factor, worked one operation per step, so
- * every intermediate result is written out before it is used.
+ * Addition and subtraction of two- and three-digit numbers, worked the way it is taught: one column per step, from
+ * the ones up, each step a single-digit sum or difference with its carry or borrow written out. Every step is then
+ * a fact about two or three digits (a table of a few hundred entries that a small model learns), and the answer
+ * line reads the written digits back in order; nothing is computed "in one token".
+ *
+ * <pre>
+ * What is 358 + 475?
+ * Step 1: 8 + 5 = 13, write 3, carry 1.
+ * Step 2: 5 + 7 + 1 = 13, write 3, carry 1.
+ * Step 3: 3 + 4 + 1 = 8, write 8.
+ * Answer: 833
+ * </pre>
+ *
+ * Subtraction borrows as {@code 10 + 2 - 5 - 1 = 6, write 6, borrow 1.}; its operands are drawn so that the
+ * difference keeps the first number's digit count (no leading zeros to strip).
  */
 final class Arithmetic {
-    private static final String[] ASK = {"Compute %s.", "What is %s?", "Calculate %s.", "Work out %s."};
+    private static final String[] ASK = {"What is %s?", "Compute %s.", "Calculate %s.", "Work out %s."};
 
     private Arithmetic() {}
 
     static Draft draw(SplittableRandom r) {
-        int a = r.nextInt(10, 100);
-        int b = r.nextInt(10, 100);
-        int c = r.nextInt(2, 10);
         String ask = ASK[r.nextInt(ASK.length)];
-        return switch (r.nextInt(5)) {
-            case 0 -> { // (a + b) × c
-                int s = a + b;
-                yield Draft.of(ask.formatted("(" + a + " + " + b + ") × " + c), Integer.toString(s * c),
-                        a + " + " + b + " = " + s + ".", s + " × " + c + " = " + s * c + ".");
+        int a = number(r);
+        int b = number(r);
+        if (r.nextBoolean()) return add(ask, a, b);
+        int hi = Math.max(a, b), lo = Math.min(a, b);
+        while (hi - lo < pow10(digits(hi) - 1)) { // the difference would lose a digit: draw a smaller subtrahend
+            lo = r.nextInt(1, Math.max(2, hi - pow10(digits(hi) - 1) + 1));
+        }
+        return subtract(ask, hi, lo);
+    }
+
+    /** Two or three digits, equally often. */
+    private static int number(SplittableRandom r) {
+        return r.nextBoolean() ? r.nextInt(10, 100) : r.nextInt(100, 1000);
+    }
+
+    static Draft add(String ask, int a, int b) {
+        List<String> steps = new ArrayList<>();
+        int carry = 0;
+        for (int col = 0; col < Math.max(digits(a), digits(b)); col++) {
+            int x = digit(a, col), y = digit(b, col);
+            int sum = x + y + carry;
+            String lhs = x + " + " + y + (carry > 0 ? " + " + carry : "");
+            carry = sum / 10;
+            steps.add(lhs + " = " + sum + ", write " + sum % 10 + (carry > 0 ? ", carry 1." : "."));
+        }
+        if (carry > 0) steps.add("carry 1, write 1.");
+        return Draft.of(ask.formatted(a + " + " + b), Integer.toString(a + b), steps);
+    }
+
+    static Draft subtract(String ask, int a, int b) {
+        List<String> steps = new ArrayList<>();
+        int borrow = 0;
+        for (int col = 0; col < digits(a); col++) {
+            int x = digit(a, col), y = digit(b, col);
+            String rhs = " - " + y + (borrow > 0 ? " - " + borrow : "");
+            int d = x - y - borrow;
+            if (d < 0) {
+                steps.add("10 + " + x + rhs + " = " + (d + 10) + ", write " + (d + 10) + ", borrow 1.");
+                borrow = 1;
+            } else {
+                steps.add(x + rhs + " = " + d + ", write " + d + ".");
+                borrow = 0;
             }
-            case 1 -> { // (a - b) × c with a > b
-                int hi = Math.max(a, b) + 1, lo = Math.min(a, b);
-                int d = hi - lo;
-                yield Draft.of(ask.formatted("(" + hi + " - " + lo + ") × " + c), Integer.toString(d * c),
-                        hi + " - " + lo + " = " + d + ".", d + " × " + c + " = " + d * c + ".");
-            }
-            case 2 -> { // a × c + b
-                int p = a * c;
-                yield Draft.of(ask.formatted(a + " × " + c + " + " + b), Integer.toString(p + b),
-                        a + " × " + c + " = " + p + ".", p + " + " + b + " = " + (p + b) + ".");
-            }
-            case 3 -> { // a × c - b, b clamped below a × c so the result stays positive
-                int p = a * c;
-                int q = Math.min(b, p - 1);
-                yield Draft.of(ask.formatted(a + " × " + c + " - " + q), Integer.toString(p - q),
-                        a + " × " + c + " = " + p + ".", p + " - " + q + " = " + (p - q) + ".");
-            }
-            default -> { // a + b - c', with c' two-digit and below a + b
-                int s = a + b;
-                int d = r.nextInt(10, Math.min(100, s));
-                yield Draft.of(ask.formatted(a + " + " + b + " - " + d), Integer.toString(s - d),
-                        a + " + " + b + " = " + s + ".", s + " - " + d + " = " + (s - d) + ".");
-            }
-        };
+        }
+        return Draft.of(ask.formatted(a + " - " + b), Integer.toString(a - b), steps);
+    }
+
+    private static int digit(int n, int col) {
+        return n / pow10(col) % 10;
+    }
+
+    private static int digits(int n) {
+        return Integer.toString(n).length();
+    }
+
+    private static int pow10(int k) {
+        int p = 1;
+        for (int i = 0; i < k; i++) p *= 10;
+        return p;
     }
 }

@@ -1,59 +1,48 @@
 package dev.distill4j.demo;
 
 import java.time.DayOfWeek;
-import java.time.LocalDate;
-import java.time.YearMonth;
 import java.time.format.TextStyle;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Calendar questions whose truth comes from java.time: adding days to a date (at most 28, so the sum crosses at
- * most one month end and the working stays two steps), and the weekday of a later date in the same month given the
- * weekday of an earlier one.
+ * Weekday arithmetic: the day of the week some days after or before a given weekday. The working splits the days
+ * into whole weeks and a remainder, then moves the weekday by the remainder; the truth comes from
+ * {@link DayOfWeek#plus}.
+ *
+ * <pre>
+ * If today is Tuesday, what day of the week will it be in 10 days?
+ * Step 1: 10 = 7 + 3, so 3 days on.
+ * Step 2: Tuesday + 3 is Friday.
+ * Answer: Friday
+ * </pre>
  */
 final class Dates {
-    private static final LocalDate FIRST = LocalDate.of(2000, 1, 1);
-    private static final int DAYS = 365 * 40;
-
     private Dates() {}
 
+    private static final String[] LATER = {"If today is %s, what day of the week will it be in %d days?",
+        "What day of the week is %2$d days after a %1$s?", "A trip starts on a %s and lasts %d days. On what day of "
+                + "the week does it end?"};
+    private static final String[] EARLIER = {"If today is %s, what day of the week was it %d days ago?",
+        "What day of the week is %2$d days before a %1$s?", "A parcel arrived on a %s after %d days on the way. On "
+                + "what day of the week was it sent?"};
+
     static Draft draw(SplittableRandom r) {
-        return r.nextBoolean() ? addDays(r) : weekday(r);
-    }
-
-    private static Draft addDays(SplittableRandom r) {
-        LocalDate start = FIRST.plusDays(r.nextInt(DAYS));
-        int n = r.nextInt(1, 29);
-        LocalDate end = start.plusDays(n);
-        String q = r.nextBoolean() ? "What date is " + n + " days after " + start + "?"
-                : "Add " + n + " days to " + start + ".";
-        int sum = start.getDayOfMonth() + n;
-        int monthLength = YearMonth.from(start).lengthOfMonth();
-        String first = start.getDayOfMonth() + " + " + n + " = " + sum + "; " + monthName(start) + " "
-                + start.getYear() + " has " + monthLength + " days.";
-        if (sum <= monthLength) return Draft.of(q, end.toString(), first);
-        return Draft.of(q, end.toString(), first,
-                sum + " - " + monthLength + " = " + (sum - monthLength) + " in the next month.");
-    }
-
-    private static Draft weekday(SplittableRandom r) {
-        LocalDate known = FIRST.plusDays(r.nextInt(DAYS)).withDayOfMonth(r.nextInt(1, 11));
-        int gap = r.nextInt(1, YearMonth.from(known).lengthOfMonth() - known.getDayOfMonth() + 1);
-        LocalDate asked = known.plusDays(gap);
-        String q = known + " is a " + dayName(known.getDayOfWeek()) + ". What day of the week is " + asked + "?";
-        String answer = dayName(asked.getDayOfWeek());
-        return Draft.of(q, answer,
-                asked.getDayOfMonth() + " - " + known.getDayOfMonth() + " = " + gap + " days later.",
-                gap + " mod 7 = " + gap % 7 + ", and " + dayName(known.getDayOfWeek()) + " + " + gap % 7 + " is "
-                        + answer + ".");
+        DayOfWeek today = DayOfWeek.of(r.nextInt(1, 8));
+        int n = r.nextInt(1, 100);
+        int weeks = n / 7 * 7, rest = n % 7;
+        String split = n + " = " + weeks + " + " + rest;
+        if (r.nextBoolean()) {
+            DayOfWeek answer = today.plus(n);
+            return Draft.of(LATER[r.nextInt(LATER.length)].formatted(dayName(today), n), dayName(answer),
+                    split + ", so " + rest + " days on.", dayName(today) + " + " + rest + " is " + dayName(answer) + ".");
+        }
+        DayOfWeek answer = today.minus(n);
+        return Draft.of(EARLIER[r.nextInt(EARLIER.length)].formatted(dayName(today), n), dayName(answer),
+                split + ", so " + rest + " days back.", dayName(today) + " - " + rest + " is " + dayName(answer) + ".");
     }
 
     static String dayName(DayOfWeek d) {
         return d.getDisplayName(TextStyle.FULL, Locale.ENGLISH);
-    }
-
-    private static String monthName(LocalDate d) {
-        return d.getMonth().getDisplayName(TextStyle.FULL, Locale.ENGLISH);
     }
 }

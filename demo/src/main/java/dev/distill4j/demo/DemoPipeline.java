@@ -2,8 +2,11 @@ package dev.distill4j.demo;
 
 import dev.distill4j.core.RunManifest;
 import dev.distill4j.core.store.RunStore;
+import dev.distill4j.demo.TaskCorpus.Task;
+import dev.distill4j.eval.AnswerExtractor;
 import dev.distill4j.eval.Evaluator;
 import dev.distill4j.eval.Scorecard;
+import dev.distill4j.eval.TrainingLog;
 import dev.distill4j.model.io.DType;
 import dev.distill4j.model.ops.ModelInit;
 import dev.distill4j.serve.OpenAiServer;
@@ -30,6 +33,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -37,23 +42,48 @@ import java.util.stream.Stream;
 
 /**
  * The whole distill4j pipeline, offline: a house teacher trained on a generated task corpus (cached), served over
- * the OpenAI API on loopback, harvested with top-k logprobs, distilled into a student with ≥ 4× fewer parameters by
- * top-k KD, evaluated, and served. With a remote teacher the house teacher steps are skipped.
+ * the OpenAI API on loopback, harvested with top-k logprobs, distilled into a student with ≥ 6× fewer parameters by
+ * top-k KD, and — as the control experiment — the same student trained on the same samples from text alone (SFT,
+ * same steps, same seed); both evaluated on held-out prompts against the teacher and the ground truth, and the KD
+ * student served. With a remote teacher the house teacher steps are skipped.
  *
  * <p>The house teacher is small because the demo must run offline on two CPU cores; every stage is the same code a
  * user runs against a real API teacher.
+ *
+ * <p>Run folder: {@code run.json} and {@code samples.db} (the harvest), {@code kd/} and {@code sft/} (each a
+ * student's {@code student/}, {@code metrics.jsonl} and {@code eval/}). A second run reuses the cached teacher, the
+ * stored answers and any student already trained with the same settings ({@value #TRAINED} records them).
  */
 public final class DemoPipeline {
-    /** Sizes of the demo; {@link #DEFAULT} is the README's demo, {@link #SMOKE} keeps tests short. */
+    /** The file in a student's output folder that records the settings it was trained with. */
+    public static final String TRAINED = "demo-trained.json";
+
+    /**
+     * Sizes of the demo; {@link #DEFAULT} is the README's demo (its figures are in docs/benchmarks.md),
+     * {@link #SMOKE} keeps tests short.
+     *
+     * @param sizes          teacher tasks, prompts to harvest, held-out tasks of the corpus
+     * @param vocab          BPE vocabulary of the demo tokenizer
+     * @param teacherEpochs  passes of the house teacher over its tasks
+     * @param teacherLr      the house teacher's peak learning rate
+     * @param studentSteps   optimizer steps of each student (KD and SFT alike)
+     * @param studentLr      the students' peak learning rate
+     * @param warmupSteps    linear warmup of every training
+     * @param batchTokens    padded tokens per batch
+     * @param maxNewTokens   generation limit of harvest and eval
+     * @param evalFraction   share of the harvested prompts held out from the students, for evaluation
+     * @param evalPoints     held-out evaluations during each student's training (for the report's curves)
+     * @param timingPrompts  held-out prompts on which the local teacher's speed is measured
+     */
     public record Profile(String name, DemoData.Sizes sizes, int vocab, ModelInit.Spec teacher, ModelInit.Spec student,
-                          int teacherEpochs, int studentEpochs, int warmupSteps, int batchTokens, int maxNewTokens,
-                          int evalLimit) {}
+                          int teacherEpochs, double teacherLr, int studentSteps, double studentLr, int warmupSteps,
+                          int batchTokens, int maxNewTokens, double evalFraction, int evalPoints, int timingPrompts) {}
 
-    public static final Profile DEFAULT = new Profile("default", new DemoData.Sizes(6000, 1000, 200), 768,
-            spec(192, 4, 6, 2), spec(96, 2, 3, 1), 8, 8, 20, 4096, 64, 40);
+    public static final Profile DEFAULT = new Profile("default", new DemoData.Sizes(8000, 2400, 300), 768,
+            spec(192, 4, 6, 2), spec(96, 2, 3, 1), 6, 3e-3, 600, 3e-3, 30, 4096, 80, 0.125, 6, 60);
 
-    public static final Profile SMOKE = new Profile("smoke", new DemoData.Sizes(60, 24, 8), 320,
-            spec(64, 2, 4, 2), spec(32, 1, 2, 1), 1, 1, 0, 2048, 16, 6);
+    public static final Profile SMOKE = new Profile("smoke", new DemoData.Sizes(60, 48, 8), 320,
+            spec(64, 2, 4, 2), spec(32, 1, 2, 1), 1, 2e-3, 6, 3e-3, 0, 2048, 24, 0.25, 3, 4);
 
     private static ModelInit.Spec spec(int hidden, int layers, int heads, int kvHeads) {
         return new ModelInit.Spec("llama", layers, hidden, heads, kvHeads, null, null, 10000.0, 512, true, null,
@@ -72,10 +102,19 @@ public final class DemoPipeline {
         void stageDone(String summary);
     }
 
+    /** One trained student: where it is, how it scored, and whether this run trained it or found it trained. */
+    public record Student(String label, Path dir, Scorecard scorecard, long steps, double trainSeconds,
+                          boolean fromCache) {}
+
+    /** The served student's answer to one held-out question, graded by {@link AnswerExtractor}. */
+    public record ServedAnswer(String question, String answer, String reference, boolean correct) {}
+
     /** What the demo produced. */
-    public record Result(Path teacherDir, boolean teacherFromCache, Path run, Path studentDir, Scorecard scorecard,
-                         long teacherParameters, long studentParameters, String sampleQuestion, String sampleAnswer,
-                         RemoteTeacher remote) {}
+    public record Result(Path teacherDir, boolean teacherFromCache, Path run, Student kd, Student sft,
+                         long teacherParameters, long studentParameters, ServedAnswer served, RemoteTeacher remote) {
+        /** The KD student's scorecard: the headline one. */
+        public Scorecard scorecard() { return kd.scorecard(); }
+    }
 
     private final Profile profile;
     private final Path cacheDir;
@@ -109,14 +148,23 @@ public final class DemoPipeline {
             teacherParams = dev.distill4j.model.io.ModelInfo.read(teacherDir).parameters();
         }
         harvest(data, teacherDir);
-        Path student = trainStudent(data);
-        Scorecard card = evaluate(teacherDir);
-        String[] qa = serveStudent(student, data);
-        return new Result(teacherDir, cached, runDir, student, card, teacherParams,
-                dev.distill4j.model.io.ModelInfo.read(student).parameters(), qa[0], qa[1], remote);
+        Path init = runDir.resolve("student-init");
+        deleteTree(init);
+        ModelInit.create(profile.student(), data.tokenizer(), init, false);
+        long studentParams = dev.distill4j.model.io.ModelInfo.read(init).parameters();
+        Trained kd = trainStudent("kd", "distilling the student by top-k KD on the teacher's logprobs", LossMode.TOPK,
+                init);
+        Trained sft = trainStudent("sft", "control: the same student on the same answers as text only (SFT)",
+                LossMode.SFT, init);
+        deleteTree(init);
+        Scorecard kdCard = evaluate(kd, teacherDir, List.of(kd, sft));
+        Scorecard sftCard = evaluate(sft, null, List.of(kd, sft));
+        ServedAnswer served = serveStudent(kd.student(), data, kdCard);
+        return new Result(teacherDir, cached, runDir, kd.with(kdCard), sft.with(sftCard), teacherParams,
+                studentParams, served, remote);
     }
 
-    /** The generated corpus and its tokenizer, cached: the same seed always gives the same files. */
+    /** The corpus and its tokenizer, cached: the same seed always gives the same files. */
     private DemoData.Layout corpus() throws IOException {
         Path root = cacheDir.resolve("corpus-" + profile.name() + "-" + seed);
         DemoData.Layout layout = new DemoData.Layout(root);
@@ -142,21 +190,22 @@ public final class DemoPipeline {
         copyTree(data.goldRun(), goldRun);
         TrainSummary s = train("training the house teacher on the generated corpus (cached for later runs)",
                 TrainConfig.builder().setRunDir(goldRun).setStudentDir(init).optLoss(LossMode.SFT)
-                        .optEpochs(profile.teacherEpochs()).optLr(2e-3).optWarmupSteps(profile.warmupSteps())
-                        .optBatchTokens(profile.batchTokens()).optMaxSeqLen(256).optEvalFraction(0.02)
-                        .optEvalEvery(0).optSaveEvery(0).optSeed(seed).build());
+                        .optEpochs(profile.teacherEpochs()).optLr(profile.teacherLr())
+                        .optWarmupSteps(profile.warmupSteps()).optBatchTokens(profile.batchTokens())
+                        .optMaxSeqLen(256).optEvalFraction(0.02).optEvalEvery(0).optSaveEvery(0).optSeed(seed)
+                        .build());
         deleteTree(teacherDir);
         Files.move(s.student(), teacherDir, StandardCopyOption.ATOMIC_MOVE);
         deleteTree(work);
-        listener.stageDone(String.format(java.util.Locale.ROOT, "house teacher: %d steps, final loss %.3f, %s",
-                s.steps(), s.finalLoss(), teacherDir));
+        listener.stageDone(String.format(Locale.ROOT, "house teacher: %d steps in %.0f s, final loss %.3f, %s",
+                s.steps(), s.elapsedSeconds(), s.finalLoss(), teacherDir));
     }
 
     private TrainSummary train(String title, TrainConfig config) throws IOException {
         var last = new java.util.concurrent.atomic.AtomicReference<Trainer.StepMetrics>();
         listener.stage(title, () -> {
             Trainer.StepMetrics m = last.get();
-            return m == null ? "preparing" : String.format(java.util.Locale.ROOT,
+            return m == null ? "preparing" : String.format(Locale.ROOT,
                     "step %d/%d loss %.3f %.0f tok/s", m.step(), m.totalSteps(), m.loss(), m.tokensPerSecond());
         });
         return Trainer.run(config, new TrainListener() {
@@ -165,14 +214,14 @@ public final class DemoPipeline {
     }
 
     private void harvest(DemoData.Layout data, Path teacherDir) throws Exception {
-        SamplingParams sampling = new SamplingParams(0.0, null, profile.maxNewTokens() + 32, false, 0L,
-                java.util.List.of(), 5, null);
+        SamplingParams sampling = new SamplingParams(0.0, null, profile.maxNewTokens(), false, 0L,
+                List.of(), 5, null);
         OpenAiServer server = null;
         try {
             TeacherConfig config;
             if (remote == null) {
                 server = OpenAiServer.builder().setModelDir(teacherDir).optServedModelName("house-teacher")
-                        .optMaxBatch(16).build();
+                        .optMaxBatch(32).build();
                 int port = server.start();
                 config = TeacherConfig.of("openai", "house-teacher", URI.create("http://127.0.0.1:" + port + "/v1"),
                         sampling);
@@ -190,7 +239,7 @@ public final class DemoPipeline {
                 Harvester.manifest(teacher, remote == null ? null : config.apiKeyEnv(), data.harvestPrompts(),
                         previous).write(runDir);
                 Harvester h = new Harvester(teacher, store,
-                        new Harvester.Options(data.harvestPrompts(), 1, 16, false, false),
+                        new Harvester.Options(data.harvestPrompts(), 1, 32, false, false),
                         RateLimiter.unlimited(), Budget.unlimited(), new Backoff());
                 listener.stage("harvesting " + profile.sizes().harvest() + " prompts from the teacher over HTTP "
                         + "with top-5 logprobs", () -> {
@@ -207,50 +256,86 @@ public final class DemoPipeline {
         }
     }
 
-    private Path trainStudent(DemoData.Layout data) throws Exception {
-        Path init = runDir.resolve("student-init");
-        deleteTree(init);
-        ModelInit.create(profile.student(), data.tokenizer(), init, false);
-        TrainSummary s = train("distilling the student with top-k KD",
-                TrainConfig.builder().setRunDir(runDir).setStudentDir(init).optLoss(LossMode.TOPK).optAlpha(0.5)
-                        .optEpochs(profile.studentEpochs()).optLr(3e-3).optWarmupSteps(profile.warmupSteps() / 2)
-                        .optBatchTokens(profile.batchTokens()).optMaxSeqLen(256).optEvalFraction(0.15)
-                        .optEvalEvery(0).optSaveEvery(0).optSeed(seed).build());
-        deleteTree(init);
-        listener.stageDone(String.format(java.util.Locale.ROOT,
-                "student: %d steps, %.0f tokens/s, eval loss %.3f, top-1 agreement %.3f", s.steps(),
-                s.tokensPerSecond(), s.evalLoss(), s.evalAgreement()));
-        return s.student();
+    /** A student's training outcome before evaluation. */
+    private record Trained(String label, Path outputs, Path student, long steps, double seconds, boolean fromCache) {
+        Student with(Scorecard card) { return new Student(label, student, card, steps, seconds, fromCache); }
     }
 
-    private Scorecard evaluate(Path teacherDir) throws Exception {
-        Evaluator.Builder b = Evaluator.builder().setRun(runDir).optEvalFraction(0.15)
-                .optMaxNewTokens(profile.maxNewTokens()).optLimit(profile.evalLimit()).optSeed(seed).optEnv(env);
+    /**
+     * Trains one student into {@code <run>/<label>/}. KD and SFT get the same initial weights, data order, steps,
+     * learning rate and seed: only the loss differs. A student trained earlier with the same settings is reused.
+     */
+    private Trained trainStudent(String label, String title, LossMode loss, Path init) throws Exception {
+        Path out = runDir.resolve(label);
+        int evalEvery = Math.max(1, profile.studentSteps() / profile.evalPoints());
+        TrainConfig config = TrainConfig.builder().setRunDir(runDir).setStudentDir(init).optOutputDir(out)
+                .optLoss(loss).optAlpha(0.5).optMaxSteps(profile.studentSteps()).optLr(profile.studentLr())
+                .optWarmupSteps(profile.warmupSteps()).optBatchTokens(profile.batchTokens()).optMaxSeqLen(256)
+                .optEvalFraction(profile.evalFraction()).optEvalEvery(evalEvery).optSaveEvery(0).optSeed(seed)
+                .build();
+        String settings = settings(config);
+        Path marker = out.resolve(TRAINED);
+        if (Files.isRegularFile(marker) && Files.isRegularFile(out.resolve("student").resolve("config.json"))) {
+            var m = dev.distill4j.core.Json.parse(Files.readString(marker));
+            if (m.path("settings").asText().equals(settings)) {
+                listener.stageDone(label + " student loaded from an earlier demo (same settings): "
+                        + out.resolve("student"));
+                return new Trained(label, out, out.resolve("student"), m.path("steps").asLong(),
+                        m.path("train_seconds").asDouble(), true);
+            }
+        }
+        deleteTree(out);
+        TrainSummary s = train(title, config);
+        var m = dev.distill4j.core.Json.object().put("settings", settings).put("steps", s.steps())
+                .put("train_seconds", s.elapsedSeconds());
+        dev.distill4j.core.AtomicFiles.writeString(marker, dev.distill4j.core.Json.writePretty(m) + "\n");
+        listener.stageDone(String.format(Locale.ROOT,
+                "%s student: %d steps in %.0f s, %.0f tokens/s, held-out loss %.3f, top-1 agreement %.3f",
+                label, s.steps(), s.elapsedSeconds(), s.tokensPerSecond(), s.evalLoss(), s.evalAgreement()));
+        return new Trained(label, out, s.student(), s.steps(), s.elapsedSeconds(), false);
+    }
+
+    /** What decides a student's weights: the config less its paths (the init folder is rebuilt every run). */
+    private String settings(TrainConfig c) {
+        return String.join(" ", profile.name(), Long.toString(seed), c.loss().name(), Double.toString(c.alpha()),
+                Long.toString(c.maxSteps()), Double.toString(c.lr()), Long.toString(c.warmupSteps()),
+                Integer.toString(c.batchTokens()), Double.toString(c.evalFraction()), profile.student().toString());
+    }
+
+    /**
+     * Scores one student on the held-out prompts into {@code <run>/<label>/eval/}; the report draws the training
+     * curves of every student. The local teacher's speed is measured once, beside the KD student.
+     */
+    private Scorecard evaluate(Trained s, Path teacherDir, List<Trained> all) throws Exception {
+        Evaluator.Builder b = Evaluator.builder().setRun(runDir).optStudent(s.student())
+                .optOutDir(s.outputs().resolve(Evaluator.DIR)).optEvalFraction(profile.evalFraction())
+                .optMaxSeqLen(256).optMaxNewTokens(profile.maxNewTokens()).optSeed(seed).optEnv(env)
+                .optTimingPrompts(profile.timingPrompts());
+        for (Trained t : all) b.optTrainingLog(t.label(), t.outputs().resolve(TrainingLog.FILE));
         if (teacherDir != null) b.optTeacherModel(teacherDir);
         Evaluator e = b.build();
-        listener.stage("evaluating the student against the teacher on held-out prompts", () -> {
+        listener.stage("evaluating the " + s.label() + " student against the teacher and the answers on held-out "
+                + "prompts", () -> {
             var p = e.progress();
             return p == null ? "" : p.phase() + " " + p.done() + "/" + p.total();
         });
         Scorecard card = e.run();
-        listener.stageDone("scorecard and report in " + runDir.resolve(Evaluator.DIR));
+        listener.stageDone("scorecard and report in " + s.outputs().resolve(Evaluator.DIR));
         return card;
     }
 
-    /** Serves the student the way a user would and asks it one held-out question over HTTP. */
-    private String[] serveStudent(Path student, DemoData.Layout data) throws Exception {
-        listener.stage("serving the student on the OpenAI API", () -> "");
-        String question;
-        try (Stream<String> lines = Files.lines(data.gold("heldout"))) {
-            question = lines.findFirst().map(l -> dev.distill4j.core.Json.parse(l).path("prompt").asText())
-                    .orElse("What is 12 + 30?");
-        }
+    /** Serves the student the way a user would and asks it the first held-out question over HTTP. */
+    private ServedAnswer serveStudent(Path student, DemoData.Layout data, Scorecard card) throws Exception {
+        listener.stage("serving the KD student on the OpenAI API", () -> "");
+        String id = card.split().promptIds().getFirst();
+        Task task = CorpusFiles.readGold(data.gold("harvest")).stream().filter(t -> t.id().equals(id)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("held-out prompt " + id + " is not in the corpus"));
         try (OpenAiServer server = OpenAiServer.builder().setModelDir(student).optServedModelName("student")
                 .build()) {
             int port = server.start();
             var body = dev.distill4j.core.Json.object().put("model", "student").put("max_tokens", 96)
                     .put("temperature", 0);
-            body.putArray("messages").addObject().put("role", "user").put("content", question);
+            body.putArray("messages").addObject().put("role", "user").put("content", task.prompt());
             HttpResponse<String> r;
             try (HttpClient http = HttpClient.newHttpClient()) {
                 r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
@@ -264,7 +349,8 @@ public final class DemoPipeline {
             String answer = dev.distill4j.core.Json.parse(r.body()).path("choices").path(0).path("message")
                     .path("content").asText();
             listener.stageDone("POST /v1/chat/completions answered 200");
-            return new String[] {question, answer};
+            return new ServedAnswer(task.prompt(), answer, task.answer(), AnswerExtractor.isCorrect(answer,
+                    task.answer()));
         }
     }
 

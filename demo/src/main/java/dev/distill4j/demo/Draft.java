@@ -1,5 +1,6 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.eval.AnswerExtractor;
 import java.util.List;
 
 /**

@@ -1,18 +1,21 @@
 package dev.distill4j.demo;
 
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.StringJoiner;
 
-/** Letter-level transformations of invented words, spelled out letter by letter before the answer. */
+/**
+ * Letter-level transformations of invented words, spelled out letter by letter before the answer: reversing,
+ * capitals, counting the letters (numbered as they are spelled) and counting one letter (a running tally, so the
+ * count is read off the working rather than guessed).
+ */
 final class Strings {
     private Strings() {}
 
     static Draft draw(SplittableRandom r) {
         String w = Words.word(r, r.nextInt(2, 4));
         String letters = "The letters are " + Words.spaced(w) + ".";
-        return switch (r.nextInt(5)) {
+        return switch (r.nextInt(4)) {
             case 0 -> {
                 String rev = new StringBuilder(w).reverse().toString();
                 yield Draft.of("Reverse the word '" + w + "'.", rev, letters,
@@ -24,14 +27,11 @@ final class Strings {
                         "In capitals: " + Words.spaced(up) + ".");
             }
             case 2 -> {
-                char[] cs = w.toCharArray();
-                Arrays.sort(cs);
-                String sorted = new String(cs);
-                yield Draft.of("Sort the letters of '" + w + "' alphabetically.", sorted, letters,
-                        "In order: " + Words.spaced(sorted) + ".");
+                StringJoiner numbered = new StringJoiner(", ");
+                for (int i = 0; i < w.length(); i++) numbered.add((i + 1) + " " + w.charAt(i));
+                yield Draft.of("How many letters are in '" + w + "'?", Integer.toString(w.length()),
+                        "Numbering the letters: " + numbered + ".");
             }
-            case 3 -> Draft.of("How many letters are in '" + w + "'?", Integer.toString(w.length()), letters,
-                    "Counting them gives " + w.length() + ".");
             default -> countLetter(r, w, letters);
         };
     }
@@ -39,17 +39,13 @@ final class Strings {
     /** Mostly a letter of the word; now and then one it lacks, so "0" is a possible answer. */
     private static Draft countLetter(SplittableRandom r, String w, String letters) {
         char c = r.nextInt(5) == 0 ? "abdegiklmnoprstuvz".charAt(r.nextInt(18)) : w.charAt(r.nextInt(w.length()));
-        StringJoiner positions = new StringJoiner(", ");
+        StringJoiner tally = new StringJoiner(", ");
         int count = 0;
         for (int i = 0; i < w.length(); i++) {
-            if (w.charAt(i) == c) {
-                positions.add(Integer.toString(i + 1));
-                count++;
-            }
+            if (w.charAt(i) == c) tally.add(w.charAt(i) + " " + ++count);
+            else tally.add(w.charAt(i) + " -");
         }
-        String second = count == 0 ? "'" + c + "' does not appear."
-                : "'" + c + "' is at position" + (count > 1 ? "s " : " ") + positions + ".";
         return Draft.of("How many times does the letter '" + c + "' appear in '" + w + "'?", Integer.toString(count),
-                letters, second);
+                letters, "Counting '" + c + "': " + tally + ".");
     }
 }

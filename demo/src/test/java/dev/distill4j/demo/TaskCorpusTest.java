@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.distill4j.demo.TaskCorpus.Kind;
+import dev.distill4j.eval.AnswerExtractor;
 import dev.distill4j.demo.TaskCorpus.Task;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -52,7 +53,7 @@ class TaskCorpusTest {
         assertThatThrownBy(() -> TaskCorpus.tasks(1, 3, Set.of())).hasMessageContaining("at least one");
         // within a kind, every variant occurs
         assertThat(TASKS.stream().filter(t -> t.kind() == Kind.STRING).map(t -> t.prompt().split(" ")[0]).distinct())
-                .contains("Reverse", "Write", "Sort", "How");
+                .contains("Reverse", "Write", "How");
         assertThat(TASKS.stream().filter(t -> t.kind() == Kind.FACT_LOOKUP))
                 .anyMatch(t -> t.prompt().contains("whose capital is")).anyMatch(t -> !t.prompt().contains("whose"));
     }
@@ -78,7 +79,11 @@ class TaskCorpusTest {
         }
     }
 
-    private static final Pattern EQUATION = Pattern.compile("(\\d+(?:\\.\\d+)?) ([-+×÷]|mod) (\\d+(?:\\.\\d+)?) = (\\d+(?:\\.\\d+)?)");
+    /** A worked equation: numbers joined by + - × ÷, evaluated left to right, "=" a number. */
+    private static final Pattern EQUATION =
+            Pattern.compile("(?<![\\d.])(\\d+(?:\\.\\d+)?(?: [-+×÷] \\d+(?:\\.\\d+)?)+) = (\\d+(?:\\.\\d+)?)");
+    /** Weekday working: "39 = 35 + 4, so": whole weeks plus a remainder below 7. */
+    private static final Pattern WEEKS = Pattern.compile("(\\d+) = (\\d+) \\+ (\\d), so");
 
     @Test
     void everyWorkedEquationIsTrue() {
@@ -86,19 +91,41 @@ class TaskCorpusTest {
         for (Task t : TASKS) {
             Matcher m = EQUATION.matcher(t.rationale());
             while (m.find()) {
-                BigDecimal a = new BigDecimal(m.group(1)), b = new BigDecimal(m.group(3)), c = new BigDecimal(m.group(4));
-                BigDecimal want = switch (m.group(2)) {
-                    case "+" -> a.add(b);
-                    case "-" -> a.subtract(b);
-                    case "×" -> a.multiply(b);
-                    case "÷" -> a.divide(b, 10, RoundingMode.UNNECESSARY);
-                    default -> a.remainder(b);
-                };
-                assertThat(c).as(t.id() + ": " + m.group()).isEqualByComparingTo(want);
+                String[] terms = m.group(1).split(" ");
+                BigDecimal v = new BigDecimal(terms[0]);
+                for (int i = 1; i < terms.length; i += 2) {
+                    BigDecimal x = new BigDecimal(terms[i + 1]);
+                    v = switch (terms[i]) {
+                        case "+" -> v.add(x);
+                        case "-" -> v.subtract(x);
+                        case "×" -> v.multiply(x);
+                        default -> v.divide(x, 10, RoundingMode.UNNECESSARY);
+                    };
+                }
+                assertThat(new BigDecimal(m.group(2))).as(t.id() + ": " + m.group()).isEqualByComparingTo(v);
+                checked++;
+            }
+            Matcher w = WEEKS.matcher(t.rationale());
+            while (w.find()) {
+                int n = Integer.parseInt(w.group(1)), weeks = Integer.parseInt(w.group(2)), rest = Integer.parseInt(w.group(3));
+                assertThat(weeks % 7).as(w.group()).isZero();
+                assertThat(weeks + rest).as(w.group()).isEqualTo(n);
                 checked++;
             }
         }
         assertThat(checked).isGreaterThan(4000);
+    }
+
+    @Test
+    void columnArithmeticWritesTheAnswersDigits() {
+        Pattern write = Pattern.compile("write (\\d)");
+        for (Task t : TASKS) {
+            if (t.kind() != Kind.ARITHMETIC) continue;
+            StringBuilder digits = new StringBuilder();
+            Matcher m = write.matcher(t.rationale());
+            while (m.find()) digits.append(m.group(1));
+            assertThat(digits.reverse().toString()).as(t.id() + ": " + t.rationale()).isEqualTo(t.answer());
+        }
     }
 
     @Test
@@ -176,20 +203,17 @@ class TaskCorpusTest {
         }
     }
 
-    /** Every unit in its base unit (m, g, min). */
+    /** Every unit in its base unit (m, g, mL). */
     private static final Map<String, BigDecimal> BASE = Map.of("km", BigDecimal.valueOf(1000), "m", BigDecimal.ONE,
-            "cm", new BigDecimal("0.01"), "kg", BigDecimal.valueOf(1000), "g", BigDecimal.ONE,
-            "h", BigDecimal.valueOf(60), "min", BigDecimal.ONE);
+            "cm", new BigDecimal("0.01"), "mm", new BigDecimal("0.001"), "kg", BigDecimal.valueOf(1000),
+            "g", BigDecimal.ONE, "L", BigDecimal.valueOf(1000), "mL", BigDecimal.ONE);
     private static final Map<String, String> NAMES = Map.of("kilometres", "km", "metres", "m", "centimetres", "cm",
-            "kilograms", "kg", "grams", "g", "hours", "h", "minutes", "min");
+            "millimetres", "mm", "kilograms", "kg", "grams", "g", "litres", "L", "millilitres", "mL");
 
     private static String units(String prompt) {
         Matcher m;
         if ((m = Pattern.compile("Convert ([\\d.]+) (\\w+) to (\\w+)\\.").matcher(prompt)).matches()) {
             return convert(m.group(1), m.group(2), NAMES.get(m.group(3)));
-        }
-        if ((m = Pattern.compile("How many minutes are in (\\d+) h (\\d+) min\\?").matcher(prompt)).matches()) {
-            return Integer.toString(Integer.parseInt(m.group(1)) * 60 + Integer.parseInt(m.group(2)));
         }
         if ((m = Pattern.compile("How many (\\w+) are in ([\\d.]+) (\\w+)\\?").matcher(prompt)).matches()) {
             return convert(m.group(2), m.group(3), NAMES.get(m.group(1)));
@@ -205,25 +229,28 @@ class TaskCorpusTest {
 
     private static String dimension(String unit) {
         return switch (unit) {
-            case "km", "m", "cm" -> "length";
+            case "km", "m", "cm", "mm" -> "length";
             case "kg", "g" -> "mass";
-            case "h", "min" -> "time";
+            case "L", "mL" -> "volume";
             default -> throw new AssertionError("unknown unit " + unit);
         };
     }
 
+    /** Weekday arithmetic, checked against java.time on a calendar: a known Monday plus or minus the days. */
     private static String dates(String prompt) {
-        Matcher m;
-        if ((m = Pattern.compile("What date is (\\d+) days after ([\\d-]+)\\?").matcher(prompt)).matches()
-                || (m = Pattern.compile("Add (\\d+) days to ([\\d-]+)\\.").matcher(prompt)).matches()) {
-            return LocalDate.parse(m.group(2)).plusDays(Integer.parseInt(m.group(1))).toString();
-        }
-        if ((m = Pattern.compile("([\\d-]+) is a (\\w+)\\. What day of the week is ([\\d-]+)\\?").matcher(prompt))
-                .matches()) {
-            assertThat(weekday(LocalDate.parse(m.group(1)))).as("the given weekday").isEqualTo(m.group(2));
-            return weekday(LocalDate.parse(m.group(3)));
-        }
-        throw new AssertionError("unrecognised: " + prompt);
+        Matcher n = Pattern.compile("(\\w+day)").matcher(prompt);
+        assertThat(n.find()).as(prompt).isTrue();
+        Matcher d = Pattern.compile("(\\d+) days").matcher(prompt);
+        assertThat(d.find()).as(prompt).isTrue();
+        int days = Integer.parseInt(d.group(1));
+        boolean later = prompt.contains(" will it be in ") || prompt.contains(" days after ")
+                || prompt.contains("does it end");
+        boolean earlier = prompt.contains(" days ago") || prompt.contains(" days before ") || prompt.contains("sent?");
+        assertThat(later ^ earlier).as("one direction: " + prompt).isTrue();
+        LocalDate monday = LocalDate.of(2024, 1, 1);
+        LocalDate start = monday;
+        while (!weekday(start).equals(n.group(1))) start = start.plusDays(1);
+        return weekday(later ? start.plusDays(days) : start.minusDays(days));
     }
 
     private static String weekday(LocalDate d) {
@@ -237,10 +264,6 @@ class TaskCorpusTest {
         }
         if ((m = Pattern.compile("Write '(\\w+)' in capital letters\\.").matcher(prompt)).matches()) {
             return m.group(1).toUpperCase(Locale.ROOT);
-        }
-        if ((m = Pattern.compile("Sort the letters of '(\\w+)' alphabetically\\.").matcher(prompt)).matches()) {
-            return m.group(1).chars().sorted().collect(StringBuilder::new, StringBuilder::appendCodePoint,
-                    StringBuilder::append).toString();
         }
         if ((m = Pattern.compile("How many letters are in '(\\w+)'\\?").matcher(prompt)).matches()) {
             return Integer.toString(m.group(1).length());

@@ -175,6 +175,7 @@ public final class Evaluator {
             int withAnswer = 0;
             int studentRight = 0;
             int teacherRight = 0;
+            Map<String, int[]> groups = new java.util.TreeMap<>(); // group → {prompts, student right, teacher right}
             long teacherTokens = 0;
             for (int i = 0; i < ids.size(); i++) {
                 Prompt p = prompts.get(ids.get(i));
@@ -199,6 +200,13 @@ public final class Evaluator {
                     tOk = AnswerExtractor.grade(a.text(), reference).correct();
                     if (sOk) studentRight++;
                     if (tOk) teacherRight++;
+                    String group = group(p);
+                    if (group != null) {
+                        int[] g = groups.computeIfAbsent(group, k -> new int[3]);
+                        g[0]++;
+                        if (sOk) g[1]++;
+                        if (tOk) g[2]++;
+                    }
                 }
                 results.add(new Scorecard.PromptResult(p.id(), promptText(p), a.text(), st, chrf, rouge, em,
                         reference, sOk, tOk, null));
@@ -207,10 +215,12 @@ public final class Evaluator {
             var generation = new Scorecard.GenerationMetrics(n, "greedy", maxNew, (double) exact / n, chrfSum / n,
                     corpus.score(), rougeSum / n, (double) studentTokens / n, (double) teacherTokens / n,
                     (double) stopped / n);
-            var accuracy = withAnswer == 0 ? null : new Scorecard.TaskAccuracy(withAnswer,
-                    (double) studentRight / withAnswer, (double) teacherRight / withAnswer,
-                    "last number after the last 'Answer:'/'####' marker (or in the whole text) for numeric "
-                            + "references; otherwise the marked segment or last line, normalised; see docs/eval.md");
+            List<Scorecard.GroupAccuracy> byGroup = new ArrayList<>();
+            groups.forEach((g, c) -> byGroup.add(Scorecard.GroupAccuracy.of(g, c[0], c[1], c[2])));
+            var accuracy = withAnswer == 0 ? null : Scorecard.TaskAccuracy.of(withAnswer, studentRight, teacherRight,
+                    "the line after the last 'Answer:'/'Final answer:'/'####' marker, normalised; numbers by value, "
+                            + "text case-sensitive; no marker = wrong; see docs/eval.md",
+                    groups.isEmpty() ? null : "metadata." + o.groupKey, byGroup);
 
             // judge
             Scorecard.JudgeResult judged = null;
@@ -236,9 +246,9 @@ public final class Evaluator {
                     Scorecard.TeacherForcedMetrics.of(tf), generation, accuracy, judged, efficiency,
                     results.stream().map(Scorecard.PromptResult::withoutTexts).toList(), worst);
             progress = new Progress("writing", 0, 0);
-            Path out = run.resolve(DIR);
+            Path out = o.outDir != null ? o.outDir : run.resolve(DIR);
             AtomicFiles.writeString(out.resolve(SCORECARD), Json.writePretty(card) + "\n");
-            ReportWriter.write(out.resolve(REPORT), card, TrainingLog.read(run));
+            ReportWriter.write(out.resolve(REPORT), card, trainingLogs(studentDir));
             return card;
         }
     }
@@ -279,6 +289,29 @@ public final class Evaluator {
         }
         if (ids.isEmpty()) throw new IllegalArgumentException("no prompts in " + file);
         return List.copyOf(new LinkedHashSet<>(ids));
+    }
+
+    /**
+     * The training curves for the report: the ones given with {@link Builder#optTrainingLog}, else the
+     * {@code metrics.jsonl} beside the student folder (the trainer writes it into the folder that holds
+     * {@code student/}).
+     */
+    private Map<String, TrainingLog> trainingLogs(Path studentDir) throws IOException {
+        Map<String, TrainingLog> logs = new LinkedHashMap<>();
+        if (!o.trainingLogs.isEmpty()) {
+            for (var e : o.trainingLogs.entrySet()) logs.put(e.getKey(), TrainingLog.readFile(e.getValue()));
+            return logs;
+        }
+        Path parent = studentDir.toAbsolutePath().getParent();
+        logs.put("student", parent == null ? TrainingLog.empty() : TrainingLog.read(parent));
+        return logs;
+    }
+
+    /** The prompt's group for per-group accuracy ({@code metadata.<groupKey>} as text), or null. */
+    private String group(Prompt p) {
+        JsonNode g = p.metadata().get(o.groupKey);
+        if (g == null || g.isNull() || g.isContainerNode() || g.asText().isBlank()) return null;
+        return g.asText();
     }
 
     /** {@code metadata.answer} as text, or null when the prompt has none. */
@@ -357,19 +390,22 @@ public final class Evaluator {
             throws IOException {
         try (LoadedModel teacher = LoadedModel.load(o.teacherModel, root)) {
             Timings t = new Timings();
-            progress = new Progress("timing local teacher", 0, ids.size());
             List<int[]> rendered = new ArrayList<>();
+            // timing is a speed measurement: a sample of the prompts is enough, and a large teacher is slow
+            List<String> timed = o.timingPrompts > 0 && ids.size() > o.timingPrompts
+                    ? ids.subList(0, o.timingPrompts) : ids;
             try {
-                for (String id : ids) rendered.add(teacher.promptIds(prompts.get(id), PromptFormat.AUTO));
+                for (String id : timed) rendered.add(teacher.promptIds(prompts.get(id), PromptFormat.AUTO));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--teacher-model " + o.teacherModel + " cannot take these prompts: "
                         + e.getMessage(), e);
             }
             warmUp(teacher, rendered.getFirst());
-            for (int i = 0; i < ids.size(); i++) {
+            progress = new Progress("timing local teacher", 0, timed.size());
+            for (int i = 0; i < timed.size(); i++) {
                 int[] p = rendered.get(i);
                 t.add(p.length, teacher.generate(p, sampling));
-                progress = new Progress("timing local teacher", i + 1, ids.size());
+                progress = new Progress("timing local teacher", i + 1, timed.size());
             }
             return t.summary(teacher);
         }
@@ -463,6 +499,10 @@ public final class Evaluator {
         private PromptFormat promptFormat = PromptFormat.AUTO;
         private TokenSource tokenSource = TokenSource.STUDENT;
         private Path teacherModel;
+        private Path outDir;
+        private int timingPrompts;
+        private String groupKey = "kind";
+        private final Map<String, Path> trainingLogs = new LinkedHashMap<>();
         private int worst = 10;
         private Map<String, String> env = System.getenv();
 
@@ -529,6 +569,32 @@ public final class Evaluator {
 
         /** A local teacher model folder whose speed to measure beside the student's. */
         public Builder optTeacherModel(Path dir) { this.teacherModel = dir; return this; }
+
+        /** Time the local teacher ({@link #optTeacherModel}) on the first n evaluated prompts only (0 = all). */
+        public Builder optTimingPrompts(int n) {
+            if (n < 0) throw new IllegalArgumentException("timing prompts must be >= 0, got " + n);
+            this.timingPrompts = n;
+            return this;
+        }
+
+        /** Where scorecard.json and report.html go (default: the run's {@code eval/}). */
+        public Builder optOutDir(Path dir) { this.outDir = dir; return this; }
+
+        /** The metadata key whose value groups prompts for per-group accuracy (default {@code kind}). */
+        public Builder optGroupKey(String key) {
+            if (key == null || key.isBlank()) throw new IllegalArgumentException("the group key must not be blank");
+            this.groupKey = key;
+            return this;
+        }
+
+        /**
+         * A training curve for the report, under {@code label} (call once per student to compare several, e.g. a
+         * KD and an SFT student). Default: the {@code metrics.jsonl} beside the student folder.
+         */
+        public Builder optTrainingLog(String label, Path metricsJsonl) {
+            trainingLogs.put(Objects.requireNonNull(label), Objects.requireNonNull(metricsJsonl));
+            return this;
+        }
 
         /** Rows of the worst-disagreements table (default 10). */
         public Builder optWorst(int n) { this.worst = Math.max(0, n); return this; }

@@ -44,11 +44,16 @@ public final class ReportWriter {
 
     private ReportWriter() {}
 
-    public static void write(Path file, Scorecard card, TrainingLog log) throws IOException {
-        AtomicFiles.writeString(file, html(card, log));
+    /** Writes the report of {@code card} with the training curves of {@code logs} (label → log), atomically. */
+    public static void write(Path file, Scorecard card, Map<String, TrainingLog> logs) throws IOException {
+        AtomicFiles.writeString(file, html(card, logs));
     }
 
     static String html(Scorecard c, TrainingLog log) {
+        return html(c, Map.of("student", log));
+    }
+
+    static String html(Scorecard c, Map<String, TrainingLog> logs) {
         StringBuilder b = new StringBuilder(64 * 1024);
         head(b, "distill4j eval: " + c.student().dir());
         b.append("<h1>Student vs teacher</h1>\n<p>Student <code>").append(esc(c.student().dir())).append("</code> (")
@@ -74,8 +79,9 @@ public final class ReportWriter {
         row(b, "ROUGE-L F1", num(g.rougeLF1()), "1");
         row(b, "mean answer length (tokens)", fmt(g.studentMeanTokens()), fmt(g.teacherMeanTokens()));
         if (c.taskAccuracy() != null) {
-            row(b, "task accuracy (" + c.taskAccuracy().prompts() + " prompts with an answer)",
-                    fmt(c.taskAccuracy().student()), fmt(c.taskAccuracy().teacher()));
+            var a = c.taskAccuracy();
+            row(b, "task accuracy (" + a.prompts() + " prompts with an answer)", percent(a.student(), a.studentCi95()),
+                    percent(a.teacher(), a.teacherCi95()));
         }
         if (c.judge() != null) {
             var j = c.judge();
@@ -83,6 +89,17 @@ public final class ReportWriter {
                     j.win() + " / " + j.tie() + " / " + j.loss() + " / " + j.invalid(), "");
         }
         b.append("</table>\n");
+        if (c.taskAccuracy() != null && c.taskAccuracy().groups() != null && !c.taskAccuracy().groups().isEmpty()) {
+            var a = c.taskAccuracy();
+            b.append("<h2>Task accuracy by ").append(esc(a.groupKey())).append("</h2>\n<table><tr><th>")
+                    .append(esc(a.groupKey())).append("</th><th>prompts</th><th>student (95 % CI)</th>")
+                    .append("<th>teacher (95 % CI)</th></tr>\n");
+            for (var group : a.groups()) {
+                row(b, group.group(), Integer.toString(group.prompts()),
+                        percent(group.student(), group.studentCi95()), percent(group.teacher(), group.teacherCi95()));
+            }
+            b.append("</table>\n<p class=\"note\">Intervals are Wilson score intervals at 95 %.</p>\n");
+        }
 
         b.append("<h2>Efficiency</h2>\n<table><tr><th></th><th>student</th><th>teacher</th></tr>\n");
         var e = c.efficiency();
@@ -104,16 +121,24 @@ public final class ReportWriter {
         b.append("</table>\n");
 
         b.append("<h2>Charts</h2>\n<div class=\"charts\">\n");
-        if (log.isEmpty()) {
-            b.append("<p class=\"note\">No training curve: the run has no metrics.jsonl.</p>\n");
+        if (logs.values().stream().allMatch(TrainingLog::isEmpty)) {
+            b.append("<p class=\"note\">No training curve: no metrics.jsonl beside the student.</p>\n");
         } else {
+            // one student: "loss" / "eval loss"; several: each series named after its student
+            boolean several = logs.size() > 1;
             Map<String, List<double[]>> losses = new LinkedHashMap<>();
-            losses.put("loss", log.get("loss"));
-            losses.put("eval loss", log.get("eval_loss"));
-            b.append(svg("loss", () -> lineChart("Training loss", "step", "loss", losses)));
-            if (!log.get("eval_top1_agreement").isEmpty()) {
-                b.append(svg("agreement", () -> lineChart("Held-out top-1 agreement", "step", "agreement",
-                        Map.of("eval top-1 agreement", log.get("eval_top1_agreement")))));
+            Map<String, List<double[]>> agreement = new LinkedHashMap<>();
+            logs.forEach((label, log) -> {
+                String prefix = several ? label + " " : "";
+                losses.put(prefix + "loss", log.get("loss"));
+                losses.put(prefix + "eval loss", log.get("eval_loss"));
+                if (!log.get("eval_top1_agreement").isEmpty()) {
+                    agreement.put(several ? label : "eval top-1 agreement", log.get("eval_top1_agreement"));
+                }
+            });
+            b.append(svg("loss", () -> stepChart("Training loss", "loss", losses)));
+            if (!agreement.isEmpty()) {
+                b.append(svg("agreement", () -> stepChart("Held-out top-1 agreement", "agreement", agreement)));
             }
         }
         b.append(svg("bars", () -> bars(c)));
@@ -199,6 +224,48 @@ public final class ReportWriter {
         plot.getRenderer().setSeriesPaint(0, STUDENT);
         plot.getRenderer().setSeriesPaint(1, TEACHER);
         return chart;
+    }
+
+    /** Colours of the curves of several students: a solid train line and its eval line share a colour. */
+    private static final Color[] CURVES = {STUDENT, TEACHER, new Color(0x2ca02c), new Color(0xd62728),
+        new Color(0x9467bd), new Color(0x8c564b)};
+
+    /**
+     * A chart over training steps: integer ticks on the step axis (with one evaluation point the automatic ticks
+     * were ten copies of "1.2E2"), every evaluation drawn as a point as well as a line, and each series its own
+     * colour.
+     */
+    static JFreeChart stepChart(String title, String y, Map<String, List<double[]>> series) {
+        JFreeChart chart = lineChart(title, "step", y, series);
+        XYPlot plot = chart.getXYPlot();
+        org.jfree.chart.axis.NumberAxis steps = (org.jfree.chart.axis.NumberAxis) plot.getDomainAxis();
+        steps.setStandardTickUnits(org.jfree.chart.axis.NumberAxis.createIntegerTickUnits(Locale.ROOT));
+        steps.setAutoRangeIncludesZero(true);
+        ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        var renderer = new org.jfree.chart.renderer.xy.XYLineAndShapeRenderer(true, false);
+        int i = 0;
+        for (String name : series.keySet()) {
+            if (series.get(name).isEmpty()) continue;
+            boolean eval = name.endsWith("eval loss") || !name.endsWith("loss");
+            renderer.setSeriesPaint(i, CURVES[(i / 2) % CURVES.length]);
+            renderer.setSeriesShapesVisible(i, eval);
+            if (eval && name.endsWith("eval loss")) {
+                renderer.setSeriesStroke(i, new java.awt.BasicStroke(1.5f, java.awt.BasicStroke.CAP_BUTT,
+                        java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+            }
+            i++;
+        }
+        if (series.keySet().stream().noneMatch(k -> k.endsWith("loss"))) { // agreement: one colour per student
+            for (int k = 0; k < i; k++) renderer.setSeriesPaint(k, CURVES[k % CURVES.length]);
+        }
+        plot.setRenderer(renderer);
+        return chart;
+    }
+
+    /** "93.0 % [88.4, 95.9]": a proportion with its interval, in percent. */
+    static String percent(double p, double[] ci) {
+        String v = String.format(Locale.ROOT, "%.1f %%", 100 * p);
+        return ci == null ? v : v + String.format(Locale.ROOT, " [%.1f, %.1f]", 100 * ci[0], 100 * ci[1]);
     }
 
     /**

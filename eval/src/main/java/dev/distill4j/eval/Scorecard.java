@@ -53,9 +53,40 @@ public record Scorecard(String toolVersion, String created, Map<String, Object> 
                                     Double chrfCorpus, Double rougeLF1, double studentMeanTokens,
                                     double teacherMeanTokens, double studentLengthStopShare) {}
 
-    /** Accuracy against {@code metadata.answer}, student and teacher graded by the same rule. */
+    /**
+     * Accuracy against {@code metadata.answer}, student and teacher graded by the same rule, with Wilson 95 %
+     * intervals ({@link Wilson}), overall and per group of prompts ({@code metadata.<groupKey>}, e.g. the task kind).
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record TaskAccuracy(int prompts, double student, double teacher, String rule) {}
+    public record TaskAccuracy(int prompts, double student, double teacher, String rule, double[] studentCi95,
+                               double[] teacherCi95, String groupKey, List<GroupAccuracy> groups) {
+        public TaskAccuracy(int prompts, double student, double teacher, String rule) {
+            this(prompts, student, teacher, rule, null, null, null, List.of());
+        }
+
+        /** From counts: intervals computed here. */
+        public static TaskAccuracy of(int prompts, int studentRight, int teacherRight, String rule, String groupKey,
+                                      List<GroupAccuracy> groups) {
+            return new TaskAccuracy(prompts, (double) studentRight / prompts, (double) teacherRight / prompts, rule,
+                    interval(Wilson.of(studentRight, prompts)), interval(Wilson.of(teacherRight, prompts)), groupKey,
+                    List.copyOf(groups));
+        }
+    }
+
+    /** Accuracy of one group of prompts (one task kind). */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record GroupAccuracy(String group, int prompts, int studentCorrect, int teacherCorrect, double student,
+                                double[] studentCi95, double teacher, double[] teacherCi95) {
+        public static GroupAccuracy of(String group, int prompts, int studentRight, int teacherRight) {
+            return new GroupAccuracy(group, prompts, studentRight, teacherRight, (double) studentRight / prompts,
+                    interval(Wilson.of(studentRight, prompts)), (double) teacherRight / prompts,
+                    interval(Wilson.of(teacherRight, prompts)));
+        }
+    }
+
+    private static double[] interval(Wilson w) {
+        return new double[] {w.low(), w.high()};
+    }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record JudgeResult(String model, long seed, int comparisons, int win, int tie, int loss, int invalid,

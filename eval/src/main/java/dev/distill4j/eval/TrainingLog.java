@@ -20,10 +20,20 @@ public record TrainingLog(Map<String, List<double[]>> series) {
     public static final String FILE = "metrics.jsonl";
     static final List<String> KEYS = List.of("loss", "eval_loss", "eval_top1_agreement", "eval_kl");
 
-    public static TrainingLog read(Path runDir) throws IOException {
+    /** The {@value #FILE} in {@code dir}; empty when there is none. */
+    public static TrainingLog read(Path dir) throws IOException {
+        return readFile(dir.resolve(FILE));
+    }
+
+    public static TrainingLog empty() {
         Map<String, List<double[]>> out = new LinkedHashMap<>();
         for (String k : KEYS) out.put(k, new ArrayList<>());
-        Path f = runDir.resolve(FILE);
+        return new TrainingLog(out);
+    }
+
+    /** A metrics file; empty when it does not exist. */
+    public static TrainingLog readFile(Path f) throws IOException {
+        Map<String, List<double[]>> out = empty().series();
         if (!Files.isRegularFile(f)) return new TrainingLog(out);
         try (BufferedReader r = Files.newBufferedReader(f)) {
             String line;

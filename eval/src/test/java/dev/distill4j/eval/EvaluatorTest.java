@@ -115,10 +115,12 @@ class EvaluatorTest {
         assertThat(g.rougeLF1()).isEqualTo(1.0);
         assertThat(g.studentMeanTokens()).isEqualTo(Fixtures.ANSWER_TOKENS);
         long withAnswer = held.stream().filter(id -> Integer.parseInt(id.substring(1)) % 2 == 0).count();
-        if (withAnswer > 0) {
-            assertThat(card.taskAccuracy().prompts()).isEqualTo(withAnswer);
-            assertThat(card.taskAccuracy().student()).isEqualTo(card.taskAccuracy().teacher());
-        }
+        // the random model's answers have no "Answer:" line: graded wrong on both sides (EvaluatorAccuracyTest
+        // checks the grading itself on answers whose grades are known)
+        assertThat(withAnswer).isPositive();
+        assertThat(card.taskAccuracy().prompts()).isEqualTo(withAnswer);
+        assertThat(card.taskAccuracy().student()).isZero();
+        assertThat(card.taskAccuracy().teacher()).isZero();
 
         // judge: the first reply is a tie, then always "A": a win exactly when the student was shown first
         Random order = new Random(42);

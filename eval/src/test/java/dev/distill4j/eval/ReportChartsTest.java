@@ -36,6 +36,39 @@ class ReportChartsTest {
                 .contains("top-1").contains("agreement").contains("task").contains("accuracy");
     }
 
+    /**
+     * Two students' curves in one chart, on integer step ticks: with a single evaluation point at step 120 the
+     * automatic ticks used to be ten copies of "1.2E2", and a one-point eval series drew nothing.
+     */
+    @Test
+    void severalStudentsCurvesShareTheChartsOnIntegerSteps() throws Exception {
+        TrainingLog kd = new TrainingLog(Map.of(
+                "loss", List.of(new double[] {1, 4.2}, new double[] {60, 2.1}, new double[] {120, 1.5}),
+                "eval_loss", List.of(new double[] {120, 1.7}),
+                "eval_top1_agreement", List.of(new double[] {120, 0.61})));
+        TrainingLog sft = new TrainingLog(Map.of(
+                "loss", List.of(new double[] {1, 4.3}, new double[] {60, 2.6}, new double[] {120, 2.0}),
+                "eval_loss", List.of(new double[] {120, 2.2}),
+                "eval_top1_agreement", List.of(new double[] {120, 0.55})));
+        var logs = new java.util.LinkedHashMap<String, TrainingLog>();
+        logs.put("kd", kd);
+        logs.put("sft", sft);
+        Map<String, Document> charts = SvgCharts.charts(ReportWriter.html(textScorecard(), logs));
+        for (String id : List.of("loss", "agreement")) {
+            var texts = charts.get(id).getElementsByTagName("text");
+            List<String> all = new java.util.ArrayList<>();
+            for (int i = 0; i < texts.getLength(); i++) all.add(texts.item(i).getTextContent());
+            assertThat(all).as(id + " labels").noneMatch(t -> t.matches(".*\\d[.,]?\\d*E\\d.*"));
+            assertThat(all).as(id + " step ticks").contains("0", "120");
+            if (id.equals("loss")) assertThat(all).contains("kd loss", "kd eval loss", "sft loss", "sft eval loss");
+            else assertThat(all).contains("kd", "sft");
+        }
+        // a single evaluation point is drawn as a marker, not an invisible zero-length line
+        String agreement = ReportWriter.svg("agreement", () -> ReportWriter.stepChart("Held-out top-1 agreement",
+                "agreement", Map.of("kd", kd.get("eval_top1_agreement"))));
+        assertThat(agreement).containsAnyOf("<circle", "<ellipse", "<rect x=").doesNotContain("E2<");
+    }
+
     @Test
     void embeddingReportChartsLabelTheirVerticalAxes() throws Exception {
         double[] teacher = {0.1, 0.4, 0.7, 0.9};

@@ -6,7 +6,7 @@ import java.nio.file.Path;
  * Everything a training run is told, with the CLI's defaults. Built with {@link #builder()}: {@code setX} required,
  * {@code optX} optional.
  *
- * @param runDir          the run folder (samples.db; checkpoints/, student/ and metrics.jsonl are written there)
+ * @param runDir          the run folder (samples.db)
  * @param studentDir      the student to start from, a Hugging Face model folder
  * @param teacherModelDir a local teacher with the student's vocabulary for full-logit KD, or null
  * @param loss            the loss ({@code --loss})
@@ -32,12 +32,14 @@ import java.nio.file.Path;
  * @param keepCheckpoints how many checkpoints to keep
  * @param onPolicyFraction share λ of optimizer steps whose batches are replaced by continuations the student samples
  *                        from the same prompts, scored by the local teacher (GKD); 0 = never, needs a teacher model
+ * @param outputDir       where checkpoints/, student/ and metrics.jsonl are written; null = the run folder (several
+ *                        students trained on one run, e.g. a KD and an SFT student, each get their own)
  */
 public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, LossMode loss, double alpha,
                           double temperature, Double beta, double lr, double weightDecay, int epochs, long maxSteps,
                           int batchTokens, int gradAccum, int maxSeqLen, long warmupSteps, long evalEvery,
                           long saveEvery, boolean resume, long seed, double maxGradNorm, double evalFraction,
-                          int chunkRows, int keepCheckpoints, double onPolicyFraction) {
+                          int chunkRows, int keepCheckpoints, double onPolicyFraction, Path outputDir) {
 
     public TrainConfig {
         if (runDir == null) throw new IllegalArgumentException("a run folder is required (--run)");
@@ -75,12 +77,15 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
 
     public static Builder builder() { return new Builder(); }
 
-    /** Where the final student goes: {@code <run>/student}. */
-    public Path studentOut() { return runDir.resolve("student"); }
+    /** The folder that holds this training's outputs: {@code --output-dir}, else the run folder. */
+    public Path outputs() { return outputDir != null ? outputDir : runDir; }
 
-    public Path checkpointsDir() { return runDir.resolve("checkpoints"); }
+    /** Where the final student goes: {@code <outputs>/student}. */
+    public Path studentOut() { return outputs().resolve("student"); }
 
-    public Path metricsFile() { return runDir.resolve("metrics.jsonl"); }
+    public Path checkpointsDir() { return outputs().resolve("checkpoints"); }
+
+    public Path metricsFile() { return outputs().resolve("metrics.jsonl"); }
 
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -90,6 +95,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         b.maxSeqLen = maxSeqLen; b.warmupSteps = warmupSteps; b.evalEvery = evalEvery; b.saveEvery = saveEvery;
         b.resume = resume; b.seed = seed; b.maxGradNorm = maxGradNorm; b.evalFraction = evalFraction;
         b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints; b.onPolicyFraction = onPolicyFraction;
+        b.outputDir = outputDir;
         return b;
     }
 
@@ -119,6 +125,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         private int chunkRows = 0;
         private int keepCheckpoints = 2;
         private double onPolicyFraction;
+        private Path outputDir;
 
         private Builder() {}
 
@@ -146,11 +153,12 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         public Builder optChunkRows(int v) { chunkRows = v; return this; }
         public Builder optKeepCheckpoints(int v) { keepCheckpoints = v; return this; }
         public Builder optOnPolicyFraction(double v) { onPolicyFraction = v; return this; }
+        public Builder optOutputDir(Path v) { outputDir = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(runDir, studentDir, teacherModelDir, loss, alpha, temperature, beta, lr, weightDecay,
                     epochs, maxSteps, batchTokens, gradAccum, maxSeqLen, warmupSteps, evalEvery, saveEvery, resume,
-                    seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction);
+                    seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction, outputDir);
         }
     }
 }

@@ -292,6 +292,7 @@ public final class Trainer {
 
             StepMetrics last = null;
             EvalMetrics lastEval = null;
+            Files.createDirectories(config.outputs());
             try (Metrics metrics = Metrics.open(config.metricsFile(), start.metricsBytes())) {
                 while (step < totalSteps) {
                     List<Batch> micro = cursor.take(config.gradAccum());
@@ -775,8 +776,8 @@ public final class Trainer {
     /** Saves the student to {@code <run>/student} in Hugging Face layout, replacing an earlier one atomically. */
     private Path saveStudent() throws IOException {
         Path out = config.studentOut();
-        Path tmp = config.runDir().resolve(".student.tmp");
-        Path old = config.runDir().resolve(".student.old");
+        Path tmp = config.outputs().resolve(".student.tmp");
+        Path old = config.outputs().resolve(".student.old");
         TrainerCheckpoint.deleteTree(tmp);
         Checkpoint.save(tmp, student.config(), student.parameters(), Checkpoint.SaveOptions.defaults()
                 .withDtype(DType.F32)
