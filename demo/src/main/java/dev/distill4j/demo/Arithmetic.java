@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Addition and subtraction of two- and three-digit numbers, worked the way it is taught: one column per step, from
- * the ones up, each step a single-digit sum or difference with its carry or borrow written out. Every step is then
+ * Addition of two- and three-digit numbers, worked the way it is taught: one column per step, from the ones up, each
+ * step a single-digit sum with its carry written out. Every step is then
  * a fact about two or three digits (a table of a few hundred entries that a small model learns), and the answer
  * line reads the written digits back in order; nothing is computed "in one token".
  *
@@ -17,9 +17,6 @@ import java.util.SplittableRandom;
  * Step 3: 3 + 4 + 1 = 8, write 8.
  * Answer: 833
  * </pre>
- *
- * Subtraction borrows as {@code 10 + 2 - 5 - 1 = 6, write 6, borrow 1.}; its operands are drawn so that the
- * difference keeps the first number's digit count (no leading zeros to strip).
  */
 final class Arithmetic {
     private static final String[] ASK = {"What is %s?", "Compute %s.", "Calculate %s.", "Work out %s."};
@@ -28,14 +25,7 @@ final class Arithmetic {
 
     static Draft draw(SplittableRandom r) {
         String ask = ASK[r.nextInt(ASK.length)];
-        int a = number(r);
-        int b = number(r);
-        if (r.nextBoolean()) return add(ask, a, b);
-        int hi = Math.max(a, b), lo = Math.min(a, b);
-        while (hi - lo < pow10(digits(hi) - 1)) { // the difference would lose a digit: draw a smaller subtrahend
-            lo = r.nextInt(1, Math.max(2, hi - pow10(digits(hi) - 1) + 1));
-        }
-        return subtract(ask, hi, lo);
+        return add(ask, number(r), number(r));
     }
 
     /** Two or three digits, equally often. */
@@ -55,24 +45,6 @@ final class Arithmetic {
         }
         if (carry > 0) steps.add("carry 1, write 1.");
         return Draft.of(ask.formatted(a + " + " + b), Integer.toString(a + b), steps);
-    }
-
-    static Draft subtract(String ask, int a, int b) {
-        List<String> steps = new ArrayList<>();
-        int borrow = 0;
-        for (int col = 0; col < digits(a); col++) {
-            int x = digit(a, col), y = digit(b, col);
-            String rhs = " - " + y + (borrow > 0 ? " - " + borrow : "");
-            int d = x - y - borrow;
-            if (d < 0) {
-                steps.add("10 + " + x + rhs + " = " + (d + 10) + ", write " + (d + 10) + ", borrow 1.");
-                borrow = 1;
-            } else {
-                steps.add(x + rhs + " = " + d + ", write " + d + ".");
-                borrow = 0;
-            }
-        }
-        return Draft.of(ask.formatted(a + " - " + b), Integer.toString(a - b), steps);
     }
 
     private static int digit(int n, int col) {

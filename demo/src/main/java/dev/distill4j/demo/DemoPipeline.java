@@ -79,8 +79,8 @@ public final class DemoPipeline {
                           int teacherEpochs, double teacherLr, int studentSteps, double studentLr, int warmupSteps,
                           int batchTokens, int maxNewTokens, double evalFraction, int evalPoints, int timingPrompts) {}
 
-    public static final Profile DEFAULT = new Profile("default", new DemoData.Sizes(8000, 2400, 300), 768,
-            spec(192, 4, 6, 2), spec(96, 2, 3, 1), 6, 3e-3, 600, 3e-3, 30, 4096, 80, 0.125, 6, 60);
+    public static final Profile DEFAULT = new Profile("default", new DemoData.Sizes(10000, 2400, 300), 768,
+            spec(192, 4, 6, 2), spec(96, 2, 3, 1), 3, 3e-3, 600, 3e-3, 100, 2048, 96, 0.125, 6, 60);
 
     public static final Profile SMOKE = new Profile("smoke", new DemoData.Sizes(60, 48, 8), 320,
             spec(64, 2, 4, 2), spec(32, 1, 2, 1), 1, 2e-3, 6, 3e-3, 0, 2048, 24, 0.25, 3, 4);

@@ -20,7 +20,7 @@ class DemoTokenizerTest {
     @TempDir Path dir;
 
     @Test
-    void responsesFitInSixtyTokensAndPromptsStayShort() throws IOException {
+    void responsesFitInEightyTokensAndPromptsStayShort() throws IOException {
         List<List<Task>> s = TaskCorpus.splits(3, TaskCorpus.ALL_KINDS, 4000, 1000);
         DemoTokenizer.write(s.get(0), DemoTokenizer.DEFAULT_VOCAB_SIZE, dir);
         try (HfTokenizer tok = HfTokenizer.load(dir)) {
@@ -44,7 +44,7 @@ class DemoTokenizerTest {
                     tok.vocabSize(), median, responseLengths[responseLengths.length - 1],
                     maxima.entrySet().stream().map(e -> e.getKey().id() + "=" + Arrays.toString(e.getValue())).toList());
             assertThat(median).isLessThanOrEqualTo(40);
-            assertThat(responseLengths[responseLengths.length - 1]).isLessThanOrEqualTo(60);
+            assertThat(responseLengths[responseLengths.length - 1]).isLessThanOrEqualTo(80);
             assertThat(maxima.values()).allSatisfy(m -> assertThat(m[0]).isLessThanOrEqualTo(80));
 
             // the chat template renders exactly what the tokenizer was trained on
