@@ -29,7 +29,7 @@ final class Dates {
 
     static Draft draw(SplittableRandom r) {
         DayOfWeek today = DayOfWeek.of(r.nextInt(1, 8));
-        int n = r.nextInt(1, 61);
+        int n = r.nextInt(1, 100);
         int weeks = n / 7 * 7, rest = n % 7;
         String split = n + " = " + weeks + " + " + rest;
         if (r.nextBoolean()) {

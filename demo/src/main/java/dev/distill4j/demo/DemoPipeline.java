@@ -77,7 +77,24 @@ public final class DemoPipeline {
      */
     public record Profile(String name, DemoData.Sizes sizes, int vocab, ModelInit.Spec teacher, ModelInit.Spec student,
                           int teacherEpochs, double teacherLr, int studentSteps, double studentLr, int warmupSteps,
-                          int batchTokens, int maxNewTokens, double evalFraction, int evalPoints, int timingPrompts) {}
+                          int batchTokens, int maxNewTokens, double evalFraction, int evalPoints, int timingPrompts) {
+        /**
+         * Every setting in one line, as docs/benchmarks.md quotes it for the run it reports: a test holds the
+         * README's demo to the settings that were measured.
+         */
+        public String describe() {
+            return String.format(Locale.ROOT, "profile %s: tasks %d/%d/%d, vocab %d, teacher %s, student %s, "
+                            + "teacher %d epochs at lr %s, students %d steps at lr %s, warmup %d, batch %d tokens, "
+                            + "max new tokens %d, eval fraction %s, %d eval points, teacher timed on %d prompts",
+                    name, sizes.teacher(), sizes.harvest(), sizes.heldOut(), vocab, shape(teacher), shape(student),
+                    teacherEpochs, teacherLr, studentSteps, studentLr, warmupSteps, batchTokens, maxNewTokens,
+                    evalFraction, evalPoints, timingPrompts);
+        }
+
+        private static String shape(ModelInit.Spec s) {
+            return s.family() + " " + s.layers() + "x" + s.hidden() + " " + s.heads() + "/" + s.kvHeads() + " heads";
+        }
+    }
 
     public static final Profile DEFAULT = new Profile("default", new DemoData.Sizes(10000, 2400, 300), 768,
             spec(192, 4, 6, 2), spec(96, 2, 3, 1), 3, 3e-3, 600, 3e-3, 100, 2048, 96, 0.125, 6, 60);
