@@ -47,8 +47,9 @@ import java.util.zip.GZIPInputStream;
  *       by {@link HfTokenizer}; raw-text prompts (a base model, no chat template).</li>
  * </ul>
  *
- * Prints the alignment figures, the student positions by how their bytes meet the teacher's tokens, the share of
- * each kind with a KD target, and the mean listed probability of the KD rows (against the teacher's own).
+ * Prints the alignment figures, the student positions by how their bytes meet the teacher's tokens, how many of
+ * each kind get a KD target, and the mean probability those targets list on student tokens (the rest is their
+ * tail), against the teacher's own mean listed probability.
  *
  * <pre>bench/xtok/run.sh [k=20] [corpus files (.txt or .txt.gz) = the two above]</pre>
  */
@@ -116,8 +117,7 @@ public final class CrossTokenizerBench {
             for (TrainingExample e : set.eval()) byPrompt.put(e.promptId(), e);
             long[] kinds = new long[Kind.values().length];
             long[] withTarget = new long[Kind.values().length];
-            double studentListed = 0;
-            long rows = 0;
+            double[] listedByKind = new double[Kind.values().length];
             for (int i = 0; i < replies.size(); i++) {
                 TrainingExample e = byPrompt.get("r" + i);
                 KdTargets kd = e.kd();
@@ -134,8 +134,9 @@ public final class CrossTokenizerBench {
                     int row = promptLength + r - (kd == null ? 0 : kd.start());
                     if (kd != null && row >= 0 && row < kd.length() && kd.present()[row]) {
                         withTarget[kind[r].ordinal()]++;
-                        rows++;
-                        for (int j = 0; j < kd.k(); j++) studentListed += Math.exp(kd.logprobs()[row * kd.k() + j]);
+                        for (int j = 0; j < kd.k(); j++) {
+                            listedByKind[kind[r].ordinal()] += Math.exp(kd.logprobs()[row * kd.k() + j]);
+                        }
                     }
                 }
             }
@@ -148,14 +149,19 @@ public final class CrossTokenizerBench {
             System.out.printf(Locale.ROOT, "student r50k_base: %s%n", a);
             System.out.printf(Locale.ROOT, "KD target coverage: %.1f%% of %,d student reply positions (built in %.1f s)"
                     + "%n", 100 * a.share(), a.responsePositions(), seconds);
+            System.out.printf(Locale.ROOT, "  %-58s %15s %15s %14s%n", "student position", "positions",
+                    "with KD target", "listed prob.");
             for (Kind kd : Kind.values()) {
-                long n = kinds[kd.ordinal()];
-                System.out.printf(Locale.ROOT, "  %-62s %,8d (%5.1f%%), with a KD target %5.1f%%%n", kd.label, n,
-                        100.0 * n / Math.max(1, Arrays.stream(kinds).sum()),
-                        n == 0 ? 0 : 100.0 * withTarget[kd.ordinal()] / n);
+                int o = kd.ordinal();
+                System.out.printf(Locale.ROOT, "  %-58s %,8d %5.1f%% %,8d %5.1f%% %14.3f%n", kd.label, kinds[o],
+                        100.0 * kinds[o] / Math.max(1, Arrays.stream(kinds).sum()), withTarget[o],
+                        kinds[o] == 0 ? 0 : 100.0 * withTarget[o] / kinds[o],
+                        withTarget[o] == 0 ? 0 : listedByKind[o] / withTarget[o]);
             }
-            System.out.printf(Locale.ROOT, "mean listed probability of a student KD row: %.3f (k = %d)%n",
-                    rows == 0 ? 0 : studentListed / rows, k);
+            long rows = Arrays.stream(withTarget).sum();
+            System.out.printf(Locale.ROOT, "  %-58s %,8d %6s %,8d %5.1f%% %14.3f%n", "all", Arrays.stream(kinds).sum(),
+                    "", rows, 100.0 * rows / Math.max(1, Arrays.stream(kinds).sum()),
+                    rows == 0 ? 0 : Arrays.stream(listedByKind).sum() / rows);
         }
     }
 
@@ -206,6 +212,7 @@ public final class CrossTokenizerBench {
     static final class Bigram {
         private final Map<Integer, Map<Integer, Integer>> follow = new HashMap<>();
         private final Map<Integer, Integer> unigram = new HashMap<>();
+        private final Map<Integer, Long> followers = new HashMap<>();
         private final Map<Integer, int[]> top = new HashMap<>();
         private final int[] topUnigram;
         private final long total;
@@ -222,6 +229,7 @@ public final class CrossTokenizerBench {
                 }
             }
             this.total = n;
+            follow.forEach((prev, f) -> followers.put(prev, f.values().stream().mapToLong(Integer::longValue).sum()));
             this.topUnigram = unigram.entrySet().stream()
                     .sorted((x, y) -> y.getValue() != x.getValue().intValue() ? y.getValue() - x.getValue()
                             : x.getKey() - y.getKey())
@@ -230,8 +238,7 @@ public final class CrossTokenizerBench {
 
         double logprob(int prev, int x) {
             Map<Integer, Integer> f = follow.getOrDefault(prev, Map.of());
-            long count = 0;
-            for (int c : f.values()) count += c;
+            long count = followers.getOrDefault(prev, 0L);
             int distinct = f.size();
             double u = unigram.getOrDefault(x, 0) / (double) total;
             return Math.log((f.getOrDefault(x, 0) + distinct * u) / (count + distinct));
