@@ -58,7 +58,7 @@ public final class ExampleBuilder {
 
     /** How student ids are found for the reply. */
     public enum TokenSource {
-        /** The student's own tokenization of the reply; top-k aligned by bytes where boundaries agree. */
+        /** The student's own tokenization of the reply; top-k mapped onto it by bytes ({@link TokenAligner}). */
         STUDENT,
         /**
          * The teacher's chosen tokens, looked up by bytes in the student's vocabulary: for a teacher with the

@@ -13,14 +13,35 @@ import java.util.regex.Pattern;
 
 /**
  * Maps a teacher's per-token distributions onto a student's tokens by byte offsets (token strings are ambiguous
- * across tokenizers, bytes are not).
+ * across tokenizers, bytes are not), including where the two tokenizers cut the text differently.
  *
  * <p>Teacher token {@code i} covers the bytes {@code [Σ_{j<i} |bytes_j|, Σ_{j≤i} |bytes_j|)} of the reply; a
  * student token covers what {@link TextTokenizer#tokenBytes} says, located in the rendered text by
- * {@link #spans}. A student position gets a KD target when it covers exactly the bytes of one teacher position
- * and every alternative of that position is exactly one student token (looked up by its bytes in the student's
- * vocabulary). Anywhere else the student learns from the text alone. When both sides use the same tokenizer, the
- * boundaries coincide everywhere and every position aligns.
+ * {@link #spans}. The target of a student position is the teacher's distribution over <em>which student token
+ * comes next</em> there, estimated from what the teacher listed along its chosen path:
+ *
+ * <ul>
+ *   <li>Each alternative {@code A} at teacher position {@code t} stands for the event "the text continues with the
+ *       chosen tokens before {@code t}, then {@code A}", of probability {@code Π p(chosen before t) · p(A)}. Its
+ *       student token is the longest student token that is a byte prefix of that continuation, read from the
+ *       student position's first byte. Events that reach the same student token add up; an alternative with no
+ *       such token (a tokenizer without byte tokens, a teacher's end token) is left out, so its mass stays in the
+ *       row's tail.</li>
+ *   <li>The teacher positions read are those the student token overlaps along the chosen path: one when both cut
+ *       alike, several when one student token covers several teacher tokens. The whole chosen path is the
+ *       student's own token.</li>
+ *   <li>A student token that starts inside a teacher token (after its part {@code P}) gets the teacher's
+ *       distribution conditioned on the text continuing with {@code P}: alternatives that do not start with
+ *       {@code P} are dropped, and the rest is divided by an estimate {@code Z} of the probability of {@code P}:
+ *       the listed mass that starts with {@code P}, plus the unlisted mass (and alternatives too short to tell) in
+ *       the proportion that the listed mass starts with {@code P}.</li>
+ *   <li>A row keeps the student's own token and the most probable others, as many as the teacher's k; the rest of
+ *       the probability is the row's tail, which the loss compares with the student's mass outside the row.</li>
+ * </ul>
+ *
+ * When both sides use the same tokenizer the boundaries coincide everywhere, every alternative is one student
+ * token, and each row is the teacher's top-k as it was sent. The approximation and its limits are described in
+ * {@code docs/losses.md} ("Top-k targets across tokenizers").
  */
 public final class TokenAligner {
     private static final Pattern SP_BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
@@ -28,20 +49,25 @@ public final class TokenAligner {
     private final TextTokenizer student;
     private final Map<ByteBuffer, Integer> idsByBytes;
     private final boolean addsPrefixSpace;
+    /** Bytes in the longest student token: no longer prefix can be a token. */
+    private final int maxTokenBytes;
 
     public TokenAligner(TextTokenizer student) {
         this.student = student;
         byte[] probe = spelled(student.encode("a", false));
         this.addsPrefixSpace = probe.length == 2 && probe[0] == ' ';
         this.idsByBytes = new HashMap<>(student.vocabSize() * 2);
+        int longest = 0;
         for (int id = 0; id < student.vocabSize(); id++) {
             if (student.isSpecial(id)) continue;
             byte[] b = student.tokenBytes(id);
             if (b.length == 0) continue;
+            longest = Math.max(longest, b.length);
             // SentencePiece has both "A" and its byte-fallback "<0x41>": the piece is what encoding produces
             idsByBytes.merge(ByteBuffer.wrap(b), id,
                     (old, neu) -> SP_BYTE_TOKEN.matcher(student.tokenString(old)).matches() ? neu : old);
         }
+        this.maxTokenBytes = longest;
     }
 
     /** The student token whose bytes are exactly {@code bytes}, or -1. */
@@ -90,7 +116,7 @@ public final class TokenAligner {
                 end[i] = cursor;
             }
         }
-        return new Spans(start, end, phantomAt);
+        return new Spans(ids.clone(), start, end, phantomAt);
     }
 
     /**
@@ -118,8 +144,10 @@ public final class TokenAligner {
      * Byte spans of a token sequence; -1 where unknown. {@code phantomAt} is the token whose first byte is the
      * tokenizer's own prefix space (e.g. "▁Hello" spelling "Hello"), or -1: there, any word the student could put
      * is "▁" + word, so alternatives are looked up with a space before them.
+     *
+     * @param ids the tokens, as given to {@link #spans}
      */
-    public record Spans(int[] start, int[] end, int phantomAt) {}
+    public record Spans(int[] ids, int[] start, int[] end, int phantomAt) {}
 
     /** The student token for {@code bytes} at token {@code i} of {@code spans} (see {@link Spans#phantomAt}). */
     int studentIdAt(Spans spans, int i, byte[] bytes) {
@@ -128,6 +156,28 @@ public final class TokenAligner {
         spaced[0] = ' ';
         System.arraycopy(bytes, 0, spaced, 1, bytes.length);
         return studentId(spaced);
+    }
+
+    /**
+     * The student token that is the longest byte prefix of {@code bytes[from, to)}, or -1 when none is (a
+     * tokenizer without single-byte tokens). At token {@code i} of {@code spans} a leading space is implied (see
+     * {@link Spans#phantomAt}).
+     */
+    int longestPrefixId(Spans spans, int i, byte[] bytes, int from, int to) {
+        if (to <= from) return -1;
+        byte[] b = bytes;
+        if (i == spans.phantomAt()) {
+            b = new byte[to - from + 1];
+            b[0] = ' ';
+            System.arraycopy(bytes, from, b, 1, to - from);
+            from = 0;
+            to = b.length;
+        }
+        for (int n = Math.min(to - from, maxTokenBytes); n > 0; n--) {
+            Integer id = idsByBytes.get(ByteBuffer.wrap(b, from, n));
+            if (id != null) return id;
+        }
+        return -1;
     }
 
     /**
@@ -144,27 +194,20 @@ public final class TokenAligner {
      * Aligns the teacher's {@code positions}, whose bytes start at offset {@code teacherStart} of the text, onto
      * the student tokens {@code [from, to)} with {@code spans}; the reply occupies bytes
      * {@code [replyStart, replyEnd)}. Returned targets cover example positions from {@code exampleOffset + from}.
+     * A student position gets a target when the teacher's tokens cover its bytes (see the class comment for how).
      */
     public Result align(List<TokenPosition> positions, int teacherStart, int replyStart, int replyEnd, Spans spans,
                         int from, int to, int exampleOffset) {
-        // teacher positions keyed by their start offset; zero-width ones (special tokens) never align
-        Map<Integer, Integer> byStart = new HashMap<>();
-        int[] tEnd = new int[positions.size()];
-        int off = teacherStart;
+        ChosenPath path = new ChosenPath(positions, teacherStart);
         int teacherBoundariesInReply = 0;
-        for (int i = 0; i < positions.size(); i++) {
-            int n = positions.get(i).chosen().bytes().length;
-            if (n > 0) {
-                byStart.put(off, i);
-                if (off >= replyStart && off + n <= replyEnd) teacherBoundariesInReply++;
-            }
-            tEnd[i] = off + n;
-            off += n;
+        for (int i = 0; i < path.size(); i++) {
+            if (path.start[i] >= replyStart && path.end[i] <= replyEnd) teacherBoundariesInReply++;
         }
+        // rows keep as many entries as the teacher listed: unbounded rows would multiply the batch's KD arrays
+        int width = 1;
+        for (TokenPosition p : positions) width = Math.max(width, p.alternatives().size());
         int rows = to - from;
-        int[][] rowIds = new int[rows][];
-        float[][] rowLps = new float[rows][];
-        float[] tail = new float[rows];
+        Row[] built = new Row[rows];
         int response = 0;
         int exact = 0;
         int k = 0;
@@ -173,62 +216,212 @@ public final class TokenAligner {
             int e = spans.end()[from + r];
             if (s < 0 || e <= s || e <= replyStart || s >= replyEnd) continue;
             response++;
-            Integer t = byStart.get(s);
-            if (t == null || tEnd[t] != e) continue;
-            exact++;
-            TokenPosition p = positions.get(t);
-            // TOP_K(0) teachers report the chosen token only: it is the one known point of the distribution
-            List<TokenLogprob> alts = p.alternatives().isEmpty() ? List.of(p.chosen()) : p.alternatives();
-            int[] ids = mapAlternatives(alts, spans, from + r);
-            if (ids == null) continue;
-            float[] lps = new float[ids.length];
-            int m = mergeDuplicates(ids, alts, lps);
-            rowIds[r] = Arrays.copyOf(ids, m);
-            rowLps[r] = Arrays.copyOf(lps, m);
-            tail[r] = p.alternatives().isEmpty() ? (float) Math.max(0, 1 - Math.exp(p.chosen().logprob())) : p.tail();
-            k = Math.max(k, m);
+            int t0 = path.containing(s);
+            int t1 = path.containing(e - 1);
+            if (t0 < 0 || t1 < 0) continue;
+            if (path.start[t0] == s && path.end[t1] == e && t0 == t1) exact++;
+            built[r] = row(path, t0, t1, s, spans, from + r, width);
+            if (built[r] != null) k = Math.max(k, built[r].ids.length);
         }
         boolean identical = response > 0 && exact == response && exact == teacherBoundariesInReply;
         if (k == 0) return new Result(null, response, identical);
         KdTargets kd = KdTargets.empty(exampleOffset + from, rows, k);
         for (int r = 0; r < rows; r++) {
-            if (rowIds[r] == null) continue;
+            Row row = built[r];
+            if (row == null) continue;
             kd.present()[r] = true;
-            kd.tail()[r] = tail[r];
-            System.arraycopy(rowIds[r], 0, kd.ids(), r * k, rowIds[r].length);
-            System.arraycopy(rowLps[r], 0, kd.logprobs(), r * k, rowLps[r].length);
+            kd.tail()[r] = row.tail;
+            System.arraycopy(row.ids, 0, kd.ids(), r * k, row.ids.length);
+            System.arraycopy(row.logprobs, 0, kd.logprobs(), r * k, row.logprobs.length);
         }
         return new Result(kd, response, identical);
     }
 
-    /** Student ids of the alternatives, or null when one of them is not exactly one student token. */
-    private int[] mapAlternatives(List<TokenLogprob> alternatives, Spans spans, int at) {
-        int[] ids = new int[alternatives.size()];
-        for (int j = 0; j < ids.length; j++) {
-            ids[j] = studentIdAt(spans, at, alternatives.get(j).bytes());
-            if (ids[j] < 0) return null;
+    /** One KD row: student ids (the student's own token first), their teacher logprobs, and the rest's mass. */
+    private record Row(int[] ids, float[] logprobs, float tail) {}
+
+    /**
+     * The target of the student token at {@code at}, whose bytes start at {@code s} and lie in teacher tokens
+     * {@code t0..t1} of the chosen path: the teacher's probability of each student token coming next at byte
+     * {@code s}, from the events its listed alternatives stand for (class comment), or null when there is none.
+     */
+    private Row row(ChosenPath path, int t0, int t1, int s, Spans spans, int at, int width) {
+        int prefix = s - path.start[t0]; // P = text[start(t0), s): the part of teacher token t0 before s
+        Tally mass = new Tally();
+        double pathProbability = 1;     // Π p(chosen) over t0 .. t−1
+        double agree = 0;                // listed mass at t0 that starts with P (all of it when P is empty)
+        double disagree = 0;             // listed mass at t0 that does not
+        double unknown = 0;              // mass at t0 that may or may not: unlisted, or shorter than P
+        for (int t = t0; t <= t1; t++) {
+            TokenPosition p = path.position(t);
+            byte[] chosen = p.chosen().bytes();
+            double pChosen = Math.exp(p.chosen().logprob());
+            double listed = pChosen;
+            for (TokenLogprob alt : p.alternatives()) {
+                byte[] a = alt.bytes();
+                // the chosen token continues the path; a different teacher token with the same bytes (SentencePiece's
+                // "A" and "<0x41>") is another way to the same text, and adds up below
+                if (alt.token().equals(p.chosen().token()) && Arrays.equals(a, chosen)) continue;
+                double pa = Math.exp(alt.logprob());
+                listed += pa;
+                if (pa == 0) continue;
+                int id;
+                if (t == t0 && prefix == 0) {
+                    agree += pa;
+                    id = longestPrefixId(spans, at, a, 0, a.length); // -1 for a token without bytes (an end token)
+                } else if (t == t0) {
+                    // the event "text continues with A at start(t0)": does it agree with P = text[start(t0), s)?
+                    if (a.length == 0) {
+                        disagree += pa; // the text ends: it does not continue with P
+                        continue;
+                    }
+                    if (a.length <= prefix) {
+                        if (path.spells(a, 0, a.length, path.start[t0])) {
+                            unknown += pa; // A is a prefix of P: what follows A decides, and it is not known
+                        } else {
+                            disagree += pa;
+                        }
+                        continue;
+                    }
+                    if (!path.spells(a, 0, prefix, path.start[t0])) {
+                        disagree += pa;
+                        continue;
+                    }
+                    agree += pa;
+                    id = longestPrefixId(spans, at, a, prefix, a.length);
+                } else {
+                    // the event "text continues with text[s, start(t)), then A"
+                    byte[] continuation = new byte[path.start[t] - s + a.length];
+                    path.copy(s, path.start[t], continuation);
+                    System.arraycopy(a, 0, continuation, path.start[t] - s, a.length);
+                    id = longestPrefixId(spans, at, continuation, 0, continuation.length);
+                }
+                if (id >= 0) mass.add(id, pathProbability * pa);
+            }
+            if (t == t0) {
+                agree += pChosen;
+                unknown += Math.max(0, 1 - listed);
+            }
+            pathProbability *= pChosen;
         }
-        return ids;
+        // the whole chosen path spells the student's own token (and goes past it where t1 ends after e)
+        int own = spans.ids()[at];
+        mass.add(own, pathProbability);
+
+        // Z ≈ P(text continues with P at start(t0)); 1 when P is empty (then disagree = 0)
+        double z = agree + (agree + disagree > 0 ? unknown * agree / (agree + disagree) : unknown);
+        if (!(z > 0)) return null;
+        int[] order = mass.order(own, width);
+        if (order.length == 0) return null;
+        int[] ids = new int[order.length];
+        float[] lps = new float[order.length];
+        double listed = 0;
+        for (int j = 0; j < order.length; j++) {
+            ids[j] = mass.ids[order[j]];
+            double q = mass.mass[order[j]] / z;
+            lps[j] = (float) Math.log(q);
+            listed += q;
+        }
+        return new Row(ids, lps, (float) Math.max(0, 1 - listed));
+    }
+
+    /** Probability per student id, summed; a row has a few dozen ids at most, so arrays beat a map. */
+    private static final class Tally {
+        int[] ids = new int[32];
+        double[] mass = new double[32];
+        int size;
+
+        void add(int id, double p) {
+            for (int i = 0; i < size; i++) {
+                if (ids[i] == id) {
+                    mass[i] += p;
+                    return;
+                }
+            }
+            if (size == ids.length) {
+                ids = Arrays.copyOf(ids, size * 2);
+                mass = Arrays.copyOf(mass, size * 2);
+            }
+            ids[size] = id;
+            mass[size++] = p;
+        }
+
+        /**
+         * Indices of at most {@code width} entries with mass: {@code first}'s, then the others by decreasing mass
+         * (ties: lower id first).
+         */
+        int[] order(int first, int width) {
+            Integer[] idx = new Integer[size];
+            int n = 0;
+            for (int i = 0; i < size; i++) if (mass[i] > 0) idx[n++] = i;
+            Arrays.sort(idx, 0, n, (x, y) -> ids[x] == first ? -1 : ids[y] == first ? 1
+                    : mass[x] != mass[y] ? Double.compare(mass[y], mass[x]) : Integer.compare(ids[x], ids[y]));
+            int[] out = new int[Math.min(n, width)];
+            for (int i = 0; i < out.length; i++) out[i] = idx[i];
+            return out;
+        }
     }
 
     /**
-     * Two teacher alternatives can be the same student token (e.g. "A" and a byte-fallback "&lt;0x41&gt;"): their
-     * probabilities add. Compacts {@code ids} in place and writes the logprobs; returns how many remain.
+     * The teacher's chosen path: its tokens with bytes (tokens without bytes, e.g. a special end token, cover
+     * nothing and are skipped), each token's byte range, and the text they spell.
      */
-    private static int mergeDuplicates(int[] ids, List<TokenLogprob> alternatives, float[] lps) {
-        int m = 0;
-        for (int j = 0; j < ids.length; j++) {
-            float lp = alternatives.get(j).logprob();
-            int at = -1;
-            for (int q = 0; q < m; q++) if (ids[q] == ids[j]) at = q;
-            if (at < 0) {
-                ids[m] = ids[j];
-                lps[m++] = lp;
-            } else {
-                double a = Math.max(lps[at], lp);
-                lps[at] = (float) (a + Math.log(Math.exp(lps[at] - a) + Math.exp(lp - a)));
+    private static final class ChosenPath {
+        final List<TokenPosition> positions;
+        final int[] index;
+        final int[] start;
+        final int[] end;
+        /** The bytes the path spells, from offset {@code origin} (negative where a template trimmed the reply). */
+        private final byte[] text;
+        private final int origin;
+
+        ChosenPath(List<TokenPosition> all, int teacherStart) {
+            positions = all;
+            int n = 0;
+            for (TokenPosition p : all) if (p.chosen().bytes().length > 0) n++;
+            index = new int[n];
+            start = new int[n];
+            end = new int[n];
+            int off = teacherStart;
+            int j = 0;
+            for (int i = 0; i < all.size(); i++) {
+                byte[] b = all.get(i).chosen().bytes();
+                if (b.length == 0) continue;
+                index[j] = i;
+                start[j] = off;
+                off += b.length;
+                end[j++] = off;
+            }
+            origin = teacherStart;
+            text = new byte[off - origin];
+            j = 0;
+            for (TokenPosition p : all) {
+                byte[] b = p.chosen().bytes();
+                if (b.length == 0) continue;
+                System.arraycopy(b, 0, text, start[j++] - origin, b.length);
             }
         }
-        return m;
+
+        int size() { return index.length; }
+
+        /** Whether {@code a[from, to)} is what the path spells at offset {@code at}. */
+        boolean spells(byte[] a, int from, int to, int at) {
+            return Arrays.equals(a, from, to, text, at - origin, at - origin + to - from);
+        }
+
+        /** Copies the path's bytes {@code [from, to)} to the start of {@code dst}. */
+        void copy(int from, int to, byte[] dst) {
+            System.arraycopy(text, from - origin, dst, 0, to - from);
+        }
+
+        TokenPosition position(int t) { return positions.get(index[t]); }
+
+        /** The path token whose bytes contain offset {@code x}, or -1. */
+        int containing(int x) {
+            int i = Arrays.binarySearch(start, x);
+            if (i >= 0) return i;
+            i = -i - 2; // the last token starting before x
+            return i >= 0 && x < end[i] ? i : -1;
+        }
     }
 }

@@ -6,9 +6,12 @@ import java.util.Arrays;
  * What a {@code TOP_K} teacher said about N positions, already mapped into the student's vocabulary: at each
  * position k token ids with the teacher's log-probabilities. Row-major, position i owns entries [i·k, (i+1)·k).
  *
- * <p>An id of −1 marks an entry without a student token (an alternative the aligner could not map, or padding when
- * the teacher gave fewer than k). Its probability mass is not lost: it belongs to the tail bucket, the mass the
- * teacher put on tokens outside the listed ids, {@code tail = 1 − Σ_{valid i} exp(logprob_i)}.
+ * <p>An id of −1 marks an unused entry: a row with fewer than k student tokens, or an entry the caller could not
+ * give a student token. Whatever probability the listed ids do not hold is the tail bucket,
+ * {@code tail = 1 − Σ_{valid i} exp(logprob_i)}: the teacher's mass outside its top-k, and the mass of teacher
+ * alternatives with no student token. {@code TokenAligner} leaves those alternatives out of a row rather than
+ * listing them as −1, which comes to the same tail; it also turns the teacher's tokens into student-token
+ * probabilities where the tokenizers differ (docs/losses.md, "Top-k targets across tokenizers").
  *
  * <p>Two teacher tokens that map to the same student id are one student outcome, so the factory merges them into
  * one entry with the summed probability; the loss relies on ids being distinct within a row.

@@ -7,6 +7,7 @@ import dev.distill4j.core.Capability;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.TokenDistribution;
+import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.tokenizer.ChatTemplate;
 import dev.distill4j.model.tokenizer.HfTokenizer;
@@ -78,14 +79,14 @@ class AlignmentTest {
     }
 
     @Test
-    void differentTokenizerAlignsWhereBoundariesAndAlternativesAgree(@TempDir Path dir) throws IOException {
+    void differentTokenizerGivesEveryReplyPositionATarget(@TempDir Path dir) throws IOException {
         // the student knows far fewer merges: " world" is Ġwo r l d, " are" is Ġ a r e
         try (HfTokenizer student = HfTokenizer.load(TestTokenizers.writeBpe(dir,
                 List.of("Hello", "Ġhow", "Ġyou", "Ġwo"), TestTokenizers.CHATML))) {
             String reply = "Hello world, how are you?";
             int[] teacherIds = tiny.encode(reply, false); // Hello Ġworld , Ġhow Ġare Ġyou ?
-            // at "Ġhow" (position 3) the teacher's alternatives include "Ġwhat", which the student cannot spell
-            // as one token, so that position loses its KD target
+            // chosen at −0.3 and "Ġyou" at −2 everywhere; at "Ġhow" also "Ġwhat" at −3, which the student spells
+            // Ġw h a t
             TokenDistribution dist = TestTokenizers.distribution(tiny, teacherIds,
                     i -> i == 3 ? List.of("Ġyou", "Ġwhat") : List.of("Ġyou"));
             var built = builder(student, ExampleBuilder.TokenSource.STUDENT)
@@ -96,22 +97,137 @@ class AlignmentTest {
             int[] response = java.util.Arrays.copyOfRange(e.inputIds(), p, p + 13);
             assertThat(tokens(student, response)).containsExactly("Hello", "Ġwo", "r", "l", "d", ",", "Ġhow", "Ġ", "a",
                     "r", "e", "Ġyou", "?");
-            // by hand: Hello (row 0), "," (5), Ġyou (11), "?" (12) align; Ġhow (6) has an unmappable alternative;
-            // Ġworld and Ġare span several student tokens
             KdTargets kd = e.kd();
-            List<Integer> present = new ArrayList<>();
-            for (int r = 0; r < kd.length(); r++) if (kd.present()[r]) present.add(r);
-            assertThat(present).containsExactly(0, 5, 11, 12);
-            assertThat(kd.ids()[11 * kd.k()]).isEqualTo(student.tokenId("Ġyou"));
-            // there the chosen token was also listed as the extra alternative: one student token, probabilities added
-            assertThat(kd.k()).isEqualTo(2);
-            assertThat(kd.logprobs()[11 * 2]).isCloseTo((float) Math.log(Math.exp(-0.3) + Math.exp(-2)), within(1e-6f));
-            assertThat(kd.logprobs()[11 * 2 + 1]).isEqualTo(Float.NEGATIVE_INFINITY);
-            assertThat(kd.ids()[0 * 2 + 1]).isEqualTo(student.tokenId("Ġyou"));
-            assertThat(kd.ids()[5 * kd.k()]).isEqualTo(',');
-            assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 13, 4));
-            assertThat(built.alignment().share()).isCloseTo(4.0 / 13, within(1e-12));
+            assertThat(kd.k()).isEqualTo(3);
+            assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 13, 13));
+            double chosen = Math.exp(-0.3);
+            double you = Math.exp(-2);
+            double what = Math.exp(-3);
+            int ġyou = student.tokenId("Ġyou");
+            // where a student token starts a teacher token, the teacher's alternatives map by their first student
+            // token: "Ġworld" → own token Ġwo, "Ġyou" → Ġyou, "Ġwhat" → Ġw; "Ġare" → own token Ġ
+            assertRow(kd, 0, student, new int[] {student.tokenId("Hello"), ġyou}, chosen, you);
+            assertRow(kd, 1, student, new int[] {student.tokenId("Ġwo"), ġyou}, chosen, you);
+            assertRow(kd, 5, student, new int[] {',', ġyou}, chosen, you);
+            assertRow(kd, 6, student, new int[] {student.tokenId("Ġhow"), ġyou, student.tokenId("Ġw")}, chosen, you,
+                    what);
+            assertRow(kd, 7, student, new int[] {student.tokenId("Ġ"), ġyou}, chosen, you);
+            assertRow(kd, 12, student, new int[] {'?', ġyou}, chosen, you);
+            // the helper lists the chosen token again as an alternative: that is the chosen token, not another one
+            assertRow(kd, 11, student, new int[] {ġyou}, chosen);
+            // inside "Ġworld" (after "Ġwo", "Ġwor", "Ġworl") the alternative "Ġyou" disagrees with the text so far;
+            // the unlisted mass 1 − e^−0.3 − e^−2 agrees in the listed proportion e^−0.3 / (e^−0.3 + e^−2), so
+            //   Z = e^−0.3 + (1 − e^−0.3 − e^−2)·e^−0.3/(e^−0.3 + e^−2),   q = e^−0.3 / Z = e^−0.3 + e^−2
+            for (int r : new int[] {2, 3, 4, 9, 10}) {
+                assertRow(kd, r, student, new int[] {response[r]}, chosen + you);
+            }
+            // inside "Ġare" after "Ġ", "Ġyou" agrees: its rest "you" starts with the student token "y"; Z = 1
+            assertRow(kd, 8, student, new int[] {'a', 'y'}, chosen, you);
         }
+    }
+
+    @Test
+    void aStudentTokenOverSeveralTeacherTokensReadsTheAlternativesAlongThePath(@TempDir Path dir) throws IOException {
+        try (HfTokenizer student = HfTokenizer.load(TestTokenizers.writeBpe(dir,
+                List.of("Hello", "Ġworld", "Ġwork"), TestTokenizers.CHATML))) {
+            // the teacher writes " world" as " wor" + "ld"; the student has Ġworld (and Ġw Ġwo Ġwor Ġworl Ġwork)
+            List<TokenPosition> positions = List.of(
+                    position("Hello", 0.9),
+                    position(" wor", 0.6, " planet", 0.2, " w", 0.1),
+                    position("ld", 0.5, "k", 0.3, "m", 0.1));
+            var built = builder(student, ExampleBuilder.TokenSource.STUDENT).example(PROMPT,
+                    Runs.done("p1", 0, "Hello world", Capability.topK(3), new TokenDistribution(positions)));
+            int p = promptLength(student);
+            TrainingExample e = built.example();
+            assertThat(tokens(student, slice(e.inputIds(), p, p + 2))).containsExactly("Hello", "Ġworld");
+            assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 2, 2));
+            KdTargets kd = e.kd();
+            assertRow(kd, 0, student, new int[] {student.tokenId("Hello")}, 0.9);
+            // events from byte 5, by the student token they start with:
+            //   " wor"+"ld"  0.6·0.5 = 0.30 → Ġworld (the chosen path: the student's own token)
+            //   " planet"    0.2          → Ġ       (the student has no Ġp...)
+            //   " wor"+"k"   0.6·0.3 = 0.18 → Ġwork
+            //   " w"         0.1          → Ġw
+            //   " wor"+"m"   0.6·0.1 = 0.06 → Ġwor
+            // the row keeps the teacher's k = 3: own token, then the two most probable; the rest is tail (0.32)
+            assertRow(kd, 1, student, new int[] {student.tokenId("Ġworld"), student.tokenId("Ġ"),
+                    student.tokenId("Ġwork")}, 0.30, 0.2, 0.18);
+        }
+    }
+
+    @Test
+    void aStudentTokenInsideATeacherTokenGetsTheConditionalDistribution(@TempDir Path dir) throws IOException {
+        try (HfTokenizer student = HfTokenizer.load(TestTokenizers.writeBpe(dir,
+                List.of("Hello", "Ġwor", "ld"), TestTokenizers.CHATML))) {
+            // the teacher has " world" as one token, the student writes Ġwor + ld
+            List<TokenPosition> positions = List.of(
+                    position("Hello", 0.9),
+                    position(" world", 0.5, " work", 0.2, " planet", 0.1, " w", 0.05));
+            var built = builder(student, ExampleBuilder.TokenSource.STUDENT).example(PROMPT,
+                    Runs.done("p1", 0, "Hello world", Capability.topK(4), new TokenDistribution(positions)));
+            int p = promptLength(student);
+            TrainingExample e = built.example();
+            assertThat(tokens(student, slice(e.inputIds(), p, p + 3))).containsExactly("Hello", "Ġwor", "ld");
+            assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 3, 3));
+            KdTargets kd = e.kd();
+            // at Ġwor: " world" and " work" both start with the student token Ġwor (0.5 + 0.2), " planet" with Ġ,
+            // " w" is Ġw; the unlisted 0.15 is tail
+            assertRow(kd, 1, student, new int[] {student.tokenId("Ġwor"), student.tokenId("Ġ"),
+                    student.tokenId("Ġw")}, 0.7, 0.1, 0.05);
+            // at ld, given " wor": " world" (0.5) and " work" (0.2) agree, " planet" (0.1) does not, " w" (0.05)
+            // is too short to tell and joins the unlisted 0.15 as unknown (0.2), which agrees in the listed
+            // proportion 0.7 / 0.8:  Z = 0.7 + 0.2·0.7/0.8 = 0.875;  ld = 0.5/Z, k = 0.2/Z
+            assertRow(kd, 2, student, new int[] {student.tokenId("ld"), 'k'}, 0.5 / 0.875, 0.2 / 0.875);
+        }
+    }
+
+    @Test
+    void alternativesWithoutAStudentTokenLeaveTheirMassInTheTail() throws IOException {
+        // the teacher's last token lists its end token (no bytes: no student token starts with it)
+        List<TokenPosition> positions = List.of(
+                position("Hello", 0.9),
+                TokenPosition.of(new TokenLogprob(" world", null, (float) Math.log(0.6)), List.of(
+                        new TokenLogprob(" world", null, (float) Math.log(0.6)),
+                        new TokenLogprob("<|im_end|>", new byte[0], (float) Math.log(0.3)),
+                        new TokenLogprob(" the", null, (float) Math.log(0.05)))));
+        var built = builder(tiny, ExampleBuilder.TokenSource.STUDENT).example(PROMPT,
+                Runs.done("p1", 0, "Hello world", Capability.topK(3), new TokenDistribution(positions)));
+        KdTargets kd = built.example().kd();
+        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 1, 0, 2, 2));
+        // Ġworld 0.6 and Ġthe 0.05 are listed; the end token's 0.3 and the unlisted 0.05 are the tail (0.35)
+        assertRow(kd, 1, tiny, new int[] {tiny.tokenId("Ġworld"), tiny.tokenId("Ġthe")}, 0.6, 0.05);
+    }
+
+    /**
+     * A teacher position choosing {@code chosen} with probability {@code p}; its alternatives are the chosen token
+     * and then {@code others} (text, probability, text, probability, ...).
+     */
+    static TokenPosition position(String chosen, double p, Object... others) {
+        TokenLogprob c = new TokenLogprob(chosen, null, (float) Math.log(p));
+        List<TokenLogprob> alts = new ArrayList<>(List.of(c));
+        for (int i = 0; i < others.length; i += 2) {
+            alts.add(new TokenLogprob((String) others[i], null, (float) Math.log(((Number) others[i + 1]).doubleValue())));
+        }
+        return TokenPosition.of(c, alts);
+    }
+
+    /** Row {@code r} of {@code kd} lists exactly {@code ids} with probabilities {@code p}, and the rest as tail. */
+    static void assertRow(KdTargets kd, int r, HfTokenizer student, int[] ids, double... p) {
+        assertThat(kd.present()[r]).as("row %d present", r).isTrue();
+        double listed = 0;
+        for (int j = 0; j < kd.k(); j++) {
+            if (j < ids.length) {
+                assertThat(kd.ids()[r * kd.k() + j]).as("row %d id %d (%s)", r, j, student.tokenString(ids[j]))
+                        .isEqualTo(ids[j]);
+                assertThat((double) kd.logprobs()[r * kd.k() + j]).as("row %d logprob %d", r, j)
+                        .isCloseTo(Math.log(p[j]), within(1e-6));
+                listed += p[j];
+            } else {
+                assertThat(kd.logprobs()[r * kd.k() + j]).as("row %d slot %d unused", r, j)
+                        .isEqualTo(Float.NEGATIVE_INFINITY);
+            }
+        }
+        assertThat((double) kd.tail()[r]).as("row %d tail", r).isCloseTo(Math.max(0, 1 - listed), within(1e-6));
     }
 
     @Test
@@ -137,15 +253,14 @@ class AlignmentTest {
         int p = promptLength(tiny);
         for (int i = 0; i < 12; i++) assertThat(ex.inputIds()[p + i]).isEqualTo(b[i] & 0xFF);
         KdTargets kd = ex.kd();
-        List<Integer> present = new ArrayList<>();
-        for (int r = 0; r < kd.length(); r++) if (kd.present()[r]) present.add(r);
-        // single-byte teacher tokens align: f, C3, A9, A5; "ca", " E6 97" and "E6 9C AC" span several
-        assertThat(present).containsExactly(2, 3, 4, 8);
-        assertThat(kd.ids()[3 * kd.k()]).isEqualTo(0xC3);
-        assertThat(kd.ids()[4 * kd.k()]).isEqualTo(0xA9);
-        assertThat(kd.ids()[8 * kd.k()]).isEqualTo(0xA5);
-        assertThat(kd.ids()[8 * kd.k() + 1]).isEqualTo('e');
-        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 12, 4));
+        assertThat(built.alignment()).isEqualTo(new AlignmentStats(1, 0, 0, 12, 12));
+        double chosen = Math.exp(-0.1);
+        double alt = Math.exp(-3);
+        // bytes that start a teacher token: the chosen token and "e" (c, f, C3, A9, " ", A5, E6 of 本)
+        for (int r : new int[] {0, 2, 3, 4, 5, 8, 9}) assertRow(kd, r, tiny, new int[] {b[r] & 0xFF, 'e'}, chosen, alt);
+        // bytes inside a teacher token ("a" of "ca", 日's E6 97, 本's 9C AC): "e" disagrees with the bytes before
+        // them, so the conditional gives the chosen path e^−0.1 / Z = e^−0.1 + e^−3 (see the test above)
+        for (int r : new int[] {1, 6, 7, 10, 11}) assertRow(kd, r, tiny, new int[] {b[r] & 0xFF}, chosen + alt);
 
         // the same text from a teacher with the student's own tokenizer aligns everywhere
         TokenDistribution same = TestTokenizers.distribution(tiny, tiny.encode(reply, false), i -> List.of());
@@ -169,7 +284,9 @@ class AlignmentTest {
             int p = promptLength(student);
             var own = builder(student, ExampleBuilder.TokenSource.STUDENT).example(PROMPT, sample);
             assertThat(tokens(student, slice(own.example().inputIds(), p, p + 2))).containsExactly("Hello", "Ġworld");
-            assertThat(own.alignment().kdPositions()).isEqualTo(1);
+            // Ġworld covers the teacher's " wor" + "ld": its probability is the chosen path's, e^−0.1 · e^−0.1
+            assertThat(own.alignment().kdPositions()).isEqualTo(2);
+            assertRow(own.example().kd(), 1, student, new int[] {student.tokenId("Ġworld")}, Math.exp(-0.2));
 
             var teacher = builder(student, ExampleBuilder.TokenSource.TEACHER).example(PROMPT, sample);
             TrainingExample e = teacher.example();
