@@ -359,8 +359,8 @@ final class HarvestCommand implements Callable<Integer> {
         if (priceIn == 0 && priceOut == 0) {
             out.println("  cost           give --price-in and --price-out (USD per 1 M tokens) for a cost estimate");
         } else {
-            out.printf(Locale.ROOT, "  cost           at most $%.4f with every answer at its max tokens (~$%.4f at"
-                    + " the prompt estimate)%n", e.worstCaseUsd(), e.expectedUsd());
+            out.printf(Locale.ROOT, "  worst case     $%.4f: every answer at its max tokens, prompts at 1 token per"
+                    + " byte (~$%.4f at the prompt estimate)%n", e.worstCaseUsd(), e.expectedUsd());
             if (budgetUsd != null) {
                 out.printf(Locale.ROOT, "  budget         $%.2f%s%n", budgetUsd, e.worstCaseUsd() > budgetUsd
                         ? ": the harvest may stop at the budget (each request reserves its worst case until its"
