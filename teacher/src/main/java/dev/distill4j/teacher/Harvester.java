@@ -301,8 +301,9 @@ public final class Harvester {
         SampleHooks sampleHooks = new SampleHooks();
         RequestLoop.Outcome<TeacherResponse> outcome = loop.run(teacher.size(request), pending.attempts(),
                 () -> teacher.complete(request), sampleHooks);
-        // attempts of this run whose answers were billed but lost belong to the sample's cost, as the budget spent
-        double lostUsd = sampleHooks.chargedUsd;
+        // attempts whose answers were billed but lost belong to the sample's cost, as the budget spent them; a failed
+        // sample asked again (--retry-failed) keeps what its earlier attempts cost, as it keeps their count
+        double lostUsd = pending.costUsd() + sampleHooks.chargedUsd;
         return switch (outcome) {
             case RequestLoop.Outcome.Abandoned<TeacherResponse> a -> null;
             case RequestLoop.Outcome.Done<TeacherResponse>(TeacherResponse r, int attempts) -> {
