@@ -4,8 +4,10 @@
 #
 #   bench/harvest/run.sh [PROMPTS] [CONCURRENCY ...]      default: 1000000 prompts, 256 and 1024 in flight
 #
-# Prints, per concurrency: requests/s, CPU ms per request (harvest process; the stub's separately), peak heap after
-# GC and max RSS. The harvest runs with -Xmx512m, so finishing at all proves heap < 512 MB.
+# Prints, per concurrency: requests/s, CPU ms per request (harvest process; the stub's separately), peak heap before
+# GC (the most the heap held, garbage included), peak heap after GC (the most it held live) and max RSS, the heap
+# figures from the unified GC log's "Pause ... 120M->35M(512M)" lines. The harvest runs with -Xmx512m, so finishing
+# at all proves heap < 512 MB.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 PROMPTS="${1:-1000000}"; shift || true
@@ -46,9 +48,11 @@ for C in "${CONCURRENCIES[@]}"; do
   S1=$(cpu_ticks $STUB_PID)
   read -r WALL USR SYS RSS < "$OUT/time-$C"
   DONE=$(sed -n 's/.*samples *\([0-9,]*\) answered now.*/\1/p' "$OUT/summary-$C.txt" | tr -d ,)
-  PEAK=$(grep -o '[0-9]*M->[0-9]*M' "$OUT/gc-$C.log" | sed 's/M->.*//' | sort -n | tail -1)
-  awk -v c="$C" -v n="$DONE" -v w="$WALL" -v u="$USR" -v s="$SYS" -v rss="$RSS" -v peak="${PEAK:-0}" \
-      -v st="$(( S1 - S0 ))" -v tick="$TICK" 'BEGIN {
-    printf "concurrency %5d: %d requests in %.1f s = %.0f req/s | harvest CPU %.3f ms/req (user %.0f s, sys %.0f s) | stub CPU %.3f ms/req | peak heap before GC %d MB | max RSS %.0f MB\n",
-      c, n, w, n / w, (u + s) * 1000 / n, u, s, st / tick * 1000 / n, peak, rss / 1024 }'
+  # "A->B": A the heap before the collection, B after it
+  PEAK_BEFORE=$(grep -o '[0-9]*M->[0-9]*M' "$OUT/gc-$C.log" | sed 's/M->.*//' | sort -n | tail -1)
+  PEAK_AFTER=$(grep -o '[0-9]*M->[0-9]*M' "$OUT/gc-$C.log" | sed 's/.*->//; s/M$//' | sort -n | tail -1)
+  awk -v c="$C" -v n="$DONE" -v w="$WALL" -v u="$USR" -v s="$SYS" -v rss="$RSS" -v before="${PEAK_BEFORE:-0}" \
+      -v after="${PEAK_AFTER:-0}" -v st="$(( S1 - S0 ))" -v tick="$TICK" 'BEGIN {
+    printf "concurrency %5d: %d requests in %.1f s = %.0f req/s | harvest CPU %.3f ms/req (user %.0f s, sys %.0f s) | stub CPU %.3f ms/req | peak heap before GC %d MB, after GC %d MB | max RSS %.0f MB\n",
+      c, n, w, n / w, (u + s) * 1000 / n, u, s, st / tick * 1000 / n, before, after, rss / 1024 }'
 done

@@ -1,21 +1,18 @@
 package dev.distill4j.cli;
 
-import dev.distill4j.core.Prompt;
 import dev.distill4j.core.RunManifest;
-import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.io.PromptDuplicates;
-import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.local.LocalTeacher;
 import dev.distill4j.teacher.Backoff;
 import dev.distill4j.teacher.Budget;
+import dev.distill4j.teacher.HarvestEstimate;
 import dev.distill4j.teacher.Harvester;
 import dev.distill4j.teacher.RateLimiter;
 import dev.distill4j.teacher.SamplingParams;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
-import dev.distill4j.teacher.TeacherRequest;
 import dev.distill4j.teacher.Teachers;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -144,8 +141,9 @@ final class HarvestCommand implements Callable<Integer> {
     double priceOut;
 
     @Option(names = "--budget-usd", paramLabel = "X",
-            description = "Never start a request that could push spend past X (in-flight requests count at "
-                    + "their max tokens). Needs --price-in/--price-out.")
+            description = "Never spend more than X: every request reserves its worst case (prompt with system "
+                    + "prompt and chat framing at 1 token per byte, plus max tokens) until its answer settles it; "
+                    + "lost answers count at their worst case. Needs --price-in/--price-out.")
     Double budgetUsd;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
@@ -153,10 +151,12 @@ final class HarvestCommand implements Callable<Integer> {
     int timeoutSeconds;
 
     @Option(names = "--max-attempts", paramLabel = "N", defaultValue = "6",
-            description = "Attempts per sample for retryable errors (429, 5xx, timeouts; default ${DEFAULT-VALUE}).")
+            description = "Attempts per sample for retryable errors (429, 408/409/5xx, timeouts, broken connections, "
+                    + "a 200 whose body is cut short or not JSON; default ${DEFAULT-VALUE}).")
     int maxAttempts;
 
-    @Option(names = "--dry-run", description = "Estimate prompt tokens and worst-case cost; send nothing.")
+    @Option(names = "--dry-run", description = "Count the requests to make, their tokens (system prompt and chat "
+            + "framing included) and worst-case cost; send nothing.")
     boolean dryRun;
 
     @Option(names = "--retry-failed", description = "Ask again for samples stored as failed.")
@@ -263,7 +263,7 @@ final class HarvestCommand implements Callable<Integer> {
                 try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(harvester.progress(), expected))) {
                     result = harvester.run();
                 }
-                printSummary(result, store);
+                printSummary(result, store, budget);
                 System.out.flush();
             } finally {
                 finished.countDown();
@@ -302,7 +302,7 @@ final class HarvestCommand implements Callable<Integer> {
                 p.completionTokens() / secs, p.spentUsd(), ProgressBar.duration(p.elapsed()), eta);
     }
 
-    private void printSummary(Harvester.Result r, RunStore store) {
+    private void printSummary(Harvester.Result r, RunStore store, Budget budget) {
         Harvester.Progress p = r.progress();
         double secs = Math.max(1e-3, p.elapsed().toNanos() / 1e9);
         PrintStream out = System.out;
@@ -321,8 +321,11 @@ final class HarvestCommand implements Callable<Integer> {
                 ProgressBar.count(p.retries()));
         out.printf(Locale.ROOT, "  tokens    %s prompt + %s completion%n", ProgressBar.count(p.promptTokens()),
                 ProgressBar.count(p.completionTokens()));
-        out.printf(Locale.ROOT, "  spend     $%.4f%s%n", p.spentUsd(),
-                budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget", budgetUsd));
+        out.printf(Locale.ROOT, "  spend     $%.4f%s%s%n", p.spentUsd(),
+                budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget", budgetUsd),
+                budget.attemptsAtWorstCase() == 0 ? "" : String.format(Locale.ROOT,
+                        " (of which $%.4f for %d lost answers, counted at their worst case)",
+                        budget.spentAtWorstCaseUsd(), budget.attemptsAtWorstCase()));
         out.printf(Locale.ROOT, "  time      %s, %.1f req/s%n", ProgressBar.duration(p.elapsed()), p.done() / secs);
         out.printf(Locale.ROOT, "  run       %s: %s done, %s failed, %s pending in store%n", run,
                 ProgressBar.count(store.count(SampleStatus.DONE)), ProgressBar.count(store.count(SampleStatus.FAILED)),
@@ -332,67 +335,40 @@ final class HarvestCommand implements Callable<Integer> {
         }
     }
 
-    /** Streams the prompt file and prices the worst case: every sample answered at its max tokens. */
+    /** Prints what the harvest would send and its worst-case cost (estimated by {@link HarvestEstimate}). */
     private int dryRun(Teacher teacher) throws IOException {
-        long promptsCount = 0, samples = 0, stored = 0, bad = 0, promptTok = 0;
-        RunStore store = Files.isRegularFile(run.resolve("samples.db")) ? RunStore.openExisting(run) : null;
-        try (PromptReader reader = PromptReader.openUnique(prompts, scanPrompts())) {
-            List<String> keys = new ArrayList<>();
-            while (reader.hasNext()) {
-                switch (reader.next()) {
-                    case PromptReader.Ok ok -> {
-                        Prompt p = ok.prompt();
-                        promptsCount++;
-                        for (int i = 0; i < samplesPerPrompt; i++) {
-                            TeacherRequest req = new TeacherRequest(p, i, null);
-                            samples++;
-                            promptTok += teacher.estimatePromptTokens(req);
-                            if (store != null) {
-                                keys.add(SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(),
-                                        teacher.sampling().toJson(), i));
-                            }
-                        }
-                        if (store != null && keys.size() >= 1000) {
-                            stored += countStored(store, keys);
-                            keys.clear();
-                        }
-                    }
-                    case PromptReader.Malformed m -> {
-                        if (strict) throw new UserError("malformed prompt at " + m.file() + ":" + m.line() + ": "
-                                + m.reason());
-                        bad++;
-                    }
-                }
-            }
-            if (store != null) stored += countStored(store, keys);
-        } finally {
-            if (store != null) store.close();
+        HarvestEstimate e;
+        PromptDuplicates checked = scanPrompts();
+        try (RunStore store = Files.isRegularFile(run.resolve(RunStore.FILE)) ? RunStore.openExisting(run) : null) {
+            e = HarvestEstimate.of(teacher, prompts, checked, store, samplesPerPrompt,
+                    new Budget(priceIn, priceOut, null), retryFailed, strict);
+        } catch (Harvester.MalformedPromptException bad) {
+            throw new UserError(bad.getMessage());
         }
-        long todo = samples - stored;
-        double avgPrompt = samples == 0 ? 0 : (double) promptTok / samples;
-        double worst = (avgPrompt * todo * priceIn + (double) todo * maxTokens * priceOut) / 1e6;
         PrintStream out = System.out;
         out.println("dry run: nothing was sent");
-        out.printf(Locale.ROOT, "  prompts        %s (%s malformed lines)%n", ProgressBar.count(promptsCount), bad);
+        out.printf(Locale.ROOT, "  prompts        %s (%s malformed lines)%n", ProgressBar.count(e.prompts()),
+                e.malformed());
         out.printf(Locale.ROOT, "  samples        %s, of which %s already stored, %s to request%n",
-                ProgressBar.count(samples), ProgressBar.count(stored), ProgressBar.count(todo));
-        out.printf(Locale.ROOT, "  prompt tokens  ~%s to send (estimate: ~4 characters per token)%n",
-                ProgressBar.count(Math.round(avgPrompt * todo)));
+                ProgressBar.count(e.samples()), ProgressBar.count(e.stored()), ProgressBar.count(e.toRequest()));
+        out.printf(Locale.ROOT, "  prompt tokens  ~%s to send, at most %s (system prompt and chat framing included;"
+                        + " estimate ~4 characters per token, bound 1 token per byte)%n",
+                ProgressBar.count(e.promptTokens()), ProgressBar.count(e.promptTokenBound()));
         out.printf(Locale.ROOT, "  output tokens  at most %s (%d per sample)%n",
-                ProgressBar.count((long) todo * maxTokens), maxTokens);
+                ProgressBar.count(e.maxOutputTokens()), maxTokens);
         if (priceIn == 0 && priceOut == 0) {
             out.println("  cost           give --price-in and --price-out (USD per 1 M tokens) for a cost estimate");
         } else {
-            out.printf(Locale.ROOT, "  worst case     $%.4f%s%n", worst, budgetUsd == null ? ""
-                    : String.format(Locale.ROOT, " (budget $%.2f%s)", budgetUsd,
-                            worst > budgetUsd ? ": the harvest would stop at the budget" : ""));
+            out.printf(Locale.ROOT, "  worst case     $%.4f: every answer at its max tokens, prompts at 1 token per"
+                    + " byte (~$%.4f at the prompt estimate)%n", e.worstCaseUsd(), e.expectedUsd());
+            if (budgetUsd != null) {
+                out.printf(Locale.ROOT, "  budget         $%.2f%s%n", budgetUsd, e.worstCaseUsd() > budgetUsd
+                        ? ": the harvest may stop at the budget (each request reserves its worst case until its"
+                                + " answer settles it)"
+                        : ": enough for the worst case");
+            }
         }
         return 0;
-    }
-
-    private static long countStored(RunStore store, List<String> keys) {
-        if (keys.isEmpty()) return 0;
-        return store.find(keys).values().stream().filter(s -> s.status() == SampleStatus.DONE).count();
     }
 
     /**

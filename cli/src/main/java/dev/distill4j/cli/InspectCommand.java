@@ -63,8 +63,12 @@ final class InspectCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  spend        $%.4f%n", s.costUsd());
         out.printf(Locale.ROOT, "  latency      mean %.0f ms%n", s.meanLatencyMs());
         if (!s.failureCauses().isEmpty()) {
-            out.println("  failure causes:");
-            for (var c : s.failureCauses()) out.printf(Locale.ROOT, "    %6d  %s%n", c.count(), c.cause());
+            // one line per kind of failure, with one sample's message as its example: the bodies stay in the store
+            out.println("  failure causes (by kind, one example each):");
+            for (var c : s.failureCauses()) {
+                out.printf(Locale.ROOT, "    %6s  %s%n", ProgressBar.count(c.count()), c.cause());
+                if (!c.example().equals(c.cause())) out.println("            e.g. " + oneLine(c.example()));
+            }
         }
         if (!s.examples().isEmpty()) {
             out.println("  examples:");

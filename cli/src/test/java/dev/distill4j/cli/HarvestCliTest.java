@@ -144,25 +144,29 @@ class HarvestCliTest {
     @Test
     void retriesRateLimitsAndServerErrorsAndRecordsBadRequests() throws Exception {
         AtomicInteger n = new AtomicInteger();
+        AtomicInteger cut = new AtomicInteger();
         stub.onRequest(r -> switch (r.json().path("messages").path(r.json().path("messages").size() - 1)
                 .path("content").asText()) {
             case "What is 0 plus 0?" -> n.getAndIncrement() < 2 ? Fault.rateLimitedMs(50) : null;
             case "Spell 1" -> n.getAndIncrement() < 4 ? Fault.status(503) : null;
             case "What is 2 plus 2?" -> Fault.status(400);
-            case "Spell 3" -> Fault.malformedJson();
+            case "Spell 3" -> Fault.missingFields();                        // valid JSON of another shape: final
+            case "Spell 5" -> cut.getAndIncrement() < 1 ? Fault.malformedJson() : null;    // cut short once: retried
             default -> null;
         });
         var r = distill(ENV, harvestArgs());
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("28 answered now, 2 failed");
+        assertThat(cut.get()).as("the cut-off answer was asked again").isEqualTo(2);
         try (RunStore store = RunStore.openExisting(run)) {
             var stats = store.stats(0);
             assertThat(stats.failureCauses()).extracting(c -> c.cause())
-                    .anySatisfy(c -> assertThat(c).contains("400"))
-                    .anySatisfy(c -> assertThat(c).containsIgnoringCase("malformed"));
+                    .containsExactlyInAnyOrder("bad_request (http 400)", "malformed_response (http 200)");
         }
         var inspect = distill(Map.of(), "inspect", run.toString());
-        assertThat(inspect.stdout()).contains("failure causes").contains("28 done, 2 failed");
+        assertThat(inspect.stdout()).contains("failure causes (by kind, one example each)")
+                .contains("28 done, 2 failed").contains("1  malformed_response (http 200)")
+                .contains("e.g. malformed_response (http 200): the teacher at");
 
         stub.clearFaults();
         long before = stub.requestCount();

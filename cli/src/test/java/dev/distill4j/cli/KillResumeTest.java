@@ -85,4 +85,50 @@ class KillResumeTest {
             byPrompt.values().forEach(ix -> assertThat(ix).containsExactlyInAnyOrder(0, 1));
         }
     }
+
+    /**
+     * Issue 12's scenario: a teacher that cuts 6 % of its answers short once (a 200 whose JSON ends halfway), a
+     * harvest SIGKILLed mid-run and re-run with the same command. Every cut answer is asked again within
+     * {@code --max-attempts}, so the run ends with all 600 samples done and none failed.
+     */
+    @Test
+    void answersCutShortOnceAreAskedAgainAcrossAKill() throws Exception {
+        Path prompts = tmp.resolve("prompts.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < PROMPTS; i++) lines.add("{\"id\": \"p" + i + "\", \"prompt\": \"Tell me about " + i + "\"}");
+        Files.write(prompts, lines);
+        Path run = tmp.resolve("run");
+        Map<String, String> env = Map.of("OPENAI_API_KEY", "sk-kill");
+        Set<String> cut = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        try (OpenAiStub stub = OpenAiStub.start().requireApiKey("sk-kill").latency(Duration.ofMillis(15))) {
+            stub.onRequest(r -> Math.floorMod(r.clientRequestId().hashCode(), 100) < 6 && cut.add(r.clientRequestId())
+                    ? dev.distill4j.teacher.stub.Fault.malformedJson() : null);
+            String[] args = {"harvest", "--run", run.toString(), "--prompts", prompts.toString(), "--model", "m",
+                    "--top-logprobs", "3", "--max-tokens", "16", "--samples-per-prompt", String.valueOf(SAMPLES),
+                    "--concurrency", "8", "--quiet", "--base-url", stub.baseUrl()};
+            Process first = DistillProcess.start(env, tmp.resolve("logs-1"), args);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (stub.answeredCount() < 200 && first.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(first.isAlive()).as("the first harvest must still be running when killed").isTrue();
+            first.destroyForcibly();
+            assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            int cutBeforeKill = cut.size();
+            assertThat(cutBeforeKill).as("some answers were cut before the kill").isPositive();
+
+            var second = DistillProcess.run(env, tmp.resolve("logs-2"), args);
+            assertThat(second.exitCode()).as(second.toString()).isZero();
+            assertThat(cut.size()).as("about 6 %% of 600 samples were cut once").isBetween(15, 60);
+            try (RunStore store = RunStore.openExisting(run)) {
+                assertThat(store.count(SampleStatus.FAILED)).as(second.stdout()).isZero();
+                assertThat(store.count(SampleStatus.PENDING)).isZero();
+                assertThat(store.count(SampleStatus.DONE)).isEqualTo(PROMPTS * SAMPLES);
+                List<Sample> cutSamples = new ArrayList<>();
+                for (String key : cut) cutSamples.add(store.sample(key).orElseThrow());
+                assertThat(cutSamples).allSatisfy(s -> assertThat(s.status()).isEqualTo(SampleStatus.DONE));
+                // a cut that the kill interrupted is asked again by the re-run; the others within their own run
+                assertThat(cutSamples).as("asked again in the run that saw the cut")
+                        .anySatisfy(s -> assertThat(s.attempts()).isGreaterThanOrEqualTo(2));
+            }
+        }
+    }
 }

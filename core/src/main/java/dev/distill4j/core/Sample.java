@@ -14,7 +14,8 @@ import java.time.Instant;
  * @param capability   what this sample's teacher revealed
  * @param tokens       per-token distribution (empty for TEXT)
  * @param usage        billed tokens
- * @param costUsd      cost at the run's prices (0 when no price was given)
+ * @param costUsd      cost at the run's prices (0 when no price was given), over all attempts: answers lost after
+ *                     they were billed count at their worst case (docs/teachers.md)
  * @param latencyMs    wall time of the successful attempt
  * @param requestId    the teacher's request id header (x-request-id / request-id), if any
  * @param errorCause   short cause of the last failure (e.g. "http 400: invalid_request_error"), null if none

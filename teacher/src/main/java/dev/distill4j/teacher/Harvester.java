@@ -298,8 +298,12 @@ public final class Harvester {
      */
     private Sample harvestOne(Prompt prompt, Sample pending) {
         TeacherRequest request = new TeacherRequest(prompt, pending.sampleIndex(), pending.key());
-        RequestLoop.Outcome<TeacherResponse> outcome = loop.run(teacher.estimatePromptTokens(request),
-                teacher.sampling().maxTokens(), pending.attempts(), () -> teacher.complete(request), hooks);
+        SampleHooks sampleHooks = new SampleHooks();
+        RequestLoop.Outcome<TeacherResponse> outcome = loop.run(teacher.size(request), pending.attempts(),
+                () -> teacher.complete(request), sampleHooks);
+        // attempts whose answers were billed but lost belong to the sample's cost, as the budget spent them; a failed
+        // sample asked again (--retry-failed) keeps what its earlier attempts cost, as it keeps their count
+        double lostUsd = pending.costUsd() + sampleHooks.chargedUsd;
         return switch (outcome) {
             case RequestLoop.Outcome.Abandoned<TeacherResponse> a -> null;
             case RequestLoop.Outcome.Done<TeacherResponse>(TeacherResponse r, int attempts) -> {
@@ -309,7 +313,7 @@ public final class Harvester {
                 completionTokens.addAndGet(r.usage().completionTokens());
                 yield new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.DONE,
                         r.text(), r.finishReason(), teacher.capability(), r.tokens(), r.usage(),
-                        budget.cost(r.usage()), r.latencyMs(), r.requestId(), null, null, attempts,
+                        budget.cost(r.usage()) + lostUsd, r.latencyMs(), r.requestId(), null, null, attempts,
                         pending.createdAt(), Instant.now());
             }
             case RequestLoop.Outcome.Failed<TeacherResponse>(TeacherException last, int attempts) -> {
@@ -317,7 +321,7 @@ public final class Harvester {
                 String cause = last.kind().name().toLowerCase(java.util.Locale.ROOT)
                         + (last.status() > 0 ? " (http " + last.status() + ")" : "") + ": " + last.getMessage();
                 yield new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.FAILED, null,
-                        null, teacher.capability(), null, null, 0, 0, last.requestId(), cause, last.bodyExcerpt(),
+                        null, teacher.capability(), null, null, lostUsd, 0, last.requestId(), cause, last.bodyExcerpt(),
                         attempts, pending.createdAt(), Instant.now());
             }
         };
@@ -341,6 +345,26 @@ public final class Harvester {
                     delay.toMillis());
         }
     };
+
+    /** The harvest's hooks, plus what one sample's lost answers cost. */
+    private final class SampleHooks implements RequestLoop.Hooks {
+        private double chargedUsd;
+
+        @Override public boolean stopped() { return hooks.stopped(); }
+
+        @Override public void budgetReached() { hooks.budgetReached(); }
+
+        @Override public boolean fatal(TeacherException e) { return hooks.fatal(e); }
+
+        @Override public void retrying(int attempt, TeacherException e, Duration delay) {
+            hooks.retrying(attempt, e, delay);
+        }
+
+        @Override public void charged(TeacherException e, double usd) {
+            chargedUsd += usd;
+            LOG.debug("a lost answer ({}) was counted as spent: ${}", e.kind(), usd);
+        }
+    }
 
     /** Stores finished samples in batches from one thread, so SQLite sees few large transactions. */
     private final class SampleWriter implements Runnable {

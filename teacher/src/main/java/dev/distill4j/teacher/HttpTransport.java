@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The one HTTP path of every remote teacher: sends a JSON POST, times it, and turns the outcome into a
@@ -36,8 +37,14 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Classification: 401/403 AUTH, 404 NOT_FOUND, 429 RATE_LIMITED, 408/409/5xx (and Anthropic's 529) SERVER, other
  * 4xx BAD_REQUEST; no response in time TIMEOUT; unknown host, no route or connection refused UNREACHABLE (nothing
- * to talk to: the harvester stops if that happens before any success); reset, EOF or a truncated body CONNECTION;
- * a 200 that is not JSON or lacks what the provider documents MALFORMED_RESPONSE.
+ * to talk to: the harvester stops if that happens before any success); reset, EOF or a body shorter than its
+ * Content-Length CONNECTION; a 200 that is not JSON UNREADABLE_RESPONSE; a 200 whose JSON lacks what the provider
+ * documents MALFORMED_RESPONSE.
+ *
+ * <p>Billing ({@link TeacherException#billing()}): an error status and a request that never reached the teacher
+ * cost nothing; a 2xx whose body is lost, a timeout and a broken connection after the request was sent may have been
+ * billed for a whole answer (providers finish and bill a generation the client stopped waiting for), so the budget
+ * counts their worst case; a malformed 2xx whose {@code usage} can still be read is billed at that usage.
  */
 public final class HttpTransport implements AutoCloseable {
     /** What a teacher's parser reads from a 200 body. */
@@ -124,23 +131,29 @@ public final class HttpTransport implements AutoCloseable {
         HttpResponse<byte[]> response;
         // The request timeout of java.net.http ends when the headers arrive; a body that trickles in must not hold
         // a sample forever, so the whole exchange is bounded here and cancelled when it runs over.
-        CompletableFuture<HttpResponse<byte[]>> call =
-                client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        // the status line, once it has come: a body lost after a 2xx status was an answer the teacher billed
+        AtomicInteger statusLine = new AtomicInteger();
+        CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(b.build(), info -> {
+            statusLine.set(info.statusCode());
+            return HttpResponse.BodySubscribers.ofByteArray();
+        });
         try {
             response = call.get(config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             call.cancel(true);
-            throw classify(new HttpTimeoutException("no complete answer in time"), url);
+            throw classify(new HttpTimeoutException("no complete answer in time"), url, statusLine.get());
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof IOException io) throw classify(io, url);
-            throw new TeacherException(Kind.CONNECTION, 0, "the request to the teacher at " + url + " failed ("
-                    + describe(cause) + ")", null, null, null, null, cause);
+            if (cause instanceof IOException io) throw classify(io, url, statusLine.get());
+            throw new TeacherException(Kind.CONNECTION, statusLine.get(), "the request to the teacher at " + url
+                    + " failed (" + describe(cause) + ")", null, null, null, null, cause,
+                    TeacherException.Billing.WORST_CASE, null);
         } catch (InterruptedException e) {
             call.cancel(true);
             Thread.currentThread().interrupt();
-            throw new TeacherException(Kind.CONNECTION, 0, "interrupted while waiting for the teacher at " + url,
-                    null, null, null, null, e);
+            // the request was sent: the teacher may still finish and bill the answer we stop waiting for
+            throw new TeacherException(Kind.CONNECTION, statusLine.get(), "interrupted while waiting for the teacher at "
+                    + url, null, null, null, null, e, TeacherException.Billing.WORST_CASE, null);
         }
         long latencyMs = (System.nanoTime() - start) / 1_000_000;
 
@@ -159,24 +172,56 @@ public final class HttpTransport implements AutoCloseable {
                         String requestId, RateLimitInfo limits)
             throws TeacherException {
         String what;
+        JsonNode json = null;
+        Kind kind = Kind.MALFORMED_RESPONSE;
         try {
-            JsonNode json = Json.MAPPER.readTree(raw);
+            json = Json.MAPPER.readTree(raw);
             if (json == null || !json.isObject()) {
-                what = "its body is not a JSON object";
+                kind = Kind.UNREADABLE_RESPONSE;
+                what = raw.length == 0 ? "its body is empty" : "its body is not a JSON object";
             } else {
                 return parser.apply(json);
             }
         } catch (IOException e) {
-            what = "its body is not valid JSON";
+            kind = Kind.UNREADABLE_RESPONSE;
+            what = "its body is not valid JSON (cut short, or not the API's answer)";
         } catch (WireJson.MalformedException e) {
             what = "its body " + e.getMessage();
         } catch (RuntimeException e) {
             what = "its body could not be read (" + describe(e) + ")";
         }
         String excerpt = excerpt(raw);
-        throw new TeacherException(Kind.MALFORMED_RESPONSE, status,
+        Usage billed = kind == Kind.MALFORMED_RESPONSE ? billedUsage(json) : null;
+        throw new TeacherException(kind, status,
                 "the teacher at " + url + " answered " + status + " but " + what + ": " + excerpt,
-                null, excerpt, requestId, limits, null);
+                null, excerpt, requestId, limits, null,
+                billed == null ? TeacherException.Billing.WORST_CASE : TeacherException.Billing.USAGE, billed);
+    }
+
+    /**
+     * The {@code usage} of an answer that could not be used, if it can still be read: OpenAI's
+     * {@code prompt_tokens}/{@code completion_tokens} (embeddings have only the former) or Anthropic's
+     * {@code input_tokens}/{@code output_tokens} plus its cache counts. Null when there is none to trust.
+     */
+    static Usage billedUsage(JsonNode json) {
+        JsonNode u = json == null ? null : json.get("usage");
+        if (u == null || !u.isObject()) return null;
+        if (count(u, "prompt_tokens") >= 0) {
+            long completion = u.has("completion_tokens") ? count(u, "completion_tokens") : 0;
+            return completion < 0 ? null : new Usage(count(u, "prompt_tokens"), completion);
+        }
+        long in = count(u, "input_tokens");
+        long out = count(u, "output_tokens");
+        if (in < 0 || out < 0) return null;
+        long cacheRead = Math.max(0, count(u, "cache_read_input_tokens"));
+        long cacheWrite = Math.max(0, count(u, "cache_creation_input_tokens"));
+        return new Usage(in + cacheRead + cacheWrite, out, cacheRead, 0);
+    }
+
+    /** A non-negative whole count, or -1 when absent or not one. */
+    private static long count(JsonNode parent, String field) {
+        JsonNode n = parent.get(field);
+        return n != null && n.canConvertToLong() && n.asLong() >= 0 && n.isIntegralNumber() ? n.asLong() : -1;
     }
 
     private TeacherException httpError(int status, byte[] raw, HttpHeaders h, URI url, String requestId,
@@ -210,7 +255,8 @@ public final class HttpTransport implements AutoCloseable {
         return new TeacherException(kind, status, message, retryAfter, excerpt, requestId, limits, null);
     }
 
-    private TeacherException classify(IOException e, URI url) {
+    /** @param status the status line that came before the failure, or 0 when none did */
+    private TeacherException classify(IOException e, URI url, int status) {
         Kind kind = Kind.CONNECTION;
         String why = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -241,14 +287,19 @@ public final class HttpTransport implements AutoCloseable {
             }
         }
         if (why == null) why = describe(e);
+        String during = status / 100 == 2 ? " while its " + status + " answer was arriving" : "";
         String message = switch (kind) {
-            case TIMEOUT -> "no answer from the teacher at " + url + " within the request timeout of "
-                    + config.requestTimeout().toMillis() + " ms";
+            case TIMEOUT -> "no " + (during.isEmpty() ? "" : "complete ") + "answer from the teacher at " + url
+                    + " within the request timeout of " + config.requestTimeout().toMillis() + " ms";
             case UNREACHABLE -> "cannot reach the teacher at " + url + " (" + why
                     + "): check --base-url and that the server is running";
-            default -> "the connection to the teacher at " + url + " broke (" + why + ")";
+            default -> "the connection to the teacher at " + url + " broke" + during + " (" + why + ")";
         };
-        return new TeacherException(kind, 0, message, null, null, null, null, e);
+        // nothing reached a host we could not connect to, and an error status is not billed; anything else was
+        // sent and may have been answered
+        TeacherException.Billing billing = kind == Kind.UNREACHABLE || (status > 0 && status / 100 != 2)
+                ? TeacherException.Billing.NONE : TeacherException.Billing.WORST_CASE;
+        return new TeacherException(kind, status, message, null, null, null, null, e, billing, null);
     }
 
     private static String describe(Throwable e) {

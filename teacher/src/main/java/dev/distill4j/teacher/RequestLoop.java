@@ -6,9 +6,11 @@ import java.time.Duration;
 
 /**
  * One request's way through budget → rate limit → call → retries, shared by every harvest (text samples,
- * embeddings): the worst case is reserved before the call and settled at the billed usage after it, the provider's
- * rate-limit headers and 429s pace everyone, retryable failures wait out {@link Backoff} (never less than a
- * Retry-After), and the caller's {@link Hooks} decide what stops the whole harvest.
+ * embeddings): the worst case is reserved before the call ({@link Budget#reserve}: waits while requests in flight may
+ * free room, refuses once none are) and settled after it at what the attempt cost (the billed usage; nothing for an
+ * error status; the worst case for an answer that was lost but may have been billed), the provider's rate-limit
+ * headers and 429s pace everyone, retryable failures wait out {@link Backoff} (never less than a Retry-After), and
+ * the caller's {@link Hooks} decide what stops the whole harvest.
  */
 public final class RequestLoop {
     /** What a successful call reports for billing and pacing. */
@@ -36,6 +38,9 @@ public final class RequestLoop {
 
         /** Attempt {@code attempt} failed with {@code e} and will be retried after {@code delay}. */
         default void retrying(int attempt, TeacherException e, Duration delay) {}
+
+        /** The failed attempt {@code e} was counted as spent ({@code usd}): its answer was billed but lost. */
+        default void charged(TeacherException e, double usd) {}
     }
 
     public sealed interface Outcome<T> {
@@ -73,7 +78,8 @@ public final class RequestLoop {
     }
 
     /**
-     * Carries one request through its attempts.
+     * Carries one request through its attempts; its prompt estimate stands in for the prompt bound, so the budget
+     * holds only as far as the estimate is not low. Prefer {@link #run(RequestSize, int, Call, Hooks)}.
      *
      * @param estimatedPromptTokens what the budget and the token bucket hold for the input
      * @param maxOutputTokens       worst-case output (0 for embeddings)
@@ -81,16 +87,33 @@ public final class RequestLoop {
      */
     public <T extends Billed> Outcome<T> run(long estimatedPromptTokens, long maxOutputTokens, int attemptsBefore,
                                             Call<T> call, Hooks hooks) {
+        return run(new RequestSize(estimatedPromptTokens, estimatedPromptTokens, maxOutputTokens, 1), attemptsBefore,
+                call, hooks);
+    }
+
+    /**
+     * Carries one request through its attempts.
+     *
+     * @param size           the budget reserves {@link RequestSize#worstCase()}, the token bucket
+     *                       {@link RequestSize#rateLimitTokens()}
+     * @param attemptsBefore attempts earlier runs already made
+     */
+    public <T extends Billed> Outcome<T> run(RequestSize size, int attemptsBefore, Call<T> call, Hooks hooks) {
         int attempts = attemptsBefore;
         for (int attempt = 1; ; attempt++) {
             if (hooks.stopped()) return new Outcome.Abandoned<>();
-            Budget.Reservation reservation = budget.tryReserve(estimatedPromptTokens, maxOutputTokens).orElse(null);
+            Budget.Reservation reservation;
+            try {
+                reservation = budget.reserve(size.worstCase()).orElse(null);
+            } catch (InterruptedException e) {
+                return new Outcome.Abandoned<>();
+            }
             if (reservation == null) {
                 hooks.budgetReached();
                 return new Outcome.Abandoned<>();
             }
             try {
-                rateLimiter.acquire(estimatedPromptTokens + maxOutputTokens);
+                rateLimiter.acquire(size.rateLimitTokens());
             } catch (InterruptedException e) {
                 budget.release(reservation);
                 return new Outcome.Abandoned<>();
@@ -106,8 +129,15 @@ public final class RequestLoop {
                 rateLimiter.observe(r.rateLimits());
                 return new Outcome.Done<>(r, attempts);
             } catch (TeacherException e) {
-                // a failed request may still have been billed for its prompt; we cannot know, so count nothing
-                budget.release(reservation);
+                double charged = switch (e.billing()) {
+                    case NONE -> {
+                        budget.release(reservation);
+                        yield 0;
+                    }
+                    case USAGE -> budget.settle(reservation, e.billedUsage());
+                    case WORST_CASE -> budget.settleAtWorstCase(reservation);
+                };
+                if (charged > 0) hooks.charged(e, charged);
                 rateLimiter.observe(e.rateLimits());
                 if (e.kind() == TeacherException.Kind.RATE_LIMITED) rateLimiter.onRateLimited(e.retryAfter());
                 if (hooks.fatal(e)) return new Outcome.Abandoned<>();

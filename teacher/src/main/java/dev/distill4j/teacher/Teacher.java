@@ -35,9 +35,27 @@ public interface Teacher extends AutoCloseable {
      */
     TeacherResponse complete(TeacherRequest request) throws TeacherException;
 
-    /** Rough prompt-token count for budgeting and rate limiting before the teacher has told us the real one. */
+    /**
+     * Expected prompt tokens of the request as sent (system prompt and chat framing included), for rate limits and
+     * the expected cost, before the teacher has told us the real count.
+     */
     default long estimatePromptTokens(TeacherRequest request) {
-        return TokenEstimator.estimate(request);
+        return TokenEstimator.estimate(request.prompt(), sampling().system(),
+                TokenEstimator.chatFraming(request.prompt(), endpoint()));
+    }
+
+    /** At least as many prompt tokens as the teacher can bill for the request: what the budget reserves. */
+    default long promptTokenBound(TeacherRequest request) {
+        return TokenEstimator.bound(request.prompt(), sampling().system(),
+                TokenEstimator.chatFraming(request.prompt(), endpoint()));
+    }
+
+    /**
+     * The request's size before it is sent: prompt estimate and bound, {@code max_tokens}, and one choice (every
+     * teacher sends {@code n: 1}; more samples per prompt are more requests).
+     */
+    default RequestSize size(TeacherRequest request) {
+        return new RequestSize(estimatePromptTokens(request), promptTokenBound(request), sampling().maxTokens(), 1);
     }
 
     /**

@@ -4,8 +4,11 @@ import java.time.Duration;
 
 /**
  * A failed attempt, classified so the harvester can decide: retry (rate limit, server error, timeout, connection
- * reset, 408/409), stop the whole harvest (bad key, unknown model, unreachable host), or record this sample as
- * failed and go on (bad request, malformed body).
+ * reset, 408/409, a 200 whose body is cut short or not JSON), stop the whole harvest (bad key, unknown model,
+ * unreachable host), or record this sample as failed and go on (bad request, a 200 of the wrong shape).
+ *
+ * <p>It also says what the attempt may have cost ({@link #billing()}): a lost answer was still billed, and a budget
+ * that is never to be exceeded must count it.
  */
 public final class TeacherException extends Exception {
     public enum Kind {
@@ -25,7 +28,15 @@ public final class TeacherException extends Exception {
         NOT_FOUND(false),
         /** Other 4xx: this sample fails, the run goes on. */
         BAD_REQUEST(false),
-        /** 200 whose body is not valid JSON or lacks fields: this sample fails, the run goes on. */
+        /**
+         * 200 whose body is not JSON (cut short by a proxy or a dropped connection that still ended the message, an
+         * HTML error page): transient, retried; the answer was billed.
+         */
+        UNREADABLE_RESPONSE(true),
+        /**
+         * 200 whose JSON lacks a documented field or has one of the wrong type (a server that speaks another
+         * dialect, or ignores top_logprobs): asking again gets the same, so this sample fails and the run goes on.
+         */
         MALFORMED_RESPONSE(false);
 
         private final boolean retryable;
@@ -38,7 +49,22 @@ public final class TeacherException extends Exception {
         public boolean fatal() { return this == AUTH || this == NOT_FOUND; }
     }
 
+    /** What a failed attempt may have cost, for the budget. */
+    public enum Billing {
+        /** Nothing was billed: the request never reached the teacher, or it answered with an error status. */
+        NONE,
+        /** The teacher answered and its usage was read: {@link #billedUsage()} is what it billed. */
+        USAGE,
+        /**
+         * The teacher may have produced (and billed) an answer whose usage we cannot read: a 2xx body that did not
+         * parse, a connection that broke or a timeout after the request was sent. Counted at the request's worst case.
+         */
+        WORST_CASE
+    }
+
     private final Kind kind;
+    private final Billing billing;
+    private final dev.distill4j.core.Usage billedUsage;
     private final int status;
     private final Duration retryAfter;
     private final String bodyExcerpt;
@@ -47,7 +73,22 @@ public final class TeacherException extends Exception {
 
     public TeacherException(Kind kind, int status, String message, Duration retryAfter, String bodyExcerpt,
                             String requestId, RateLimitInfo rateLimits, Throwable cause) {
+        this(kind, status, message, retryAfter, bodyExcerpt, requestId, rateLimits, cause, Billing.NONE, null);
+    }
+
+    /**
+     * @param billing     what the attempt may have cost
+     * @param billedUsage the billed usage when {@code billing} is {@link Billing#USAGE}, else ignored
+     */
+    public TeacherException(Kind kind, int status, String message, Duration retryAfter, String bodyExcerpt,
+                            String requestId, RateLimitInfo rateLimits, Throwable cause, Billing billing,
+                            dev.distill4j.core.Usage billedUsage) {
         super(message, cause);
+        if (billing == Billing.USAGE && billedUsage == null) {
+            throw new IllegalArgumentException("Billing.USAGE needs the billed usage");
+        }
+        this.billing = billing;
+        this.billedUsage = billing == Billing.USAGE ? billedUsage : null;
         this.kind = kind;
         this.status = status;
         this.retryAfter = retryAfter;
@@ -70,4 +111,9 @@ public final class TeacherException extends Exception {
     public String requestId() { return requestId; }
 
     public RateLimitInfo rateLimits() { return rateLimits; }
+
+    public Billing billing() { return billing; }
+
+    /** What the teacher billed for this attempt when {@link #billing()} is {@link Billing#USAGE}; else null. */
+    public dev.distill4j.core.Usage billedUsage() { return billedUsage; }
 }

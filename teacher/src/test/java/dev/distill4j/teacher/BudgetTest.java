@@ -58,4 +58,38 @@ class BudgetTest {
         // all 20,000 could be billed ($2) if reservations never overlapped; never more than the limit
         assertThat(b.spentUsd()).isGreaterThan(0.5);
     }
+
+    @Test void reserveWaitsForRequestsInFlightAndRefusesOnlyWhenNoneAre() throws Exception {
+        var b = new Budget(1.0, 1.0, 0.003);                 // $1 per M tokens either way
+        var first = b.reserve(new Usage(1000, 1000)).orElseThrow();   // worst case $0.002
+        var waiter = new java.util.concurrent.CompletableFuture<java.util.Optional<Budget.Reservation>>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                waiter.complete(b.reserve(new Usage(1000, 1000)));     // does not fit beside the first
+            } catch (InterruptedException e) {
+                waiter.completeExceptionally(e);
+            }
+        });
+        Thread.sleep(100);
+        assertThat(waiter).as("waits: the first may settle for less").isNotDone();
+        b.settle(first, new Usage(500, 200));                // billed $0.0007: now $0.002 fits
+        var second = waiter.get(5, java.util.concurrent.TimeUnit.SECONDS).orElseThrow();
+        t.join();
+        assertThat(b.tryReserve(1000, 1000)).as("tryReserve never waits: $0.0007 + $0.002 + $0.002 > $0.003")
+                .isEmpty();
+        b.release(second);
+        assertThat(b.reserve(new Usage(3000, 0))).as("$0.0007 + $0.003 with nothing in flight").isEmpty();
+        assertThat(b.reservedUsd()).isZero();
+    }
+
+    @Test void aLostAnswerIsSpentAtItsWorstCase() {
+        var b = new Budget(1.0, 2.0, 1.0);
+        var r = b.tryReserve(1000, 500).orElseThrow();       // $0.001 + $0.001
+        assertThat(b.settleAtWorstCase(r)).isCloseTo(0.002, within(1e-12));
+        assertThat(b.settleAtWorstCase(r)).as("once only").isZero();
+        assertThat(b.spentUsd()).isCloseTo(0.002, within(1e-12));
+        assertThat(b.spentAtWorstCaseUsd()).isCloseTo(0.002, within(1e-12));
+        assertThat(b.attemptsAtWorstCase()).isEqualTo(1);
+        assertThat(b.reservedUsd()).isZero();
+    }
 }

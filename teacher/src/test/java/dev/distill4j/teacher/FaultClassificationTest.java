@@ -142,28 +142,59 @@ class FaultClassificationTest {
             assertThat(e.kind()).isEqualTo(Kind.CONNECTION);
         }
 
-        @Test void truncatedBodyIsAConnectionFailure() {
+        @Test void truncatedBodyIsAConnectionFailureAfterABilledAnswer() {
             TeacherException e = fail(Fault.truncatedBody());
             assertThat(e.kind()).isEqualTo(Kind.CONNECTION);
-            assertThat(e.status()).isZero();
+            assertThat(e.kind().retryable()).isTrue();
+            assertThat(e.status()).as("the status line came before the body broke").isEqualTo(200);
+            assertThat(e.getMessage()).contains("while its 200 answer was arriving");
+            assertThat(e.billing()).isEqualTo(TeacherException.Billing.WORST_CASE);
         }
 
         @Test void connectionResetIsAConnectionFailure() {
             assertThat(fail(Fault.connectionReset()).kind()).isEqualTo(Kind.CONNECTION);
         }
 
-        @Test void malformedJsonIsMalformedWithAnExcerpt() {
+        @Test void cutOffJsonIsAnUnreadableBilledAnswerAndRetried() {
             TeacherException e = fail(Fault.malformedJson());
-            assertThat(e.kind()).isEqualTo(Kind.MALFORMED_RESPONSE);
+            assertThat(e.kind()).isEqualTo(Kind.UNREADABLE_RESPONSE);
+            assertThat(e.kind().retryable()).as("cut short once is not cut short next time").isTrue();
             assertThat(e.status()).isEqualTo(200);
             assertThat(e.bodyExcerpt()).startsWith("{");
             assertThat(e.getMessage()).contains("not valid JSON").contains(e.bodyExcerpt());
+            assertThat(e.billing()).as("the answer was generated, so billed; its usage is lost")
+                    .isEqualTo(TeacherException.Billing.WORST_CASE);
         }
 
-        @Test void missingFieldsAreMalformed() {
+        @Test void aBodyThatIsNoJsonObjectIsUnreadable() {
+            TeacherException e = fail(Fault.raw(200, "<html><body>502 Bad Gateway</body></html>"));
+            assertThat(e.kind()).isEqualTo(Kind.UNREADABLE_RESPONSE);
+            assertThat(fail(Fault.raw(200, "[1, 2]")).kind()).isEqualTo(Kind.UNREADABLE_RESPONSE);
+        }
+
+        @Test void missingFieldsAreMalformedAndFinal() {
             TeacherException e = fail(Fault.missingFields());
             assertThat(e.kind()).isEqualTo(Kind.MALFORMED_RESPONSE);
+            assertThat(e.kind().retryable()).as("the same server answers the same shape again").isFalse();
             assertThat(e.getMessage()).contains("lacks");
+            assertThat(e.billing()).isEqualTo(TeacherException.Billing.WORST_CASE);
+        }
+
+        @Test void aMalformedAnswerWithReadableUsageIsBilledAtIt() {
+            TeacherException e = fail(Fault.raw(200, usageOnlyBody()));
+            assertThat(e.kind()).isEqualTo(Kind.MALFORMED_RESPONSE);
+            assertThat(e.billing()).isEqualTo(TeacherException.Billing.USAGE);
+            assertThat(e.billedUsage().promptTokens()).isEqualTo(12);
+            assertThat(e.billedUsage().completionTokens()).isEqualTo(34);
+        }
+
+        /** A 200 in the provider's dialect that has its usage but not the answer. */
+        abstract String usageOnlyBody();
+
+        @Test void errorStatusesAndUnsentRequestsCostNothing() {
+            assertThat(fail(Fault.status(500)).billing()).isEqualTo(TeacherException.Billing.NONE);
+            assertThat(fail(Fault.status(400)).billing()).isEqualTo(TeacherException.Billing.NONE);
+            assertThat(fail(Fault.rateLimited(1)).billing()).isEqualTo(TeacherException.Billing.NONE);
         }
 
         @Test void nonJsonErrorBodiesAreQuotedShort() {
@@ -189,6 +220,7 @@ class FaultClassificationTest {
             try (Teacher t = Teachers.create(config("http://127.0.0.1:" + port, Duration.ofSeconds(5)))) {
                 TeacherException e = failure(() -> t.complete(text("alpha")));
                 assertThat(e.kind()).isEqualTo(Kind.UNREACHABLE);
+                assertThat(e.billing()).as("nothing was sent").isEqualTo(TeacherException.Billing.NONE);
                 assertThat(e.getMessage()).contains("cannot reach the teacher at http://127.0.0.1:" + port)
                         .contains("--base-url");
             }
@@ -209,6 +241,11 @@ class FaultClassificationTest {
         @Override TeacherConfig config(String baseUrl, Duration timeout) {
             return Fixtures.openAi(baseUrl, "chat", "k", sampling(16, 3)).withRequestTimeout(timeout);
         }
+
+        @Override String usageOnlyBody() {
+            return "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[],"
+                    + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34,\"total_tokens\":46}}";
+        }
     }
 
     @Nested class OpenAiCompletions extends Contract {
@@ -219,6 +256,11 @@ class FaultClassificationTest {
         @Override TeacherConfig config(String baseUrl, Duration timeout) {
             return Fixtures.openAi(baseUrl, "completions", "k", sampling(16, 3)).withRequestTimeout(timeout);
         }
+
+        @Override String usageOnlyBody() {
+            return "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"choices\":[{\"index\":0}],"
+                    + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34,\"total_tokens\":46}}";
+        }
     }
 
     @Nested class Anthropic extends Contract {
@@ -228,6 +270,12 @@ class FaultClassificationTest {
 
         @Override TeacherConfig config(String baseUrl, Duration timeout) {
             return Fixtures.anthropic(baseUrl, "k", sampling(16, 0)).withRequestTimeout(timeout);
+        }
+
+        @Override String usageOnlyBody() {
+            return "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":"
+                    + "\"text\"}],\"usage\":{\"input_tokens\":2,\"cache_read_input_tokens\":10,"
+                    + "\"output_tokens\":34}}";
         }
 
         @Test void overloadedIsServer() {

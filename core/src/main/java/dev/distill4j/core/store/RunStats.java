@@ -14,7 +14,8 @@ import java.util.TreeSet;
  *
  * @param prompts        prompts stored
  * @param byStatus       samples per status (every status present, 0 when none)
- * @param failureCauses  the ten most frequent causes of failed samples, most frequent first
+ * @param failureCauses  the ten most frequent kinds of failure (a cause up to its first ": ", e.g.
+ *                       "malformed_response (http 200)"), most frequent first, each with one whole cause
  * @param totalUsage     tokens billed over all samples (failed ones included: a failure may have been billed)
  * @param costUsd        cost over all samples
  * @param capabilities   capabilities of the done samples (Capability.toString form), sorted
@@ -26,8 +27,14 @@ public record RunStats(long prompts, Map<SampleStatus, Long> byStatus, List<Caus
                        Usage totalUsage, double costUsd, Set<String> capabilities, double meanLatencyMs,
                        long p95LatencyMs, List<Example> examples) {
 
-    /** A failure cause and how many failed samples have it. */
-    public record CauseCount(String cause, long count) {}
+    /**
+     * A kind of failure, how many failed samples have it, and one of their causes in full.
+     *
+     * @param cause   the kind: a stored cause up to its first ": " ("bad_request (http 400)", "invalid prompt")
+     * @param count   failed samples of that kind
+     * @param example one of their causes, whole
+     */
+    public record CauseCount(String cause, long count, String example) {}
 
     /** A done sample, shortened for display. */
     public record Example(String key, String promptId, int sampleIndex, String promptPreview, String textPreview) {}

@@ -542,11 +542,15 @@ public final class RunStore implements AutoCloseable {
              ResultSet rs = st.executeQuery("SELECT status, count(*) FROM samples GROUP BY status")) {
             while (rs.next()) byStatus.put(parseStatus(rs.getString(1)), rs.getLong(2));
         }
+        // grouped by kind, the cause up to its first ": " ("malformed_response (http 200)"), with one whole cause
+        // as the example: a message names the sample's own URL and body, so grouping whole causes lists every sample
         List<RunStats.CauseCount> causes = new ArrayList<>();
         try (Statement st = reader.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT coalesce(error_cause, '(no cause recorded)') AS cause, count(*) AS n FROM samples "
-                        + "WHERE status = 'failed' GROUP BY cause ORDER BY n DESC, cause LIMIT 10")) {
-            while (rs.next()) causes.add(new RunStats.CauseCount(rs.getString(1), rs.getLong(2)));
+                "SELECT CASE WHEN instr(cause, ': ') > 0 THEN substr(cause, 1, instr(cause, ': ') - 1) ELSE cause END"
+                        + " AS kind, count(*) AS n, min(cause) FROM (SELECT coalesce(error_cause, "
+                        + "'(no cause recorded)') AS cause FROM samples WHERE status = 'failed') "
+                        + "GROUP BY kind ORDER BY n DESC, kind LIMIT 10")) {
+            while (rs.next()) causes.add(new RunStats.CauseCount(rs.getString(1), rs.getLong(2), rs.getString(3)));
         }
         // one pass over the samples for all the totals: each pass over a million rows costs about a second
         Usage usage;

@@ -298,17 +298,25 @@ class RunStoreTest {
             samples.add(failed("f2", "p1", "http 429: rate limited"));
             samples.add(failed("f3", "p2", "timeout"));
             samples.add(failed("f4", "p3", null));
+            for (int i = 0; i < 3; i++) {  // one kind, three messages (each quotes its own body): one line
+                samples.add(failed("m" + i, "p" + (5 + i), "malformed_response (http 200): the teacher answered 200"
+                        + " but its body lacks usage: {\"id\": \"x" + i + "\"}"));
+            }
             store.putPrompts(prompts);
             store.upsertSamples(samples);
             store.putPending(List.of(pending("q", "p4", 1)));
 
             RunStats stats = store.stats(2);
             assertThat(stats.prompts()).isEqualTo(20);
-            assertThat(stats.byStatus()).containsEntry(SampleStatus.DONE, 20L).containsEntry(SampleStatus.FAILED, 4L)
+            assertThat(stats.byStatus()).containsEntry(SampleStatus.DONE, 20L).containsEntry(SampleStatus.FAILED, 7L)
                     .containsEntry(SampleStatus.PENDING, 1L);
-            assertThat(stats.samples()).isEqualTo(25);
-            assertThat(stats.failureCauses()).containsExactly(new RunStats.CauseCount("http 429: rate limited", 2),
-                    new RunStats.CauseCount("(no cause recorded)", 1), new RunStats.CauseCount("timeout", 1));
+            assertThat(stats.samples()).isEqualTo(28);
+            assertThat(stats.failureCauses()).containsExactly(
+                    new RunStats.CauseCount("malformed_response (http 200)", 3, "malformed_response (http 200): the"
+                            + " teacher answered 200 but its body lacks usage: {\"id\": \"x0\"}"),
+                    new RunStats.CauseCount("http 429", 2, "http 429: rate limited"),
+                    new RunStats.CauseCount("(no cause recorded)", 1, "(no cause recorded)"),
+                    new RunStats.CauseCount("timeout", 1, "timeout"));
             assertThat(stats.totalUsage()).isEqualTo(new Usage(200, 60, 80, 20));
             assertThat(stats.costUsd()).isEqualTo(5.0);
             assertThat(stats.capabilities()).containsExactly("TOP_K(2)");

@@ -62,6 +62,9 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
     private final AtomicLong sequence = new AtomicLong();
     private final LongAdder answered = new LongAdder();
     private final LongAdder faulted = new LongAdder();
+    private final LongAdder billedPrompt = new LongAdder();
+    private final LongAdder billedCompletion = new LongAdder();
+    private final LongAdder billedAnswers = new LongAdder();
     private final Map<String, String> headerOverrides = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Function<RecordedRequest, Fault> faultFunction;
     private volatile boolean recording = true;
@@ -165,6 +168,18 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
     /** Requests that got a fault. */
     public long faultCount() { return faulted.sum(); }
 
+    /**
+     * Prompt tokens billed: the sum of the {@code usage} of every 2xx answer the stub generated, whether the client
+     * could read it or not (a body cut short, a connection dropped mid-body): a provider bills what it generated.
+     */
+    public long billedPromptTokens() { return billedPrompt.sum(); }
+
+    /** Completion tokens billed, counted as {@link #billedPromptTokens()}. */
+    public long billedCompletionTokens() { return billedCompletion.sum(); }
+
+    /** Answers billed (generated with a 2xx status), read by the client or not. */
+    public long billedAnswers() { return billedAnswers.sum(); }
+
     public void resetRecords() {
         synchronized (requests) {
             requests.clear();
@@ -207,7 +222,7 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
             Duration lat = latency;
             if (!lat.isZero()) Thread.sleep(lat);
             if (fault == null) {
-                Reply r = answer(req);
+                Reply r = bill(answer(req));
                 if (r.status() == 200) answered.increment();
                 send(ex, r, seq);
                 return;
@@ -224,10 +239,10 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
                 case Fault.Status s -> send(ex, error(s.status(), defaultMessage(s.status()), null, null), seq);
                 case Fault.Slow s -> {
                     Thread.sleep(s.delay());
-                    send(ex, answer(req), seq);
+                    send(ex, bill(answer(req)), seq);
                 }
                 case Fault.SlowBody sb -> {
-                    Reply r = answer(req);
+                    Reply r = bill(answer(req));
                     headers(ex, r, seq);
                     ex.sendResponseHeaders(r.status(), r.body().length);
                     OutputStream out = ex.getResponseBody();
@@ -239,7 +254,7 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
                     out.close();
                 }
                 case Fault.TruncatedBody t -> {
-                    Reply r = answer(req);
+                    Reply r = bill(answer(req));
                     headers(ex, r, seq);
                     ex.sendResponseHeaders(r.status(), r.body().length + 100L);
                     OutputStream out = ex.getResponseBody();
@@ -248,7 +263,7 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
                     // Closing the exchange with bytes still owed makes the server drop the connection.
                 }
                 case Fault.MalformedJson m -> {
-                    Reply r = answer(req);
+                    Reply r = bill(answer(req));
                     byte[] cut = java.util.Arrays.copyOf(r.body(), Math.max(1, r.body().length / 2));
                     send(ex, new Reply(200, r.headers(), cut), seq);
                 }
@@ -269,6 +284,32 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
             System.err.println("stub failed on " + ex.getRequestMethod() + " " + ex.getRequestURI() + ": " + e);
             e.printStackTrace();
         }
+    }
+
+    /**
+     * Adds a 2xx reply's usage to the ledger: OpenAI's {@code prompt_tokens}/{@code completion_tokens}, Anthropic's
+     * {@code input_tokens} (+ cache reads and writes)/{@code output_tokens}.
+     */
+    private Reply bill(Reply r) {
+        if (r.status() / 100 != 2) return r;
+        JsonNode u;
+        try {
+            u = Json.MAPPER.readTree(r.body()).path("usage");
+        } catch (IOException e) {
+            return r;
+        }
+        if (u.has("prompt_tokens")) {
+            billedPrompt.add(u.path("prompt_tokens").asLong());
+            billedCompletion.add(u.path("completion_tokens").asLong());
+        } else if (u.has("input_tokens")) {
+            billedPrompt.add(u.path("input_tokens").asLong() + u.path("cache_read_input_tokens").asLong()
+                    + u.path("cache_creation_input_tokens").asLong());
+            billedCompletion.add(u.path("output_tokens").asLong());
+        } else {
+            return r;
+        }
+        billedAnswers.increment();
+        return r;
     }
 
     private static String defaultMessage(int status) {
