@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainEvalContractCliTest {
     @TempDir Path tmp;
 
-    private static String[] train(Path run, Path student, String... extra) {
+    private static String[] train(Path run, Path student, int maxSteps, String... extra) {
         List<String> a = new ArrayList<>(List.of("train", "--run", run.toString(), "--student", student.toString(),
-                "--max-steps", "4", "--save-every", "2", "--eval-every", "0", "--batch-tokens", "256",
+                "--max-steps", Integer.toString(maxSteps), "--save-every", "2", "--eval-every", "0", "--batch-tokens", "256",
                 "--max-seq-len", "48", "--eval-fraction", "0.4", "--token-source", "teacher", "--quiet"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
@@ -52,7 +52,7 @@ class TrainEvalContractCliTest {
         Files.createDirectories(fresh);
         Files.copy(run.resolve(RunStore.FILE), fresh.resolve(RunStore.FILE));
 
-        var trained = DistillProcess.run(Map.of(), tmp.resolve("logs-train"), train(run, start));
+        var trained = DistillProcess.run(Map.of(), tmp.resolve("logs-train"), train(run, start, 4));
         assertThat(trained.exitCode()).as(trained.toString()).isZero();
         Path record = run.resolve("student/distill_training.json");
         assertThat(record).exists();
@@ -75,26 +75,26 @@ class TrainEvalContractCliTest {
 
         // resume with another --alpha: refused, naming the flag and both values
         var changed = DistillProcess.run(Map.of(), tmp.resolve("logs-alpha"),
-                train(run, start, "--resume", "--max-steps", "6", "--alpha", "0.9"));
+                train(run, start, 6, "--resume", "--alpha", "0.9"));
         assertThat(changed.exitCode()).as(changed.toString()).isEqualTo(1);
         assertThat(changed.stderr()).contains("--alpha 0.5 (checkpoint)").contains("--alpha 0.9 (this run)")
                 .contains("--allow-changed alpha").doesNotContain("\tat ");
 
         // the finished run is extended, checkpoints/ kept
         var extended = DistillProcess.run(Map.of(), tmp.resolve("logs-extend"),
-                train(run, start, "--resume", "--max-steps", "6"));
+                train(run, start, 6, "--resume"));
         assertThat(extended.exitCode()).as(extended.toString()).isZero();
         assertThat(extended.stdout()).contains("trained 6 steps (resumed at step 4)");
         assertThat(extended.stderr()).contains("extending the run from 4 to 6 steps");
 
         // ... and with --allow-changed on purpose
         var allowed = DistillProcess.run(Map.of(), tmp.resolve("logs-allowed"),
-                train(run, start, "--resume", "--max-steps", "8", "--alpha", "0.9", "--allow-changed", "alpha"));
+                train(run, start, 8, "--resume", "--alpha", "0.9", "--allow-changed", "alpha"));
         assertThat(allowed.exitCode()).as(allowed.toString()).isZero();
         assertThat(Json.parse(Files.readString(record)).at("/runs/0/changes/0/flag").asText()).isEqualTo("--alpha");
 
         // --resume with nothing to resume from
-        var none = DistillProcess.run(Map.of(), tmp.resolve("logs-none"), train(fresh, start, "--resume"));
+        var none = DistillProcess.run(Map.of(), tmp.resolve("logs-none"), train(fresh, start, 4, "--resume"));
         assertThat(none.exitCode()).isEqualTo(1);
         assertThat(none.stderr().strip().lines().toList().getLast())
                 .startsWith("distill train: error: --resume: there is no checkpoint");
@@ -102,11 +102,11 @@ class TrainEvalContractCliTest {
         assertThat(fresh.resolve("metrics.jsonl")).doesNotExist();
 
         // flags the loss would ignore
-        var beta = DistillProcess.run(Map.of(), tmp.resolve("logs-beta"), train(fresh, start, "--beta", "0.5"));
+        var beta = DistillProcess.run(Map.of(), tmp.resolve("logs-beta"), train(fresh, start, 4, "--beta", "0.5"));
         assertThat(beta.exitCode()).isEqualTo(1);
         assertThat(beta.stderr()).contains("--beta").contains("--teacher-model DIR").doesNotContain("\tat ");
         var teacherTopK = DistillProcess.run(Map.of(), tmp.resolve("logs-tk"),
-                train(fresh, start, "--teacher-model", tmp.resolve("teacher").toString(), "--loss", "topk"));
+                train(fresh, start, 4, "--teacher-model", tmp.resolve("teacher").toString(), "--loss", "topk"));
         assertThat(teacherTopK.exitCode()).isEqualTo(1);
         assertThat(teacherTopK.stderr()).contains("--teacher-model").contains("--loss topk").doesNotContain("\tat ");
     }
