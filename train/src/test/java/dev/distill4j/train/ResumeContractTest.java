@@ -177,6 +177,29 @@ class ResumeContractTest {
     }
 
     @Test
+    void checkpointWithoutARecordResumesWithAWarning() throws IOException {
+        Path dir = crashed("old-checkpoint", topK(null));
+        // as an older distill4j wrote it: no record, and none listed in checksums.json
+        Path checkpoint = dir.resolve("checkpoints/step-4");
+        Files.delete(checkpoint.resolve(TrainingRecord.FILE));
+        ObjectNode sums = (ObjectNode) Json.parse(Files.readString(checkpoint.resolve(TrainerCheckpoint.CHECKSUMS_FILE)));
+        sums.remove(TrainingRecord.FILE);
+        Files.writeString(checkpoint.resolve(TrainerCheckpoint.CHECKSUMS_FILE), Json.writePretty(sums));
+        assertThat(TrainerCheckpoint.verify(checkpoint)).isNull();
+
+        List<String> warnings = new ArrayList<>();
+        TrainSummary s = Trainer.run(topK(dir).optResume(true).build(), new TrainListener() {
+            @Override public void onWarning(String message) { warnings.add(message); }
+        });
+        assertThat(s.resumedFromStep()).isEqualTo(4);
+        assertThat(warnings).anySatisfy(w -> assertThat(w).contains("has no " + TrainingRecord.FILE)
+                .contains("cannot be compared"));
+        JsonNode t = record(dir.resolve("student")).at("/runs/0");
+        assertThat(t.get("resumed_at").toString()).isEqualTo("[4]");
+        assertThat(t.get("steps").asLong()).isEqualTo(6);
+    }
+
+    @Test
     void finishedRunIsExtendedWithALargerMaxSteps() throws IOException {
         Path dir = TinyModels.copyRun(run, tmp.resolve("extended"));
         Trainer.run(topK(dir).build(), null);
