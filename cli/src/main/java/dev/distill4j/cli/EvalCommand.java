@@ -8,6 +8,7 @@ import dev.distill4j.eval.Scorecard;
 import dev.distill4j.teacher.TeacherException;
 import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
 import dev.distill4j.train.data.ExampleBuilder.TokenSource;
+import dev.distill4j.train.data.ExampleSettings;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,8 +30,9 @@ import picocli.CommandLine.Option;
                         + "Writes <run>/eval/scorecard.json and a self-contained <run>/eval/report.html.",
                 "",
                 "The held-out prompts are the run's eval split, decided by prompt id exactly as training decides "
-                        + "it: pass the --eval-fraction (and --max-seq-len, --prompt-format, --token-source) "
-                        + "training used.",
+                        + "it, with the --eval-fraction, --max-seq-len, --prompt-format and --token-source training "
+                        + "used: distill train records them in the student folder (distill_training.json) and eval "
+                        + "reads them. A flag overrides the record, with a warning when it differs from training.",
                 "",
                 "Embedding students (folders written by 'distill embed distill') need no run: give --student DIR "
                         + "(repeat it to compare several in one report), --teacher and optionally --corpus. Fidelity "
@@ -97,20 +99,22 @@ final class EvalCommand implements Callable<Integer> {
             description = "Evaluate at most N prompts (0 = all).")
     int limit;
 
-    @Option(names = "--eval-fraction", paramLabel = "F", defaultValue = "0.05",
-            description = "Held-out share training used (default ${DEFAULT-VALUE}, as distill train).")
-    double evalFraction;
+    @Option(names = "--eval-fraction", paramLabel = "F",
+            description = "Held-out share (default: as the student was trained, from its distill_training.json; "
+                    + "else " + ExampleSettings.DEFAULT_EVAL_FRACTION + ", distill train's default).")
+    Double evalFraction;
 
-    @Option(names = "--max-seq-len", paramLabel = "N", defaultValue = "2048",
-            description = "Longest teacher-forced example, as in training (default ${DEFAULT-VALUE}).")
-    int maxSeqLen;
+    @Option(names = "--max-seq-len", paramLabel = "N",
+            description = "Longest teacher-forced example (default: as trained; else "
+                    + ExampleSettings.DEFAULT_MAX_SEQ_LEN + ").")
+    Integer maxSeqLen;
 
-    @Option(names = "--prompt-format", paramLabel = "FORMAT", defaultValue = "auto",
-            description = "auto, chat or raw, as in training (default ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt-format", paramLabel = "FORMAT",
+            description = "auto, chat or raw (default: as trained; else auto).")
     PromptFormat promptFormat;
 
-    @Option(names = "--token-source", paramLabel = "SOURCE", defaultValue = "student",
-            description = "student or teacher token ids for the reply, as in training (default ${DEFAULT-VALUE}).")
+    @Option(names = "--token-source", paramLabel = "SOURCE",
+            description = "student or teacher token ids for the reply (default: as trained; else student).")
     TokenSource tokenSource;
 
     @Option(names = "--teacher-model", paramLabel = "DIR",
@@ -169,9 +173,13 @@ final class EvalCommand implements Callable<Integer> {
         if (maxNewTokens != null && maxNewTokens < 1) throw new UserError("--max-new-tokens must be >= 1", Errors.USAGE);
         if (priceIn < 0 || priceOut < 0) throw new UserError("--price-in and --price-out must be >= 0", Errors.USAGE);
         Evaluator.Builder b = Evaluator.builder().setRun(run).optStudent(student).optPrompts(prompts).optJudge(judge)
-                .optSeed(judgeSeed).optPrices(priceIn, priceOut).optLimit(limit).optEvalFraction(evalFraction)
-                .optMaxSeqLen(maxSeqLen).optPromptFormat(promptFormat).optTokenSource(tokenSource)
-                .optTeacherModel(teacherModel).optWorst(worst);
+                .optSeed(judgeSeed).optPrices(priceIn, priceOut).optLimit(limit).optTeacherModel(teacherModel)
+                .optWorst(worst).optWarnings(w -> System.err.println("distill eval: warning: " + w));
+        // only the flags given override what the student folder records about its training
+        if (evalFraction != null) b.optEvalFraction(evalFraction);
+        if (maxSeqLen != null) b.optMaxSeqLen(maxSeqLen);
+        if (promptFormat != null) b.optPromptFormat(promptFormat);
+        if (tokenSource != null) b.optTokenSource(tokenSource);
         if (maxNewTokens != null) b.optMaxNewTokens(maxNewTokens);
         Evaluator evaluator = b.build();
         long start = System.nanoTime();

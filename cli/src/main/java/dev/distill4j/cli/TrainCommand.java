@@ -5,9 +5,15 @@ import dev.distill4j.train.TrainConfig;
 import dev.distill4j.train.TrainListener;
 import dev.distill4j.train.TrainSummary;
 import dev.distill4j.train.Trainer;
+import dev.distill4j.train.TrainingRecord;
+import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
+import dev.distill4j.train.data.ExampleBuilder.TokenSource;
+import dev.distill4j.train.data.ExampleSettings;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,9 +30,14 @@ import picocli.CommandLine.Option;
                         + "--teacher-model. Held-out prompts are evaluated every --eval-every steps; every step is "
                         + "logged to <run>/metrics.jsonl.",
                 "",
-                "Resumable: checkpoints go to <run>/checkpoints/step-N every --save-every steps (the last 2 are "
-                        + "kept); --resume continues from the newest one that verifies, with the same batches and "
-                        + "learning rates as an uninterrupted run."},
+                "Resumable: checkpoints go to <run>/checkpoints/step-N every --save-every steps and at the last "
+                        + "step (the last 2 are kept); --resume continues from the newest one that verifies, with the "
+                        + "same batches and learning rates as an uninterrupted run, and refuses other loss settings "
+                        + "unless --allow-changed names them. A larger --max-steps (or --epochs) with --resume extends "
+                        + "a finished run.",
+                "",
+                "The student folder records how it was trained (" + TrainingRecord.FILE + ": example settings, "
+                        + "loss, schedule, run); distill eval reads it, so it scores the prompts training held out."},
         footer = {"", "Examples:",
                 "  distill train --run runs/math --student models/qwen-0.5b --epochs 2 --lr 1e-4",
                 "  distill train --run runs/math --student models/tiny --loss sft --max-steps 2000 --batch-tokens 8192",
@@ -35,9 +46,13 @@ import picocli.CommandLine.Option;
                 "  distill train --run runs/math --student models/tiny --teacher-model models/teacher-7b "
                         + "--on-policy-fraction 0.5 --beta 0.5",
                 "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume",
+                "  distill train --run runs/math --student models/tiny --max-steps 4000 --resume   (extends it)",
+                "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume --alpha 0.9 "
+                        + "--allow-changed alpha",
                 "",
                 "Exit codes: 0 trained and saved; 1 an error (empty run, missing student, vocabulary mismatch, "
-                        + "checkpoint from other flags); 2 bad usage."})
+                        + "checkpoint from other flags, --resume without a checkpoint, a flag the loss would ignore); "
+                        + "2 bad usage."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder with harvested samples.")
     Path run;
@@ -54,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--teacher-model", paramLabel = "DIR",
             description = "A local teacher with the student's vocabulary: full-logit distillation, its logits "
-                    + "computed during training chunk by chunk.")
+                    + "computed during training chunk by chunk. Only with --loss full or auto.")
     Path teacherModel;
 
     @Option(names = "--loss", paramLabel = "KIND", defaultValue = "auto",
@@ -73,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--beta", paramLabel = "B",
             description = "Generalized JSD β for full-logit KD: 0 forward KL, 1 reverse KL, 0.5 symmetric JSD. "
-                    + "Default: forward KL.")
+                    + "Needs --teacher-model. Default: forward KL.")
     Double beta;
 
     @Option(names = "--on-policy-fraction", paramLabel = "λ", defaultValue = "0",
@@ -111,9 +126,20 @@ final class TrainCommand implements Callable<Integer> {
             description = "Micro-batches per optimizer step. Default: ${DEFAULT-VALUE}.")
     int gradAccum;
 
-    @Option(names = "--max-seq-len", paramLabel = "N", defaultValue = "1024",
+    @Option(names = "--max-seq-len", paramLabel = "N", defaultValue = "" + ExampleSettings.DEFAULT_MAX_SEQ_LEN,
             description = "Examples longer than this are truncated. Default: ${DEFAULT-VALUE}.")
     int maxSeqLen;
+
+    @Option(names = "--prompt-format", paramLabel = "FORMAT", defaultValue = "auto",
+            description = "auto (the student's chat template when it has one, else raw text), chat, or raw (prompt "
+                    + "text followed by the reply, for base models). Default: ${DEFAULT-VALUE}.")
+    PromptFormat promptFormat;
+
+    @Option(names = "--token-source", paramLabel = "SOURCE", defaultValue = "student",
+            description = "student (the student's own tokenization of the reply) or teacher (the teacher's sampled "
+                    + "tokens looked up in the student's vocabulary, for a teacher with the student's tokenizer). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    TokenSource tokenSource;
 
     @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "0",
             description = "Linear warmup steps. Default: ${DEFAULT-VALUE}.")
@@ -128,7 +154,7 @@ final class TrainCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     long evalEvery;
 
-    @Option(names = "--eval-fraction", paramLabel = "F", defaultValue = "0.05",
+    @Option(names = "--eval-fraction", paramLabel = "F", defaultValue = "" + ExampleSettings.DEFAULT_EVAL_FRACTION,
             description = "Share of prompts held out for evaluation. Default: ${DEFAULT-VALUE}.")
     double evalFraction;
 
@@ -136,8 +162,15 @@ final class TrainCommand implements Callable<Integer> {
             description = "Write a checkpoint every N steps; 0: never. Default: ${DEFAULT-VALUE}.")
     long saveEvery;
 
-    @Option(names = "--resume", description = "Continue from the newest valid checkpoint of the run.")
+    @Option(names = "--resume", description = "Continue from the newest valid checkpoint of the run (an error when "
+            + "there is none). A larger --max-steps or --epochs extends the run.")
     boolean resume;
+
+    @Option(names = "--allow-changed", paramLabel = "FLAG", split = ",",
+            description = "With --resume: let this loss flag differ from the checkpoint's (loss, alpha, temperature, "
+                    + "beta, teacher-model, on-policy-fraction, weight-decay, max-grad-norm); repeatable. Without it "
+                    + "--resume refuses any change to them.")
+    List<String> allowChanged = List.of();
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
             description = "Seeds the data order. Default: ${DEFAULT-VALUE}.")
@@ -163,7 +196,8 @@ final class TrainCommand implements Callable<Integer> {
                 .optBatchTokens(batchTokens).optGradAccum(gradAccum).optMaxSeqLen(maxSeqLen)
                 .optWarmupSteps(warmupSteps).optMaxGradNorm(maxGradNorm).optEvalEvery(evalEvery)
                 .optEvalFraction(evalFraction).optSaveEvery(saveEvery).optResume(resume).optSeed(seed)
-                .optOnPolicyFraction(onPolicyFraction).optOutputDir(outputDir).build();
+                .optOnPolicyFraction(onPolicyFraction).optPromptFormat(promptFormat).optTokenSource(tokenSource)
+                .optAllowChanged(new LinkedHashSet<>(allowChanged)).optOutputDir(outputDir).build();
 
         PrintStream err = System.err;
         AtomicReference<Trainer.StepMetrics> latest = new AtomicReference<>();

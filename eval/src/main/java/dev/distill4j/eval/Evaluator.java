@@ -20,10 +20,10 @@ import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.TeacherException;
 import dev.distill4j.teacher.Teachers;
 import dev.distill4j.train.data.EvalSplit;
-import dev.distill4j.train.data.ExampleBuilder;
 import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
 import dev.distill4j.train.data.ExampleBuilder.TokenSource;
 import dev.distill4j.train.data.ExampleSet;
+import dev.distill4j.train.data.ExampleSettings;
 import dev.distill4j.train.data.TrainingExample;
 import java.io.IOException;
 import java.net.URI;
@@ -42,6 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,22 +89,19 @@ public final class Evaluator {
         }
         Path studentDir = o.student != null ? o.student : run.resolve("student");
         int maxNew = o.maxNewTokens != null ? o.maxNewTokens : defaultMaxNewTokens(manifest);
-        Map<String, Object> params = parameters(studentDir, maxNew);
         // before any model work, so a missing key for a vendor API fails at once
         TeacherConfig judgeConfig = o.judge ? judgeConfig(manifest) : null;
 
         try (NDManager root = NDManager.newBaseManager("PyTorch");
              LoadedModel student = LoadedModel.load(studentDir, root);
              RunStore store = RunStore.openExisting(run)) {
-            ExampleSet examples = ExampleBuilder.builder()
-                    .setTokenizer(student.tokenizer())
-                    .optChatTemplate(student.template())
-                    .optMaxSeqLen(o.maxSeqLen)
-                    .optEvalFraction(o.evalFraction)
-                    .optPromptFormat(o.promptFormat)
-                    .optTokenSource(o.tokenSource)
-                    .build()
-                    .examples(store);
+            // the example settings training recorded in the student folder, flags overriding them
+            TrainingContract.Resolved contract = TrainingContract.resolve(studentDir,
+                    new TrainingContract.Overrides(o.maxSeqLen, o.evalFraction, o.promptFormat, o.tokenSource),
+                    student.template() != null, o.warnings);
+            ExampleSettings settings = contract.settings();
+            Map<String, Object> params = parameters(studentDir, maxNew, contract);
+            ExampleSet examples = settings.builder(student.tokenizer(), student.template()).build().examples(store);
 
             // which prompts, and their teacher-forced examples
             List<String> ids;
@@ -113,7 +111,7 @@ public final class Evaluator {
             if (o.prompts == null) {
                 if (heldOut.isEmpty()) {
                     throw new IllegalArgumentException("the run has no held-out prompts (eval fraction "
-                            + o.evalFraction + ", " + examples.report().trainPrompts() + " prompts): raise "
+                            + settings.evalFraction() + ", " + examples.report().trainPrompts() + " prompts): raise "
                             + "--eval-fraction or pass --prompts FILE");
                 }
                 ids = new ArrayList<>(heldOut);
@@ -153,11 +151,11 @@ public final class Evaluator {
             List<String> studentTexts = new ArrayList<>();
             Timings studentTimes = new Timings();
             progress = new Progress("generating", 0, ids.size());
-            warmUp(student, student.promptIds(prompts.get(ids.getFirst()), o.promptFormat));
+            warmUp(student, student.promptIds(prompts.get(ids.getFirst()), settings.promptFormat()));
             long studentTokens = 0;
             long stopped = 0;
             for (int i = 0; i < ids.size(); i++) {
-                int[] promptIds = student.promptIds(prompts.get(ids.get(i)), o.promptFormat);
+                int[] promptIds = student.promptIds(prompts.get(ids.get(i)), settings.promptFormat());
                 LoadedModel.Timed t = student.generate(promptIds, sampling);
                 studentTimes.add(promptIds.length, t);
                 studentTexts.add(t.generation().text());
@@ -237,7 +235,7 @@ public final class Evaluator {
                     .sorted(Comparator.comparingDouble(Scorecard.PromptResult::chrf))
                     .limit(o.worst).toList();
             Scorecard card = new Scorecard(Version.VERSION, Instant.now().toString(), params,
-                    new Scorecard.Split(o.prompts == null ? "held-out" : "prompts-file", o.evalFraction,
+                    new Scorecard.Split(o.prompts == null ? "held-out" : "prompts-file", settings.evalFraction(),
                             o.prompts == null ? null : o.prompts.toString(), ids, scored.size(), inTraining),
                     new Scorecard.TeacherInfo(manifest.provider(), manifest.model(), manifest.baseUrl(),
                             manifest.capability()),
@@ -253,7 +251,8 @@ public final class Evaluator {
         }
     }
 
-    private Map<String, Object> parameters(Path studentDir, int maxNew) {
+    private Map<String, Object> parameters(Path studentDir, int maxNew, TrainingContract.Resolved contract) {
+        ExampleSettings settings = contract.settings();
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("run", o.run.toString());
         p.put("student", studentDir.toString());
@@ -264,10 +263,11 @@ public final class Evaluator {
         p.put("price_out", o.priceOut);
         p.put("max_new_tokens", maxNew);
         p.put("limit", o.limit);
-        p.put("eval_fraction", o.evalFraction);
-        p.put("max_seq_len", o.maxSeqLen);
-        p.put("prompt_format", o.promptFormat.name().toLowerCase(Locale.ROOT));
-        p.put("token_source", o.tokenSource.name().toLowerCase(Locale.ROOT));
+        p.put("eval_fraction", settings.evalFraction());
+        p.put("max_seq_len", settings.maxSeqLen());
+        p.put("prompt_format", settings.promptFormat().name().toLowerCase(Locale.ROOT));
+        p.put("token_source", settings.tokenSource().name().toLowerCase(Locale.ROOT));
+        p.put("example_settings_from", contract.source());
         p.put("teacher_model", o.teacherModel == null ? null : o.teacherModel.toString());
         return p;
     }
@@ -494,10 +494,12 @@ public final class Evaluator {
         private double priceOut;
         private Integer maxNewTokens;
         private int limit;
-        private double evalFraction = 0.05;
-        private int maxSeqLen = 2048;
-        private PromptFormat promptFormat = PromptFormat.AUTO;
-        private TokenSource tokenSource = TokenSource.STUDENT;
+        // null: as the student was trained (distill_training.json), else training's defaults
+        private Double evalFraction;
+        private Integer maxSeqLen;
+        private PromptFormat promptFormat;
+        private TokenSource tokenSource;
+        private Consumer<String> warnings = LOG::warn;
         private Path teacherModel;
         private Path outDir;
         private int timingPrompts;
@@ -554,18 +556,34 @@ public final class Evaluator {
             return this;
         }
 
-        /** The training split's fraction (must be what training used; default 0.05 as in training). */
+        /**
+         * The training split's fraction; default: the one recorded in the student folder, else training's default
+         * (0.05). A value other than training's is scored with a warning.
+         */
         public Builder optEvalFraction(double f) {
             new EvalSplit(f);
             this.evalFraction = f;
             return this;
         }
 
-        public Builder optMaxSeqLen(int n) { this.maxSeqLen = n; return this; }
+        /** Longest teacher-forced example; default: as training (recorded), else training's default. */
+        public Builder optMaxSeqLen(int n) {
+            if (n < 2) throw new IllegalArgumentException("--max-seq-len must be at least 2, got " + n);
+            this.maxSeqLen = n;
+            return this;
+        }
 
+        /** Prompt format; default: as training (recorded), else auto. */
         public Builder optPromptFormat(PromptFormat f) { this.promptFormat = Objects.requireNonNull(f); return this; }
 
+        /** Reply token ids; default: as training (recorded), else student. */
         public Builder optTokenSource(TokenSource s) { this.tokenSource = Objects.requireNonNull(s); return this; }
+
+        /** Where notices go (flags that differ from training, a student without a record); default: the log. */
+        public Builder optWarnings(Consumer<String> warnings) {
+            this.warnings = Objects.requireNonNull(warnings);
+            return this;
+        }
 
         /** A local teacher model folder whose speed to measure beside the student's. */
         public Builder optTeacherModel(Path dir) { this.teacherModel = dir; return this; }

@@ -1,6 +1,12 @@
 package dev.distill4j.train;
 
+import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
+import dev.distill4j.train.data.ExampleBuilder.TokenSource;
+import dev.distill4j.train.data.ExampleSettings;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * Everything a training run is told, with the CLI's defaults. Built with {@link #builder()}: {@code setX} required,
@@ -32,6 +38,11 @@ import java.nio.file.Path;
  * @param keepCheckpoints how many checkpoints to keep
  * @param onPolicyFraction share λ of optimizer steps whose batches are replaced by continuations the student samples
  *                        from the same prompts, scored by the local teacher (GKD); 0 = never, needs a teacher model
+ * @param promptFormat    how a prompt becomes the student's input ({@code --prompt-format}; AUTO: the chat template
+ *                        when the student has one)
+ * @param tokenSource     which token ids the reply is learned as ({@code --token-source})
+ * @param allowChanged    objective flags ({@link Objective#FLAGS}, canonical {@code --name}) that {@code --resume}
+ *                        may change on purpose ({@code --allow-changed})
  * @param outputDir       where checkpoints/, student/ and metrics.jsonl are written; null = the run folder (several
  *                        students trained on one run, e.g. a KD and an SFT student, each get their own)
  */
@@ -39,7 +50,8 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
                           double temperature, Double beta, double lr, double weightDecay, int epochs, long maxSteps,
                           int batchTokens, int gradAccum, int maxSeqLen, long warmupSteps, long evalEvery,
                           long saveEvery, boolean resume, long seed, double maxGradNorm, double evalFraction,
-                          int chunkRows, int keepCheckpoints, double onPolicyFraction, Path outputDir) {
+                          int chunkRows, int keepCheckpoints, double onPolicyFraction, PromptFormat promptFormat,
+                          TokenSource tokenSource, Set<String> allowChanged, Path outputDir) {
 
     public TrainConfig {
         if (runDir == null) throw new IllegalArgumentException("a run folder is required (--run)");
@@ -69,6 +81,20 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
                 + " drop --on-policy-fraction");
         check(onPolicyFraction == 0 || loss == LossMode.AUTO || loss == LossMode.FULL, "--on-policy-fraction trains"
                 + " with the full-logit loss, not --loss " + loss.flag() + ": use --loss full (or auto)");
+        // flags that would be accepted and then ignored are errors: the user believes they shaped the run
+        check(beta == null || teacherModelDir != null, "--beta sets the divergence of full-logit distillation against"
+                + " a local teacher, and this run has none (it would be ignored): pass --teacher-model DIR, or drop"
+                + " --beta");
+        check(teacherModelDir == null || loss == LossMode.AUTO || loss == LossMode.FULL, "--teacher-model is used"
+                + " only by the full-logit loss, and --loss " + loss.flag() + " would load it and ignore it: use --loss"
+                + " full (or auto), or drop --teacher-model");
+        if (promptFormat == null) promptFormat = ExampleSettings.DEFAULTS.promptFormat();
+        if (tokenSource == null) tokenSource = ExampleSettings.DEFAULTS.tokenSource();
+        Set<String> flags = new LinkedHashSet<>();
+        for (String f : allowChanged == null ? Set.<String>of() : allowChanged) flags.add(Objective.flagName(f));
+        allowChanged = Set.copyOf(flags);
+        check(allowChanged.isEmpty() || resume, "--allow-changed applies to --resume (a fresh run has no earlier"
+                + " objective to change): add --resume, or drop --allow-changed");
     }
 
     private static void check(boolean ok, String message) {
@@ -87,6 +113,11 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
 
     public Path metricsFile() { return outputs().resolve("metrics.jsonl"); }
 
+    /** The example-building settings, shared with {@code distill eval}. */
+    public ExampleSettings examples() {
+        return new ExampleSettings(maxSeqLen, evalFraction, promptFormat, tokenSource);
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.runDir = runDir; b.studentDir = studentDir; b.teacherModelDir = teacherModelDir; b.loss = loss;
@@ -95,6 +126,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         b.maxSeqLen = maxSeqLen; b.warmupSteps = warmupSteps; b.evalEvery = evalEvery; b.saveEvery = saveEvery;
         b.resume = resume; b.seed = seed; b.maxGradNorm = maxGradNorm; b.evalFraction = evalFraction;
         b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints; b.onPolicyFraction = onPolicyFraction;
+        b.promptFormat = promptFormat; b.tokenSource = tokenSource; b.allowChanged = allowChanged;
         b.outputDir = outputDir;
         return b;
     }
@@ -114,17 +146,20 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         private long maxSteps;
         private int batchTokens = 4096;
         private int gradAccum = 1;
-        private int maxSeqLen = 1024;
+        private int maxSeqLen = ExampleSettings.DEFAULTS.maxSeqLen();
         private long warmupSteps;
         private long evalEvery = 100;
         private long saveEvery = 200;
         private boolean resume;
         private long seed = 42;
         private double maxGradNorm = 1.0;
-        private double evalFraction = 0.05;
+        private double evalFraction = ExampleSettings.DEFAULTS.evalFraction();
         private int chunkRows = 0;
         private int keepCheckpoints = 2;
         private double onPolicyFraction;
+        private PromptFormat promptFormat = ExampleSettings.DEFAULTS.promptFormat();
+        private TokenSource tokenSource = ExampleSettings.DEFAULTS.tokenSource();
+        private Set<String> allowChanged = Set.of();
         private Path outputDir;
 
         private Builder() {}
@@ -154,11 +189,25 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         public Builder optKeepCheckpoints(int v) { keepCheckpoints = v; return this; }
         public Builder optOnPolicyFraction(double v) { onPolicyFraction = v; return this; }
         public Builder optOutputDir(Path v) { outputDir = v; return this; }
+        public Builder optPromptFormat(PromptFormat v) { promptFormat = Objects.requireNonNull(v); return this; }
+        public Builder optTokenSource(TokenSource v) { tokenSource = Objects.requireNonNull(v); return this; }
+        /** Objective flags {@code --resume} may change on purpose: {@code --alpha} or {@code alpha}, .... */
+        public Builder optAllowChanged(Set<String> flags) { allowChanged = Set.copyOf(flags); return this; }
+
+        /** Max-seq-len, eval fraction, prompt format and token source at once. */
+        public Builder optExamples(ExampleSettings v) {
+            maxSeqLen = v.maxSeqLen();
+            evalFraction = v.evalFraction();
+            promptFormat = v.promptFormat();
+            tokenSource = v.tokenSource();
+            return this;
+        }
 
         public TrainConfig build() {
             return new TrainConfig(runDir, studentDir, teacherModelDir, loss, alpha, temperature, beta, lr, weightDecay,
                     epochs, maxSteps, batchTokens, gradAccum, maxSeqLen, warmupSteps, evalEvery, saveEvery, resume,
-                    seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction, outputDir);
+                    seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction, promptFormat,
+                    tokenSource, allowChanged, outputDir);
         }
     }
 }

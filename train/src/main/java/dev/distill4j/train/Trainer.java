@@ -24,6 +24,7 @@ import dev.distill4j.train.data.Batch;
 import dev.distill4j.train.data.Batcher;
 import dev.distill4j.train.data.ExampleBuilder;
 import dev.distill4j.train.data.ExampleSet;
+import dev.distill4j.train.data.ExampleSettings;
 import dev.distill4j.train.data.TrainingExample;
 import dev.distill4j.train.loss.ChunkedLoss;
 import dev.distill4j.train.loss.Divergence;
@@ -103,11 +104,12 @@ public final class Trainer {
     private final FullKdLoss full;
     private final FullKdLoss onPolicyLoss;
     private final List<Integer> eosIds;
+    private final ExampleSettings examples;
     private final TopKKdLoss topKl = new TopKKdLoss(1.0, 1.0);
     private final FullKdLoss forwardKl = new FullKdLoss(new Divergence.ForwardKl(), 1.0);
 
     private Trainer(TrainConfig config, TrainListener listener, NDManager manager, HfTokenizer tokenizer,
-            CausalLM student, CausalLM teacher, LossMode mode, List<Integer> eosIds) {
+            CausalLM student, CausalLM teacher, LossMode mode, List<Integer> eosIds, ExampleSettings examples) {
         this.config = config;
         this.listener = listener;
         this.manager = manager;
@@ -121,6 +123,7 @@ public final class Trainer {
         this.full = new FullKdLoss(divergence, config.temperature(), config.alpha());
         this.onPolicyLoss = new FullKdLoss(divergence, config.temperature());
         this.eosIds = eosIds;
+        this.examples = examples;
     }
 
     /** Runs training as configured; see the class comment. */
@@ -130,14 +133,12 @@ public final class Trainer {
         try (NDManager manager = NDManager.newBaseManager();
              HfTokenizer tokenizer = HfTokenizer.load(config.studentDir())) {
             ExampleSet data;
+            ExampleSettings examples;
             try (RunStore store = RunStore.openExisting(config.runDir())) {
-                data = ExampleBuilder.builder()
-                        .setTokenizer(tokenizer)
-                        .optChatTemplate(ChatTemplate.load(config.studentDir()).orElse(null))
-                        .optMaxSeqLen(config.maxSeqLen())
-                        .optEvalFraction(config.evalFraction())
-                        .build()
-                        .examples(store);
+                ExampleBuilder builder = config.examples()
+                        .builder(tokenizer, ChatTemplate.load(config.studentDir()).orElse(null)).build();
+                data = builder.examples(store);
+                examples = config.examples().withPromptFormat(builder.promptFormat());   // AUTO resolved, recorded
             }
             if (data.train().isEmpty()) {
                 throw new IllegalArgumentException("run " + config.runDir() + " has no training examples left after"
@@ -150,7 +151,7 @@ public final class Trainer {
                     torchOwned(Checkpoint.load(config.studentDir(), manager)), manager);
             try {
                 return new Trainer(config, l, manager, tokenizer, student, teacher, mode,
-                        eosIds(config, studentConfig, tokenizer)).train(data);
+                        eosIds(config, studentConfig, tokenizer), examples).train(data);
             } finally {
                 student.close();
                 if (teacher != null) teacher.close();
@@ -278,7 +279,10 @@ public final class Trainer {
         Map<String, NDArray> params = student.parameters();
         Collection<NDArray> paramList = params.values();
         try (AdamW adamW = AdamW.builder().optWeightDecay(config.weightDecay()).build()) {
-            TrainerState start = restore(shaping, adamW);
+            Started started = restore(shaping, adamW, TrainingRecord.begin(config, examples,
+                    Objective.of(config, mode), shaping));
+            TrainerState start = started.state();
+            TrainingRecord record = started.record();
             student.setTrainable(true);
             Cursor cursor = new Cursor(batcher, start.epoch(), start.batchInEpoch());
             long step = start.step();
@@ -342,7 +346,8 @@ public final class Trainer {
                         metrics.append(evalLine(lastEval, elapsed));
                         listener.onEval(lastEval);
                     }
-                    if (config.saveEvery() > 0 && step % config.saveEvery() == 0) {
+                    // the last step is saved too, so a finished run can be extended with --resume
+                    if (config.saveEvery() > 0 && (step % config.saveEvery() == 0 || end)) {
                         double elapsedNow = elapsedBefore + (System.nanoTime() - wallStart) / 1e9;
                         TrainerState state = new TrainerState(TrainerState.FORMAT, step, adamW.steps(), cursor.epoch,
                                 cursor.batch, tokens, trainSeconds, elapsedNow, metrics.sync(), shaping, "none");
@@ -351,20 +356,23 @@ public final class Trainer {
                             optimizerState = adamW.exportState(scope);
                             optimizerState.remove("step");
                             Path dir = TrainerCheckpoint.save(config.checkpointsDir(), student.config(), params,
-                                    optimizerState, state, config.keepCheckpoints());
+                                    optimizerState, state, record.at(step, tokens), config.keepCheckpoints());
                             listener.onCheckpoint(dir, step);
                         }
                     }
                 }
                 if (lastEval == null && evalBatcher != null) {
                     lastEval = evaluate(evalBatcher, step);
-                    metrics.append(evalLine(lastEval, elapsedBefore + (System.nanoTime() - wallStart) / 1e9));
+                    // resumed from the final checkpoint: metrics.jsonl already ends with this evaluation
+                    if (start.step() < totalSteps) {
+                        metrics.append(evalLine(lastEval, elapsedBefore + (System.nanoTime() - wallStart) / 1e9));
+                    }
                     listener.onEval(lastEval);
                 }
                 metrics.sync();
             }
             student.setTrainable(false);
-            Path out = saveStudent();
+            Path out = saveStudent(record.at(step, tokens));
             double elapsed = elapsedBefore + (System.nanoTime() - wallStart) / 1e9;
             return new TrainSummary(step, start.step(), tokens, trainSeconds > 0 ? tokens / trainSeconds : 0,
                     elapsed, last == null ? Double.NaN : last.loss(),
@@ -437,8 +445,10 @@ public final class Trainer {
 
     // ------------------------------------------------------------------------------------------- resume
 
-    private TrainerState restore(TrainerState.Shaping shaping, AdamW adamW) throws IOException {
-        TrainerState fresh = new TrainerState(TrainerState.FORMAT, 0, 0, 0, 0, 0, 0, 0, 0, shaping, "none");
+    /** Where training starts: step 0 or a checkpoint's state, and the training record it continues. */
+    private record Started(TrainerState state, TrainingRecord record) {}
+
+    private Started restore(TrainerState.Shaping shaping, AdamW adamW, TrainingRecord fresh) throws IOException {
         List<Path> existing = TrainerCheckpoint.list(config.checkpointsDir());
         if (!config.resume()) {
             if (!existing.isEmpty()) {
@@ -446,19 +456,24 @@ public final class Trainer {
                         + existing.getFirst().getFileName() + "): pass --resume to continue that training, or delete "
                         + config.checkpointsDir() + " to start over");
             }
-            return fresh;
+            return new Started(new TrainerState(TrainerState.FORMAT, 0, 0, 0, 0, 0, 0, 0, 0, shaping, "none"), fresh);
         }
+        // as Hugging Face's Trainer: --resume promises a continuation, so without one it is an error, not step 0
         Optional<Path> found = TrainerCheckpoint.newestValid(config.checkpointsDir(), listener::onWarning);
         if (found.isEmpty()) {
-            listener.onWarning(existing.isEmpty() ? "no checkpoint to resume from in " + config.checkpointsDir()
-                    + "; starting from step 0" : "no checkpoint verifies; starting from step 0");
-            return fresh;
+            throw new IllegalArgumentException(existing.isEmpty()
+                    ? "--resume: there is no checkpoint in " + config.checkpointsDir() + " to resume from: train"
+                            + " without --resume to start from step 0"
+                    : "--resume: none of the " + existing.size() + " checkpoints in " + config.checkpointsDir()
+                            + " verifies (see the warnings): delete " + config.checkpointsDir() + " and train"
+                            + " without --resume to start over");
         }
         try (NDManager scope = manager.newSubManager()) {
             TrainerCheckpoint.Loaded loaded = TrainerCheckpoint.load(found.get(), scope);
             TrainerState state = loaded.state();
-            String mismatch = state.shaping().mismatch(shaping);
-            if (mismatch != null) throw new IllegalArgumentException("cannot resume from " + found.get() + ": " + mismatch);
+            TrainingRecord record = ResumeCheck.check(found.get(), state,
+                    TrainingRecord.read(found.get()).orElse(null), shaping, fresh, config.allowChanged(),
+                    listener::onWarning);
             Map<String, NDArray> params = student.parameters();
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
                 NDArray saved = loaded.weights().get(e.getKey());
@@ -472,7 +487,7 @@ public final class Trainer {
             Map<String, NDArray> optimizer = new LinkedHashMap<>(loaded.optimizer());
             optimizer.put("step", scope.create(state.optimizerSteps()));
             adamW.importState(optimizer);
-            return state;
+            return new Started(state, record);
         }
     }
 
@@ -773,8 +788,11 @@ public final class Trainer {
 
     // ------------------------------------------------------------------------------------------- final student
 
-    /** Saves the student to {@code <run>/student} in Hugging Face layout, replacing an earlier one atomically. */
-    private Path saveStudent() throws IOException {
+    /**
+     * Saves the student to {@code <run>/student} in Hugging Face layout with its {@link TrainingRecord}, replacing an
+     * earlier one atomically.
+     */
+    private Path saveStudent(TrainingRecord record) throws IOException {
         Path out = config.studentOut();
         Path tmp = config.outputs().resolve(".student.tmp");
         Path old = config.outputs().resolve(".student.old");
@@ -784,6 +802,7 @@ public final class Trainer {
                 .withTokenizerFrom(config.studentDir())
                 .withGenerationConfig(GenerationConfig.read(config.studentDir())
                         .orElse(GenerationConfig.of(student.config()))));
+        record.write(tmp);
         if (Files.exists(out)) {
             TrainerCheckpoint.deleteTree(old);
             Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);

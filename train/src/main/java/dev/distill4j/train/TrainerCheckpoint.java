@@ -40,6 +40,7 @@ import java.util.stream.Stream;
  *   config.json, model.safetensors   the student's weights, F32 (a loadable Hugging Face folder)
  *   optimizer.safetensors            AdamW's moments: exp_avg.&lt;param&gt;, exp_avg_sq.&lt;param&gt;, F32
  *   trainer_state.json               {@link TrainerState}: step, data position, schedule, metrics length
+ *   distill_training.json            {@link TrainingRecord} so far: what --resume checks the objective against
  *   checksums.json                   SHA-256 of every other file
  * </pre>
  * The folder is written under a temporary name and renamed into place, so {@code step-N} either is complete or does
@@ -63,6 +64,16 @@ public final class TrainerCheckpoint {
      */
     public static Path save(Path checkpointsDir, ModelConfig config, Map<String, NDArray> weights,
             Map<String, NDArray> optimizerState, TrainerState state, int keep) throws IOException {
+        return save(checkpointsDir, config, weights, optimizerState, state, null, keep);
+    }
+
+    /**
+     * As {@link #save(Path, ModelConfig, Map, Map, TrainerState, int)}, with the training record so far (null: none),
+     * covered by the checksums like every other file.
+     */
+    public static Path save(Path checkpointsDir, ModelConfig config, Map<String, NDArray> weights,
+            Map<String, NDArray> optimizerState, TrainerState state, TrainingRecord record, int keep)
+            throws IOException {
         Files.createDirectories(checkpointsDir);
         Path target = checkpointsDir.resolve("step-" + state.step());
         Path tmp = checkpointsDir.resolve(".step-" + state.step() + ".tmp");
@@ -73,6 +84,7 @@ public final class TrainerCheckpoint {
         optimizerState.forEach(optimizer::add);
         optimizer.write(tmp.resolve(OPTIMIZER_FILE), DType.F32);
         AtomicFiles.writeString(tmp.resolve(STATE_FILE), Json.writePretty(state) + "\n");
+        if (record != null) record.write(tmp);
         ObjectNode sums = Json.object();
         for (Map.Entry<String, String> e : checksums(tmp).entrySet()) sums.put(e.getKey(), e.getValue());
         AtomicFiles.writeString(tmp.resolve(CHECKSUMS_FILE), Json.writePretty(sums) + "\n");

@@ -33,15 +33,19 @@ public record TrainerState(int formatVersion, long step, long optimizerSteps, in
 
         /**
          * Why a run with {@code now} cannot continue a checkpoint made with {@code this}, naming the flag; null when
-         * it can.
+         * it can. The length ({@code --max-steps}, {@code --epochs}) may grow: a resumed run can extend a finished
+         * one, with the learning-rate schedule of the new length from the checkpoint on.
          */
         public String mismatch(Shaping now) {
             if (seed != now.seed) return flag("--seed", seed, now.seed);
             if (maxSeqLen != now.maxSeqLen) return flag("--max-seq-len", maxSeqLen, now.maxSeqLen);
             if (batchTokens != now.batchTokens) return flag("--batch-tokens", batchTokens, now.batchTokens);
             if (gradAccum != now.gradAccum) return flag("--grad-accum", gradAccum, now.gradAccum);
-            if (maxSteps != now.maxSteps) return flag("--max-steps", maxSteps, now.maxSteps);
-            if (maxSteps == 0 && epochs != now.epochs) return flag("--epochs", epochs, now.epochs);
+            if (now.totalSteps < totalSteps) {
+                return "the checkpoint's run was planned for " + totalSteps + " steps (" + length() + ") and this run"
+                        + " for " + now.totalSteps + " (" + now.length() + "): a resumed run may be extended (a larger"
+                        + " --max-steps or --epochs), not shortened; resume with " + length() + " or more";
+            }
             if (warmupSteps != now.warmupSteps) return flag("--warmup-steps", warmupSteps, now.warmupSteps);
             if (Double.compare(lr, now.lr) != 0) return flag("--lr", lr, now.lr);
             if (Double.compare(evalFraction, now.evalFraction) != 0) {
@@ -54,6 +58,9 @@ public record TrainerState(int formatVersion, long step, long optimizerSteps, in
             }
             return null;
         }
+
+        /** The flag that set the run's length, as the user wrote it. */
+        String length() { return maxSteps > 0 ? "--max-steps " + maxSteps : "--epochs " + epochs; }
 
         private static String flag(String flag, Object then, Object now) {
             return "the checkpoint was made with " + flag + " " + then + " but this run has " + flag + " " + now
