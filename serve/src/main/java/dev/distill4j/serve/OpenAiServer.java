@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
 import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.TokenListener;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -256,13 +257,14 @@ public final class OpenAiServer implements AutoCloseable {
 
     /**
      * Completion tokens for a request: as asked (checked against the context), or what is left of the context up to
-     * the server's default.
+     * the default: generation_config.json's max_new_tokens, else the server's (the rule of {@link SamplingDefaults}).
      */
     int completionBudget(Integer asked, int promptTokens, String what) {
         int limit = model.contextLength();
         if (asked == null) {
             if (promptTokens >= limit) throw OpenAiError.contextTooLong(limit, promptTokens, 0, what);
-            return Math.min(defaultMaxTokens, limit - promptTokens);
+            int dflt = SamplingDefaults.maxNewTokens(null, model.generationConfig(), defaultMaxTokens);
+            return Math.min(dflt, limit - promptTokens);
         }
         if (promptTokens + asked > limit) throw OpenAiError.contextTooLong(limit, promptTokens, asked, what);
         return asked;
