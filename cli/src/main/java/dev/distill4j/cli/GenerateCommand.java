@@ -1,5 +1,6 @@
 package dev.distill4j.cli;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
@@ -93,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
             try {
                 params = m.sampling(new LocalModel.SamplingRequest(maxNewTokens, temperature, topP, topK, seed, stop,
                         topLogprobs, greedy));
-            } catch (IllegalArgumentException e) {
+            } catch (InvalidInputException e) {
                 throw new UserError(e.getMessage(), Errors.USAGE);
             }
             int[] ids;

@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.InvalidInputException;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.List;
@@ -44,7 +45,7 @@ public final class EmbedEval {
     /** Fidelity needs more sentences than neighbours counted by recall@10. */
     public static void requireEnough(List<String> sentences) {
         if (sentences.size() <= RECALL_K) {
-            throw new IllegalArgumentException("evaluation needs more than " + RECALL_K + " sentences, got " + sentences.size());
+            throw new InvalidInputException("evaluation needs more than " + RECALL_K + " sentences, got " + sentences.size());
         }
     }
 

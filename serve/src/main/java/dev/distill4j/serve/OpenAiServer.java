@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -68,7 +69,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.embeddingName = embedder == null ? null
                 : b.embeddingModelName == null ? embedder.name() : b.embeddingModelName;
         if (name != null && name.equals(embeddingName)) {
-            throw new IllegalArgumentException("the chat model and the embedding model are both named '" + name
+            throw new InvalidInputException("the chat model and the embedding model are both named '" + name
                     + "'; give one another name");
         }
         this.host = b.host;
@@ -396,8 +397,8 @@ public final class OpenAiServer implements AutoCloseable {
             if (model == null && embedder == null) {
                 throw new IllegalStateException("setModel, setModelDir or setEmbeddingModel is required");
             }
-            if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
-            if (defaultMaxTokens < 1) throw new IllegalArgumentException("default max tokens must be >= 1");
+            if (port < 0 || port > 65535) throw new InvalidInputException("port must be 0..65535, got " + port);
+            if (defaultMaxTokens < 1) throw new InvalidInputException("default max tokens must be >= 1");
             return new OpenAiServer(this);
         }
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.model.local;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.distill4j.core.Message;
@@ -124,7 +125,7 @@ public final class LocalModel implements AutoCloseable {
     /** The chat rendered by the model's template with the assistant's turn opened (add_generation_prompt). */
     public String renderChat(List<Message> messages) {
         if (chatTemplate == null) {
-            throw new IllegalArgumentException(dir + " has no chat template (a base model?): give a raw-text prompt");
+            throw new InvalidInputException(dir + " has no chat template (a base model?): give a raw-text prompt");
         }
         return chatTemplate.render(messages, true);
     }
@@ -146,7 +147,7 @@ public final class LocalModel implements AutoCloseable {
     public Generation generate(int[] promptIds, SamplingParams params, TokenListener listener) {
         int context = model.config().maxPositionEmbeddings();
         if (promptIds.length >= context) {
-            throw new IllegalArgumentException("the prompt has " + promptIds.length + " tokens, which fills the "
+            throw new InvalidInputException("the prompt has " + promptIds.length + " tokens, which fills the "
                     + "model's context of " + context + " tokens: shorten it");
         }
         SamplingParams p = params;
