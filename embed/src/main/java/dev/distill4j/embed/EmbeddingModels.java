@@ -13,6 +13,9 @@ import java.nio.file.Path;
  * student folder ({@code --student}, {@code distill serve --model}, the LangChain4j adapter, eval).
  */
 public final class EmbeddingModels {
+    /** The student tokenizer of a teacher that has none to share (an API teacher), unless another is given. */
+    public static final String DEFAULT_STUDENT_TOKENIZER = "bge-small-en-v1.5";
+
     private EmbeddingModels() {}
 
     /** A built-in teacher id ({@code bge-small-en-v1.5}, {@code all-minilm-l6-v2}) or an ONNX model folder. */

@@ -165,6 +165,21 @@ public final class StaticDistiller {
         return distillWithBasis(teacher, tokenizerJson, o, progress).model();
     }
 
+    /**
+     * The static student of any teacher: an in-process ONNX teacher with no other {@code tokenizer} asked for is
+     * distilled through its own tokenizer, token by token ({@link #distillWithBasis(OnnxEmbeddingModel, Options,
+     * BiConsumer)}); any other teacher (an API) embeds each token's text of {@code tokenizer}, by default
+     * {@link EmbeddingModels#DEFAULT_STUDENT_TOKENIZER}'s.
+     *
+     * @param tokenizer a tokenizer.json, a folder with one, a built-in teacher id, or null
+     */
+    public static Distilled distillFor(EmbeddingModel teacher, String tokenizer, Options o,
+                                       BiConsumer<Integer, Integer> progress) throws IOException {
+        if (teacher instanceof OnnxEmbeddingModel onnx && tokenizer == null) return distillWithBasis(onnx, o, progress);
+        return distillWithBasis(teacher, EmbeddingModels.tokenizerJson(tokenizer == null
+                ? EmbeddingModels.DEFAULT_STUDENT_TOKENIZER : tokenizer), o, progress);
+    }
+
     /** As {@link #distill(EmbeddingModel, byte[], Options, BiConsumer)}, keeping the PCA basis for {@link StaticTuner}. */
     public static Distilled distillWithBasis(EmbeddingModel teacher, byte[] tokenizerJson, Options o,
                                              BiConsumer<Integer, Integer> progress) throws IOException {
