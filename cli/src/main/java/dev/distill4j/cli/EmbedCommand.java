@@ -1,6 +1,5 @@
 package dev.distill4j.cli;
 
-import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.EmbedEval;
@@ -13,6 +12,8 @@ import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.distill4j.embed.encoder.EncoderDistiller;
 import dev.distill4j.embed.encoder.EncoderStudent;
 import dev.distill4j.embed.StaticTuner;
+import dev.distill4j.embed.StudentKind;
+import dev.distill4j.embed.StudentSentences;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -101,14 +102,11 @@ final class EmbedCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            int[] layers = parseLayers(student);
-            if (layers != null) return distillEncoder(layers);
-            boolean tuned = student.equals("static-tuned");
-            if (!tuned && !student.equals("static")) {
-                throw new UserError("unknown --student '" + student + "': use static, static-tuned or layers:0,4,8");
-            }
+            StudentKind kind = StudentKind.parse(student);
+            if (kind instanceof StudentKind.Layers l) return distillEncoder(l.layers());
+            boolean tuned = kind instanceof StudentKind.StaticTuned;
             StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
-            List<String> sentences = noEval ? null : sentences(corpus);
+            List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus);
             PrintStream err = System.err;
             var apiOptions = api.forTeacher(teacher);
             if (apiOptions != null && tokenPooling != null) {
@@ -126,23 +124,14 @@ final class EmbedCommand implements Runnable {
                         lastPct[0] = pct;
                     }
                 };
-                StaticEmbeddingModel s;
-                StaticDistiller.Distilled withBasis;
-                if (t instanceof OnnxEmbeddingModel onnx && tokenizer == null) {
-                    withBasis = StaticDistiller.distillWithBasis(onnx, options, progress);
-                } else {
-                    // an API teacher (or another tokenizer): each token's text goes through the teacher, and with
-                    // static-tuned so do the training sentences, harvested into the run like the tokens
-                    withBasis = StaticDistiller.distillWithBasis(t, EmbeddingModels.tokenizerJson(tokenizer == null
-                            ? API_TOKENIZER : tokenizer), options, progress);
-                }
-                s = withBasis.model();
+                StaticDistiller.Distilled withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
+                StaticEmbeddingModel s = withBasis.model();
                 System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
                                 + "built in %.1f s%n", s.vocabSize(), s.dimension(),
                         100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
                 if (tuned) {
                     StaticEmbeddingModel tunedModel = training.tune(t, withBasis, tuneOptions,
-                            sentences != null ? sentences : sentences(corpus));
+                            sentences != null ? sentences : StudentSentences.evaluation(corpus));
                     s.close();
                     s = tunedModel;
                 }
@@ -156,7 +145,8 @@ final class EmbedCommand implements Runnable {
 
         /** The layer-dropped BERT student: train on the corpus (minus a held-out fifth), score on the held-out part. */
         private int distillEncoder(int[] layers) throws Exception {
-            EncoderDistiller.Split split = training.encoderSplit(corpus);
+            EncoderDistiller.Split split = StudentSentences.forLayers(corpus, training.trainCorpus,
+                    TrainingOptions.or(training.trainSentences, EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES));
             PrintStream err = System.err;
             try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacher)) {
                 err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
@@ -191,14 +181,6 @@ final class EmbedCommand implements Runnable {
             }
             return 0;
         }
-
-        private static int[] parseLayers(String spec) {
-            try {
-                return EncoderDistiller.Options.parseLayers(spec);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage());
-            }
-        }
     }
 
     /**
@@ -206,10 +188,10 @@ final class EmbedCommand implements Runnable {
      * with defaults that suit each (a static table takes a high learning rate, a transformer a low one).
      */
     static final class TrainingOptions {
-        static final int LAYERS_EPOCHS = 4;   // with the two below: Spearman 0.985 on bge-small layers 0,4,8,11 (docs/benchmarks.md)
-        static final double LAYERS_LR = 3e-4;
-        static final int LAYERS_BATCH = 32;
-        static final int LAYERS_TRAIN_SENTENCES = 4000;
+        static final int LAYERS_EPOCHS = EncoderDistiller.Options.DEFAULT_EPOCHS;
+        static final double LAYERS_LR = EncoderDistiller.Options.DEFAULT_LR;
+        static final int LAYERS_BATCH = EncoderDistiller.Options.DEFAULT_BATCH;
+        static final int LAYERS_TRAIN_SENTENCES = EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES;
 
         @Option(names = "--loss", defaultValue = "cosine", paramLabel = "cosine|mse|contrastive",
                 description = "static-tuned: loss against the teacher's sentence embeddings. Default: ${DEFAULT-VALUE}.")
@@ -247,13 +229,9 @@ final class EmbedCommand implements Runnable {
         long seed = 42;
 
         StaticTuner.Options tunerOptions() {
-            try {
-                return new StaticTuner.Options(StaticTuner.Loss.parse(loss), or(epochs, StaticTuner.Options.DEFAULT_EPOCHS),
-                        or(lr, StaticTuner.Options.DEFAULT_LR), or(batchSize, StaticTuner.Options.DEFAULT_BATCH),
-                        temperature, 0.1, 1.0, seed);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage());
-            }
+            return new StaticTuner.Options(StaticTuner.Loss.parse(loss), or(epochs, StaticTuner.Options.DEFAULT_EPOCHS),
+                    or(lr, StaticTuner.Options.DEFAULT_LR), or(batchSize, StaticTuner.Options.DEFAULT_BATCH),
+                    temperature, 0.1, 1.0, seed);
         }
 
         EncoderDistiller.Options encoderOptions(int[] layers) {
@@ -261,43 +239,22 @@ final class EmbedCommand implements Runnable {
                     or(batchSize, LAYERS_BATCH), seed, false);
         }
 
-        /** Training and held-out sentences of a layers student. */
-        EncoderDistiller.Split encoderSplit(Path corpus) throws IOException {
-            if (trainCorpus == null) {
-                return EncoderDistiller.split(corpus == null ? null : EmbedCorpus.read(corpus),
-                        positive(or(trainSentences, LAYERS_TRAIN_SENTENCES)));
-            }
-            List<String> heldOut = sentences(corpus);
-            return new EncoderDistiller.Split(EmbedCorpus.withoutOverlap(EmbedCorpus.read(trainCorpus), heldOut), heldOut);
-        }
-
-        private static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }
-
-        private static int positive(int n) {
-            if (n < 1) throw new UserError("--train-sentences must be positive, got " + n);
-            return n;
-        }
+        static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }
 
         StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> eval)
                 throws IOException {
             PrintStream err = System.err;
-            List<String> train;
-            if (trainCorpus != null) {
-                List<String> read = EmbedCorpus.read(trainCorpus);
-                train = EmbedCorpus.withoutOverlap(read, eval);
-                if (train.size() < read.size()) {
-                    err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n", read.size() - train.size());
-                }
-            } else {
-                train = EmbedCorpus.training(positive(or(trainSentences, EmbedCorpus.DEFAULT_TRAINING_SENTENCES)),
-                        EmbedCorpus.TRAINING_SEED, eval);
+            StudentSentences.Tuning sentences = StudentSentences.forTuning(trainCorpus,
+                    or(trainSentences, EmbedCorpus.DEFAULT_TRAINING_SENTENCES), eval);
+            List<String> train = sentences.train();
+            if (sentences.dropped() > 0) {
+                err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
+                        sentences.dropped());
             }
             err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
                     trainCorpus != null ? trainCorpus : "generated", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
             int[] lastTenth = {-1};
-            StaticTuner.Result r;
-            try {
-                r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
+            StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
                     switch (p) {
                         case StaticTuner.Progress.TeacherPass tp -> {
                             int tenth = (int) (10L * tp.done() / tp.total());
@@ -313,9 +270,6 @@ final class EmbedCommand implements Runnable {
                                 e.trainLoss(), e.heldOutSpearman(), e.steps(), e.seconds());
                     }
                 });
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage());
-            }
             System.out.printf(Locale.ROOT, "static-tuned student: %s loss, held-out Spearman %.4f → %.4f (best epoch %d of %d; "
                             + "targets allow %.4f), %d sentences (%d held out), %d tokens trained, %.1f s%n", o.loss().id(),
                     r.spearmanBefore(), r.spearmanAfter(), r.bestEpoch(), o.epochs(), r.targetCeilingSpearman(),
@@ -348,13 +302,13 @@ final class EmbedCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (!Files.isDirectory(student)) throw new UserError("no student folder at " + student);
-            List<String> sentences = sentences(corpus);
+            List<String> sentences = StudentSentences.evaluation(corpus);
             try (EmbeddingModel t = EmbeddingModels.teacher(teacher, api.forTeacher(teacher));
                  EmbeddingModel s = EmbeddingModels.student(student)) {
                 EmbedEval.Scorecard card = EmbedEval.run(t, s, sentences);
                 if (json) {
                     System.out.println(Json.writePretty(card));
-                    AtomicFiles.writeString(student.resolve("scorecard.json"), Json.writePretty(card));
+                    EmbedEval.save(card, student);
                 } else {
                     report(card, student);
                 }
@@ -364,11 +318,7 @@ final class EmbedCommand implements Runnable {
     }
 
     /** The student tokenizer of an API teacher unless --tokenizer names another. */
-    static final String API_TOKENIZER = "bge-small-en-v1.5";
-
-    static List<String> sentences(Path corpus) throws IOException {
-        return corpus != null ? EmbedCorpus.read(corpus) : EmbedCorpus.synthetic(1000, 42);
-    }
+    static final String API_TOKENIZER = EmbeddingModels.DEFAULT_STUDENT_TOKENIZER;
 
     /** A speed-up as people read it: 2.8×, 146×. */
     static String times(double ratio) {
@@ -386,8 +336,6 @@ final class EmbedCommand implements Runnable {
         out.printf(Locale.ROOT, "  latency    one sentence: teacher %.2f ms, student %.3f ms (median)%n",
                 c.teacherLatencyMs(), c.studentLatencyMs());
         out.printf(Locale.ROOT, "  machine    %d CPUs, load average %.2f%n", c.cpus(), c.loadAverage());
-        Path file = studentDir.resolve("scorecard.json");
-        AtomicFiles.writeString(file, Json.writePretty(c));
-        out.println("  scorecard  " + file);
+        out.println("  scorecard  " + EmbedEval.save(c, studentDir));
     }
 }

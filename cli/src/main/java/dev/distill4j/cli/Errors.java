@@ -1,5 +1,6 @@
 package dev.distill4j.cli;
 
+import dev.distill4j.core.InvalidInputException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,9 +9,11 @@ import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 
 /**
- * Turns exceptions into one line on stderr and an exit code. Errors a user can cause (bad file, bad flag value,
- * bad key, unreachable host) are {@link UserError}s, I/O errors or argument errors, and print their message; anything
- * else is a bug and says so. {@code --verbose} adds the stack trace.
+ * Turns exceptions into one line on stderr and an exit code. Errors a user can fix (bad file, bad flag value, bad
+ * key, unreachable host) are {@link UserError}s, {@link InvalidInputException}s (thrown where the library validates
+ * input) or I/O errors, and print their message. Anything else, a plain {@code IllegalArgumentException} or
+ * {@code IllegalStateException} included, is a bug: it prints "internal error", a one-line summary and how to get the
+ * stack trace. {@code --verbose} adds the stack trace.
  */
 final class Errors implements CommandLine.IExecutionExceptionHandler, CommandLine.IParameterExceptionHandler {
     static final int FAILURE = 1;
@@ -25,8 +28,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler, CommandLin
             case AccessDeniedException a -> "permission denied: " + a.getFile();
             case FileNotFoundException f -> f.getMessage();
             case IOException io -> io.getMessage();
-            case IllegalArgumentException ia -> ia.getMessage();
-            case IllegalStateException is -> is.getMessage();
+            case InvalidInputException ii -> ii.getMessage();
             default -> "internal error (" + e.getClass().getSimpleName() + "): " + e.getMessage()
                     + (Distill.verbose ? "" : " — rerun with --verbose for the stack trace and please report it");
         };

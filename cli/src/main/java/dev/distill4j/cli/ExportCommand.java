@@ -1,5 +1,6 @@
 package dev.distill4j.cli;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.export.Exporter;
 import dev.distill4j.core.store.RunStore;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ final class ExportCommand implements Callable<Integer> {
         Exporter.Format f;
         try {
             f = Exporter.Format.parse(format);
-        } catch (IllegalArgumentException e) {
+        } catch (InvalidInputException e) {
             throw new UserError("unknown --format '" + format + "' (use openai-chat, hf-messages or logprobs-jsonl)",
                     Errors.USAGE);
         }

@@ -1,5 +1,6 @@
 package dev.distill4j.cli;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
@@ -20,10 +21,11 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Generate text with a local model folder (a student, or any supported Hugging Face model).",
                 "",
-                "Streams the generated text to stdout as it is generated; finish reason and speed on stderr. Sampling defaults come from "
-                        + "the model's generation_config.json, as in Hugging Face generate(): greedy unless it sets "
-                        + "do_sample or you give --temperature, --top-p or --top-k. Generation stops at the model's EOS tokens, a --stop "
-                        + "string, or --max-new-tokens."},
+                "Streams the generated text to stdout as it is generated; finish reason, speed and seed on stderr. "
+                        + "What you leave open comes from the model's generation_config.json, then the OpenAI "
+                        + "defaults (temperature 1, top-p 1), exactly as 'distill serve' fills a request (vLLM's "
+                        + "rule): do_sample false there means greedy. --greedy always picks the most likely token. "
+                        + "Generation stops at the model's EOS tokens, a --stop string, or --max-new-tokens."},
         footer = {"", "Examples:",
                 "  distill generate --model student/ --prompt \"What is 12 times 7?\" --chat",
                 "  distill generate --model models/SmolLM2-135M --prompt \"Once upon a time\" \\",
@@ -50,7 +52,8 @@ final class GenerateCommand implements Callable<Integer> {
                     + LocalModel.DEFAULT_MAX_NEW_TOKENS + ").")
     Integer maxNewTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "Sample at temperature T (0 = greedy).")
+    @Option(names = "--temperature", paramLabel = "T", description = "Sample at temperature T (0 = greedy). "
+            + "Default: generation_config.json's, else 1.")
     Double temperature;
 
     @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling: keep the most likely tokens up to mass P.")
@@ -59,9 +62,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-k", paramLabel = "K", description = "Sample from the K most likely tokens only.")
     Integer topK;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-            description = "Sampling seed: the same seed gives the same text (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", paramLabel = "S",
+            description = "Sampling seed: the same seed gives the same text. Default: a random one, printed on "
+                    + "stderr so the run can be repeated.")
+    Long seed;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop before this text (repeatable).")
     List<String> stop = new ArrayList<>();
@@ -90,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
             try {
                 params = m.sampling(new LocalModel.SamplingRequest(maxNewTokens, temperature, topP, topK, seed, stop,
                         topLogprobs, greedy));
-            } catch (IllegalArgumentException e) {
+            } catch (InvalidInputException e) {
                 throw new UserError(e.getMessage(), Errors.USAGE);
             }
             int[] ids;
@@ -119,8 +123,9 @@ final class GenerateCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "finish: %s · %d prompt + %d generated tokens in %.2f s (%.1f tokens/s) · %s · "
                             + "model loaded in %.1f s%n", g.finishReason().openAiName(), g.usage().promptTokens(),
                     g.usage().completionTokens(), secs, g.usage().completionTokens() / secs,
-                    params.isGreedy() ? "greedy" : String.format(Locale.ROOT, "T=%.2f top-p=%.2f top-k=%d seed=%d",
-                            params.temperature(), params.topP(), params.topK(), params.seed()), loadSecs);
+                    params.isGreedy() ? "greedy" : String.format(Locale.ROOT, "T=%.2f top-p=%.2f top-k=%d seed=%d%s",
+                            params.temperature(), params.topP(), params.topK(), params.seed(),
+                            seed == null ? " (--seed " + params.seed() + " repeats this text)" : ""), loadSecs);
         }
         return 0;
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.cli;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.model.io.ModelInfo;
 import dev.distill4j.model.ops.ModelInit;
 import java.nio.file.Path;
@@ -87,7 +88,7 @@ final class ModelInitCommand implements Callable<Integer> {
         try {
             spec = new ModelInit.Spec(family, layers, hidden, heads, kvHeads, intermediate, headDim, ropeTheta,
                     maxPositionEmbeddings, tieEmbeddings, slidingWindow, seed, ModelCommands.dtype(dtype));
-        } catch (IllegalArgumentException e) {
+        } catch (InvalidInputException e) {
             throw new UserError(e.getMessage(), Errors.USAGE);
         }
         long start = System.nanoTime();

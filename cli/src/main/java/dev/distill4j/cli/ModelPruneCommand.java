@@ -1,5 +1,6 @@
 package dev.distill4j.cli;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.io.ModelInfo;
 import dev.distill4j.model.ops.DepthPrune;
@@ -45,7 +46,7 @@ final class ModelPruneCommand implements Callable<Integer> {
         ModelConfig teacher = ModelConfig.read(from);
         try {
             DepthPrune.parseLayers(keepLayers, teacher.numHiddenLayers());   // a typo is a usage error, before any I/O
-        } catch (IllegalArgumentException e) {
+        } catch (InvalidInputException e) {
             throw new UserError("--keep-layers: " + e.getMessage(), Errors.USAGE);
         }
         long start = System.nanoTime();

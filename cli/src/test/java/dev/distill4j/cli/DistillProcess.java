@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs {@code distill} as a real child process (the test classpath, the same JVM binary), so tests see exactly what a
- * user sees: exit code, stdout, stderr, environment variables for keys, and real signals.
+ * user sees: exit code, stdout, stderr (JVM warnings included: the JVM gets the launcher's {@code cli/jvm.options}),
+ * environment variables for keys, and real signals.
  */
 final class DistillProcess {
     record Result(int exitCode, String stdout, String stderr) {
@@ -21,13 +22,16 @@ final class DistillProcess {
         }
     }
 
+    /** The launcher's JVM options ({@code ./distill} starts its JVM with the same file), so tests see its output. */
+    static final Path JVM_OPTIONS = Path.of("jvm.options").toAbsolutePath();
+
     private DistillProcess() {}
 
     static Process start(Map<String, String> env, Path logDir, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx512m");
-        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("@" + JVM_OPTIONS);
         cmd.add("-cp");
         cmd.add(classpath());
         cmd.add("dev.distill4j.cli.Distill");

@@ -43,6 +43,7 @@ class EmbedCliTest {
         var eval = distill("embed", "eval", "--teacher", "bge-small-en-v1.5", "--student", out.toString(),
                 "--corpus", corpus.toString(), "--json");
         assertThat(eval.exitCode()).as(eval.toString()).isZero();
+        assertThat(eval.stderr()).as(eval.toString()).doesNotContainPattern("(?m)^WARNING: ");
         JsonNode card = Json.MAPPER.readTree(out.resolve("scorecard.json").toFile());
         assertThat(card.get("studentDim").asInt()).isEqualTo(16);
         assertThat(card.get("sentences").asInt()).isEqualTo(16);
@@ -81,6 +82,8 @@ class EmbedCliTest {
                 "--batch-size", "16", "--corpus", corpus.toString(), "--out", out.toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("BERT student").contains("2 of 12 teacher layers").contains("Spearman");
+        // protobuf-java (the ONNX graph) calls sun.misc.Unsafe; with the launcher's JVM options the user sees none of it
+        assertThat(r.stderr()).as(r.toString()).doesNotContainPattern("(?m)^WARNING: ");
         assertThat(out.resolve("model.onnx")).isRegularFile();
         assertThat(out.resolve("model.safetensors")).isRegularFile();
 

@@ -129,6 +129,25 @@ class ModelCliTest {
     }
 
     @Test
+    void withoutASeedEachSampledRunDrawsOneAndPrintsIt() throws Exception {
+        String[] sampled = {"generate", "--model", student.toString(), "--prompt", "the cat", "--temperature", "1.5",
+                "--max-new-tokens", "16"};
+        var a = distill(sampled);
+        var b = distill(sampled);
+        assertThat(a.exitCode()).as(a.toString()).isZero();
+        var seed = java.util.regex.Pattern.compile("seed=(-?\\d+) \\(--seed \\1 repeats this text\\)");
+        var ma = seed.matcher(a.stderr());
+        var mb = seed.matcher(b.stderr());
+        assertThat(ma.find()).as(a.stderr()).isTrue();
+        assertThat(mb.find()).as(b.stderr()).isTrue();
+        assertThat(ma.group(1)).isNotEqualTo(mb.group(1));
+        // the printed seed repeats the run's text
+        String[] again = java.util.stream.Stream.concat(java.util.Arrays.stream(sampled),
+                java.util.stream.Stream.of("--seed", ma.group(1))).toArray(String[]::new);
+        assertThat(distill(again).stdout()).isEqualTo(a.stdout());
+    }
+
+    @Test
     void clearErrors() throws Exception {
         assertOneLineError(distill("model", "init", "--family", "gpt2", "--layers", "2", "--hidden", "32",
                 "--heads", "4", "--tokenizer", TOKENIZER.toString(), "--out", tmp.resolve("x").toString()),

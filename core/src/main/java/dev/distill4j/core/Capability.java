@@ -10,7 +10,7 @@ public sealed interface Capability {
     /** The chosen token plus up to {@code k} alternatives with logprobs. */
     record TopK(int k) implements Capability {
         public TopK {
-            if (k < 0 || k > 1000) throw new IllegalArgumentException("top-k must be in 0..1000, got " + k);
+            if (k < 0 || k > 1000) throw new InvalidInputException("top-k must be in 0..1000, got " + k);
         }
         @Override public String toString() { return "TOP_K(" + k + ")"; }
     }
@@ -31,6 +31,6 @@ public sealed interface Capability {
         if (t.equals("TEXT")) return TEXT;
         if (t.equals("FULL")) return FULL;
         if (t.startsWith("TOP_K(") && t.endsWith(")")) return topK(Integer.parseInt(t.substring(6, t.length() - 1)));
-        throw new IllegalArgumentException("unknown capability '" + s + "' (expected TEXT, TOP_K(k) or FULL)");
+        throw new InvalidInputException("unknown capability '" + s + "' (expected TEXT, TOP_K(k) or FULL)");
     }
 }

@@ -21,7 +21,7 @@ public record Prompt(String id, String text, List<Message> messages, ObjectNode 
         Objects.requireNonNull(id, "id");
         messages = messages == null ? List.of() : List.copyOf(messages);
         if ((text == null) == messages.isEmpty()) {
-            throw new IllegalArgumentException("a prompt has either text or messages, not both or neither");
+            throw new InvalidInputException("a prompt has either text or messages, not both or neither");
         }
         metadata = metadata == null ? Json.object() : metadata;
     }

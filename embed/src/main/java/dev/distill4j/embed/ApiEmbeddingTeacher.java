@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.core.store.StoredEmbedding;
@@ -67,14 +68,14 @@ public final class ApiEmbeddingTeacher implements EmbeddingModel {
                           int maxAttempts, double priceIn, Double budgetUsd) {
         public Options {
             if (model == null || model.isBlank()) {
-                throw new IllegalArgumentException("an API teacher needs a model name (--teacher-model)");
+                throw new InvalidInputException("an API teacher needs a model name (--teacher-model)");
             }
             if (apiKeyEnv == null) apiKeyEnv = DEFAULT_API_KEY_ENV;
             if (runDir == null) runDir = Path.of("runs", "embed-" + model.replaceAll("[^A-Za-z0-9._-]+", "_"));
-            if (batchSize < 1 || batchSize > 2048) throw new IllegalArgumentException("--batch-size must be in 1..2048");
-            if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be ≥ 1");
-            if (maxAttempts < 1) throw new IllegalArgumentException("--max-attempts must be ≥ 1");
-            if (dimensions != null && dimensions < 1) throw new IllegalArgumentException("--teacher-dims must be ≥ 1");
+            if (batchSize < 1 || batchSize > 2048) throw new InvalidInputException("--batch-size must be in 1..2048");
+            if (concurrency < 1) throw new InvalidInputException("--concurrency must be ≥ 1");
+            if (maxAttempts < 1) throw new InvalidInputException("--max-attempts must be ≥ 1");
+            if (dimensions != null && dimensions < 1) throw new InvalidInputException("--teacher-dims must be ≥ 1");
             if (encoding == null) encoding = OpenAiEmbeddingTeacher.Encoding.BASE64;
         }
 
@@ -182,7 +183,7 @@ public final class ApiEmbeddingTeacher implements EmbeddingModel {
         for (int i = 0; i < texts.size(); i++) {
             String t = texts.get(i);
             if (t == null || t.isEmpty()) {
-                throw new IllegalArgumentException("text " + i + " is empty: an embeddings API rejects empty inputs");
+                throw new InvalidInputException("text " + i + " is empty: an embeddings API rejects empty inputs");
             }
             distinct.putIfAbsent(key(t), t);
         }

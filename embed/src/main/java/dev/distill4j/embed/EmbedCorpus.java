@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
 import java.io.IOException;
@@ -139,7 +140,7 @@ public final class EmbedCorpus {
         Random rnd = new Random(seed);
         Set<String> out = new LinkedHashSet<>();
         int max = TOPICS.length * CLASSIC * CLASSIC * CLASSIC * CLASSIC;
-        if (n > max) throw new IllegalArgumentException("the generated corpus has at most " + max + " sentences, asked for " + n);
+        if (n > max) throw new InvalidInputException("the generated corpus has at most " + max + " sentences, asked for " + n);
         while (out.size() < n) {
             Topic t = TOPICS[out.size() % TOPICS.length];
             out.add(capitalise(classic(rnd, t.subjects()) + " " + classic(rnd, t.verbs()) + " " + classic(rnd, t.objects())

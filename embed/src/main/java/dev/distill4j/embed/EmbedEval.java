@@ -1,6 +1,11 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
+import dev.distill4j.core.Json;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -17,6 +22,16 @@ public final class EmbedEval {
                             double spearman, double recallAt10, double cka,
                             double teacherSentencesPerSec, double studentSentencesPerSec, double speedup,
                             double teacherLatencyMs, double studentLatencyMs, int cpus, double loadAverage) {}
+
+    /** The scorecard's file in a student folder. */
+    public static final String SCORECARD = "scorecard.json";
+
+    /** Writes {@code card} as {@value #SCORECARD} into the student folder (atomically) and returns the file. */
+    public static Path save(Scorecard card, Path studentDir) throws IOException {
+        Path file = studentDir.resolve(SCORECARD);
+        AtomicFiles.writeString(file, Json.writePretty(card));
+        return file;
+    }
 
     /**
      * One model on one sentence set: its vectors, its throughput embedding the whole set in one call (after a
@@ -44,7 +59,7 @@ public final class EmbedEval {
     /** Fidelity needs more sentences than neighbours counted by recall@10. */
     public static void requireEnough(List<String> sentences) {
         if (sentences.size() <= RECALL_K) {
-            throw new IllegalArgumentException("evaluation needs more than " + RECALL_K + " sentences, got " + sentences.size());
+            throw new InvalidInputException("evaluation needs more than " + RECALL_K + " sentences, got " + sentences.size());
         }
     }
 

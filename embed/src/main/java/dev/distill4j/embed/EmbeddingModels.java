@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.encoder.EncoderStudent;
@@ -12,12 +13,15 @@ import java.nio.file.Path;
  * student folder ({@code --student}, {@code distill serve --model}, the LangChain4j adapter, eval).
  */
 public final class EmbeddingModels {
+    /** The student tokenizer of a teacher that has none to share (an API teacher), unless another is given. */
+    public static final String DEFAULT_STUDENT_TOKENIZER = "bge-small-en-v1.5";
+
     private EmbeddingModels() {}
 
     /** A built-in teacher id ({@code bge-small-en-v1.5}, {@code all-minilm-l6-v2}) or an ONNX model folder. */
     public static EmbeddingModel teacher(String spec) throws IOException {
         if (isUrl(spec)) {
-            throw new IllegalArgumentException("the API teacher " + spec + " needs a model name and a run folder: "
+            throw new InvalidInputException("the API teacher " + spec + " needs a model name and a run folder: "
                     + "pass them with --teacher-model NAME [--run DIR] (EmbeddingModels.teacher(spec, options))");
         }
         return OnnxEmbeddingModel.load(spec);

@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.InvalidInputException;
 import java.util.Locale;
 
 /** How an encoder's per-token states become one sentence vector; each pretrained model was trained with one. */
@@ -13,7 +14,7 @@ public enum Pooling {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown pooling '" + s + "': use cls or mean");
+            throw new InvalidInputException("unknown pooling '" + s + "': use cls or mean");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
@@ -32,9 +33,9 @@ public final class StaticDistiller {
         public static final double DEFAULT_SIF = 1e-4;
 
         public Options {
-            if (dims < 1) throw new IllegalArgumentException("--dims must be at least 1, got " + dims);
-            if (vocabLimit < 0) throw new IllegalArgumentException("--vocab-limit must be 0 (all) or positive");
-            if (sifCoefficient < 0) throw new IllegalArgumentException("the SIF coefficient must be ≥ 0");
+            if (dims < 1) throw new InvalidInputException("--dims must be at least 1, got " + dims);
+            if (vocabLimit < 0) throw new InvalidInputException("--vocab-limit must be 0 (all) or positive");
+            if (sifCoefficient < 0) throw new InvalidInputException("the SIF coefficient must be ≥ 0");
         }
     }
 
@@ -84,7 +85,7 @@ public final class StaticDistiller {
     public static Distilled distillWithBasis(OnnxEmbeddingModel teacher, Options o, BiConsumer<Integer, Integer> progress)
             throws IOException {
         if (o.dims() > teacher.dimension()) {
-            throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
+            throw new InvalidInputException("--dims " + o.dims() + " exceeds the teacher's " + teacher.dimension() + " dimensions");
         }
         Pooling pooling = o.tokenPooling() != null ? o.tokenPooling() : teacher.pooling();
         return fromTokenVectorsWithBasis(teacher, embedVocabulary(teacher, pooling, o.vocabLimit(), progress), o);
@@ -164,6 +165,21 @@ public final class StaticDistiller {
         return distillWithBasis(teacher, tokenizerJson, o, progress).model();
     }
 
+    /**
+     * The static student of any teacher: an in-process ONNX teacher with no other {@code tokenizer} asked for is
+     * distilled through its own tokenizer, token by token ({@link #distillWithBasis(OnnxEmbeddingModel, Options,
+     * BiConsumer)}); any other teacher (an API) embeds each token's text of {@code tokenizer}, by default
+     * {@link EmbeddingModels#DEFAULT_STUDENT_TOKENIZER}'s.
+     *
+     * @param tokenizer a tokenizer.json, a folder with one, a built-in teacher id, or null
+     */
+    public static Distilled distillFor(EmbeddingModel teacher, String tokenizer, Options o,
+                                       BiConsumer<Integer, Integer> progress) throws IOException {
+        if (teacher instanceof OnnxEmbeddingModel onnx && tokenizer == null) return distillWithBasis(onnx, o, progress);
+        return distillWithBasis(teacher, EmbeddingModels.tokenizerJson(tokenizer == null
+                ? EmbeddingModels.DEFAULT_STUDENT_TOKENIZER : tokenizer), o, progress);
+    }
+
     /** As {@link #distill(EmbeddingModel, byte[], Options, BiConsumer)}, keeping the PCA basis for {@link StaticTuner}. */
     public static Distilled distillWithBasis(EmbeddingModel teacher, byte[] tokenizerJson, Options o,
                                              BiConsumer<Integer, Integer> progress) throws IOException {
@@ -182,7 +198,7 @@ public final class StaticDistiller {
             float[][] vs = teacher.embed(chunk);
             // checked on the first answer: asking an API teacher its dimension up front would cost a request
             if (start == 0 && o.dims() > vs[0].length) {
-                throw new IllegalArgumentException("--dims " + o.dims() + " exceeds the teacher's " + vs[0].length + " dimensions");
+                throw new InvalidInputException("--dims " + o.dims() + " exceeds the teacher's " + vs[0].length + " dimensions");
             }
             for (int i = start; i < end; i++) rows[ids.get(i)] = vs[i - start];
             if (progress != null) progress.accept(end, ids.size());

@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.model.nn.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -61,7 +62,7 @@ public final class StaticTuner {
 
         public static Loss parse(String s) {
             for (Loss l : values()) if (l.name().equalsIgnoreCase(s)) return l;
-            throw new IllegalArgumentException("unknown --loss '" + s + "': use cosine, mse or contrastive");
+            throw new InvalidInputException("unknown --loss '" + s + "': use cosine, mse or contrastive");
         }
 
         public String id() { return name().toLowerCase(Locale.ROOT); }
@@ -85,15 +86,15 @@ public final class StaticTuner {
         public static final double DEFAULT_TEMPERATURE = 0.05;
 
         public Options {
-            if (loss == null) throw new IllegalArgumentException("a loss is required: cosine, mse or contrastive");
-            if (epochs < 1) throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
-            if (!(learningRate > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + learningRate);
-            if (batchSize < 2) throw new IllegalArgumentException("--batch-size must be at least 2, got " + batchSize);
-            if (!(temperature > 0)) throw new IllegalArgumentException("the contrastive temperature must be > 0, got " + temperature);
+            if (loss == null) throw new InvalidInputException("a loss is required: cosine, mse or contrastive");
+            if (epochs < 1) throw new InvalidInputException("--epochs must be at least 1, got " + epochs);
+            if (!(learningRate > 0)) throw new InvalidInputException("--lr must be > 0, got " + learningRate);
+            if (batchSize < 2) throw new InvalidInputException("--batch-size must be at least 2, got " + batchSize);
+            if (!(temperature > 0)) throw new InvalidInputException("the contrastive temperature must be > 0, got " + temperature);
             if (!(heldOutFraction > 0 && heldOutFraction < 1)) {
-                throw new IllegalArgumentException("the held-out fraction must be in (0, 1), got " + heldOutFraction);
+                throw new InvalidInputException("the held-out fraction must be in (0, 1), got " + heldOutFraction);
             }
-            if (!(maxGradNorm >= 0)) throw new IllegalArgumentException("the gradient clip must be ≥ 0, got " + maxGradNorm);
+            if (!(maxGradNorm >= 0)) throw new InvalidInputException("the gradient clip must be ≥ 0, got " + maxGradNorm);
         }
 
         public static Options defaults(Loss loss) {
@@ -140,10 +141,10 @@ public final class StaticTuner {
         long t0 = System.nanoTime();
         int dim = start.dimension();
         if (basis.components().length != dim) {
-            throw new IllegalArgumentException("the PCA basis has " + basis.components().length + " axes but the student " + dim + " dimensions");
+            throw new InvalidInputException("the PCA basis has " + basis.components().length + " axes but the student " + dim + " dimensions");
         }
         if (basis.components()[0].length != teacher.dimension()) {
-            throw new IllegalArgumentException("the PCA basis is for " + basis.components()[0].length
+            throw new InvalidInputException("the PCA basis is for " + basis.components()[0].length
                     + "-d vectors but the teacher gives " + teacher.dimension() + "-d: tune with the teacher the student was distilled from");
         }
         Consumer<Progress> report = progress != null ? progress : p -> {};
@@ -160,7 +161,7 @@ public final class StaticTuner {
         }
         int heldOut = (int) Math.round(texts.size() * o.heldOutFraction());
         if (heldOut < HELD_OUT_MIN || texts.size() - heldOut < o.batchSize()) {
-            throw new IllegalArgumentException("the training corpus has " + texts.size() + " usable sentences: too few for a "
+            throw new InvalidInputException("the training corpus has " + texts.size() + " usable sentences: too few for a "
                     + HELD_OUT_MIN + "-sentence held-out split and one batch of " + o.batchSize() + "; give it more sentences");
         }
 

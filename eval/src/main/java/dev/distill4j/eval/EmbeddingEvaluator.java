@@ -1,5 +1,6 @@
 package dev.distill4j.eval;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
@@ -59,7 +60,7 @@ public final class EmbeddingEvaluator {
 
     public EmbeddingScorecard run() throws IOException {
         for (Path s : o.students) {
-            if (!Files.isDirectory(s)) throw new IllegalArgumentException("no student folder at " + s);
+            if (!Files.isDirectory(s)) throw new InvalidInputException("no student folder at " + s);
             // loading says in one line why a folder is not a student (no config.json, or which model_type it has)
             if (!EmbeddingModels.isStudent(s)) EmbeddingModels.student(s).close();
         }
@@ -196,14 +197,14 @@ public final class EmbeddingEvaluator {
 
         public EmbeddingEvaluator build() {
             if (teacher == null || teacher.isBlank()) {
-                throw new IllegalArgumentException("embedding students need --teacher (bge-small-en-v1.5, "
+                throw new InvalidInputException("embedding students need --teacher (bge-small-en-v1.5, "
                         + "all-minilm-l6-v2 or an ONNX folder): the model they were distilled from");
             }
-            if (students.isEmpty()) throw new IllegalArgumentException("give at least one --student DIR");
+            if (students.isEmpty()) throw new InvalidInputException("give at least one --student DIR");
             if (out == null && students.size() > 1) {
-                throw new IllegalArgumentException(students.size() + " students share one report: give --out DIR");
+                throw new InvalidInputException(students.size() + " students share one report: give --out DIR");
             }
-            if (corpus != null && sentences != null) throw new IllegalArgumentException("give a corpus file or sentences, not both");
+            if (corpus != null && sentences != null) throw new InvalidInputException("give a corpus file or sentences, not both");
             return new EmbeddingEvaluator(this);
         }
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.eval;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -106,7 +107,7 @@ public final class LoadedModel implements AutoCloseable {
         PromptFormat f = format == PromptFormat.AUTO ? (template != null ? PromptFormat.CHAT : PromptFormat.RAW) : format;
         if (f == PromptFormat.CHAT) {
             if (template == null) {
-                throw new IllegalArgumentException("the model in " + dir + " has no chat template: add "
+                throw new InvalidInputException("the model in " + dir + " has no chat template: add "
                         + "chat_template.jinja, or evaluate with --prompt-format raw if it is a base model");
             }
             List<Map<String, Object>> messages = new ArrayList<>();
@@ -114,7 +115,7 @@ public final class LoadedModel implements AutoCloseable {
             return tokenizer.encode(template.render(messages, true, Map.of()), false);
         }
         if (prompt.isChat()) {
-            throw new IllegalArgumentException("prompt '" + prompt.id() + "' is a chat, but " + dir + " has no chat "
+            throw new InvalidInputException("prompt '" + prompt.id() + "' is a chat, but " + dir + " has no chat "
                     + "template: give the model a chat_template.jinja or evaluate raw-text prompts");
         }
         return tokenizer.encode(prompt.text(), true);

@@ -142,7 +142,7 @@ class EvaluatorTest {
         assertThat(body.get("model").asText()).isEqualTo("teacher-large");
         assertThat(body.get("temperature").asDouble()).isZero();
         String judgePrompt = body.get("messages").get(0).get("content").asText();
-        assertThat(judgePrompt).contains("[Answer A]").contains("[Answer B]").contains("exactly one token");
+        assertThat(judgePrompt).contains("[Answer A]").contains("[Answer B]").contains("{\"winner\": \"A\"");
 
         // efficiency
         var e = card.efficiency();

@@ -83,4 +83,58 @@ class JudgeTest {
                     .hasMessageContaining("$K");
         }
     }
+
+    @Test
+    void readsTheJsonVerdictAndItsReason() throws Exception {
+        try (OpenAiStub stub = OpenAiStub.start(); Teacher t = teacher(stub)) {
+            stub.onRequest(r -> {
+                String text = r.json().at("/messages/0/content").asText();
+                assertThat(text).contains("{\"winner\": \"A\"");
+                String winner = text.indexOf("good") < text.indexOf("[Answer B]") ? "A" : "B";
+                return Fault.raw(200, reply("```json\n{\"winner\": \"" + winner + "\", \"reason\": \"It is \\\"good\\\".\"}\n```"));
+            });
+            Judge judge = new Judge(t, 3);
+            Judge.Outcome o = judge.compare("q?", "good", "bad");
+            assertThat(o.verdict()).isEqualTo(Judge.Verdict.WIN);
+            assertThat(o.reason()).isEqualTo("It is \"good\".");
+            assertThat(judge.compare("q?", "bad", "good").verdict()).isEqualTo(Judge.Verdict.LOSS);
+        }
+    }
+
+    @Test
+    void parsesJsonVerdicts() {
+        assertThat(Judge.parse("{\"winner\": \"B\", \"reason\": \"more complete\"}"))
+                .isEqualTo(new Judge.Choice("B", "more complete"));
+        assertThat(Judge.parse("{\"winner\":\"tie\",\"reason\":\"same\"}").winner()).isEqualTo("TIE");
+        assertThat(Judge.parse("{\"reason\": \"A is wrong\", \"winner\": \"Answer B\"}").winner()).isEqualTo("B");
+        assertThat(Judge.parse("<think>A or B? A.</think>{\"winner\": \"a\"}").winner()).isEqualTo("A");
+        // cut by the token limit after the winner: still read
+        assertThat(Judge.parse("{\"winner\": \"B\", \"reason\": \"Answer B explains the st")).isEqualTo(
+                new Judge.Choice("B", null));
+        // JSON that names neither is not guessed from the rest of the text
+        assertThat(Judge.parse("{\"winner\": \"C\", \"reason\": \"B is close\"}")).isNull();
+    }
+
+    @Test
+    void theFreeTextFallbackReadsTheVerdictNotTheArticle() {
+        assertThat(Judge.parseFreeText("As a judge, I prefer B")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("Both are fine but B is slightly clearer.")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("Both are fine but B…")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("I prefer a concise style, so B.")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("A")).isEqualTo("A");
+        assertThat(Judge.parseFreeText("**B**")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("Answer: A")).isEqualTo("A");
+        assertThat(Judge.parseFreeText("Final verdict: [[B]]")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("[[C]]")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("TIE")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("A tie.")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("They are equally good.")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("The better answer is A, because B misses a step.")).isEqualTo("A");
+        assertThat(Judge.parseFreeText("Answer A is more complete than B.")).isEqualTo("A");
+        assertThat(Judge.parseFreeText("<think>B looks right</think> A")).isEqualTo("A");
+        assertThat(Judge.parseFreeText("Both answers have merits.")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("A and B each get something wrong")).isNull();
+        assertThat(Judge.parseFreeText("I cannot decide")).isNull();
+        assertThat(Judge.parse("As a judge, I prefer B")).isEqualTo(new Judge.Choice("B", null));
+    }
 }

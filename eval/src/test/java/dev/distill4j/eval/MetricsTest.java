@@ -67,16 +67,16 @@ class MetricsTest {
 
     @Test
     void judgeVerdictParsing() {
-        assertThat(Judge.parse("A")).isEqualTo("A");
-        assertThat(Judge.parse(" b.")).isEqualTo("B");
-        assertThat(Judge.parse("TIE")).isEqualTo("TIE");
-        assertThat(Judge.parse("Tie.")).isEqualTo("TIE");
-        assertThat(Judge.parse("**Answer: B**")).isEqualTo("B");
-        assertThat(Judge.parse("[[A]]")).isEqualTo("A");
-        assertThat(Judge.parse("Verdict: A is better")).isEqualTo("A");
-        assertThat(Judge.parse("<think>A or B? A looks short</think>\nB")).isEqualTo("B");
-        assertThat(Judge.parse("Both are equally good")).isEqualTo("TIE");
-        assertThat(Judge.parse("I cannot decide")).isNull();
-        assertThat(Judge.parse("")).isNull();
+        assertThat(Judge.parseFreeText("A")).isEqualTo("A");
+        assertThat(Judge.parseFreeText(" b.")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("TIE")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("Tie.")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("**Answer: B**")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("[[A]]")).isEqualTo("A");
+        assertThat(Judge.parseFreeText("Verdict: A is better")).isEqualTo("A");
+        assertThat(Judge.parseFreeText("<think>A or B? A looks short</think>\nB")).isEqualTo("B");
+        assertThat(Judge.parseFreeText("Both are equally good")).isEqualTo("TIE");
+        assertThat(Judge.parseFreeText("I cannot decide")).isNull();
+        assertThat(Judge.parseFreeText("")).isNull();
     }
 }

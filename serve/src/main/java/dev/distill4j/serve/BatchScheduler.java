@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.SamplingParams;
@@ -97,8 +98,8 @@ final class BatchScheduler implements AutoCloseable {
      * mid-generation, and to count what a cancelled sequence still cost).
      */
     BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics, TokenListener hook) {
-        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
-        if (maxQueue < 1) throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
+        if (maxBatch < 1) throw new InvalidInputException("max batch must be >= 1, got " + maxBatch);
+        if (maxQueue < 1) throw new InvalidInputException("max queue must be >= 1, got " + maxQueue);
         this.model = model;
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModel.Embedded;
 import dev.distill4j.serve.Embeddings.Input;
@@ -45,7 +46,7 @@ final class EmbeddingBatcher implements AutoCloseable {
     private final WorkQueue<Pending> queue;
 
     EmbeddingBatcher(EmbeddingModel model, int maxBatch, Metrics metrics) {
-        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+        if (maxBatch < 1) throw new InvalidInputException("max batch must be >= 1, got " + maxBatch);
         this.model = model;
         this.maxBatch = maxBatch;
         this.metrics = metrics;

@@ -1,11 +1,13 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
 import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.TokenListener;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -67,7 +69,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.embeddingName = embedder == null ? null
                 : b.embeddingModelName == null ? embedder.name() : b.embeddingModelName;
         if (name != null && name.equals(embeddingName)) {
-            throw new IllegalArgumentException("the chat model and the embedding model are both named '" + name
+            throw new InvalidInputException("the chat model and the embedding model are both named '" + name
                     + "'; give one another name");
         }
         this.host = b.host;
@@ -256,13 +258,14 @@ public final class OpenAiServer implements AutoCloseable {
 
     /**
      * Completion tokens for a request: as asked (checked against the context), or what is left of the context up to
-     * the server's default.
+     * the default: generation_config.json's max_new_tokens, else the server's (the rule of {@link SamplingDefaults}).
      */
     int completionBudget(Integer asked, int promptTokens, String what) {
         int limit = model.contextLength();
         if (asked == null) {
             if (promptTokens >= limit) throw OpenAiError.contextTooLong(limit, promptTokens, 0, what);
-            return Math.min(defaultMaxTokens, limit - promptTokens);
+            int dflt = SamplingDefaults.maxNewTokens(null, model.generationConfig(), defaultMaxTokens);
+            return Math.min(dflt, limit - promptTokens);
         }
         if (promptTokens + asked > limit) throw OpenAiError.contextTooLong(limit, promptTokens, asked, what);
         return asked;
@@ -394,8 +397,8 @@ public final class OpenAiServer implements AutoCloseable {
             if (model == null && embedder == null) {
                 throw new IllegalStateException("setModel, setModelDir or setEmbeddingModel is required");
             }
-            if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
-            if (defaultMaxTokens < 1) throw new IllegalArgumentException("default max tokens must be >= 1");
+            if (port < 0 || port > 65535) throw new InvalidInputException("port must be 0..65535, got " + port);
+            if (defaultMaxTokens < 1) throw new InvalidInputException("default max tokens must be >= 1");
             return new OpenAiServer(this);
         }
     }

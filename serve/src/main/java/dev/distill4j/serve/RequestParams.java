@@ -3,10 +3,10 @@ package dev.distill4j.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.model.config.GenerationConfig;
+import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The sampling fields both endpoints share, read and range-checked as OpenAI checks them. A wrong type or range is
@@ -22,17 +22,18 @@ record RequestParams(String model, int n, double temperature, double topP, int t
         if (m == null || m.isNull()) throw OpenAiError.badRequest("model", "you must provide a model parameter");
         if (!m.isTextual()) throw invalidType("model", "a string", m);
         int n = intIn(body, "n", 1, 1, MAX_N);
-        Double genTemperature = Boolean.FALSE.equals(defaults.doSample()) ? Double.valueOf(0) : defaults.temperature();
-        double temperature = number(body, "temperature", genTemperature == null ? 1.0 : genTemperature, 0, 2);
-        double topP = number(body, "top_p", defaults.topP() == null ? 1.0 : defaults.topP(), 0, 1);
+        Double temperature = optNumber(body, "temperature", 0, 2);
+        Double topP = optNumber(body, "top_p", 0, 1);
         // top_k is vLLM's extension; -1 and 0 both mean off
-        int topK = intIn(body, "top_k", defaults.topK() == null ? 0 : Math.max(0, defaults.topK()), -1, Integer.MAX_VALUE);
-        if (topK < 0) topK = 0;
+        Integer topK = body.hasNonNull("top_k") ? intIn(body, "top_k", 0, -1, Integer.MAX_VALUE) : null;
         JsonNode s = body.get("seed");
-        long seed;
-        if (s == null || s.isNull()) seed = ThreadLocalRandom.current().nextLong();
-        else if (s.isIntegralNumber() && s.canConvertToLong()) seed = s.asLong();
-        else throw invalidType("seed", "an integer", s);
+        Long seed = null;
+        if (s != null && !s.isNull()) {
+            if (!(s.isIntegralNumber() && s.canConvertToLong())) throw invalidType("seed", "an integer", s);
+            seed = s.asLong();
+        }
+        // what the request leaves open comes from generation_config.json, then OpenAI's defaults, as in generate
+        SamplingDefaults.Choice choice = SamplingDefaults.resolve(defaults, temperature, topP, topK, seed, false);
         Integer maxTokens;
         if (legacy) {
             // the legacy endpoint allows 0 (score a prompt with echo) and defaults to 16, as OpenAI's did
@@ -64,9 +65,8 @@ record RequestParams(String model, int n, double temperature, double topP, int t
         if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
             throw OpenAiError.invalidValue("tools", "tool calling is not supported by this server; leave 'tools' out.");
         }
-        if (topP == 0) temperature = 0;    // a zero nucleus keeps only the most likely token
-        return new RequestParams(m.asText(), n, temperature, topP == 0 ? 1 : topP, topK, seed, maxTokens, stop,
-                stream, includeUsage);
+        return new RequestParams(m.asText(), n, choice.temperature(), choice.topP(), choice.topK(), choice.seed(),
+                maxTokens, stop, stream, includeUsage);
     }
 
     /**
@@ -99,6 +99,11 @@ record RequestParams(String model, int n, double temperature, double topP, int t
         if (!(x >= min && x <= max)) throw OpenAiError.invalidValue(field, "Invalid '" + field + "': expected a "
                 + "value between " + num(min) + " and " + num(max) + ", but got " + v + " instead.");
         return x;
+    }
+
+    /** A number in [min, max], or null when the request leaves it out. */
+    static Double optNumber(ObjectNode body, String field, double min, double max) {
+        return body.hasNonNull(field) ? number(body, field, 0, min, max) : null;
     }
 
     static boolean bool(ObjectNode body, String field, boolean dflt) {

@@ -1,5 +1,6 @@
 package dev.distill4j.core.export;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
@@ -46,7 +47,7 @@ public final class Exporter {
         public static Format parse(String name) {
             String n = name.strip().toLowerCase(Locale.ROOT).replace('_', '-');
             for (Format f : values()) if (f.cliName.equals(n)) return f;
-            throw new IllegalArgumentException("unknown export format '" + name + "' (expected "
+            throw new InvalidInputException("unknown export format '" + name + "' (expected "
                     + Arrays.stream(values()).map(Format::cliName).collect(Collectors.joining(", ")) + ")");
         }
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.embed.encoder;
 
+import dev.distill4j.core.InvalidInputException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -105,13 +106,13 @@ public record BertWeights(BertConfig config, Map<String, Tensor> tensors) {
      * order. The arrays are shared, not copied (training works on its own device copies).
      */
     public BertWeights keepLayers(int... layers) {
-        if (layers.length == 0) throw new IllegalArgumentException("keep at least one layer");
+        if (layers.length == 0) throw new InvalidInputException("keep at least one layer");
         Map<String, Tensor> kept = new LinkedHashMap<>();
         for (String e : EMBEDDINGS) kept.put(e, tensors.get(e));
         for (int i = 0; i < layers.length; i++) {
             int from = layers[i];
             if (from < 0 || from >= config.numHiddenLayers()) {
-                throw new IllegalArgumentException("layer " + from + " does not exist: the teacher has layers 0.."
+                throw new InvalidInputException("layer " + from + " does not exist: the teacher has layers 0.."
                         + (config.numHiddenLayers() - 1));
             }
             for (String p : LAYER) kept.put(layerPrefix(i) + p, tensors.get(layerPrefix(from) + p));

@@ -1,5 +1,6 @@
 package dev.distill4j.embed.encoder;
 
+import dev.distill4j.core.InvalidInputException;
 import static dev.distill4j.embed.encoder.OnnxGraph.*;
 
 import com.google.protobuf.CodedInputStream;
@@ -64,16 +65,16 @@ public final class OnnxLayerDrop {
         Layers layers = Layers.find(g);
         int teacherLayers = layers.count();
         if (student.config().numHiddenLayers() != kept.length) {
-            throw new IllegalArgumentException("the student has " + student.config().numHiddenLayers()
+            throw new InvalidInputException("the student has " + student.config().numHiddenLayers()
                     + " layers but keeps " + kept.length + " teacher layers");
         }
         Map<Integer, Integer> renumber = new HashMap<>();
         for (int i = 0; i < kept.length; i++) {
             if (kept[i] < 0 || kept[i] >= teacherLayers) {
-                throw new IllegalArgumentException("layer " + kept[i] + " does not exist: the teacher graph has layers 0.."
+                throw new InvalidInputException("layer " + kept[i] + " does not exist: the teacher graph has layers 0.."
                         + (teacherLayers - 1));
             }
-            if (renumber.put(kept[i], i) != null) throw new IllegalArgumentException("layer " + kept[i] + " is kept twice");
+            if (renumber.put(kept[i], i) != null) throw new InvalidInputException("layer " + kept[i] + " is kept twice");
         }
 
         // Wiring: kept layer i reads what kept layer i−1 wrote (the embeddings for i = 0). The last kept layer's
@@ -271,7 +272,7 @@ public final class OnnxLayerDrop {
             for (String in : node.inputs()) {
                 String x = layers.layerOf(n) >= 0 ? hiddenInput.getOrDefault(in, in) : in;
                 if (!ready.contains(x)) {
-                    throw new IllegalArgumentException("cannot drop layers from this graph: node '" + node.name()
+                    throw new InvalidInputException("cannot drop layers from this graph: node '" + node.name()
                             + "' reads '" + x + "', which a dropped layer makes");
                 }
             }
@@ -310,7 +311,7 @@ public final class OnnxLayerDrop {
                 if (layerOf[i] >= 0) byLayer.computeIfAbsent(layerOf[i], k -> new ArrayList<>()).add(i);
             }
             if (byLayer.isEmpty()) {
-                throw new IllegalArgumentException("the teacher graph names no node /encoder/layer.N/…: layers can be dropped "
+                throw new InvalidInputException("the teacher graph names no node /encoder/layer.N/…: layers can be dropped "
                         + "only from a Hugging Face export that keeps module names");
             }
             int count = byLayer.lastKey() + 1;

@@ -1,5 +1,6 @@
 package dev.distill4j.model.config;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.AtomicFiles;
@@ -44,7 +45,7 @@ public record GenerationConfig(Integer bosTokenId, List<Integer> eosTokenIds, In
     }
 
     public static GenerationConfig fromJson(JsonNode n, String where) {
-        if (!(n instanceof ObjectNode obj)) throw new IllegalArgumentException(where + ": must be a JSON object");
+        if (!(n instanceof ObjectNode obj)) throw new InvalidInputException(where + ": must be a JSON object");
         return new GenerationConfig(optInt(n, "bos_token_id", where), ids(n.get("eos_token_id"), where),
                 optInt(n, "pad_token_id", where), optDouble(n, "temperature", where), optDouble(n, "top_p", where),
                 optInt(n, "top_k", where), n.hasNonNull("do_sample") ? n.get("do_sample").asBoolean() : null,
@@ -59,11 +60,11 @@ public record GenerationConfig(Integer bosTokenId, List<Integer> eosTokenIds, In
             out.add(e.asInt());
         } else if (e.isArray()) {
             for (JsonNode x : e) {
-                if (!x.isIntegralNumber()) throw new IllegalArgumentException(where + ": eos_token_id has " + x);
+                if (!x.isIntegralNumber()) throw new InvalidInputException(where + ": eos_token_id has " + x);
                 out.add(x.asInt());
             }
         } else {
-            throw new IllegalArgumentException(where + ": eos_token_id must be an integer or a list, got " + e);
+            throw new InvalidInputException(where + ": eos_token_id must be an integer or a list, got " + e);
         }
         return out;
     }
@@ -71,14 +72,14 @@ public record GenerationConfig(Integer bosTokenId, List<Integer> eosTokenIds, In
     private static Integer optInt(JsonNode n, String f, String where) {
         JsonNode v = n.get(f);
         if (v == null || v.isNull()) return null;
-        if (!v.isIntegralNumber()) throw new IllegalArgumentException(where + ": " + f + " must be an integer, got " + v);
+        if (!v.isIntegralNumber()) throw new InvalidInputException(where + ": " + f + " must be an integer, got " + v);
         return v.asInt();
     }
 
     private static Double optDouble(JsonNode n, String f, String where) {
         JsonNode v = n.get(f);
         if (v == null || v.isNull()) return null;
-        if (!v.isNumber()) throw new IllegalArgumentException(where + ": " + f + " must be a number, got " + v);
+        if (!v.isNumber()) throw new InvalidInputException(where + ": " + f + " must be a number, got " + v);
         return v.asDouble();
     }
 

@@ -1,5 +1,6 @@
 package dev.distill4j.model.config;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
@@ -71,22 +72,22 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
 
     /** Parses and validates; every error names the file and the field. */
     public static ModelConfig fromJson(JsonNode n, String where) {
-        if (!(n instanceof ObjectNode obj)) throw new IllegalArgumentException(where + ": config must be a JSON object");
+        if (!(n instanceof ObjectNode obj)) throw new InvalidInputException(where + ": config must be a JSON object");
         String type = text(n, "model_type", where, null);
         if (!FAMILIES.contains(type)) {
-            throw new IllegalArgumentException(where + ": model_type '" + type + "' is not supported (supported: "
+            throw new InvalidInputException(where + ": model_type '" + type + "' is not supported (supported: "
                     + String.join(", ", FAMILIES.stream().sorted().toList()) + ")");
         }
         int hidden = integer(n, "hidden_size", where, null);
         int heads = integer(n, "num_attention_heads", where, null);
         int kvHeads = integer(n, "num_key_value_heads", where, heads);
         if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException(where + ": num_attention_heads (" + heads
+            throw new InvalidInputException(where + ": num_attention_heads (" + heads
                     + ") must be a multiple of num_key_value_heads (" + kvHeads + ")");
         }
         Integer headDimOrNull = n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : null;
         if (headDimOrNull == null && hidden % heads != 0) {
-            throw new IllegalArgumentException(where + ": hidden_size " + hidden + " is not divisible by "
+            throw new InvalidInputException(where + ": hidden_size " + hidden + " is not divisible by "
                     + "num_attention_heads " + heads + " and no head_dim is given");
         }
         int headDim = headDimOrNull != null ? headDimOrNull : hidden / heads;
@@ -120,7 +121,7 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
                     s.path("low_freq_factor").asDouble(1.0), s.path("high_freq_factor").asDouble(4.0),
                     s.path("original_max_position_embeddings").asInt(8192));
             case "default", "" -> null;
-            default -> throw new IllegalArgumentException(where + ": rope_scaling type '" + type
+            default -> throw new InvalidInputException(where + ": rope_scaling type '" + type
                     + "' is not supported (supported: linear, llama3)");
         };
     }
@@ -129,7 +130,7 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) {
             if (dflt != null) return dflt;
-            throw new IllegalArgumentException(where + ": missing required field '" + field + "'");
+            throw new InvalidInputException(where + ": missing required field '" + field + "'");
         }
         return v.asText();
     }
@@ -138,10 +139,10 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int i
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) {
             if (dflt != null) return dflt;
-            throw new IllegalArgumentException(where + ": missing required field '" + field + "'");
+            throw new InvalidInputException(where + ": missing required field '" + field + "'");
         }
         if (!v.canConvertToInt() || v.asInt() <= 0) {
-            throw new IllegalArgumentException(where + ": field '" + field + "' must be a positive integer, got " + v);
+            throw new InvalidInputException(where + ": field '" + field + "' must be a positive integer, got " + v);
         }
         return v.asInt();
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.model.generate;
 
+import dev.distill4j.core.InvalidInputException;
 import java.util.List;
 
 /**
@@ -18,13 +19,13 @@ public record SamplingParams(int maxNewTokens, double temperature, int topK, dou
                              List<Integer> eosTokenIds, List<String> stopStrings, int topLogprobs) {
 
     public SamplingParams {
-        if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
-        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0 (0 = off), got " + topK);
-        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
-        if (topLogprobs < 0) throw new IllegalArgumentException("top logprobs must be >= 0, got " + topLogprobs);
+        if (maxNewTokens < 0) throw new InvalidInputException("max new tokens must be >= 0, got " + maxNewTokens);
+        if (topK < 0) throw new InvalidInputException("top-k must be >= 0 (0 = off), got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new InvalidInputException("top-p must be in (0, 1], got " + topP);
+        if (topLogprobs < 0) throw new InvalidInputException("top logprobs must be >= 0, got " + topLogprobs);
         eosTokenIds = eosTokenIds == null ? List.of() : List.copyOf(eosTokenIds);
         stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
-        if (stopStrings.stream().anyMatch(String::isEmpty)) throw new IllegalArgumentException("stop strings must not be empty");
+        if (stopStrings.stream().anyMatch(String::isEmpty)) throw new InvalidInputException("stop strings must not be empty");
     }
 
     /** Greedy decoding of up to {@code maxNewTokens}, no stop conditions, no alternatives. */

@@ -1,5 +1,6 @@
 package dev.distill4j.model.io;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -81,7 +82,7 @@ public final class Checkpoint implements AutoCloseable {
     public record SaveOptions(DType dtype, long maxShardBytes, Path tokenizerSource, GenerationConfig generationConfig) {
         public SaveOptions {
             if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
-                throw new IllegalArgumentException("checkpoints are saved as F32, BF16 or F16, not " + dtype);
+                throw new InvalidInputException("checkpoints are saved as F32, BF16 or F16, not " + dtype);
             }
             if (maxShardBytes <= 0) throw new IllegalArgumentException("maxShardBytes must be positive");
         }

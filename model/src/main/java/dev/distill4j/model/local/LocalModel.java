@@ -1,5 +1,6 @@
 package dev.distill4j.model.local;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.distill4j.core.Message;
@@ -7,6 +8,7 @@ import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.Generator;
+import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.generate.TokenListener;
 import dev.distill4j.model.io.Checkpoint;
@@ -92,28 +94,18 @@ public final class LocalModel implements AutoCloseable {
     }
 
     /**
-     * Resolves a request against generation_config.json. It samples when the request gives a positive temperature,
-     * or gives none but asks for top-p / top-k, or gives none of them and generation_config.json says
-     * {@code do_sample: true}; otherwise it is greedy (HF's default).
-     * Unset temperature / top-p / top-k come from generation_config.json, else 1 / 1 / off. Generation stops at any
-     * EOS id of generation_config.json, config.json or the tokenizer's eos_token.
+     * Resolves a request against generation_config.json by {@link SamplingDefaults}' rule (the server's too): unset
+     * temperature / top-p / top-k / max new tokens come from generation_config.json, else temperature 1, top-p 1,
+     * top-k off, {@link #DEFAULT_MAX_NEW_TOKENS}; an unset seed is drawn at random ({@link SamplingParams#seed()}
+     * tells which). Generation stops at any EOS id of generation_config.json, config.json or the tokenizer's
+     * eos_token.
      */
     public SamplingParams sampling(SamplingRequest r) {
-        GenerationConfig g = generationConfig;
-        boolean sample = !r.greedy() && (r.temperature() != null ? r.temperature() > 0
-                : r.topP() != null || r.topK() != null || Boolean.TRUE.equals(g.doSample()));
-        double temperature = sample ? firstNonNull(r.temperature(), g.temperature(), 1.0) : 0;
-        double topP = sample ? firstNonNull(r.topP(), g.topP(), 1.0) : 1;
-        int topK = sample ? firstNonNull(r.topK(), g.topK(), 0) : 0;
-        int maxNew = firstNonNull(r.maxNewTokens(), g.maxNewTokens(), DEFAULT_MAX_NEW_TOKENS);
-        return new SamplingParams(maxNew, temperature, topK, topP, r.seed() == null ? 0 : r.seed(), eosTokenIds(),
-                r.stop(), r.topLogprobs());
-    }
-
-    @SafeVarargs
-    private static <T> T firstNonNull(T... xs) {
-        for (T x : xs) if (x != null) return x;
-        return null;
+        SamplingDefaults.Choice c = SamplingDefaults.resolve(generationConfig, r.temperature(), r.topP(), r.topK(),
+                r.seed(), r.greedy());
+        int maxNew = SamplingDefaults.maxNewTokens(r.maxNewTokens(), generationConfig, DEFAULT_MAX_NEW_TOKENS);
+        return new SamplingParams(maxNew, c.temperature(), c.topK(), c.topP(), c.seed(), eosTokenIds(), r.stop(),
+                r.topLogprobs());
     }
 
     /** Every id that ends a generation. */
@@ -133,7 +125,7 @@ public final class LocalModel implements AutoCloseable {
     /** The chat rendered by the model's template with the assistant's turn opened (add_generation_prompt). */
     public String renderChat(List<Message> messages) {
         if (chatTemplate == null) {
-            throw new IllegalArgumentException(dir + " has no chat template (a base model?): give a raw-text prompt");
+            throw new InvalidInputException(dir + " has no chat template (a base model?): give a raw-text prompt");
         }
         return chatTemplate.render(messages, true);
     }
@@ -155,7 +147,7 @@ public final class LocalModel implements AutoCloseable {
     public Generation generate(int[] promptIds, SamplingParams params, TokenListener listener) {
         int context = model.config().maxPositionEmbeddings();
         if (promptIds.length >= context) {
-            throw new IllegalArgumentException("the prompt has " + promptIds.length + " tokens, which fills the "
+            throw new InvalidInputException("the prompt has " + promptIds.length + " tokens, which fills the "
                     + "model's context of " + context + " tokens: shorten it");
         }
         SamplingParams p = params;

@@ -1,5 +1,6 @@
 package dev.distill4j.model.local;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Capability;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.Prompt;
@@ -45,10 +46,10 @@ public final class LocalTeacher implements Teacher {
     /** Takes ownership of {@code model}: closing the teacher closes it. */
     public LocalTeacher(LocalModel model, SamplingParams sampling, String endpoint) {
         if (!CHAT.equals(endpoint) && !COMPLETIONS.equals(endpoint)) {
-            throw new IllegalArgumentException("a local teacher's endpoint is chat or completions, not '" + endpoint + "'");
+            throw new InvalidInputException("a local teacher's endpoint is chat or completions, not '" + endpoint + "'");
         }
         if (sampling.topLogprobs() > model.config().vocabSize()) {
-            throw new IllegalArgumentException("top logprobs " + sampling.topLogprobs() + " exceeds the model's "
+            throw new InvalidInputException("top logprobs " + sampling.topLogprobs() + " exceeds the model's "
                     + "vocabulary of " + model.config().vocabSize());
         }
         this.model = model;
@@ -86,12 +87,12 @@ public final class LocalTeacher implements Teacher {
     public void validate(Prompt prompt) {
         boolean templated = usesTemplate(prompt);
         if (templated && !model.hasChatTemplate()) {
-            throw new IllegalArgumentException(model.dir() + " has no chat template (a base model?), so it cannot take "
+            throw new InvalidInputException(model.dir() + " has no chat template (a base model?), so it cannot take "
                     + (prompt.isChat() ? "chat prompts" : "prompts on the chat endpoint")
                     + ": give raw-text prompts {\"prompt\": \"...\"} with the completions endpoint");
         }
         if (!templated && sampling.system() != null) {
-            throw new IllegalArgumentException("a system prompt needs a chat: raw-text prompts on the completions "
+            throw new InvalidInputException("a system prompt needs a chat: raw-text prompts on the completions "
                     + "endpoint are generated from as they are; drop the system prompt or use the chat endpoint");
         }
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.model.nn;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -120,7 +121,7 @@ public final class CausalLM implements AutoCloseable {
         }
         if (!unexpected.isEmpty()) problems.add("unexpected " + String.join(", ", unexpected));
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("weights do not match the " + config.modelType() + " config: "
+            throw new InvalidInputException("weights do not match the " + config.modelType() + " config: "
                     + String.join("; ", problems));
         }
         NDManager m = parent.newSubManager();

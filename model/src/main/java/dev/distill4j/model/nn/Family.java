@@ -1,5 +1,6 @@
 package dev.distill4j.model.nn;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.model.config.ModelConfig;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ public record Family(boolean qkvBias, boolean oBias, boolean qkNorm, Integer sli
             }
             case "qwen2" -> new Family(true, false, false, null);
             case "qwen3" -> new Family(c.attentionBias(), c.attentionBias(), true, null);
-            default -> throw new IllegalArgumentException("model_type '" + c.modelType()
+            default -> throw new InvalidInputException("model_type '" + c.modelType()
                     + "' is not supported (supported: llama, mistral, qwen2, qwen3)");
         };
         if (c.slidingWindow() != null && !c.modelType().equals("mistral")) {
@@ -51,7 +52,7 @@ public record Family(boolean qkvBias, boolean oBias, boolean qkNorm, Integer sli
             unsupported.add("sliding_window with model_type " + c.modelType() + " (only mistral)");
         }
         if (!unsupported.isEmpty()) {
-            throw new IllegalArgumentException("unsupported " + c.modelType() + " config options: "
+            throw new InvalidInputException("unsupported " + c.modelType() + " config options: "
                     + String.join(", ", unsupported) + "; use a model without them");
         }
         return f;

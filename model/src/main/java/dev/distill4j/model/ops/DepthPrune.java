@@ -1,5 +1,6 @@
 package dev.distill4j.model.ops;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -42,7 +43,7 @@ public final class DepthPrune {
      * Layers must be distinct and ascending: a student keeps the teacher's layer order.
      */
     public static int[] parseLayers(String spec, int layers) {
-        if (spec == null || spec.isBlank()) throw new IllegalArgumentException("the layer list is empty: give e.g. 0,2,4");
+        if (spec == null || spec.isBlank()) throw new InvalidInputException("the layer list is empty: give e.g. 0,2,4");
         TreeSet<Integer> seen = new TreeSet<>();
         int[] out = new int[0];
         int count = 0;
@@ -55,22 +56,22 @@ public final class DepthPrune {
                 if (m.matches()) {
                     from = Integer.parseInt(m.group(1));
                     to = Integer.parseInt(m.group(2));
-                    if (to < from) throw new IllegalArgumentException("layer range '" + p + "' runs backwards: write " + to + "-" + from);
+                    if (to < from) throw new InvalidInputException("layer range '" + p + "' runs backwards: write " + to + "-" + from);
                 } else {
                     from = to = Integer.parseInt(p);
                 }
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + p + "' in layer list '" + spec + "' is not a layer number "
+                throw new InvalidInputException("'" + p + "' in layer list '" + spec + "' is not a layer number "
                         + "or range (e.g. 0,2,4 or 0-3,8)");
             }
             for (int i = from; i <= to; i++) {
                 if (i >= layers) {
-                    throw new IllegalArgumentException("layer " + i + " does not exist: the model has " + layers
+                    throw new InvalidInputException("layer " + i + " does not exist: the model has " + layers
                             + " layers, numbered 0.." + (layers - 1));
                 }
-                if (!seen.add(i)) throw new IllegalArgumentException("layer " + i + " is listed twice in '" + spec + "'");
+                if (!seen.add(i)) throw new InvalidInputException("layer " + i + " is listed twice in '" + spec + "'");
                 if (count > 0 && i < out[count - 1]) {
-                    throw new IllegalArgumentException("layer list '" + spec + "' is not ascending: a pruned model "
+                    throw new InvalidInputException("layer list '" + spec + "' is not ascending: a pruned model "
                             + "keeps the teacher's layer order (write " + sortedList(seen) + ")");
                 }
                 if (count == out.length) out = Arrays.copyOf(out, Math.max(8, 2 * count));

@@ -1,5 +1,6 @@
 package dev.distill4j.model.ops;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
@@ -49,7 +50,7 @@ public final class ModelInit {
         public Spec {
             family = family == null ? null : family.toLowerCase(Locale.ROOT);
             if (family == null || !ModelConfig.FAMILIES.contains(family)) {
-                throw new IllegalArgumentException("unknown family '" + family + "' (use llama, mistral, qwen2 or qwen3)");
+                throw new InvalidInputException("unknown family '" + family + "' (use llama, mistral, qwen2 or qwen3)");
             }
             List<String> bad = new ArrayList<>();
             positive(bad, "layers", layers);
@@ -61,19 +62,19 @@ public final class ModelInit {
             positive(bad, "max-position-embeddings", maxPositionEmbeddings);
             if (slidingWindow != null) positive(bad, "sliding-window", slidingWindow);
             if (!(ropeTheta > 0)) bad.add("rope-theta must be positive, got " + ropeTheta);
-            if (!bad.isEmpty()) throw new IllegalArgumentException(String.join("; ", bad));
+            if (!bad.isEmpty()) throw new InvalidInputException(String.join("; ", bad));
             int kv = kvHeads == null ? heads : kvHeads;
             if (heads % kv != 0) {
-                throw new IllegalArgumentException("heads (" + heads + ") must be a multiple of kv-heads (" + kv + ")");
+                throw new InvalidInputException("heads (" + heads + ") must be a multiple of kv-heads (" + kv + ")");
             }
             if (headDim == null && hidden % heads != 0) {
-                throw new IllegalArgumentException("hidden (" + hidden + ") is not divisible by heads (" + heads
+                throw new InvalidInputException("hidden (" + hidden + ") is not divisible by heads (" + heads
                         + "): pick another size or give head-dim");
             }
             int hd = headDim == null ? hidden / heads : headDim;
-            if (hd % 2 != 0) throw new IllegalArgumentException("head dimension " + hd + " is odd: RoPE needs an even one");
+            if (hd % 2 != 0) throw new InvalidInputException("head dimension " + hd + " is odd: RoPE needs an even one");
             if (slidingWindow != null && !family.equals("mistral")) {
-                throw new IllegalArgumentException("sliding-window is only supported for the mistral family");
+                throw new InvalidInputException("sliding-window is only supported for the mistral family");
             }
             if (dtype == null) dtype = DType.F32;
         }
@@ -97,7 +98,7 @@ public final class ModelInit {
         SpecialTokens st = tokenizer.specialTokens();
         int eos = tokenizer.idOf(st.eosToken());
         if (eos < 0) {
-            throw new IllegalArgumentException("the tokenizer in " + tokenizer.dir() + " names no eos_token that is in "
+            throw new InvalidInputException("the tokenizer in " + tokenizer.dir() + " names no eos_token that is in "
                     + "its vocabulary (tokenizer_config.json): a student needs one to stop generating");
         }
         int bos = tokenizer.idOf(st.bosToken());

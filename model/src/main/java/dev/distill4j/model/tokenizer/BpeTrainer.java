@@ -1,5 +1,6 @@
 package dev.distill4j.model.tokenizer;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.AtomicFiles;
@@ -452,18 +453,18 @@ public final class BpeTrainer {
 
         public BpeTrainer build() {
             if (vocabSize < BYTES + specialTokens.size()) {
-                throw new IllegalArgumentException("vocabulary size " + vocabSize + " is too small: a byte-level "
+                throw new InvalidInputException("vocabulary size " + vocabSize + " is too small: a byte-level "
                         + "BPE needs at least " + (BYTES + specialTokens.size()) + " (256 bytes + "
                         + specialTokens.size() + " special tokens)");
             }
-            if (minFrequency < 1) throw new IllegalArgumentException("minimum pair frequency must be at least 1");
-            if (modelMaxLength < 1) throw new IllegalArgumentException("model_max_length must be positive");
+            if (minFrequency < 1) throw new InvalidInputException("minimum pair frequency must be at least 1");
+            if (modelMaxLength < 1) throw new InvalidInputException("model_max_length must be positive");
             if (new HashSet<>(specialTokens).size() != specialTokens.size()) {
-                throw new IllegalArgumentException("special tokens repeat: " + specialTokens);
+                throw new InvalidInputException("special tokens repeat: " + specialTokens);
             }
             for (String s : Arrays.asList(bosToken, eosToken, padToken)) {
                 if (s != null && !specialTokens.contains(s)) {
-                    throw new IllegalArgumentException(s + " is used as bos/eos/pad but is not among the special "
+                    throw new InvalidInputException(s + " is used as bos/eos/pad but is not among the special "
                             + "tokens " + specialTokens);
                 }
             }

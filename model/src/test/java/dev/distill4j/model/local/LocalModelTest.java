@@ -32,12 +32,14 @@ class LocalModelTest {
     }
 
     @Test
-    void samplingDefaultsFollowGenerationConfigAsHfGenerateDoes() throws Exception {
+    void samplingDefaultsFollowGenerationConfigAsTheServerDoes() throws Exception {
         Path dir = tmp.resolve("m");
         ModelInit.create(TinyModels.spec("qwen3", 1), TinyModels.tokenizerDir(), dir, false);
         try (LocalModel m = LocalModel.load(dir)) {
             SamplingParams d = m.sampling(req(null, null, null, null, false));
-            assertThat(d.isGreedy()).isTrue();
+            assertThat(d.temperature()).as("nothing set anywhere: OpenAI's temperature 1").isEqualTo(1.0);
+            assertThat(d.topP()).isEqualTo(1.0);
+            assertThat(d.topK()).isZero();
             assertThat(d.maxNewTokens()).isEqualTo(LocalModel.DEFAULT_MAX_NEW_TOKENS);
             assertThat(d.eosTokenIds()).containsExactly(355);
             assertThat(d.seed()).isEqualTo(7);
@@ -46,21 +48,34 @@ class LocalModelTest {
             assertThat(t.topP()).isEqualTo(1.0);
             assertThat(t.topK()).isZero();
             SamplingParams k = m.sampling(req(10, null, null, 5, false));
-            assertThat(k.temperature()).as("a sampling flag alone samples at T=1").isEqualTo(1.0);
+            assertThat(k.temperature()).isEqualTo(1.0);
             assertThat(k.topK()).isEqualTo(5);
             assertThat(m.sampling(req(10, 0.7, 0.9, 5, true)).isGreedy()).isTrue();
+            assertThat(m.sampling(req(10, null, 0.0, null, false)).isGreedy()).as("a zero nucleus").isTrue();
+            // no seed given: a random one each time, reported in the params so the text can be repeated
+            long s1 = m.sampling(new LocalModel.SamplingRequest(4, 1.0, null, null, null, List.of(), 0, false)).seed();
+            long s2 = m.sampling(new LocalModel.SamplingRequest(4, 1.0, null, null, null, List.of(), 0, false)).seed();
+            assertThat(s1).isNotEqualTo(s2);
         }
         ObjectNode gen = (ObjectNode) Json.parse(Files.readString(dir.resolve("generation_config.json")));
-        gen.put("do_sample", true).put("temperature", 0.6).put("top_p", 0.9).put("max_new_tokens", 33);
+        // many instruct models ship sampling values without do_sample: vLLM (and distill serve) sample with them
+        gen.put("temperature", 0.6).put("top_p", 0.9).put("top_k", -1).put("max_new_tokens", 33);
         gen.putArray("eos_token_id").add(355).add(353);
         Files.writeString(dir.resolve("generation_config.json"), Json.write(gen));
         try (LocalModel m = LocalModel.load(dir)) {
             SamplingParams d = m.sampling(req(null, null, null, null, false));
             assertThat(d.temperature()).isEqualTo(0.6);
             assertThat(d.topP()).isEqualTo(0.9);
+            assertThat(d.topK()).as("top_k -1 is off").isZero();
             assertThat(d.maxNewTokens()).isEqualTo(33);
             assertThat(d.eosTokenIds()).containsExactly(355, 353);
             assertThat(m.sampling(req(null, 0.0, null, null, false)).isGreedy()).isTrue();
+        }
+        gen.put("do_sample", false);
+        Files.writeString(dir.resolve("generation_config.json"), Json.write(gen));
+        try (LocalModel m = LocalModel.load(dir)) {
+            assertThat(m.sampling(req(null, null, null, null, false)).isGreedy()).as("do_sample false").isTrue();
+            assertThat(m.sampling(req(null, 0.8, null, null, false)).temperature()).isEqualTo(0.8);
         }
     }
 

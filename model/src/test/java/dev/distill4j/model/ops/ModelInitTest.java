@@ -76,7 +76,7 @@ class ModelInitTest {
         try (LocalModel m = LocalModel.load(out)) {
             assertThat(m.config().modelType()).isEqualTo(family);
             int[] prompt = m.encodeText("the cat");
-            var params = m.sampling(new LocalModel.SamplingRequest(6, null, null, null, null, List.of(), 2, false));
+            var params = m.sampling(new LocalModel.SamplingRequest(6, null, null, null, null, List.of(), 2, true));
             assertThat(params.isGreedy()).isTrue();
             assertThat(params.eosTokenIds()).containsExactly(355);
             Generation g = m.generate(prompt, params);
