@@ -1,5 +1,6 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.core.InvalidInputException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -39,7 +40,7 @@ public final class TaskCorpus {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown task kind '" + s + "' (expected one of "
+                throw new InvalidInputException("unknown task kind '" + s + "' (expected one of "
                         + EnumSet.allOf(Kind.class).stream().map(Kind::id).toList() + ")");
             }
         }
@@ -68,8 +69,8 @@ public final class TaskCorpus {
 
     /** {@code n} tasks of {@code seed} whose prompts are not in {@code excludedPrompts}. */
     public static Stream<Task> tasks(long seed, int n, Set<Kind> kinds, Set<String> excludedPrompts) {
-        if (n < 0) throw new IllegalArgumentException("number of tasks must be ≥ 0, got " + n);
-        if (kinds.isEmpty()) throw new IllegalArgumentException("choose at least one task kind");
+        if (n < 0) throw new InvalidInputException("number of tasks must be ≥ 0, got " + n);
+        if (kinds.isEmpty()) throw new InvalidInputException("choose at least one task kind");
         List<Kind> order = List.copyOf(EnumSet.copyOf(kinds));
         Facts world = kinds.contains(Kind.FACT_LOOKUP) ? Facts.world(seed) : null;
         String prefix = "t" + Long.toUnsignedString(seed, 36) + "-";

@@ -1,5 +1,6 @@
 package dev.distill4j.eval;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.AtomicFiles;
@@ -78,14 +79,14 @@ public final class Evaluator {
     public Scorecard run() throws IOException, TeacherException {
         Path run = o.run;
         if (!Files.isRegularFile(run.resolve(RunStore.FILE))) {
-            throw new IllegalArgumentException("no run at " + run + " (no samples.db): run `distill harvest --run "
+            throw new InvalidInputException("no run at " + run + " (no samples.db): run `distill harvest --run "
                     + run + " ...` first");
         }
         RunManifest manifest;
         try {
             manifest = RunManifest.read(run);
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("no run.json in " + run + ": is this a distill4j run folder?");
+            throw new InvalidInputException("no run.json in " + run + ": is this a distill4j run folder?");
         }
         Path studentDir = o.student != null ? o.student : run.resolve("student");
         int maxNew = o.maxNewTokens != null ? o.maxNewTokens : defaultMaxNewTokens(manifest);
@@ -110,7 +111,7 @@ public final class Evaluator {
             for (TrainingExample e : examples.eval()) heldOut.add(e.promptId());
             if (o.prompts == null) {
                 if (heldOut.isEmpty()) {
-                    throw new IllegalArgumentException("the run has no held-out prompts (eval fraction "
+                    throw new InvalidInputException("the run has no held-out prompts (eval fraction "
                             + settings.evalFraction() + ", " + examples.report().trainPrompts() + " prompts): raise "
                             + "--eval-fraction or pass --prompts FILE");
                 }
@@ -135,7 +136,7 @@ public final class Evaluator {
             });
             List<String> missing = ids.stream().filter(id -> !answers.containsKey(id)).toList();
             if (!missing.isEmpty()) {
-                throw new IllegalArgumentException(missing.size() + " of the " + ids.size() + " prompts have no done "
+                throw new InvalidInputException(missing.size() + " of the " + ids.size() + " prompts have no done "
                         + "teacher answer in " + run + " (e.g. '" + missing.getFirst() + "'): harvest them first "
                         + "(distill harvest --run " + run + " --prompts FILE)");
             }
@@ -287,7 +288,7 @@ public final class Evaluator {
                 if (r.next() instanceof PromptReader.Ok ok) ids.add(ok.prompt().id());
             }
         }
-        if (ids.isEmpty()) throw new IllegalArgumentException("no prompts in " + file);
+        if (ids.isEmpty()) throw new InvalidInputException("no prompts in " + file);
         return List.copyOf(new LinkedHashSet<>(ids));
     }
 
@@ -341,7 +342,7 @@ public final class Evaluator {
     private TeacherConfig judgeConfig(RunManifest manifest) {
         if (manifest.baseUrl() == null || !(manifest.provider().equals(TeacherConfig.OPENAI)
                 || manifest.provider().equals(TeacherConfig.ANTHROPIC))) {
-            throw new IllegalArgumentException("--judge needs the run's teacher to be an API (run.json names provider '"
+            throw new InvalidInputException("--judge needs the run's teacher to be an API (run.json names provider '"
                     + manifest.provider() + "'): judge with a run harvested from openai or anthropic");
         }
         TeacherConfig config = new TeacherConfig(manifest.provider(), manifest.endpoint(),
@@ -397,7 +398,7 @@ public final class Evaluator {
             try {
                 for (String id : timed) rendered.add(teacher.promptIds(prompts.get(id), PromptFormat.AUTO));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--teacher-model " + o.teacherModel + " cannot take these prompts: "
+                throw new InvalidInputException("--teacher-model " + o.teacherModel + " cannot take these prompts: "
                         + e.getMessage(), e);
             }
             warmUp(teacher, rendered.getFirst());
@@ -526,7 +527,7 @@ public final class Evaluator {
         public Builder optSeed(long seed) { this.seed = seed; return this; }
 
         public Builder optJudgeMaxTokens(int n) {
-            if (n < 1) throw new IllegalArgumentException("judge max tokens must be at least 1, got " + n);
+            if (n < 1) throw new InvalidInputException("judge max tokens must be at least 1, got " + n);
             this.judgeMaxTokens = n;
             return this;
         }
@@ -536,7 +537,7 @@ public final class Evaluator {
 
         /** The teacher's prices, USD per 1 M prompt / completion tokens. */
         public Builder optPrices(double in, double out) {
-            if (in < 0 || out < 0) throw new IllegalArgumentException("--price-in and --price-out must be >= 0");
+            if (in < 0 || out < 0) throw new InvalidInputException("--price-in and --price-out must be >= 0");
             this.priceIn = in;
             this.priceOut = out;
             return this;
@@ -544,14 +545,14 @@ public final class Evaluator {
 
         /** Generation limit (default: the run's max_tokens, else 256). */
         public Builder optMaxNewTokens(int n) {
-            if (n < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + n);
+            if (n < 1) throw new InvalidInputException("--max-new-tokens must be at least 1, got " + n);
             this.maxNewTokens = n;
             return this;
         }
 
         /** Evaluate at most this many prompts (0 = all). */
         public Builder optLimit(int n) {
-            if (n < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + n);
+            if (n < 0) throw new InvalidInputException("--limit must be >= 0, got " + n);
             this.limit = n;
             return this;
         }
@@ -568,7 +569,7 @@ public final class Evaluator {
 
         /** Longest teacher-forced example; default: as training (recorded), else training's default. */
         public Builder optMaxSeqLen(int n) {
-            if (n < 2) throw new IllegalArgumentException("--max-seq-len must be at least 2, got " + n);
+            if (n < 2) throw new InvalidInputException("--max-seq-len must be at least 2, got " + n);
             this.maxSeqLen = n;
             return this;
         }
@@ -590,7 +591,7 @@ public final class Evaluator {
 
         /** Time the local teacher ({@link #optTeacherModel}) on the first n evaluated prompts only (0 = all). */
         public Builder optTimingPrompts(int n) {
-            if (n < 0) throw new IllegalArgumentException("timing prompts must be >= 0, got " + n);
+            if (n < 0) throw new InvalidInputException("timing prompts must be >= 0, got " + n);
             this.timingPrompts = n;
             return this;
         }

@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Capability;
@@ -27,7 +28,7 @@ public final class AnthropicTeacher extends HttpTeacher {
 
     public AnthropicTeacher(TeacherConfig config) {
         if (config.sampling().topLogprobs() > 0) {
-            throw new IllegalArgumentException("Anthropic's API returns no logprobs, so --top-logprobs "
+            throw new InvalidInputException("Anthropic's API returns no logprobs, so --top-logprobs "
                     + config.sampling().topLogprobs() + " cannot be served: drop it to distil from text only");
         }
         super(config, BaseUrls.anthropicMessages(config.baseUrl()),
@@ -51,12 +52,12 @@ public final class AnthropicTeacher extends HttpTeacher {
             switch (m.role()) {
                 case "system", "developer" -> system.add(m.content());
                 case "user", "assistant" -> turns.add(m);
-                default -> throw new IllegalArgumentException("prompt '" + prompt.id() + "' has a '" + m.role()
+                default -> throw new InvalidInputException("prompt '" + prompt.id() + "' has a '" + m.role()
                         + "' message; Anthropic's API takes user and assistant turns (and a system prompt) only");
             }
         }
         if (turns.isEmpty()) {
-            throw new IllegalArgumentException("prompt '" + prompt.id() + "' has no user or assistant message;"
+            throw new InvalidInputException("prompt '" + prompt.id() + "' has no user or assistant message;"
                     + " Anthropic's API needs at least one");
         }
         ObjectNode body = Json.object();

@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import java.time.Duration;
 import java.util.Random;
 
@@ -38,8 +39,8 @@ public final class Backoff {
     }
 
     public Backoff(Duration base, double factor, Duration cap, int maxAttempts, Random random) {
-        if (maxAttempts < 1) throw new IllegalArgumentException("max attempts must be ≥ 1, got " + maxAttempts);
-        if (factor < 1) throw new IllegalArgumentException("backoff factor must be ≥ 1, got " + factor);
+        if (maxAttempts < 1) throw new InvalidInputException("max attempts must be ≥ 1, got " + maxAttempts);
+        if (factor < 1) throw new InvalidInputException("backoff factor must be ≥ 1, got " + factor);
         this.base = base;
         this.factor = factor;
         this.cap = cap;

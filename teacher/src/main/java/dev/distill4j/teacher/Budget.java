@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Usage;
 import java.util.Optional;
 
@@ -53,10 +54,10 @@ public final class Budget {
     public Budget(double inputUsdPerMillion, double cachedInputUsdPerMillion, double outputUsdPerMillion,
                   Double limitUsd) {
         if (inputUsdPerMillion < 0 || cachedInputUsdPerMillion < 0 || outputUsdPerMillion < 0) {
-            throw new IllegalArgumentException("token prices must be ≥ 0");
+            throw new InvalidInputException("token prices must be ≥ 0");
         }
         if (limitUsd != null && (limitUsd.isNaN() || limitUsd < 0)) {
-            throw new IllegalArgumentException("budget must be ≥ 0 USD, got " + limitUsd);
+            throw new InvalidInputException("budget must be ≥ 0 USD, got " + limitUsd);
         }
         this.inputUsdPerMillion = inputUsdPerMillion;
         this.cachedInputUsdPerMillion = cachedInputUsdPerMillion;

@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
@@ -52,7 +53,7 @@ public record HarvestEstimate(long prompts, long malformed, long samples, long s
     public static HarvestEstimate of(Teacher teacher, Path promptsFile, PromptDuplicates checked, RunStore store,
                                      int samplesPerPrompt, Budget prices, boolean retryFailed, boolean strict)
             throws IOException {
-        if (samplesPerPrompt < 1) throw new IllegalArgumentException("--samples-per-prompt must be ≥ 1");
+        if (samplesPerPrompt < 1) throw new InvalidInputException("--samples-per-prompt must be ≥ 1");
         var sampling = teacher.sampling().toJson();
         Totals t = new Totals(retryFailed);
         List<String> keys = new ArrayList<>(BATCH);

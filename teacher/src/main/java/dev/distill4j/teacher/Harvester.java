@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.Sample;
 import dev.distill4j.core.SampleKey;
@@ -67,8 +68,8 @@ public final class Harvester {
     public record Options(Path promptsFile, int samplesPerPrompt, int concurrency, boolean retryFailed,
                           boolean strict) {
         public Options {
-            if (samplesPerPrompt < 1) throw new IllegalArgumentException("--samples-per-prompt must be ≥ 1");
-            if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be ≥ 1");
+            if (samplesPerPrompt < 1) throw new InvalidInputException("--samples-per-prompt must be ≥ 1");
+            if (concurrency < 1) throw new InvalidInputException("--concurrency must be ≥ 1");
         }
     }
 
@@ -251,7 +252,7 @@ public final class Harvester {
             } catch (IllegalArgumentException e) {
                 // a homogeneous prompt file fails on its first line: one clear error beats a run of failed samples
                 if (!dispatchedBefore && p == chunk.getFirst()) {
-                    throw new IllegalArgumentException(p.source() + ":" + p.line() + ": " + e.getMessage(), e);
+                    throw new InvalidInputException(p.source() + ":" + p.line() + ": " + e.getMessage(), e);
                 }
                 invalid.put(p.id(), e.getMessage());
             }

@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Capability;
@@ -38,7 +39,7 @@ public final class OpenAiCompletionsTeacher extends HttpTeacher {
             throw OpenAiWire.tooManyLogprobs(k, OpenAiWire.MAX_TOP_LOGPROBS, "an OpenAI-compatible completions API");
         }
         if (config.sampling().system() != null) {
-            throw new IllegalArgumentException("a system prompt needs a chat endpoint: the completions endpoint takes"
+            throw new InvalidInputException("a system prompt needs a chat endpoint: the completions endpoint takes"
                     + " raw text; drop --system or use --endpoint chat");
         }
         super(config, BaseUrls.openAi(config.baseUrl(), "completions"),
@@ -51,7 +52,7 @@ public final class OpenAiCompletionsTeacher extends HttpTeacher {
 
     @Override protected ObjectNode body(Prompt prompt, int sampleIndex) {
         if (prompt.isChat()) {
-            throw new IllegalArgumentException("prompt '" + prompt.id() + "' (" + prompt.source() + ":" + prompt.line()
+            throw new InvalidInputException("prompt '" + prompt.id() + "' (" + prompt.source() + ":" + prompt.line()
                     + ") is a chat, but the completions endpoint takes raw text only: use --endpoint chat, or give"
                     + " raw-text prompts ({\"prompt\": \"...\"})");
         }

@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
@@ -34,7 +35,7 @@ public final class OpenAiEmbeddingTeacher implements AutoCloseable {
 
         public static Encoding parse(String s) {
             for (Encoding e : values()) if (e.wire().equalsIgnoreCase(s.trim())) return e;
-            throw new IllegalArgumentException("unknown encoding format '" + s + "': use base64 or float");
+            throw new InvalidInputException("unknown encoding format '" + s + "': use base64 or float");
         }
     }
 
@@ -60,10 +61,10 @@ public final class OpenAiEmbeddingTeacher implements AutoCloseable {
      */
     public OpenAiEmbeddingTeacher(TeacherConfig config, Integer dimensions, Encoding encoding) {
         if (!config.provider().equals(TeacherConfig.OPENAI)) {
-            throw new IllegalArgumentException("embeddings need an OpenAI-compatible server, not " + config.provider());
+            throw new InvalidInputException("embeddings need an OpenAI-compatible server, not " + config.provider());
         }
         if (dimensions != null && dimensions < 1) {
-            throw new IllegalArgumentException("embedding dimensions must be ≥ 1, got " + dimensions);
+            throw new InvalidInputException("embedding dimensions must be ≥ 1, got " + dimensions);
         }
         this.config = config;
         this.url = BaseUrls.openAi(config.baseUrl(), "embeddings");
@@ -74,7 +75,7 @@ public final class OpenAiEmbeddingTeacher implements AutoCloseable {
 
     /** Embeds one batch. {@code clientRequestId} goes out as {@code X-Client-Request-Id} (null for none). */
     public Response embed(List<String> inputs, String clientRequestId) throws TeacherException {
-        if (inputs.isEmpty()) throw new IllegalArgumentException("nothing to embed");
+        if (inputs.isEmpty()) throw new InvalidInputException("nothing to embed");
         ObjectNode body = Json.object();
         body.put("model", config.model());
         var input = body.putArray("input");

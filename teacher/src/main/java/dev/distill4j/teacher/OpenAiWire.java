@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.TokenLogprob;
@@ -81,7 +82,7 @@ final class OpenAiWire {
     }
 
     static IllegalArgumentException tooManyLogprobs(int k, int max, String what) {
-        return new IllegalArgumentException("--top-logprobs " + k + " is more than " + what + " returns (at most "
+        return new InvalidInputException("--top-logprobs " + k + " is more than " + what + " returns (at most "
                 + max + " alternatives per token): use " + max + " or fewer");
     }
 }

@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import java.util.List;
@@ -22,8 +23,8 @@ public record SamplingParams(Double temperature, Double topP, int maxTokens, boo
                              Long seed, List<String> stop, int topLogprobs, String system) {
     public SamplingParams {
         stop = stop == null ? List.of() : List.copyOf(stop);
-        if (maxTokens <= 0) throw new IllegalArgumentException("max tokens must be positive, got " + maxTokens);
-        if (topLogprobs < 0) throw new IllegalArgumentException("top logprobs must be ≥ 0, got " + topLogprobs);
+        if (maxTokens <= 0) throw new InvalidInputException("max tokens must be positive, got " + maxTokens);
+        if (topLogprobs < 0) throw new InvalidInputException("top logprobs must be ≥ 0, got " + topLogprobs);
     }
 
     /** The canonical JSON form, used in run.json and in content keys (field order is fixed). */

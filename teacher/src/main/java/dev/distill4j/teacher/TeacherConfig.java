@@ -1,5 +1,6 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
@@ -37,32 +38,32 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
         Objects.requireNonNull(provider, "provider");
         provider = provider.trim().toLowerCase(Locale.ROOT);
         if (!provider.equals(OPENAI) && !provider.equals(ANTHROPIC)) {
-            throw new IllegalArgumentException("unknown teacher provider '" + provider
+            throw new InvalidInputException("unknown teacher provider '" + provider
                     + "': use openai (any OpenAI-compatible server) or anthropic");
         }
         endpoint = endpoint == null ? CHAT : endpoint.trim().toLowerCase(Locale.ROOT);
         if (!endpoint.equals(CHAT) && !endpoint.equals(COMPLETIONS) && !endpoint.equals(EMBEDDINGS)) {
-            throw new IllegalArgumentException("unknown endpoint '" + endpoint + "': use chat or completions");
+            throw new InvalidInputException("unknown endpoint '" + endpoint + "': use chat or completions");
         }
         if (provider.equals(ANTHROPIC) && endpoint.equals(COMPLETIONS)) {
-            throw new IllegalArgumentException("Anthropic has no raw-text completions endpoint: use --endpoint chat");
+            throw new InvalidInputException("Anthropic has no raw-text completions endpoint: use --endpoint chat");
         }
         if (provider.equals(ANTHROPIC) && endpoint.equals(EMBEDDINGS)) {
-            throw new IllegalArgumentException("Anthropic has no embeddings endpoint: use an OpenAI-compatible server");
+            throw new InvalidInputException("Anthropic has no embeddings endpoint: use an OpenAI-compatible server");
         }
-        if (model == null || model.isBlank()) throw new IllegalArgumentException("a teacher model name is required");
+        if (model == null || model.isBlank()) throw new InvalidInputException("a teacher model name is required");
         baseUrl = baseUrl == null ? defaultBaseUrl(provider) : baseUrl;
         String scheme = baseUrl.getScheme();
         if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
                 || baseUrl.getHost() == null) {
-            throw new IllegalArgumentException("teacher base URL '" + baseUrl
+            throw new InvalidInputException("teacher base URL '" + baseUrl
                     + "' is not an http(s) URL with a host, e.g. http://localhost:8000/v1");
         }
         apiKeyEnv = apiKeyEnv == null ? defaultApiKeyEnv(provider) : apiKeyEnv;
         if (!endpoint.equals(EMBEDDINGS)) Objects.requireNonNull(sampling, "sampling");
         requestTimeout = requestTimeout == null ? DEFAULT_TIMEOUT : requestTimeout;
         if (requestTimeout.isNegative() || requestTimeout.isZero()) {
-            throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);
+            throw new InvalidInputException("request timeout must be positive, got " + requestTimeout);
         }
         extraHeaders = extraHeaders == null ? Map.of() : Map.copyOf(extraHeaders);
     }
@@ -96,7 +97,7 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
         String key = env.get(apiKeyEnv);
         if (key != null && key.isBlank()) key = null;
         if (key == null && isVendorHost()) {
-            throw new IllegalArgumentException((provider.equals(ANTHROPIC) ? "Anthropic" : "OpenAI")
+            throw new InvalidInputException((provider.equals(ANTHROPIC) ? "Anthropic" : "OpenAI")
                     + " needs an API key, but $" + apiKeyEnv + " is not set: export " + apiKeyEnv
                     + "=... or name another variable with --api-key-env");
         }

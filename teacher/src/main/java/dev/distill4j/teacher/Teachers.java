@@ -1,5 +1,7 @@
 package dev.distill4j.teacher;
 
+import dev.distill4j.core.InvalidInputException;
+
 /** Makes the teacher a config describes. */
 public final class Teachers {
     private Teachers() {}
@@ -10,14 +12,14 @@ public final class Teachers {
      */
     public static Teacher create(TeacherConfig c) {
         if (c.endpoint().equals(TeacherConfig.EMBEDDINGS)) {
-            throw new IllegalArgumentException("an embeddings endpoint answers no prompts: harvest it with "
+            throw new InvalidInputException("an embeddings endpoint answers no prompts: harvest it with "
                     + "'distill embed harvest' (OpenAiEmbeddingTeacher)");
         }
         return switch (c.provider()) {
             case TeacherConfig.ANTHROPIC -> new AnthropicTeacher(c);
             case TeacherConfig.OPENAI -> c.endpoint().equals(TeacherConfig.COMPLETIONS)
                     ? new OpenAiCompletionsTeacher(c) : new OpenAiChatTeacher(c);
-            default -> throw new IllegalArgumentException("unknown teacher provider '" + c.provider() + "'");
+            default -> throw new InvalidInputException("unknown teacher provider '" + c.provider() + "'");
         };
     }
 }

@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ public record Objective(LossMode loss, double alpha, double temperature, Double 
         String flag = name.startsWith("--") ? name : "--" + name;
         flag = flag.toLowerCase(Locale.ROOT);
         if (!FLAGS.contains(flag)) {
-            throw new IllegalArgumentException("--allow-changed takes one of " + String.join(", ", FLAGS) + ", got '"
+            throw new InvalidInputException("--allow-changed takes one of " + String.join(", ", FLAGS) + ", got '"
                     + name + "' (the data-order flags --seed, --batch-tokens, --lr ... cannot change on --resume)");
         }
         return flag;

@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.train.data.ExampleSettings;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -41,7 +42,7 @@ final class ResumeCheck {
     static TrainingRecord check(Path checkpoint, TrainerState then, TrainingRecord thenRecord,
             TrainerState.Shaping shaping, TrainingRecord fresh, Set<String> allowed, Consumer<String> warn) {
         String mismatch = then.shaping().mismatch(shaping);
-        if (mismatch != null) throw new IllegalArgumentException("cannot resume from " + checkpoint + ": " + mismatch);
+        if (mismatch != null) throw new InvalidInputException("cannot resume from " + checkpoint + ": " + mismatch);
         TrainingRecord.Training now = fresh.last();
         long step = then.step();
         if (shaping.totalSteps() > then.shaping().totalSteps()) {
@@ -57,7 +58,7 @@ final class ResumeCheck {
         }
         TrainingRecord.Training before = thenRecord.last();
         String examples = examplesMismatch(before.examples(), now.examples());
-        if (examples != null) throw new IllegalArgumentException("cannot resume from " + checkpoint + ": " + examples);
+        if (examples != null) throw new InvalidInputException("cannot resume from " + checkpoint + ": " + examples);
 
         List<Objective.Change> changes = now.objective().changesFrom(before.objective());
         List<Objective.Change> refused = changes.stream().filter(c -> !allowed.contains(c.flag())).toList();
@@ -68,7 +69,7 @@ final class ResumeCheck {
             }
             String names = String.join(" ", refused.stream().map(c -> "--allow-changed " + c.flag().substring(2))
                     .toList());
-            throw new IllegalArgumentException("cannot resume from " + checkpoint + ": it was trained with "
+            throw new InvalidInputException("cannot resume from " + checkpoint + ": it was trained with "
                     + String.join("; ", parts) + ". Resume with the checkpoint's value" + (refused.size() > 1 ? "s" : "")
                     + ", or pass " + names + " to change the objective on purpose (the resumed run then no longer"
                     + " equals an uninterrupted one)");

@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
 import dev.distill4j.train.data.ExampleBuilder.TokenSource;
 import dev.distill4j.train.data.ExampleSettings;
@@ -54,8 +55,8 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
                           TokenSource tokenSource, Set<String> allowChanged, Path outputDir) {
 
     public TrainConfig {
-        if (runDir == null) throw new IllegalArgumentException("a run folder is required (--run)");
-        if (studentDir == null) throw new IllegalArgumentException("a student model folder is required (--student)");
+        if (runDir == null) throw new InvalidInputException("a run folder is required (--run)");
+        if (studentDir == null) throw new InvalidInputException("a student model folder is required (--student)");
         check(alpha >= 0 && alpha <= 1, "--alpha must be in [0, 1], got " + alpha);
         check(temperature > 0, "--temperature must be > 0, got " + temperature);
         check(beta == null || (beta >= 0 && beta <= 1), "--beta must be in [0, 1], got " + beta);
@@ -98,7 +99,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
     }
 
     private static void check(boolean ok, String message) {
-        if (!ok) throw new IllegalArgumentException(message);
+        if (!ok) throw new InvalidInputException(message);
     }
 
     public static Builder builder() { return new Builder(); }

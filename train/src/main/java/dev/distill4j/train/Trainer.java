@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -141,7 +142,7 @@ public final class Trainer {
                 examples = config.examples().withPromptFormat(builder.promptFormat());   // AUTO resolved, recorded
             }
             if (data.train().isEmpty()) {
-                throw new IllegalArgumentException("run " + config.runDir() + " has no training examples left after"
+                throw new InvalidInputException("run " + config.runDir() + " has no training examples left after"
                         + " holding out prompts for evaluation: harvest more prompts or lower --eval-fraction");
             }
             ModelConfig studentConfig = ModelConfig.read(config.studentDir());
@@ -161,14 +162,14 @@ public final class Trainer {
 
     private static void checkFolders(TrainConfig config) {
         if (!Files.isRegularFile(config.runDir().resolve(RunStore.FILE))) {
-            throw new IllegalArgumentException("run " + config.runDir() + " has no " + RunStore.FILE
+            throw new InvalidInputException("run " + config.runDir() + " has no " + RunStore.FILE
                     + ": harvest into it first (distill harvest --run " + config.runDir() + " ...)");
         }
         for (Path dir : config.teacherModelDir() == null ? List.of(config.studentDir())
                 : List.of(config.studentDir(), config.teacherModelDir())) {
             String flag = dir == config.studentDir() ? "--student" : "--teacher-model";
             if (!Files.isRegularFile(dir.resolve(Checkpoint.CONFIG_FILE))) {
-                throw new IllegalArgumentException(flag + " " + dir + " is not a model folder (no config.json):"
+                throw new InvalidInputException(flag + " " + dir + " is not a model folder (no config.json):"
                         + " point it at a Hugging Face model folder, or create one with distill model init");
             }
         }
@@ -199,7 +200,7 @@ public final class Trainer {
             }
         }
         if (mismatch != null) {
-            throw new IllegalArgumentException("--teacher-model " + dir + " does not share the student's vocabulary ("
+            throw new InvalidInputException("--teacher-model " + dir + " does not share the student's vocabulary ("
                     + mismatch + "): full-logit distillation needs the same tokenizer; drop --teacher-model to train"
                     + " on the run's recorded top-k logprobs or text");
         }
@@ -242,7 +243,7 @@ public final class Trainer {
             case SFT -> LossMode.SFT;
             case TOPK -> {
                 if (!anyTopK) {
-                    throw new IllegalArgumentException("--loss topk needs samples with top-k logprobs aligned to the"
+                    throw new InvalidInputException("--loss topk needs samples with top-k logprobs aligned to the"
                             + " student's tokens, and run " + config.runDir() + " has none (its teacher gave text only,"
                             + " or no token aligned): use --loss sft, or harvest with --top-logprobs");
                 }
@@ -250,7 +251,7 @@ public final class Trainer {
             }
             case FULL -> {
                 if (!hasTeacher) {
-                    throw new IllegalArgumentException("--loss full needs a local teacher: pass --teacher-model DIR"
+                    throw new InvalidInputException("--loss full needs a local teacher: pass --teacher-model DIR"
                             + " (a model with the student's vocabulary)");
                 }
                 yield LossMode.FULL;
@@ -267,7 +268,7 @@ public final class Trainer {
         int batchesPerEpoch = batcher.plan(config.seed(), 0).size();
         long totalSteps = totalSteps(batcher);
         if (config.warmupSteps() > totalSteps) {
-            throw new IllegalArgumentException("--warmup-steps " + config.warmupSteps() + " is more than the run's "
+            throw new InvalidInputException("--warmup-steps " + config.warmupSteps() + " is more than the run's "
                     + totalSteps + " steps: lower it, or train longer (--epochs, --max-steps)");
         }
         LrSchedule schedule = new LrSchedule(config.lr(), 0.0, config.warmupSteps(), totalSteps);
@@ -452,7 +453,7 @@ public final class Trainer {
         List<Path> existing = TrainerCheckpoint.list(config.checkpointsDir());
         if (!config.resume()) {
             if (!existing.isEmpty()) {
-                throw new IllegalArgumentException("run " + config.runDir() + " already has training checkpoints ("
+                throw new InvalidInputException("run " + config.runDir() + " already has training checkpoints ("
                         + existing.getFirst().getFileName() + "): pass --resume to continue that training, or delete "
                         + config.checkpointsDir() + " to start over");
             }
@@ -461,7 +462,7 @@ public final class Trainer {
         // as Hugging Face's Trainer: --resume promises a continuation, so without one it is an error, not step 0
         Optional<Path> found = TrainerCheckpoint.newestValid(config.checkpointsDir(), listener::onWarning);
         if (found.isEmpty()) {
-            throw new IllegalArgumentException(existing.isEmpty()
+            throw new InvalidInputException(existing.isEmpty()
                     ? "--resume: there is no checkpoint in " + config.checkpointsDir() + " to resume from: train"
                             + " without --resume to start from step 0"
                     : "--resume: none of the " + existing.size() + " checkpoints in " + config.checkpointsDir()
@@ -478,7 +479,7 @@ public final class Trainer {
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
                 NDArray saved = loaded.weights().get(e.getKey());
                 if (saved == null || !saved.getShape().equals(e.getValue().getShape())) {
-                    throw new IllegalArgumentException("cannot resume from " + found.get() + ": it holds another model"
+                    throw new InvalidInputException("cannot resume from " + found.get() + ": it holds another model"
                             + " than --student " + config.studentDir() + " (parameter " + e.getKey() + ")");
                 }
                 // in place, by tensor ops: NDArray.set(...) would swap in storage backed by a Java direct buffer

@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -107,7 +108,7 @@ public final class TrainerCheckpoint {
 
     static long stepOf(Path dir) {
         Matcher m = NAME.matcher(dir.getFileName().toString());
-        if (!m.matches()) throw new IllegalArgumentException(dir + " is not a checkpoint folder (step-N)");
+        if (!m.matches()) throw new InvalidInputException(dir + " is not a checkpoint folder (step-N)");
         return Long.parseLong(m.group(1));
     }
 

@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.distill4j.core.AtomicFiles;
@@ -132,11 +133,11 @@ public record TrainingRecord(int format, String toolVersion, List<Training> runs
         try {
             r = Json.MAPPER.readValue(file.toFile(), TrainingRecord.class);
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(file + " cannot be read (" + e.getMessage() + "): restore it, or "
+            throw new InvalidInputException(file + " cannot be read (" + e.getMessage() + "): restore it, or "
                     + "delete it and pass the training flags by hand", e);
         }
         if (r.format() != FORMAT) {
-            throw new IllegalArgumentException(file + " has format " + r.format() + "; this version of distill4j "
+            throw new InvalidInputException(file + " has format " + r.format() + "; this version of distill4j "
                     + "reads format " + FORMAT);
         }
         return Optional.of(r);

@@ -1,5 +1,6 @@
 package dev.distill4j.core.store;
 
+import dev.distill4j.core.InvalidInputException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -36,7 +37,7 @@ public record StoredEmbedding(String key, String teacher, String model, int requ
 
     public static float[] decode(byte[] blob) {
         if (blob.length % Float.BYTES != 0) {
-            throw new IllegalArgumentException("an embedding blob of " + blob.length + " bytes is not float32 values");
+            throw new InvalidInputException("an embedding blob of " + blob.length + " bytes is not float32 values");
         }
         float[] v = new float[blob.length / Float.BYTES];
         ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);

@@ -1,5 +1,6 @@
 package dev.distill4j.core.store;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.TokenDistribution;
 import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
@@ -73,12 +74,12 @@ public final class TokenDistributionCodec {
         In in = new In(blob);
         for (byte m : MAGIC) {
             if (in.remaining() == 0 || in.read() != (m & 0xff)) {
-                throw new IllegalArgumentException("not a token distribution blob (bad magic; expected 'D4T')");
+                throw new InvalidInputException("not a token distribution blob (bad magic; expected 'D4T')");
             }
         }
         int version = in.byteValue("version");
         if (version != VERSION) {
-            throw new IllegalArgumentException("token distribution blob has version " + version
+            throw new InvalidInputException("token distribution blob has version " + version
                     + "; this distill4j reads version " + VERSION + " (upgrade distill4j)");
         }
         // each position takes at least 6 bytes, so a count beyond that is corruption, not a reason to allocate
@@ -208,7 +209,7 @@ public final class TokenDistributionCodec {
         private final CharsetDecoder utf8 = strictUtf8();
 
         In(byte[] buf) {
-            if (buf == null) throw new IllegalArgumentException("not a token distribution blob (null)");
+            if (buf == null) throw new InvalidInputException("not a token distribution blob (null)");
             this.buf = buf;
         }
 
@@ -217,7 +218,7 @@ public final class TokenDistributionCodec {
         int read() { return buf[pos++] & 0xff; }
 
         IllegalArgumentException corrupt(String what) {
-            return new IllegalArgumentException("corrupt token distribution blob (" + buf.length + " bytes) at byte "
+            return new InvalidInputException("corrupt token distribution blob (" + buf.length + " bytes) at byte "
                     + pos + ": " + what);
         }
 

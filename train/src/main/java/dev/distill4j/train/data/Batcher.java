@@ -1,5 +1,6 @@
 package dev.distill4j.train.data;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Capability;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,7 +38,7 @@ public final class Batcher {
      */
     public Batcher(List<TrainingExample> examples, int batchTokens, int padId) {
         if (examples.isEmpty()) throw new IllegalArgumentException("no examples to batch");
-        if (batchTokens < 1) throw new IllegalArgumentException("--batch-tokens must be positive, got " + batchTokens);
+        if (batchTokens < 1) throw new InvalidInputException("--batch-tokens must be positive, got " + batchTokens);
         this.examples = List.copyOf(examples);
         this.batchTokens = batchTokens;
         this.padId = Math.max(padId, 0);

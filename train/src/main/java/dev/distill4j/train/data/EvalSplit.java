@@ -1,5 +1,6 @@
 package dev.distill4j.train.data;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.SampleKey;
 import java.util.Collection;
 import java.util.Comparator;
@@ -22,7 +23,7 @@ public final class EvalSplit {
 
     public EvalSplit(double fraction) {
         if (!(fraction >= 0 && fraction < 1)) {
-            throw new IllegalArgumentException("--eval-fraction must be at least 0 and below 1, got " + fraction);
+            throw new InvalidInputException("--eval-fraction must be at least 0 and below 1, got " + fraction);
         }
         this.fraction = fraction;
     }

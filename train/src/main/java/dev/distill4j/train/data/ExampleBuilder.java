@@ -1,5 +1,6 @@
 package dev.distill4j.train.data;
 
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Capability;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.Sample;
@@ -92,7 +93,7 @@ public final class ExampleBuilder {
         this.split = new EvalSplit(b.evalFraction);
         this.aligner = new TokenAligner(tokenizer);
         if (format == PromptFormat.CHAT && template == null) {
-            throw new IllegalArgumentException("the student has no chat template: add chat_template.jinja to its "
+            throw new InvalidInputException("the student has no chat template: add chat_template.jinja to its "
                     + "folder, or train on raw text (--prompt-format raw) if it is a base model");
         }
     }
@@ -110,7 +111,7 @@ public final class ExampleBuilder {
     public ExampleSet examples(RunStore store) {
         long done = store.count(SampleStatus.DONE);
         if (done == 0) {
-            throw new IllegalArgumentException("run " + store.runDir() + " has no done samples to train on ("
+            throw new InvalidInputException("run " + store.runDir() + " has no done samples to train on ("
                     + store.count(SampleStatus.PENDING) + " pending, " + store.count(SampleStatus.FAILED)
                     + " failed): run `distill harvest` for it first");
         }
@@ -130,7 +131,7 @@ public final class ExampleBuilder {
             }
         });
         if (all.isEmpty()) {
-            throw new IllegalArgumentException("every one of the run's " + counts[0] + " done samples is longer than "
+            throw new InvalidInputException("every one of the run's " + counts[0] + " done samples is longer than "
                     + "--max-seq-len " + maxSeqLen + " (or its prompt alone fills it): raise --max-seq-len");
         }
         Set<String> promptIds = new LinkedHashSet<>();
@@ -165,7 +166,7 @@ public final class ExampleBuilder {
             try {
                 span = template.renderWithAssistantSpan(toMaps(prompt), reply, templateExtras);
             } catch (ChatTemplateException e) {
-                throw new IllegalArgumentException("the student's chat template cannot express prompt '" + prompt.id()
+                throw new InvalidInputException("the student's chat template cannot express prompt '" + prompt.id()
                         + "' (" + e.getMessage() + "): pick a student whose template accepts these messages (e.g. "
                         + "one with a system role), or rewrite the prompts (fold the system message into the first "
                         + "user turn) and harvest again", e);
@@ -177,7 +178,7 @@ public final class ExampleBuilder {
             completionIds = aligner.encodeContinuation(completion);
         } else {
             if (prompt.isChat()) {
-                throw new IllegalArgumentException("prompt '" + prompt.id() + "' is a chat, but the student is trained "
+                throw new InvalidInputException("prompt '" + prompt.id() + "' is a chat, but the student is trained "
                         + "on raw text (it has no chat template): give the student a chat template "
                         + "(chat_template.jinja) or harvest raw-text prompts ({\"prompt\": \"...\"})");
             }
@@ -359,7 +360,7 @@ public final class ExampleBuilder {
 
         /** Longest example in tokens (default 2048). */
         public Builder optMaxSeqLen(int maxSeqLen) {
-            if (maxSeqLen < 2) throw new IllegalArgumentException("--max-seq-len must be at least 2, got " + maxSeqLen);
+            if (maxSeqLen < 2) throw new InvalidInputException("--max-seq-len must be at least 2, got " + maxSeqLen);
             this.maxSeqLen = maxSeqLen;
             return this;
         }

@@ -1,5 +1,6 @@
 package dev.distill4j.train.data;
 
+import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.distill4j.model.tokenizer.ChatTemplate;
@@ -31,7 +32,7 @@ public record ExampleSettings(int maxSeqLen, double evalFraction, PromptFormat p
             PromptFormat.AUTO, TokenSource.STUDENT);
 
     public ExampleSettings {
-        if (maxSeqLen < 2) throw new IllegalArgumentException("--max-seq-len must be at least 2, got " + maxSeqLen);
+        if (maxSeqLen < 2) throw new InvalidInputException("--max-seq-len must be at least 2, got " + maxSeqLen);
         new EvalSplit(evalFraction);   // validates the fraction with the split's own message
         Objects.requireNonNull(promptFormat, "promptFormat");
         Objects.requireNonNull(tokenSource, "tokenSource");

@@ -1,5 +1,6 @@
 package dev.distill4j.train.optim;
 
+import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -140,7 +141,7 @@ public final class AdamW implements AutoCloseable {
     public void importState(Map<String, NDArray> state) {
         NDArray stepArray = state.get(STEP_KEY);
         if (stepArray == null) {
-            throw new IllegalArgumentException("optimizer state has no '" + STEP_KEY + "' entry; it was not written by AdamW");
+            throw new InvalidInputException("optimizer state has no '" + STEP_KEY + "' entry; it was not written by AdamW");
         }
         Map<String, NDArray> avg = new HashMap<>();
         Map<String, NDArray> avgSq = new HashMap<>();
@@ -148,10 +149,10 @@ public final class AdamW implements AutoCloseable {
             String key = entry.getKey();
             if (key.startsWith(EXP_AVG_SQ)) avgSq.put(key.substring(EXP_AVG_SQ.length()), copy(entry.getValue(), manager));
             else if (key.startsWith(EXP_AVG)) avg.put(key.substring(EXP_AVG.length()), copy(entry.getValue(), manager));
-            else if (!key.equals(STEP_KEY)) throw new IllegalArgumentException("unknown optimizer state entry '" + key + "'");
+            else if (!key.equals(STEP_KEY)) throw new InvalidInputException("unknown optimizer state entry '" + key + "'");
         }
         if (!avg.keySet().equals(avgSq.keySet())) {
-            throw new IllegalArgumentException("optimizer state is incomplete: first and second moments cover different parameters");
+            throw new InvalidInputException("optimizer state is incomplete: first and second moments cover different parameters");
         }
         expAvg.values().forEach(NDArray::close);
         expAvgSq.values().forEach(NDArray::close);
@@ -185,7 +186,7 @@ public final class AdamW implements AutoCloseable {
 
         public Builder optBetas(double beta1, double beta2) {
             if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-                throw new IllegalArgumentException("Adam betas must be in [0, 1), got " + beta1 + " and " + beta2);
+                throw new InvalidInputException("Adam betas must be in [0, 1), got " + beta1 + " and " + beta2);
             }
             this.beta1 = beta1;
             this.beta2 = beta2;
@@ -193,13 +194,13 @@ public final class AdamW implements AutoCloseable {
         }
 
         public Builder optEpsilon(double epsilon) {
-            if (!(epsilon > 0)) throw new IllegalArgumentException("Adam epsilon must be > 0, got " + epsilon);
+            if (!(epsilon > 0)) throw new InvalidInputException("Adam epsilon must be > 0, got " + epsilon);
             this.epsilon = epsilon;
             return this;
         }
 
         public Builder optWeightDecay(double weightDecay) {
-            if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+            if (!(weightDecay >= 0)) throw new InvalidInputException("weight decay must be >= 0, got " + weightDecay);
             this.weightDecay = weightDecay;
             return this;
         }
