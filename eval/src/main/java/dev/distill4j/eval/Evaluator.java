@@ -346,7 +346,7 @@ public final class Evaluator {
         }
         TeacherConfig config = new TeacherConfig(manifest.provider(), manifest.endpoint(),
                 URI.create(manifest.baseUrl()), manifest.model(), manifest.apiKeyEnv(), null,
-                new dev.distill4j.teacher.SamplingParams(0.0, null, o.judgeMaxTokens, false, o.seed, List.of(), 0,
+                new dev.distill4j.teacher.TeacherSampling(0.0, null, o.judgeMaxTokens, false, o.seed, List.of(), 0,
                         null), Duration.ofMinutes(2), Map.of()).withApiKeyFrom(o.env);
         return config;
     }

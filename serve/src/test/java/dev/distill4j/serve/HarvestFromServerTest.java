@@ -10,7 +10,7 @@ import dev.distill4j.teacher.Backoff;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Harvester;
 import dev.distill4j.teacher.RateLimiter;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.Teachers;
@@ -43,7 +43,7 @@ class HarvestFromServerTest {
              OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName("student")
                      .optApiKey(ServerFixture.KEY).optPort(0).build()) {
             int port = server.start();
-            var sampling = new SamplingParams(0.8, null, 16, false, 7L, List.of(), 5, null);
+            var sampling = new TeacherSampling(0.8, null, 16, false, 7L, List.of(), 5, null);
             var config = new TeacherConfig("openai", "chat", URI.create("http://127.0.0.1:" + port + "/v1"),
                     "student", "SERVE_KEY", ServerFixture.KEY, sampling, null, null);
             Path run = tmp.resolve("run");
