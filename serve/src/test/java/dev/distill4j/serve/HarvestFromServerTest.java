@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.distill4j.core.Capability;
@@ -39,7 +40,7 @@ class HarvestFromServerTest {
                             + "{\"role\":\"user\",\"content\":\"Spell " + i + "\"}]}");
         }
         Files.write(prompts, lines);
-        try (ServedModel model = ServedModel.load(ServerFixture.modelDir());
+        try (LocalModel model = LocalModel.load(ServerFixture.modelDir());
              OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName("student")
                      .optApiKey(ServerFixture.KEY).optPort(0).build()) {
             int port = server.start();
