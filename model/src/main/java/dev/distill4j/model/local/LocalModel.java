@@ -90,12 +90,14 @@ public final class LocalModel implements AutoCloseable {
         HfTokenizer tokenizer = null;
         try {
             ModelConfig cfg;
-            Map<String, NDArray> weights;
-            try (Checkpoint c = Checkpoint.open(dir)) {
+            CausalLM model;
+            try (Checkpoint c = Checkpoint.open(dir); NDManager load = manager.newSubManager()) {
                 cfg = c.config();
-                weights = c.load(manager);
+                Map<String, NDArray> weights = c.load(load);
+                // the model takes the arrays it keeps; closing load frees the stored-dtype (e.g. BF16) originals
+                // of those it converted to F32, which would otherwise live as long as the model
+                model = CausalLM.fromWeights(cfg, weights, manager);
             }
-            CausalLM model = CausalLM.fromWeights(cfg, weights, manager);
             tokenizer = HfTokenizer.load(dir);
             if (tokenizer.vocabSize() > cfg.vocabSize()) {
                 throw new IOException(dir + ": the tokenizer has " + tokenizer.vocabSize() + " tokens but config.json's "
