@@ -10,7 +10,7 @@ import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.HarvestEstimate;
 import dev.distill4j.teacher.Harvester;
 import dev.distill4j.teacher.RateLimiter;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.Teachers;
@@ -177,7 +177,7 @@ final class HarvestCommand implements Callable<Integer> {
         if (!prov.equals("openai") && !prov.equals("anthropic") && !prov.equals(LocalTeacher.PROVIDER)) {
             throw new UserError("unknown --provider '" + prov + "' (use openai, anthropic or local)", Errors.USAGE);
         }
-        SamplingParams sampling = new SamplingParams(temperature, topP, maxTokens, maxCompletionTokens, seed, stop,
+        TeacherSampling sampling = new TeacherSampling(temperature, topP, maxTokens, maxCompletionTokens, seed, stop,
                 topLogprobs, system);
         if (prov.equals(LocalTeacher.PROVIDER)) {
             try (Teacher teacher = localTeacher(sampling, previous)) {
@@ -204,7 +204,7 @@ final class HarvestCommand implements Callable<Integer> {
     }
 
     /** A model folder answering in-process; the harvester's concurrency only queues requests for it. */
-    private Teacher localTeacher(SamplingParams sampling, RunManifest previous) throws IOException {
+    private Teacher localTeacher(TeacherSampling sampling, RunManifest previous) throws IOException {
         if (modelDir == null) throw new UserError("--provider local needs --model-dir DIR (the teacher's model folder)",
                 Errors.USAGE);
         if (baseUrl != null) throw new UserError("--base-url does not apply to --provider local", Errors.USAGE);

@@ -4,7 +4,7 @@ import ch.qos.logback.classic.Level;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
 import dev.distill4j.serve.OpenAiServer;
-import dev.distill4j.serve.ServedModel;
+import dev.distill4j.model.local.LocalModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -94,7 +94,7 @@ final class ServeCommand implements Callable<Integer> {
                 ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
             }
         }
-        ServedModel loaded = model == null || student ? null : ServedModel.load(model);
+        LocalModel loaded = model == null || student ? null : LocalModel.load(model);
         EmbeddingModel embedder;
         try {
             embedder = student ? EmbeddingModels.student(model)

@@ -14,7 +14,7 @@ import dev.distill4j.teacher.Backoff;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Harvester;
 import dev.distill4j.teacher.RateLimiter;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.Teachers;
@@ -231,7 +231,7 @@ public final class DemoPipeline {
     }
 
     private void harvest(DemoData.Layout data, Path teacherDir) throws Exception {
-        SamplingParams sampling = new SamplingParams(0.0, null, profile.maxNewTokens(), false, 0L,
+        TeacherSampling sampling = new TeacherSampling(0.0, null, profile.maxNewTokens(), false, 0L,
                 List.of(), 5, null);
         OpenAiServer server = null;
         try {

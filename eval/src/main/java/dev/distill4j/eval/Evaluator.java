@@ -15,6 +15,8 @@ import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.generate.FinishReason;
 import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.model.io.ModelInfo;
+import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
@@ -75,181 +77,246 @@ public final class Evaluator {
 
     public Progress progress() { return progress; }
 
-    /** Runs the whole evaluation, writes both files and returns the scorecard. */
+    /**
+     * Runs the whole evaluation, writes both files and returns the scorecard. The stages, in order: {@link
+     * #choosePrompts choose the prompts}, {@link #teacherForced teacher-forced metrics}, {@link #generate greedy
+     * generation}, {@link #grade text metrics and task accuracy}, the optional {@link #judge judge}, {@link
+     * #efficiency efficiency}, {@link #write the two files}.
+     */
     public Scorecard run() throws IOException, TeacherException {
         Path run = o.run;
-        if (!Files.isRegularFile(run.resolve(RunStore.FILE))) {
-            throw new InvalidInputException("no run at " + run + " (no samples.db): run `distill harvest --run "
-                    + run + " ...` first");
-        }
-        RunManifest manifest;
-        try {
-            manifest = RunManifest.read(run);
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException("no run.json in " + run + ": is this a distill4j run folder?");
-        }
+        RunManifest manifest = readRun(run);
         Path studentDir = o.student != null ? o.student : run.resolve("student");
         int maxNew = o.maxNewTokens != null ? o.maxNewTokens : defaultMaxNewTokens(manifest);
         // before any model work, so a missing key for a vendor API fails at once
         TeacherConfig judgeConfig = o.judge ? judgeConfig(manifest) : null;
 
         try (NDManager root = NDManager.newBaseManager("PyTorch");
-             LoadedModel student = LoadedModel.load(studentDir, root);
+             LocalModel student = load(studentDir, root);
              RunStore store = RunStore.openExisting(run)) {
             // the example settings training recorded in the student folder, flags overriding them
             TrainingContract.Resolved contract = TrainingContract.resolve(studentDir,
                     new TrainingContract.Overrides(o.maxSeqLen, o.evalFraction, o.promptFormat, o.tokenSource),
-                    student.template() != null, o.warnings);
+                    student.hasChatTemplate(), o.warnings);
             ExampleSettings settings = contract.settings();
-            Map<String, Object> params = parameters(studentDir, maxNew, contract);
-            ExampleSet examples = settings.builder(student.tokenizer(), student.template()).build().examples(store);
+            ExampleSet examples = settings.builder(student.tokenizer(), student.chatTemplate().orElse(null)).build()
+                    .examples(store);
 
-            // which prompts, and their teacher-forced examples
-            List<String> ids;
-            int inTraining = 0;
-            Set<String> heldOut = new LinkedHashSet<>();
-            for (TrainingExample e : examples.eval()) heldOut.add(e.promptId());
-            if (o.prompts == null) {
-                if (heldOut.isEmpty()) {
-                    throw new InvalidInputException("the run has no held-out prompts (eval fraction "
-                            + settings.evalFraction() + ", " + examples.report().trainPrompts() + " prompts): raise "
-                            + "--eval-fraction or pass --prompts FILE");
-                }
-                ids = new ArrayList<>(heldOut);
-            } else {
-                ids = promptIds(o.prompts);
-                for (String id : ids) if (!heldOut.contains(id)) inTraining++;
-            }
-            if (o.limit > 0 && ids.size() > o.limit) ids = new ArrayList<>(ids.subList(0, o.limit));
-            Set<String> chosen = new LinkedHashSet<>(ids);
-            List<TrainingExample> scored = new ArrayList<>();
-            for (TrainingExample e : examples.train()) if (chosen.contains(e.promptId())) scored.add(e);
-            for (TrainingExample e : examples.eval()) if (chosen.contains(e.promptId())) scored.add(e);
-
-            Map<String, Prompt> prompts = new LinkedHashMap<>();
-            Map<String, Sample> answers = new HashMap<>();
-            store.forEachSample(SampleStatus.DONE, (p, s) -> {
-                if (chosen.contains(p.id()) && s.text() != null) {
-                    prompts.putIfAbsent(p.id(), p);
-                    answers.merge(p.id(), s, (a, b) -> a.sampleIndex() <= b.sampleIndex() ? a : b);
-                }
-            });
-            List<String> missing = ids.stream().filter(id -> !answers.containsKey(id)).toList();
-            if (!missing.isEmpty()) {
-                throw new InvalidInputException(missing.size() + " of the " + ids.size() + " prompts have no done "
-                        + "teacher answer in " + run + " (e.g. '" + missing.getFirst() + "'): harvest them first "
-                        + "(distill harvest --run " + run + " --prompts FILE)");
-            }
-
-            // teacher-forced
-            int total = scored.size();
-            progress = new Progress("teacher-forced", 0, total);
-            TeacherForced.Result tf = new TeacherForced(student.model())
-                    .score(scored, done -> progress = new Progress("teacher-forced", done, total));
-
-            // free generation
+            Selection chosen = choosePrompts(examples, settings, store);
+            TeacherForced.Result tf = teacherForced(student, chosen.scored());
             SamplingParams sampling = SamplingParams.greedy(maxNew);
-            List<String> studentTexts = new ArrayList<>();
-            Timings studentTimes = new Timings();
-            progress = new Progress("generating", 0, ids.size());
-            warmUp(student, student.promptIds(prompts.get(ids.getFirst()), settings.promptFormat()));
-            long studentTokens = 0;
-            long stopped = 0;
-            for (int i = 0; i < ids.size(); i++) {
-                int[] promptIds = student.promptIds(prompts.get(ids.get(i)), settings.promptFormat());
-                LoadedModel.Timed t = student.generate(promptIds, sampling);
-                studentTimes.add(promptIds.length, t);
-                studentTexts.add(t.generation().text());
-                studentTokens += t.generation().tokenIds().length;
-                if (t.generation().finishReason() != FinishReason.LENGTH) stopped++;
-                progress = new Progress("generating", i + 1, ids.size());
-            }
+            Generated generated = generate(student, chosen, settings.promptFormat(), sampling);
+            Graded graded = grade(student, chosen, generated, maxNew);
+            Scorecard.JudgeResult judged = o.judge
+                    ? judge(manifest, judgeConfig, chosen.prompts(), chosen.answers(), chosen.ids(), graded.results())
+                    : null;
+            Scorecard.ModelEfficiency local = o.teacherModel == null ? null
+                    : measureLocalTeacher(root, chosen.prompts(), chosen.ids(), sampling);
+            Scorecard.Efficiency efficiency = efficiency(student, generated.times(), local, chosen.answers(),
+                    chosen.ids());
 
-            // text metrics, task accuracy
-            List<Scorecard.PromptResult> results = new ArrayList<>();
-            ChrF.Stats corpus = ChrF.Stats.zero();
-            double chrfSum = 0;
-            double rougeSum = 0;
-            int exact = 0;
-            int withAnswer = 0;
-            int studentRight = 0;
-            int teacherRight = 0;
-            Map<String, int[]> groups = new java.util.TreeMap<>(); // group → {prompts, student right, teacher right}
-            long teacherTokens = 0;
-            for (int i = 0; i < ids.size(); i++) {
-                Prompt p = prompts.get(ids.get(i));
-                Sample a = answers.get(ids.get(i));
-                String st = studentTexts.get(i);
-                ChrF.Stats cs = ChrF.stats(st, a.text());
-                corpus = corpus.plus(cs);
-                double chrf = cs.score();
-                double rouge = RougeL.f1(st, a.text());
-                boolean em = ExactMatch.matches(st, a.text());
-                chrfSum += chrf;
-                rougeSum += rouge;
-                if (em) exact++;
-                teacherTokens += a.usage().completionTokens() > 0 ? a.usage().completionTokens()
-                        : student.tokenizer().encode(a.text(), false).length;
-                String reference = reference(p);
-                Boolean sOk = null;
-                Boolean tOk = null;
-                if (reference != null) {
-                    withAnswer++;
-                    sOk = AnswerExtractor.grade(st, reference).correct();
-                    tOk = AnswerExtractor.grade(a.text(), reference).correct();
-                    if (sOk) studentRight++;
-                    if (tOk) teacherRight++;
-                    String group = group(p);
-                    if (group != null) {
-                        int[] g = groups.computeIfAbsent(group, k -> new int[3]);
-                        g[0]++;
-                        if (sOk) g[1]++;
-                        if (tOk) g[2]++;
-                    }
-                }
-                results.add(new Scorecard.PromptResult(p.id(), promptText(p), a.text(), st, chrf, rouge, em,
-                        reference, sOk, tOk, null));
-            }
-            int n = ids.size();
-            var generation = new Scorecard.GenerationMetrics(n, "greedy", maxNew, (double) exact / n, chrfSum / n,
-                    corpus.score(), rougeSum / n, (double) studentTokens / n, (double) teacherTokens / n,
-                    (double) stopped / n);
-            List<Scorecard.GroupAccuracy> byGroup = new ArrayList<>();
-            groups.forEach((g, c) -> byGroup.add(Scorecard.GroupAccuracy.of(g, c[0], c[1], c[2])));
-            var accuracy = withAnswer == 0 ? null : Scorecard.TaskAccuracy.of(withAnswer, studentRight, teacherRight,
-                    "the line after the last 'Answer:'/'Final answer:'/'####' marker, normalised; numbers by value, "
-                            + "text case-sensitive; no marker = wrong; see docs/eval.md",
-                    groups.isEmpty() ? null : "metadata." + o.groupKey, byGroup);
-
-            // judge
-            Scorecard.JudgeResult judged = null;
-            if (o.judge) {
-                judged = judge(manifest, judgeConfig, prompts, answers, ids, results);
-            }
-
-            // efficiency
-            Scorecard.ModelEfficiency local = null;
-            if (o.teacherModel != null) local = measureLocalTeacher(root, prompts, ids, sampling);
-            Scorecard.Efficiency efficiency = efficiency(student, studentTimes, local, answers, ids);
-
+            List<Scorecard.PromptResult> results = graded.results();
             List<Scorecard.PromptResult> worst = results.stream()
                     .sorted(Comparator.comparingDouble(Scorecard.PromptResult::chrf))
                     .limit(o.worst).toList();
-            Scorecard card = new Scorecard(Version.VERSION, Instant.now().toString(), params,
+            ModelInfo info = student.info();
+            Scorecard card = new Scorecard(Version.VERSION, Instant.now().toString(),
+                    parameters(studentDir, maxNew, contract),
                     new Scorecard.Split(o.prompts == null ? "held-out" : "prompts-file", settings.evalFraction(),
-                            o.prompts == null ? null : o.prompts.toString(), ids, scored.size(), inTraining),
+                            o.prompts == null ? null : o.prompts.toString(), chosen.ids(), chosen.scored().size(),
+                            chosen.inTraining()),
                     new Scorecard.TeacherInfo(manifest.provider(), manifest.model(), manifest.baseUrl(),
                             manifest.capability()),
-                    new Scorecard.StudentInfo(studentDir.toString(), student.info().family(),
-                            student.info().parameters(), student.info().dtype()),
-                    Scorecard.TeacherForcedMetrics.of(tf), generation, accuracy, judged, efficiency,
+                    new Scorecard.StudentInfo(studentDir.toString(), info.family(), info.parameters(), info.dtype()),
+                    Scorecard.TeacherForcedMetrics.of(tf), graded.generation(), graded.accuracy(), judged, efficiency,
                     results.stream().map(Scorecard.PromptResult::withoutTexts).toList(), worst);
-            progress = new Progress("writing", 0, 0);
-            Path out = o.outDir != null ? o.outDir : run.resolve(DIR);
-            AtomicFiles.writeString(out.resolve(SCORECARD), Json.writePretty(card) + "\n");
-            ReportWriter.write(out.resolve(REPORT), card, trainingLogs(studentDir));
+            write(card, studentDir);
             return card;
         }
+    }
+
+    /** The run's manifest, after checking the folder is a harvested run. */
+    private static RunManifest readRun(Path run) throws IOException {
+        if (!Files.isRegularFile(run.resolve(RunStore.FILE))) {
+            throw new InvalidInputException("no run at " + run + " (no samples.db): run `distill harvest --run "
+                    + run + " ...` first");
+        }
+        try {
+            return RunManifest.read(run);
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException("no run.json in " + run + ": is this a distill4j run folder?");
+        }
+    }
+
+    /**
+     * The evaluated prompts and what is known about them.
+     *
+     * @param ids        prompt ids in evaluation order
+     * @param inTraining how many of them (from a --prompts file) are in the training split
+     * @param scored     their teacher-forced examples (training split first, then held-out)
+     * @param prompts    id → prompt
+     * @param answers    id → the teacher's done answer with the lowest sample index
+     */
+    record Selection(List<String> ids, int inTraining, List<TrainingExample> scored, Map<String, Prompt> prompts,
+                     Map<String, Sample> answers) {}
+
+    /**
+     * Which prompts to evaluate: the held-out split (or the --prompts file's ids), cut to --limit; their
+     * teacher-forced examples; and each one's teacher answer. A prompt without a done answer is an error.
+     */
+    private Selection choosePrompts(ExampleSet examples, ExampleSettings settings, RunStore store)
+            throws IOException {
+        List<String> ids;
+        int inTraining = 0;
+        Set<String> heldOut = new LinkedHashSet<>();
+        for (TrainingExample e : examples.eval()) heldOut.add(e.promptId());
+        if (o.prompts == null) {
+            if (heldOut.isEmpty()) {
+                throw new InvalidInputException("the run has no held-out prompts (eval fraction "
+                        + settings.evalFraction() + ", " + examples.report().trainPrompts() + " prompts): raise "
+                        + "--eval-fraction or pass --prompts FILE");
+            }
+            ids = new ArrayList<>(heldOut);
+        } else {
+            ids = promptIds(o.prompts);
+            for (String id : ids) if (!heldOut.contains(id)) inTraining++;
+        }
+        if (o.limit > 0 && ids.size() > o.limit) ids = new ArrayList<>(ids.subList(0, o.limit));
+        Set<String> chosen = new LinkedHashSet<>(ids);
+        List<TrainingExample> scored = new ArrayList<>();
+        for (TrainingExample e : examples.train()) if (chosen.contains(e.promptId())) scored.add(e);
+        for (TrainingExample e : examples.eval()) if (chosen.contains(e.promptId())) scored.add(e);
+
+        Map<String, Prompt> prompts = new LinkedHashMap<>();
+        Map<String, Sample> answers = new HashMap<>();
+        store.forEachSample(SampleStatus.DONE, (p, s) -> {
+            if (chosen.contains(p.id()) && s.text() != null) {
+                prompts.putIfAbsent(p.id(), p);
+                answers.merge(p.id(), s, (a, b) -> a.sampleIndex() <= b.sampleIndex() ? a : b);
+            }
+        });
+        List<String> missing = ids.stream().filter(id -> !answers.containsKey(id)).toList();
+        if (!missing.isEmpty()) {
+            throw new InvalidInputException(missing.size() + " of the " + ids.size() + " prompts have no done "
+                    + "teacher answer in " + o.run + " (e.g. '" + missing.getFirst() + "'): harvest them first "
+                    + "(distill harvest --run " + o.run + " --prompts FILE)");
+        }
+        return new Selection(ids, inTraining, scored, prompts, answers);
+    }
+
+    /** NLL, top-1 agreement and top-k KL of the student on the teacher's answers (see {@link TeacherForced}). */
+    private TeacherForced.Result teacherForced(LocalModel student, List<TrainingExample> scored) {
+        int total = scored.size();
+        progress = new Progress("teacher-forced", 0, total);
+        return new TeacherForced(student.model())
+                .score(scored, done -> progress = new Progress("teacher-forced", done, total));
+    }
+
+    /**
+     * The student's greedy answers, one prompt at a time, timed after one warm-up.
+     *
+     * @param texts   answers in {@link Selection#ids()} order
+     * @param times   their timings
+     * @param tokens  generated tokens in all
+     * @param stopped how many ended at an EOS id rather than at the length limit
+     */
+    record Generated(List<String> texts, Timings times, long tokens, long stopped) {}
+
+    /** Free generation: each chosen prompt rendered as training renders it, then greedy decoding. */
+    private Generated generate(LocalModel student, Selection chosen, PromptFormat format, SamplingParams sampling) {
+        List<String> ids = chosen.ids();
+        List<String> texts = new ArrayList<>();
+        Timings times = new Timings();
+        progress = new Progress("generating", 0, ids.size());
+        warmUp(student, encodePrompt(student, chosen.prompts().get(ids.getFirst()), format));
+        long tokens = 0;
+        long stopped = 0;
+        for (int i = 0; i < ids.size(); i++) {
+            int[] promptIds = encodePrompt(student, chosen.prompts().get(ids.get(i)), format);
+            LocalModel.Timed t = student.generateTimed(promptIds, sampling);
+            times.add(promptIds.length, t);
+            texts.add(t.generation().text());
+            tokens += t.generation().tokenIds().length;
+            if (t.generation().finishReason() != FinishReason.LENGTH) stopped++;
+            progress = new Progress("generating", i + 1, ids.size());
+        }
+        return new Generated(texts, times, tokens, stopped);
+    }
+
+    /** Per-prompt results and their means, and task accuracy where prompts carry an answer. */
+    record Graded(List<Scorecard.PromptResult> results, Scorecard.GenerationMetrics generation,
+                  Scorecard.TaskAccuracy accuracy) {}
+
+    /**
+     * The text metrics of each student answer against the teacher's (chrF, ROUGE-L, exact match; their means and
+     * corpus chrF), lengths in tokens, and task accuracy of both against {@code metadata.answer}, overall and per
+     * {@code metadata.<groupKey>}.
+     */
+    private Graded grade(LocalModel student, Selection chosen, Generated generated, int maxNew) {
+        List<String> ids = chosen.ids();
+        List<Scorecard.PromptResult> results = new ArrayList<>();
+        ChrF.Stats corpus = ChrF.Stats.zero();
+        double chrfSum = 0;
+        double rougeSum = 0;
+        int exact = 0;
+        int withAnswer = 0;
+        int studentRight = 0;
+        int teacherRight = 0;
+        Map<String, int[]> groups = new java.util.TreeMap<>(); // group → {prompts, student right, teacher right}
+        long teacherTokens = 0;
+        for (int i = 0; i < ids.size(); i++) {
+            Prompt p = chosen.prompts().get(ids.get(i));
+            Sample a = chosen.answers().get(ids.get(i));
+            String st = generated.texts().get(i);
+            ChrF.Stats cs = ChrF.stats(st, a.text());
+            corpus = corpus.plus(cs);
+            double chrf = cs.score();
+            double rouge = RougeL.f1(st, a.text());
+            boolean em = ExactMatch.matches(st, a.text());
+            chrfSum += chrf;
+            rougeSum += rouge;
+            if (em) exact++;
+            teacherTokens += a.usage().completionTokens() > 0 ? a.usage().completionTokens()
+                    : student.tokenizer().encode(a.text(), false).length;
+            String reference = reference(p);
+            Boolean sOk = null;
+            Boolean tOk = null;
+            if (reference != null) {
+                withAnswer++;
+                sOk = AnswerExtractor.grade(st, reference).correct();
+                tOk = AnswerExtractor.grade(a.text(), reference).correct();
+                if (sOk) studentRight++;
+                if (tOk) teacherRight++;
+                String group = group(p);
+                if (group != null) {
+                    int[] g = groups.computeIfAbsent(group, k -> new int[3]);
+                    g[0]++;
+                    if (sOk) g[1]++;
+                    if (tOk) g[2]++;
+                }
+            }
+            results.add(new Scorecard.PromptResult(p.id(), promptText(p), a.text(), st, chrf, rouge, em,
+                    reference, sOk, tOk, null));
+        }
+        int n = ids.size();
+        var generation = new Scorecard.GenerationMetrics(n, "greedy", maxNew, (double) exact / n, chrfSum / n,
+                corpus.score(), rougeSum / n, (double) generated.tokens() / n, (double) teacherTokens / n,
+                (double) generated.stopped() / n);
+        List<Scorecard.GroupAccuracy> byGroup = new ArrayList<>();
+        groups.forEach((g, c) -> byGroup.add(Scorecard.GroupAccuracy.of(g, c[0], c[1], c[2])));
+        var accuracy = withAnswer == 0 ? null : Scorecard.TaskAccuracy.of(withAnswer, studentRight, teacherRight,
+                "the line after the last 'Answer:'/'Final answer:'/'####' marker, normalised; numbers by value, "
+                        + "text case-sensitive; no marker = wrong; see docs/eval.md",
+                groups.isEmpty() ? null : "metadata." + o.groupKey, byGroup);
+        return new Graded(results, generation, accuracy);
+    }
+
+    /** scorecard.json and report.html (with the training curves) into the output folder, each atomically. */
+    private void write(Scorecard card, Path studentDir) throws IOException {
+        progress = new Progress("writing", 0, 0);
+        Path out = o.outDir != null ? o.outDir : o.run.resolve(DIR);
+        AtomicFiles.writeString(out.resolve(SCORECARD), Json.writePretty(card) + "\n");
+        ReportWriter.write(out.resolve(REPORT), card, trainingLogs(studentDir));
     }
 
     private Map<String, Object> parameters(Path studentDir, int maxNew, TrainingContract.Resolved contract) {
@@ -334,8 +401,40 @@ public final class Evaluator {
     }
 
     /** One untimed generation, so JIT and libtorch warm-up do not land in the first request's latency. */
-    private static void warmUp(LoadedModel m, int[] promptIds) {
-        m.generate(promptIds, SamplingParams.greedy(2));
+    private static void warmUp(LocalModel m, int[] promptIds) {
+        m.generateTimed(promptIds, SamplingParams.greedy(2));
+    }
+
+    /** A model folder for eval: the student, or the local teacher whose speed is measured. */
+    static LocalModel load(Path dir, NDManager root) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("no model folder at " + dir + ": train a student first (distill train) or pass "
+                    + "--student DIR");
+        }
+        return LocalModel.load(dir, root);
+    }
+
+    /**
+     * The prompt's token ids as training renders them ({@code ExampleBuilder}), so the student sees at eval time
+     * exactly the tokens it was trained to continue: with the chat template and its generation prompt (no
+     * tokenizer-added specials; the template writes them), or as raw text with the tokenizer's specials.
+     * {@code AUTO} is chat when the model has a template.
+     */
+    static int[] encodePrompt(LocalModel m, Prompt prompt, PromptFormat format) {
+        PromptFormat f = format == PromptFormat.AUTO ? (m.hasChatTemplate() ? PromptFormat.CHAT : PromptFormat.RAW)
+                : format;
+        if (f == PromptFormat.CHAT) {
+            if (!m.hasChatTemplate()) {
+                throw new InvalidInputException("the model in " + m.dir() + " has no chat template: add "
+                        + "chat_template.jinja, or evaluate with --prompt-format raw if it is a base model");
+            }
+            return m.encodeChat(prompt.chat());
+        }
+        if (prompt.isChat()) {
+            throw new InvalidInputException("prompt '" + prompt.id() + "' is a chat, but " + m.dir() + " has no chat "
+                    + "template: give the model a chat_template.jinja or evaluate raw-text prompts");
+        }
+        return m.encodeText(prompt.text());
     }
 
     /** The run's teacher as a judge: same API, model and key variable as run.json, greedy, a few tokens. */
@@ -347,11 +446,15 @@ public final class Evaluator {
         }
         TeacherConfig config = new TeacherConfig(manifest.provider(), manifest.endpoint(),
                 URI.create(manifest.baseUrl()), manifest.model(), manifest.apiKeyEnv(), null,
-                new dev.distill4j.teacher.SamplingParams(0.0, null, o.judgeMaxTokens, false, o.seed, List.of(), 0,
+                new dev.distill4j.teacher.TeacherSampling(0.0, null, o.judgeMaxTokens, false, o.seed, List.of(), 0,
                         null), Duration.ofMinutes(2), Map.of()).withApiKeyFrom(o.env);
         return config;
     }
 
+    /**
+     * The run's teacher compares each student answer with its own, pairwise, A/B order seeded (see {@link Judge});
+     * each verdict is written into {@code results}. Win rate = wins / valid verdicts, win-or-tie likewise.
+     */
     private Scorecard.JudgeResult judge(RunManifest manifest, TeacherConfig config, Map<String, Prompt> prompts,
                                         Map<String, Sample> answers, List<String> ids,
                                         List<Scorecard.PromptResult> results) throws TeacherException {
@@ -386,17 +489,21 @@ public final class Evaluator {
                 valid == 0 ? null : (double) win / valid, valid == 0 ? null : (double) (win + tie) / valid);
     }
 
+    /**
+     * The same timings as the student's for {@code --teacher-model DIR}, its prompts rendered with its own template,
+     * on the first {@code --timing-prompts} prompts (all when 0).
+     */
     private Scorecard.ModelEfficiency measureLocalTeacher(NDManager root, Map<String, Prompt> prompts,
                                                           List<String> ids, SamplingParams sampling)
             throws IOException {
-        try (LoadedModel teacher = LoadedModel.load(o.teacherModel, root)) {
+        try (LocalModel teacher = load(o.teacherModel, root)) {
             Timings t = new Timings();
             List<int[]> rendered = new ArrayList<>();
             // timing is a speed measurement: a sample of the prompts is enough, and a large teacher is slow
             List<String> timed = o.timingPrompts > 0 && ids.size() > o.timingPrompts
                     ? ids.subList(0, o.timingPrompts) : ids;
             try {
-                for (String id : timed) rendered.add(teacher.promptIds(prompts.get(id), PromptFormat.AUTO));
+                for (String id : timed) rendered.add(encodePrompt(teacher, prompts.get(id), PromptFormat.AUTO));
             } catch (IllegalArgumentException e) {
                 throw new InvalidInputException("--teacher-model " + o.teacherModel + " cannot take these prompts: "
                         + e.getMessage(), e);
@@ -405,15 +512,19 @@ public final class Evaluator {
             progress = new Progress("timing local teacher", 0, timed.size());
             for (int i = 0; i < timed.size(); i++) {
                 int[] p = rendered.get(i);
-                t.add(p.length, teacher.generate(p, sampling));
+                t.add(p.length, teacher.generateTimed(p, sampling));
                 progress = new Progress("timing local teacher", i + 1, timed.size());
             }
             return t.summary(teacher);
         }
     }
 
-    private Scorecard.Efficiency efficiency(LoadedModel student, Timings times, Scorecard.ModelEfficiency local,
-                                            Map<String, Sample> answers, List<String> ids) {
+    /**
+     * Student (and local teacher) speed beside the remote teacher as the harvest measured it: its answers' usage,
+     * latency percentiles and cost per 1 M tokens (at --price-in/--price-out, else the stored cost).
+     */
+    private Scorecard.Efficiency efficiency(LocalModel student, Timings times, Scorecard.ModelEfficiency local,
+                                            Map<String, Sample> answers, List<String> ids) throws IOException {
         List<Long> latencies = new ArrayList<>();
         Usage usage = Usage.ZERO;
         double stored = 0;
@@ -452,7 +563,7 @@ public final class Evaluator {
         private long decodeTokens;
         private long decodeNanos;
 
-        void add(int promptLength, LoadedModel.Timed t) {
+        void add(int promptLength, LocalModel.Timed t) {
             int n = t.generation().tokenIds().length;
             latencies.add(t.totalNanos() / 1_000_000);
             promptTokens += promptLength;
@@ -465,10 +576,11 @@ public final class Evaluator {
             }
         }
 
-        Scorecard.ModelEfficiency summary(LoadedModel m) {
+        Scorecard.ModelEfficiency summary(LocalModel m) throws IOException {
+            ModelInfo info = m.info();
             double mean = latencies.stream().mapToLong(Long::longValue).average().orElse(Double.NaN);
-            return new Scorecard.ModelEfficiency(m.dir().toString(), m.info().parameters(), m.info().weightBytes(),
-                    m.folderBytes(), latencies.size(), promptTokens, generated,
+            return new Scorecard.ModelEfficiency(m.dir().toString(), info.parameters(), info.weightBytes(),
+                    info.diskBytes(), latencies.size(), promptTokens, generated,
                     prefillNanos == 0 ? null : promptTokens * 1e9 / prefillNanos,
                     decodeNanos == 0 ? null : decodeTokens * 1e9 / decodeNanos,
                     percentile(latencies, 50), percentile(latencies, 95), Double.isNaN(mean) ? null : mean);

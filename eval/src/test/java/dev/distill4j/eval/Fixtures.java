@@ -16,6 +16,7 @@ import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.io.Checkpoint;
 import dev.distill4j.model.io.DType;
+import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
 import java.io.IOException;
@@ -115,13 +116,13 @@ public final class Fixtures {
         new RunManifest("openai", baseUrl, "teacher-large", "chat", "EVAL_TEST_KEY_UNSET",
                 Capability.topK(TOP_K).toString(), sampling, "prompts.jsonl", "0".repeat(64), "test",
                 Instant.now(), Instant.now()).write(run);
-        try (LoadedModel teacher = LoadedModel.load(teacherDir, manager); RunStore store = RunStore.open(run)) {
+        try (LocalModel teacher = LocalModel.load(teacherDir, manager); RunStore store = RunStore.open(run)) {
             store.putPrompts(prompts);
             List<Sample> samples = new ArrayList<>();
             int i = 0;
             for (Prompt p : prompts) {
-                int[] ids = teacher.promptIds(p, PromptFormat.AUTO);
-                Generation g = teacher.generate(ids, SamplingParams.greedy(ANSWER_TOKENS).withTopLogprobs(TOP_K))
+                int[] ids = Evaluator.encodePrompt(teacher, p, PromptFormat.AUTO);
+                Generation g = teacher.generateTimed(ids, SamplingParams.greedy(ANSWER_TOKENS).withTopLogprobs(TOP_K))
                         .generation();
                 Instant now = Instant.now();
                 samples.add(new Sample("key-" + p.id(), p.id(), 0, SampleStatus.DONE, g.text(), "length",

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.distill4j.core.Json;
 import dev.distill4j.teacher.Backoff;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.TeacherException;
@@ -29,7 +29,7 @@ class JudgeTest {
 
     private static Teacher teacher(OpenAiStub stub) {
         return Teachers.create(new TeacherConfig("openai", "chat", URI.create(stub.baseUrl()), "m", "K", "k",
-                new SamplingParams(0.0, null, 16, false, 1L, List.of(), 0, null), Duration.ofSeconds(10), Map.of()));
+                new TeacherSampling(0.0, null, 16, false, 1L, List.of(), 0, null), Duration.ofSeconds(10), Map.of()));
     }
 
     @Test

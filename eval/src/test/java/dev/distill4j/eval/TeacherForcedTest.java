@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.distill4j.core.Capability;
+import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.train.data.KdTargets;
 import dev.distill4j.train.data.TrainingExample;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ class TeacherForcedTest {
 
     @Test
     void matchesDoublePrecisionReference(@TempDir Path tmp) throws Exception {
-        try (LoadedModel m = LoadedModel.load(Fixtures.student(tmp.resolve("s"), 7, manager), manager)) {
+        try (LocalModel m = LocalModel.load(Fixtures.student(tmp.resolve("s"), 7, manager), manager)) {
             int[] ids = {72, 101, 108, 108, 111, 32, 119, 260};
             int ig = TrainingExample.IGNORE;
             int[] labels = {ig, ig, ig, 108, 111, 32, 119, 260};

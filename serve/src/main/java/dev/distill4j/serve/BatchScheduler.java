@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.generate.Generation;
@@ -81,7 +82,7 @@ final class BatchScheduler implements AutoCloseable {
         @Override public void fail(Throwable t) { result.completeExceptionally(t); }
     }
 
-    private final ServedModel model;
+    private final LocalModel model;
     private final int maxBatch;
     private final int maxQueue;
     private final Metrics metrics;
@@ -89,7 +90,7 @@ final class BatchScheduler implements AutoCloseable {
     private final WorkQueue<Job> queue;
     private volatile List<Job> running = List.of();     // the worker's current batch
 
-    BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics) {
+    BatchScheduler(LocalModel model, int maxBatch, int maxQueue, Metrics metrics) {
         this(model, maxBatch, maxQueue, metrics, TokenListener.NONE);
     }
 
@@ -97,7 +98,7 @@ final class BatchScheduler implements AutoCloseable {
      * {@code hook} hears every token the worker computes, after its sequence's sink (tests use it to hold a batch
      * mid-generation, and to count what a cancelled sequence still cost).
      */
-    BatchScheduler(ServedModel model, int maxBatch, int maxQueue, Metrics metrics, TokenListener hook) {
+    BatchScheduler(LocalModel model, int maxBatch, int maxQueue, Metrics metrics, TokenListener hook) {
         if (maxBatch < 1) throw new InvalidInputException("max batch must be >= 1, got " + maxBatch);
         if (maxQueue < 1) throw new InvalidInputException("max queue must be >= 1, got " + maxQueue);
         this.model = model;

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,7 +32,7 @@ final class ChatCompletions {
     ChatCompletions(OpenAiServer server) { this.server = server; }
 
     void handle(Context ctx) throws IOException, InterruptedException {
-        ServedModel model = server.model();
+        LocalModel model = server.model();
         ObjectNode body = OpenAiServer.body(ctx);
         RequestParams p = RequestParams.read(body, model.generationConfig(), false);
         server.checkModel(p.model());
@@ -137,7 +138,7 @@ final class ChatCompletions {
      */
     private void stream(Context ctx, String id, long created, int[] ids, RequestParams p, int maxTokens,
                         boolean logprobs, int top) throws IOException, InterruptedException {
-        ServedModel model = server.model();
+        LocalModel model = server.model();
         BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         List<BatchScheduler.Generate> jobs = new ArrayList<>(p.n());
         for (int i = 0; i < p.n(); i++) {

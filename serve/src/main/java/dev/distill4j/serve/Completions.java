@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,7 +30,7 @@ final class Completions {
                               BatchScheduler.Score score) {}
 
     void handle(Context ctx) {
-        ServedModel model = server.model();
+        LocalModel model = server.model();
         HfTokenizer tok = model.tokenizer();
         ObjectNode body = OpenAiServer.body(ctx);
         RequestParams p = RequestParams.read(body, model.generationConfig(), true);

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * {@link EmbeddingBatcher}.
  *
  * <pre>{@code
- * try (OpenAiServer server = OpenAiServer.builder().setModel(ServedModel.load(dir)).optPort(0).build()) {
+ * try (OpenAiServer server = OpenAiServer.builder().setModel(LocalModel.load(dir)).optPort(0).build()) {
  *     int port = server.start();
  *     ...
  * }
@@ -42,7 +43,7 @@ public final class OpenAiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OpenAiServer.class);
     private static final Logger requestLog = LoggerFactory.getLogger("dev.distill4j.serve.requests");
 
-    private final ServedModel model;          // null when only an embedding model is served
+    private final LocalModel model;          // null when only an embedding model is served
     private final boolean ownsModel;
     private final String name;
     private final EmbeddingModel embedder;    // null when no embedding model is served
@@ -64,7 +65,7 @@ public final class OpenAiServer implements AutoCloseable {
     private OpenAiServer(Builder b) {
         this.model = b.model;
         this.ownsModel = b.ownsModel;
-        this.name = model == null ? null : b.servedModelName == null ? model.defaultName() : b.servedModelName;
+        this.name = model == null ? null : b.servedModelName == null ? model.name() : b.servedModelName;
         this.embedder = b.embedder;
         this.embeddingName = embedder == null ? null
                 : b.embeddingModelName == null ? embedder.name() : b.embeddingModelName;
@@ -293,7 +294,7 @@ public final class OpenAiServer implements AutoCloseable {
         ctx.attribute("distill4j.tokens", " prompt=" + prompt + " completion=" + completion);
     }
 
-    ServedModel model() { return model; }
+    LocalModel model() { return model; }
 
     BatchScheduler scheduler() { return scheduler; }
 
@@ -302,7 +303,7 @@ public final class OpenAiServer implements AutoCloseable {
     String fingerprint() { return fingerprint; }
 
     /** Identifies the weights and the server version, as OpenAI's fingerprint identifies a backend configuration. */
-    private static String fingerprint(ServedModel model) {
+    private static String fingerprint(LocalModel model) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(Version.VERSION.getBytes(StandardCharsets.UTF_8));
@@ -325,7 +326,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** DJL-style builder: {@code setModel} is required, {@code opt*} are optional. */
     public static final class Builder {
-        private ServedModel model;
+        private LocalModel model;
         private boolean ownsModel;
         private String servedModelName;
         private EmbeddingModel embedder;
@@ -345,7 +346,7 @@ public final class OpenAiServer implements AutoCloseable {
         Builder optTokenHook(TokenListener hook) { this.tokenHook = hook; return this; }
 
         /** The model to serve; the caller keeps ownership and closes it after the server. */
-        public Builder setModel(ServedModel model) {
+        public Builder setModel(LocalModel model) {
             this.model = model;
             this.ownsModel = false;
             return this;
@@ -353,7 +354,7 @@ public final class OpenAiServer implements AutoCloseable {
 
         /** Loads the model folder; the server closes it. */
         public Builder setModelDir(Path dir) throws IOException {
-            this.model = ServedModel.load(dir);
+            this.model = LocalModel.load(dir);
             this.ownsModel = true;
             return this;
         }

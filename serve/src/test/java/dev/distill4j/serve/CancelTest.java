@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -37,7 +38,7 @@ class CancelTest {
     private static final long WAIT_MS = 60_000;
     private static final Pattern CANCELLED = Pattern.compile("(?m)^distill4j_requests_cancelled_total (\\d+)$");
 
-    static ServedModel model;
+    static LocalModel model;
     static OpenAiServer server;
     static int port;
     static final AtomicInteger tokens = new AtomicInteger();
@@ -47,7 +48,7 @@ class CancelTest {
     static void start() throws Exception {
         Path dir = Files.createTempDirectory("distill4j-serve-cancel");
         dir.toFile().deleteOnExit();
-        model = ServedModel.load(TinyModel.write(dir.resolve("tiny"), 32, 2, 4, 2, 64, 4096));
+        model = LocalModel.load(TinyModel.write(dir.resolve("tiny"), 32, 2, 4, 2, 64, 4096));
         // hears every token the worker computes, a cancelled sequence's included
         TokenListener counter = (int seq, int tokenId, String delta, TokenPosition position) -> {
             tokens.incrementAndGet();

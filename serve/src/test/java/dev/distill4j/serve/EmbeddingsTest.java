@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -41,7 +42,7 @@ class EmbeddingsTest {
 
     static OnnxEmbeddingModel bge;
     static StaticEmbeddingModel student;
-    static ServedModel chatModel;
+    static LocalModel chatModel;
     static OpenAiServer studentServer;     // the student alone, with a key
     static OpenAiServer teacherServer;     // the tiny chat model and bge-small, no key
     static int port;
@@ -54,7 +55,7 @@ class EmbeddingsTest {
         studentServer = OpenAiServer.builder().setEmbeddingModel(student).optEmbeddingModelName(STUDENT)
                 .optApiKey(ServerFixture.KEY).optPort(0).build();
         port = studentServer.start();
-        chatModel = ServedModel.load(ServerFixture.modelDir());
+        chatModel = LocalModel.load(ServerFixture.modelDir());
         teacherServer = OpenAiServer.builder().setModel(chatModel).optServedModelName(ServerFixture.NAME)
                 .setEmbeddingModel(bge).optPort(0).build();
         teacherPort = teacherServer.start();

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static dev.distill4j.serve.ServerFixture.KEY;
 import static dev.distill4j.serve.ServerFixture.NAME;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,13 +18,13 @@ import org.junit.jupiter.api.Test;
 
 /** Error statuses and bodies in OpenAI's shape, over raw HTTP. */
 class ErrorsTest {
-    static ServedModel model;
+    static LocalModel model;
     static OpenAiServer server;
     static int port;
 
     @BeforeAll
     static void start() throws Exception {
-        model = ServedModel.load(ServerFixture.modelDir());
+        model = LocalModel.load(ServerFixture.modelDir());
         server = OpenAiServer.builder().setModel(model).optServedModelName(NAME).optApiKey(KEY).optPort(0).build();
         port = server.start();
     }

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.distill4j.core.Capability;
@@ -10,7 +11,7 @@ import dev.distill4j.teacher.Backoff;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Harvester;
 import dev.distill4j.teacher.RateLimiter;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.Teachers;
@@ -39,11 +40,11 @@ class HarvestFromServerTest {
                             + "{\"role\":\"user\",\"content\":\"Spell " + i + "\"}]}");
         }
         Files.write(prompts, lines);
-        try (ServedModel model = ServedModel.load(ServerFixture.modelDir());
+        try (LocalModel model = LocalModel.load(ServerFixture.modelDir());
              OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName("student")
                      .optApiKey(ServerFixture.KEY).optPort(0).build()) {
             int port = server.start();
-            var sampling = new SamplingParams(0.8, null, 16, false, 7L, List.of(), 5, null);
+            var sampling = new TeacherSampling(0.8, null, 16, false, 7L, List.of(), 5, null);
             var config = new TeacherConfig("openai", "chat", URI.create("http://127.0.0.1:" + port + "/v1"),
                     "student", "SERVE_KEY", ServerFixture.KEY, sampling, null, null);
             Path run = tmp.resolve("run");

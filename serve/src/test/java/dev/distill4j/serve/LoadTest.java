@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class LoadTest {
     @Test
     void thirtyTwoClientsNoErrors() throws Exception {
-        try (ServedModel model = ServedModel.load(ServerFixture.modelDir());
+        try (LocalModel model = LocalModel.load(ServerFixture.modelDir());
              OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName("tiny").optPort(0)
                      .optMaxBatch(16).build()) {
             int port = server.start();

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
@@ -24,13 +25,13 @@ import org.junit.jupiter.api.Test;
 
 /** The official OpenAI Java SDK against the server: what a user's existing client code sees. */
 class OpenAiSdkTest {
-    static ServedModel model;
+    static LocalModel model;
     static OpenAiServer server;
     static OpenAIClient client;
 
     @BeforeAll
     static void start() throws Exception {
-        model = ServedModel.load(ServerFixture.modelDir());
+        model = LocalModel.load(ServerFixture.modelDir());
         server = OpenAiServer.builder().setModel(model).optServedModelName(ServerFixture.NAME)
                 .optApiKey(ServerFixture.KEY).optPort(0).optMaxBatch(4).build();
         int port = server.start();

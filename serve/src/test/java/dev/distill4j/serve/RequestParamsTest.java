@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -50,7 +51,7 @@ class RequestParamsTest {
         ObjectNode gen = (ObjectNode) Json.parse(Files.readString(dir.resolve(GenerationConfig.FILE)));
         gen.put("max_new_tokens", 3);
         Files.writeString(dir.resolve(GenerationConfig.FILE), Json.write(gen));
-        try (ServedModel model = ServedModel.load(dir);
+        try (LocalModel model = LocalModel.load(dir);
              OpenAiServer server = ServerFixture.startWithHook(model, (seq, token, delta, position) -> { })) {
             int port = server.port();
             var r = ServerFixture.post(port, "/v1/chat/completions", null, "{\"model\":\"tiny\",\"temperature\":0,"

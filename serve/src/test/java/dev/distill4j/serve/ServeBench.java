@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ public final class ServeBench {
         for (int i = 4; i < args.length; i++) levels.add(Integer.parseInt(args[i]));
         if (levels.isEmpty()) levels = List.of(1, 8, 32);
 
-        try (ServedModel model = ServedModel.load(dir);
+        try (LocalModel model = LocalModel.load(dir);
              OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName("bench").optPort(0)
                      .optMaxBatch(maxBatch).optMaxQueue(4096).build()) {
             int port = server.start();

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,7 +30,7 @@ final class ServerFixture {
     record Reply(int status, String body, HttpResponse<String> response) {}
 
     /** A started server for {@code model} under {@link #NAME}, batches of 4, whose worker tells {@code hook} every token. */
-    static OpenAiServer startWithHook(ServedModel model, dev.distill4j.model.generate.TokenListener hook) {
+    static OpenAiServer startWithHook(LocalModel model, dev.distill4j.model.generate.TokenListener hook) {
         OpenAiServer server = OpenAiServer.builder().setModel(model).optServedModelName(NAME).optPort(0).optMaxBatch(4)
                 .optTokenHook(hook).build();
         server.start();

@@ -1,5 +1,6 @@
 package dev.distill4j.serve;
 
+import dev.distill4j.model.local.LocalModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class StreamingTest {
     private static final long WAIT_SECONDS = 20;
 
-    static ServedModel model;
+    static LocalModel model;
     static OpenAiServer server;
     static int port;
     static final Semaphore chunksRead = new Semaphore(0);
@@ -39,7 +40,7 @@ class StreamingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        model = ServedModel.load(ServerFixture.modelDir());
+        model = LocalModel.load(ServerFixture.modelDir());
         TokenListener hook = (int seq, int tokenId, String delta, TokenPosition position) -> {
             if (!lockStep || timedOut) return;
             try {

@@ -13,7 +13,7 @@ import java.util.Map;
 public abstract sealed class HttpTeacher implements Teacher
         permits OpenAiChatTeacher, OpenAiCompletionsTeacher, AnthropicTeacher {
     protected final TeacherConfig config;
-    protected final SamplingParams sampling;
+    protected final TeacherSampling sampling;
     private final URI url;
     private final String baseUrl;
     private final HttpTransport transport;
@@ -66,7 +66,7 @@ public abstract sealed class HttpTeacher implements Teacher
 
     @Override public String endpoint() { return config.endpoint(); }
 
-    @Override public SamplingParams sampling() { return sampling; }
+    @Override public TeacherSampling sampling() { return sampling; }
 
     @Override public void close() { transport.close(); }
 

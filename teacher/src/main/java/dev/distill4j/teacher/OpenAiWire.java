@@ -26,7 +26,7 @@ final class OpenAiWire {
      * index: several samples of one prompt with one seed would otherwise all be the same answer, while seed + index
      * keeps every sample reproducible and different.
      */
-    static void putSampling(ObjectNode body, SamplingParams s, int sampleIndex) {
+    static void putSampling(ObjectNode body, TeacherSampling s, int sampleIndex) {
         if (s.temperature() != null) body.put("temperature", s.temperature());
         if (s.topP() != null) body.put("top_p", s.topP());
         body.put(s.useMaxCompletionTokens() ? "max_completion_tokens" : "max_tokens", s.maxTokens());

@@ -23,7 +23,7 @@ public interface Teacher extends AutoCloseable {
     String endpoint();
 
     /** The sampling parameters every request is sent with; part of each sample's content key. */
-    SamplingParams sampling();
+    TeacherSampling sampling();
 
     /** What this teacher reveals per token with the configured sampling parameters. */
     Capability capability();

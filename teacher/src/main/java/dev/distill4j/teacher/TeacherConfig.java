@@ -25,7 +25,7 @@ import java.util.Objects;
  * @param extraHeaders   more headers for every request (e.g. {@code OpenAI-Organization}, a proxy's auth)
  */
 public record TeacherConfig(String provider, String endpoint, URI baseUrl, String model, String apiKeyEnv,
-                            String apiKey, SamplingParams sampling, Duration requestTimeout,
+                            String apiKey, TeacherSampling sampling, Duration requestTimeout,
                             Map<String, String> extraHeaders) {
     public static final String OPENAI = "openai";
     public static final String ANTHROPIC = "anthropic";
@@ -69,7 +69,7 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
     }
 
     /** A config with defaults for everything but the essentials; the key is read from the provider's usual variable. */
-    public static TeacherConfig of(String provider, String model, URI baseUrl, SamplingParams sampling) {
+    public static TeacherConfig of(String provider, String model, URI baseUrl, TeacherSampling sampling) {
         String env = defaultApiKeyEnv(provider.trim().toLowerCase(Locale.ROOT));
         return new TeacherConfig(provider, CHAT, baseUrl, model, env, env == null ? null : System.getenv(env),
                 sampling, null, null);
@@ -115,7 +115,7 @@ public record TeacherConfig(String provider, String endpoint, URI baseUrl, Strin
                 extraHeaders);
     }
 
-    public TeacherConfig withSampling(SamplingParams s) {
+    public TeacherConfig withSampling(TeacherSampling s) {
         return new TeacherConfig(provider, endpoint, baseUrl, model, apiKeyEnv, apiKey, s, requestTimeout,
                 extraHeaders);
     }

@@ -29,12 +29,12 @@ class AnthropicTeacherTest {
 
     @AfterAll static void stop() { stub.close(); }
 
-    private static Teacher teacher(SamplingParams s) {
+    private static Teacher teacher(TeacherSampling s) {
         return Teachers.create(anthropic(stub.baseUrl(), "sk-ant-test", s));
     }
 
     @Test void answersAndSendsTheMessagesApiBody() throws Exception {
-        var s = new SamplingParams(0.3, 0.8, 64, false, 5L, List.of("STOP"), 0, "You are terse.");
+        var s = new TeacherSampling(0.3, 0.8, 64, false, 5L, List.of("STOP"), 0, "You are terse.");
         try (Teacher t = teacher(s)) {
             assertThat(t.capability()).isEqualTo(Capability.TEXT);
             assertThat(t.provider()).isEqualTo("anthropic");
@@ -71,10 +71,10 @@ class AnthropicTeacherTest {
     }
 
     @Test void stopReasonsAreMapped() throws Exception {
-        try (Teacher t = teacher(new SamplingParams(null, null, 2, false, null, null, 0, null))) {
+        try (Teacher t = teacher(new TeacherSampling(null, null, 2, false, null, null, 0, null))) {
             assertThat(t.complete(text("a b c")).finishReason()).isEqualTo("length");
         }
-        try (Teacher t = teacher(new SamplingParams(null, null, 20, false, null, List.of(" c"), 0, null))) {
+        try (Teacher t = teacher(new TeacherSampling(null, null, 20, false, null, List.of(" c"), 0, null))) {
             TeacherResponse r = t.complete(text("a b c"));
             assertThat(r.text()).isEqualTo("a b");
             assertThat(r.finishReason()).isEqualTo("stop");

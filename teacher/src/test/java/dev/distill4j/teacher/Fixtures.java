@@ -11,16 +11,16 @@ import java.util.Map;
 final class Fixtures {
     private Fixtures() {}
 
-    static SamplingParams sampling(int maxTokens, int topLogprobs) {
-        return new SamplingParams(0.7, 0.9, maxTokens, false, 42L, List.of(), topLogprobs, null);
+    static TeacherSampling sampling(int maxTokens, int topLogprobs) {
+        return new TeacherSampling(0.7, 0.9, maxTokens, false, 42L, List.of(), topLogprobs, null);
     }
 
-    static TeacherConfig openAi(String baseUrl, String endpoint, String key, SamplingParams s) {
+    static TeacherConfig openAi(String baseUrl, String endpoint, String key, TeacherSampling s) {
         return new TeacherConfig("openai", endpoint, URI.create(baseUrl), "gpt-4o-mini", "OPENAI_API_KEY", key, s,
                 Duration.ofSeconds(10), Map.of());
     }
 
-    static TeacherConfig anthropic(String baseUrl, String key, SamplingParams s) {
+    static TeacherConfig anthropic(String baseUrl, String key, TeacherSampling s) {
         return new TeacherConfig("anthropic", "chat", URI.create(baseUrl), "claude-sonnet-4-5", "ANTHROPIC_API_KEY",
                 key, s, Duration.ofSeconds(10), Map.of());
     }

@@ -22,7 +22,7 @@ class HarvestEstimateTest {
         Files.write(prompts, List.of("{\"id\": \"a\", \"prompt\": \"What is two plus two?\"}",
                 "{\"id\": \"b\", \"prompt\": \"What is two plus two?\"}", "not json"));
         String system = "You are terse. Answer in one word.";
-        var sampling = new SamplingParams(null, null, 100, false, null, List.of(), 0, system);
+        var sampling = new TeacherSampling(null, null, 100, false, null, List.of(), 0, system);
         Budget prices = new Budget(1.0, 2.0, null);
         Prompt text = new Prompt("a", "What is two plus two?", null, null, null, 0);
         long estimate = TokenEstimator.estimate(text, system, true);

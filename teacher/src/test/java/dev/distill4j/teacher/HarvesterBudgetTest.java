@@ -56,7 +56,7 @@ class HarvesterBudgetTest {
 
     private Harvester.Result harvest(OpenAiStub stub, Budget budget, Path prompts, Path run, int concurrency)
             throws Exception {
-        var sampling = new SamplingParams(0.7, null, MAX_TOKENS, false, 1L, List.of(), 0, SYSTEM);
+        var sampling = new TeacherSampling(0.7, null, MAX_TOKENS, false, 1L, List.of(), 0, SYSTEM);
         var config = new TeacherConfig("openai", "chat", URI.create(stub.baseUrl()), "gpt-4o-mini", "OPENAI_API_KEY",
                 "sk-budget", sampling, Duration.ofSeconds(20), Map.of());
         try (Teacher teacher = Teachers.create(config); RunStore store = RunStore.open(run)) {

@@ -35,12 +35,12 @@ class OpenAiChatTeacherTest {
         stub.clearFaults().resetRecords();
     }
 
-    private Teacher teacher(SamplingParams s) {
+    private Teacher teacher(TeacherSampling s) {
         return Teachers.create(openAi(stub.baseUrl(), "chat", "sk-test-123456789", s));
     }
 
     @Test void answersWithTopLogprobsAndSendsTheDocumentedBody() throws Exception {
-        var s = new SamplingParams(0.5, 0.95, 100, false, 7L, List.of("\n\n"), 5, "Be brief.");
+        var s = new TeacherSampling(0.5, 0.95, 100, false, 7L, List.of("\n\n"), 5, "Be brief.");
         try (Teacher t = teacher(s)) {
             assertThat(t.capability()).isEqualTo(Capability.topK(5));
             assertThat(t.provider()).isEqualTo("openai");
@@ -88,7 +88,7 @@ class OpenAiChatTeacherTest {
     }
 
     @Test void textOnlyWhenNoLogprobsAreAskedFor() throws Exception {
-        var s = new SamplingParams(null, null, 3, true, null, null, 0, null);
+        var s = new TeacherSampling(null, null, 3, true, null, null, 0, null);
         try (Teacher t = teacher(s)) {
             assertThat(t.capability()).isEqualTo(Capability.TEXT);
             TeacherResponse r = t.complete(text("one two three four"));
@@ -115,7 +115,7 @@ class OpenAiChatTeacherTest {
     }
 
     @Test void stopSequencesEndTheAnswer() throws Exception {
-        var s = new SamplingParams(null, null, 50, false, null, List.of(" gamma"), 2, null);
+        var s = new TeacherSampling(null, null, 50, false, null, List.of(" gamma"), 2, null);
         try (Teacher t = teacher(s)) {
             TeacherResponse r = t.complete(text("alpha beta gamma"));
             assertThat(r.text()).isEqualTo("alpha beta");

@@ -28,7 +28,7 @@ class OpenAiCompletionsTeacherTest {
 
     @AfterAll static void stop() { stub.close(); }
 
-    private static Teacher teacher(SamplingParams s) {
+    private static Teacher teacher(TeacherSampling s) {
         return Teachers.create(openAi(stub.rootUri().toString(), "completions", "k", s));
     }
 
@@ -87,7 +87,7 @@ class OpenAiCompletionsTeacherTest {
     }
 
     @Test void systemPromptNeedsChat() {
-        var s = new SamplingParams(null, null, 4, false, null, null, 0, "sys");
+        var s = new TeacherSampling(null, null, 4, false, null, null, 0, "sys");
         assertThatThrownBy(() -> teacher(s)).hasMessageContaining("--endpoint chat");
     }
 

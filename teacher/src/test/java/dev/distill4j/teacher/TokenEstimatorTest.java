@@ -38,7 +38,7 @@ class TokenEstimatorTest {
     }
 
     @Test void teachersCountTheirOwnSystemPromptAndEndpoint() {
-        var sampling = new SamplingParams(null, null, 64, false, null, List.of(), 0, "Be brief.");
+        var sampling = new TeacherSampling(null, null, 64, false, null, List.of(), 0, "Be brief.");
         try (Teacher chat = Teachers.create(Fixtures.openAi("http://127.0.0.1:9/v1", "chat", "k", sampling))) {
             RequestSize size = chat.size(new TeacherRequest(TEXT, 0, "k"));
             assertThat(size.promptTokens()).isEqualTo(TokenEstimator.estimate(TEXT, "Be brief.", true));

@@ -4,7 +4,8 @@ import dev.distill4j.core.InvalidInputException;
 import java.util.List;
 
 /**
- * How to pick tokens and when to stop.
+ * How the local decoder picks tokens and when it stops, every field resolved. (What a harvest asks an API teacher
+ * for, with open choices left to the teacher, is {@code teacher.TeacherSampling}.)
  *
  * @param maxNewTokens  most tokens to generate per sequence
  * @param temperature   0 (or less) picks the most likely token (greedy); otherwise logits are divided by it

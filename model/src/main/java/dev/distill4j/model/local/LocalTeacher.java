@@ -8,7 +8,7 @@ import dev.distill4j.core.TokenDistribution;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.teacher.RateLimitInfo;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherException;
 import dev.distill4j.teacher.TeacherRequest;
@@ -38,13 +38,13 @@ public final class LocalTeacher implements Teacher {
     public static final String COMPLETIONS = "completions";
 
     private final LocalModel model;
-    private final SamplingParams sampling;
+    private final TeacherSampling sampling;
     private final String endpoint;
     private final ReentrantLock modelLock = new ReentrantLock();
     private final ReentrantLock tokenizerLock = new ReentrantLock();
 
     /** Takes ownership of {@code model}: closing the teacher closes it. */
-    public LocalTeacher(LocalModel model, SamplingParams sampling, String endpoint) {
+    public LocalTeacher(LocalModel model, TeacherSampling sampling, String endpoint) {
         if (!CHAT.equals(endpoint) && !COMPLETIONS.equals(endpoint)) {
             throw new InvalidInputException("a local teacher's endpoint is chat or completions, not '" + endpoint + "'");
         }
@@ -58,7 +58,7 @@ public final class LocalTeacher implements Teacher {
     }
 
     /** Loads the model folder {@code dir}. */
-    public static LocalTeacher open(Path dir, SamplingParams sampling, String endpoint) throws IOException {
+    public static LocalTeacher open(Path dir, TeacherSampling sampling, String endpoint) throws IOException {
         LocalModel m = LocalModel.load(dir);
         try {
             return new LocalTeacher(m, sampling, endpoint);
@@ -76,7 +76,7 @@ public final class LocalTeacher implements Teacher {
 
     @Override public String endpoint() { return endpoint; }
 
-    @Override public SamplingParams sampling() { return sampling; }
+    @Override public TeacherSampling sampling() { return sampling; }
 
     @Override
     public Capability capability() {

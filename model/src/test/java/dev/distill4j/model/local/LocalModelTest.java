@@ -124,4 +124,37 @@ class LocalModelTest {
             assertThat(streamed.toString()).isEqualTo(g.text());
         }
     }
+
+    @Test
+    void oneLoaderServesGenerateServeAndEval() throws Exception {
+        Path dir = tmp.resolve("m");
+        ModelInit.create(TinyModels.spec("llama", 1), TinyModels.tokenizerDir(), dir, false);
+        // each of the three sources names a different end token: a generation stops at any of them
+        ObjectNode cfg = (ObjectNode) Json.parse(Files.readString(dir.resolve("config.json")));
+        cfg.put("eos_token_id", 10);
+        Files.writeString(dir.resolve("config.json"), Json.write(cfg));
+        ObjectNode gen = (ObjectNode) Json.parse(Files.readString(dir.resolve("generation_config.json")));
+        gen.putArray("eos_token_id").add(353);
+        Files.writeString(dir.resolve("generation_config.json"), Json.write(gen));
+        try (NDManager parent = NDManager.newBaseManager("PyTorch"); LocalModel m = LocalModel.load(dir, parent)) {
+            assertThat(m.eosTokenIds()).containsExactly(353, 10, 355);
+            assertThat(LocalModel.eosTokenIds(m.generationConfig(), m.config(), m.tokenizer()))
+                    .isEqualTo(m.eosTokenIds());
+            assertThat(m.contextLength()).isEqualTo(256);
+            assertThat(m.name()).isEqualTo("m");
+            // eval's timed generation: the same tokens as a plain generation that stops at the model's EOS ids
+            int[] prompt = m.encodeText("the cat sat");
+            LocalModel.Timed t = m.generateTimed(prompt, SamplingParams.greedy(8));
+            Generation plain = m.generate(prompt, SamplingParams.greedy(8).withStops(m.eosTokenIds(), List.of()));
+            assertThat(t.generation().tokenIds()).containsExactly(plain.tokenIds());
+            assertThat(t.prefillNanos()).isPositive();
+            assertThat(t.totalNanos()).isPositive();
+            assertThat(m.info().diskBytes()).as("every file of the folder")
+                    .isGreaterThan(m.info().weightBytes());
+        }
+        Files.delete(dir.resolve("tokenizer.json"));
+        assertThatThrownBy(() -> LocalModel.load(dir)).isInstanceOf(java.io.IOException.class)
+                .hasMessage(dir + " has no tokenizer.json; a model loaded for inference needs its tokenizer in the "
+                        + "folder");
+    }
 }

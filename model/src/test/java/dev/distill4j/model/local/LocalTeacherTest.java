@@ -11,7 +11,7 @@ import dev.distill4j.core.Prompt;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.ops.ModelInit;
 import dev.distill4j.model.testing.TinyModels;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.TeacherException;
 import dev.distill4j.teacher.TeacherRequest;
 import dev.distill4j.teacher.TeacherResponse;
@@ -44,8 +44,8 @@ class LocalTeacherTest {
     @AfterAll
     static void done() {}
 
-    private static SamplingParams sampling(Double temperature, int maxTokens, List<String> stop, int topLogprobs) {
-        return new SamplingParams(temperature, null, maxTokens, false, 1L, stop, topLogprobs, null);
+    private static TeacherSampling sampling(Double temperature, int maxTokens, List<String> stop, int topLogprobs) {
+        return new TeacherSampling(temperature, null, maxTokens, false, 1L, stop, topLogprobs, null);
     }
 
     private static Prompt raw(String text) {
@@ -160,7 +160,7 @@ class LocalTeacherTest {
                     .isInstanceOf(TeacherException.class).hasMessageContaining("has no chat template")
                     .satisfies(e -> assertThat(((TeacherException) e).kind()).isEqualTo(TeacherException.Kind.BAD_REQUEST));
         }
-        var withSystem = new SamplingParams(null, null, 4, false, null, List.of(), 0, "Be brief.");
+        var withSystem = new TeacherSampling(null, null, 4, false, null, List.of(), 0, "Be brief.");
         try (LocalTeacher t = LocalTeacher.open(modelDir, withSystem, LocalTeacher.COMPLETIONS)) {
             assertThatThrownBy(() -> t.validate(raw("hi"))).hasMessageContaining("a system prompt needs a chat");
             t.validate(chat("hi"));

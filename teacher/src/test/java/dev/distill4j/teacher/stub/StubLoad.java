@@ -1,7 +1,7 @@
 package dev.distill4j.teacher.stub;
 
 import dev.distill4j.core.Prompt;
-import dev.distill4j.teacher.SamplingParams;
+import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.TeacherRequest;
@@ -28,7 +28,7 @@ public final class StubLoad {
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         try (OpenAiStub stub = OpenAiStub.start().recording(false);
              Teacher teacher = Teachers.create(new TeacherConfig("openai", "chat", URI.create(stub.baseUrl()),
-                     "stub-model", null, null, new SamplingParams(null, null, 16, false, null, List.of(), k, null),
+                     "stub-model", null, null, new TeacherSampling(null, null, 16, false, null, List.of(), k, null),
                      null, null))) {
             for (int r = 1; r <= rounds; r++) {
                 int round = r;

@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * Sampling parameters sent with every request of a harvest. Null means "not sent": the teacher's default applies.
  * They are part of each sample's content key, so changing any of them makes new samples rather than silently
- * reusing old ones.
+ * reusing old ones. (What the local decoder applies per step is {@code model.generate.SamplingParams}; a local
+ * teacher translates this into that.)
  *
  * @param temperature          sampling temperature
  * @param topP                 nucleus mass
@@ -19,9 +20,9 @@ import java.util.List;
  * @param topLogprobs          number of alternatives per token (0 = none; OpenAI allows ≤ 20)
  * @param system               system prompt prepended to every chat (Anthropic: top-level {@code system})
  */
-public record SamplingParams(Double temperature, Double topP, int maxTokens, boolean useMaxCompletionTokens,
+public record TeacherSampling(Double temperature, Double topP, int maxTokens, boolean useMaxCompletionTokens,
                              Long seed, List<String> stop, int topLogprobs, String system) {
-    public SamplingParams {
+    public TeacherSampling {
         stop = stop == null ? List.of() : List.copyOf(stop);
         if (maxTokens <= 0) throw new InvalidInputException("max tokens must be positive, got " + maxTokens);
         if (topLogprobs < 0) throw new InvalidInputException("top logprobs must be ≥ 0, got " + topLogprobs);
