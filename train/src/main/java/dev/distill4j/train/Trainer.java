@@ -125,9 +125,8 @@ public final class Trainer {
     }
 
     /**
-     * Whether optimizer step {@code step} (0-based) trains on the student's own samples: a uniform draw from a hash
-     * of (seed, step) below {@code fraction}. A function of the step alone, so a resumed run takes the same
-     * on-policy steps as an uninterrupted one, and λ = 0 never draws.
+     * Whether optimizer step {@code step} (0-based) trains on the student's own samples with
+     * {@code --on-policy-fraction fraction}: a function of (seed, step) alone, never for λ = 0 (OnPolicySampler).
      */
     public static boolean isOnPolicy(long seed, long step, double fraction) {
         return OnPolicySampler.draws(seed, step, fraction);
