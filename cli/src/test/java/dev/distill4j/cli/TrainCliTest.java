@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.distill4j.core.Capability;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.Prompt;
@@ -70,8 +69,8 @@ class TrainCliTest {
                 ps.add(p);
                 String reply = "Here is what I know about " + thing + ": it is number " + i + " and it is "
                         + things[(i * 3 + 1) % things.length] + ".";
-                samples.add(new Sample(p.id() + "#0", p.id(), 0, SampleStatus.DONE, reply, "stop", Capability.TEXT,
-                        null, null, 0, 1, null, null, null, 1, null, null));
+                samples.add(Sample.builder(p.id() + "#0", p.id(), 0).status(SampleStatus.DONE).text(reply)
+                        .finishReason("stop").latencyMs(1).attempts(1).build());
             }
             store.putPrompts(ps);
             store.upsertSamples(samples);

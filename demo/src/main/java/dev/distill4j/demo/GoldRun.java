@@ -8,8 +8,6 @@ import dev.distill4j.core.RunManifest;
 import dev.distill4j.core.Sample;
 import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
-import dev.distill4j.core.TokenDistribution;
-import dev.distill4j.core.Usage;
 import dev.distill4j.core.Version;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.demo.TaskCorpus.Task;
@@ -45,9 +43,9 @@ public final class GoldRun {
             Task t = tasks.get(i);
             Prompt p = CorpusFiles.prompt(t, SOURCE, i + 1);
             prompts.add(p);
-            samples.add(new Sample(SampleKey.of(p, PROVIDER, MODEL, ENDPOINT, sampling, 0), p.id(), 0,
-                    SampleStatus.DONE, t.rationale(), "stop", Capability.TEXT, TokenDistribution.EMPTY, Usage.ZERO,
-                    0, 0, null, null, null, 1, now, now));
+            samples.add(Sample.builder(SampleKey.of(p, PROVIDER, MODEL, ENDPOINT, sampling, 0), p.id(), 0)
+                    .status(SampleStatus.DONE).text(t.rationale()).finishReason("stop").attempts(1).stored(now)
+                    .build());
         }
         Instant created = RunManifest.exists(runDir) ? RunManifest.read(runDir).created() : now;
         RunManifest manifest = new RunManifest(PROVIDER, null, MODEL, ENDPOINT, null, Capability.TEXT.toString(),

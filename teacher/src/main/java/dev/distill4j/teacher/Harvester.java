@@ -222,8 +222,7 @@ public final class Harvester {
             for (int i = 0; i < options.samplesPerPrompt(); i++) {
                 String key = SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(), sampling, i);
                 keys.add(key);
-                candidates.add(new Sample(key, p.id(), i, SampleStatus.PENDING, null, null, teacher.capability(),
-                        null, null, 0, 0, null, null, null, 0, now, now));
+                candidates.add(Sample.builder(key, p.id(), i).capability(teacher.capability()).stored(now).build());
             }
         }
         store.putPrompts(chunk);
@@ -262,9 +261,9 @@ public final class Harvester {
             if (why != null) {
                 queued.incrementAndGet();
                 failed.incrementAndGet();
-                writer.add(new Sample(s.key(), s.promptId(), s.sampleIndex(), SampleStatus.FAILED, null, null,
-                        teacher.capability(), null, null, 0, 0, null, "invalid prompt: " + why, null, s.attempts(),
-                        s.createdAt(), Instant.now()));
+                writer.add(Sample.builder(s.key(), s.promptId(), s.sampleIndex()).status(SampleStatus.FAILED)
+                        .capability(teacher.capability()).error("invalid prompt: " + why, null).attempts(s.attempts())
+                        .createdAt(s.createdAt()).updatedAt(Instant.now()).build());
                 continue;
             }
             slots.acquire();
@@ -312,18 +311,20 @@ public final class Harvester {
                 done.incrementAndGet();
                 promptTokens.addAndGet(r.usage().promptTokens());
                 completionTokens.addAndGet(r.usage().completionTokens());
-                yield new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.DONE,
-                        r.text(), r.finishReason(), teacher.capability(), r.tokens(), r.usage(),
-                        budget.cost(r.usage()) + lostUsd, r.latencyMs(), r.requestId(), null, null, attempts,
-                        pending.createdAt(), Instant.now());
+                yield Sample.builder(pending.key(), pending.promptId(), pending.sampleIndex())
+                        .status(SampleStatus.DONE).text(r.text()).finishReason(r.finishReason())
+                        .capability(teacher.capability()).tokens(r.tokens()).usage(r.usage())
+                        .costUsd(budget.cost(r.usage()) + lostUsd).latencyMs(r.latencyMs()).requestId(r.requestId())
+                        .attempts(attempts).createdAt(pending.createdAt()).updatedAt(Instant.now()).build();
             }
             case RequestLoop.Outcome.Failed<TeacherResponse>(TeacherException last, int attempts) -> {
                 failed.incrementAndGet();
                 String cause = last.kind().name().toLowerCase(java.util.Locale.ROOT)
                         + (last.status() > 0 ? " (http " + last.status() + ")" : "") + ": " + last.getMessage();
-                yield new Sample(pending.key(), pending.promptId(), pending.sampleIndex(), SampleStatus.FAILED, null,
-                        null, teacher.capability(), null, null, lostUsd, 0, last.requestId(), cause, last.bodyExcerpt(),
-                        attempts, pending.createdAt(), Instant.now());
+                yield Sample.builder(pending.key(), pending.promptId(), pending.sampleIndex())
+                        .status(SampleStatus.FAILED).capability(teacher.capability()).costUsd(lostUsd)
+                        .requestId(last.requestId()).error(cause, last.bodyExcerpt()).attempts(attempts)
+                        .createdAt(pending.createdAt()).updatedAt(Instant.now()).build();
             }
         };
     }
@@ -369,8 +370,7 @@ public final class Harvester {
 
     /** Stores finished samples in batches from one thread, so SQLite sees few large transactions. */
     private final class SampleWriter implements Runnable {
-        private static final Sample END = new Sample("", "", 0, SampleStatus.PENDING, null, null, null, null, null,
-                0, 0, null, null, null, 0, null, null);
+        private static final Sample END = Sample.builder("", "", 0).build();
         private final BlockingQueue<Sample> queue = new ArrayBlockingQueue<>(8192);
         private volatile Exception error;
 

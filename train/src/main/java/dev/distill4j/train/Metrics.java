@@ -60,6 +60,46 @@ public final class Metrics implements AutoCloseable {
         channel.close();
     }
 
+    /** A step's line; {@code on_policy} only in runs that may take on-policy steps. Non-finite values are null. */
+    static ObjectNode stepLine(Trainer.StepMetrics m, boolean withOnPolicy) {
+        ObjectNode line = Json.object();
+        line.put("step", m.step());
+        line.put("epoch", round(m.epoch(), 4));
+        line.put("loss", m.loss());
+        line.put("ce", m.ce());
+        putFinite(line, "kd", m.kd());
+        line.put("kd_share", m.kdShare());
+        line.put("lr", m.lr());
+        putFinite(line, "grad_norm", m.gradNorm());
+        line.put("tokens", m.tokens());
+        line.put("tokens_per_s", round(m.tokensPerSecond(), 1));
+        line.put("elapsed", round(m.elapsedSeconds(), 3));
+        if (withOnPolicy) line.put("on_policy", m.onPolicy());
+        return line;
+    }
+
+    /** A held-out evaluation's line, {@code elapsed} wall seconds into the run. */
+    static ObjectNode evalLine(Trainer.EvalMetrics e, double elapsed) {
+        ObjectNode line = Json.object();
+        line.put("step", e.step());
+        line.put("eval_loss", e.loss());
+        line.put("eval_top1_agreement", e.top1Agreement());
+        putFinite(line, "eval_kl", e.kl());
+        line.put("eval_positions", e.positions());
+        line.put("elapsed", round(elapsed, 3));
+        return line;
+    }
+
+    private static void putFinite(ObjectNode line, String key, double value) {
+        if (Double.isFinite(value)) line.put(key, value);
+        else line.putNull(key);
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
     /** Reads a metrics file's lines as JSON objects (tests, reports). */
     public static java.util.List<ObjectNode> read(Path file) throws IOException {
         java.util.List<ObjectNode> lines = new java.util.ArrayList<>();

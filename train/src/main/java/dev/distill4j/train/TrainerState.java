@@ -1,5 +1,12 @@
 package dev.distill4j.train;
 
+import dev.distill4j.train.data.TrainingExample;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
 /**
  * What a checkpoint records besides tensors ({@code trainer_state.json}): where training stands and the settings
  * that fix the data order and the learning-rate curve, so a resumed run can refuse to continue with other ones.
@@ -30,6 +37,29 @@ public record TrainerState(int formatVersion, long step, long optimizerSteps, in
     public record Shaping(long seed, int maxSeqLen, int batchTokens, int gradAccum, int epochs, long maxSteps,
                           long totalSteps, long warmupSteps, double lr, double evalFraction, int examples,
                           String examplesHash) {
+
+        /** The shaping of a run with {@code config}, {@code totalSteps} steps, on {@code train}. */
+        static Shaping of(TrainConfig config, long totalSteps, List<TrainingExample> train) {
+            return new Shaping(config.seed(), config.maxSeqLen(), config.batchTokens(), config.gradAccum(),
+                    config.epochs(), config.maxSteps(), totalSteps, config.warmupSteps(), config.lr(),
+                    config.evalFraction(), train.size(), examplesHash(train));
+        }
+
+        /** SHA-256 over each example's {@code sampleKey NUL length LF}. */
+        private static String examplesHash(List<TrainingExample> examples) {
+            try {
+                MessageDigest digest = MessageDigest.getInstance("SHA-256");
+                for (TrainingExample e : examples) {
+                    digest.update(e.sampleKey().getBytes(StandardCharsets.UTF_8));
+                    digest.update((byte) 0);
+                    digest.update(Integer.toString(e.length()).getBytes(StandardCharsets.UTF_8));
+                    digest.update((byte) '\n');
+                }
+                return HexFormat.of().formatHex(digest.digest());
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
 
         /**
          * Why a run with {@code now} cannot continue a checkpoint made with {@code this}, naming the flag; null when

@@ -78,8 +78,9 @@ final class TinyModels {
                     g = generator.generate(ids, SamplingParams.greedy(maxNewTokens)
                             .withSampling(1.0, 0, 1.0, 1000L * attempt++ + i).withTopLogprobs(k));
                 } while (!isPlainText(g.text()) && attempt < 50);
-                samples.add(new Sample(p.id() + "#0", p.id(), 0, SampleStatus.DONE, g.text(), "length",
-                        Capability.topK(k), g.distribution(), g.usage(), 0, 1, null, null, null, 1, null, null));
+                samples.add(Sample.builder(p.id() + "#0", p.id(), 0).status(SampleStatus.DONE).text(g.text())
+                        .finishReason("length").capability(Capability.topK(k)).tokens(g.distribution())
+                        .usage(g.usage()).latencyMs(1).attempts(1).build());
             }
             store.putPrompts(ps);
             store.upsertSamples(samples);

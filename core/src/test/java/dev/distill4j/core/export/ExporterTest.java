@@ -47,10 +47,9 @@ class ExporterTest {
                 done("k-raw-1", "raw", 1, "Hello again", Capability.TEXT, TokenDistribution.EMPTY),
                 done("k-raw-0", "raw", 0, "Hi", Capability.topK(2), TOKENS),
                 done("k-chat", "chat", 0, "4", Capability.TEXT, null),
-                new Sample("k-failed", "dev", 0, SampleStatus.FAILED, null, null, null, null, null, 0, 0, null,
-                        "timeout", null, 2, null, null)));
-        store.putPending(List.of(new Sample("k-pending", "dev", 1, SampleStatus.PENDING, null, null, null, null,
-                null, 0, 0, null, null, null, 0, null, null)));
+                Sample.builder("k-failed", "dev", 0).status(SampleStatus.FAILED).error("timeout", null).attempts(2)
+                        .build()));
+        store.putPending(List.of(Sample.builder("k-pending", "dev", 1).build()));
     }
 
     @org.junit.jupiter.api.AfterEach
@@ -59,8 +58,8 @@ class ExporterTest {
     }
 
     static Sample done(String key, String promptId, int index, String text, Capability c, TokenDistribution t) {
-        return new Sample(key, promptId, index, SampleStatus.DONE, text, "stop", c, t, new Usage(12, 3), 0.001, 50,
-                null, null, null, 1, null, null);
+        return Sample.builder(key, promptId, index).status(SampleStatus.DONE).text(text).finishReason("stop")
+                .capability(c).tokens(t).usage(new Usage(12, 3)).costUsd(0.001).latencyMs(50).attempts(1).build();
     }
 
     private List<JsonNode> lines(Path file) throws IOException {

@@ -68,9 +68,11 @@ public final class RunStoreBench {
             for (int from = 0; from < n; from += batch) {
                 List<Sample> done = new ArrayList<>(batch);
                 for (int i = from; i < Math.min(n, from + batch); i++) {
-                    done.add(new Sample(key(i), "p" + i, 0, SampleStatus.DONE, "An answer of a few words, " + i,
-                            "stop", k == 0 ? Capability.TEXT : Capability.topK(k), tokens, new Usage(20, 100), 1e-4,
-                            300 + i % 1000, "req-" + i, null, null, 1, null, null));
+                    done.add(Sample.builder(key(i), "p" + i, 0).status(SampleStatus.DONE)
+                            .text("An answer of a few words, " + i).finishReason("stop")
+                            .capability(k == 0 ? Capability.TEXT : Capability.topK(k)).tokens(tokens)
+                            .usage(new Usage(20, 100)).costUsd(1e-4).latencyMs(300 + i % 1000).requestId("req-" + i)
+                            .attempts(1).build());
                 }
                 store.upsertSamples(done);
             }
@@ -97,8 +99,7 @@ public final class RunStoreBench {
     private static String key(int i) { return String.format("%032x", (long) i * 2654435761L); }
 
     private static Sample pending(int i) {
-        return new Sample(key(i), "p" + i, 0, SampleStatus.PENDING, null, null, null, null, null, 0, 0, null, null,
-                null, 0, null, null);
+        return Sample.builder(key(i), "p" + i, 0).build();
     }
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();

@@ -38,20 +38,21 @@ class RunStoreTest {
     }
 
     static Sample pending(String key, String promptId, int index) {
-        return new Sample(key, promptId, index, SampleStatus.PENDING, null, null, null, null, null, 0, 0, null, null,
-                null, 0, null, null);
+        return Sample.builder(key, promptId, index).build();
     }
 
     static Sample done(String key, String promptId, int index, String text, long latencyMs) {
         Instant t = Instant.parse("2026-01-02T03:04:05.678Z");
-        return new Sample(key, promptId, index, SampleStatus.DONE, text, "stop", Capability.topK(2),
-                TokenDistributionCodecTest.synthetic(3, 2, new Random(key.hashCode())), new Usage(10, 3, 4, 1),
-                0.25, latencyMs, "req-" + key, null, null, 1, t, t.plusSeconds(1));
+        return Sample.builder(key, promptId, index).status(SampleStatus.DONE).text(text).finishReason("stop")
+                .capability(Capability.topK(2))
+                .tokens(TokenDistributionCodecTest.synthetic(3, 2, new Random(key.hashCode())))
+                .usage(new Usage(10, 3, 4, 1)).costUsd(0.25).latencyMs(latencyMs).requestId("req-" + key).attempts(1)
+                .createdAt(t).updatedAt(t.plusSeconds(1)).build();
     }
 
     static Sample failed(String key, String promptId, String cause) {
-        return new Sample(key, promptId, 0, SampleStatus.FAILED, null, null, Capability.TEXT, null, Usage.ZERO, 0, 0,
-                null, cause, "{\"error\":\"" + cause + "\"}", 3, null, null);
+        return Sample.builder(key, promptId, 0).status(SampleStatus.FAILED)
+                .error(cause, "{\"error\":\"" + cause + "\"}").attempts(3).build();
     }
 
     @Test
@@ -364,10 +365,10 @@ class RunStoreTest {
         try (RunStore store = RunStore.open(dir)) {
             store.putPrompts(List.of(textPrompt("p", "q")));
             Sample topK = done("a", "p", 0, "x", 1);
-            Sample text = new Sample("b", "p", 1, SampleStatus.DONE, "y", "stop", Capability.TEXT, null, null, 0, 1,
-                    null, null, null, 1, null, null);
-            Sample failedFull = new Sample("c", "p", 2, SampleStatus.FAILED, null, null, Capability.FULL, null, null, 0,
-                    0, null, "x", null, 1, null, null);
+            Sample text = Sample.builder("b", "p", 1).status(SampleStatus.DONE).text("y").finishReason("stop")
+                    .latencyMs(1).attempts(1).build();
+            Sample failedFull = Sample.builder("c", "p", 2).status(SampleStatus.FAILED).capability(Capability.FULL)
+                    .error("x", null).attempts(1).build();
             store.upsertSamples(List.of(topK, text, failedFull));
             assertThat(store.stats(0).capabilities()).containsExactly("TEXT", "TOP_K(2)");
             assertThat(store.stats(0).examples()).isEmpty();

@@ -6,7 +6,6 @@ import dev.distill4j.core.Prompt;
 import dev.distill4j.core.Sample;
 import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.TokenDistribution;
-import dev.distill4j.core.Usage;
 import java.util.List;
 
 /** Prompts and samples as the harvester stores them. */
@@ -22,8 +21,8 @@ final class Runs {
     }
 
     static Sample done(String promptId, int index, String text, Capability capability, TokenDistribution tokens) {
-        return new Sample(promptId + "#" + index, promptId, index, SampleStatus.DONE, text, "stop", capability, tokens,
-                Usage.ZERO, 0, 10, null, null, null, 1, null, null);
+        return Sample.builder(promptId + "#" + index, promptId, index).status(SampleStatus.DONE).text(text)
+                .finishReason("stop").capability(capability).tokens(tokens).latencyMs(10).attempts(1).build();
     }
 
     static Sample textSample(String promptId, int index, String text) {
@@ -31,7 +30,6 @@ final class Runs {
     }
 
     static Sample pending(String promptId, int index) {
-        return new Sample(promptId + "#" + index, promptId, index, SampleStatus.PENDING, null, null, null, null, null,
-                0, 0, null, null, null, 0, null, null);
+        return Sample.builder(promptId + "#" + index, promptId, index).build();
     }
 }
