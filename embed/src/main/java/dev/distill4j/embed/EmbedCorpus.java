@@ -1,7 +1,7 @@
 package dev.distill4j.embed;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

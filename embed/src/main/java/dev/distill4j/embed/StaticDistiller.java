@@ -1,8 +1,8 @@
 package dev.distill4j.embed;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import java.io.IOException;
 import java.util.Arrays;

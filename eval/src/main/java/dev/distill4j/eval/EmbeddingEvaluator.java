@@ -1,7 +1,7 @@
 package dev.distill4j.eval;
 
-import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
 import dev.distill4j.embed.EmbedCorpus;

@@ -1,9 +1,9 @@
 package dev.distill4j.eval;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.RunManifest;

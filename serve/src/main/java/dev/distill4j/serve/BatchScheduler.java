@@ -1,7 +1,7 @@
 package dev.distill4j.serve;
 
-import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.core.InvalidInputException;
+import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.SamplingParams;

@@ -1,7 +1,7 @@
 package dev.distill4j.serve;
 
-import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.core.InvalidInputException;
+import dev.distill4j.model.local.LocalModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

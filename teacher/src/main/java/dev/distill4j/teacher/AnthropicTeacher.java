@@ -1,9 +1,9 @@
 package dev.distill4j.teacher;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Capability;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.Prompt;

@@ -1,7 +1,7 @@
 package dev.distill4j.teacher;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import java.util.List;
 

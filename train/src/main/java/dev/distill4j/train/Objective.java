@@ -1,8 +1,8 @@
 package dev.distill4j.train;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.distill4j.core.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.distill4j.train;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.train.optim.AdamW;
 import java.io.IOException;

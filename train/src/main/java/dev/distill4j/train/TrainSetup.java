@@ -1,8 +1,8 @@
 package dev.distill4j.train;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;

@@ -1,10 +1,10 @@
 package dev.distill4j.train;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.nn.CausalLM;

@@ -1,11 +1,11 @@
 package dev.distill4j.train;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.io.Checkpoint;

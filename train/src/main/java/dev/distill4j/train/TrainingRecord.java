@@ -1,9 +1,9 @@
 package dev.distill4j.train;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.RunManifest;
 import dev.distill4j.core.Version;

@@ -1,8 +1,8 @@
 package dev.distill4j.core.export;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.Prompt;

@@ -1,6 +1,5 @@
 package dev.distill4j.embed.encoder;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.OnnxEmbeddingModel;

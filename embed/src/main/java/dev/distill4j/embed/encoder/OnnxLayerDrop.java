@@ -1,11 +1,11 @@
 package dev.distill4j.embed.encoder;
 
-import dev.distill4j.core.InvalidInputException;
 import static dev.distill4j.embed.encoder.OnnxGraph.*;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
+import dev.distill4j.core.InvalidInputException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,9 +1,9 @@
 package dev.distill4j.model.local;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;

@@ -1,7 +1,7 @@
 package dev.distill4j.model.local;
 
-import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Capability;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.TokenDistribution;

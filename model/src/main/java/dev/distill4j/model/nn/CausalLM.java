@@ -1,6 +1,5 @@
 package dev.distill4j.model.nn;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -8,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.model.config.ModelConfig;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,7 +1,7 @@
 package dev.distill4j.model.nn;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.model.config.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.distill4j.model.ops;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;

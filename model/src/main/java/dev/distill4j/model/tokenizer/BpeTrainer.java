@@ -1,9 +1,9 @@
 package dev.distill4j.model.tokenizer;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

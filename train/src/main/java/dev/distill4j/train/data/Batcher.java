@@ -1,7 +1,7 @@
 package dev.distill4j.train.data;
 
-import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Capability;
+import dev.distill4j.core.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

@@ -1,8 +1,8 @@
 package dev.distill4j.train.data;
 
-import dev.distill4j.core.InvalidInputException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.model.tokenizer.ChatTemplate;
 import dev.distill4j.model.tokenizer.TextTokenizer;
 import dev.distill4j.train.data.ExampleBuilder.PromptFormat;

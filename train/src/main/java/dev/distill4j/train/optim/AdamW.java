@@ -1,9 +1,9 @@
 package dev.distill4j.train.optim;
 
-import dev.distill4j.core.InvalidInputException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.distill4j.core.InvalidInputException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
