@@ -128,8 +128,11 @@ class HarvesterBudgetTest {
                 var stats = store.stats(0);
                 double usageUsd = (stats.totalUsage().promptTokens() * PRICE_IN
                         + stats.totalUsage().completionTokens() * PRICE_OUT) / 1e6;
-                assertThat(stats.costUsd()).as("the lost answers' cost is in their samples' cost")
-                        .isGreaterThan(usageUsd + 1e-9).isLessThanOrEqualTo(budget.spentUsd() + 1e-12);
+                // a lost answer's cost reaches its sample when the sample is asked again and stored; one whose retry
+                // the budget stopped keeps that cost only in the budget (a known gap, docs/teachers.md), so on some
+                // schedules every lost answer is of that kind and the store holds exactly the usage cost
+                assertThat(stats.costUsd()).as("the stored cost covers the usage and never exceeds the spend")
+                        .isGreaterThanOrEqualTo(usageUsd - 1e-12).isLessThanOrEqualTo(budget.spentUsd() + 1e-12);
             }
         }
     }

@@ -7,6 +7,7 @@ import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.io.Checkpoint;
+import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.model.tokenizer.HfTokenizer;
 import dev.distill4j.train.data.ExampleSet;
@@ -15,10 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * What {@link Trainer#run} checks and loads before the first step: the run and model folders, the student's and the
@@ -103,12 +102,9 @@ final class TrainSetup {
     /** Ids that end a sampled continuation: generation_config.json's, config.json's and the tokenizer's EOS. */
     static List<Integer> eosIds(TrainConfig config, ModelConfig studentConfig, HfTokenizer tokenizer)
             throws IOException {
-        Set<Integer> ids = new LinkedHashSet<>();
-        GenerationConfig.read(config.studentDir()).ifPresent(g -> ids.addAll(g.eosTokenIds()));
-        ids.addAll(studentConfig.eosTokenIds());
-        int eos = tokenizer.idOf(tokenizer.specialTokens().eosToken());
-        if (eos >= 0) ids.add(eos);
-        return List.copyOf(ids);
+        return LocalModel.eosTokenIds(
+                GenerationConfig.read(config.studentDir()).orElse(GenerationConfig.of(studentConfig)), studentConfig,
+                tokenizer);
     }
 
     /**
