@@ -1,5 +1,7 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.Json;
 import dev.distill4j.core.RunManifest;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.demo.TaskCorpus.Task;
@@ -8,6 +10,7 @@ import dev.distill4j.eval.Evaluator;
 import dev.distill4j.eval.Scorecard;
 import dev.distill4j.eval.TrainingLog;
 import dev.distill4j.model.io.DType;
+import dev.distill4j.model.io.ModelInfo;
 import dev.distill4j.model.ops.ModelInit;
 import dev.distill4j.serve.OpenAiServer;
 import dev.distill4j.teacher.Backoff;
@@ -162,13 +165,13 @@ public final class DemoPipeline {
             cached = Files.isRegularFile(teacherDir.resolve("config.json"));
             if (!cached) trainHouseTeacher(data, teacherDir);
             else listener.stageDone("house teacher loaded from the cache: " + teacherDir);
-            teacherParams = dev.distill4j.model.io.ModelInfo.read(teacherDir).parameters();
+            teacherParams = ModelInfo.read(teacherDir).parameters();
         }
         harvest(data, teacherDir);
         Path init = runDir.resolve("student-init");
         deleteTree(init);
         ModelInit.create(profile.student(), data.tokenizer(), init, false);
-        long studentParams = dev.distill4j.model.io.ModelInfo.read(init).parameters();
+        long studentParams = ModelInfo.read(init).parameters();
         Trained kd = trainStudent("kd", "distilling the student by top-k KD on the teacher's logprobs", LossMode.TOPK,
                 init);
         Trained sft = trainStudent("sft", "control: the same student on the same answers as text only (SFT)",
@@ -293,7 +296,7 @@ public final class DemoPipeline {
         String settings = settings(config);
         Path marker = out.resolve(TRAINED);
         if (Files.isRegularFile(marker) && Files.isRegularFile(out.resolve("student").resolve("config.json"))) {
-            var m = dev.distill4j.core.Json.parse(Files.readString(marker));
+            var m = Json.parse(Files.readString(marker));
             if (m.path("settings").asText().equals(settings)) {
                 listener.stageDone(label + " student loaded from an earlier demo (same settings): "
                         + out.resolve("student"));
@@ -303,9 +306,9 @@ public final class DemoPipeline {
         }
         deleteTree(out);
         TrainSummary s = train(title, config);
-        var m = dev.distill4j.core.Json.object().put("settings", settings).put("steps", s.steps())
+        var m = Json.object().put("settings", settings).put("steps", s.steps())
                 .put("train_seconds", s.elapsedSeconds());
-        dev.distill4j.core.AtomicFiles.writeString(marker, dev.distill4j.core.Json.writePretty(m) + "\n");
+        AtomicFiles.writeString(marker, Json.writePretty(m) + "\n");
         listener.stageDone(String.format(Locale.ROOT,
                 "%s student: %d steps in %.0f s, %.0f tokens/s, held-out loss %.3f, top-1 agreement %.3f",
                 label, s.steps(), s.elapsedSeconds(), s.tokensPerSecond(), s.evalLoss(), s.evalAgreement()));
@@ -350,20 +353,20 @@ public final class DemoPipeline {
         try (OpenAiServer server = OpenAiServer.builder().setModelDir(student).optServedModelName("student")
                 .build()) {
             int port = server.start();
-            var body = dev.distill4j.core.Json.object().put("model", "student").put("max_tokens", 96)
+            var body = Json.object().put("model", "student").put("max_tokens", 96)
                     .put("temperature", 0);
             body.putArray("messages").addObject().put("role", "user").put("content", task.prompt());
             HttpResponse<String> r;
             try (HttpClient http = HttpClient.newHttpClient()) {
                 r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                                 .timeout(Duration.ofMinutes(2)).header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(dev.distill4j.core.Json.write(body)))
+                                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
             }
             if (r.statusCode() != 200) throw new IOException("the served student answered " + r.statusCode()
                     + ": " + r.body());
-            String answer = dev.distill4j.core.Json.parse(r.body()).path("choices").path(0).path("message")
+            String answer = Json.parse(r.body()).path("choices").path(0).path("message")
                     .path("content").asText();
             listener.stageDone("POST /v1/chat/completions answered 200");
             return new ServedAnswer(task.prompt(), answer, task.answer(), AnswerExtractor.isCorrect(answer,
