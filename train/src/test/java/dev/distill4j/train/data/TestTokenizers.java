@@ -78,16 +78,7 @@ final class TestTokenizers {
                     .put("normalized", false).put("special", true);
             decoder.putObject(Integer.toString(id)).put("content", s).put("special", true);
         }
-        root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevel());
-        root.set("post_processor", byteLevel());
-        root.set("decoder", byteLevel());
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE").putNull("dropout");
-        model.putNull("unk_token");
-        model.putNull("continuing_subword_prefix");
-        model.putNull("end_of_word_suffix");
-        model.put("fuse_unk", false).put("byte_fallback", false);
+        ObjectNode model = byteLevelBpe(root, false);
         ObjectNode v = model.putObject("vocab");
         vocab.forEach(v::put);
         ArrayNode m = model.putArray("merges");
@@ -166,10 +157,24 @@ final class TestTokenizers {
         return dir;
     }
 
-    private static ObjectNode byteLevel() {
-        ObjectNode n = Json.object();
-        n.put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", false).put("use_regex", true);
-        return n;
+    /**
+     * The byte-level BPE pipeline of a {@code tokenizer.json} (GPT-2's: no normalizer, ByteLevel pre-tokenizer,
+     * post-processor and decoder) set on {@code root}; returns its {@code model} object, type BPE with no unknown
+     * token, for the caller's vocab and merges.
+     */
+    static ObjectNode byteLevelBpe(ObjectNode root, boolean trimOffsets) {
+        root.putNull("normalizer");
+        for (String part : List.of("pre_tokenizer", "post_processor", "decoder")) {
+            root.putObject(part).put("type", "ByteLevel").put("add_prefix_space", false)
+                    .put("trim_offsets", trimOffsets).put("use_regex", true);
+        }
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE").putNull("dropout");
+        model.putNull("unk_token");
+        model.putNull("continuing_subword_prefix");
+        model.putNull("end_of_word_suffix");
+        model.put("fuse_unk", false).put("byte_fallback", false);
+        return model;
     }
 
     /**

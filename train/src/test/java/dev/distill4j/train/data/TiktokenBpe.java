@@ -71,16 +71,7 @@ final class TiktokenBpe {
         int eotId = byRank.size();
         root.putArray("added_tokens").addObject().put("id", eotId).put("content", eot).put("single_word", false)
                 .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
-        root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevel());
-        root.set("post_processor", byteLevel());
-        root.set("decoder", byteLevel());
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE").putNull("dropout");
-        model.putNull("unk_token");
-        model.putNull("continuing_subword_prefix");
-        model.putNull("end_of_word_suffix");
-        model.put("fuse_unk", false).put("byte_fallback", false);
+        ObjectNode model = TestTokenizers.byteLevelBpe(root, true);
         // tiktoken takes a pre-token that is itself in the vocabulary as one token before merging anything
         model.put("ignore_merges", true);
         ObjectNode vocab = model.putObject("vocab");
@@ -105,11 +96,5 @@ final class TiktokenBpe {
                 .put("special", true);
         AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), Json.writePretty(cfg));
         return dir;
-    }
-
-    private static ObjectNode byteLevel() {
-        ObjectNode n = Json.object();
-        n.put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", true);
-        return n;
     }
 }
