@@ -26,10 +26,22 @@ public final class Generator {
 
     private final CausalLM model;
     private final TextTokenizer tokenizer;
+    private final TokenChooser chooser;
 
     public Generator(CausalLM model, TextTokenizer tokenizer) {
+        this(model, tokenizer, TokenChooser.SAMPLE);
+    }
+
+    /** A generator whose tokens {@code chooser} picks (e.g. a watermark) instead of plain sampling. */
+    public Generator(CausalLM model, TextTokenizer tokenizer, TokenChooser chooser) {
         this.model = model;
         this.tokenizer = tokenizer;
+        this.chooser = chooser;
+    }
+
+    /** The same model and tokenizer with another token chooser. */
+    public Generator withChooser(TokenChooser chooser) {
+        return new Generator(model, tokenizer, chooser);
     }
 
     public Generation generate(int[] promptIds, SamplingParams params) {
@@ -54,7 +66,7 @@ public final class Generator {
             longest = Math.max(longest, p.length);
         }
         List<Sequence> seqs = new ArrayList<>(b);
-        for (int[] p : prompts) seqs.add(new Sequence(p.length, new SplittableRandom(params.seed()), params));
+        for (int[] p : prompts) seqs.add(new Sequence(p, new SplittableRandom(params.seed()), params));
         if (params.maxNewTokens() == 0) {
             for (int i = 0; i < b; i++) {
                 seqs.get(i).finish(FinishReason.LENGTH, seqs.get(i).decode());
@@ -91,7 +103,7 @@ public final class Generator {
                         continue;
                     }
                     float[] row = Arrays.copyOfRange(logits, i * vocab, i * vocab + usable);
-                    next[i] = Sampler.next(row, params, s.rng);
+                    next[i] = chooser.choose(s.history, s.length, row, params, s.rng);
                     TokenPosition position = Logprobs.position(tokenizer, Logprobs.logSoftmax(row), next[i],
                             params.topLogprobs());
                     listener.onToken(i, next[i], s.accept(next[i], position), position);
@@ -126,6 +138,9 @@ public final class Generator {
     /** One sequence's progress. */
     private final class Sequence {
         final int promptTokens;
+        /** Prompt then generated tokens, for the chooser; valid up to {@code length}. */
+        final int[] history;
+        int length;
         final SplittableRandom rng;
         final SamplingParams params;
         final TextStream stream;
@@ -136,8 +151,10 @@ public final class Generator {
         String text = "";
         boolean endedOnEos;
 
-        Sequence(int promptTokens, SplittableRandom rng, SamplingParams params) {
-            this.promptTokens = promptTokens;
+        Sequence(int[] prompt, SplittableRandom rng, SamplingParams params) {
+            this.promptTokens = prompt.length;
+            this.history = Arrays.copyOf(prompt, prompt.length + params.maxNewTokens());
+            this.length = prompt.length;
             this.rng = rng;
             this.params = params;
             this.stream = new TextStream(params.stopStrings());
@@ -146,6 +163,7 @@ public final class Generator {
         /** Takes the next token; returns the text that became safe to show with it. */
         String accept(int token, TokenPosition position) {
             tokens.add(token);
+            history[length++] = token;
             positions.add(position);
             if (params.eosTokenIds().contains(token)) {
                 endedOnEos = true;

@@ -4,11 +4,23 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /** Picks the next token from raw logits: greedy, or temperature → top-k → top-p → draw. */
-final class Sampler {
+public final class Sampler {
     private Sampler() {}
 
-    static int next(float[] logits, SamplingParams p, SplittableRandom rng) {
-        if (p.isGreedy()) return argmax(logits);
+    /**
+     * The tokens sampling may pick and their probabilities, most likely first: softmax(logits / temperature) cut
+     * to the top-k, then to the smallest prefix whose mass reaches top-p, renormalised. Greedy parameters give the
+     * argmax alone with probability 1.
+     *
+     * @param ids   token ids, most likely first (ties: lower id first)
+     * @param probs their probabilities, summing to 1
+     */
+    public record Candidates(int[] ids, double[] probs) {
+        public int size() { return ids.length; }
+    }
+
+    public static Candidates candidates(float[] logits, SamplingParams p) {
+        if (p.isGreedy()) return new Candidates(new int[] {argmax(logits)}, new double[] {1});
         int v = logits.length;
         double[] scaled = new double[v];
         for (int i = 0; i < v; i++) scaled[i] = logits[i] / p.temperature();
@@ -16,7 +28,6 @@ final class Sampler {
         for (int i = 0; i < v; i++) order[i] = i;
         Arrays.sort(order, (a, b) -> scaled[a] != scaled[b] ? Double.compare(scaled[b], scaled[a]) : Integer.compare(a, b));
         int keep = p.topK() > 0 ? Math.min(p.topK(), v) : v;
-        // probabilities of the kept tokens, most likely first
         double max = scaled[order[0]];
         double[] prob = new double[keep];
         double sum = 0;
@@ -32,17 +43,34 @@ final class Sampler {
             }
             keep = r;
         }
+        int[] ids = new int[keep];
         double mass = 0;
-        for (int r = 0; r < keep; r++) mass += prob[r];
-        double u = rng.nextDouble() * mass;
         for (int r = 0; r < keep; r++) {
-            u -= prob[r];
-            if (u < 0) return order[r];
+            ids[r] = order[r];
+            mass += prob[r];
         }
-        return order[keep - 1];
+        double[] probs = Arrays.copyOf(prob, keep);
+        for (int r = 0; r < keep; r++) probs[r] /= mass;
+        return new Candidates(ids, probs);
     }
 
-    static int argmax(float[] logits) {
+    /** A draw from {@link #candidates}. */
+    public static int next(float[] logits, SamplingParams p, SplittableRandom rng) {
+        return draw(candidates(logits, p), rng);
+    }
+
+    /** Inverse-CDF draw: one uniform, walking the candidates most likely first. */
+    public static int draw(Candidates c, SplittableRandom rng) {
+        if (c.size() == 1) return c.ids()[0];
+        double u = rng.nextDouble();
+        for (int r = 0; r < c.size(); r++) {
+            u -= c.probs()[r];
+            if (u < 0) return c.ids()[r];
+        }
+        return c.ids()[c.size() - 1];
+    }
+
+    public static int argmax(float[] logits) {
         int best = 0;
         for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
         return best;

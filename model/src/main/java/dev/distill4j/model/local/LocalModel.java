@@ -12,6 +12,7 @@ import dev.distill4j.model.generate.Generator;
 import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.generate.Scorer;
+import dev.distill4j.model.generate.TokenChooser;
 import dev.distill4j.model.generate.TokenListener;
 import dev.distill4j.model.io.Checkpoint;
 import dev.distill4j.model.io.ModelInfo;
@@ -46,7 +47,7 @@ public final class LocalModel implements AutoCloseable {
     private final ChatTemplate chatTemplate;
     private final GenerationConfig generationConfig;
     private final List<Integer> eosTokenIds;
-    private final Generator generator;
+    private Generator generator;
     private final Scorer scorer;
     private ModelInfo info; // read on first use: only eval asks
 
@@ -221,6 +222,12 @@ public final class LocalModel implements AutoCloseable {
     public Optional<ChatTemplate> chatTemplate() { return Optional.ofNullable(chatTemplate); }
 
     public CausalLM model() { return model; }
+
+    /**
+     * From now on every generation through this model (single, batched, served) picks its tokens with
+     * {@code chooser}, e.g. a watermark; {@link TokenChooser#SAMPLE} restores plain sampling.
+     */
+    public void setTokenChooser(TokenChooser chooser) { generator = generator.withChooser(chooser); }
 
     /** The batched generator over this model; callers must not run two batches at once. */
     public Generator generator() { return generator; }

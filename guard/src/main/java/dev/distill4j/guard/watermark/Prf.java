@@ -1,0 +1,102 @@
+package dev.distill4j.guard.watermark;
+
+/**
+ * The keyed pseudo-random function every scheme draws from: SipHash-2-4 (Aumasson &amp; Bernstein 2012) of the
+ * watermark window under the secret key gives a 64-bit seed; a token's uniforms are the seed mixed with the token
+ * id and a layer index by a 64-bit finaliser (Stafford's Mix13, as in SplitMix64).
+ *
+ * <p>Detection's null hypothesis is that the text does not depend on the key. Then every distinct PRF input maps
+ * to a fresh uniform, which is what makes the per-token scores independent and the p-values exact; that is why
+ * the detectors score each (window, token) input once.
+ */
+public final class Prf {
+    private final long k0;
+    private final long k1;
+
+    /** @param secret at least 16 bytes; the first 16 are the SipHash key (little-endian k0, k1) */
+    public Prf(byte[] secret) {
+        if (secret.length < 16) throw new IllegalArgumentException("a watermark secret needs at least 16 bytes");
+        this.k0 = le(secret, 0);
+        this.k1 = le(secret, 8);
+    }
+
+    /** SipHash-2-4 of the message {@code words[0, n)}, each word 8 little-endian bytes. */
+    public long hash(long[] words, int n) {
+        long v0 = k0 ^ 0x736f6d6570736575L;
+        long v1 = k1 ^ 0x646f72616e646f6dL;
+        long v2 = k0 ^ 0x6c7967656e657261L;
+        long v3 = k1 ^ 0x7465646279746573L;
+        for (int i = 0; i < n; i++) {
+            long m = words[i];
+            v3 ^= m;
+            for (int r = 0; r < 2; r++) {
+                v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
+                v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
+                v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
+                v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
+            }
+            v0 ^= m;
+        }
+        long b = ((long) n * 8) << 56;
+        v3 ^= b;
+        for (int r = 0; r < 2; r++) {
+            v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
+            v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
+            v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
+            v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
+        }
+        v0 ^= b;
+        v2 ^= 0xff;
+        for (int r = 0; r < 4; r++) {
+            v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
+            v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
+            v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
+            v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
+        }
+        return v0 ^ v1 ^ v2 ^ v3;
+    }
+
+    /**
+     * The seed of a window: SipHash of (domain, tokens…). {@code domain} separates the uses of one key (window
+     * seeds, per-token hashes of SelfHash), so they never share an input.
+     */
+    public long seed(long domain, int[] tokens, int from, int to) {
+        long[] words = new long[to - from + 1];
+        words[0] = domain;
+        for (int i = from; i < to; i++) words[i - from + 1] = tokens[i];
+        return hash(words, words.length);
+    }
+
+    /** SipHash of (domain, the last h tokens of {@code history[0, length)}, token): a (window, token) fingerprint. */
+    public long windowAndToken(long domain, int[] history, int length, int h, int token) {
+        int from = Math.max(0, length - h);
+        long[] words = new long[length - from + 2];
+        words[0] = domain;
+        for (int i = from; i < length; i++) words[i - from + 1] = history[i];
+        words[words.length - 1] = token;
+        return hash(words, words.length);
+    }
+
+    /** 64 pseudo-random bits for ({@code seed}, {@code token}, {@code layer}). */
+    public static long bits(long seed, int token, int layer) {
+        return mix(seed ^ mix(0x9E3779B97F4A7C15L * (((long) layer << 32) | (token & 0xffffffffL)) + 0x632BE59BD9B4E019L));
+    }
+
+    /** A uniform in (0, 1) from 64 bits: the top 53 bits, offset by half a step so 0 never occurs. */
+    public static double uniform(long bits) {
+        return ((bits >>> 11) + 0.5) * 0x1.0p-53;
+    }
+
+    /** Stafford's Mix13 finaliser, a bijection of 64-bit words with full avalanche. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private static long le(byte[] b, int off) {
+        long v = 0;
+        for (int i = 7; i >= 0; i--) v = (v << 8) | (b[off + i] & 0xff);
+        return v;
+    }
+}
