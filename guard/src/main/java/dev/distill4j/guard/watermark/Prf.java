@@ -82,9 +82,12 @@ public final class Prf {
         return mix(seed ^ mix(0x9E3779B97F4A7C15L * (((long) layer << 32) | (token & 0xffffffffL)) + 0x632BE59BD9B4E019L));
     }
 
-    /** A uniform in (0, 1) from 64 bits: the top 53 bits, offset by half a step so 0 never occurs. */
+    /**
+     * A uniform in (0, 1) from 64 bits: the top 52 bits, offset by half a step, so neither 0 nor 1 occurs (with 53
+     * bits the largest value would round to 1.0).
+     */
     public static double uniform(long bits) {
-        return ((bits >>> 11) + 0.5) * 0x1.0p-53;
+        return ((bits >>> 12) + 0.5) * 0x1.0p-52;
     }
 
     /** Stafford's Mix13 finaliser, a bijection of 64-bit words with full avalanche. */

@@ -80,6 +80,11 @@ public final class SynthId implements Watermark {
         return ones;
     }
 
+    /** g_l(token | window), layer l in [0, m). */
+    public int g(int[] history, int length, int token, int layer) {
+        return g(seed(history, length), token, layer);
+    }
+
     @Override public long tuple(int[] history, int length, int token) {
         return prf.windowAndToken(TUPLE, history, length, h, token);
     }
