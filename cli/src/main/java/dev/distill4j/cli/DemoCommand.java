@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
                         + "that teacher over the OpenAI API on a loopback port, harvests prompts from it with top-5 "
                         + "logprobs, distils a student with over 6× fewer parameters by top-k KD, trains the same "
                         + "student on the same answers as text only (SFT) as a control, evaluates both against the "
-                        + "teacher and the ground truth on held-out prompts (accuracy per task kind with 95 % "
+                        + "teacher and the ground truth on held-out prompts (accuracy per task kind with 95 %% "
                         + "intervals), and serves the KD student.",
                 "",
                 "The first run trains the house teacher (a few minutes, cached); later runs reuse it, the stored "

@@ -1,0 +1,41 @@
+package dev.distill4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * Every command's --help renders cleanly. picocli formats descriptions with String.format, so a bare "%" (as in
+ * "95 % intervals") makes it print a WARN line and the raw text; that slipped into `distill demo --help` once.
+ */
+class HelpTextTest {
+
+    @Test
+    void everyCommandsHelpRendersWithoutPicocliWarnings() {
+        List<String> problems = new ArrayList<>();
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            visit(Distill.commandLine(), captured, problems);
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    private static void visit(CommandLine cl, ByteArrayOutputStream captured, List<String> problems) {
+        captured.reset();
+        String usage = cl.getUsageMessage(CommandLine.Help.Ansi.OFF);
+        String warnings = captured.toString(StandardCharsets.UTF_8);
+        if (warnings.contains("WARN")) problems.add(cl.getCommandSpec().qualifiedName() + ": " + warnings.strip());
+        if (usage.isBlank()) problems.add(cl.getCommandSpec().qualifiedName() + ": empty help");
+        for (CommandLine sub : cl.getSubcommands().values()) visit(sub, captured, problems);
+    }
+}
