@@ -20,6 +20,7 @@ final class Metrics {
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();    // by endpoint
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
+    private final LongAdder watermarkedTokens = new LongAdder();
     private final LongAdder embeddings = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
@@ -70,6 +71,9 @@ final class Metrics {
         completionTokens.add(completion);
     }
 
+    /** One generated token that its {@code TokenChooser} marked (a watermark applied under the request's params). */
+    void watermarkedToken() { watermarkedTokens.increment(); }
+
     void embeddings(long inputs) { embeddings.add(inputs); }
 
     void cancelled() { cancelled.increment(); }
@@ -97,6 +101,8 @@ final class Metrics {
         }
         single(out, "distill4j_prompt_tokens_total", "counter", "Prompt tokens processed.", promptTokens.sum());
         single(out, "distill4j_completion_tokens_total", "counter", "Tokens generated.", completionTokens.sum());
+        single(out, "distill4j_watermarked_tokens_total", "counter",
+                "Generated tokens that carry the served watermark (0 without one).", watermarkedTokens.sum());
         single(out, "distill4j_embeddings_total", "counter", "Inputs embedded by /v1/embeddings.", embeddings.sum());
         single(out, "distill4j_requests_cancelled_total", "counter",
                 "Requests aborted because their client disconnected.", cancelled.sum());

@@ -9,6 +9,7 @@ import dev.distill4j.core.Json;
 import dev.distill4j.core.Version;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.model.generate.SamplingDefaults;
+import dev.distill4j.model.generate.TokenChooser;
 import dev.distill4j.model.generate.TokenListener;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -53,6 +54,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final byte[] apiKey;
     private final boolean logRequests;
     private final int defaultMaxTokens;
+    private final String chooserDescription;   // null without a token chooser
     private final long created = System.currentTimeMillis() / 1000;
     private final String fingerprint;
     private final Metrics metrics = new Metrics();
@@ -79,7 +81,12 @@ public final class OpenAiServer implements AutoCloseable {
         this.logRequests = b.logRequests;
         this.defaultMaxTokens = b.defaultMaxTokens;
         this.fingerprint = model == null ? null : fingerprint(model);
-        this.scheduler = model == null ? null : new BatchScheduler(model, b.maxBatch, b.maxQueue, metrics, b.tokenHook);
+        if (b.tokenChooser != null && model == null) {
+            throw new InvalidInputException("a token chooser (watermark) needs a chat model to generate with");
+        }
+        this.chooserDescription = b.tokenChooser == null ? null : b.tokenChooserDescription;
+        this.scheduler = model == null ? null
+                : new BatchScheduler(model, b.tokenChooser, b.maxBatch, b.maxQueue, metrics, b.tokenHook);
         this.chat = new ChatCompletions(this);
         this.completions = new Completions(this);
         this.embeddings = embedder == null ? null : new Embeddings(this, embedder, metrics);
@@ -127,6 +134,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (model != null) {
             log.info("serving {} ({} parameters) as '{}' on http://{}:{}/v1", model.dir(), model.parameterCount(),
                     name, host, bound);
+            if (chooserDescription != null) log.info("every generated token is chosen by {}", chooserDescription);
         }
         if (embedder != null) {
             log.info("serving embedding model {} ({} dimensions) as '{}' on http://{}:{}/v1/embeddings",
@@ -339,6 +347,8 @@ public final class OpenAiServer implements AutoCloseable {
         private int defaultMaxTokens = 512;
         private boolean logRequests;
         private TokenListener tokenHook = TokenListener.NONE;
+        private TokenChooser tokenChooser;
+        private String tokenChooserDescription;
 
         private Builder() {}
 
@@ -390,6 +400,22 @@ public final class OpenAiServer implements AutoCloseable {
 
         /** Completion tokens when a request does not say (default 512, never past the context). */
         public Builder optDefaultMaxTokens(int n) { this.defaultMaxTokens = n; return this; }
+
+        /**
+         * Every generated token of every request (chat, completions, streamed, each of {@code n} choices, batched) is
+         * picked by {@code chooser} instead of plain sampling: a text watermark from the {@code guard} module. Tokens
+         * for which {@link TokenChooser#marks} holds under the request's sampling parameters are counted in
+         * {@code distill4j_watermarked_tokens_total}. The served model itself is not changed (its own
+         * {@code generate} keeps its chooser). Default: none, the model's generator exactly as it is.
+         *
+         * @param description what the chooser is, for the startup log (e.g. the scheme and the key's public id);
+         *                    it must not contain a secret
+         */
+        public Builder optTokenChooser(TokenChooser chooser, String description) {
+            this.tokenChooser = chooser;
+            this.tokenChooserDescription = description == null ? "a custom token chooser" : description;
+            return this;
+        }
 
         /** One INFO line per request on logger {@code dev.distill4j.serve.requests} (never headers or keys). */
         public Builder optLogRequests(boolean on) { this.logRequests = on; return this; }
