@@ -29,10 +29,11 @@ import picocli.CommandLine.Option;
                 "",
                 "The first run trains the house teacher (a few minutes, cached); later runs reuse it, the stored "
                         + "answers and students already trained with the same settings."},
-        subcommands = DemoCommand.Embeddings.class,
+        subcommands = {DemoCommand.Embeddings.class, DemoGuardCommand.class},
         footer = {"", "Examples:",
                 "  distill demo",
                 "  distill demo embeddings          (bge-small-en-v1.5 → static student → scorecard)",
+                "  distill demo guard               (watermark the teacher, distil students, audit them)",
                 "  distill demo --teacher-base-url https://api.openai.com/v1 --teacher-model gpt-4o-mini",
                 "  distill demo --teacher-base-url http://localhost:8000/v1 --teacher-model Qwen/Qwen2.5-7B-Instruct"})
 final class DemoCommand implements Callable<Integer> {
@@ -93,14 +94,14 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Path defaultCache() {
+    static Path defaultCache() {
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("distill4j").resolve("demo");
     }
 
     /** Draws one progress line per stage and keeps the finished stages' summaries on screen. */
-    private static final class Stages implements DemoPipeline.Listener {
+    static final class Stages implements DemoPipeline.Listener {
         private final PrintStream err;
         private final boolean quiet;
         private ProgressBar bar;

@@ -10,6 +10,7 @@ import dev.distill4j.eval.Evaluator;
 import dev.distill4j.eval.Scorecard;
 import dev.distill4j.eval.TrainingLog;
 import dev.distill4j.model.io.DType;
+import dev.distill4j.model.generate.TokenChooser;
 import dev.distill4j.model.io.ModelInfo;
 import dev.distill4j.model.ops.ModelInit;
 import dev.distill4j.serve.OpenAiServer;
@@ -161,10 +162,9 @@ public final class DemoPipeline {
         boolean cached = false;
         long teacherParams = 0;
         if (remote == null) {
-            teacherDir = cacheDir.resolve("teacher-" + profile.name() + "-" + seed);
-            cached = Files.isRegularFile(teacherDir.resolve("config.json"));
-            if (!cached) trainHouseTeacher(data, teacherDir);
-            else listener.stageDone("house teacher loaded from the cache: " + teacherDir);
+            HouseTeacher house = houseTeacher(data);
+            teacherDir = house.dir();
+            cached = house.fromCache();
             teacherParams = ModelInfo.read(teacherDir).parameters();
         }
         harvest(data, teacherDir);
@@ -182,6 +182,25 @@ public final class DemoPipeline {
         ServedAnswer served = serveStudent(kd.student(), data, kdCard);
         return new Result(teacherDir, cached, runDir, kd.with(kdCard), sft.with(sftCard), teacherParams,
                 studentParams, served, remote);
+    }
+
+    /** The house teacher's folder, and whether it came from the cache. */
+    public record HouseTeacher(DemoData.Layout data, Path dir, boolean fromCache) {}
+
+    /**
+     * The corpus and the house teacher trained on it, both cached under the cache folder by profile and seed: the
+     * guard demo and the distillation demo share them.
+     */
+    public HouseTeacher houseTeacher() throws Exception {
+        return houseTeacher(corpus());
+    }
+
+    private HouseTeacher houseTeacher(DemoData.Layout data) throws Exception {
+        Path dir = cacheDir.resolve("teacher-" + profile.name() + "-" + seed);
+        boolean cached = Files.isRegularFile(dir.resolve("config.json"));
+        if (!cached) trainHouseTeacher(data, dir);
+        else listener.stageDone("house teacher loaded from the cache: " + dir);
+        return new HouseTeacher(data, dir, cached);
     }
 
     /** The corpus and its tokenizer, cached: the same seed always gives the same files. */
@@ -222,6 +241,11 @@ public final class DemoPipeline {
     }
 
     private TrainSummary train(String title, TrainConfig config) throws IOException {
+        return train(title, config, listener);
+    }
+
+    /** Trains with a progress line (step, loss, speed) for the listener's stage. */
+    static TrainSummary train(String title, TrainConfig config, Listener listener) throws IOException {
         var last = new java.util.concurrent.atomic.AtomicReference<Trainer.StepMetrics>();
         listener.stage(title, () -> {
             Trainer.StepMetrics m = last.get();
@@ -236,43 +260,55 @@ public final class DemoPipeline {
     private void harvest(DemoData.Layout data, Path teacherDir) throws Exception {
         TeacherSampling sampling = new TeacherSampling(0.0, null, profile.maxNewTokens(), false, 0L,
                 List.of(), 5, null);
-        OpenAiServer server = null;
-        try {
-            TeacherConfig config;
-            if (remote == null) {
-                server = OpenAiServer.builder().setModelDir(teacherDir).optServedModelName("house-teacher")
-                        .optMaxBatch(32).build();
-                int port = server.start();
-                config = TeacherConfig.of("openai", "house-teacher", URI.create("http://127.0.0.1:" + port + "/v1"),
-                        sampling);
-            } else {
-                config = TeacherConfig.of("openai", remote.model(), remote.baseUrl(), sampling)
-                        .withApiKeyFrom(env);
-                if (remote.apiKeyEnv() != null) {
-                    config = new TeacherConfig(config.provider(), config.endpoint(), config.baseUrl(),
-                            config.model(), remote.apiKeyEnv(), env.get(remote.apiKeyEnv()), sampling, null, null);
-                }
-            }
-            try (Teacher teacher = Teachers.create(config);
-                 RunStore store = RunStore.open(runDir)) {
-                RunManifest previous = RunManifest.exists(runDir) ? RunManifest.read(runDir) : null;
-                Harvester.manifest(teacher, remote == null ? null : config.apiKeyEnv(), data.harvestPrompts(),
-                        previous).write(runDir);
-                Harvester h = new Harvester(teacher, store,
-                        new Harvester.Options(data.harvestPrompts(), 1, 32, false, false),
-                        RateLimiter.unlimited(), Budget.unlimited(), new Backoff());
-                listener.stage("harvesting " + profile.sizes().harvest() + " prompts from the teacher over HTTP "
-                        + "with top-5 logprobs", () -> {
-                    var p = h.progress();
-                    return p.done() + " answered, " + p.alreadyDone() + " already stored, " + p.failed() + " failed";
-                });
-                Harvester.Result r = h.run();
-                if (r.outcome() == Harvester.Outcome.FATAL) throw new IOException(r.fatal().getMessage());
-                listener.stageDone(r.progress().done() + " samples harvested now, " + r.progress().alreadyDone()
-                        + " reused from an earlier demo, into " + runDir);
-            }
-        } finally {
-            if (server != null) server.close();
+        String title = "harvesting " + profile.sizes().harvest() + " prompts from the teacher over HTTP with top-5 "
+                + "logprobs";
+        if (remote == null) {
+            harvestServed(teacherDir, null, data.harvestPrompts(), runDir, sampling, title, listener);
+            return;
+        }
+        TeacherConfig config = TeacherConfig.of("openai", remote.model(), remote.baseUrl(), sampling)
+                .withApiKeyFrom(env);
+        if (remote.apiKeyEnv() != null) {
+            config = new TeacherConfig(config.provider(), config.endpoint(), config.baseUrl(),
+                    config.model(), remote.apiKeyEnv(), env.get(remote.apiKeyEnv()), sampling, null, null);
+        }
+        harvest(config, config.apiKeyEnv(), data.harvestPrompts(), runDir, title, listener);
+    }
+
+    /**
+     * Serves a local model folder on a loopback port as "house-teacher" (its tokens picked by {@code chooser} when
+     * given: a watermark) and harvests {@code prompts} from it over HTTP into {@code runDir}, as a user harvests an
+     * API teacher.
+     */
+    static void harvestServed(Path modelDir, TokenChooser chooser, Path prompts, Path runDir, TeacherSampling sampling,
+                              String title, Listener listener) throws Exception {
+        OpenAiServer.Builder b = OpenAiServer.builder().setModelDir(modelDir).optServedModelName("house-teacher")
+                .optMaxBatch(32);
+        if (chooser != null) b.optTokenChooser(chooser, "watermark");
+        try (OpenAiServer server = b.build()) {
+            int port = server.start();
+            TeacherConfig config = TeacherConfig.of("openai", "house-teacher",
+                    URI.create("http://127.0.0.1:" + port + "/v1"), sampling);
+            harvest(config, null, prompts, runDir, title, listener);
+        }
+    }
+
+    private static void harvest(TeacherConfig config, String apiKeyEnv, Path prompts, Path runDir, String title,
+                                Listener listener) throws Exception {
+        try (Teacher teacher = Teachers.create(config);
+             RunStore store = RunStore.open(runDir)) {
+            RunManifest previous = RunManifest.exists(runDir) ? RunManifest.read(runDir) : null;
+            Harvester.manifest(teacher, apiKeyEnv, prompts, previous).write(runDir);
+            Harvester h = new Harvester(teacher, store, new Harvester.Options(prompts, 1, 32, false, false),
+                    RateLimiter.unlimited(), Budget.unlimited(), new Backoff());
+            listener.stage(title, () -> {
+                var p = h.progress();
+                return p.done() + " answered, " + p.alreadyDone() + " already stored, " + p.failed() + " failed";
+            });
+            Harvester.Result r = h.run();
+            if (r.outcome() == Harvester.Outcome.FATAL) throw new IOException(r.fatal().getMessage());
+            listener.stageDone(r.progress().done() + " samples harvested now, " + r.progress().alreadyDone()
+                    + " reused from an earlier demo, into " + runDir);
         }
     }
 

@@ -1,0 +1,96 @@
+package dev.distill4j.cli;
+
+import dev.distill4j.demo.DemoPipeline;
+import dev.distill4j.demo.GuardDemo;
+import dev.distill4j.guard.audit.AuditReport;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "guard", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "The model owner's side, end to end and offline: the house teacher (the distillation demo's, shared "
+                        + "through the cache) is served with a KGW watermark; distill4j, as the extractor, harvests "
+                        + "it over HTTP and distils students whose training answers are 100 %%, 10 %%, 1 %% and 0 %% "
+                        + "watermarked (the 0 %% control learns the same teacher served without the watermark); "
+                        + "then the owner audits every student for radioactivity: its next-token predictions on the "
+                        + "owner's watermarked answers, each (window, token) tuple scored once, give an exact "
+                        + "p-value.",
+                "",
+                "A student distilled from the watermarked server should be flagged (p < 1e-5); the control must "
+                        + "not be (p > 0.01). Writes <run>/guard.key, both harvests, students/<label>/ and "
+                        + "guard-demo.json. About 10 minutes on two cores the first time (the house teacher is "
+                        + "trained once and cached); reruns reuse everything trained with the same settings."},
+        footer = {"", "Examples:", "  distill demo guard",
+                "  distill guard audit --key runs/demo-guard/guard.key --watermarked W.jsonl --suspect STUDENT_DIR"})
+final class DemoGuardCommand implements Callable<Integer> {
+    @Option(names = "--run", paramLabel = "DIR", defaultValue = "runs/demo-guard",
+            description = "Run folder (default ${DEFAULT-VALUE}).")
+    Path run;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where the corpus and house teacher are cached, shared with `distill demo` (default: "
+                    + "$XDG_CACHE_HOME/distill4j or ~/.cache/distill4j).")
+    Path cacheDir;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Corpus and training seed.")
+    long seed;
+
+    @Option(names = "--profile", paramLabel = "NAME", defaultValue = "default", hidden = true,
+            description = "default, or smoke (tiny sizes, for tests).")
+    String profile;
+
+    @Option(names = "--quiet", description = "No progress bars.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        GuardDemo.Settings settings = switch (profile) {
+            case "default" -> GuardDemo.Settings.DEFAULT;
+            case "smoke" -> GuardDemo.Settings.SMOKE;
+            default -> throw new UserError("unknown --profile '" + profile + "' (default or smoke)", Errors.USAGE);
+        };
+        Path cache = cacheDir != null ? cacheDir : DemoCommand.defaultCache();
+        long start = System.nanoTime();
+        DemoCommand.Stages stages = new DemoCommand.Stages(System.err, quiet);
+        GuardDemo.Result r;
+        try {
+            r = new GuardDemo(settings, cache, run, seed, stages).run();
+        } finally {
+            stages.close();
+        }
+        print(r, Duration.ofNanos(System.nanoTime() - start));
+        return 0;
+    }
+
+    private void print(GuardDemo.Result r, Duration took) {
+        PrintStream out = System.out;
+        out.println();
+        out.println("distill4j guard demo — radioactivity audits (" + ProgressBar.duration(took) + ")");
+        out.println("  owner's key " + r.keyId() + ": KGW " + new java.util.TreeMap<>(r.keyParams()) + "; "
+                + r.watermarkedTexts() + " watermarked answers audited against each student");
+        out.printf(Locale.ROOT, "  %-18s %-22s %-14s %-22s %-12s %s%n", "student", "watermarked answers",
+                "scored tuples", "green rate (chance)", "p-value", "verdict at 1e-3");
+        for (GuardDemo.Audited a : r.students()) {
+            AuditReport rep = a.report();
+            out.printf(Locale.ROOT, "  %-18s %-22s %-14d %-22s %-12s %s%n", a.label(),
+                    a.watermarkedSamples() + " of " + a.samples(), rep.scored(),
+                    String.format(Locale.ROOT, "%.4f (%.2f)", rep.meanScore(), rep.nullMean()), rep.pValue(),
+                    rep.verdict(AuditReport.DEFAULT_ALPHA));
+        }
+        GuardDemo.Audited full = r.students().getFirst();
+        GuardDemo.Audited control = r.students().getLast();
+        out.println();
+        out.printf(Locale.ROOT, "  fully watermarked student radioactive at p < 1e-5: %s (p = %s)%n",
+                full.report().pValue().ln() < Math.log(1e-5) ? "yes" : "NO", full.report().pValue());
+        out.printf(Locale.ROOT, "  control student clean at p > 0.01:                 %s (p = %s)%n",
+                control.report().pValue().ln() > Math.log(0.01) ? "yes" : "NO", control.report().pValue());
+        out.println("  audits in " + run.resolve("guard-demo.json").toAbsolutePath());
+        out.println("  audit any model folder yourself: distill guard audit --key " + run.resolve("guard.key")
+                + " --watermarked ANSWERS.jsonl --suspect MODEL_DIR");
+    }
+}
