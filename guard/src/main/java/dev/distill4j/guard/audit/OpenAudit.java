@@ -121,21 +121,46 @@ public final class OpenAudit {
         int[][] predicted = suspect.predict(fed, done -> progress.update(
                 "reading the watermarked texts through the suspect", done, texts.size()));
 
+        List<Reading> readings = new ArrayList<>(sequences.size());
+        for (int i = 0; i < sequences.size(); i++) {
+            readings.add(new Reading(sequences.get(i), answerStart[i], texts.get(i).hasPrompt(), predicted[i]));
+        }
+        return score(watermark, suspectName, readings, true);
+    }
+
+    /**
+     * One text as the suspect read it.
+     *
+     * @param ids         prompt (or prefix) ids, then the text's ids
+     * @param answerStart index of the text's first token in {@code ids}
+     * @param prompted    whether the ids before {@code answerStart} are the text's prompt (else a prefix such as BOS,
+     *                    and the text's first h windows are unknown)
+     * @param predicted   {@code predicted[t]} is the suspect's top-1 token after {@code ids[0..t]}; it may be
+     *                    shorter than {@code ids.length − 1} (the suspect's context ended)
+     */
+    public record Reading(int[] ids, int answerStart, boolean prompted, int[] predicted) {}
+
+    /**
+     * Scores the suspect's predictions. {@code copyFilter} false turns the same-text filter off, which only a test
+     * should do: it shows what the filter protects against.
+     */
+    static AuditReport score(Watermark watermark, String suspectName, List<Reading> readings, boolean copyFilter) {
+        int h = watermark.contextWidth();
         Tally tally = new Tally(watermark);
         long agreeing = 0;
-        for (int i = 0; i < sequences.size(); i++) {
-            int[] ids = sequences.get(i);
-            int start = answerStart[i];
-            int scoreFrom = Math.max(1, texts.get(i).hasPrompt() ? start : Math.min(ids.length, start + h));
-            int end = Math.min(ids.length, fed.get(i).length + 1);    // positions with a prediction
+        for (Reading r : readings) {
+            int[] ids = r.ids();
+            int start = r.answerStart();
+            int scoreFrom = Math.max(1, r.prompted() ? start : Math.min(ids.length, start + h));
+            int end = Math.min(ids.length, r.predicted().length + 1);    // positions with a prediction
             tally.filtered(Filter.START, Math.max(0, scoreFrom - start));
             tally.filtered(Filter.BEYOND_CONTEXT, ids.length - Math.max(end, scoreFrom));
             TupleSet revealed = new TupleSet();     // seeds the suspect has seen a watermarked choice under
             for (int t = start; t < Math.max(end, scoreFrom); t++) {
                 if (t >= scoreFrom) {
-                    int guess = predicted[i][t - 1];
+                    int guess = r.predicted()[t - 1];
                     tally.position();
-                    if (revealed.contains(watermark.seedTuple(ids, t, guess))) {
+                    if (copyFilter && revealed.contains(watermark.seedTuple(ids, t, guess))) {
                         tally.filtered(Filter.SAME_TEXT);
                     } else if (tally.score(ids, t, guess) && guess == ids[t]) {
                         agreeing++;
@@ -146,6 +171,6 @@ public final class OpenAudit {
         }
         Map<String, Long> extra = new LinkedHashMap<>();
         extra.put("scored_predictions_equal_to_the_text", agreeing);
-        return AuditReport.of(AuditReport.Mode.OPEN, watermark, suspectName, texts.size(), tally, extra);
+        return AuditReport.of(AuditReport.Mode.OPEN, watermark, suspectName, readings.size(), tally, extra);
     }
 }
