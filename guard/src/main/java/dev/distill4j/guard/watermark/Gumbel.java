@@ -24,6 +24,7 @@ import java.util.SplittableRandom;
 public final class Gumbel implements Watermark {
     private static final long SEED = 0x47554d42454c2d53L;
     private static final long TUPLE = 0x47554d42454c2d54L;
+    private static final long SEED_TUPLE = 0x47554d42454c2d57L;
 
     private final WatermarkKey key;
     private final Prf prf;
@@ -73,6 +74,10 @@ public final class Gumbel implements Watermark {
 
     @Override public long tuple(int[] history, int length, int token) {
         return prf.windowAndToken(TUPLE, history, length, h, token);
+    }
+
+    @Override public long seedTuple(int[] history, int length, int token) {
+        return prf.hash(new long[] {SEED_TUPLE, seed(history, length)}, 2);
     }
 
     @Override public PValue pValue(double total, long n) {

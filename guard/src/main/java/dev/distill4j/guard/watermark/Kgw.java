@@ -30,6 +30,7 @@ public final class Kgw implements Watermark {
     private static final long SELF = 0x4b47572d53454c46L;
     private static final long TOKEN = 0x4b47572d544f4b4eL;
     private static final long TUPLE = 0x4b47572d54555045L;
+    private static final long SEED_TUPLE = 0x4b47572d53454544L;
 
     private final WatermarkKey key;
     private final Prf prf;
@@ -110,6 +111,10 @@ public final class Kgw implements Watermark {
             return prf.hash(new long[] {TUPLE, anchor, selfMin(history, length, token), token}, 4);
         }
         return prf.windowAndToken(TUPLE, history, length, h, token);
+    }
+
+    @Override public long seedTuple(int[] history, int length, int token) {
+        return prf.hash(new long[] {SEED_TUPLE, seedFor(history, length, token)}, 2);
     }
 
     @Override public PValue pValue(double total, long n) {

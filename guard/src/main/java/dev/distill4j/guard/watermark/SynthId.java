@@ -27,6 +27,7 @@ import java.util.SplittableRandom;
 public final class SynthId implements Watermark {
     private static final long SEED = 0x53594e5448494453L;
     private static final long TUPLE = 0x53594e5448494454L;
+    private static final long SEED_TUPLE = 0x53594e5448494457L;
 
     private final WatermarkKey key;
     private final Prf prf;
@@ -87,6 +88,10 @@ public final class SynthId implements Watermark {
 
     @Override public long tuple(int[] history, int length, int token) {
         return prf.windowAndToken(TUPLE, history, length, h, token);
+    }
+
+    @Override public long seedTuple(int[] history, int length, int token) {
+        return prf.hash(new long[] {SEED_TUPLE, seed(history, length)}, 2);
     }
 
     @Override public PValue pValue(double total, long n) {

@@ -29,6 +29,15 @@ public sealed interface Watermark extends TokenChooser permits Kgw, Gumbel, Synt
      */
     long tuple(int[] history, int length, int token);
 
+    /**
+     * A 64-bit fingerprint of the keyed list that scoring {@code token} after {@code history[0, length)} draws from:
+     * the PRF seed without the token (LeftHash, Gumbel, SynthID: the h-token window; SelfHash: the anchor and the
+     * min-hash token of window ∪ {token}). A watermarked token chosen under a seed says something about every
+     * candidate's score under that seed (green tokens were favoured, red ones avoided), so a reader of that text
+     * is no longer independent of the key there; the radioactivity audit uses this to skip such positions.
+     */
+    long seedTuple(int[] history, int length, int token);
+
     /** P(total ≥ observed) for the sum of {@code n} independent per-token scores under H0. */
     PValue pValue(double total, long n);
 
