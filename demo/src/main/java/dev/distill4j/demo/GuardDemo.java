@@ -130,7 +130,7 @@ public final class GuardDemo {
     private static List<AuditText> watermarkedTexts(Path run) throws IOException {
         List<AuditText> texts = new ArrayList<>();
         try (RunStore store = RunStore.openExisting(run)) {
-            store.forEachSample(SampleStatus.OK, (prompt, sample) ->
+            store.forEachSample(SampleStatus.DONE, (prompt, sample) ->
                     texts.add(new AuditText(prompt.id(), prompt.chat(), sample.text())));
         }
         return texts;
@@ -211,11 +211,11 @@ public final class GuardDemo {
         return new long[] {marks, chosen.size()};
     }
 
-    /** The OK samples of a run by prompt id. */
+    /** The answered samples of a run by prompt id. */
     private static Map<String, Sample> samples(Path run) throws IOException {
         Map<String, Sample> out = new LinkedHashMap<>();
         try (RunStore store = RunStore.openExisting(run)) {
-            store.forEachSample(SampleStatus.OK, (prompt, sample) -> out.put(prompt.id(), sample));
+            store.forEachSample(SampleStatus.DONE, (prompt, sample) -> out.put(prompt.id(), sample));
         }
         return out;
     }

@@ -127,7 +127,7 @@ public final class ChatTemplate {
         // HF passes strftime_now as a global, so templates test it with "is defined" before calling it
         vars.put("strftime_now", Boolean.TRUE);
         vars.putAll(extra);
-        vars.put("messages", messages);
+        vars.put("messages", hideControls(messages));
         vars.put("add_generation_prompt", addGenerationPrompt);
         ClockHolder.CLOCK.set(clock);
         RAISED.remove();
@@ -141,7 +141,7 @@ public final class ChatTemplate {
                             + e.getMessage() + (e.getFieldName() == null ? "" : " (in '" + e.getFieldName() + "')"));
                 }
             }
-            return r.getOutput();
+            return revealControls(r.getOutput());
         } finally {
             RAISED.remove();
             ClockHolder.CLOCK.remove();
@@ -191,6 +191,44 @@ public final class ChatTemplate {
     }
 
     private static String nullToEmpty(String s) { return s == null ? "" : s; }
+
+    /** Where a hidden control character lives while Jinjava renders: plane-16 private use, U+10FF00 + c. */
+    private static final int HIDDEN_BASE = 0x10FF00;
+
+    /**
+     * Jinjava's string concatenation writes control characters as escapes (backslash, u, four hex digits), so a message holding one
+     * (sampled text can) would render as six other characters: the prompt a model sees changes and a trainer no
+     * longer finds the reply. Message strings travel with their control characters (other than tab, newline, CR)
+     * swapped for private-use code points, swapped back in the output.
+     */
+    static List<Map<String, Object>> hideControls(List<Map<String, Object>> messages) {
+        List<Map<String, Object>> out = new ArrayList<>(messages.size());
+        for (Map<String, Object> m : messages) {
+            Map<String, Object> copy = new LinkedHashMap<>(m);
+            copy.replaceAll((k, v) -> v instanceof String str ? hideControls(str) : v);
+            out.add(copy);
+        }
+        return out;
+    }
+
+    static String hideControls(String s) {
+        if (s.chars().noneMatch(ChatTemplate::isHiddenControl)) return s;
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        s.codePoints().forEach(c -> b.appendCodePoint(isHiddenControl(c) ? HIDDEN_BASE + c : c));
+        return b.toString();
+    }
+
+    static String revealControls(String s) {
+        if (s.indexOf(Character.highSurrogate(HIDDEN_BASE)) < 0) return s;
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> b.appendCodePoint(c >= HIDDEN_BASE && c <= HIDDEN_BASE + 0x7F
+                && isHiddenControl(c - HIDDEN_BASE) ? c - HIDDEN_BASE : c));
+        return b.toString();
+    }
+
+    private static boolean isHiddenControl(int c) {
+        return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+    }
 
     /** {@code raise_exception(msg)}: remembered, then thrown once Jinjava returns (it swallows exceptions). */
     public static Object raiseException(Object message) {

@@ -54,6 +54,18 @@ class ChatTemplateTest {
                         + "<|im_start|>assistant\nHello!<|im_end|>\n");
     }
 
+    /** Sampled text can hold control characters; Jinjava alone would render them as backslash-u escapes. */
+    @Test
+    void controlCharactersInMessagesRenderAsThemselves() throws IOException {
+        ChatTemplate t = template("smollm2", CHATML);
+        String reply = "multiply\u000e and\u0001 tab\t end\u007f";
+        String full = t.render(List.of(Message.system("s\u0002"), Message.user("Hi"), Message.assistant(reply)), false);
+        assertThat(full).isEqualTo("<|im_start|>system\ns\u0002<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                + "<|im_start|>assistant\n" + reply + "<|im_end|>\n");
+        ChatTemplate.AssistantSpan span = t.renderWithAssistantSpan(List.of(Message.user("Hi")), reply);
+        assertThat(span.text().substring(span.contentStart(), span.contentEnd())).isEqualTo(reply);
+    }
+
     @Test
     void tinyLlamaReliesOnTrimBlocks() throws IOException {
         ChatTemplate t = template("tinyllama", new SpecialTokens("<s>", "</s>", null, "<unk>", true, false));
