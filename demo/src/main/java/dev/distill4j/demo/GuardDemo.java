@@ -56,9 +56,29 @@ public final class GuardDemo {
      * @param studentSteps optimizer steps of each student
      * @param temperature  the extractor's sampling temperature (the watermark needs entropy to hide in)
      */
-    public record Settings(DemoPipeline.Profile profile, int studentSteps, double temperature, double[] fractions) {
-        public static final Settings DEFAULT = new Settings(DemoPipeline.DEFAULT, 400, 1.0, FRACTIONS);
-        public static final Settings SMOKE = new Settings(DemoPipeline.SMOKE, 6, 1.0, new double[] {1.0, 0.0});
+    public record Settings(DemoPipeline.Profile profile, int studentSteps, double temperature, double[] fractions,
+                           Map<String, Object> keyParams) {
+        /**
+         * δ = 3, a strong green-list bias: a 270 k-parameter student trained for a few hundred steps absorbs little
+         * of a watermark, and the demo must show radioactivity within its minutes (δ = 2 gave p ≈ 1e-6 to 1e-4
+         * depending on the key).
+         */
+        public static final Settings DEFAULT = new Settings(DemoPipeline.DEFAULT, 400, 1.0, FRACTIONS,
+                Map.of("delta", 3.0));
+        public static final Settings SMOKE = new Settings(DemoPipeline.SMOKE, 6, 1.0, new double[] {1.0, 0.0},
+                Map.of());
+
+        public Settings withKeyParams(Map<String, Object> params) {
+            return new Settings(profile, studentSteps, temperature, fractions, params);
+        }
+
+        public Settings withStudentSteps(int steps) {
+            return new Settings(profile, steps, temperature, fractions, keyParams);
+        }
+
+        public Settings withFractions(double[] f) {
+            return new Settings(profile, studentSteps, temperature, f, keyParams);
+        }
     }
 
     /** One audited student. */
@@ -113,12 +133,21 @@ public final class GuardDemo {
         return result;
     }
 
-    /** The owner's key, made once per run folder for the teacher's tokenizer (KGW, default parameters). */
+    /** The owner's key, made once per run folder for the teacher's tokenizer (KGW with the settings' parameters). */
     private WatermarkKey ownersKey(Path teacherDir) throws IOException {
         Path file = runDir.resolve("guard.key");
-        if (Files.isRegularFile(file)) return WatermarkKey.read(file);
+        if (Files.isRegularFile(file)) {
+            WatermarkKey key = WatermarkKey.read(file);
+            WatermarkKey wanted = new WatermarkKey(WatermarkKey.Scheme.KGW,
+                    WatermarkKey.withDefaults(WatermarkKey.Scheme.KGW, settings.keyParams()), key.tokenizer(),
+                    key.secret());
+            if (wanted.params().equals(key.params())) return key;
+            throw new dev.distill4j.core.InvalidInputException(runDir + " holds a demo made with watermark "
+                    + new java.util.TreeMap<>(key.params()) + ", not " + new java.util.TreeMap<>(wanted.params())
+                    + ": use another --run folder");
+        }
         try (HfTokenizer tok = HfTokenizer.load(teacherDir)) {
-            WatermarkKey key = WatermarkKey.generate(WatermarkKey.Scheme.KGW, Map.of(), tok);
+            WatermarkKey key = WatermarkKey.generate(WatermarkKey.Scheme.KGW, settings.keyParams(), tok);
             key.write(file);
             listener.stageDone("the owner's watermark key: KGW " + new java.util.TreeMap<>(key.params()) + ", id "
                     + key.keyId() + ", in " + file);

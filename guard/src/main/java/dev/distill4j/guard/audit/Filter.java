@@ -11,6 +11,12 @@ public enum Filter {
      * read; a clean model that copies that earlier continuation would inherit its watermark.
      */
     SAME_TEXT("same_text_window", "window already in the same text (copy filter)"),
+    /**
+     * Open mode: the suspect predicts a token that ends the text (EOS, end of turn). The text goes on there only
+     * because the watermarked model did not choose its end, which is likelier when the end token is red, so such
+     * predictions are biased towards red whatever the suspect learned.
+     */
+    END_PREDICTION("end_of_text_prediction", "prediction ends the text where the text goes on (EOS bias)"),
     /** Closed mode, the filter φ: the window never occurs in the watermarked data, so no training could bias it. */
     NOT_IN_DATA("window_not_in_data", "window not in the watermarked data (filter phi)"),
     /** The (window, token) tuple was scored before: its draw is not a new one. */

@@ -125,7 +125,7 @@ public final class OpenAudit {
         for (int i = 0; i < sequences.size(); i++) {
             readings.add(new Reading(sequences.get(i), answerStart[i], texts.get(i).hasPrompt(), predicted[i]));
         }
-        return score(watermark, suspectName, readings, true);
+        return score(watermark, suspectName, readings, true, tokenizer::isSpecial);
     }
 
     /**
@@ -145,6 +145,18 @@ public final class OpenAudit {
      * should do: it shows what the filter protects against.
      */
     static AuditReport score(Watermark watermark, String suspectName, List<Reading> readings, boolean copyFilter) {
+        return score(watermark, suspectName, readings, copyFilter, id -> false);
+    }
+
+    /**
+     * As above; predictions for which {@code endsText} holds (EOS, end of turn: the special tokens) are not scored.
+     * A watermarked text only goes on past position t because the watermarked model did not end it there, which it
+     * does less often when its end token is green: a clean suspect that predicts "end" where the text goes on would
+     * be scored on a token selected for being red (the control students of {@code distill demo guard} showed green
+     * rates of 0.21 against γ = 0.25 before this filter).
+     */
+    static AuditReport score(Watermark watermark, String suspectName, List<Reading> readings, boolean copyFilter,
+                             java.util.function.IntPredicate endsText) {
         int h = watermark.contextWidth();
         Tally tally = new Tally(watermark);
         long agreeing = 0;
@@ -160,7 +172,9 @@ public final class OpenAudit {
                 if (t >= scoreFrom) {
                     int guess = r.predicted()[t - 1];
                     tally.position();
-                    if (copyFilter && revealed.contains(watermark.seedTuple(ids, t, guess))) {
+                    if (endsText.test(guess)) {
+                        tally.filtered(Filter.END_PREDICTION);
+                    } else if (copyFilter && revealed.contains(watermark.seedTuple(ids, t, guess))) {
                         tally.filtered(Filter.SAME_TEXT);
                     } else if (tally.score(ids, t, guess) && guess == ids[t]) {
                         agreeing++;

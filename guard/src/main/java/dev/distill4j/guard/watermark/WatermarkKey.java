@@ -66,7 +66,7 @@ public record WatermarkKey(Scheme scheme, Map<String, Object> params, TokenizerF
     }
 
     /** The scheme's parameters with its defaults filled in, so a key file states every value it uses. */
-    static Map<String, Object> withDefaults(Scheme scheme, Map<String, Object> given) {
+    public static Map<String, Object> withDefaults(Scheme scheme, Map<String, Object> given) {
         Map<String, Object> p = new TreeMap<>(switch (scheme) {
             case KGW -> Kgw.defaults(given);
             case GUMBEL -> Gumbel.defaults();
