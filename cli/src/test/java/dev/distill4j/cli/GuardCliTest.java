@@ -152,6 +152,13 @@ class GuardCliTest {
         assertThat(pooled.get("skipped").asLong()).isGreaterThan(0);
         assertThat(pooled.get("log10_p_value").asDouble()).isLessThan(-4);
 
+        Result table = distill("guard", "detect", "--key", key.toString(), "--localize", txt.toString(),
+                jsonl.toString());
+        assertThat(table.exitCode()).as(table.toString()).isZero();
+        assertThat(table.stdout()).contains("watermark kgw (LeftHash", "passage: ", "pooled: 3 texts",
+                "the texts carry this watermark");
+        System.out.print(table.stdout());    // the example in docs/guard.md
+
         Result other = distill("guard", "detect", "--key", otherKey.toString(), txt.toString());
         assertThat(other.exitCode()).as(other.toString()).isZero();     // a negative result is still success
         Matcher p = Pattern.compile("pooled: .* p = (\\S+)").matcher(other.stdout());

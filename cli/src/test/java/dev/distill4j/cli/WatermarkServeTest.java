@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WatermarkServeTest {
     private static final String NAME = "tiny";
-    private static final int MAX_TOKENS = 80;
+    private static final int MAX_TOKENS = 64;
     private static final double TEMPERATURE = 1.2;
 
     @TempDir static Path tmp;
