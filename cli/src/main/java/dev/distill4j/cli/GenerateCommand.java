@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import dev.distill4j.guard.watermark.Watermark;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -78,6 +80,9 @@ final class GenerateCommand implements Callable<Integer> {
                     + "alternatives.")
     int topLogprobs;
 
+    @Mixin
+    WatermarkOption watermark;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.isDirectory(model)) throw new UserError("no model folder at " + model);
@@ -90,6 +95,8 @@ final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (LocalModel m = LocalModel.load(model)) {
             double loadSecs = (System.nanoTime() - t0) / 1e9;
+            Watermark wm = watermark.load(m.tokenizer(), "--model " + model);
+            if (wm != null) m.setTokenChooser(wm);
             SamplingParams params;
             try {
                 params = m.sampling(new LocalModel.SamplingRequest(maxNewTokens, temperature, topP, topK, seed, stop,
@@ -126,6 +133,10 @@ final class GenerateCommand implements Callable<Integer> {
                     params.isGreedy() ? "greedy" : String.format(Locale.ROOT, "T=%.2f top-p=%.2f top-k=%d seed=%d%s",
                             params.temperature(), params.topP(), params.topK(), params.seed(),
                             seed == null ? " (--seed " + params.seed() + " repeats this text)" : ""), loadSecs);
+            if (wm != null) {
+                err.println("watermark: " + WatermarkOption.describe(wm) + (wm.marks(params) ? ""
+                        : " — not applied to a greedy pick: this scheme needs sampling to hide in"));
+            }
         }
         return 0;
     }

@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
+import dev.distill4j.guard.watermark.Watermark;
+import dev.distill4j.model.generate.SamplingParams;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -21,6 +24,8 @@ import picocli.CommandLine.Option;
                 "         OPENAI_API_KEY=sk-local distill serve --model runs/math/student --api-key-env OPENAI_API_KEY",
                 "Then point any OpenAI client at http://127.0.0.1:8000/v1, or harvest from it:",
                 "         distill harvest --base-url http://127.0.0.1:8000/v1 --model student --top-logprobs 5 ...",
+                "Watermarked: distill guard keygen --scheme kgw --tokenizer runs/math/student --out wm.key",
+                "             distill serve --model runs/math/student --watermark wm.key",
                 "Embeddings: distill serve --model runs/embed/static      (a student folder)",
                 "            distill serve --embedding-teacher bge-small-en-v1.5"})
 final class ServeCommand implements Callable<Integer> {
@@ -63,6 +68,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Completion tokens when a request sets no max_tokens (default ${DEFAULT-VALUE}).")
     int defaultMaxTokens;
 
+    @Mixin
+    WatermarkOption watermark;
+
     @Override
     public Integer call() throws Exception {
         if (maxBatch < 1) throw new UserError("--max-batch must be at least 1, got " + maxBatch);
@@ -94,7 +102,17 @@ final class ServeCommand implements Callable<Integer> {
                 ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
             }
         }
+        if (watermark.key != null && (model == null || student)) {
+            throw new UserError("--watermark needs a chat model to generate with: give --model DIR (a model folder)");
+        }
         LocalModel loaded = model == null || student ? null : LocalModel.load(model);
+        Watermark wm;
+        try {
+            wm = loaded == null ? null : watermark.load(loaded.tokenizer(), "--model " + model);
+        } catch (java.io.IOException | RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
         EmbeddingModel embedder;
         try {
             embedder = student ? EmbeddingModels.student(model)
@@ -106,7 +124,8 @@ final class ServeCommand implements Callable<Integer> {
         OpenAiServer server = OpenAiServer.builder().setModel(loaded).setEmbeddingModel(embedder)
                 .optServedModelName(student ? null : servedModelName).optEmbeddingModelName(student ? servedModelName : null)
                 .optHost(host).optPort(port).optApiKey(key).optMaxBatch(maxBatch).optMaxQueue(maxQueue)
-                .optDefaultMaxTokens(defaultMaxTokens).optLogRequests(Distill.verbose).build();
+                .optDefaultMaxTokens(defaultMaxTokens).optLogRequests(Distill.verbose)
+                .optTokenChooser(wm, wm == null ? null : "watermark " + WatermarkOption.describe(wm)).build();
         Runnable release = () -> {
             server.close();
             if (loaded != null) loaded.close();
@@ -129,6 +148,10 @@ final class ServeCommand implements Callable<Integer> {
         if (loaded != null) {
             System.out.printf("Serving %s (%,d parameters) as '%s' at http://%s:%d/v1%s%n", model,
                     loaded.parameterCount(), server.servedModelName(), host, bound, required);
+        }
+        if (wm != null) {
+            System.out.println("Watermarking every generated token: " + WatermarkOption.describe(wm)
+                    + (wm.marks(SamplingParams.greedy(1)) ? "" : " (greedy requests are answered unmarked)"));
         }
         if (embedder != null) {
             System.out.printf("Serving embeddings of %s (%d dimensions) as '%s' at http://%s:%d/v1/embeddings%s%n",

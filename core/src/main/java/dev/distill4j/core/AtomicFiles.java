@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Every file the project writes goes through here: written to a temp name beside the target, fsynced, then renamed,
@@ -23,11 +24,28 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, Writer writer) throws IOException {
+        write(target, writer, false);
+    }
+
+    /**
+     * As {@link #write(Path, Writer)} for a secret (a key): on a POSIX file system the temporary file is created
+     * readable and writable by its owner only before a byte is written, so the content is never readable by others,
+     * not even for the moment between writing and renaming; the renamed file keeps those permissions.
+     */
+    public static void writePrivate(Path target, Writer writer) throws IOException {
+        write(target, writer, true);
+    }
+
+    private static void write(Path target, Writer writer, boolean ownerOnly) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
                 + Thread.currentThread().threadId());
         try {
+            Files.deleteIfExists(tmp);   // a leftover of a killed writer would keep its old permissions
+            if (ownerOnly && dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 writer.write(out);
             }

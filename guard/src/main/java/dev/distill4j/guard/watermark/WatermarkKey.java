@@ -27,7 +27,8 @@ import java.util.TreeMap;
  * <pre>{@code
  * {"format": "distill4j-watermark-key", "version": 1, "scheme": "kgw",
  *  "params": {"gamma": 0.25, "delta": 2.0, "context": 1, "hash": "left"},
- *  "tokenizer": {"sha256": "…", "vocab_size": 768}, "key_id": "3f0a…", "secret": "base64…"}
+ *  "tokenizer": {"sha256": "…", "vocab_size": 768, "dir": "/models/teacher"}, "key_id": "3f0a…",
+ *  "secret": "base64…"}
  * }</pre>
  *
  * @param params the scheme's parameters, validated by the scheme when a {@link Watermark} is made from the key
@@ -119,7 +120,17 @@ public record WatermarkKey(Scheme scheme, Map<String, Object> params, TokenizerF
         }
     }
 
-    public void write(Path file) throws IOException {
+    public void write(Path file) throws IOException { write(file, null); }
+
+    /**
+     * Writes the key file, readable and writable by its owner only from its first byte
+     * ({@link AtomicFiles#writePrivate}).
+     *
+     * @param tokenizerDir the model folder whose tokenizer the key was made for, recorded (absolute) as a hint so
+     *                     that detection can find it without {@code --tokenizer}; null records none. It is only a
+     *                     hint: the fingerprint is what binds the key, and is checked wherever the key is used.
+     */
+    public void write(Path file, Path tokenizerDir) throws IOException {
         ObjectNode o = Json.object();
         o.put("format", FORMAT);
         o.put("version", 1);
@@ -128,14 +139,31 @@ public record WatermarkKey(Scheme scheme, Map<String, Object> params, TokenizerF
         ObjectNode t = o.putObject("tokenizer");
         t.put("sha256", tokenizer.sha256());
         t.put("vocab_size", tokenizer.vocabSize());
+        if (tokenizerDir != null) t.put("dir", tokenizerDir.toAbsolutePath().normalize().toString());
         o.put("key_id", keyId());
         o.put("secret", Base64.getEncoder().encodeToString(secret));
-        AtomicFiles.writeString(file, Json.writePretty(o) + "\n");
+        byte[] bytes = (Json.writePretty(o) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        AtomicFiles.writePrivate(file, out -> out.write(bytes));
         try {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {
             // not a POSIX file system: nothing stronger to do portably
         }
+    }
+
+    /**
+     * The model folder recorded in a key file by {@link #write(Path, Path)}, if any (it may since have moved).
+     */
+    public static java.util.Optional<Path> tokenizerDir(Path file) throws IOException {
+        JsonNode dir;
+        try {
+            dir = Json.parse(Files.readString(file)).path("tokenizer").path("dir");
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException("watermark key file " + file + " does not exist");
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty();   // read() reports what is wrong with the file
+        }
+        return dir.isTextual() ? java.util.Optional.of(Path.of(dir.asText())) : java.util.Optional.empty();
     }
 
     public static WatermarkKey read(Path file) throws IOException {
