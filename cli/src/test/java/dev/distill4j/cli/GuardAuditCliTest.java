@@ -16,8 +16,6 @@ import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,11 +34,13 @@ class GuardAuditCliTest {
     private Path model;
     private Path key;
     private Path texts;
+    private Path dir;
 
     record Result(int code, String out, String err) {}
 
     @BeforeAll
     void setUp(@TempDir Path tmp) throws IOException {
+        dir = tmp;
         model = TinyModel.write(tmp.resolve("tiny"));
         byte[] secret = new byte[WatermarkKey.SECRET_BYTES];
         new SplittableRandom(5).nextBytes(secret);
@@ -105,6 +105,16 @@ class GuardAuditCliTest {
             assertThat(o.get("failed_requests").asLong()).isZero();
             assertThat(o.get("radioactive").asBoolean()).isFalse();
         }
+        // a server that wants a key stops the audit at once with the variable to set
+        try (LocalModel m = LocalModel.load(model);
+             OpenAiServer server = OpenAiServer.builder().setModel(m).optServedModelName("tiny").optPort(0)
+                     .optApiKey("sk-right").build()) {
+            int port = server.start();
+            Result r = run("--key", key.toString(), "--watermarked", texts.toString(), "--suspect",
+                    "http://127.0.0.1:" + port + "/v1", "--model", "tiny", "--tokenizer", model.toString(), "-q");
+            assertThat(r.code()).isEqualTo(Errors.FAILURE);
+            assertThat(r.err()).contains("the suspect at").contains("401").contains("OPENAI_API_KEY");
+        }
     }
 
     @Test
@@ -134,12 +144,9 @@ class GuardAuditCliTest {
         assertThat(badLine.err()).contains("bad.jsonl:1").contains("neither \"text\" nor \"messages\"");
     }
 
-    private final List<Path> scratch = new ArrayList<>();
-
     private String write(String name, String content) throws IOException {
-        Path p = Files.createTempDirectory("audit-cli").resolve(name);
+        Path p = dir.resolve(name);
         Files.writeString(p, content);
-        scratch.add(p);
         return p.toString();
     }
 }
