@@ -17,6 +17,7 @@ import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherSampling;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,9 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "audit", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Radioactivity audit: was a suspect model trained on your watermarked texts?",
@@ -119,6 +122,8 @@ final class GuardAuditCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress on stderr.")
     boolean quiet;
 
+    @Spec CommandSpec spec;
+
     private volatile String phase = "starting";
     private volatile long done;
     private volatile long total;
@@ -142,7 +147,7 @@ final class GuardAuditCommand implements Callable<Integer> {
         try (ProgressBar bar = new ProgressBar(err, quiet || json && System.console() == null, this::progressLine)) {
             report = closed ? closedAudit(wm, texts, progress) : openAudit(wm, texts, progress);
         }
-        PrintStream out = System.out;
+        PrintWriter out = spec.commandLine().getOut();
         if (json) out.println(Json.writePretty(report.toJson(alpha)));
         else report.summary(alpha).forEach(out::println);
         out.flush();
