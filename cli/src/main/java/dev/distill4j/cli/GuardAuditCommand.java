@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
                         + "suspect's OpenAI-compatible chat API is prompted with the prompts the watermarked texts "
                         + "answered (or --prompts), and its answers are scored where their window occurs in the "
                         + "watermarked texts. Each (window, token) tuple counts once; the p-value is exact for a "
-                        + "model never trained on the watermark (see docs/guard-audit.md). A suspect with another "
+                        + "model never trained on the watermark (see docs/guard.md). A suspect with another "
                         + "tokenizer than the key's is out of scope."},
         footer = {"", "Examples:",
                 "  distill guard audit --key wm.key --watermarked harvest.jsonl --suspect students/s1",

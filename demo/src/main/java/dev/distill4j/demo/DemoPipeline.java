@@ -282,8 +282,9 @@ public final class DemoPipeline {
      */
     static void harvestServed(Path modelDir, TokenChooser chooser, Path prompts, Path runDir, TeacherSampling sampling,
                               String title, Listener listener) throws Exception {
+        // a free port: a fixed one fails whenever the user already serves something there
         OpenAiServer.Builder b = OpenAiServer.builder().setModelDir(modelDir).optServedModelName("house-teacher")
-                .optMaxBatch(32);
+                .optPort(0).optMaxBatch(32);
         if (chooser != null) b.optTokenChooser(chooser, "watermark");
         try (OpenAiServer server = b.build()) {
             int port = server.start();
@@ -387,6 +388,7 @@ public final class DemoPipeline {
         Task task = CorpusFiles.readGold(data.gold("harvest")).stream().filter(t -> t.id().equals(id)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("held-out prompt " + id + " is not in the corpus"));
         try (OpenAiServer server = OpenAiServer.builder().setModelDir(student).optServedModelName("student")
+                .optPort(0)
                 .build()) {
             int port = server.start();
             var body = Json.object().put("model", "student").put("max_tokens", 96)

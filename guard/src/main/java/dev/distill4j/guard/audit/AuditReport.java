@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * that equal the text's token; closed: prompts, requests, answers, answer tokens).
  *
  * <p>The p-value is P(a suspect never trained on the watermarked texts scores at least this much), exact under the
- * assumptions of {@code docs/guard-audit.md}: a small one says the suspect learned the watermark, i.e. it was
+ * assumptions of {@code docs/guard.md}: a small one says the suspect learned the watermark, i.e. it was
  * trained (or fine-tuned, or distilled) on the watermarked texts.
  */
 public record AuditReport(Mode mode, String keyId, String scheme, Map<String, Object> params, String scoreName,
