@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
@@ -52,20 +53,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Run folder (default ${DEFAULT-VALUE}).")
     Path run;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR",
-            description = "Where the corpus and house teacher are cached (default: $XDG_CACHE_HOME/distill4j or "
-                    + "~/.cache/distill4j).")
-    Path cacheDir;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Corpus and training seed.")
-    long seed;
-
-    @Option(names = "--profile", paramLabel = "NAME", defaultValue = "default", hidden = true,
-            description = "default, or smoke (tiny sizes, for tests).")
-    String profile;
-
-    @Option(names = "--quiet", description = "No progress bars.")
-    boolean quiet;
+    @Mixin HouseTeacherOptions house = new HouseTeacherOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -73,20 +61,20 @@ final class DemoCommand implements Callable<Integer> {
             throw new UserError("give both --teacher-base-url and --teacher-model, or neither for the house teacher",
                     Errors.USAGE);
         }
-        DemoPipeline.Profile p = switch (profile) {
+        DemoPipeline.Profile p = switch (house.profile) {
             case "default" -> DemoPipeline.DEFAULT;
             case "smoke" -> DemoPipeline.SMOKE;
-            default -> throw new UserError("unknown --profile '" + profile + "' (default or smoke)", Errors.USAGE);
+            default -> throw house.unknownProfile();
         };
-        Path cache = cacheDir != null ? cacheDir : defaultCache();
+        Path cache = house.cache();
         DemoPipeline.RemoteTeacher remote = teacherBaseUrl == null ? null
                 : new DemoPipeline.RemoteTeacher(teacherBaseUrl, teacherModel, teacherApiKeyEnv);
         PrintStream err = System.err;
         long start = System.nanoTime();
-        Stages stages = new Stages(err, quiet);
+        Stages stages = new Stages(err, house.quiet);
         DemoPipeline.Result r;
         try {
-            r = new DemoPipeline(p, cache, run, seed, remote, System.getenv(), stages).run();
+            r = new DemoPipeline(p, cache, run, house.seed, remote, System.getenv(), stages).run();
         } finally {
             stages.close();
         }

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "guard", mixinStandardHelpOptions = true, sortOptions = false,
@@ -34,17 +35,7 @@ final class DemoGuardCommand implements Callable<Integer> {
             description = "Run folder (default ${DEFAULT-VALUE}).")
     Path run;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR",
-            description = "Where the corpus and house teacher are cached, shared with `distill demo` (default: "
-                    + "$XDG_CACHE_HOME/distill4j or ~/.cache/distill4j).")
-    Path cacheDir;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Corpus and training seed.")
-    long seed;
-
-    @Option(names = "--profile", paramLabel = "NAME", defaultValue = "default", hidden = true,
-            description = "default, or smoke (tiny sizes, for tests).")
-    String profile;
+    @Mixin HouseTeacherOptions house = new HouseTeacherOptions();
 
     @Option(names = "--watermark", paramLabel = "NAME=VALUE", split = ",",
             description = "The owner's KGW parameters instead of the demo's (gamma=0.25, delta=3, context=1, "
@@ -61,15 +52,12 @@ final class DemoGuardCommand implements Callable<Integer> {
             description = "Optimizer steps of each student (experiments).")
     Integer studentSteps;
 
-    @Option(names = "--quiet", description = "No progress bars.")
-    boolean quiet;
-
     @Override
     public Integer call() throws Exception {
-        GuardDemo.Settings settings = switch (profile) {
+        GuardDemo.Settings settings = switch (house.profile) {
             case "default" -> GuardDemo.Settings.DEFAULT;
             case "smoke" -> GuardDemo.Settings.SMOKE;
-            default -> throw new UserError("unknown --profile '" + profile + "' (default or smoke)", Errors.USAGE);
+            default -> throw house.unknownProfile();
         };
         Map<String, Object> params = new LinkedHashMap<>();
         watermark.forEach((k, v) -> params.put(k, number(v)));
@@ -83,12 +71,12 @@ final class DemoGuardCommand implements Callable<Integer> {
             settings = settings.withFractions(fractions);
         }
         if (studentSteps != null) settings = settings.withStudentSteps(studentSteps);
-        Path cache = cacheDir != null ? cacheDir : DemoCommand.defaultCache();
+        Path cache = house.cache();
         long start = System.nanoTime();
-        DemoCommand.Stages stages = new DemoCommand.Stages(System.err, quiet);
+        DemoCommand.Stages stages = new DemoCommand.Stages(System.err, house.quiet);
         GuardDemo.Result r;
         try {
-            r = new GuardDemo(settings, cache, run, seed, stages).run();
+            r = new GuardDemo(settings, cache, run, house.seed, stages).run();
         } finally {
             stages.close();
         }

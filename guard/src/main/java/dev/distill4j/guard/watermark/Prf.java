@@ -22,38 +22,34 @@ public final class Prf {
 
     /** SipHash-2-4 of the message {@code words[0, n)}, each word 8 little-endian bytes. */
     public long hash(long[] words, int n) {
-        long v0 = k0 ^ 0x736f6d6570736575L;
-        long v1 = k1 ^ 0x646f72616e646f6dL;
-        long v2 = k0 ^ 0x6c7967656e657261L;
-        long v3 = k1 ^ 0x7465646279746573L;
-        for (int i = 0; i < n; i++) {
-            long m = words[i];
-            v3 ^= m;
-            for (int r = 0; r < 2; r++) {
-                v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-                v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-                v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-                v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
-            }
-            v0 ^= m;
-        }
-        long b = ((long) n * 8) << 56;
-        v3 ^= b;
-        for (int r = 0; r < 2; r++) {
+        long[] v = {k0 ^ 0x736f6d6570736575L, k1 ^ 0x646f72616e646f6dL, k0 ^ 0x6c7967656e657261L,
+            k1 ^ 0x7465646279746573L};
+        for (int i = 0; i < n; i++) absorb(v, words[i]);
+        absorb(v, ((long) n * 8) << 56);     // the final block: the message length in bytes
+        v[2] ^= 0xff;
+        sipRounds(v, 4);
+        return v[0] ^ v[1] ^ v[2] ^ v[3];
+    }
+
+    /** One message word: v3 ^= m, two compression rounds, v0 ^= m. */
+    private static void absorb(long[] v, long m) {
+        v[3] ^= m;
+        sipRounds(v, 2);
+        v[0] ^= m;
+    }
+
+    private static void sipRounds(long[] v, int rounds) {
+        long v0 = v[0], v1 = v[1], v2 = v[2], v3 = v[3];
+        for (int r = 0; r < rounds; r++) {
             v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
             v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
             v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
             v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
         }
-        v0 ^= b;
-        v2 ^= 0xff;
-        for (int r = 0; r < 4; r++) {
-            v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-            v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-            v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-            v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
-        }
-        return v0 ^ v1 ^ v2 ^ v3;
+        v[0] = v0;
+        v[1] = v1;
+        v[2] = v2;
+        v[3] = v3;
     }
 
     /**

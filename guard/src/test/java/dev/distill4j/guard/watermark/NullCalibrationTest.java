@@ -9,9 +9,7 @@ import dev.distill4j.guard.stats.Tails;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -24,16 +22,8 @@ class NullCalibrationTest {
     private static final int KEYS = 1000;
     private static final TokenizerFingerprint TOKENIZER = new TokenizerFingerprint("0".repeat(64), 500);
 
-    static Stream<Arguments> schemes() {
-        return Stream.of(
-                Arguments.of(WatermarkKey.Scheme.KGW, Map.of()),
-                Arguments.of(WatermarkKey.Scheme.KGW, Map.of("hash", "self")),
-                Arguments.of(WatermarkKey.Scheme.GUMBEL, Map.of()),
-                Arguments.of(WatermarkKey.Scheme.SYNTHID, Map.of()));
-    }
-
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("schemes")
+    @MethodSource("dev.distill4j.guard.watermark.Keys#schemes")
     void pValuesOfUnwatermarkedTextAreUniformOverKeys(WatermarkKey.Scheme scheme, Map<String, Object> params) {
         int[] text = repetitiveText();
         SplittableRandom u = new SplittableRandom(3);

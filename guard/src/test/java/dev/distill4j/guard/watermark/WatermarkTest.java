@@ -15,12 +15,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Each scheme, applied in the real generator of a (tiny, random) model, is found by its key and by no other. */
@@ -42,16 +40,8 @@ class WatermarkTest {
     @AfterAll
     static void close() { model.close(); }
 
-    static Stream<Arguments> schemes() {
-        return Stream.of(
-                Arguments.of(WatermarkKey.Scheme.KGW, Map.of()),
-                Arguments.of(WatermarkKey.Scheme.KGW, Map.of("hash", "self")),
-                Arguments.of(WatermarkKey.Scheme.GUMBEL, Map.of()),
-                Arguments.of(WatermarkKey.Scheme.SYNTHID, Map.of()));
-    }
-
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("schemes")
+    @MethodSource("dev.distill4j.guard.watermark.Keys#schemes")
     void generatedTextCarriesItsKeyAndNoOther(WatermarkKey.Scheme scheme, Map<String, Object> params) {
         Watermark wm = Watermark.of(Keys.of(scheme, params, model.tokenizer(), 1));
         Watermark other = Watermark.of(Keys.of(scheme, params, model.tokenizer(), 2));
