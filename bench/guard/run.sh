@@ -17,7 +17,9 @@ export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 CP="guard/target/test-classes"
 for m in core teacher model train serve eval embed guard; do CP="$CP:$m/target/classes"; done
 CP="$CP:$(ls cli/target/lib/*.jar | grep -v distill4j | tr '\n' ':')"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824 DJL_OFFLINE=true
 CLASS="$1"; shift
 exec "$JAVA_HOME/bin/java" $(cat cli/jvm.options 2>/dev/null) ${JAVA_OPTS:-} -Dai.djl.offline=true \
+  -Dai.djl.pytorch.num_threads="$OMP_NUM_THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
   -cp "$CP" "dev.distill4j.guard.bench.$CLASS" "$@"

@@ -36,7 +36,8 @@ import java.util.stream.IntStream;
  * <p>Per scheme it prints the FPR at α = 1e-2, 1e-3, 1e-4 of the detector's exact p, the KS test of the exact p,
  * of the randomized p̃ ({@link NullStats}) and of a naive p that scores every token without de-duplication, and
  * a pooled test: POOLED_KEYS keys, each scoring all units as one sample (one tape), with and without
- * de-duplication.
+ * de-duplication. {@code -Dschemes=a,b} runs only those schemes; {@code -DkeySeed=N} draws another set of keys
+ * (a replication).
  */
 public final class Calibration {
     public static void main(String[] a) throws Exception {
@@ -90,10 +91,12 @@ public final class Calibration {
                 + "%d pooled keys over all %d units%n", tests, tests / (double) units.size(), pooledKeys, units.size());
 
         ForkJoinPool pool = new ForkJoinPool(Bench.threads());
+        String only = System.getProperty("schemes");
         for (Map.Entry<String, WatermarkKey> e : Bench.schemes(tok).entrySet()) {
+            if (only != null && !List.of(only.split(",")).contains(e.getKey())) continue;
             long ts = System.nanoTime();
             WatermarkKey base = e.getValue();
-            long seed = e.getKey().hashCode();
+            long seed = e.getKey().hashCode() + 1_000_003L * Long.getLong("keySeed", 0);
             double[] exact = new double[tests], rand = new double[tests], naive = new double[tests];
             long[] scored = new long[tests], skipped = new long[tests];
             pool.submit(() -> IntStream.range(0, tests).parallel().forEach(i -> {
