@@ -62,12 +62,19 @@ public final class Power {
         // one answer alone
         double[] lnP = new double[samples.size()];
         int alone = 0;
+        double sum = 0;
+        long scored = 0;
         for (int i = 0; i < samples.size(); i++) {
             Bench.Sample s = samples.get(i);
             TokenScores sc = Detector.score(wm, join(s), s.promptIds().length, new TupleSet());
             lnP[i] = sc.pValue(wm).ln();
             if (lnP[i] < THRESHOLD_LN) alone++;
+            sum += sc.total();
+            scored += sc.scored();
         }
+        System.out.printf(Locale.ROOT, "  %s %.3f per scored token (H0: %.3f); %.1f %% of the answer tokens scored "
+                + "(the rest repeat a tuple of the same answer or its prompt)%n", wm.scoreName(), sum / scored,
+                wm.nullMean(), 100.0 * scored / tokens);
         double[] sorted = lnP.clone();
         Arrays.sort(sorted);
         System.out.printf(Locale.ROOT, "  one answer: median p %s, p < 1e-6 for %d/%d%n",
