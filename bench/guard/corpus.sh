@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The human (unwatermarked) English text of the guard benchmarks: installs Debian documentation packages and
+# extracts their prose into one paragraph per line, cleaned and de-duplicated.
+#
+#   bench/guard/corpus.sh [OUT]          default OUT: bench/out/guard/corpus.txt
+#
+# Sources (all Debian main, installed with apt-get): the Debian Policy Manual, Developer's Reference, Debian
+# Reference and Debian Administrator's Handbook (text/HTML), the GNU Coding Standards, Bash and gettext manuals
+# (info), the Jargon File, the Perl documentation (POD rendered by perldoc) and the Linux man pages (sections 1-8,
+# rendered by man). Only prose survives the cleanup:
+#   - wrapped lines are joined into paragraphs (a blank line or markup ends one), whitespace is collapsed;
+#   - a paragraph is kept when it has >= 12 words, >= 60 % of its words purely alphabetic, letters + spaces
+#     >= 80 % of its characters, and ends like a sentence (. ! ? : or a closing quote/parenthesis after one);
+#     that drops code, tables, option lists, headers and copyright boilerplate;
+#   - exact duplicates (after lower-casing and collapsing non-letters) are kept once: man pages and manuals repeat
+#     licence text and "see also" paragraphs, and a repeated paragraph would be repeated (window, token) tuples.
+# Prints the paragraph, word and character counts; the packages and their versions go to OUT.sources.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT="${1:-$ROOT/bench/out/guard/corpus.txt}"
+mkdir -p "$(dirname "$OUT")"
+PKGS=(debian-policy developers-reference debian-reference-en debian-handbook gnu-standards bash-doc gettext-doc
+      jargon perl-doc manpages manpages-dev man-db groff-base info)
+
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's docker images exclude /usr/share/man and /usr/share/doc from package installs (dpkg path-exclude):
+# then the packages are installed but hold no documentation; reinstall them with the exclusions lifted.
+if ls /etc/dpkg/dpkg.cfg.d/* >/dev/null 2>&1 && grep -qs 'path-exclude.*/usr/share/\(man\|doc\)' /etc/dpkg/dpkg.cfg.d/*; then
+  if [[ ! -d /usr/share/doc/debian-policy/policy.txt && ! -f /usr/share/doc/debian-policy/policy.txt.gz ]]; then
+    echo "dpkg excludes /usr/share/doc here; reinstalling with the exclusions lifted" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall -o Dpkg::Options::=--path-include='/usr/share/*' \
+      "${PKGS[@]}" >/dev/null
+  fi
+fi
+dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
+
+RAW="$(mktemp -d)"; trap 'rm -rf "$RAW"' EXIT
+cat_any() { case "$1" in *.gz) zcat -f "$1" ;; *) cat "$1" ;; esac; }
+html_text() {   # strips tags and entities; a block-level tag ends a paragraph
+  /usr/bin/python3 -c '
+import html, re, sys
+t = sys.stdin.read()
+t = re.sub(r"(?is)<(script|style|pre|code|head|nav|table)\b.*?</\1>", "\n\n", t)
+t = re.sub(r"(?i)</?(p|div|h[1-6]|li|ul|ol|dl|dt|dd|br|tr|section|blockquote)\b[^>]*>", "\n\n", t)
+t = re.sub(r"<[^>]+>", " ", t)
+sys.stdout.write(html.unescape(t))'
+}
+files() { find -L "$@" -type f 2>/dev/null | LC_ALL=C sort || true; }
+{
+  for f in /usr/share/doc/debian-policy/*.txt.gz /usr/share/doc/debian-policy/fhs/*.txt.gz; do
+    [[ -f $f ]] && cat_any "$f"; echo; done
+  files /usr/share/doc/developers-reference/docs /usr/share/doc/debian-reference-en/docs \
+        /usr/share/doc/debian-handbook/html/en-US | grep -E '(\.en)?\.html$' | grep -v '/_' \
+    | while read -r f; do html_text < "$f"; echo; done || true
+  for f in /usr/share/info/standards.info* /usr/share/info/bash.info* /usr/share/info/gettext.info* \
+           /usr/share/info/coreutils.info* /usr/share/info/find.info*; do
+    [[ -f $f ]] && cat_any "$f" | tr -d '\037\177'; echo; done
+  [[ -f /usr/share/doc/jargon/jargon.html ]] && html_text < /usr/share/doc/jargon/jargon.html
+  files /usr/share/perl/5.*/pod | grep '\.pod$' | while read -r f; do
+    perldoc -T -otext -F "$f" 2>/dev/null || true; echo; done || true
+  files /usr/share/man/man1 /usr/share/man/man5 /usr/share/man/man7 /usr/share/man/man8 \
+        | grep "\.gz$" | head -n "${MAN_PAGES:-800}" | while read -r f; do
+    MANWIDTH=100 man -l "$f" 2>/dev/null | col -bx || true; echo; done || true
+} > "$RAW/all.txt"
+
+/usr/bin/python3 - "$RAW/all.txt" "$OUT" <<'PY'
+import re, sys, unicodedata
+src, out = sys.argv[1], sys.argv[2]
+paras, cur = [], []
+def flush():
+    if cur:
+        paras.append(" ".join(cur)); cur.clear()
+markup = re.compile(r"^\s*([-=*_~#+|]{3,}|\*|[-*•]\s|\d+(\.\d+)*\s*$|File: |Node: |Next: |Prev: |Up: )")
+with open(src, encoding="utf-8", errors="replace") as f:
+    for line in f:
+        s = line.strip()
+        if not s or markup.match(s) or "\f" in line:
+            flush(); continue
+        if line.startswith((" " * 12, "\t\t")) and not cur:   # deeply indented: code or tables
+            continue
+        cur.append(s)
+flush()
+end = re.compile(r"[.!?:][\"')\]]?$")
+seen, kept, words, chars = set(), [], 0, 0
+for p in paras:
+    p = unicodedata.normalize("NFC", re.sub(r"\s+", " ", p)).strip()
+    p = re.sub(r"(\w)- (\w)", r"\1\2", p)                      # hyphenation across joined lines
+    w = p.split(" ")
+    if len(w) < 12 or not end.search(p):
+        continue
+    if sum(x.strip(".,;:!?\"'()").isalpha() for x in w) < 0.6 * len(w):
+        continue
+    if sum(c.isalpha() or c == " " for c in p) < 0.8 * len(p):
+        continue
+    key = re.sub(r"[^a-z]+", " ", p.lower()).strip()
+    if key in seen:
+        continue
+    seen.add(key)
+    kept.append(p); words += len(w); chars += len(p)
+tmp = out + ".tmp"
+with open(tmp, "w", encoding="utf-8") as f:
+    f.write("\n".join(kept) + "\n")
+import os; os.replace(tmp, out)
+print(f"{out}: {len(kept)} paragraphs, {words} words, {chars} characters "
+      f"({len(paras)} candidate paragraphs before cleanup and de-duplication)")
+PY
