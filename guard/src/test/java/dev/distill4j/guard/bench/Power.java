@@ -23,7 +23,8 @@ import java.util.Set;
 /**
  * Power and quality cost of each scheme on the house teacher's watermarked answers ({@link TeacherSamples}).
  *
- * <pre>  Power TEACHER_DIR OUT_DIR      (reads OUT_DIR/samples-{none,SCHEME}.jsonl)</pre>
+ * <pre>  Power TEACHER_DIR OUT_DIR [NLL_ANSWERS=400]     (reads OUT_DIR/samples-{none,SCHEME}.jsonl)</pre>
+ * {@code -DkeyIndex=N}: the samples were made with key N ({@link TeacherSamples}).
  *
  * <ul>
  *   <li>per answer: its p-value, scored after its prompt (the detector's {@code --prompt} use);</li>
@@ -48,7 +49,7 @@ public final class Power {
                 Path f = dir.resolve("samples-" + e.getKey() + ".jsonl");
                 if (!Files.exists(f)) continue;
                 List<Bench.Sample> samples = Bench.readSamples(f);
-                Watermark wm = Bench.watermark(e.getValue(), e.getKey().hashCode(), 0);
+                Watermark wm = Bench.watermark(e.getValue(), e.getKey().hashCode(), Long.getLong("keyIndex", 0));
                 report(e.getKey(), wm, samples, none, m, nllSamples);
             }
         }

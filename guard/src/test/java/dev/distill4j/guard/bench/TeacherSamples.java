@@ -26,7 +26,8 @@ import java.util.Set;
  * Prompts are demo prompt files ({@code messages} + {@code metadata.answer}) or gold files ({@code prompt} +
  * {@code answer}). It stops after SECONDS or MAX_PROMPTS answers; {@code none} cycles through the prompts again
  * (with another seed) when time is left, a watermark does not (Gumbel would repeat its answers). SCHEME is a name of
- * {@link Bench#schemes}; its key is the benchmark's key 0 of that scheme (seeded, so reruns agree).
+ * {@link Bench#schemes}; its key is the benchmark's key 0 of that scheme (seeded, so reruns agree), or key N with
+ * {@code -DkeyIndex=N}.
  */
 public final class TeacherSamples {
     public static void main(String[] a) throws Exception {
@@ -57,7 +58,7 @@ public final class TeacherSamples {
             if (!scheme.equals("none")) {
                 WatermarkKey base = Bench.schemes(m.tokenizer()).get(scheme);
                 if (base == null) throw new IllegalArgumentException("unknown scheme " + scheme + "; one of " + Bench.schemes(m.tokenizer()).keySet());
-                m.setTokenChooser(Bench.watermark(base, scheme.hashCode(), 0));
+                m.setTokenChooser(Bench.watermark(base, scheme.hashCode(), Long.getLong("keyIndex", 0)));
             }
             Set<Integer> eos = Set.copyOf(m.eosTokenIds());
             int batch = 64, round = 0;
