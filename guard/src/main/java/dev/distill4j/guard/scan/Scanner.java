@@ -402,9 +402,17 @@ public final class Scanner {
         return m / (m - 1.0) * (1 - sq);
     }
 
-    /** An equal-share sample of up to {@link Options#poolSize} items: each group contributes at most its share. */
+    /**
+     * A sample of up to about {@link Options#poolSize} items in which each group contributes at most
+     * min(poolSize / groups, max(minWindow, median group size)).
+     */
     private int[] stratified(List<List<Integer>> groups, SplittableRandom rnd) {
-        int cap = Math.max(1, (int) Math.ceil(o.poolSize() / (double) Math.max(1, groups.size())));
+        // Each group's share is capped at the median group size (at least a window's minimum): a campaign that
+        // sends most of the traffic, alone or through many linked accounts, must not become the "benign" baseline.
+        int[] sizes = groups.stream().mapToInt(List::size).sorted().toArray();
+        int median = sizes.length == 0 ? 0 : sizes[sizes.length / 2];
+        int cap = Math.max(1, Math.min((int) Math.ceil(o.poolSize() / (double) Math.max(1, groups.size())),
+                Math.max(o.minWindow(), median)));
         List<Integer> out = new ArrayList<>();
         for (List<Integer> g : groups) {
             List<Integer> copy = new ArrayList<>(g);
