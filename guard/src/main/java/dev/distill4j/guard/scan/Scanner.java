@@ -338,9 +338,11 @@ public final class Scanner {
                     double cos = cosine(minutes.get(a), minutes.get(b));
                     if (cos >= LINK_TIMING_COSINE) {
                         uf.union(a, b);
-                        String r = String.format(Locale.ROOT, "correlated timing (per-minute cosine %.2f)", cos);
-                        why.computeIfAbsent(a, k -> new LinkedHashSet<>()).add(r + " with " + accounts.get(b));
-                        why.computeIfAbsent(b, k -> new LinkedHashSet<>()).add(r + " with " + accounts.get(a));
+                        // one line per cluster, not per pair: a hydra of 20 has 190 pairs
+                        String r = String.format(Locale.ROOT, "correlated timing (per-minute cosine >= %.2f)",
+                                LINK_TIMING_COSINE);
+                        why.computeIfAbsent(a, k -> new LinkedHashSet<>()).add(r);
+                        why.computeIfAbsent(b, k -> new LinkedHashSet<>()).add(r);
                     }
                 }
             }
