@@ -1,0 +1,447 @@
+package dev.distill4j.guard.scan;
+
+import dev.distill4j.embed.EmbeddingModel;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Ranks accounts and linked account clusters of a request log by evidence of a distillation (extraction) campaign:
+ * distribution shift of their queries against benign traffic ({@link Mmd}), behaviour (volume, timing, sampling
+ * parameters, template reuse, topic breadth, chain-of-thought elicitation) and linking (shared templates, client
+ * networks, timing), each feature reported with its value, threshold and whether it fired.
+ *
+ * <p>An entity (account or cluster) is flagged when the MMD of any of its windows exceeds the threshold calibrated
+ * at the chosen false-positive rate, or when at least {@link Options#minBehaviours} behavioural features fire and it
+ * made at least {@link Options#minRequests} requests. The score that orders the ranking is
+ * {@code 2·[MMD fired] + min(3, max MMD² / threshold) + (behavioural features fired)}.
+ */
+public final class Scanner {
+    /** Scan settings; {@link #defaults()} are the CLI's defaults. */
+    public record Options(int window, double fpr, int permutations, int minWindow, int minRequests,
+                          int minBehaviours, int poolSize, long seed) {
+        public static Options defaults() { return new Options(500, 0.001, 0, 20, 10, 3, 2000, 42); }
+
+        /** Permutations actually run: as given, or enough that the threshold's quantile has 10 null values above it. */
+        public int permutationsUsed() {
+            return permutations > 0 ? permutations : (int) Math.max(1000, Math.ceil(10 / fpr));
+        }
+    }
+
+    /** One feature's evidence: its value, the threshold it is compared with ({@code >=} or {@code <=}) and whether it fired. */
+    public record Feature(String name, double value, String comparison, double threshold, boolean fired, String note) {}
+
+    /** An MMD window: its first and last request times, size, statistic, threshold and p-value. */
+    public record Window(java.time.Instant from, java.time.Instant to, int size, double mmd2, double threshold,
+                        double pValue, boolean fired) {}
+
+    /** A ranked account or cluster. */
+    public record Entity(String kind, String name, List<String> accounts, List<String> links, int requests,
+                         double score, boolean flagged, List<Feature> features, List<Window> windows,
+                         List<String> topTemplates) {
+        public List<Feature> fired() { return features.stream().filter(Feature::fired).toList(); }
+    }
+
+    /** Everything scan.json and scan.html show. */
+    public record Report(Options options, int records, int embedded, List<LogReader.Malformed> malformed,
+                         int accounts, String baseline, int poolSize, double sigma,
+                         List<Mmd.Calibration> calibrations, List<Entity> ranked,
+                         Map<String, List<java.time.Instant>> times) {
+        public boolean anyFlagged() { return ranked.stream().anyMatch(Entity::flagged); }
+    }
+
+    // behavioural thresholds (documented in docs/guard-scan.md)
+    static final double PEAK_RPM = 30;
+    static final double REGULAR_CV = 0.25;
+    static final double BURSTY_CV = 4;
+    static final double LOGPROBS_SHARE = 0.5;
+    static final double TEMP0_SHARE = 0.8;
+    static final double MEAN_N = 4;
+    static final double TEMPLATE_SHARE = 0.5;
+    static final double NARROW_SPREAD = 0.6;
+    static final double COT_SHARE = 0.3;
+    /** Template linking: the template is at least this share of each linked account's queries. */
+    static final double LINK_TEMPLATE_SHARE = 0.3;
+    /** Timing linking: cosine similarity of per-minute request counts. */
+    static final double LINK_TIMING_COSINE = 0.9;
+    static final int LINK_TIMING_MIN_MINUTES = 5;
+
+    static final Pattern COT = Pattern.compile("(?i)step[- ]by[- ]step|show (your|all|the|me your) (work|reasoning|"
+            + "steps|thinking)|explain your reasoning|reason(ing)? (it )?(out|through)|think (it )?through|"
+            + "chain[- ]of[- ]thought|walk me through|before (giving|answering)|(full|detailed|complete) "
+            + "(reasoning|derivation|solution)|justify each step|let'?s think");
+
+    private final EmbeddingModel embedder;
+    private final Options o;
+
+    public Scanner(EmbeddingModel embedder, Options options) {
+        this.embedder = embedder;
+        this.o = options;
+    }
+
+    /**
+     * Scans {@code log}; {@code baseline} (may be null) is known-benign traffic, else every account is compared
+     * with the traffic of the others.
+     */
+    public Report scan(LogReader.Result log, LogReader.Result baseline) {
+        List<LogRecord> recs = log.records();
+        List<String> accounts = new ArrayList<>(new java.util.TreeSet<>(recs.stream().map(LogRecord::account).toList()));
+        Map<String, Integer> accountIdx = new HashMap<>();
+        for (int i = 0; i < accounts.size(); i++) accountIdx.put(accounts.get(i), i);
+        List<List<Integer>> byAccount = new ArrayList<>();
+        for (int i = 0; i < accounts.size(); i++) byAccount.add(new ArrayList<>());
+        for (int i = 0; i < recs.size(); i++) byAccount.get(accountIdx.get(recs.get(i).account())).add(i);
+
+        int[] template = Templates.group(recs.stream().map(LogRecord::query).toList());
+        float[][] emb = embed(recs.stream().map(LogRecord::query).toList());
+
+        // linking
+        UnionFind uf = new UnionFind(accounts.size());
+        Map<Integer, Set<String>> why = new HashMap<>();
+        linkByTemplate(byAccount, template, uf, why, accounts);
+        linkByNetwork(recs, byAccount, uf, why, accounts);
+        linkByTiming(recs, byAccount, uf, why, accounts);
+
+        // baseline pool, each linked group (or baseline account) capped at an equal share
+        SplittableRandom rnd = new SplittableRandom(o.seed());
+        float[][] pool;
+        int[] poolOwner; // record index in the scanned log, or -1
+        String baselineName;
+        if (baseline != null) {
+            List<LogRecord> b = baseline.records().stream().filter(r -> r.query() != null).toList();
+            Map<String, List<Integer>> groups = new LinkedHashMap<>();
+            for (int i = 0; i < b.size(); i++) groups.computeIfAbsent(b.get(i).account(), a -> new ArrayList<>()).add(i);
+            int[] pick = stratified(new ArrayList<>(groups.values()), rnd);
+            float[][] be = embed(java.util.Arrays.stream(pick).mapToObj(i -> b.get(i).query()).toList());
+            pool = be;
+            poolOwner = new int[pick.length];
+            java.util.Arrays.fill(poolOwner, -1);
+            baselineName = "--baseline (" + baseline.records().size() + " records, " + groups.size() + " accounts)";
+        } else {
+            Map<Integer, List<Integer>> groups = new TreeMap<>();
+            for (int i = 0; i < recs.size(); i++) {
+                if (emb[i] != null) groups.computeIfAbsent(uf.find(accountIdx.get(recs.get(i).account())),
+                        g -> new ArrayList<>()).add(i);
+            }
+            poolOwner = stratified(new ArrayList<>(groups.values()), rnd);
+            pool = new float[poolOwner.length][];
+            for (int i = 0; i < poolOwner.length; i++) pool[i] = emb[poolOwner[i]];
+            baselineName = "the other accounts' traffic (" + groups.size() + " linked groups, equal shares)";
+        }
+        Mmd mmd = pool.length >= 2 * o.minWindow() ? new Mmd(pool, o.fpr(), o.permutationsUsed(), o.seed()) : null;
+        double poolSpread = spread(pool);
+
+        // entities: every account, and every linked cluster of two or more
+        List<Entity> entities = new ArrayList<>();
+        Map<Integer, List<Integer>> clusters = new TreeMap<>();
+        for (int a = 0; a < accounts.size(); a++) clusters.computeIfAbsent(uf.find(a), r -> new ArrayList<>()).add(a);
+        for (int a = 0; a < accounts.size(); a++) {
+            entities.add(entity("account", accounts.get(a), List.of(accounts.get(a)), List.of(), byAccount.get(a),
+                    recs, template, emb, mmd, poolOwner, poolSpread));
+        }
+        int c = 0;
+        for (var e : clusters.entrySet()) {
+            if (e.getValue().size() < 2) continue;
+            List<String> members = e.getValue().stream().map(accounts::get).toList();
+            List<Integer> idx = new ArrayList<>();
+            for (int a : e.getValue()) idx.addAll(byAccount.get(a));
+            idx.sort(Comparator.comparing(i -> recs.get(i).time()));
+            Set<String> links = new LinkedHashSet<>();
+            for (int a : e.getValue()) links.addAll(why.getOrDefault(a, Set.of()));
+            entities.add(entity("cluster", "cluster-" + (++c), members, List.copyOf(links), idx, recs, template,
+                    emb, mmd, poolOwner, poolSpread));
+        }
+        entities.sort(Comparator.comparing(Entity::flagged).thenComparingDouble(Entity::score).reversed()
+                .thenComparing(Entity::name));
+
+        List<Mmd.Calibration> cal = new ArrayList<>();
+        if (mmd != null) {
+            Set<Integer> sizes = new java.util.TreeSet<>();
+            for (Entity e : entities) for (Window w : e.windows()) sizes.add(w.size());
+            for (int m : sizes) cal.add(mmd.calibration(m));
+        }
+        Map<String, List<java.time.Instant>> times = new LinkedHashMap<>();
+        for (Entity e : entities) {
+            if (times.size() >= 6) break;
+            List<java.time.Instant> t = new ArrayList<>();
+            for (LogRecord r : recs) if (e.accounts().contains(r.account())) t.add(r.time());
+            times.put(e.name(), t);
+        }
+        int embedded = 0;
+        for (float[] v : emb) if (v != null) embedded++;
+        return new Report(o, recs.size(), embedded, log.malformed(), accounts.size(), baselineName, pool.length,
+                mmd == null ? Double.NaN : mmd.sigma(), cal, List.copyOf(entities), times);
+    }
+
+    private Entity entity(String kind, String name, List<String> accounts, List<String> links, List<Integer> idx,
+                          List<LogRecord> recs, int[] template, float[][] emb, Mmd mmd, int[] poolOwner,
+                          double poolSpread) {
+        List<Feature> f = new ArrayList<>();
+        int n = idx.size();
+        // volume and timing
+        Map<Long, Integer> perMinute = new HashMap<>();
+        for (int i : idx) perMinute.merge(recs.get(i).time().getEpochSecond() / 60, 1, Integer::sum);
+        int peak = perMinute.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+        f.add(new Feature("peak_requests_per_minute", peak, ">=", PEAK_RPM, peak >= PEAK_RPM, "volume"));
+        double cv = interArrivalCv(idx, recs);
+        boolean timed = n >= 20 && !Double.isNaN(cv);
+        f.add(new Feature("regular_timing_cv", cv, "<=", REGULAR_CV, timed && cv <= REGULAR_CV,
+                "coefficient of variation of inter-arrival times; a script's fixed pace is near 0, people near 1+"));
+        f.add(new Feature("burstiness_cv", cv, ">=", BURSTY_CV, timed && cv >= BURSTY_CV,
+                "inter-arrival CV far above 1: bursts of many requests"));
+        double lp = share(idx, i -> recs.get(i).logprobs() || recs.get(i).topLogprobs() > 0);
+        f.add(new Feature("logprobs_share", lp, ">=", LOGPROBS_SHARE, lp >= LOGPROBS_SHARE,
+                "requests asking for logprobs/top_logprobs (soft labels for distillation)"));
+        double t0 = share(idx, i -> recs.get(i).temperature() <= 0.01);
+        f.add(new Feature("temperature0_share", t0, ">=", TEMP0_SHARE, t0 >= TEMP0_SHARE, "greedy decoding"));
+        double meanN = idx.stream().mapToInt(i -> recs.get(i).n()).average().orElse(1);
+        f.add(new Feature("mean_n", meanN, ">=", MEAN_N, meanN >= MEAN_N, "completions per request"));
+        List<Integer> withText = idx.stream().filter(i -> recs.get(i).query() != null).toList();
+        double tpl = withText.isEmpty() ? 0 : withText.stream().filter(i -> template[i] >= 0).count()
+                / (double) withText.size();
+        f.add(new Feature("template_share", tpl, ">=", TEMPLATE_SHARE, tpl >= TEMPLATE_SHARE,
+                "queries that are instances of a prompt template (near-duplicates differing in slots)"));
+        double cot = withText.isEmpty() ? 0 : withText.stream().filter(i -> COT.matcher(recs.get(i).query()).find())
+                .count() / (double) withText.size();
+        f.add(new Feature("cot_elicitation_share", cot, ">=", COT_SHARE, cot >= COT_SHARE,
+                "queries asking for step-by-step reasoning"));
+        List<float[]> vs = withText.stream().map(i -> emb[i]).filter(v -> v != null).toList();
+        double sp = vs.size() >= 2 ? spread(vs.toArray(float[][]::new)) : Double.NaN;
+        double spThr = NARROW_SPREAD * poolSpread;
+        f.add(new Feature("topic_spread", sp, "<=", spThr, vs.size() >= 10 && sp <= spThr,
+                "embedding spread (1 - |mean|², unbiased); a topic sweep is narrower than general traffic ("
+                        + NARROW_SPREAD + " x the baseline's " + String.format(Locale.ROOT, "%.3f", poolSpread)
+                        + ")"));
+        int behaviours = (int) f.stream().filter(Feature::fired).count();
+
+        // distribution shift
+        List<Window> windows = new ArrayList<>();
+        if (mmd != null) {
+            List<Integer> e = withText.stream().filter(i -> emb[i] != null).toList();
+            int m = Math.min(Math.min(o.window(), mmd.maxWindow()), e.size());
+            if (m >= o.minWindow()) {
+                Set<Integer> mine = new java.util.HashSet<>(e);
+                // the pool positions holding this entity's own queries: it is compared with the others' traffic
+                List<Integer> ex = new ArrayList<>();
+                for (int q = 0; q < poolOwner.length; q++) if (poolOwner[q] >= 0 && mine.contains(poolOwner[q])) ex.add(q);
+                int[] exclude = ex.stream().mapToInt(Integer::intValue).toArray();
+                Mmd.Calibration cal = mmd.calibration(m);
+                List<Integer> starts = new ArrayList<>();
+                for (int s = 0; s + m <= e.size(); s += m) starts.add(s);
+                if (e.size() % m != 0) starts.add(e.size() - m);
+                for (int s : starts) {
+                    float[][] w = new float[m][];
+                    for (int j = 0; j < m; j++) w[j] = emb[e.get(s + j)];
+                    double stat = mmd.statistic(w, exclude);
+                    windows.add(new Window(recs.get(e.get(s)).time(), recs.get(e.get(s + m - 1)).time(), m, stat,
+                            cal.threshold(), mmd.pValue(m, stat), stat > cal.threshold()));
+                }
+            }
+        }
+        Window worst = windows.stream().max(Comparator.comparingDouble(Window::mmd2)).orElse(null);
+        boolean mmdFired = worst != null && worst.fired();
+        if (worst != null) {
+            f.add(0, new Feature("mmd2", worst.mmd2(), ">", worst.threshold(), mmdFired, String.format(Locale.ROOT,
+                    "largest over %d window(s) of %d queries; empirical p = %.2g", windows.size(), worst.size(),
+                    worst.pValue())));
+        }
+        boolean flagged = mmdFired || (behaviours >= o.minBehaviours() && n >= o.minRequests());
+        double ratio = worst == null || worst.threshold() <= 0 ? 0 : Math.max(0, worst.mmd2() / worst.threshold());
+        double score = (mmdFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
+
+        Map<Integer, Integer> tcount = new HashMap<>();
+        for (int i : withText) if (template[i] >= 0) tcount.merge(template[i], 1, Integer::sum);
+        List<String> top = tcount.entrySet().stream().sorted(Map.Entry.<Integer, Integer>comparingByValue().reversed())
+                .limit(3).map(en -> {
+                    String ex = withText.stream().filter(i -> template[i] == en.getKey()).findFirst()
+                            .map(i -> recs.get(i).query()).orElse("");
+                    return "template " + en.getKey() + " (" + en.getValue() + " queries), e.g. "
+                            + (ex.length() > 160 ? ex.substring(0, 157) + "..." : ex);
+                }).toList();
+        return new Entity(kind, name, accounts, links, n, score, flagged, List.copyOf(f), List.copyOf(windows), top);
+    }
+
+    private void linkByTemplate(List<List<Integer>> byAccount, int[] template, UnionFind uf,
+                                Map<Integer, Set<String>> why, List<String> accounts) {
+        Map<Integer, List<Integer>> users = new HashMap<>();
+        for (int a = 0; a < byAccount.size(); a++) {
+            Map<Integer, Integer> count = new HashMap<>();
+            for (int i : byAccount.get(a)) if (template[i] >= 0) count.merge(template[i], 1, Integer::sum);
+            int n = byAccount.get(a).size();
+            for (var e : count.entrySet()) {
+                if (e.getValue() >= 2 && e.getValue() >= LINK_TEMPLATE_SHARE * n) {
+                    users.computeIfAbsent(e.getKey(), t -> new ArrayList<>()).add(a);
+                }
+            }
+        }
+        for (var e : new TreeMap<>(users).entrySet()) {
+            List<Integer> as = e.getValue();
+            for (int j = 1; j < as.size(); j++) {
+                uf.union(as.get(0), as.get(j));
+            }
+            if (as.size() > 1) {
+                for (int a : as) why.computeIfAbsent(a, x -> new LinkedHashSet<>()).add("shared template " + e.getKey()
+                        + " (" + as.size() + " accounts)");
+            }
+        }
+    }
+
+    private void linkByNetwork(List<LogRecord> recs, List<List<Integer>> byAccount, UnionFind uf,
+                               Map<Integer, Set<String>> why, List<String> accounts) {
+        Map<String, Set<Integer>> users = new TreeMap<>();
+        for (int a = 0; a < byAccount.size(); a++) {
+            for (int i : byAccount.get(a)) {
+                String net = network(recs.get(i).client());
+                if (net != null) users.computeIfAbsent(net, x -> new java.util.TreeSet<>()).add(a);
+            }
+        }
+        for (var e : users.entrySet()) {
+            List<Integer> as = new ArrayList<>(e.getValue());
+            if (as.size() < 2) continue;
+            for (int j = 1; j < as.size(); j++) uf.union(as.get(0), as.get(j));
+            for (int a : as) why.computeIfAbsent(a, x -> new LinkedHashSet<>()).add("shared client network "
+                    + e.getKey() + " (" + as.size() + " accounts)");
+        }
+    }
+
+    /**
+     * Timing: accounts with at least {@value #LINK_TIMING_MIN_MINUTES} active minutes each whose per-minute request
+     * counts have cosine similarity at least {@value #LINK_TIMING_COSINE} (one script driving several keys).
+     */
+    private void linkByTiming(List<LogRecord> recs, List<List<Integer>> byAccount, UnionFind uf,
+                              Map<Integer, Set<String>> why, List<String> accounts) {
+        List<Map<Long, Integer>> minutes = new ArrayList<>();
+        Map<Long, List<Integer>> active = new HashMap<>();
+        for (int a = 0; a < byAccount.size(); a++) {
+            Map<Long, Integer> m = new HashMap<>();
+            for (int i : byAccount.get(a)) m.merge(recs.get(i).time().getEpochSecond() / 60, 1, Integer::sum);
+            minutes.add(m);
+            if (m.size() >= LINK_TIMING_MIN_MINUTES) for (long t : m.keySet()) active.computeIfAbsent(t, x -> new ArrayList<>()).add(a);
+        }
+        Set<Long> tried = new java.util.HashSet<>();
+        for (List<Integer> as : active.values()) {
+            for (int x = 0; x < as.size(); x++) {
+                for (int y = x + 1; y < as.size(); y++) {
+                    int a = as.get(x), b = as.get(y);
+                    if (!tried.add(((long) a << 32) | b)) continue;
+                    double cos = cosine(minutes.get(a), minutes.get(b));
+                    if (cos >= LINK_TIMING_COSINE) {
+                        uf.union(a, b);
+                        // one line per cluster, not per pair: a hydra of 20 has 190 pairs
+                        String r = String.format(Locale.ROOT, "correlated timing (per-minute cosine >= %.2f)",
+                                LINK_TIMING_COSINE);
+                        why.computeIfAbsent(a, k -> new LinkedHashSet<>()).add(r);
+                        why.computeIfAbsent(b, k -> new LinkedHashSet<>()).add(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /** An IPv4 client's /24 or an IPv6 client's /48; null for loopback or unknown addresses (not evidence). */
+    static String network(String client) {
+        if (client == null || client.isBlank()) return null;
+        String c = client.strip();
+        if (!c.matches("[0-9a-fA-F:.\\[\\]]+")) return null; // a host name or placeholder: not an address
+        try {
+            byte[] b = InetAddress.getByName(c.replace("[", "").replace("]", "")).getAddress();
+            InetAddress addr = InetAddress.getByAddress(b);
+            if (addr.isLoopbackAddress() || addr.isAnyLocalAddress()) return null;
+            if (b.length == 4) return String.format(Locale.ROOT, "%d.%d.%d.0/24", b[0] & 255, b[1] & 255, b[2] & 255);
+            return String.format(Locale.ROOT, "%02x%02x:%02x%02x:%02x%02x::/48", b[0], b[1], b[2], b[3], b[4], b[5]);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    private static double cosine(Map<Long, Integer> a, Map<Long, Integer> b) {
+        double dot = 0, na = 0, nb = 0;
+        for (var e : a.entrySet()) {
+            na += (double) e.getValue() * e.getValue();
+            Integer v = b.get(e.getKey());
+            if (v != null) dot += (double) e.getValue() * v;
+        }
+        for (int v : b.values()) nb += (double) v * v;
+        return dot / Math.sqrt(na * nb);
+    }
+
+    private static double interArrivalCv(List<Integer> idx, List<LogRecord> recs) {
+        if (idx.size() < 3) return Double.NaN;
+        double[] gaps = new double[idx.size() - 1];
+        for (int j = 1; j < idx.size(); j++) {
+            gaps[j - 1] = (recs.get(idx.get(j)).time().toEpochMilli() - recs.get(idx.get(j - 1)).time().toEpochMilli())
+                    / 1000.0;
+        }
+        double mean = java.util.Arrays.stream(gaps).average().orElse(0);
+        if (mean <= 0) return Double.NaN;
+        double var = java.util.Arrays.stream(gaps).map(g -> (g - mean) * (g - mean)).sum() / (gaps.length - 1);
+        return Math.sqrt(var) / mean;
+    }
+
+    private static double share(List<Integer> idx, java.util.function.IntPredicate p) {
+        return idx.isEmpty() ? 0 : idx.stream().filter(p::test).count() / (double) idx.size();
+    }
+
+    /** Unbiased spread of unit vectors: (m/(m-1))·(1 − |mean|²), the mean squared distance to the mean. */
+    static double spread(float[][] v) {
+        int m = v.length;
+        if (m < 2) return Double.NaN;
+        double[] mean = new double[v[0].length];
+        for (float[] x : v) for (int i = 0; i < x.length; i++) mean[i] += x[i] / (double) m;
+        double sq = 0;
+        for (double x : mean) sq += x * x;
+        return m / (m - 1.0) * (1 - sq);
+    }
+
+    /**
+     * A sample of up to about {@link Options#poolSize} items in which each group contributes at most
+     * min(poolSize / groups, max(minWindow, median group size)).
+     */
+    private int[] stratified(List<List<Integer>> groups, SplittableRandom rnd) {
+        // Each group's share is capped at the median group size (at least a window's minimum): a campaign that
+        // sends most of the traffic, alone or through many linked accounts, must not become the "benign" baseline.
+        int[] sizes = groups.stream().mapToInt(List::size).sorted().toArray();
+        int median = sizes.length == 0 ? 0 : sizes[sizes.length / 2];
+        int cap = Math.max(1, Math.min((int) Math.ceil(o.poolSize() / (double) Math.max(1, groups.size())),
+                Math.max(o.minWindow(), median)));
+        List<Integer> out = new ArrayList<>();
+        for (List<Integer> g : groups) {
+            List<Integer> copy = new ArrayList<>(g);
+            for (int i = 0; i < Math.min(cap, copy.size()); i++) {
+                int j = i + rnd.nextInt(copy.size() - i);
+                java.util.Collections.swap(copy, i, j);
+                out.add(copy.get(i));
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Embeds the distinct non-null texts once each, in batches; null stays null. */
+    private float[][] embed(List<String> texts) {
+        Map<String, Integer> distinct = new LinkedHashMap<>();
+        for (String t : texts) if (t != null && !t.isBlank()) distinct.putIfAbsent(t, distinct.size());
+        List<String> uniq = new ArrayList<>(distinct.keySet());
+        float[][] vecs = new float[uniq.size()][];
+        for (int s = 0; s < uniq.size(); s += 64) {
+            float[][] b = embedder.embed(uniq.subList(s, Math.min(uniq.size(), s + 64)));
+            System.arraycopy(b, 0, vecs, s, b.length);
+        }
+        float[][] out = new float[texts.size()][];
+        for (int i = 0; i < out.length; i++) {
+            String t = texts.get(i);
+            out[i] = t == null || t.isBlank() ? null : vecs[distinct.get(t)];
+        }
+        return out;
+    }
+}

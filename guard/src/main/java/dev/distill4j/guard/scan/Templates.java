@@ -1,0 +1,121 @@
+package dev.distill4j.guard.scan;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Groups near-duplicate queries into prompt templates: queries that share most of their wording and differ in a
+ * few slots ("Explain {topic} step by step", "Translate '{sentence}' into {language}").
+ *
+ * <p>Each query becomes a token skeleton (lower case, numbers masked as {@code <n>}), then a set of word 2-shingles
+ * (with begin/end markers, so a one-word query still has shingles), then a MinHash signature of {@value #HASHES}
+ * values. Locality-sensitive hashing in {@value #BANDS} bands of {@value #ROWS} rows puts queries whose estimated
+ * Jaccard similarity is high in a common bucket with high probability (for Jaccard s, the chance to share some band
+ * is 1 − (1 − s^ROWS)^BANDS: 0.99 at s = 0.6, 0.25 at s = 0.3). A bucket mate is joined to the bucket's first query
+ * when their signature agreement (the Jaccard estimate) is at least {@link #SIMILARITY}; checking against the first
+ * only keeps a bucket of a million copies linear. Groups of at least {@link #MIN_GROUP} queries are templates.
+ */
+public final class Templates {
+    static final int BANDS = 16;
+    static final int ROWS = 4;
+    static final int HASHES = BANDS * ROWS;
+    /** Estimated Jaccard similarity of shingle sets at which two queries are instances of one template. */
+    public static final double SIMILARITY = 0.5;
+    /** The smallest group of near-duplicates called a template. */
+    public static final int MIN_GROUP = 3;
+
+    private static final Pattern NUMBER = Pattern.compile("\\d+([.,]\\d+)*");
+    private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}<>']+|[^\\s\\p{L}\\p{N}]");
+
+    private Templates() {}
+
+    /**
+     * The template id of each query (-1 when the query is in no template or has no text); ids are 0.. in order of
+     * first appearance.
+     */
+    public static int[] group(List<String> queries) {
+        int n = queries.size();
+        long[][] sig = new long[n][];
+        for (int i = 0; i < n; i++) sig[i] = queries.get(i) == null ? null : signature(queries.get(i));
+        UnionFind uf = new UnionFind(n);
+        for (int b = 0; b < BANDS; b++) {
+            Map<Long, Integer> first = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                if (sig[i] == null) continue;
+                long key = b;
+                for (int r = 0; r < ROWS; r++) key = key * 0x9E3779B97F4A7C15L + sig[i][b * ROWS + r];
+                Integer j = first.putIfAbsent(key, i);
+                if (j != null && agreement(sig[i], sig[j]) >= SIMILARITY) uf.union(i, j);
+            }
+        }
+        int[] ids = new int[n];
+        Map<Integer, Integer> idOfRoot = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            if (sig[i] == null || uf.size(i) < MIN_GROUP) {
+                ids[i] = -1;
+            } else {
+                ids[i] = idOfRoot.computeIfAbsent(uf.find(i), k -> idOfRoot.size());
+            }
+        }
+        return ids;
+    }
+
+    /** The skeleton a template is recognised by: lower case, numbers masked, words and punctuation split. */
+    public static List<String> skeleton(String text) {
+        String t = NUMBER.matcher(text.toLowerCase(Locale.ROOT)).replaceAll("<n>");
+        List<String> out = new ArrayList<>();
+        var m = WORD.matcher(t);
+        while (m.find()) out.add(m.group());
+        return out;
+    }
+
+    static long[] signature(String text) {
+        List<String> w = skeleton(text);
+        Set<Long> shingles = new LinkedHashSet<>();
+        String prev = "^";
+        for (String s : w) {
+            shingles.add(hash(prev + " " + s));
+            prev = s;
+        }
+        shingles.add(hash(prev + " $"));
+        long[] sig = new long[HASHES];
+        java.util.Arrays.fill(sig, Long.MAX_VALUE);
+        for (long s : shingles) {
+            for (int h = 0; h < HASHES; h++) {
+                long v = mix(s + 0x632BE59BD9B4E019L * (h + 1));
+                if (v < sig[h]) sig[h] = v;
+            }
+        }
+        return sig;
+    }
+
+    /** The share of equal MinHash values: an unbiased estimate of the Jaccard similarity of the shingle sets. */
+    static double agreement(long[] a, long[] b) {
+        int same = 0;
+        for (int i = 0; i < a.length; i++) if (a[i] == b[i]) same++;
+        return same / (double) a.length;
+    }
+
+    private static long hash(String s) {
+        long h = 0xcbf29ce484222325L; // FNV-1a 64
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return mix(h);
+    }
+
+    /** SplitMix64's finaliser: a bijective 64-bit mixer, so each seeded hash is a fresh permutation. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

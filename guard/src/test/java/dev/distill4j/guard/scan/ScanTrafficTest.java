@@ -1,0 +1,250 @@
+package dev.distill4j.guard.scan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.EmbeddingModels;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A synthetic day of traffic: benign accounts ask diverse questions (sentences of the licence texts Debian installs),
+ * one attacker sweeps a chemistry template with logprobs at temperature 0 on a fixed pace, and a hydra of 20 small
+ * accounts shares another template and one client /24. Scanned with the real bge-small.
+ */
+class ScanTrafficTest {
+    static EmbeddingModel bge;
+
+    @BeforeAll
+    static void load() throws IOException { bge = EmbeddingModels.teacher("bge-small-en-v1.5"); }
+
+    @AfterAll
+    static void close() { bge.close(); }
+
+    static final Instant T0 = Instant.parse("2026-12-05T08:00:00Z");
+    static final String[] TOPICS = {"esterification", "nucleophilic substitution", "the aldol reaction",
+        "Grignard reagents", "Diels-Alder cycloaddition", "radical halogenation", "Friedel-Crafts acylation",
+        "the Wittig reaction", "hydroboration", "ozonolysis", "epoxide opening", "Claisen condensation",
+        "Michael addition", "SN1 solvolysis", "E2 elimination", "catalytic hydrogenation", "the Cannizzaro reaction",
+        "Suzuki coupling", "Heck coupling", "the Mannich reaction"};
+    static final String[] ERAS = {"the Punic Wars", "the reign of Augustus", "the Gracchi reforms", "the fall of "
+        + "Carthage", "the Year of the Four Emperors", "Hadrian's Wall", "the Crisis of the Third Century",
+        "Diocletian's tetrarchy", "the Battle of Actium", "the Social War", "Sulla's dictatorship",
+        "the Catiline conspiracy", "the building of the aqueducts", "Trajan's Dacian wars", "the Antonine Plague",
+        "the founding of Constantinople", "the sack of Rome in 410", "the Senate under Tiberius",
+        "the Roman legions' organisation", "the Edict of Milan", "Nero's fire", "the Jugurthine War",
+        "the Second Triumvirate", "Marius' army reforms", "the Pax Romana"};
+
+    /** Sentences of 8 to 30 words from the installed licence texts, shuffled. */
+    static List<String> sentences(int n, long seed) throws IOException {
+        Set<String> out = new java.util.LinkedHashSet<>();
+        try (var files = Files.list(Path.of("/usr/share/common-licenses"))) {
+            for (Path f : files.sorted().toList()) {
+                if (!Files.isRegularFile(f)) continue;
+                String text = Files.readString(f, StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+                for (String s : text.split("(?<=[.?!])\\s+")) {
+                    int words = s.split(" ").length;
+                    if (words >= 8 && words <= 30 && s.matches(".*[a-z].*")) out.add(s.strip());
+                }
+            }
+        }
+        List<String> l = new ArrayList<>(out);
+        java.util.Collections.shuffle(l, new Random(seed));
+        return l.subList(0, Math.min(n, l.size()));
+    }
+
+    static ObjectNode serveRecord(Instant t, String account, String client, String query, double temp,
+                                  boolean logprobs, int n) {
+        ObjectNode o = Json.object();
+        o.put("time", t.toString());
+        o.put("request_id", "req-" + Math.abs(query.hashCode()));
+        o.put("account", account);
+        o.put("client", client);
+        o.put("endpoint", "/v1/chat/completions");
+        o.put("model", "teacher");
+        o.put("status", 200);
+        o.put("latency_ms", 120);
+        ObjectNode p = o.putObject("params");
+        p.put("temperature", temp);
+        p.put("top_p", 1.0);
+        p.put("n", n);
+        p.put("max_tokens", 256);
+        p.put("logprobs", logprobs);
+        if (logprobs) p.put("top_logprobs", 5);
+        else p.putNull("top_logprobs");
+        p.putNull("seed");
+        p.put("stream", false);
+        o.put("prompt_tokens", 40);
+        o.put("completion_tokens", 100);
+        o.put("prompt_sha256", "00");
+        o.putArray("messages").addObject().put("role", "user").put("content", query);
+        return o;
+    }
+
+    static ObjectNode gatewayRecord(Instant t, String user, String ip, String query, double temp) {
+        ObjectNode o = Json.object();
+        o.put("timestamp", t.getEpochSecond());
+        o.put("user", user);
+        o.put("ip", ip);
+        ObjectNode req = o.putObject("request");
+        req.put("model", "gpt-4o-mini");
+        req.put("temperature", temp);
+        var msgs = req.putArray("messages");
+        msgs.addObject().put("role", "system").put("content", "You are helpful.");
+        msgs.addObject().put("role", "user").putArray("content").addObject().put("type", "text").put("text", query);
+        o.putObject("response").putObject("usage").put("prompt_tokens", 30).put("completion_tokens", 80);
+        return o;
+    }
+
+    /**
+     * Writes the traffic: {@code benign} accounts of {@code perBenign} queries (the last third of them in the
+     * gateway shape, gzipped), an attacker with {@code attack} queries if positive, a hydra of 20 × 5 if asked,
+     * and two malformed lines.
+     */
+    static void writeTraffic(Path dir, int benign, int perBenign, int attack, boolean hydra) throws IOException {
+        Files.createDirectories(dir);
+        Random rnd = new Random(7);
+        List<String> text = sentences(benign * perBenign, 11);
+        List<String> native_ = new ArrayList<>();
+        List<String> gateway = new ArrayList<>();
+        int q = 0;
+        for (int a = 0; a < benign; a++) {
+            for (int i = 0; i < perBenign; i++) {
+                Instant t = T0.plusSeconds(rnd.nextInt(8 * 3600));
+                double temp = new double[] {0.2, 0.7, 1.0}[rnd.nextInt(3)];
+                String client = "203.0." + a + "." + (10 + rnd.nextInt(3));
+                if (a >= benign * 2 / 3) {
+                    gateway.add(Json.write(gatewayRecord(t, "user" + a, client, text.get(q++), temp)));
+                } else {
+                    native_.add(Json.write(serveRecord(t, "user" + a, client, text.get(q++), temp,
+                            rnd.nextInt(10) == 0, 1)));
+                }
+            }
+        }
+        for (int i = 0; i < attack; i++) {
+            String topic = TOPICS[i % TOPICS.length];
+            String query = "Explain step by step how " + topic + " works in organic chemistry, variant " + (i / 20)
+                    + ", and show your reasoning before giving the mechanism.";
+            native_.add(Json.write(serveRecord(T0.plusSeconds(3600 + 2L * i), "harvester", "198.51.100.7", query, 0.0,
+                    true, 1)));
+        }
+        if (hydra) {
+            int k = 0;
+            for (int round = 0; round < 5; round++) {
+                for (int a = 0; a < 20; a++) {
+                    String era = ERAS[k % ERAS.length];
+                    String query = "Write a detailed essay about " + era + " in Roman history; think it through "
+                            + "before answering.";
+                    native_.add(Json.write(serveRecord(T0.plusSeconds(7200 + 3L * k++), "hydra" + a,
+                            "45.33.12." + (20 + a), query, 0.0, true, 1)));
+                }
+            }
+        }
+        native_.add(2, "{\"time\": \"2026-12-05T09:00:00Z\", \"account\": ");
+        native_.add("[1, 2, 3]");
+        Files.write(dir.resolve("requests-0001.jsonl"), native_);
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("gateway.jsonl.gz")))) {
+            out.write((String.join("\n", gateway) + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void attackerAndHydraClusterAreFlaggedBenignAccountsAreNot(@TempDir Path tmp) throws Exception {
+        Path log = tmp.resolve("log");
+        writeTraffic(log, 12, 20, 60, true);
+        LogReader.Result read = LogReader.read(log);
+        assertEquals(12 * 20 + 60 + 100, read.records().size());
+        assertEquals(2, read.malformed().size(), read.malformed().toString());
+        assertEquals("requests-0001.jsonl:3", read.malformed().get(0).source());
+        assertEquals("requests-0001.jsonl:" + (12 * 20 * 2 / 3 + 60 + 100 + 2), read.malformed().get(1).source());
+        // both shapes were read: gateway accounts (user8..user11) with their text, serve accounts with theirs
+        assertTrue(read.records().stream().anyMatch(r -> r.account().equals("user11") && r.query() != null
+                && r.client().startsWith("203.0.11.")));
+
+        Scanner.Report report = new Scanner(bge, Scanner.Options.defaults()).scan(read, null);
+        ScanWriter.write(report, tmp.resolve("scan"));
+        for (Scanner.Entity e : report.ranked()) {
+            System.out.printf("%-8s %-10s flagged=%s score=%.2f n=%d fired=%s %s%n", e.kind(), e.name(), e.flagged(),
+                    e.score(), e.requests(), e.fired().stream().map(f -> f.name() + "=" + f.value()).toList(),
+                    e.windows().isEmpty() ? "" : "mmd=" + e.windows().get(0).mmd2() + " thr=" + e.windows().get(0).threshold());
+        }
+        Scanner.Entity harvester = entity(report, "harvester");
+        assertTrue(harvester.flagged(), "the attacker is flagged");
+        assertTrue(harvester.fired().stream().anyMatch(f -> f.name().equals("mmd2")), "its queries shift the distribution");
+        Scanner.Entity hydra = report.ranked().stream().filter(e -> e.kind().equals("cluster")
+                && e.accounts().contains("hydra0")).findFirst().orElseThrow();
+        assertEquals(20, hydra.accounts().size(), hydra.accounts().toString());
+        assertTrue(hydra.flagged(), "the hydra is flagged as one cluster");
+        for (int a = 0; a < 12; a++) assertFalse(entity(report, "user" + a).flagged(), "user" + a + " is benign");
+        assertTrue(report.ranked().stream().noneMatch(e -> e.kind().equals("cluster")
+                && e.accounts().stream().anyMatch(x -> x.startsWith("user")) && e.flagged()));
+        // the most suspicious come first
+        assertTrue(report.ranked().get(0).flagged());
+
+        JsonNode json = Json.MAPPER.readTree(tmp.resolve("scan/scan.json").toFile());
+        assertEquals(2, json.get("malformed").size());
+        assertTrue(json.get("ranked").get(0).get("flagged").asBoolean());
+        String html = Files.readString(tmp.resolve("scan/scan.html"));
+        assertTrue(html.contains("<svg") && html.contains("harvester") && !html.contains("<script"));
+    }
+
+    @Test
+    void readsTheGatewayShape() {
+        LogRecord r = LogReader.parse("{\"timestamp\": \"2026-12-05T04:00:00+01:00\", \"user\": \"u\", \"ip\": "
+                + "\"1.2.3.4\", \"request\": {\"model\": \"m\", \"prompt\": [\"hello there\"], \"logprobs\": 3, "
+                + "\"n\": 4, \"temperature\": 0}, \"response\": {\"usage\": {\"prompt_tokens\": 2, "
+                + "\"completion_tokens\": 9}}}", "x:1");
+        assertEquals(Instant.parse("2026-12-05T03:00:00Z"), r.time());
+        assertEquals("/v1/completions", r.endpoint());
+        assertEquals("hello there", r.query());
+        assertTrue(r.logprobs());
+        assertEquals(3, r.topLogprobs());
+        assertEquals(4, r.n());
+        assertEquals(0.0, r.temperature());
+        assertEquals(9, r.completionTokens());
+    }
+
+    @Test
+    void templatesGroupSlotFilledQueriesOnly() {
+        List<String> q = new ArrayList<>();
+        for (String t : TOPICS) q.add("Explain step by step how " + t + " works in organic chemistry, and show your reasoning.");
+        q.add("What is the capital of France?");
+        q.add("How do I bake sourdough bread at home?");
+        int[] ids = Templates.group(q);
+        for (int i = 0; i < TOPICS.length; i++) assertEquals(ids[0], ids[i]);
+        assertTrue(ids[0] >= 0);
+        assertEquals(-1, ids[TOPICS.length]);
+        assertEquals(-1, ids[TOPICS.length + 1]);
+    }
+
+    @Test
+    void networksAreSlash24AndLoopbackIsNoEvidence() {
+        assertEquals("45.33.12.0/24", Scanner.network("45.33.12.99"));
+        assertEquals(null, Scanner.network("127.0.0.1"));
+        assertEquals(null, Scanner.network("::1"));
+        assertEquals("2001:0db8:0001::/48", Scanner.network("2001:db8:1:2::5"));
+    }
+
+    static Scanner.Entity entity(Scanner.Report r, String account) {
+        return r.ranked().stream().filter(e -> e.kind().equals("account") && e.name().equals(account)).findFirst()
+                .orElseThrow();
+    }
+}
