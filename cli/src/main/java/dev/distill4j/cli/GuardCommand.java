@@ -9,15 +9,18 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "guard", mixinStandardHelpOptions = true,
         description = {"Watermark what a served model writes and detect it: make a key, serve with "
-                + "'distill serve --watermark KEY', test texts with exact p-values, and audit a suspect model for "
-                + "radioactivity (was it trained on your watermarked answers?). See docs/guard.md; "
+                + "'distill serve --watermark KEY', test texts with exact p-values, audit a suspect model for "
+                + "radioactivity (was it trained on your watermarked answers?), and scan request logs for extraction "
+                + "campaigns. See docs/guard.md; "
                 + "'distill demo guard' shows the whole story offline."},
-        subcommands = {GuardKeygenCommand.class, GuardDetectCommand.class, GuardAuditCommand.class},
+        subcommands = {GuardKeygenCommand.class, GuardDetectCommand.class, GuardAuditCommand.class,
+                GuardScanCommand.class},
         footer = {"", "Examples:",
                 "  distill guard keygen --scheme kgw --tokenizer runs/math/teacher --out teacher.wmkey",
                 "  distill serve --model runs/math/teacher --watermark teacher.wmkey",
                 "  distill guard detect --key teacher.wmkey answers.jsonl suspect.txt",
                 "  distill guard audit --key teacher.wmkey --watermarked answers.jsonl --suspect runs/their-student",
+                "  distill guard scan --log logs/requests --out logs/scan",
                 "", "Run 'distill guard <command> --help' for a command's options."})
 final class GuardCommand implements Runnable {
     @CommandLine.Spec
