@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
                 "",
                 "Reads every *.jsonl and *.jsonl.gz under --log: distill serve's request log, or the "
                         + "OpenAI-compatible gateway shape {\"timestamp\", \"user\", \"ip\", \"request\", "
-                        + "\"response\"} (docs/guard-scan.md). Malformed lines are reported and skipped.",
+                        + "\"response\"} (docs/guard.md). Malformed lines are reported and skipped.",
                 "",
                 "Exit code 0: nothing flagged; 3: something flagged (for cron: 'distill guard scan ... || "
                         + "alert'); 1: error; 2: usage error."},

@@ -61,7 +61,7 @@ public final class Scanner {
         public boolean anyFlagged() { return ranked.stream().anyMatch(Entity::flagged); }
     }
 
-    // behavioural thresholds (documented in docs/guard-scan.md)
+    // behavioural thresholds (documented in docs/guard.md)
     static final double PEAK_RPM = 30;
     static final double REGULAR_CV = 0.25;
     static final double BURSTY_CV = 4;
