@@ -99,7 +99,7 @@ final class RequestLog implements AutoCloseable {
         List<Entry> batch = new ArrayList<>(256);
         while (true) {
             try {
-                Entry first = queue.poll(1, TimeUnit.SECONDS);
+                Entry first = queue.poll(250, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     batch.add(first);
                     queue.drainTo(batch, 255);
@@ -115,7 +115,6 @@ final class RequestLog implements AutoCloseable {
                     if (closing) break;
                 }
             } catch (InterruptedException e) {
-                if (closing) continue;           // drain what is left, then stop
                 Thread.currentThread().interrupt();
                 break;
             } catch (IOException | RuntimeException e) {
@@ -151,11 +150,12 @@ final class RequestLog implements AutoCloseable {
         metrics.requestLogWritten();
     }
 
+    /** Appends: after a failed rotation the records still in the current file are kept and rotated later. */
     private void open() throws IOException {
         out = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(current, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), StandardCharsets.UTF_8), 1 << 16);
-        written = 0;
-        fileStart = -1;
+                StandardOpenOption.APPEND), StandardCharsets.UTF_8), 1 << 16);
+        written = Files.size(current);
+        fileStart = written > 0 ? Files.getLastModifiedTime(current).toMillis() : -1;
     }
 
     /** Compresses the current file to its dated name (temp + rename) and removes it. */
@@ -293,8 +293,8 @@ final class RequestLog implements AutoCloseable {
     /** Writes what is queued, rotates the current file, and stops the writer. */
     @Override
     public void close() {
+        // no interrupt: it would close the file channel under a write; the writer sees the flag within 250 ms
         closing = true;
-        writer.interrupt();
         try {
             writer.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
