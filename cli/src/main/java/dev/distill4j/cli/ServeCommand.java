@@ -26,6 +26,8 @@ import picocli.CommandLine.Option;
                 "         distill harvest --base-url http://127.0.0.1:8000/v1 --model student --top-logprobs 5 ...",
                 "Watermarked: distill guard keygen --scheme kgw --tokenizer runs/math/student --out wm.key",
                 "             distill serve --model runs/math/student --watermark wm.key",
+                "Accounts:   distill serve --model runs/math/student --keys keys.jsonl --request-log logs/",
+                "            (keys.jsonl: {\"name\": \"acme\", \"key\": \"sk-...\", \"rpm\": 60, \"tpm\": 40000})",
                 "Embeddings: distill serve --model runs/embed/static      (a student folder)",
                 "            distill serve --embedding-teacher bge-small-en-v1.5"})
 final class ServeCommand implements Callable<Integer> {
@@ -68,6 +70,22 @@ final class ServeCommand implements Callable<Integer> {
             description = "Completion tokens when a request sets no max_tokens (default ${DEFAULT-VALUE}).")
     int defaultMaxTokens;
 
+    @Option(names = "--keys", paramLabel = "FILE",
+            description = "Accounts, one JSON object a line: {\"name\": \"acme\", \"key\": \"sk-...\"} (or "
+                    + "\"key_sha256\") with optional \"rpm\", \"tpm\", \"daily_tokens\" limits. Every /v1 request "
+                    + "needs one of the keys; the file is re-read when it changes. Not with --api-key-env.")
+    Path keys;
+
+    @Option(names = "--request-log", paramLabel = "DIR",
+            description = "Write one JSON record per /v1 request to DIR/requests-current.jsonl, rotated (64 MiB, UTC "
+                    + "midnight, at stop) into requests-<yyyyMMdd-HHmmss>.jsonl.gz (docs/guard-log-format.md).")
+    Path requestLog;
+
+    @Option(names = "--log-prompts", paramLabel = "full|hash", defaultValue = "full",
+            description = "With --request-log: 'full' records the prompt text, 'hash' only its SHA-256 "
+                    + "(default ${DEFAULT-VALUE}).")
+    String logPrompts;
+
     @Mixin
     WatermarkOption watermark;
 
@@ -87,6 +105,19 @@ final class ServeCommand implements Callable<Integer> {
         if (student && embeddingTeacher != null) {
             throw new UserError("--model " + model + " is an embedding student and --embedding-teacher is another "
                     + "embedding model; serve one embedding model at a time");
+        }
+        if (keys != null && apiKeyEnv != null) {
+            throw new UserError("give either --keys FILE (accounts) or --api-key-env VAR (one shared key), not both");
+        }
+        if (keys != null && !Files.isRegularFile(keys)) {
+            throw new UserError("--keys " + keys + " is not a file; give a JSONL file with one account a line, e.g. "
+                    + "{\"name\": \"acme\", \"key\": \"sk-...\", \"rpm\": 60}");
+        }
+        if (!logPrompts.equals("full") && !logPrompts.equals("hash")) {
+            throw new UserError("--log-prompts must be 'full' or 'hash', got '" + logPrompts + "'");
+        }
+        if (requestLog != null && Files.exists(requestLog) && !Files.isDirectory(requestLog)) {
+            throw new UserError("--request-log " + requestLog + " is a file; give a folder (it is created if missing)");
         }
         String key = null;
         if (apiKeyEnv != null) {
@@ -121,11 +152,23 @@ final class ServeCommand implements Callable<Integer> {
             if (loaded != null) loaded.close();
             throw new UserError(e.getMessage());
         }
-        OpenAiServer server = OpenAiServer.builder().setModel(loaded).setEmbeddingModel(embedder)
-                .optServedModelName(student ? null : servedModelName).optEmbeddingModelName(student ? servedModelName : null)
-                .optHost(host).optPort(port).optApiKey(key).optMaxBatch(maxBatch).optMaxQueue(maxQueue)
-                .optDefaultMaxTokens(defaultMaxTokens).optLogRequests(Distill.verbose)
-                .optTokenChooser(wm, wm == null ? null : "watermark " + WatermarkOption.describe(wm)).build();
+        OpenAiServer server;
+        try {
+            OpenAiServer.Builder b = OpenAiServer.builder().setModel(loaded).setEmbeddingModel(embedder)
+                    .optServedModelName(student ? null : servedModelName)
+                    .optEmbeddingModelName(student ? servedModelName : null)
+                    .optHost(host).optPort(port).optApiKey(key).optMaxBatch(maxBatch).optMaxQueue(maxQueue)
+                    .optDefaultMaxTokens(defaultMaxTokens).optLogRequests(Distill.verbose)
+                    .optTokenChooser(wm, wm == null ? null : "watermark " + WatermarkOption.describe(wm))
+                    .optKeys(keys);
+            if (requestLog != null) b.optRequestLog(requestLog, logPrompts.equals("hash"));
+            server = b.build();
+        } catch (RuntimeException e) {
+            if (loaded != null) loaded.close();
+            if (embedder != null) embedder.close();
+            if (e instanceof java.io.UncheckedIOException io) throw new UserError(io.getMessage());
+            throw e;
+        }
         Runnable release = () -> {
             server.close();
             if (loaded != null) loaded.close();
@@ -144,7 +187,8 @@ final class ServeCommand implements Callable<Integer> {
             release.run();
             stopped.countDown();
         }, "distill-serve-shutdown"));
-        String required = key == null ? "" : " (key required: $" + apiKeyEnv + ")";
+        String required = key != null ? " (key required: $" + apiKeyEnv + ")"
+                : keys != null ? " (accounts: " + keys + ")" : "";
         if (loaded != null) {
             System.out.printf("Serving %s (%,d parameters) as '%s' at http://%s:%d/v1%s%n", model,
                     loaded.parameterCount(), server.servedModelName(), host, bound, required);
@@ -157,6 +201,10 @@ final class ServeCommand implements Callable<Integer> {
             System.out.printf("Serving embeddings of %s (%d dimensions) as '%s' at http://%s:%d/v1/embeddings%s%n",
                     student ? model : embeddingTeacher, embedder.dimension(), server.embeddingModelName(), host,
                     bound, required);
+        }
+        if (requestLog != null) {
+            System.out.println("Logging every request to " + requestLog.resolve("requests-current.jsonl")
+                    + (logPrompts.equals("hash") ? " (prompts as SHA-256 only)" : ""));
         }
         System.out.println("Press Ctrl-C to stop.");
         System.out.flush();

@@ -56,8 +56,9 @@ final class ChatCompletions {
         int[] ids = model.tokenizer().encode(prompt, false);
         if (ids.length == 0) throw OpenAiError.badRequest("messages", "The messages render to an empty prompt.");
         int maxTokens = server.completionBudget(p.maxTokens(), ids.length, "messages");
+        server.admitTokens(ctx, ids.length + (long) p.n() * maxTokens);
 
-        String id = Wire.id("chatcmpl-");
+        String id = server.requestId(ctx, "chatcmpl-");
         long created = server.createdNow();
         if (p.stream()) {
             stream(ctx, id, created, ids, p, maxTokens, logprobs, logprobs ? top : 0);

@@ -51,12 +51,14 @@ final class Completions {
 
         List<PromptWork> work = new ArrayList<>(prompts.size());
         List<BatchScheduler.Job> jobs = new ArrayList<>();
+        long worstCase = 0;
         for (String text : prompts) {
             int[] ids = tok.encode(text, true);
             if (ids.length == 0) {
                 throw OpenAiError.invalidValue("prompt", "The prompt is empty; give at least one character.");
             }
             int maxTokens = server.completionBudget(p.maxTokens(), ids.length, "prompt");
+            worstCase += ids.length + (long) p.n() * maxTokens;
             List<BatchScheduler.Generate> gens = new ArrayList<>(p.n());
             for (int j = 0; j < p.n(); j++) {
                 gens.add(new BatchScheduler.Generate(ids, p.sampling(maxTokens, model.eosTokenIds(), k, j)));
@@ -69,10 +71,11 @@ final class Completions {
             }
             work.add(new PromptWork(text, ids, gens, score));
         }
+        server.admitTokens(ctx, worstCase);
         server.scheduler().submit(jobs);
 
         ObjectNode root = Json.object();
-        root.put("id", Wire.id("cmpl-"));
+        root.put("id", server.requestId(ctx, "cmpl-"));
         root.put("object", "text_completion");
         root.put("created", server.createdNow());
         root.put("model", server.servedModelName());

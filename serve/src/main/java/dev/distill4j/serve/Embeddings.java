@@ -72,6 +72,8 @@ final class Embeddings {
             throw OpenAiError.invalidValue("input", "The model `" + server.embeddingModelName()
                     + "` does not accept token arrays; send the input as text.");
         }
+        // the tokens are known only once embedded: a spent token bucket refuses now, the count is charged after
+        server.admitTokens(ctx, 0);
         EmbeddingModel.Embedded embedded = await(batcher.submit(input), input);
         float[][] vectors = embedded.vectors();
         long tokens = embedded.totalTokens();

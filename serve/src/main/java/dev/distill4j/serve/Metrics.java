@@ -23,6 +23,10 @@ final class Metrics {
     private final LongAdder watermarkedTokens = new LongAdder();
     private final LongAdder embeddings = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
+    private final Map<String, LongAdder> accountRequests = new ConcurrentHashMap<>();   // by account name
+    private final Map<String, LongAdder> rejected = new ConcurrentHashMap<>();          // by reason
+    private final LongAdder logWritten = new LongAdder();
+    private final LongAdder logDropped = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
     private final Histogram batchSize = new Histogram(BATCH_BUCKETS);
     private final AtomicLong embeddingQueue = new AtomicLong();
@@ -66,6 +70,17 @@ final class Metrics {
         latency.computeIfAbsent(endpoint, k -> new Histogram(LATENCY_BUCKETS)).observe(seconds);
     }
 
+    /** One request of {@code account} ("-" without --keys), whatever its status. */
+    void accountRequest(String account) { accountRequests.computeIfAbsent(account, k -> new LongAdder()).increment(); }
+
+    /** One request refused before it ran: "invalid_api_key", "requests" (rpm) or "tokens" (tpm, daily). */
+    void rejected(String reason) { rejected.computeIfAbsent(reason, k -> new LongAdder()).increment(); }
+
+    void requestLogWritten() { logWritten.increment(); }
+
+    /** A request log record dropped because the writer's queue was full. */
+    void requestLogDropped() { logDropped.increment(); }
+
     void tokens(long prompt, long completion) {
         promptTokens.add(prompt);
         completionTokens.add(completion);
@@ -99,6 +114,21 @@ final class Metrics {
             out.append("distill4j_requests_total{endpoint=\"").append(escape(k[0])).append("\",status=\"").append(k[1])
                     .append("\"} ").append(e.getValue().sum()).append('\n');
         }
+        header(out, "distill4j_account_requests_total", "counter", "Requests by account ('-': no --keys).");
+        for (var e : new TreeMap<>(accountRequests).entrySet()) {
+            out.append("distill4j_account_requests_total{account=\"").append(escape(e.getKey())).append("\"} ")
+                    .append(e.getValue().sum()).append('\n');
+        }
+        header(out, "distill4j_requests_rejected_total", "counter",
+                "Requests refused before they ran, by reason (invalid_api_key, requests, tokens).");
+        for (var e : new TreeMap<>(rejected).entrySet()) {
+            out.append("distill4j_requests_rejected_total{reason=\"").append(escape(e.getKey())).append("\"} ")
+                    .append(e.getValue().sum()).append('\n');
+        }
+        single(out, "distill4j_request_log_records_total", "counter", "Records written to the request log.",
+                logWritten.sum());
+        single(out, "distill4j_request_log_dropped_total", "counter",
+                "Request log records dropped because the writer's queue was full.", logDropped.sum());
         single(out, "distill4j_prompt_tokens_total", "counter", "Prompt tokens processed.", promptTokens.sum());
         single(out, "distill4j_completion_tokens_total", "counter", "Tokens generated.", completionTokens.sum());
         single(out, "distill4j_watermarked_tokens_total", "counter",

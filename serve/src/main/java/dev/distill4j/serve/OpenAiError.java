@@ -12,13 +12,36 @@ public final class OpenAiError extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    private final long retryAfterMs;
 
     public OpenAiError(int status, String type, String param, String code, String message) {
+        this(status, type, param, code, message, status == 429 ? 1000 : -1);
+    }
+
+    private OpenAiError(int status, String type, String param, String code, String message, long retryAfterMs) {
         super(message);
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
+        this.retryAfterMs = retryAfterMs;
+    }
+
+    /**
+     * An account past one of its limits, worded as OpenAI words it; type {@code requests} or {@code tokens}, code
+     * {@code rate_limit_exceeded}. A request larger than the limit itself can never pass: it says so and carries
+     * no {@code Retry-After}.
+     */
+    static OpenAiError rateLimited(String account, RateLimiter.Refusal r) {
+        if (r.retryAfterMs() < 0) {
+            return new OpenAiError(429, r.type(), null, "rate_limit_exceeded", "Request too large for account "
+                    + account + " on " + r.limitName() + ": Limit " + r.limit() + ", Requested " + r.requested()
+                    + ". The input or output tokens must be reduced in order to run successfully.", -1);
+        }
+        return new OpenAiError(429, r.type(), null, "rate_limit_exceeded", "Rate limit reached for account "
+                + account + " on " + r.limitName() + ": Limit " + r.limit() + ", Used " + r.used() + ", Requested "
+                + r.requested() + ". Please try again in " + RateLimiter.goDuration(r.retryAfterMs()) + ".",
+                r.retryAfterMs());
     }
 
     public static OpenAiError badRequest(String param, String message) {
@@ -87,6 +110,9 @@ public final class OpenAiError extends RuntimeException {
     }
 
     public int status() { return status; }
+
+    /** For a 429: when a retry can pass, in milliseconds; -1 when retrying cannot help or for other statuses. */
+    public long retryAfterMs() { return retryAfterMs; }
 
     public String type() { return type; }
 

@@ -14,6 +14,9 @@ import dev.distill4j.model.generate.TokenListener;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.function.LongSupplier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +61,9 @@ public final class OpenAiServer implements AutoCloseable {
     private final long created = System.currentTimeMillis() / 1000;
     private final String fingerprint;
     private final Metrics metrics = new Metrics();
+    private final LongSupplier clock = System::currentTimeMillis;
+    private final Accounts accounts;            // null without a key file
+    private final RequestLog requestLogWriter;  // null without --request-log
     private final BatchScheduler scheduler;
     private final ChatCompletions chat;
     private final Completions completions;
@@ -90,6 +96,22 @@ public final class OpenAiServer implements AutoCloseable {
         this.chat = new ChatCompletions(this);
         this.completions = new Completions(this);
         this.embeddings = embedder == null ? null : new Embeddings(this, embedder, metrics);
+        Accounts acc = null;
+        try {
+            acc = b.keys == null ? null : new Accounts(b.keys, b.keysPoll, clock);
+            this.requestLogWriter = b.requestLogDir == null ? null : new RequestLog(b.requestLogDir, b.logPrompts,
+                    b.requestLogRotateBytes, RequestLog.DEFAULT_QUEUE, clock, metrics);
+        } catch (IOException | RuntimeException e) {
+            if (acc != null) acc.close();
+            if (scheduler != null) scheduler.close();
+            if (embeddings != null) embeddings.close();
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot read " + (b.keys != null && acc == null ? b.keys
+                        : b.requestLogDir) + ": " + io.getMessage(), io);
+            }
+            throw (RuntimeException) e;
+        }
+        this.accounts = acc;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -160,12 +182,33 @@ public final class OpenAiServer implements AutoCloseable {
         void handle(Context ctx) throws Exception;
     }
 
+    /** What the route wrapper knows about one request, shared with the handlers through a context attribute. */
+    static final class Call {
+        final long startMillis = System.currentTimeMillis();
+        String account = NO_ACCOUNT;
+        RateLimiter limiter;          // null: the account has no limits (or there are no accounts)
+        long reserved = -1;           // tokens reserved at admission; -1: none
+        Long promptTokens;
+        Long completionTokens;
+        String requestId;
+    }
+
+    /** The account name of requests when the server has no --keys. */
+    static final String NO_ACCOUNT = "-";
+    private static final String CALL = "distill4j.call";
+    private static final String BODY = "distill4j.body";
+
+    private static Call call(Context ctx) { return ctx.attribute(CALL); }
+
     private void route(String method, String path, boolean auth, Handler h) {
         io.javalin.http.Handler wrapped = ctx -> {
             long t0 = System.nanoTime();
+            Call call = new Call();
+            ctx.attribute(CALL, call);
             ctx.attribute("distill4j.handled", Boolean.TRUE);
             try {
-                if (auth) authenticate(ctx);
+                if (auth) authenticate(ctx, call);
+                if (call.limiter != null && method.equals("POST")) admitRequest(ctx, call);
                 h.handle(ctx);
             } catch (OpenAiError e) {
                 writeError(ctx, e);
@@ -176,7 +219,16 @@ public final class OpenAiServer implements AutoCloseable {
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int status = ctx.statusCode();
+            settle(call, status);
             metrics.request(path, status, seconds);
+            if (auth) metrics.accountRequest(call.account);
+            if (requestLogWriter != null && auth) {
+                requestLogWriter.offer(new RequestLog.Entry(call.startMillis,
+                        call.requestId != null ? call.requestId : Wire.id("req_"), call.account, ctx.ip(), path,
+                        status, Math.round(seconds * 1000), ctx.attribute(BODY),
+                        method.equals("POST") && ctx.attribute(BODY) == null ? ctx.bodyAsBytes() : null,
+                        call.promptTokens, call.completionTokens));
+            }
             if (logRequests) {
                 requestLog.info("{} {} {} {} ms{}", method, ctx.path(), status, Math.round(seconds * 1000),
                         Objects.requireNonNullElse(ctx.attribute("distill4j.tokens"), ""));
@@ -186,16 +238,74 @@ public final class OpenAiServer implements AutoCloseable {
         else app.post(path, wrapped);
     }
 
-    private void authenticate(Context ctx) {
-        if (apiKey == null) return;
+    private void authenticate(Context ctx, Call call) {
+        if (apiKey == null && accounts == null) return;
         String header = ctx.header("Authorization");
-        if (header == null || header.isBlank()) throw OpenAiError.missingKey();
+        if (header == null || header.isBlank()) {
+            metrics.rejected("invalid_api_key");
+            throw OpenAiError.missingKey();
+        }
         String given = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
-        if (!MessageDigest.isEqual(apiKey, given.getBytes(StandardCharsets.UTF_8))) throw OpenAiError.wrongKey();
+        if (accounts != null) {
+            KeyFile.Account a = given.isEmpty() ? null : accounts.find(given);
+            if (a == null) {
+                metrics.rejected("invalid_api_key");
+                throw OpenAiError.wrongKey();
+            }
+            call.account = a.name();
+            RateLimiter limiter = accounts.limiter(a);
+            if (limiter.limited()) call.limiter = limiter;
+        } else if (!MessageDigest.isEqual(apiKey, given.getBytes(StandardCharsets.UTF_8))) {
+            metrics.rejected("invalid_api_key");
+            throw OpenAiError.wrongKey();
+        }
+    }
+
+    /** One request against the account's requests-per-minute; the rate-limit headers go on every answer. */
+    private void admitRequest(Context ctx, Call call) {
+        long now = clock.getAsLong();
+        RateLimiter.Refusal no = call.limiter.admitRequest(now);
+        call.limiter.headers(ctx, now);
+        if (no != null) {
+            metrics.rejected(no.type());
+            call.limiter = null;      // nothing reserved, nothing to settle
+            throw OpenAiError.rateLimited(call.account, no);
+        }
+    }
+
+    /**
+     * Reserves a generation's worst case (prompt + max tokens of every choice) against the account's token limits
+     * before it is queued; a 429 when the limits cannot take it. The answer's real usage settles it afterwards.
+     */
+    void admitTokens(Context ctx, long tokens) {
+        Call call = call(ctx);
+        if (call == null || call.limiter == null) return;
+        long now = clock.getAsLong();
+        RateLimiter.Refusal no = call.limiter.reserveTokens(now, tokens);
+        if (no == null) call.reserved = tokens;
+        call.limiter.headers(ctx, now);
+        if (no != null) {
+            metrics.rejected(no.type());
+            throw OpenAiError.rateLimited(call.account, no);
+        }
+    }
+
+    /**
+     * Gives back what a reservation did not use. Usage the answer reported is charged; without one, a failed
+     * request (status &ge; 400: nothing was generated for the client) is refunded, and a successful one whose usage
+     * is unknown (a stream its client cut short) keeps its whole reservation.
+     */
+    private void settle(Call call, int status) {
+        if (call.limiter == null || call.reserved < 0) return;
+        long used = call.promptTokens != null ? call.promptTokens + call.completionTokens
+                : status >= 400 ? 0 : call.reserved;
+        call.limiter.settle(clock.getAsLong(), call.reserved, used);
     }
 
     static void writeError(Context ctx, OpenAiError e) {
-        if (e.status() == 429) ctx.header("Retry-After", "1");    // a batch usually finishes within seconds
+        // seconds, rounded up: a client waiting Retry-After is let through (a full queue: a batch usually finishes
+        // within seconds)
+        if (e.retryAfterMs() >= 0) ctx.header("Retry-After", Long.toString(Math.max(1, (e.retryAfterMs() + 999) / 1000)));
         ctx.status(e.status()).contentType("application/json").result(Json.write(e.toJson()));
     }
 
@@ -228,6 +338,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** The request body as a JSON object, or a 400 in OpenAI's words. */
     static ObjectNode body(Context ctx) {
+        ObjectNode cached = ctx.attribute(BODY);
+        if (cached != null) return cached;
         JsonNode n;
         try {
             n = Json.MAPPER.readTree(ctx.bodyAsBytes());
@@ -238,6 +350,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         if (n == null || n.isMissingNode()) throw OpenAiError.invalidJson("The body is empty.");
         if (!n.isObject()) throw OpenAiError.invalidJson("The body must be a JSON object.");
+        ctx.attribute(BODY, n);      // parsed once: the endpoint and the request log share it
         return (ObjectNode) n;
     }
 
@@ -299,7 +412,20 @@ public final class OpenAiServer implements AutoCloseable {
 
     void recordTokens(Context ctx, long prompt, long completion) {
         metrics.tokens(prompt, completion);
+        Call call = call(ctx);
+        if (call != null) {
+            call.promptTokens = prompt;
+            call.completionTokens = completion;
+        }
         ctx.attribute("distill4j.tokens", " prompt=" + prompt + " completion=" + completion);
+    }
+
+    /** A new response id with OpenAI's prefix ("chatcmpl-", "cmpl-"); the request log records it. */
+    String requestId(Context ctx, String prefix) {
+        String id = Wire.id(prefix);
+        Call call = call(ctx);
+        if (call != null) call.requestId = id;
+        return id;
     }
 
     LocalModel model() { return model; }
@@ -329,6 +455,8 @@ public final class OpenAiServer implements AutoCloseable {
         if (app != null) app.stop();
         if (scheduler != null) scheduler.close();
         if (embeddings != null) embeddings.close();
+        if (accounts != null) accounts.close();
+        if (requestLogWriter != null) requestLogWriter.close();     // after HTTP stopped: every record is in
         if (ownsModel) model.close();
     }
 
@@ -349,8 +477,37 @@ public final class OpenAiServer implements AutoCloseable {
         private TokenListener tokenHook = TokenListener.NONE;
         private TokenChooser tokenChooser;
         private String tokenChooserDescription;
+        private Path keys;
+        private Duration keysPoll = Duration.ofSeconds(2);
+        private Path requestLogDir;
+        private RequestLog.Prompts logPrompts = RequestLog.Prompts.FULL;
+        private long requestLogRotateBytes = RequestLog.DEFAULT_ROTATE_BYTES;
 
         private Builder() {}
+
+        /**
+         * Accounts from a key file (see {@link KeyFile}): every {@code /v1} request needs one of its keys, and each
+         * account's {@code rpm}, {@code tpm} and {@code daily_tokens} limits are enforced with 429s and OpenAI's
+         * {@code x-ratelimit-*} headers. The file is re-read when it changes. A bad file fails {@link #build()} with
+         * an {@code InvalidInputException} naming file:line. Replaces {@link #optApiKey}.
+         */
+        public Builder optKeys(Path file) { this.keys = file; return this; }
+
+        /** How often the key file is checked for changes (default 2 s). */
+        public Builder optKeysPollInterval(Duration every) { this.keysPoll = every; return this; }
+
+        /**
+         * One JSON record per {@code /v1} request, written off the request path to {@code dir} and rotated into
+         * gzip files (format: docs/guard-log-format.md). {@code hashPrompts} keeps only the prompts' SHA-256.
+         */
+        public Builder optRequestLog(Path dir, boolean hashPrompts) {
+            this.requestLogDir = dir;
+            this.logPrompts = hashPrompts ? RequestLog.Prompts.HASH : RequestLog.Prompts.FULL;
+            return this;
+        }
+
+        /** The size past which the request log is rotated (default 64 MiB). */
+        public Builder optRequestLogRotateBytes(long bytes) { this.requestLogRotateBytes = bytes; return this; }
 
         /** Tests only: hears every generated token on the worker thread, after it was routed to its request. */
         Builder optTokenHook(TokenListener hook) { this.tokenHook = hook; return this; }
@@ -426,6 +583,10 @@ public final class OpenAiServer implements AutoCloseable {
             }
             if (port < 0 || port > 65535) throw new InvalidInputException("port must be 0..65535, got " + port);
             if (defaultMaxTokens < 1) throw new InvalidInputException("default max tokens must be >= 1");
+            if (keys != null && apiKey != null) {
+                throw new InvalidInputException("give either an API key or a key file of accounts, not both");
+            }
+            if (requestLogRotateBytes < 1) throw new InvalidInputException("the request log's rotation size must be >= 1");
             return new OpenAiServer(this);
         }
     }

@@ -42,6 +42,12 @@ final class ClosedLoop {
 
     static Result run(HttpClient http, URI uri, int clients, int seconds, Bodies bodies, ToLongFunction<String> units)
             throws Exception {
+        return run(http, uri, null, clients, seconds, bodies, units);
+    }
+
+    /** As above, each request with {@code Authorization: Bearer key} when the key is not null. */
+    static Result run(HttpClient http, URI uri, String key, int clients, int seconds, Bodies bodies,
+                      ToLongFunction<String> units) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong requests = new AtomicLong();
         AtomicLong errors = new AtomicLong();
@@ -56,10 +62,11 @@ final class ClosedLoop {
                         String body = bodies.body(client, n);
                         long s = System.nanoTime();
                         try {
-                            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri)
+                            HttpRequest.Builder req = HttpRequest.newBuilder(uri)
                                     .header("Content-Type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                                    HttpResponse.BodyHandlers.ofString());
+                                    .POST(HttpRequest.BodyPublishers.ofString(body));
+                            if (key != null) req.header("Authorization", "Bearer " + key);
+                            HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
                             if (r.statusCode() != 200) {
                                 errors.incrementAndGet();
                                 continue;
