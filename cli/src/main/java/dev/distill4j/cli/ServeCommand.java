@@ -78,7 +78,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--request-log", paramLabel = "DIR",
             description = "Write one JSON record per /v1 request to DIR/requests-current.jsonl, rotated (64 MiB, UTC "
-                    + "midnight, at stop) into requests-<yyyyMMdd-HHmmss>.jsonl.gz (docs/guard-log-format.md).")
+                    + "midnight, at stop) into requests-<yyyyMMdd-HHmmss>.jsonl.gz (docs/guard.md).")
     Path requestLog;
 
     @Option(names = "--log-prompts", paramLabel = "full|hash", defaultValue = "full",

@@ -498,7 +498,7 @@ public final class OpenAiServer implements AutoCloseable {
 
         /**
          * One JSON record per {@code /v1} request, written off the request path to {@code dir} and rotated into
-         * gzip files (format: docs/guard-log-format.md). {@code hashPrompts} keeps only the prompts' SHA-256.
+         * gzip files (format: docs/guard.md). {@code hashPrompts} keeps only the prompts' SHA-256.
          */
         public Builder optRequestLog(Path dir, boolean hashPrompts) {
             this.requestLogDir = dir;

@@ -29,7 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code distill serve --request-log DIR}: one JSON line per request (format in docs/guard-log-format.md), appended
+ * {@code distill serve --request-log DIR}: one JSON line per request (format in docs/guard.md), appended
  * to {@code DIR/requests-current.jsonl} by one background thread and rotated — past a size (default 64 MiB), at UTC
  * midnight, at start (a file left by a crash) and at close — into {@code requests-<yyyyMMdd-HHmmss>.jsonl.gz}, named
  * by the UTC time the file was started. The gzip is written under a hidden temporary name and renamed, so a reader
@@ -174,7 +174,7 @@ final class RequestLog implements AutoCloseable {
         Files.delete(current);
     }
 
-    /** The record of docs/guard-log-format.md. */
+    /** The record of docs/guard.md. */
     ObjectNode record(Entry e) {
         ObjectNode r = Json.object();
         r.put("time", TIME.format(Instant.ofEpochMilli(e.startMillis())));
