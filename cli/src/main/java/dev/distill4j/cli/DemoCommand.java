@@ -31,12 +31,16 @@ import picocli.CommandLine.Option;
                 "The first run trains the house teacher (a few minutes, cached); later runs reuse it, the stored "
                         + "answers and students already trained with the same settings."},
         subcommands = {DemoCommand.Embeddings.class, DemoGuardCommand.class},
-        footer = {"", "Examples:",
+        footer = {
+                "",
+                "Examples:",
                 "  distill demo",
-                "  distill demo embeddings          (bge-small-en-v1.5 → static student → scorecard)",
-                "  distill demo guard               (watermark the teacher, distil students, audit them)",
-                "  distill demo --teacher-base-url https://api.openai.com/v1 --teacher-model gpt-4o-mini",
-                "  distill demo --teacher-base-url http://localhost:8000/v1 --teacher-model Qwen/Qwen2.5-7B-Instruct"})
+                "  distill demo embeddings (bge-small-en-v1.5 → static student → scorecard)",
+                "  distill demo guard (watermark the teacher, distil students, audit them)",
+                "  distill demo --teacher-base-url https://api.openai.com/v1 \\",
+                "      --teacher-model gpt-4o-mini",
+                "  distill demo --teacher-base-url http://localhost:8000/v1 \\",
+                "      --teacher-model Qwen/Qwen2.5-7B-Instruct"})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--teacher-base-url", paramLabel = "URL",
             description = "Use a real OpenAI-compatible teacher instead of the house teacher.")
@@ -217,8 +221,12 @@ final class DemoCommand implements Callable<Integer> {
                     "",
                     "Writes <out>/student/ (serve it or load it with EmbeddingModels.student) and "
                             + "<out>/eval/scorecard.json + report.html. A few minutes on two cores."},
-            footer = {"", "Examples:", "  distill demo embeddings",
-                    "  distill eval --student runs/demo-embeddings/student --teacher bge-small-en-v1.5 --corpus my.txt"})
+            footer = {
+                    "",
+                    "Examples:",
+                    "  distill demo embeddings",
+                    "  distill eval --student runs/demo-embeddings/student \\",
+                    "      --teacher bge-small-en-v1.5 --corpus my.txt"})
     static final class Embeddings implements Callable<Integer> {
         @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/demo-embeddings",
                 description = "Output folder (default ${DEFAULT-VALUE}).")

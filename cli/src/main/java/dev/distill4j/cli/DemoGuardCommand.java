@@ -28,8 +28,12 @@ import picocli.CommandLine.Option;
                         + "not be (p > 0.01). Writes <run>/guard.key, both harvests, students/<label>/ and "
                         + "guard-demo.json. About 10 minutes on two cores the first time (the house teacher is "
                         + "trained once and cached); reruns reuse everything trained with the same settings."},
-        footer = {"", "Examples:", "  distill demo guard",
-                "  distill guard audit --key runs/demo-guard/guard.key --watermarked W.jsonl --suspect STUDENT_DIR"})
+        footer = {
+                "",
+                "Examples:",
+                "  distill demo guard",
+                "  distill guard audit --key runs/demo-guard/guard.key --watermarked W.jsonl \\",
+                "      --suspect STUDENT_DIR"})
 final class DemoGuardCommand implements Callable<Integer> {
     @Option(names = "--run", paramLabel = "DIR", defaultValue = "runs/demo-guard",
             description = "Run folder (default ${DEFAULT-VALUE}).")

@@ -29,13 +29,20 @@ import picocli.CommandLine.Option;
         description = {"Distil sentence-embedding models: an ONNX encoder teacher (bge-small-en-v1.5, all-MiniLM-L6-v2, "
                 + "or your own export) into a static student that needs no transformer at inference."},
         subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class},
-        footer = {"", "Examples:",
-                "  distill embed distill --teacher bge-small-en-v1.5 --student static --dims 256 --out students/bge-static",
-                "  distill embed distill --teacher bge-small-en-v1.5 --student static-tuned --train-corpus my-texts.txt --out students/bge-tuned",
-                "  distill embed eval --teacher bge-small-en-v1.5 --student students/bge-static --corpus my-texts.jsonl",
-                "  distill embed distill --teacher https://api.openai.com/v1 --teacher-model text-embedding-3-small \\",
+        footer = {
+                "",
+                "Examples:",
+                "  distill embed distill --teacher bge-small-en-v1.5 --student static \\",
+                "      --dims 256 --out students/bge-static",
+                "  distill embed distill --teacher bge-small-en-v1.5 --student static-tuned \\",
+                "      --train-corpus my-texts.txt --out students/bge-tuned",
+                "  distill embed eval --teacher bge-small-en-v1.5 --student students/bge-static \\",
+                "      --corpus my-texts.jsonl",
+                "  distill embed distill --teacher https://api.openai.com/v1 \\",
+                "      --teacher-model text-embedding-3-small \\",
                 "      --run runs/te3 --student static --dims 256 --out students/te3-static",
-                "", "Run 'distill embed <command> --help' for a command's options."})
+                "",
+                "Run 'distill embed <command> --help' for a command's options."})
 final class EmbedCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

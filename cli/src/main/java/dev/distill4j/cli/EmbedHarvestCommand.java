@@ -16,8 +16,11 @@ import picocli.CommandLine.Option;
         description = {"Embed a corpus through an OpenAI-compatible /v1/embeddings API and keep the vectors in a run "
                 + "(samples.db, table embeddings). Resumable: a rerun, also after a kill, asks only for texts not "
                 + "stored yet; each distinct text is asked once."},
-        footer = {"", "Example:",
-                "  distill embed harvest --teacher https://api.openai.com/v1 --teacher-model text-embedding-3-small \\",
+        footer = {
+                "",
+                "Example:",
+                "  distill embed harvest --teacher https://api.openai.com/v1 \\",
+                "      --teacher-model text-embedding-3-small \\",
                 "      --corpus texts.jsonl --run runs/te3 --price-in 0.02"})
 final class EmbedHarvestCommand implements Callable<Integer> {
     @Option(names = "--teacher", required = true, paramLabel = "URL",

@@ -39,13 +39,17 @@ import picocli.CommandLine.Option;
                         + "without labels (Spearman of pairwise cosines, recall@1..10, linear CKA) and efficiency "
                         + "(parameters, size, sentences/s, one-sentence latency, speed-up) go to "
                         + "<student>/eval/ (or --out DIR) as scorecard.json and report.html."},
-        footer = {"", "Examples:",
+        footer = {
+                "",
+                "Examples:",
                 "  distill eval --run runs/math",
-                "  distill eval --run runs/math --judge --price-in 0.15 --price-out 0.60 --limit 200",
-                "  distill eval --run runs/math --prompts test.jsonl --teacher-model models/Qwen2.5-7B-Instruct",
+                "  distill eval --run runs/math --judge --price-in 0.15 --price-out 0.60 \\",
+                "      --limit 200",
+                "  distill eval --run runs/math --prompts test.jsonl \\",
+                "      --teacher-model models/Qwen2.5-7B-Instruct",
                 "  distill eval --student students/bge-static --teacher bge-small-en-v1.5",
-                "  distill eval --student students/static --student students/tuned --teacher bge-small-en-v1.5 "
-                        + "--corpus texts.jsonl --out eval/bge"})
+                "  distill eval --student students/static --student students/tuned \\",
+                "      --teacher bge-small-en-v1.5 --corpus texts.jsonl --out eval/bge"})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--run", paramLabel = "DIR", description = "Run folder (text students).")
     Path run;

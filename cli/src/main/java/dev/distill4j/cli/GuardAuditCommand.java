@@ -44,9 +44,13 @@ import picocli.CommandLine.Spec;
                         + "watermarked texts. Each (window, token) tuple counts once; the p-value is exact for a "
                         + "model never trained on the watermark (see docs/guard.md). A suspect with another "
                         + "tokenizer than the key's is out of scope."},
-        footer = {"", "Examples:",
-                "  distill guard audit --key wm.key --watermarked harvest.jsonl --suspect students/s1",
-                "  distill guard audit --key wm.key --watermarked harvest.jsonl --tokenizer models/teacher \\",
+        footer = {
+                "",
+                "Examples:",
+                "  distill guard audit --key wm.key --watermarked harvest.jsonl \\",
+                "      --suspect students/s1",
+                "  distill guard audit --key wm.key --watermarked harvest.jsonl \\",
+                "      --tokenizer models/teacher \\",
                 "      --suspect http://10.0.0.5:8000/v1 --model their-model --api-key-env THEIR_KEY --json"})
 final class GuardAuditCommand implements Callable<Integer> {
     @Option(names = "--key", required = true, paramLabel = "KEY", description = "The watermark key file.")

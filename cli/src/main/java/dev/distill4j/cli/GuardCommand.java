@@ -15,13 +15,18 @@ import picocli.CommandLine.Command;
                 + "'distill demo guard' shows the whole story offline."},
         subcommands = {GuardKeygenCommand.class, GuardDetectCommand.class, GuardAuditCommand.class,
                 GuardScanCommand.class},
-        footer = {"", "Examples:",
-                "  distill guard keygen --scheme kgw --tokenizer runs/math/teacher --out teacher.wmkey",
+        footer = {
+                "",
+                "Examples:",
+                "  distill guard keygen --scheme kgw --tokenizer runs/math/teacher \\",
+                "      --out teacher.wmkey",
                 "  distill serve --model runs/math/teacher --watermark teacher.wmkey",
                 "  distill guard detect --key teacher.wmkey answers.jsonl suspect.txt",
-                "  distill guard audit --key teacher.wmkey --watermarked answers.jsonl --suspect runs/their-student",
+                "  distill guard audit --key teacher.wmkey --watermarked answers.jsonl \\",
+                "      --suspect runs/their-student",
                 "  distill guard scan --log logs/requests --out logs/scan",
-                "", "Run 'distill guard <command> --help' for a command's options."})
+                "",
+                "Run 'distill guard <command> --help' for a command's options."})
 final class GuardCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -33,10 +33,13 @@ import picocli.CommandLine.Parameters;
                 "Exit code 0 whenever the test ran, whatever its result (read the p-value, or --json); 1 on an "
                         + "error (missing file, malformed line, a key made for another tokenizer); 2 on a usage "
                         + "error."},
-        footer = {"", "Examples:",
+        footer = {
+                "",
+                "Examples:",
                 "  distill guard detect --key teacher.wmkey answers.jsonl",
                 "  distill guard detect --key teacher.wmkey --localize --min-window 50 essay.txt",
-                "  distill guard detect --key teacher.wmkey --json answers.jsonl | jq .pooled.log10_p_value"})
+                "  distill guard detect --key teacher.wmkey --json answers.jsonl \\",
+                "      | jq .pooled.log10_p_value"})
 final class GuardDetectCommand implements Callable<Integer> {
     @Option(names = "--key", required = true, paramLabel = "KEY", description = "Watermark key file.")
     Path key;

@@ -18,12 +18,16 @@ import picocli.CommandLine.Option;
                 "The file is written readable by its owner only. It prints the key's public id, never the secret: "
                         + "whoever holds the file can detect the watermark, and also forge or strip it. Keep the "
                         + "key as long as you want to detect text served with it."},
-        footer = {"", "Schemes and defaults (docs/guard.md):",
+        footer = {
+                "",
+                "Schemes and defaults (docs/guard.md):",
                 "  kgw      green list: --gamma 0.25 --delta 2 --hash left --context 1 (--hash self: --context 4)",
                 "  gumbel   exp-min sampling, deterministic per prompt: --context 4",
                 "  synthid  tournament sampling: --layers 30 --context 4",
-                "", "Example:",
-                "  distill guard keygen --scheme kgw --tokenizer runs/math/teacher --out teacher.wmkey"})
+                "",
+                "Example:",
+                "  distill guard keygen --scheme kgw --tokenizer runs/math/teacher \\",
+                "      --out teacher.wmkey"})
 final class GuardKeygenCommand implements Callable<Integer> {
     @Option(names = "--scheme", required = true, paramLabel = "kgw|gumbel|synthid", description = "Watermark scheme.")
     String scheme;

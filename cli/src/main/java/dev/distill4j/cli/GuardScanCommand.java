@@ -26,9 +26,12 @@ import picocli.CommandLine.Option;
                 "",
                 "Exit code 0: nothing flagged; 3: something flagged (for cron: 'distill guard scan ... || "
                         + "alert'); 1: error; 2: usage error."},
-        footer = {"", "Examples:",
+        footer = {
+                "",
+                "Examples:",
                 "  distill guard scan --log /var/log/distill/requests",
-                "  distill guard scan --log today/ --baseline last-month/ --window 500 --fpr 0.001 --out report/"})
+                "  distill guard scan --log today/ --baseline last-month/ --window 500 \\",
+                "      --fpr 0.001 --out report/"})
 final class GuardScanCommand implements Callable<Integer> {
     /** The exit code when an account or cluster is flagged. */
     static final int FLAGGED = 3;

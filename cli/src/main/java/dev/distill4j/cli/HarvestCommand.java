@@ -41,19 +41,23 @@ import picocli.CommandLine.Option;
                         + "\"metadata\"; or CSV with a 'prompt' column. One id names one prompt: two lines with the "
                         + "same id and different prompts are refused before anything is sent; a line that repeats "
                         + "another exactly is asked once."},
-        footer = {"", "Examples:",
-                "  distill harvest --run runs/math --prompts prompts.jsonl --model gpt-4o-mini --top-logprobs 20 \\",
+        footer = {
+                "",
+                "Examples:",
+                "  distill harvest --run runs/math --prompts prompts.jsonl --model gpt-4o-mini \\",
+                "      --top-logprobs 20 \\",
                 "      --price-in 0.15 --price-out 0.60 --budget-usd 5",
-                "  distill harvest --run runs/local --prompts p.jsonl --base-url http://localhost:8000/v1 "
-                        + "--model Qwen/Qwen2.5-7B-Instruct --top-logprobs 5",
-                "  distill harvest --run runs/claude --prompts p.jsonl --provider anthropic "
-                        + "--model claude-sonnet-4-5 --max-tokens 1024",
-                "  distill harvest --run runs/selfhost --prompts p.jsonl --provider local "
-                        + "--model-dir models/Qwen2.5-1.5B-Instruct --top-logprobs 20",
+                "  distill harvest --run runs/local --prompts p.jsonl \\",
+                "      --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct \\",
+                "      --top-logprobs 5",
+                "  distill harvest --run runs/claude --prompts p.jsonl --provider anthropic \\",
+                "      --model claude-sonnet-4-5 --max-tokens 1024",
+                "  distill harvest --run runs/selfhost --prompts p.jsonl --provider local \\",
+                "      --model-dir models/Qwen2.5-1.5B-Instruct --top-logprobs 20",
                 "",
                 "Exit codes: 0 every sample stored (answered, or failed after retries: see 'distill inspect'), "
-                        + "or stopped at the budget; 1 a fatal error (bad key, unknown model, unreachable host) "
-                        + "or interrupted; 2 bad usage."})
+                        + "or stopped at the budget; 1 a fatal error (bad key, unknown model, unreachable host) or "
+                        + "interrupted; 2 bad usage."})
 final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder (created if missing).")
     Path run;

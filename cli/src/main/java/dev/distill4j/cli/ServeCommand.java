@@ -20,14 +20,21 @@ import picocli.CommandLine.Option;
         description = {"Serve a model folder over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, "
                 + "/v1/embeddings, /v1/models, /health, /metrics) until Ctrl-C. An embedding student folder (from "
                 + "'distill embed distill') is served on /v1/embeddings."},
-        footer = {"", "Example: distill serve --model runs/math/student --port 8000",
-                "         OPENAI_API_KEY=sk-local distill serve --model runs/math/student --api-key-env OPENAI_API_KEY",
+        footer = {
+                "",
+                "Example: distill serve --model runs/math/student --port 8000",
+                "         OPENAI_API_KEY=sk-local distill serve --model runs/math/student \\",
+                "             --api-key-env OPENAI_API_KEY",
                 "Then point any OpenAI client at http://127.0.0.1:8000/v1, or harvest from it:",
-                "         distill harvest --base-url http://127.0.0.1:8000/v1 --model student --top-logprobs 5 ...",
-                "Watermarked: distill guard keygen --scheme kgw --tokenizer runs/math/student --out wm.key",
+                "         distill harvest --base-url http://127.0.0.1:8000/v1 --model student \\",
+                "             --top-logprobs 5 ...",
+                "Watermarked:  distill guard keygen --scheme kgw --tokenizer runs/math/student \\",
+                "                 --out wm.key",
                 "             distill serve --model runs/math/student --watermark wm.key",
-                "Accounts:   distill serve --model runs/math/student --keys keys.jsonl --request-log logs/",
-                "            (keys.jsonl: {\"name\": \"acme\", \"key\": \"sk-...\", \"rpm\": 60, \"tpm\": 40000})",
+                "Accounts:    distill serve --model runs/math/student --keys keys.jsonl \\",
+                "                --request-log logs/",
+                "            (keys.jsonl, one account per line:",
+                "             {\"name\": \"acme\", \"key\": \"sk-...\", \"rpm\": 60, \"tpm\": 40000})",
                 "Embeddings: distill serve --model runs/embed/static      (a student folder)",
                 "            distill serve --embedding-teacher bge-small-en-v1.5"})
 final class ServeCommand implements Callable<Integer> {

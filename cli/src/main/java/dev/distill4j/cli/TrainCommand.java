@@ -38,21 +38,25 @@ import picocli.CommandLine.Option;
                 "",
                 "The student folder records how it was trained (" + TrainingRecord.FILE + ": example settings, "
                         + "loss, schedule, run); distill eval reads it, so it scores the prompts training held out."},
-        footer = {"", "Examples:",
+        footer = {
+                "",
+                "Examples:",
                 "  distill train --run runs/math --student models/qwen-0.5b --epochs 2 --lr 1e-4",
-                "  distill train --run runs/math --student models/tiny --loss sft --max-steps 2000 --batch-tokens 8192",
-                "  distill train --run runs/math --student models/tiny --teacher-model models/teacher-7b "
-                        + "--beta 0.5 --temperature 2",
-                "  distill train --run runs/math --student models/tiny --teacher-model models/teacher-7b "
-                        + "--on-policy-fraction 0.5 --beta 0.5",
+                "  distill train --run runs/math --student models/tiny --loss sft \\",
+                "      --max-steps 2000 --batch-tokens 8192",
+                "  distill train --run runs/math --student models/tiny \\",
+                "      --teacher-model models/teacher-7b --beta 0.5 --temperature 2",
+                "  distill train --run runs/math --student models/tiny \\",
+                "      --teacher-model models/teacher-7b --on-policy-fraction 0.5 --beta 0.5",
                 "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume",
-                "  distill train --run runs/math --student models/tiny --max-steps 4000 --resume   (extends it)",
-                "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume --alpha 0.9 "
-                        + "--allow-changed alpha",
+                "  distill train --run runs/math --student models/tiny --max-steps 4000 \\",
+                "      --resume (extends it)",
+                "  distill train --run runs/math --student models/tiny --max-steps 2000 \\",
+                "      --resume --alpha 0.9 --allow-changed alpha",
                 "",
                 "Exit codes: 0 trained and saved; 1 an error (empty run, missing student, vocabulary mismatch, "
-                        + "checkpoint from other flags, --resume without a checkpoint, a flag the loss would ignore); "
-                        + "2 bad usage."})
+                        + "checkpoint from other flags, --resume without a checkpoint, a flag the loss would ignore); 2 "
+                        + "bad usage."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder with harvested samples.")
     Path run;

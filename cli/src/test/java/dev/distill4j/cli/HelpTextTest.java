@@ -12,9 +12,13 @@ import picocli.CommandLine;
 
 /**
  * Every command's --help renders cleanly. picocli formats descriptions with String.format, so a bare "%" (as in
- * "95 % intervals") makes it print a WARN line and the raw text; that slipped into `distill demo --help` once.
+ * "95 % intervals") makes it print a WARN line and the raw text; that slipped into `distill demo --help` once. And
+ * example lines in footers fit 80 columns, where picocli would otherwise break them mid-word.
  */
 class HelpTextTest {
+    /** A footer line that shows a command: "distill …", optionally after a label ("Accounts:") or a VAR=value. */
+    private static final java.util.regex.Pattern EXAMPLE =
+            java.util.regex.Pattern.compile("^([A-Za-z ]+:\\s+)?([A-Z_]+=\\S+\\s+)?distill\\s");
 
     @Test
     void everyCommandsHelpRendersWithoutPicocliWarnings() {
@@ -36,6 +40,12 @@ class HelpTextTest {
         String warnings = captured.toString(StandardCharsets.UTF_8);
         if (warnings.contains("WARN")) problems.add(cl.getCommandSpec().qualifiedName() + ": " + warnings.strip());
         if (usage.isBlank()) problems.add(cl.getCommandSpec().qualifiedName() + ": empty help");
+        // picocli wraps at 80 columns, breaking an example command in the middle of a word (prose may wrap)
+        for (String line : cl.getCommandSpec().usageMessage().footer()) {
+            if (line.length() > 80 && EXAMPLE.matcher(line.strip()).find()) {
+                problems.add(cl.getCommandSpec().qualifiedName() + ": example over 80 columns: " + line);
+            }
+        }
         for (CommandLine sub : cl.getSubcommands().values()) visit(sub, captured, problems);
     }
 }
