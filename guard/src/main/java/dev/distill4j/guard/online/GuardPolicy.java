@@ -215,6 +215,8 @@ public record GuardPolicy(int window, int minRequests, Map<Feature, Double> thre
     }
 
     static String num(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v);
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
+        // three significant digits, without trailing zeros: 0.5, 0.875, 12.3
+        return new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", v)).stripTrailingZeros().toPlainString();
     }
 }
