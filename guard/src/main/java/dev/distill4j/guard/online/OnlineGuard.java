@@ -45,6 +45,14 @@ public final class OnlineGuard implements AccountGuard {
     /** Inter-arrival CV needs this many requests to mean anything. */
     static final int TIMING_MIN = 20;
     private static final long MINUTE_MS = 60_000;
+    /**
+     * An account in the allow state with no request for this long is forgotten (its window is up to
+     * window × ~300 bytes, and without --keys every client address is an account); flagged, throttled and blocked
+     * accounts are kept.
+     */
+    static final long FORGET_IDLE_MS = 3_600_000;
+    private static final int SWEEP_EVERY = 4096;
+    private long observed;       // the guard thread's
 
     /** The chain-of-thought elicitation phrases of {@code guard scan} (scan.Scanner.COT). */
     static final Pattern COT = Pattern.compile("(?i)step[- ]by[- ]step|show (your|all|the|me your) (work|reasoning|"
@@ -120,6 +128,7 @@ public final class OnlineGuard implements AccountGuard {
 
     @Override
     public Action observe(Request r) {
+        if (++observed % SWEEP_EVERY == 0) forgetIdle(r.timeMillis());
         State s = states.computeIfAbsent(r.account(), k -> new State(policy.window()));
         synchronized (s) {     // one guard thread in the server; the lock makes direct callers (tests) safe too
             add(s, r);
@@ -142,6 +151,18 @@ public final class OnlineGuard implements AccountGuard {
             return a;
         }
     }
+
+    private void forgetIdle(long now) {
+        states.values().removeIf(s -> {
+            synchronized (s) {
+                return s.level == null && s.size > 0 && s.time[(s.next - 1 + s.time.length) % s.time.length]
+                        < now - FORGET_IDLE_MS;
+            }
+        });
+    }
+
+    /** Accounts with state now (for tests and metrics). */
+    public int accounts() { return states.size(); }
 
     /** The account's current action (ALLOW for an account never seen). */
     public Action action(String account) {

@@ -91,4 +91,19 @@ class OnlineGuardTest {
         assertThat(g.evidence("v").values().get(Feature.TEMPLATE_SHARE)).isEqualTo(0.0);
         assertThat(g.action("v")).isEqualTo(Action.ALLOW);
     }
+
+    @Test
+    void idleAllowedAccountsAreForgottenAndFlaggedOnesKept() throws Exception {
+        OnlineGuard g = new OnlineGuard(policy("""
+                {"window": 10, "min_requests": 2, "features": {"logprobs_share": 0.5},
+                 "levels": [{"fired": 1, "action": "flag"}]}"""));
+        g.observe(req("flagged", 0, 1, 1, true, "a"));
+        g.observe(req("flagged", 1, 1, 1, true, "b"));
+        for (int i = 0; i < 100; i++) g.observe(req("idle-" + i, i, 1, 1, false, "q"));
+        assertThat(g.accounts()).isEqualTo(101);
+        long later = OnlineGuard.FORGET_IDLE_MS + 1000;
+        for (int i = 0; i < 4096; i++) g.observe(req("active", later + i, 1, 1, false, "q" + i));
+        assertThat(g.accounts()).isEqualTo(2);
+        assertThat(g.action("flagged")).isEqualTo(Action.FLAG);
+    }
 }
