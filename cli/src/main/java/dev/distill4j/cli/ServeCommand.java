@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
+import dev.distill4j.guard.online.GuardPolicy;
+import dev.distill4j.guard.online.OnlineGuard;
 import dev.distill4j.guard.watermark.Watermark;
 import dev.distill4j.model.generate.SamplingParams;
 import picocli.CommandLine.Command;
@@ -35,6 +37,9 @@ import picocli.CommandLine.Option;
                 "                --request-log logs/",
                 "            (keys.jsonl, one account per line:",
                 "             {\"name\": \"acme\", \"key\": \"sk-...\", \"rpm\": 60, \"tpm\": 40000})",
+                "Online guard: distill serve --model runs/math/student --keys keys.jsonl \\",
+                "                 --guard policy.json",
+                "            (flags, throttles or blocks accounts that look like extraction; docs/guard.md)",
                 "Embeddings: distill serve --model runs/embed/static      (a student folder)",
                 "            distill serve --embedding-teacher bge-small-en-v1.5"})
 final class ServeCommand implements Callable<Integer> {
@@ -93,6 +98,13 @@ final class ServeCommand implements Callable<Integer> {
                     + "(default ${DEFAULT-VALUE}).")
     String logPrompts;
 
+    @Option(names = "--guard", paramLabel = "POLICY",
+            description = "Score each account's behaviour as its requests finish (logprobs, temperature 0, n, "
+                    + "template reuse, chain-of-thought phrasing, rate, timing) and flag, throttle (429) or block "
+                    + "(403) it by the JSON policy (docs/guard.md, 'Online mode'). The account is the --keys "
+                    + "account, or the client address without --keys.")
+    Path guardPolicy;
+
     @Mixin
     WatermarkOption watermark;
 
@@ -125,6 +137,15 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (requestLog != null && Files.exists(requestLog) && !Files.isDirectory(requestLog)) {
             throw new UserError("--request-log " + requestLog + " is a file; give a folder (it is created if missing)");
+        }
+        GuardPolicy policy = null;
+        if (guardPolicy != null) {
+            if (!Files.isRegularFile(guardPolicy)) {
+                throw new UserError("--guard " + guardPolicy + " is not a file; give a JSON policy, e.g. "
+                        + "{\"features\": {\"logprobs_share\": 0.5, \"template_share\": 0.5}, \"levels\": "
+                        + "[{\"fired\": 2, \"action\": \"block\"}]} (docs/guard.md)");
+            }
+            policy = GuardPolicy.read(guardPolicy);      // before the model loads: a bad policy fails at once
         }
         String key = null;
         if (apiKeyEnv != null) {
@@ -169,6 +190,7 @@ final class ServeCommand implements Callable<Integer> {
                     .optTokenChooser(wm, wm == null ? null : "watermark " + WatermarkOption.describe(wm))
                     .optKeys(keys);
             if (requestLog != null) b.optRequestLog(requestLog, logPrompts.equals("hash"));
+            if (policy != null) b.optGuard(new OnlineGuard(policy));
             server = b.build();
         } catch (RuntimeException e) {
             if (loaded != null) loaded.close();
@@ -212,6 +234,11 @@ final class ServeCommand implements Callable<Integer> {
         if (requestLog != null) {
             System.out.println("Logging every request to " + requestLog.resolve("requests-current.jsonl")
                     + (logPrompts.equals("hash") ? " (prompts as SHA-256 only)" : ""));
+        }
+        if (policy != null) {
+            System.out.println("Guarding " + (keys != null ? "the accounts of " + keys
+                    : "each client address (no --keys: an address is an account)") + " by " + guardPolicy + ":");
+            System.out.println("  " + policy.summary().replace("\n", "\n  "));
         }
         System.out.println("Press Ctrl-C to stop.");
         System.out.flush();

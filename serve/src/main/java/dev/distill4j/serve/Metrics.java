@@ -27,6 +27,8 @@ final class Metrics {
     private final Map<String, LongAdder> rejected = new ConcurrentHashMap<>();          // by reason
     private final LongAdder logWritten = new LongAdder();
     private final LongAdder logDropped = new LongAdder();
+    private final Map<String, LongAdder> guardDecisions = new ConcurrentHashMap<>();    // by action
+    private final LongAdder guardDropped = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
     private final Histogram batchSize = new Histogram(BATCH_BUCKETS);
     private final AtomicLong embeddingQueue = new AtomicLong();
@@ -76,6 +78,12 @@ final class Metrics {
     /** One request refused before it ran: "invalid_api_key", "requests" (rpm) or "tokens" (tpm, daily). */
     void rejected(String reason) { rejected.computeIfAbsent(reason, k -> new LongAdder()).increment(); }
 
+    /** An account's guard state changed to {@code action} (allow, flag, throttle, block). */
+    void guardDecision(String action) { guardDecisions.computeIfAbsent(action, k -> new LongAdder()).increment(); }
+
+    /** A finished request the guard did not see because its queue was full. */
+    void guardDropped() { guardDropped.increment(); }
+
     void requestLogWritten() { logWritten.increment(); }
 
     /** A request log record dropped because the writer's queue was full. */
@@ -120,11 +128,20 @@ final class Metrics {
                     .append(e.getValue().sum()).append('\n');
         }
         header(out, "distill4j_requests_rejected_total", "counter",
-                "Requests refused before they ran, by reason (invalid_api_key, requests, tokens).");
+                "Requests refused before they ran, by reason (invalid_api_key, requests, tokens, account_blocked, "
+                        + "account_throttled).");
         for (var e : new TreeMap<>(rejected).entrySet()) {
             out.append("distill4j_requests_rejected_total{reason=\"").append(escape(e.getKey())).append("\"} ")
                     .append(e.getValue().sum()).append('\n');
         }
+        header(out, "distill4j_guard_decisions_total", "counter",
+                "Changes of an account's --guard state, by the new action (allow, flag, throttle, block).");
+        for (var e : new TreeMap<>(guardDecisions).entrySet()) {
+            out.append("distill4j_guard_decisions_total{action=\"").append(escape(e.getKey())).append("\"} ")
+                    .append(e.getValue().sum()).append('\n');
+        }
+        single(out, "distill4j_guard_dropped_total", "counter",
+                "Finished requests the --guard did not score because its queue was full.", guardDropped.sum());
         single(out, "distill4j_request_log_records_total", "counter", "Records written to the request log.",
                 logWritten.sum());
         single(out, "distill4j_request_log_dropped_total", "counter",

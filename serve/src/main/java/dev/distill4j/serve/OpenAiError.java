@@ -44,6 +44,23 @@ public final class OpenAiError extends RuntimeException {
                 r.retryAfterMs());
     }
 
+    /**
+     * An account the {@code --guard} policy blocked: 403, type {@code request_forbidden} (OpenAI's type for a 403),
+     * code {@code account_blocked}. No {@code Retry-After}: retrying does not help.
+     */
+    static OpenAiError accountBlocked(String account) {
+        return new OpenAiError(403, "request_forbidden", null, "account_blocked", "Account " + account
+                + " has been blocked for usage that violates the usage policies of this API. Contact the operator "
+                + "of this server if you believe this is an error.", -1);
+    }
+
+    /** An account the {@code --guard} policy throttled, past its lowered requests-per-minute cap: 429. */
+    static OpenAiError accountThrottled(String account, int rpm, long retryAfterMs) {
+        return new OpenAiError(429, "requests", null, "rate_limit_exceeded", "Rate limit reached for account "
+                + account + " on requests per min (RPM): Limit " + rpm + " (lowered for this account by the server's "
+                + "usage policy). Please try again in " + RateLimiter.goDuration(retryAfterMs) + ".", retryAfterMs);
+    }
+
     public static OpenAiError badRequest(String param, String message) {
         return new OpenAiError(400, "invalid_request_error", param, null, message);
     }

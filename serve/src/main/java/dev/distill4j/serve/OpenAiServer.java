@@ -64,6 +64,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final LongSupplier clock = System::currentTimeMillis;
     private final Accounts accounts;            // null without a key file
     private final RequestLog requestLogWriter;  // null without --request-log
+    private final AccountGuard guard;           // null without --guard
+    private final GuardFeed guardFeed;          // null without --guard
     private final BatchScheduler scheduler;
     private final ChatCompletions chat;
     private final Completions completions;
@@ -112,6 +114,8 @@ public final class OpenAiServer implements AutoCloseable {
             throw (RuntimeException) e;
         }
         this.accounts = acc;
+        this.guard = b.guard;
+        this.guardFeed = guard == null ? null : new GuardFeed(guard, GuardFeed.DEFAULT_QUEUE, metrics);
     }
 
     public static Builder builder() { return new Builder(); }
@@ -157,6 +161,7 @@ public final class OpenAiServer implements AutoCloseable {
             log.info("serving {} ({} parameters) as '{}' on http://{}:{}/v1", model.dir(), model.parameterCount(),
                     name, host, bound);
             if (chooserDescription != null) log.info("every generated token is chosen by {}", chooserDescription);
+            if (guard != null) log.info("accounts are watched by {}", guard.describe());
         }
         if (embedder != null) {
             log.info("serving embedding model {} ({} dimensions) as '{}' on http://{}:{}/v1/embeddings",
@@ -191,6 +196,7 @@ public final class OpenAiServer implements AutoCloseable {
         Long promptTokens;
         Long completionTokens;
         String requestId;
+        boolean guarded;              // the guard admitted it: it is told how the request went
     }
 
     /** The account name of requests when the server has no --keys. */
@@ -208,6 +214,9 @@ public final class OpenAiServer implements AutoCloseable {
             ctx.attribute("distill4j.handled", Boolean.TRUE);
             try {
                 if (auth) authenticate(ctx, call);
+                if (guard != null && auth && method.equals("POST") && !path.equals("/v1/embeddings")) {
+                    admitByGuard(ctx, call);
+                }
                 if (call.limiter != null && method.equals("POST")) admitRequest(ctx, call);
                 h.handle(ctx);
             } catch (OpenAiError e) {
@@ -228,6 +237,12 @@ public final class OpenAiServer implements AutoCloseable {
                         status, Math.round(seconds * 1000), ctx.attribute(BODY),
                         method.equals("POST") && ctx.attribute(BODY) == null ? ctx.bodyAsBytes() : null,
                         call.promptTokens, call.completionTokens));
+            }
+            if (call.guarded) {
+                // after the handler: a non-streamed answer is sent once this wrapper returns, and the feed's queue
+                // takes the work off this thread anyway
+                guardFeed.offer(new GuardFeed.Entry(call.startMillis, guardAccount(ctx, call), ctx.ip(), path, status,
+                        ctx.attribute(BODY), call.promptTokens, call.completionTokens));
             }
             if (logRequests) {
                 requestLog.info("{} {} {} {} ms{}", method, ctx.path(), status, Math.round(seconds * 1000),
@@ -259,6 +274,34 @@ public final class OpenAiServer implements AutoCloseable {
             metrics.rejected("invalid_api_key");
             throw OpenAiError.wrongKey();
         }
+    }
+
+    /** The account a guard policy acts on: the key file's account, else the client address. */
+    private static String guardAccount(Context ctx, Call call) {
+        return call.account.equals(NO_ACCOUNT) ? ctx.ip() : call.account;
+    }
+
+    /** A blocked account gets 403, a throttled one past its cap 429 with OpenAI's rate-limit headers. */
+    private void admitByGuard(Context ctx, Call call) {
+        String account = guardAccount(ctx, call);
+        long now = clock.getAsLong();
+        AccountGuard.Admission a = guard.admit(account, now);
+        if (a.action() == AccountGuard.Action.THROTTLE) {
+            ctx.header("x-ratelimit-limit-requests", Integer.toString(a.rpm()));
+            if (a.retryAfterMs() >= 0) {
+                ctx.header("x-ratelimit-remaining-requests", "0");
+                ctx.header("x-ratelimit-reset-requests", RateLimiter.goDuration(a.retryAfterMs()));
+            }
+        }
+        if (a.action() == AccountGuard.Action.BLOCK) {
+            metrics.rejected("account_blocked");
+            throw OpenAiError.accountBlocked(account);
+        }
+        if (a.refused()) {
+            metrics.rejected("account_throttled");
+            throw OpenAiError.accountThrottled(account, a.rpm(), a.retryAfterMs());
+        }
+        call.guarded = true;
     }
 
     /** One request against the account's requests-per-minute; the rate-limit headers go on every answer. */
@@ -456,6 +499,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (scheduler != null) scheduler.close();
         if (embeddings != null) embeddings.close();
         if (accounts != null) accounts.close();
+        if (guardFeed != null) guardFeed.close();
         if (requestLogWriter != null) requestLogWriter.close();     // after HTTP stopped: every record is in
         if (ownsModel) model.close();
     }
@@ -482,6 +526,7 @@ public final class OpenAiServer implements AutoCloseable {
         private Path requestLogDir;
         private RequestLog.Prompts logPrompts = RequestLog.Prompts.FULL;
         private long requestLogRotateBytes = RequestLog.DEFAULT_ROTATE_BYTES;
+        private AccountGuard guard;
 
         private Builder() {}
 
@@ -505,6 +550,15 @@ public final class OpenAiServer implements AutoCloseable {
             this.logPrompts = hashPrompts ? RequestLog.Prompts.HASH : RequestLog.Prompts.FULL;
             return this;
         }
+
+        /**
+         * An online guard ({@code distill serve --guard POLICY}, the {@code guard} module's {@code OnlineGuard}):
+         * consulted before every generation request (a blocked account gets 403 {@code account_blocked}, a
+         * throttled one past its cap 429) and told about each admitted request after its response, on a background
+         * thread. The account is the key file's account, or the client address without {@link #optKeys}.
+         * Default: none, and nothing changes.
+         */
+        public Builder optGuard(AccountGuard guard) { this.guard = guard; return this; }
 
         /** The size past which the request log is rotated (default 64 MiB). */
         public Builder optRequestLogRotateBytes(long bytes) { this.requestLogRotateBytes = bytes; return this; }
