@@ -117,7 +117,7 @@ public final class IndicatorFile {
             throw new IllegalArgumentException("\"version\" " + o.get("version") + " is not supported (this reader "
                     + "reads version " + Indicators.VERSION + ")");
         }
-        int hashes = intField(o.path("fingerprint"), "fingerprint.minhash_values");
+        int hashes = intField(o.path("fingerprint").path("minhash_values"), "fingerprint.minhash_values");
         if (hashes != Templates.HASHES) {
             throw new IllegalArgumentException("fingerprint.minhash_values is " + hashes + ", this reader uses "
                     + Templates.HASHES);
