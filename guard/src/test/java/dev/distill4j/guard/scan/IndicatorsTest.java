@@ -46,7 +46,10 @@ class IndicatorsTest {
                 d.poolSize(), d.seed());
     }
 
-    /** Provider B's log: benign traffic plus the chemistry template, 4 queries from each of two new accounts. */
+    /**
+     * Provider B's log: benign traffic plus the chemistry template, 4 queries from each of two new accounts, and a
+     * paraphraser asking 12 questions on the same chemistry topics in other words (a different template).
+     */
     static void writeLowVolumeCampaign(Path dir) throws IOException {
         ScanTrafficTest.writeTraffic(dir, 12, 20, 0, false);
         List<String> lines = new ArrayList<>();
@@ -59,6 +62,12 @@ class IndicatorsTest {
                 lines.add(Json.write(ScanTrafficTest.serveRecord(ScanTrafficTest.T0.plusSeconds(1800 + 397L * k),
                         account, "192.0.2." + (10 + k), query, 0.7, false, 1)));
             }
+        }
+        for (int i = 0; i < 12; i++) {
+            String topic = ScanTrafficTest.TOPICS[(5 * i + 1) % ScanTrafficTest.TOPICS.length];
+            String query = "What is the mechanism of " + topic + ", and which reagents and conditions does it need?";
+            lines.add(Json.write(ScanTrafficTest.serveRecord(ScanTrafficTest.T0.plusSeconds(5000 + 613L * i * (1 + i % 3)),
+                    "paraphraser", "100.70.3.9", query, 0.7, false, 1)));
         }
         Files.write(dir.resolve("requests-0002.jsonl"), lines);
     }
@@ -133,12 +142,22 @@ class IndicatorsTest {
             assertTrue(f.note().contains(harvester.id()), f.note());
             assertTrue(f.value() >= f.threshold());
         }
+        // the paraphrased campaign shares no template wording, but its queries sit at the indicator's centroid
+        Scanner.Entity para = ScanTrafficTest.entity(withInd, "paraphraser");
+        System.out.println("paraphraser: " + para.features().get(0));
+        assertFalse(ScanTrafficTest.entity(alone, "paraphraser").flagged(), "the paraphraser alone is not flagged");
+        assertTrue(para.flagged(), "the paraphraser matches the centroid: " + para.features().get(0));
+        Scanner.Feature pf = para.fired().stream().filter(x -> x.name().equals("indicator_match")).findFirst()
+                .orElseThrow();
+        assertTrue(pf.note().contains("cosine") && pf.threshold() == harvester.matchCosine(), pf.note());
         for (int u = 0; u < 12; u++) {
             Scanner.Entity e = ScanTrafficTest.entity(withInd, "user" + u);
+            System.out.println("user" + u + ": " + e.features().get(0));
             assertFalse(e.flagged(), "user" + u + " stays benign: " + e.fired());
         }
         // the ranking puts the matched campaign first
-        assertTrue(withInd.ranked().get(0).accounts().stream().allMatch(x -> x.startsWith("newcomer")));
+        assertTrue(withInd.ranked().get(0).accounts().stream().allMatch(x -> x.startsWith("newcomer")
+                || x.equals("paraphraser")));
     }
 
     @Test
