@@ -31,11 +31,40 @@ import org.junit.jupiter.api.io.TempDir;
 class IndicatorsTest {
     static EmbeddingModel bge;
 
+    static EmbeddingModel model;
+
     @BeforeAll
-    static void load() throws IOException { bge = EmbeddingModels.teacher("bge-small-en-v1.5"); }
+    static void load() throws IOException {
+        model = EmbeddingModels.teacher("bge-small-en-v1.5");
+        bge = new Cached(model);
+    }
 
     @AfterAll
-    static void close() { bge.close(); }
+    static void close() { model.close(); }
+
+    /**
+     * The real bge-small, each distinct text embedded once: both providers' logs share their benign sentences, and
+     * the test scans and exports them several times (this keeps it under half a minute on two shared cores).
+     */
+    record Cached(EmbeddingModel inner, java.util.Map<String, float[]> cache) implements EmbeddingModel {
+        Cached(EmbeddingModel inner) { this(inner, new java.util.concurrent.ConcurrentHashMap<>()); }
+
+        @Override
+        public float[][] embed(List<String> texts) {
+            List<String> missing = texts.stream().filter(t -> !cache.containsKey(t)).distinct().toList();
+            if (!missing.isEmpty()) {
+                float[][] v = inner.embed(missing);
+                for (int i = 0; i < v.length; i++) cache.put(missing.get(i), v[i]);
+            }
+            return texts.stream().map(cache::get).toArray(float[][]::new);
+        }
+
+        @Override
+        public int dimension() { return inner.dimension(); }
+
+        @Override
+        public String name() { return inner.name(); }
+    }
 
     /** The defaults with 1,000 permutations instead of 10,000: the test stays fast, the thresholds a bit noisier. */
     static final Scanner.Options OPTS;
