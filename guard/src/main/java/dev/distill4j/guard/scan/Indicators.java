@@ -33,7 +33,10 @@ public record Indicators(String source, Instant created, String embedder, int di
     /** The file's {@code format} field. */
     public static final String FORMAT = "distill4j.indicators";
     public static final int VERSION = 1;
-    /** Queries per random subset when calibrating a centroid's match threshold (and the fewest a match needs). */
+    /**
+     * Queries per random subset when calibrating a centroid's match threshold, the fewest a match needs, and the
+     * fewest a campaign needs to have a centroid exported at all.
+     */
     static final int CAL_SUBSET = 10;
     /** Random subsets drawn from each side during calibration. */
     static final int CAL_DRAWS = 1000;
@@ -55,6 +58,7 @@ public record Indicators(String source, Instant created, String embedder, int di
      * @param requests   how many requests it made
      * @param templates  the fingerprints of its prompt templates, the most used first
      * @param centroid   the unit-length mean direction of its query embeddings ({@code dimension} values), or null
+     *                   when it had fewer than {@value #CAL_SUBSET} queries
      * @param spread     the unbiased spread of its embeddings, (m/(m−1))·(1 − |mean|²)
      * @param matchCosine the calibrated cosine at or above which an entity's query centroid matches, or NaN when it
      *                   could not be calibrated (then only templates match)
@@ -148,10 +152,11 @@ public record Indicators(String source, Instant created, String embedder, int di
             float[] centroid = null;
             double spread = Double.NaN, match = Double.NaN;
             Calibration cal = null;
-            if (emb.length >= 2) {
+            // no centroid of fewer than CAL_SUBSET queries: the mean of a handful says too much about each of them
+            if (emb.length >= CAL_SUBSET) {
                 centroid = unitMean(emb);
                 spread = Scanner.spread(emb);
-                int k = Math.min(CAL_SUBSET, emb.length);
+                int k = CAL_SUBSET;
                 if (benign.length >= k) {
                     double[] b = subsetCosines(benign, centroid, k, rnd);
                     double max = Arrays.stream(b).max().orElse(Double.NaN);
