@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
                 + "campaigns. See docs/guard.md; "
                 + "'distill demo guard' shows the whole story offline."},
         subcommands = {GuardKeygenCommand.class, GuardDetectCommand.class, GuardAuditCommand.class,
-                GuardScanCommand.class},
+                GuardScanCommand.class, GuardExportIndicatorsCommand.class},
         footer = {
                 "",
                 "Examples:",

@@ -2,12 +2,16 @@ package dev.distill4j.cli;
 
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
+import dev.distill4j.guard.scan.IndicatorFile;
+import dev.distill4j.guard.scan.Indicators;
 import dev.distill4j.guard.scan.LogReader;
 import dev.distill4j.guard.scan.ScanWriter;
 import dev.distill4j.guard.scan.Scanner;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,7 +35,8 @@ import picocli.CommandLine.Option;
                 "Examples:",
                 "  distill guard scan --log /var/log/distill/requests",
                 "  distill guard scan --log today/ --baseline last-month/ --window 500 \\",
-                "      --fpr 0.001 --out report/"})
+                "      --fpr 0.001 --out report/",
+                "  distill guard scan --log today/ --indicators shared/campaign-2026-11.json"})
 final class GuardScanCommand implements Callable<Integer> {
     /** The exit code when an account or cluster is flagged. */
     static final int FLAGGED = 3;
@@ -63,6 +68,11 @@ final class GuardScanCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: LOG/scan).")
     Path out;
 
+    @Option(names = "--indicators", paramLabel = "FILE", arity = "1..*",
+            description = "Indicator files of known campaigns ('distill guard export-indicators', e.g. from another "
+                    + "provider): an account or cluster matching one is flagged (feature indicator_match).")
+    List<Path> indicators = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         if (window < 2) throw new UserError("--window must be at least 2, got " + window, Errors.USAGE);
@@ -80,13 +90,28 @@ final class GuardScanCommand implements Callable<Integer> {
             err.println("warning: " + (records.malformed().size() - 20) + " more malformed lines (see scan.json)");
         }
         if (records.records().isEmpty()) throw new UserError("no readable request records under " + log);
+        List<Indicators> known = new ArrayList<>();
+        for (Path f : indicators) {
+            try {
+                known.add(IndicatorFile.read(f));
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
         LogReader.Result base = baseline == null ? null : LogReader.read(baseline);
         Scanner.Options d = Scanner.Options.defaults();
         Scanner.Options opts = new Scanner.Options(window, fpr, permutations, Math.min(d.minWindow(), window),
                 d.minRequests(), d.minBehaviours(), d.poolSize(), d.seed());
         Scanner.Report report;
         try (EmbeddingModel model = EmbeddingModels.teacher(embedder)) {
-            report = new Scanner(model, opts).scan(records, base);
+            for (Indicators k : known) {
+                if (!k.embedder().equals(model.name()) || k.dimension() != model.dimension()) {
+                    err.println("warning: indicator centroids made with " + k.embedder() + " (" + k.dimension()
+                            + ") are not comparable with " + model.name() + " (" + model.dimension()
+                            + "); only their template fingerprints are matched");
+                }
+            }
+            report = new Scanner(model, opts, known).scan(records, base);
         }
         Path dir = out != null ? out : (Files.isDirectory(log) ? log : log.toAbsolutePath().getParent()).resolve("scan");
         ScanWriter.write(report, dir);

@@ -24,8 +24,9 @@ import java.util.regex.Pattern;
  *
  * <p>An entity (account or cluster) is flagged when the MMD of any of its windows exceeds the threshold calibrated
  * at the chosen false-positive rate, or when at least {@link Options#minBehaviours} behavioural features fire and it
- * made at least {@link Options#minRequests} requests. The score that orders the ranking is
- * {@code 2·[MMD fired] + min(3, max MMD² / threshold) + (behavioural features fired)}.
+ * made at least {@link Options#minRequests} requests, or when it matches another provider's {@link Indicators}
+ * ({@code indicator_match}, see {@link #indicatorMatch}). The score that orders the ranking is
+ * {@code 2·[MMD fired] + 2·[indicator matched] + min(3, max MMD² / threshold) + (behavioural features fired)}.
  */
 public final class Scanner {
     /** Scan settings; {@link #defaults()} are the CLI's defaults. */
@@ -84,10 +85,17 @@ public final class Scanner {
 
     private final EmbeddingModel embedder;
     private final Options o;
+    private final List<Indicators> indicators;
 
     public Scanner(EmbeddingModel embedder, Options options) {
+        this(embedder, options, List.of());
+    }
+
+    /** A scanner that also matches entities against other providers' indicator files ({@code --indicators}). */
+    public Scanner(EmbeddingModel embedder, Options options, List<Indicators> indicators) {
         this.embedder = embedder;
         this.o = options;
+        this.indicators = List.copyOf(indicators);
     }
 
     /**
@@ -105,6 +113,10 @@ public final class Scanner {
 
         int[] template = Templates.group(recs.stream().map(LogRecord::query).toList());
         float[][] emb = embed(recs.stream().map(LogRecord::query).toList());
+        long[][] sig = new long[recs.size()][];
+        if (!indicators.isEmpty()) {
+            for (int i = 0; i < sig.length; i++) if (recs.get(i).query() != null) sig[i] = Templates.signature(recs.get(i).query());
+        }
 
         // linking
         UnionFind uf = new UnionFind(accounts.size());
@@ -148,7 +160,7 @@ public final class Scanner {
         for (int a = 0; a < accounts.size(); a++) clusters.computeIfAbsent(uf.find(a), r -> new ArrayList<>()).add(a);
         for (int a = 0; a < accounts.size(); a++) {
             entities.add(entity("account", accounts.get(a), List.of(accounts.get(a)), List.of(), byAccount.get(a),
-                    recs, template, emb, mmd, poolOwner, poolSpread));
+                    recs, template, emb, sig, mmd, poolOwner, poolSpread));
         }
         int c = 0;
         for (var e : clusters.entrySet()) {
@@ -160,7 +172,7 @@ public final class Scanner {
             Set<String> links = new LinkedHashSet<>();
             for (int a : e.getValue()) links.addAll(why.getOrDefault(a, Set.of()));
             entities.add(entity("cluster", "cluster-" + (++c), members, List.copyOf(links), idx, recs, template,
-                    emb, mmd, poolOwner, poolSpread));
+                    emb, sig, mmd, poolOwner, poolSpread));
         }
         entities.sort(Comparator.comparing(Entity::flagged).thenComparingDouble(Entity::score).reversed()
                 .thenComparing(Entity::name));
@@ -185,8 +197,8 @@ public final class Scanner {
     }
 
     private Entity entity(String kind, String name, List<String> accounts, List<String> links, List<Integer> idx,
-                          List<LogRecord> recs, int[] template, float[][] emb, Mmd mmd, int[] poolOwner,
-                          double poolSpread) {
+                          List<LogRecord> recs, int[] template, float[][] emb, long[][] sig, Mmd mmd,
+                          int[] poolOwner, double poolSpread) {
         List<Feature> f = new ArrayList<>();
         int n = idx.size();
         // volume and timing
@@ -256,9 +268,12 @@ public final class Scanner {
                     "largest over %d window(s) of %d queries; empirical p = %.2g", windows.size(), worst.size(),
                     worst.pValue())));
         }
-        boolean flagged = mmdFired || (behaviours >= o.minBehaviours() && n >= o.minRequests());
+        Feature ind = indicators.isEmpty() ? null : indicatorMatch(withText, emb, sig);
+        if (ind != null) f.add(0, ind);
+        boolean indFired = ind != null && ind.fired();
+        boolean flagged = mmdFired || indFired || (behaviours >= o.minBehaviours() && n >= o.minRequests());
         double ratio = worst == null || worst.threshold() <= 0 ? 0 : Math.max(0, worst.mmd2() / worst.threshold());
-        double score = (mmdFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
+        double score = (mmdFired ? 2 : 0) + (indFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
 
         Map<Integer, Integer> tcount = new HashMap<>();
         for (int i : withText) if (template[i] >= 0) tcount.merge(template[i], 1, Integer::sum);
@@ -270,6 +285,61 @@ public final class Scanner {
                             + (ex.length() > 160 ? ex.substring(0, 157) + "..." : ex);
                 }).toList();
         return new Entity(kind, name, accounts, links, n, score, flagged, List.copyOf(f), List.copyOf(windows), top);
+    }
+
+    /**
+     * The best match of an entity's queries against the indicators: a template match when at least
+     * {@value Templates#MIN_GROUP} of its queries, and at least {@value #LINK_TEMPLATE_SHARE} of them, agree with one
+     * indicator template's MinHash signature at {@link Templates#SIMILARITY} or more (the same test that groups
+     * templates within one log); a centroid match when at least the indicator's calibration subset of its queries
+     * have a unit-mean embedding whose cosine to the indicator's centroid reaches the indicator's calibrated
+     * {@code match_cosine} (only when the file's embedder is this scan's). Returns the fired match, else the closest
+     * miss, as one feature naming the indicator.
+     */
+    private Feature indicatorMatch(List<Integer> withText, float[][] emb, long[][] sig) {
+        Feature best = null;
+        double bestRatio = Double.NEGATIVE_INFINITY;
+        for (Indicators file : indicators) {
+            String from = file.source() == null ? "" : " from " + file.source();
+            boolean sameSpace = file.embedder().equals(embedder.name()) && file.dimension() == embedder.dimension();
+            for (Indicators.Indicator ind : file.list()) {
+                for (int t = 0; t < ind.templates().size(); t++) {
+                    long[] fp = ind.templates().get(t).minhash();
+                    int hits = 0;
+                    double top = 0;
+                    for (int i : withText) {
+                        double a = Templates.agreement(sig[i], fp);
+                        top = Math.max(top, a);
+                        if (a >= Templates.SIMILARITY) hits++;
+                    }
+                    boolean fired = hits >= Templates.MIN_GROUP && hits >= LINK_TEMPLATE_SHARE * withText.size();
+                    double ratio = top / Templates.SIMILARITY + (fired ? 10 : 0);
+                    if (ratio > bestRatio) {
+                        bestRatio = ratio;
+                        best = new Feature("indicator_match", top, ">=", Templates.SIMILARITY, fired, String.format(
+                                Locale.ROOT, "indicator %s%s, template %d: %d of %d queries agree with its MinHash "
+                                        + "fingerprint at >= %.2f (best %.2f)", ind.id(), from, t + 1, hits,
+                                withText.size(), Templates.SIMILARITY, top));
+                    }
+                }
+                if (!sameSpace || ind.centroid() == null || Double.isNaN(ind.matchCosine())) continue;
+                List<float[]> vs = withText.stream().map(i -> emb[i]).filter(v -> v != null).toList();
+                int k = ind.calibration() == null ? Indicators.CAL_SUBSET : ind.calibration().subset();
+                if (vs.size() < Math.max(2, k)) continue;
+                double cos = Indicators.cosine(Indicators.unitMean(vs.toArray(float[][]::new)), ind.centroid());
+                boolean fired = cos >= ind.matchCosine();
+                // distance below the threshold in units of the room left above it, comparable with template ratios
+                double ratio = (1 - ind.matchCosine()) / Math.max(1e-9, 1 - cos) + (fired ? 10 : 0);
+                if (ratio > bestRatio) {
+                    bestRatio = ratio;
+                    best = new Feature("indicator_match", cos, ">=", ind.matchCosine(), fired, String.format(
+                            Locale.ROOT, "indicator %s%s: cosine %.4f of the query centroid (%d queries) to its "
+                                    + "centroid in %s space, calibrated match at >= %.4f", ind.id(), from, cos,
+                            vs.size(), file.embedder(), ind.matchCosine()));
+                }
+            }
+        }
+        return best;
     }
 
     private void linkByTemplate(List<List<Integer>> byAccount, int[] template, UnionFind uf,

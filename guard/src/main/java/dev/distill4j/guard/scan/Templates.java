@@ -77,14 +77,26 @@ public final class Templates {
     }
 
     static long[] signature(String text) {
-        List<String> w = skeleton(text);
+        return minhash(shingles(text));
+    }
+
+    /**
+     * The hashed word 2-shingles of a query's {@link #skeleton}, with begin/end markers (so a one-word query still
+     * has shingles). Only hashes leave this class: indicator files share sets of these, never the words.
+     */
+    static Set<Long> shingles(String text) {
         Set<Long> shingles = new LinkedHashSet<>();
         String prev = "^";
-        for (String s : w) {
+        for (String s : skeleton(text)) {
             shingles.add(hash(prev + " " + s));
             prev = s;
         }
         shingles.add(hash(prev + " $"));
+        return shingles;
+    }
+
+    /** The MinHash signature of a shingle set: per seeded permutation, the smallest permuted value. */
+    static long[] minhash(Set<Long> shingles) {
         long[] sig = new long[HASHES];
         java.util.Arrays.fill(sig, Long.MAX_VALUE);
         for (long s : shingles) {
