@@ -2,9 +2,9 @@ package dev.distill4j.guard.online;
 
 import dev.distill4j.guard.online.GuardPolicy.Feature;
 import dev.distill4j.guard.online.GuardPolicy.Level;
+import dev.distill4j.guard.scan.Scanner;
 import dev.distill4j.guard.scan.Templates;
 import dev.distill4j.serve.AccountGuard;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,11 +54,8 @@ public final class OnlineGuard implements AccountGuard {
     private static final int SWEEP_EVERY = 4096;
     private long observed;       // the guard thread's
 
-    /** The chain-of-thought elicitation phrases of {@code guard scan} (scan.Scanner.COT). */
-    static final Pattern COT = Pattern.compile("(?i)step[- ]by[- ]step|show (your|all|the|me your) (work|reasoning|"
-            + "steps|thinking)|explain your reasoning|reason(ing)? (it )?(out|through)|think (it )?through|"
-            + "chain[- ]of[- ]thought|walk me through|before (giving|answering)|(full|detailed|complete) "
-            + "(reasoning|derivation|solution)|justify each step|let'?s think");
+    /** The chain-of-thought elicitation phrases, as {@code guard scan} matches them. */
+    static final Pattern COT = Scanner.COT;
 
     private final GuardPolicy policy;
     private final Map<String, State> states = new ConcurrentHashMap<>();
@@ -257,43 +254,10 @@ public final class OnlineGuard implements AccountGuard {
         return Math.sqrt(ss / (m - 1)) / mean;
     }
 
-    /** MinHash of the skeleton's word 2-shingles (with begin and end markers, as {@code guard scan} builds them). */
+    /** MinHash of the skeleton's word 2-shingles, as {@code guard scan} builds them, with {@value #HASHES} values. */
     static long[] signature(String text) {
-        List<String> w = Templates.skeleton(text);
-        long[] sig = new long[HASHES];
-        Arrays.fill(sig, Long.MAX_VALUE);
-        String prev = "^";
-        for (int i = 0; i <= w.size(); i++) {
-            String cur = i < w.size() ? w.get(i) : "$";
-            long sh = hash(prev + " " + cur);
-            for (int h = 0; h < HASHES; h++) {
-                long v = mix(sh + 0x632BE59BD9B4E019L * (h + 1));
-                if (v < sig[h]) sig[h] = v;
-            }
-            prev = cur;
-        }
-        return sig;
+        return Templates.minhash(Templates.shingles(text), HASHES);
     }
 
-    static double agreement(long[] a, long[] b) {
-        int same = 0;
-        for (int i = 0; i < a.length; i++) if (a[i] == b[i]) same++;
-        return same / (double) a.length;
-    }
-
-    private static long hash(String s) {
-        long h = 0xcbf29ce484222325L;   // FNV-1a 64
-        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-            h ^= b & 0xff;
-            h *= 0x100000001b3L;
-        }
-        return mix(h);
-    }
-
-    /** SplitMix64's finaliser. */
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
+    static double agreement(long[] a, long[] b) { return Templates.agreement(a, b); }
 }

@@ -78,7 +78,7 @@ public final class Scanner {
     static final double LINK_TIMING_COSINE = 0.9;
     static final int LINK_TIMING_MIN_MINUTES = 5;
 
-    static final Pattern COT = Pattern.compile("(?i)step[- ]by[- ]step|show (your|all|the|me your) (work|reasoning|"
+    public static final Pattern COT = Pattern.compile("(?i)step[- ]by[- ]step|show (your|all|the|me your) (work|reasoning|"
             + "steps|thinking)|explain your reasoning|reason(ing)? (it )?(out|through)|think (it )?through|"
             + "chain[- ]of[- ]thought|walk me through|before (giving|answering)|(full|detailed|complete) "
             + "(reasoning|derivation|solution)|justify each step|let'?s think");

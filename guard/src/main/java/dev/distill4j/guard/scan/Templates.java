@@ -84,7 +84,7 @@ public final class Templates {
      * The hashed word 2-shingles of a query's {@link #skeleton}, with begin/end markers (so a one-word query still
      * has shingles). Only hashes leave this class: indicator files share sets of these, never the words.
      */
-    static Set<Long> shingles(String text) {
+    public static Set<Long> shingles(String text) {
         Set<Long> shingles = new LinkedHashSet<>();
         String prev = "^";
         for (String s : skeleton(text)) {
@@ -97,10 +97,15 @@ public final class Templates {
 
     /** The MinHash signature of a shingle set: per seeded permutation, the smallest permuted value. */
     static long[] minhash(Set<Long> shingles) {
-        long[] sig = new long[HASHES];
+        return minhash(shingles, HASHES);
+    }
+
+    /** As {@link #minhash(Set)} with {@code hashes} permutations (a shorter signature is a prefix of a longer). */
+    public static long[] minhash(Set<Long> shingles, int hashes) {
+        long[] sig = new long[hashes];
         java.util.Arrays.fill(sig, Long.MAX_VALUE);
         for (long s : shingles) {
-            for (int h = 0; h < HASHES; h++) {
+            for (int h = 0; h < hashes; h++) {
                 long v = mix(s + 0x632BE59BD9B4E019L * (h + 1));
                 if (v < sig[h]) sig[h] = v;
             }
@@ -109,7 +114,7 @@ public final class Templates {
     }
 
     /** The share of equal MinHash values: an unbiased estimate of the Jaccard similarity of the shingle sets. */
-    static double agreement(long[] a, long[] b) {
+    public static double agreement(long[] a, long[] b) {
         int same = 0;
         for (int i = 0; i < a.length; i++) if (a[i] == b[i]) same++;
         return same / (double) a.length;
