@@ -60,7 +60,7 @@ public record AuditReport(Mode mode, String keyId, String scheme, Map<String, Ob
     public List<String> summary(double alpha) {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "verdict: %s (p = %s, alpha = %s)", verdict(alpha), pValue,
-                PValue.of(alpha)));
+                java.math.BigDecimal.valueOf(alpha).stripTrailingZeros().toPlainString()));
         lines.add(radioactive(alpha)
                 ? "  the suspect's " + (mode == Mode.OPEN ? "predictions" : "answers") + " favour the watermark's "
                         + "keyed choices: it was trained on text carrying this watermark"
