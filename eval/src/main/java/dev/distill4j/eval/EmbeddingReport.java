@@ -1,7 +1,7 @@
 package dev.distill4j.eval;
 
 import static dev.distill4j.eval.ReportWriter.bytes;
-import static dev.distill4j.eval.ReportWriter.esc;
+import static dev.distill4j.eval.HtmlPage.esc;
 import static dev.distill4j.eval.ReportWriter.fmt;
 import static dev.distill4j.eval.ReportWriter.human;
 import static dev.distill4j.eval.ReportWriter.row;

@@ -1,8 +1,9 @@
 package dev.distill4j.eval;
 
+import static dev.distill4j.eval.HtmlPage.esc;
+
 import dev.distill4j.core.AtomicFiles;
 import java.awt.Color;
-import java.awt.Rectangle;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -15,11 +16,9 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
-import org.jfree.chart.text.TextUtils;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import org.jfree.svg.SVGGraphics2D;
 
 /**
  * {@code eval/report.html}: one self-contained page (inline CSS and SVG, no scripts, no external assets) with the
@@ -27,16 +26,6 @@ import org.jfree.svg.SVGGraphics2D;
  * run (prompts, answers, ids, paths) is HTML-escaped.
  */
 public final class ReportWriter {
-    static {
-        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
-        // Vertical axis labels are rotated text. JFreeChart draws rotated text through TextLayout by default (a
-        // workaround for JDK 1.4's bug 4312117), which reaches JFreeSVG as drawGlyphVector: it can only write glyph
-        // outlines, so each label became an anonymous <path>, not text. Without the workaround JFreeChart calls
-        // drawString under the rotation and JFreeSVG writes a <text> in a rotated <g>. The switch is JFreeChart's
-        // and global; on any current JDK rotated drawString is correct, so nothing else in the JVM loses by it.
-        TextUtils.setUseDrawRotatedStringWorkaround(false);
-    }
-
     private static final int W = 640;
     private static final int H = 320;
     static final Color STUDENT = new Color(0x1f77b4);
@@ -268,22 +257,9 @@ public final class ReportWriter {
         return ci == null ? v : v + String.format(Locale.ROOT, " [%.1f, %.1f]", 100 * ci[0], 100 * ci[1]);
     }
 
-    /**
-     * The chart as an inline {@code <svg>} element; each gets its own id prefix so the clip paths of several charts
-     * in one page do not collide. A machine whose JDK cannot lay out text (no fonts) gets a note instead.
-     */
+    /** The chart as an inline {@code <svg>} of this report's size (see {@link HtmlPage#svg}). */
     static String svg(String id, java.util.function.Supplier<JFreeChart> chart) {
-        try {
-            SVGGraphics2D g = new SVGGraphics2D(W, H);
-            g.setDefsKeyPrefix(id + "-");
-            // 1/100 px is finer than any screen; full doubles tripled the size of scatter plots
-            g.setGeomDoubleConverter(v -> Double.toString(Math.round(v * 100) / 100.0));
-            chart.get().draw(g, new Rectangle(0, 0, W, H));
-            return g.getSVGElement(id) + "\n";
-        } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
-            return "<p class=\"note\">Chart '" + esc(id) + "' could not be drawn: " + esc(String.valueOf(e.getMessage()))
-                    + "</p>\n";
-        }
+        return HtmlPage.svg(id, chart, W, H);
     }
 
     /** A table row: the metric's name (escaped), then cells already in HTML. */
@@ -291,24 +267,6 @@ public final class ReportWriter {
         b.append("<tr><td>").append(esc(metric)).append("</td>");
         for (String c : cells) b.append("<td class=\"num\">").append(c).append("</td>");
         b.append("</tr>\n");
-    }
-
-    /** HTML-escapes text for element content and attribute values. */
-    public static String esc(String s) {
-        if (s == null) return "";
-        StringBuilder b = new StringBuilder(s.length() + 16);
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '&' -> b.append("&amp;");
-                case '<' -> b.append("&lt;");
-                case '>' -> b.append("&gt;");
-                case '"' -> b.append("&quot;");
-                case '\'' -> b.append("&#39;");
-                default -> b.append(ch);
-            }
-        }
-        return b.toString();
     }
 
     static String num(Double v) { return v == null ? "–" : fmt(v); }

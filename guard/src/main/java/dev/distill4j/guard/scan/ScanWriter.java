@@ -1,11 +1,13 @@
 package dev.distill4j.guard.scan;
 
+import static dev.distill4j.eval.HtmlPage.esc;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
+import dev.distill4j.eval.HtmlPage;
 import java.awt.Color;
-import java.awt.Rectangle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +21,9 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
-import org.jfree.chart.text.TextUtils;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import org.jfree.svg.SVGGraphics2D;
 
 /**
  * Writes a scan's {@code scan.json} (the ranking with every feature's value, threshold and verdict) and
@@ -31,12 +31,6 @@ import org.jfree.svg.SVGGraphics2D;
  * scripts; every logged text HTML-escaped), each atomically.
  */
 public final class ScanWriter {
-    static {
-        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
-        // rotated axis labels as <text>, not glyph outlines (see eval's ReportWriter)
-        TextUtils.setUseDrawRotatedStringWorkaround(false);
-    }
-
     private static final int W = 720;
     private static final int H = 320;
 
@@ -239,16 +233,7 @@ public final class ScanWriter {
     }
 
     private static String svg(String id, java.util.function.Supplier<JFreeChart> chart) {
-        try {
-            SVGGraphics2D g = new SVGGraphics2D(W, H);
-            g.setDefsKeyPrefix(id + "-");
-            g.setGeomDoubleConverter(v -> Double.toString(Math.round(v * 100) / 100.0));
-            chart.get().draw(g, new Rectangle(0, 0, W, H));
-            return g.getSVGElement(id) + "\n";
-        } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
-            return "<p class=\"note\">Chart '" + esc(id) + "' could not be drawn: " + esc(String.valueOf(e.getMessage()))
-                    + "</p>\n";
-        }
+        return HtmlPage.svg(id, chart, W, H);
     }
 
     private static String fmt(double v) {
@@ -257,20 +242,4 @@ public final class ScanWriter {
         return String.format(Locale.ROOT, "%.3f", v);
     }
 
-    static String esc(String s) {
-        if (s == null) return "";
-        StringBuilder b = new StringBuilder(s.length() + 16);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '<' -> b.append("&lt;");
-                case '>' -> b.append("&gt;");
-                case '&' -> b.append("&amp;");
-                case '"' -> b.append("&quot;");
-                case '\'' -> b.append("&#39;");
-                default -> b.append(c);
-            }
-        }
-        return b.toString();
-    }
 }
