@@ -22,11 +22,16 @@ import java.util.regex.Pattern;
  * parameters, template reuse, topic breadth, chain-of-thought elicitation) and linking (shared templates, client
  * networks, timing), each feature reported with its value, threshold and whether it fired.
  *
- * <p>An entity (account or cluster) is flagged when the MMD of any of its windows exceeds the threshold calibrated
- * at the chosen false-positive rate, or when at least {@link Options#minBehaviours} behavioural features fire and it
- * made at least {@link Options#minRequests} requests, or when it matches another provider's {@link Indicators}
- * ({@code indicator_match}, see {@link #indicatorMatch}). The score that orders the ranking is
- * {@code 2·[MMD fired] + 2·[indicator matched] + min(3, max MMD² / threshold) + (behavioural features fired)}.
+ * <p>An entity (account or cluster) is flagged when it matches another provider's {@link Indicators}
+ * ({@code indicator_match}, see {@link #indicatorMatch}), or when it made at least {@link Options#minRequests}
+ * requests and at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one) among which a
+ * {@link #HARVEST} feature (what distillation trains on) and a {@link #COVERAGE} feature (systematically generated
+ * prompts): automation alone — a support bot's template at temperature 0, an evaluation script's bursts with
+ * logprobs — fires several features, and a benign user's queries on their own few subjects shift the embedding
+ * distribution as far as a one-topic campaign does (docs/guard.md, "Flagging and ranking"; measured by
+ * bench/guard/traffic.sh). With a baseline, {@code mmd2} fires only above both the permutation threshold and the
+ * largest shift of a baseline account ({@link Baseline#accountThreshold}). The score that orders the ranking is
+ * {@code 1·[MMD fired] + 2·[indicator matched] + min(3, max MMD² / threshold) + (features fired)}.
  */
 public final class Scanner {
     /** Scan settings; {@link #defaults()} are the CLI's defaults. */
@@ -165,8 +170,10 @@ public final class Scanner {
             }
         }
         double[] acc = shifts.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return new Baseline(pool, mmd, spread(pool), "--baseline (" + baseline.records().size() + " records, "
-                + groups.size() + " accounts, " + acc.length + " with >= " + o.minWindow() + " queries)", acc);
+        return new Baseline(pool, mmd, spread(pool), String.format(Locale.ROOT, "--baseline (%d records, %d accounts; "
+                + "account-level MMD² threshold %s from the %d with >= %d queries)", baseline.records().size(),
+                groups.size(), acc.length == 0 ? "none" : String.format(Locale.ROOT, "%.4f", acc[acc.length - 1]),
+                acc.length, o.minWindow()), acc);
     }
 
     /** Scans {@code log} against a prepared baseline (null: every account against the others' traffic). */

@@ -60,7 +60,8 @@ class HarvestScanTest {
         }
         Files.write(prompts, lines);
         Path log = tmp.resolve("log");
-        try (OpenAiServer server = OpenAiServer.builder().setModelDir(TinyModel.write(tmp.resolve("tiny")))
+        try (OpenAiServer server = OpenAiServer.builder()
+                .setModelDir(TinyModel.write(tmp.resolve("tiny"), 32, 2, 4, 2, 64, 1024)) // whole sentences fit
                 .optServedModelName("tiny").optPort(0).optKeys(keys).optRequestLog(log, false).build();
              HttpClient http = HttpClient.newHttpClient()) {
             String base = "http://127.0.0.1:" + server.start() + "/v1";
@@ -87,6 +88,7 @@ class HarvestScanTest {
                 Harvester.Result r = new Harvester(teacher, store, new Harvester.Options(prompts, 1, 16, false, true),
                         RateLimiter.unlimited(), new Budget(0, 0, null), new Backoff(2, 1)).run();
                 assertThat(r.outcome()).as(String.valueOf(r.fatal())).isEqualTo(Harvester.Outcome.COMPLETE);
+                assertThat(store.count(dev.distill4j.core.SampleStatus.DONE)).isEqualTo(40);
             }
             assertThat(benign.get()).hasSize(3 * 25 + 5 * 6).containsOnly(200);
         }
