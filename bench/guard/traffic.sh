@@ -8,7 +8,7 @@
 # dev: the users and campaign templates the scanner was tuned on; eval (default): held-out users, documents and
 # templates, the reported figures. Embeddings are cached in $TRAFFIC_CACHE (default /work/cache/traffic, else
 # bench/out/guard/traffic-cache) so only the first run pays for bge-small; results in bench/out/guard/traffic-*.json.
-# bench/guard/traffic-e2e.sh is the end-to-end run through the real `distill serve` and `distill harvest`.
+# The end-to-end check through the real server and request log is guard's HarvestScanTest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CACHE="${TRAFFIC_CACHE:-$([[ -d /work/cache ]] && echo /work/cache/traffic || echo "$ROOT/bench/out/guard/traffic-cache")}"

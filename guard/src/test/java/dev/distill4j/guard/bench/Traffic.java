@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,10 +53,6 @@ public final class Traffic {
     static final double[] SHARES = {0.05, 0.10, 0.25};
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("export")) {
-            export(Path.of(args[1]), Path.of(args[2]));
-            return;
-        }
         Path corpus = Path.of(args[0]);
         Path out = Path.of(args[1]);
         Path cache = Path.of(args[2]);
@@ -239,60 +234,6 @@ public final class Traffic {
                 (System.nanoTime() - t0) / 1e9);
     }
 
-    /**
-     * The material of the end-to-end run (bench/guard/traffic-e2e.sh) in {@code dir}: {@code keys.jsonl} (the
-     * harvester and 12 held-out users), {@code prompts.jsonl} (a 60-prompt topic sweep in the eval harvest format,
-     * for {@code distill harvest}), {@code benign.jsonl} (the users' requests: key, content, temperature, logprobs,
-     * delay before it in ms) and {@code baseline/requests.jsonl} (the baseline population's traffic in the shape
-     * {@code distill serve --request-log} writes).
-     */
-    static void export(Path corpus, Path dir) throws IOException {
-        List<List<Doc>> docs = TrafficSim.documents(corpus);
-        java.nio.file.Files.createDirectories(dir.resolve("baseline"));
-        List<User> users = TrafficSim.population("user", docs.get(Role.EVAL.ordinal()), 300, 303).subList(0, 12);
-        StringBuilder keys = new StringBuilder("{\"name\": \"harvester\", \"key\": \"sk-harvest\"}\n");
-        for (User u : users) keys.append("{\"name\": \"").append(u.name()).append("\", \"key\": \"sk-")
-                .append(u.name()).append("\"}\n");
-        AtomicFiles.writeString(dir.resolve("keys.jsonl"), keys.toString());
-        List<String> sweep = TrafficSim.attackTexts(Attack.HARVEST, false, docs.get(Role.ATTACK_EVAL.ordinal()), 60,
-                new SplittableRandom(505));
-        StringBuilder prompts = new StringBuilder();
-        for (int i = 0; i < sweep.size(); i++) {
-            prompts.append(Json.write(Json.object().put("id", "sweep-" + i).put("prompt", sweep.get(i)))).append('\n');
-        }
-        AtomicFiles.writeString(dir.resolve("prompts.jsonl"), prompts.toString());
-        // the users' requests over about two minutes (the harvest's pace), in time order
-        List<Query> q = new ArrayList<>(TrafficSim.benign(users, 150, 120_000, new SplittableRandom(31)));
-        q.sort(Comparator.comparingLong(Query::millis));
-        StringBuilder benign = new StringBuilder();
-        long prev = 0;
-        for (Query x : q) {
-            ObjectNode o = Json.object().put("key", "sk-" + x.account()).put("content", x.text())
-                    .put("temperature", x.temperature()).put("logprobs", x.logprobs()).put("delay_ms", x.millis() - prev);
-            prev = x.millis();
-            benign.append(Json.write(o)).append('\n');
-        }
-        AtomicFiles.writeString(dir.resolve("benign.jsonl"), benign.toString());
-        List<Query> base = TrafficSim.benign(TrafficSim.population("base", docs.get(Role.BASELINE.ordinal()), 250, 101),
-                2500, 24 * 3600_000L, new SplittableRandom(9));
-        StringBuilder bl = new StringBuilder();
-        for (Query x : base) {
-            ObjectNode o = Json.object().put("time", x.record().time().toString()).put("account", x.account())
-                    .put("client", x.client()).put("endpoint", "/v1/chat/completions").put("model", "teacher")
-                    .put("status", 200);
-            ObjectNode p = o.putObject("params");
-            p.put("temperature", x.temperature());
-            p.put("n", x.n());
-            p.put("logprobs", x.logprobs());
-            if (x.logprobs()) p.put("top_logprobs", x.topLogprobs());
-            o.putArray("messages").addObject().put("role", "user").put("content", x.text());
-            bl.append(Json.write(o)).append('\n');
-        }
-        AtomicFiles.writeString(dir.resolve("baseline/requests.jsonl"), bl.toString());
-        System.out.printf("wrote %s: 13 accounts, %d sweep prompts, %d benign requests, %d baseline records%n", dir,
-                sweep.size(), q.size(), base.size());
-    }
-
     /** What one window's scan says about the campaign (if any) and about the benign accounts. */
     record WindowResult(int accounts, boolean detected, int falseFlags, List<String> falseReasons,
                         List<String> attackEvidence, boolean oneCluster, boolean pureCluster, List<Double> attackMmd,
@@ -376,6 +317,4 @@ public final class Traffic {
     }
 
     private Traffic() {}
-
-    static Map<String, Integer> unused() { return new LinkedHashMap<>(); }
 }
