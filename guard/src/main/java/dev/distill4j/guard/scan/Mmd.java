@@ -31,6 +31,8 @@ public final class Mmd {
     private final double fpr;
     private final long seed;
     private final ConcurrentHashMap<Integer, double[]> nulls = new ConcurrentHashMap<>();
+    private final java.util.Map<float[], Double> poolSums = java.util.Collections.synchronizedMap(
+            new java.util.WeakHashMap<>());
 
     /** A null distribution's summary for one window size. */
     public record Calibration(int windowSize, int permutations, double threshold, double nullMean, double nullSd) {}
@@ -86,9 +88,24 @@ public final class Mmd {
         int r = p - exclude.length;
         double xr = 0;
         for (float[] x : window) {
-            for (int j = 0; j < p; j++) if (!out[j]) xr += Math.exp(-gamma * sqDist(x, pool[j]));
+            xr += poolSum(x, gamma);
+            for (int e : exclude) xr -= Math.exp(-gamma * sqDist(x, pool[e]));
         }
         return xx / (m * (m - 1.0)) + rr / (r * (r - 1.0)) - 2 * xr / ((double) m * r);
+    }
+
+    /**
+     * {@code Σ_j k(x, r_j)} over the whole pool, remembered per vector (by identity, weakly): a query scanned in
+     * several windows or entities (an account's and its cluster's, the evaluation harness's windows) costs one pass
+     * over the pool, not one per window.
+     */
+    private double poolSum(float[] x, double gamma) {
+        Double cached = poolSums.get(x);
+        if (cached != null) return cached;
+        double s = 0;
+        for (int j = 0; j < p; j++) s += Math.exp(-gamma * sqDist(x, pool[j]));
+        poolSums.put(x, s);
+        return s;
     }
 
     /** The threshold at the configured FPR for windows of {@code m} queries. */

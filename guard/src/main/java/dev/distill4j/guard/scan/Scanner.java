@@ -22,11 +22,16 @@ import java.util.regex.Pattern;
  * parameters, template reuse, topic breadth, chain-of-thought elicitation) and linking (shared templates, client
  * networks, timing), each feature reported with its value, threshold and whether it fired.
  *
- * <p>An entity (account or cluster) is flagged when the MMD of any of its windows exceeds the threshold calibrated
- * at the chosen false-positive rate, or when at least {@link Options#minBehaviours} behavioural features fire and it
- * made at least {@link Options#minRequests} requests, or when it matches another provider's {@link Indicators}
- * ({@code indicator_match}, see {@link #indicatorMatch}). The score that orders the ranking is
- * {@code 2·[MMD fired] + 2·[indicator matched] + min(3, max MMD² / threshold) + (behavioural features fired)}.
+ * <p>An entity (account or cluster) is flagged when it matches another provider's {@link Indicators}
+ * ({@code indicator_match}, see {@link #indicatorMatch}), or when it made at least {@link Options#minRequests}
+ * requests and at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one) among which a
+ * {@link #HARVEST} feature (what distillation trains on) and a {@link #COVERAGE} feature (systematically generated
+ * prompts): automation alone — a support bot's template at temperature 0, an evaluation script's bursts with
+ * logprobs — fires several features, and a benign user's queries on their own few subjects shift the embedding
+ * distribution as far as a one-topic campaign does (docs/guard.md, "Flagging and ranking"; measured by
+ * bench/guard/traffic.sh). With a baseline, {@code mmd2} fires only above both the permutation threshold and the
+ * largest shift of a baseline account ({@link Baseline#accountThreshold}). The score that orders the ranking is
+ * {@code 1·[MMD fired] + 2·[indicator matched] + min(3, max MMD² / threshold) + (features fired)}.
  */
 public final class Scanner {
     /** Scan settings; {@link #defaults()} are the CLI's defaults. */
@@ -70,10 +75,21 @@ public final class Scanner {
     static final double TEMP0_SHARE = 0.8;
     static final double MEAN_N = 4;
     static final double TEMPLATE_SHARE = 0.5;
+    static final double AFFIX_SHARE = 0.8;
     static final double NARROW_SPREAD = 0.6;
     static final double COT_SHARE = 0.3;
+    /**
+     * Features that collect what distillation trains on: soft labels (logprobs), reasoning traces (chain-of-thought
+     * elicitation), several samples per prompt. Temperature 0 is not one of them: it is the default of most
+     * automation (support bots, evaluation scripts), so it supports a flag but does not make one.
+     */
+    static final Set<String> HARVEST = Set.of("logprobs_share", "cot_elicitation_share", "mean_n");
+    /** Features of systematic coverage: a prompt template, a narrow topic sweep, a shift away from benign traffic. */
+    static final Set<String> COVERAGE = Set.of("template_share", "affix_template_share", "topic_spread", "mmd2");
     /** Template linking: the template is at least this share of each linked account's queries. */
     static final double LINK_TEMPLATE_SHARE = 0.3;
+    /** Accounts that must share a template before those with a single instance of it are linked by it. */
+    static final int LINK_SINGLE_ACCOUNTS = 3;
     /** Timing linking: cosine similarity of per-minute request counts. */
     static final double LINK_TIMING_COSINE = 0.9;
     static final int LINK_TIMING_MIN_MINUTES = 5;
@@ -103,6 +119,65 @@ public final class Scanner {
      * with the traffic of the others.
      */
     public Report scan(LogReader.Result log, LogReader.Result baseline) {
+        return scanAgainst(log, baseline == null ? null : baseline(baseline));
+    }
+
+    /**
+     * A known-benign baseline prepared once: its stratified pool of query embeddings, the {@link Mmd} over it (whose
+     * permutation thresholds are cached per window size) and its topic spread. Scanning many logs against one
+     * baseline (a cron job's daily scans, the evaluation harness's windows) reuses it instead of re-embedding and
+     * re-calibrating each time.
+     */
+    public record Baseline(float[][] pool, Mmd mmd, double spread, String name, double[] accountShifts) {
+        /**
+         * The largest MMD² of a baseline account's own queries against the rest of the baseline (NaN when no
+         * baseline account has a window's minimum of queries): how far an ordinary user's traffic sits from
+         * everyone's. Benign users ask about their own few subjects, so their shift is far above what the
+         * permutation null (queries drawn independently from the pool) allows; a scanned entity's shift counts as
+         * evidence only above both.
+         */
+        public double accountThreshold() {
+            return accountShifts.length == 0 ? Double.NaN : accountShifts[accountShifts.length - 1];
+        }
+    }
+
+    /** Prepares {@code baseline} (known-benign traffic) for {@link #scanAgainst}. */
+    public Baseline baseline(LogReader.Result baseline) {
+        SplittableRandom rnd = new SplittableRandom(o.seed());
+        List<LogRecord> b = baseline.records().stream().filter(r -> r.query() != null).toList();
+        Map<String, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < b.size(); i++) groups.computeIfAbsent(b.get(i).account(), a -> new ArrayList<>()).add(i);
+        int[] pick = stratified(new ArrayList<>(groups.values()), rnd);
+        float[][] pool = embed(java.util.Arrays.stream(pick).mapToObj(i -> b.get(i).query()).toList());
+        Mmd mmd = pool.length >= 2 * o.minWindow() ? new Mmd(pool, o.fpr(), o.permutationsUsed(), o.seed()) : null;
+        // account-level null: each baseline account with a window's minimum of queries against the pool less its own
+        List<Double> shifts = new ArrayList<>();
+        if (mmd != null) {
+            Map<Integer, List<Integer>> poolOf = new HashMap<>();
+            List<String> names = new ArrayList<>(groups.keySet());
+            Map<String, Integer> gi = new HashMap<>();
+            for (int g = 0; g < names.size(); g++) gi.put(names.get(g), g);
+            for (int q = 0; q < pick.length; q++) {
+                poolOf.computeIfAbsent(gi.get(b.get(pick[q]).account()), x -> new ArrayList<>()).add(q);
+            }
+            for (int g = 0; g < names.size(); g++) {
+                List<Integer> mine = groups.get(names.get(g));
+                int m = Math.min(Math.min(o.window(), mmd.maxWindow()), mine.size());
+                if (m < o.minWindow()) continue;
+                float[][] w = embed(mine.subList(0, m).stream().map(i -> b.get(i).query()).toList());
+                int[] ex = poolOf.getOrDefault(g, List.of()).stream().mapToInt(Integer::intValue).toArray();
+                shifts.add(mmd.statistic(w, ex));
+            }
+        }
+        double[] acc = shifts.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return new Baseline(pool, mmd, spread(pool), String.format(Locale.ROOT, "--baseline (%d records, %d accounts; "
+                + "account-level MMD² threshold %s from the %d with >= %d queries)", baseline.records().size(),
+                groups.size(), acc.length == 0 ? "none" : String.format(Locale.ROOT, "%.4f", acc[acc.length - 1]),
+                acc.length, o.minWindow()), acc);
+    }
+
+    /** Scans {@code log} against a prepared baseline (null: every account against the others' traffic). */
+    public Report scanAgainst(LogReader.Result log, Baseline baseline) {
         List<LogRecord> recs = log.records();
         List<String> accounts = new ArrayList<>(new java.util.TreeSet<>(recs.stream().map(LogRecord::account).toList()));
         Map<String, Integer> accountIdx = new HashMap<>();
@@ -126,21 +201,22 @@ public final class Scanner {
         linkByTiming(recs, byAccount, uf, why, accounts);
 
         // baseline pool, each linked group (or baseline account) capped at an equal share
-        SplittableRandom rnd = new SplittableRandom(o.seed());
         float[][] pool;
         int[] poolOwner; // record index in the scanned log, or -1
         String baselineName;
+        Mmd mmd;
+        double poolSpread;
+        double accountThreshold = Double.NaN;
         if (baseline != null) {
-            List<LogRecord> b = baseline.records().stream().filter(r -> r.query() != null).toList();
-            Map<String, List<Integer>> groups = new LinkedHashMap<>();
-            for (int i = 0; i < b.size(); i++) groups.computeIfAbsent(b.get(i).account(), a -> new ArrayList<>()).add(i);
-            int[] pick = stratified(new ArrayList<>(groups.values()), rnd);
-            float[][] be = embed(java.util.Arrays.stream(pick).mapToObj(i -> b.get(i).query()).toList());
-            pool = be;
-            poolOwner = new int[pick.length];
+            accountThreshold = baseline.accountThreshold();
+            pool = baseline.pool();
+            poolOwner = new int[pool.length];
             java.util.Arrays.fill(poolOwner, -1);
-            baselineName = "--baseline (" + baseline.records().size() + " records, " + groups.size() + " accounts)";
+            baselineName = baseline.name();
+            mmd = baseline.mmd();
+            poolSpread = baseline.spread();
         } else {
+            SplittableRandom rnd = new SplittableRandom(o.seed());
             Map<Integer, List<Integer>> groups = new TreeMap<>();
             for (int i = 0; i < recs.size(); i++) {
                 if (emb[i] != null) groups.computeIfAbsent(uf.find(accountIdx.get(recs.get(i).account())),
@@ -150,9 +226,9 @@ public final class Scanner {
             pool = new float[poolOwner.length][];
             for (int i = 0; i < poolOwner.length; i++) pool[i] = emb[poolOwner[i]];
             baselineName = "the other accounts' traffic (" + groups.size() + " linked groups, equal shares)";
+            mmd = pool.length >= 2 * o.minWindow() ? new Mmd(pool, o.fpr(), o.permutationsUsed(), o.seed()) : null;
+            poolSpread = spread(pool);
         }
-        Mmd mmd = pool.length >= 2 * o.minWindow() ? new Mmd(pool, o.fpr(), o.permutationsUsed(), o.seed()) : null;
-        double poolSpread = spread(pool);
 
         // entities: every account, and every linked cluster of two or more
         List<Entity> entities = new ArrayList<>();
@@ -160,7 +236,7 @@ public final class Scanner {
         for (int a = 0; a < accounts.size(); a++) clusters.computeIfAbsent(uf.find(a), r -> new ArrayList<>()).add(a);
         for (int a = 0; a < accounts.size(); a++) {
             entities.add(entity("account", accounts.get(a), List.of(accounts.get(a)), List.of(), byAccount.get(a),
-                    recs, template, emb, sig, mmd, poolOwner, poolSpread));
+                    recs, template, emb, sig, mmd, poolOwner, poolSpread, accountThreshold));
         }
         int c = 0;
         for (var e : clusters.entrySet()) {
@@ -172,7 +248,7 @@ public final class Scanner {
             Set<String> links = new LinkedHashSet<>();
             for (int a : e.getValue()) links.addAll(why.getOrDefault(a, Set.of()));
             entities.add(entity("cluster", "cluster-" + (++c), members, List.copyOf(links), idx, recs, template,
-                    emb, sig, mmd, poolOwner, poolSpread));
+                    emb, sig, mmd, poolOwner, poolSpread, accountThreshold));
         }
         entities.sort(Comparator.comparing(Entity::flagged).thenComparingDouble(Entity::score).reversed()
                 .thenComparing(Entity::name));
@@ -198,7 +274,7 @@ public final class Scanner {
 
     private Entity entity(String kind, String name, List<String> accounts, List<String> links, List<Integer> idx,
                           List<LogRecord> recs, int[] template, float[][] emb, long[][] sig, Mmd mmd,
-                          int[] poolOwner, double poolSpread) {
+                          int[] poolOwner, double poolSpread, double accountThreshold) {
         List<Feature> f = new ArrayList<>();
         int n = idx.size();
         // volume and timing
@@ -224,6 +300,10 @@ public final class Scanner {
                 / (double) withText.size();
         f.add(new Feature("template_share", tpl, ">=", TEMPLATE_SHARE, tpl >= TEMPLATE_SHARE,
                 "queries that are instances of a prompt template (near-duplicates differing in slots)"));
+        double affix = Templates.affixShare(withText.stream().map(i -> recs.get(i).query()).toList());
+        f.add(new Feature("affix_template_share", affix, ">=", AFFIX_SHARE, withText.size() >= o.minRequests()
+                && affix >= AFFIX_SHARE, "queries sent through the entity's one or two fixed instructions (same first "
+                + "or last " + Templates.AFFIX_TOKENS + " words around a slot)"));
         double cot = withText.isEmpty() ? 0 : withText.stream().filter(i -> COT.matcher(recs.get(i).query()).find())
                 .count() / (double) withText.size();
         f.add(new Feature("cot_elicitation_share", cot, ">=", COT_SHARE, cot >= COT_SHARE,
@@ -256,8 +336,10 @@ public final class Scanner {
                     float[][] w = new float[m][];
                     for (int j = 0; j < m; j++) w[j] = emb[e.get(s + j)];
                     double stat = mmd.statistic(w, exclude);
+                    double thr = Double.isNaN(accountThreshold) ? cal.threshold()
+                            : Math.max(cal.threshold(), accountThreshold);
                     windows.add(new Window(recs.get(e.get(s)).time(), recs.get(e.get(s + m - 1)).time(), m, stat,
-                            cal.threshold(), mmd.pValue(m, stat), stat > cal.threshold()));
+                            thr, mmd.pValue(m, stat), stat > thr));
                 }
             }
         }
@@ -271,9 +353,13 @@ public final class Scanner {
         Feature ind = indicators.isEmpty() ? null : indicatorMatch(withText, emb, sig);
         if (ind != null) f.add(0, ind);
         boolean indFired = ind != null && ind.fired();
-        boolean flagged = mmdFired || indFired || (behaviours >= o.minBehaviours() && n >= o.minRequests());
+        behaviours += mmdFired ? 1 : 0;
+        boolean harvests = f.stream().anyMatch(x -> x.fired() && HARVEST.contains(x.name()));
+        boolean covers = f.stream().anyMatch(x -> x.fired() && COVERAGE.contains(x.name()));
+        boolean flagged = indFired || (harvests && covers && behaviours >= o.minBehaviours()
+                && n >= o.minRequests());
         double ratio = worst == null || worst.threshold() <= 0 ? 0 : Math.max(0, worst.mmd2() / worst.threshold());
-        double score = (mmdFired ? 2 : 0) + (indFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
+        double score = (mmdFired ? 1 : 0) + (indFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
 
         Map<Integer, Integer> tcount = new HashMap<>();
         for (int i : withText) if (template[i] >= 0) tcount.merge(template[i], 1, Integer::sum);
@@ -345,6 +431,7 @@ public final class Scanner {
     private void linkByTemplate(List<List<Integer>> byAccount, int[] template, UnionFind uf,
                                 Map<Integer, Set<String>> why, List<String> accounts) {
         Map<Integer, List<Integer>> users = new HashMap<>();
+        Map<Integer, List<Integer>> single = new TreeMap<>();
         for (int a = 0; a < byAccount.size(); a++) {
             Map<Integer, Integer> count = new HashMap<>();
             for (int i : byAccount.get(a)) if (template[i] >= 0) count.merge(template[i], 1, Integer::sum);
@@ -352,7 +439,17 @@ public final class Scanner {
             for (var e : count.entrySet()) {
                 if (e.getValue() >= 2 && e.getValue() >= LINK_TEMPLATE_SHARE * n) {
                     users.computeIfAbsent(e.getKey(), t -> new ArrayList<>()).add(a);
+                } else if (e.getValue() >= 0.5 * n) {
+                    single.computeIfAbsent(e.getKey(), t -> new ArrayList<>()).add(a);
                 }
+            }
+        }
+        // an account with a single instance of a template is linked by it only when that template is most of its
+        // traffic and at least LINK_SINGLE_ACCOUNTS accounts share it: a hydra sending one or two requests per key
+        for (var e : single.entrySet()) {
+            List<Integer> all = users.getOrDefault(e.getKey(), List.of());
+            if (all.size() + e.getValue().size() >= LINK_SINGLE_ACCOUNTS) {
+                users.computeIfAbsent(e.getKey(), t -> new ArrayList<>()).addAll(e.getValue());
             }
         }
         for (var e : new TreeMap<>(users).entrySet()) {

@@ -67,6 +67,55 @@ public final class Templates {
         return ids;
     }
 
+    /** Tokens of the fixed instruction an affix template shares ({@link #affixShare}). */
+    public static final int AFFIX_TOKENS = 8;
+    /** Slot tokens a query needs beyond the affix to count as an instance of an affix template. */
+    static final int AFFIX_SLOT = 3;
+
+    /**
+     * The share of {@code queries} that are instances of one of their two most common <em>affix templates</em>: the
+     * same first {@value #AFFIX_TOKENS} skeleton tokens, or the same last {@value #AFFIX_TOKENS}, with at least
+     * {@value #AFFIX_SLOT} more tokens of slot, the affix shared by at least {@value #MIN_GROUP} of the queries.
+     *
+     * <p>Why beside {@link #group}: MinHash over the whole skeleton finds templates whose slot is short next to the
+     * fixed text ("Explain {topic} step by step"), but a distillation prompt set that wraps whole passages or
+     * questions in one instruction ("Answer thoroughly, reasoning step by step. Question: {a 25-word question}")
+     * shares only a third of its shingles between instances and falls below the Jaccard threshold. People reuse
+     * their favourite phrasings too, but spread over several of them and mixed with free questions; a script sends
+     * (nearly) all its queries through one or two. Computed per account or cluster, never used for linking, so a
+     * phrase many people type ("Can you explain this to me:") does not join their accounts.
+     */
+    public static double affixShare(List<String> queries) {
+        List<String[]> keys = new ArrayList<>();
+        Map<String, Integer> count = new HashMap<>();
+        for (String q : queries) {
+            List<String> sk = skeleton(q);
+            if (sk.size() < AFFIX_TOKENS + AFFIX_SLOT) {
+                keys.add(new String[0]);
+                continue;
+            }
+            String pre = "^ " + String.join(" ", sk.subList(0, AFFIX_TOKENS));
+            String suf = String.join(" ", sk.subList(sk.size() - AFFIX_TOKENS, sk.size())) + " $";
+            keys.add(pre.equals(suf) ? new String[] {pre} : new String[] {pre, suf});
+            count.merge(pre, 1, Integer::sum);
+            if (!pre.equals(suf)) count.merge(suf, 1, Integer::sum);
+        }
+        List<String> top = count.entrySet().stream().filter(e -> e.getValue() >= MIN_GROUP)
+                .sorted(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry::getKey))
+                .limit(2).map(Map.Entry::getKey).toList();
+        if (top.isEmpty() || queries.isEmpty()) return 0;
+        int hit = 0;
+        for (String[] k : keys) {
+            for (String x : k) {
+                if (top.contains(x)) {
+                    hit++;
+                    break;
+                }
+            }
+        }
+        return hit / (double) queries.size();
+    }
+
     /** The skeleton a template is recognised by: lower case, numbers masked, words and punctuation split. */
     public static List<String> skeleton(String text) {
         String t = NUMBER.matcher(text.toLowerCase(Locale.ROOT)).replaceAll("<n>");

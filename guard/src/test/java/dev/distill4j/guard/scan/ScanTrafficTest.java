@@ -206,6 +206,68 @@ class ScanTrafficTest {
         assertTrue(html.contains("<svg") && html.contains("harvester") && !html.contains("<script"));
     }
 
+    /**
+     * The hard benign cases of the flag rule: a support bot (one template, temperature 0) and an evaluation script
+     * (varied prompts in bursts, temperature 0 with logprobs) each fire three or more features, but the bot
+     * harvests nothing and the script's prompts show no systematic coverage, so neither is flagged; a hydra that
+     * sends one request per key (different /24s, no shared timing) is still linked into one cluster by its template.
+     */
+    @Test
+    void automationIsNotExtractionAndSingleRequestHydraKeysAreLinked() {
+        List<String> text;
+        try {
+            text = sentences(400, 23);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<LogRecord> log = new ArrayList<>();
+        Random rnd = new Random(3);
+        int s = 0;
+        for (int i = 0; i < 30; i++) {
+            String[] w = text.get(s++).split(" ");
+            String msg = String.join(" ", java.util.Arrays.copyOf(w, Math.min(w.length, 8)));
+            log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "supportbot", "198.18.0.5", "You are the support "
+                    + "assistant of Acme Hosting. A customer writes: \"" + msg + "\" Reply politely in at most three "
+                    + "sentences and suggest the next step.", 0, false));
+        }
+        for (int i = 0; i < 30; i++) {
+            long t = (i < 15 ? 600 : 2400) + 2L * (i % 15);
+            log.add(rec(T0.plusSeconds(t), "evalscript", "198.18.1.9", text.get(s++), 0, true));
+        }
+        for (int a = 0; a < 6; a++) {
+            log.add(rec(T0.plusSeconds(500L * a + 7), "key" + a, "45." + (10 + a) + ".3.4", "Think it through step "
+                    + "by step and show all reasoning: " + ERAS[a] + ".", 0, true));
+        }
+        for (int u = 0; u < 6; u++) {
+            for (int i = 0; i < 8; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
+                        0.8, false));
+            }
+        }
+        log.sort(java.util.Comparator.comparing(LogRecord::time));
+        List<LogRecord> base = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
+        }
+        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
+                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+        Scanner.Entity bot = entity(r, "supportbot");
+        assertTrue(bot.fired().size() >= 3, bot.fired().toString());
+        assertFalse(bot.flagged(), bot.fired().toString());
+        Scanner.Entity script = entity(r, "evalscript");
+        assertTrue(script.fired().size() >= 3, script.fired().toString());
+        assertFalse(script.flagged(), script.fired().toString());
+        assertTrue(r.ranked().stream().noneMatch(Scanner.Entity::flagged), r.ranked().toString());
+        Scanner.Entity hydra = r.ranked().stream().filter(e -> e.kind().equals("cluster")
+                && e.accounts().contains("key0")).findFirst().orElseThrow();
+        assertEquals(List.of("key0", "key1", "key2", "key3", "key4", "key5"), hydra.accounts());
+    }
+
+    static LogRecord rec(Instant t, String account, String client, String query, double temp, boolean logprobs) {
+        return new LogRecord(t, account, client, "/v1/chat/completions", "m", 200, temp, 1, logprobs,
+                logprobs ? 5 : 0, 30, 60, query, null, account);
+    }
+
     @Test
     void readsTheGatewayShape() {
         LogRecord r = LogReader.parse("{\"timestamp\": \"2026-12-05T04:00:00+01:00\", \"user\": \"u\", \"ip\": "

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The extraction-campaign detection benchmark of docs/benchmarks.md ("guard: extraction-campaign detection"):
+# simulated API traffic from hundreds of users whose prompts are built from Debian's documentation (corpus.sh),
+# with four campaigns mixed in at 5, 10 and 25 % of windows of 500 queries, scanned by guard's Scanner.
+#
+#   bench/guard/traffic.sh [dev|eval] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
+#
+# dev: the users and campaign templates the scanner was tuned on; eval (default): held-out users, documents and
+# templates, the reported figures. Embeddings are cached in $TRAFFIC_CACHE (default /work/cache/traffic, else
+# bench/out/guard/traffic-cache) so only the first run pays for bge-small; results in bench/out/guard/traffic-*.json.
+# The end-to-end check through the real server and request log is guard's HarvestScanTest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+CACHE="${TRAFFIC_CACHE:-$([[ -d /work/cache ]] && echo /work/cache/traffic || echo "$ROOT/bench/out/guard/traffic-cache")}"
+CORPUS="${CORPUS:-$CACHE/corpus.txt}"
+mkdir -p "$CACHE" "$ROOT/bench/out/guard"
+[[ -s "$CORPUS" ]] || "$ROOT/bench/guard/corpus.sh" "$CORPUS"
+JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
+cd "$ROOT"
+[[ -n "${SKIP_BUILD:-}" ]] || ./mvnw -q -B -o -pl guard -am test-compile dependency:build-classpath -DskipTests \
+  -Dmdep.outputFile="$ROOT/bench/out/guard/traffic-cp.txt" >/dev/null
+CP="$ROOT/guard/target/test-classes:$ROOT/guard/target/classes:$(cat "$ROOT/bench/out/guard/traffic-cp.txt")"
+exec "$JAVA_HOME/bin/java" -Xmx6g ${JAVA_OPTS:-} -cp "$CP" dev.distill4j.guard.bench.Traffic "$CORPUS" \
+  "$ROOT/bench/out/guard" "$CACHE" "${1:-eval}" "${2:-1000}" "${3:-100}" "${4:-20}"

@@ -1,0 +1,378 @@
+package dev.distill4j.guard.bench;
+
+import dev.distill4j.guard.scan.LogRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.regex.Pattern;
+
+/**
+ * Simulated API traffic for the extraction-detection benchmark ({@link Traffic}): benign users whose prompts are
+ * built from real English sentences (Debian's documentation, {@code bench/guard/corpus.sh}), and four extraction
+ * campaigns.
+ *
+ * <p>The corpus (one paragraph per line, in source order) is cut into documents of {@value #DOC_PARAGRAPHS}
+ * consecutive paragraphs, and each document gets one role by a hash of its index: baseline (the scanner's known-benign
+ * traffic), dev (benign users of the windows the scanner was tuned on), eval (benign users of the reported windows),
+ * attack-dev and attack-eval (the campaigns' slot text). Roles never share a document or a user, so the figures are on
+ * users and text the thresholds never saw.
+ *
+ * <p>Benign profiles (shares of the population): casual (occasional questions on one or two documents), power users
+ * (long sessions, a third of them asking for step-by-step reasoning), bursty users (several bursts of quick
+ * questions), developers (temperature 0 and logprobs on most requests, fast evaluation loops), support bots (one
+ * fixed prompt template with a short customer message as the slot, temperature 0, high volume), and a fifth of the
+ * population behind shared NAT addresses (offices, campuses: up to 25 users per /24). Everyone sometimes asks at
+ * temperature 0 or with logprobs, and some habitually ask for reasoning.
+ */
+final class TrafficSim {
+    static final int DOC_PARAGRAPHS = 25;
+    static final Instant T0 = Instant.parse("2026-11-02T08:00:00Z");
+
+    enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL }
+
+    enum Kind { CASUAL, POWER, BURSTY, DEVELOPER, BOT }
+
+    /** A document: its sentences usable as prompt material (6 to 30 words). */
+    record Doc(int index, List<String> sentences) {}
+
+    /** A simulated user: profile, habits and a fixed history of prompts (windows take slices of it). */
+    record User(String name, Kind kind, String network, int host, double cotRate, double logprobRate,
+                double temp0Rate, List<String> history) {}
+
+    /** One request before it becomes a {@link LogRecord}. */
+    record Query(long millis, String account, String client, String text, double temperature, boolean logprobs,
+                 int topLogprobs, int n, boolean attack) {
+        LogRecord record() {
+            return new LogRecord(T0.plusMillis(millis), account, client, "/v1/chat/completions", "teacher", 200,
+                    temperature, n, logprobs, topLogprobs, Math.max(1, text.length() / 4), 200, text, null, account);
+        }
+    }
+
+    private static final Pattern SENTENCE = Pattern.compile("(?<=[.!?])\\s+(?=[A-Z\"'(])");
+
+    /** The corpus's documents by role. */
+    static List<List<Doc>> documents(Path corpus) throws IOException {
+        List<String> paras = Files.readAllLines(corpus);
+        List<List<Doc>> byRole = new ArrayList<>();
+        for (int r = 0; r < Role.values().length; r++) byRole.add(new ArrayList<>());
+        for (int d = 0; d * DOC_PARAGRAPHS < paras.size(); d++) {
+            List<String> sents = new ArrayList<>();
+            for (String p : paras.subList(d * DOC_PARAGRAPHS, Math.min(paras.size(), (d + 1) * DOC_PARAGRAPHS))) {
+                for (String s : SENTENCE.split(p)) {
+                    s = s.strip();
+                    int words = s.split("\\s+").length;
+                    if (words >= 6 && words <= 30 && s.chars().filter(Character::isLetter).count() > 0.7 * s.length()) {
+                        sents.add(s);
+                    }
+                }
+            }
+            if (sents.size() < 8) continue;
+            int h = (int) Math.floorMod(mix(d * 0x9E3779B97F4A7C15L + 17), 20L);
+            Role role = h < 6 ? Role.BASELINE : h < 9 ? Role.DEV : h < 14 ? Role.EVAL : h < 17 ? Role.ATTACK_DEV
+                    : Role.ATTACK_EVAL;
+            byRole.get(role.ordinal()).add(new Doc(d, sents));
+        }
+        return byRole;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- benign
+
+    /** Ways people turn a sentence they read into a request; {s} is the sentence, {l} it with a lower-case start. */
+    static final String[] ASK = {
+        "{s}", "What does this mean? {s}", "Can you explain this to me: \"{s}\"", "I read that {l} Why is that?",
+        "Explain in simple terms: {s}", "Is this correct? {s}", "{s} Can you give me an example?",
+        "Summarize in one line: {s}", "Rewrite this more clearly: {s}", "Translate into German: {s}",
+        "Fix the grammar and style: {s}", "Why would someone write \"{s}\"", "{s} What are the implications?",
+        "How do I apply this in practice? {s}", "ELI5: {s}", "Is there a simpler way to say \"{s}\"",
+        "My manual says: {s} I don't get it.", "Please paraphrase: {s}", "{s} True or false?",
+        "Give me three follow-up questions about this: {s}", "What's the context of this sentence? {s}",
+        "hey, quick one: {l}", "In the docs: \"{s}\" - what is meant here?", "Turn this into a quiz question: {s}",
+        "{s} How does that compare to other systems?", "Does this still apply today? {s}",
+        "Explain the technical terms in: {s}", "Write a short note for my team about this: {s}"};
+    static final String[] COT = {" Explain step by step.", " Please show your reasoning.", " Think it through.",
+        " Walk me through it.", " Let's think step by step.", " Explain your reasoning in detail."};
+    /** Support bots: one fixed instruction per bot with a customer's short message as the slot. */
+    static final String[] BOT = {
+        "You are the support assistant of Acme Hosting. A customer writes: \"{s}\" Reply politely in at most three "
+                + "sentences and suggest the next step.",
+        "Classify the following support ticket into billing, technical, account or other, and draft a short reply. "
+                + "Ticket: {s}",
+        "As the help desk bot for the university library, answer this patron's message briefly: {s}",
+        "You answer questions for the customers of a web shop. Customer: {s} Answer:"};
+
+    /** A population of {@code n} users over the documents of one role. */
+    static List<User> population(String prefix, List<Doc> docs, int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<User> users = new ArrayList<>();
+        int nat = 0, natLeft = 0;
+        int botNo = 0;
+        for (int u = 0; u < n; u++) {
+            double p = rnd.nextDouble();
+            Kind kind = p < 0.62 ? Kind.CASUAL : p < 0.74 ? Kind.POWER : p < 0.88 ? Kind.BURSTY : p < 0.97
+                    ? Kind.DEVELOPER : Kind.BOT;
+            String net;
+            int host = 2 + rnd.nextInt(250);
+            if (natLeft > 0 || rnd.nextDouble() < 0.04) { // a NAT group: an office of 5 to 25 users on one /24
+                if (natLeft == 0) {
+                    nat++;
+                    natLeft = 5 + rnd.nextInt(21);
+                }
+                natLeft--;
+                net = (172 + (int) (seed % 3)) + "." + (16 + nat % 16) + "." + (nat * 7 % 250);
+            } else {
+                net = (20 + rnd.nextInt(180)) + "." + rnd.nextInt(256) + "." + rnd.nextInt(256);
+            }
+            double cot = rnd.nextDouble() < (kind == Kind.POWER ? 0.35 : 0.12) ? 0.3 + 0.5 * rnd.nextDouble() : 0.02;
+            double lp = kind == Kind.DEVELOPER ? 0.7 : rnd.nextDouble() < 0.1 ? 0.2 : 0.01;
+            double t0 = kind == Kind.DEVELOPER ? 0.9 : kind == Kind.BOT ? 1.0 : rnd.nextDouble() < 0.15 ? 0.5 : 0.05;
+            int size = switch (kind) {
+                case CASUAL -> 5;
+                case POWER -> 40;
+                case BURSTY -> 20;
+                case DEVELOPER -> 20;
+                case BOT -> 40;
+            };
+            // interests: one to three documents; habits: a few favourite phrasings
+            List<Doc> mine = new ArrayList<>();
+            int k = kind == Kind.BOT ? 12 : 1 + rnd.nextInt(3);
+            for (int i = 0; i < k; i++) mine.add(docs.get(rnd.nextInt(docs.size())));
+            int[] habits = {rnd.nextInt(ASK.length), rnd.nextInt(ASK.length), rnd.nextInt(ASK.length)};
+            String bot = BOT[botNo % BOT.length];
+            if (kind == Kind.BOT) botNo++;
+            List<String> hist = new ArrayList<>();
+            while (hist.size() < size) {
+                Doc d = mine.get(rnd.nextInt(mine.size()));
+                String s = d.sentences().get(rnd.nextInt(d.sentences().size()));
+                String q;
+                if (kind == Kind.BOT) {
+                    // customers write short messages: the first clause of a sentence
+                    String[] w = s.split("\\s+");
+                    q = fill(bot, String.join(" ", java.util.Arrays.copyOf(w, Math.min(w.length, 6 + rnd.nextInt(6)))));
+                } else {
+                    String ask = ASK[rnd.nextDouble() < 0.6 ? habits[rnd.nextInt(3)] : rnd.nextInt(ASK.length)];
+                    q = fill(ask, s);
+                    if (rnd.nextDouble() < cot) q += COT[rnd.nextInt(COT.length)];
+                }
+                hist.add(q);
+            }
+            users.add(new User(prefix + "-" + kind.name().toLowerCase(Locale.ROOT) + "-" + u, kind, net, host, cot,
+                    lp, t0, hist));
+        }
+        return users;
+    }
+
+    static String fill(String template, String s) {
+        String l = s.length() > 1 && Character.isUpperCase(s.charAt(0)) && !Character.isUpperCase(s.charAt(1))
+                ? Character.toLowerCase(s.charAt(0)) + s.substring(1) : s;
+        return template.replace("{s}", s).replace("{l}", l);
+    }
+
+    /**
+     * Benign traffic of about {@code total} queries over {@code spanMillis}: users drawn at random from the
+     * population, each contributing a slice of its history at its profile's volume and rhythm.
+     */
+    static List<Query> benign(List<User> pop, int total, long spanMillis, SplittableRandom rnd) {
+        List<Query> out = new ArrayList<>();
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        while (out.size() < total && used.size() < pop.size()) {
+            int ui = rnd.nextInt(pop.size());
+            if (!used.add(ui)) continue;
+            User u = pop.get(ui);
+            int c = switch (u.kind()) {
+                case CASUAL -> 1 + rnd.nextInt(5);
+                case POWER -> 15 + rnd.nextInt(26);
+                case BURSTY -> 6 + rnd.nextInt(15);
+                case DEVELOPER -> 5 + rnd.nextInt(16);
+                case BOT -> 15 + rnd.nextInt(26);
+            };
+            c = Math.min(Math.min(c, u.history().size()), total - out.size());
+            int off = rnd.nextInt(u.history().size());
+            long[] times = times(u.kind(), c, spanMillis, rnd);
+            String client = u.network() + "." + u.host();
+            for (int i = 0; i < c; i++) {
+                String text = u.history().get((off + i) % u.history().size());
+                boolean t0 = rnd.nextDouble() < u.temp0Rate();
+                double temp = t0 ? 0 : new double[] {1.0, 1.0, 0.7, 0.8, 0.3}[rnd.nextInt(5)];
+                boolean lp = rnd.nextDouble() < u.logprobRate();
+                int n = rnd.nextDouble() < 0.03 ? 2 + rnd.nextInt(3) : 1;
+                out.add(new Query(times[i], u.name(), client, text, temp, lp, lp ? 5 : 0, n, false));
+            }
+        }
+        return out;
+    }
+
+    /** Request times of one user's {@code c} requests within the span, by profile. */
+    static long[] times(Kind kind, int c, long span, SplittableRandom rnd) {
+        long[] t = new long[c];
+        switch (kind) {
+            case BURSTY, DEVELOPER -> {
+                // 1 to 3 bursts; inside a burst, a request every 1 to 8 s (developers: an evaluation loop)
+                int bursts = 1 + rnd.nextInt(3);
+                long[] starts = new long[bursts];
+                for (int b = 0; b < bursts; b++) starts[b] = (long) (rnd.nextDouble() * span * 0.95);
+                long[] next = starts.clone();
+                for (int i = 0; i < c; i++) {
+                    int b = i * bursts / c;
+                    next[b] += kind == Kind.DEVELOPER ? 800 + rnd.nextInt(1500) : 1000 + rnd.nextInt(7000);
+                    t[i] = next[b];
+                }
+            }
+            case POWER -> {
+                // a session: a question every 20 s to 3 min from a random start
+                long s = (long) (rnd.nextDouble() * span * 0.5);
+                for (int i = 0; i < c; i++) {
+                    s += 20_000 + (long) (-Math.log(1 - rnd.nextDouble()) * 60_000);
+                    t[i] = s;
+                }
+            }
+            default -> { // casual and bots: independent arrivals (a bot answers customers as they write)
+                for (int i = 0; i < c; i++) t[i] = (long) (rnd.nextDouble() * span);
+            }
+        }
+        java.util.Arrays.sort(t);
+        return t;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- attacks
+
+    enum Attack { HARVEST, HYDRA, LOW_AND_SLOW, PARAPHRASE }
+
+    /** Distillation prompt formats (as prompt sets for harvesting are written); half for dev, half for eval. */
+    static final String[][] HARVEST = {
+        {"Answer the following question thoroughly. Reason step by step and give the final answer at the end.\n\n"
+                + "Question: what does the following mean and why? {s}",
+         "You are an expert tutor. Explain the following statement in depth, with an example: {s}"},
+        {"Provide a detailed, well-structured explanation of the following, thinking step by step: {s}",
+         "Instruction: explain this passage to a student, then list the key facts it states.\nInput: {s}\nOutput:"}};
+    /** Hydra campaigns: a long shared instruction (chain-of-thought elicitation) with the sentence as the slot. */
+    static final String[][] HYDRA = {
+        {"I need a complete answer for my study notes. First restate the problem in your own words, then reason "
+                + "through it carefully step by step, showing all intermediate thinking, and only then give the "
+                + "final answer. Topic: {s}"},
+        {"Please act as a senior expert. Think through the following carefully and show your full reasoning "
+                + "before answering, covering every assumption you make and every step of the argument. "
+                + "Subject: {s}"}};
+
+    /**
+     * A campaign's prompts, fixed once per split (windows take slices of them, as of a user's history): a topic sweep
+     * that walks documents in order, one sentence after another, through the campaign's templates (or paraphrased
+     * instructions).
+     */
+    static List<String> attackTexts(Attack kind, boolean dev, List<Doc> docs, int count, SplittableRandom rnd) {
+        List<String> slots = new ArrayList<>();
+        int d = rnd.nextInt(docs.size());
+        while (slots.size() < count) slots.addAll(docs.get(d++ % docs.size()).sentences());
+        String[] tpl = (kind == Attack.HYDRA ? HYDRA : HARVEST)[dev ? 0 : 1];
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(kind == Attack.PARAPHRASE ? paraphrase(slots.get(i), dev, rnd) : fill(tpl[i % tpl.length],
+                    slots.get(i)));
+        }
+        return out;
+    }
+
+    /** One campaign's {@code count} requests over the span, at its pace, with prompts from {@code texts}. */
+    static List<Query> attack(Attack kind, List<String> texts, int count, long span, SplittableRandom rnd,
+                              String tag) {
+        List<Query> out = new ArrayList<>();
+        int off = rnd.nextInt(texts.size());
+        java.util.function.IntFunction<String> text = i -> texts.get((off + i) % texts.size());
+        switch (kind) {
+            case HARVEST -> {
+                // distill harvest --concurrency 16 --top-logprobs 5: 16 requests in flight, each 1 to 4 s
+                long[] slot = new long[16];
+                long start = (long) (rnd.nextDouble() * span * 0.8);
+                java.util.Arrays.fill(slot, start);
+                String client = "198.51." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
+                for (int i = 0; i < count; i++) {
+                    int s = 0;
+                    for (int j = 1; j < 16; j++) if (slot[j] < slot[s]) s = j;
+                    long t = slot[s];
+                    slot[s] += 1000 + rnd.nextInt(3000);
+                    out.add(new Query(t, "harvest-" + tag, client, text.apply(i), 1.0, true, 5, 1, true));
+                }
+            }
+            case HYDRA -> {
+                // 24 accounts round-robin from one script through 3 proxy /24s, spread over the span
+                int accounts = 24;
+                String[] nets = new String[3];
+                for (int k = 0; k < 3; k++) nets[k] = "45." + rnd.nextInt(256) + "." + rnd.nextInt(256);
+                long step = Math.max(2_000, span / Math.max(1, count));
+                long t = (long) (rnd.nextDouble() * step);
+                for (int i = 0; i < count; i++) {
+                    int a = i % accounts;
+                    t += step / 2 + rnd.nextLong(step);
+                    out.add(new Query(Math.min(t, span), "hydra-" + tag + "-" + a, nets[a % 3] + "." + (10 + a),
+                            text.apply(i), 0.0, true, 5, 1, true));
+                }
+            }
+            case LOW_AND_SLOW -> {
+                // one account under every rate limit: independent arrivals over the whole span (days)
+                String client = "203.0." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
+                long[] times = new long[count];
+                for (int i = 0; i < count; i++) times[i] = (long) (rnd.nextDouble() * span);
+                java.util.Arrays.sort(times);
+                for (int i = 0; i < count; i++) {
+                    out.add(new Query(times[i], "slow-" + tag, client, text.apply(i), new double[] {1.0, 0.7}[i % 2],
+                            true, 5, 1, true));
+                }
+            }
+            case PARAPHRASE -> {
+                // the instruction reworded per request; half the requests at temperature 0, half with logprobs
+                String client = "192.0." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
+                long t = (long) (rnd.nextDouble() * span * 0.5);
+                for (int i = 0; i < count; i++) {
+                    t += 5_000 + rnd.nextInt(40_000);
+                    boolean lp = rnd.nextDouble() < 0.5;
+                    out.add(new Query(t, "para-" + tag, client, text.apply(i), rnd.nextDouble() < 0.5 ? 0.0 : 0.7,
+                            lp, lp ? 5 : 0, 1, true));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static final String[][] P_OPEN = {
+        {"Hi!", "Hello,", "Quick question.", "", "Good morning.", "Hey there,", "Could you help me?", "I'm curious.",
+         "", "Thanks in advance!"},
+        {"Dear assistant,", "Hi team.", "", "Question for you:", "I have something to ask.", "Hope you're well.",
+         "Help needed:", "", "So,", "Okay,"}};
+    private static final String[][] P_ASK = {
+        {"can you explain", "please clarify", "I'd like to understand", "help me make sense of", "break down",
+         "what is meant by", "walk me through", "describe in detail", "tell me more about", "unpack"},
+        {"could you elaborate on", "I want a thorough account of", "please interpret", "help me grasp",
+         "give me a full explanation of", "explain what is going on in", "make clear", "expand on",
+         "shed light on", "go deeper into"}};
+    private static final String[][] P_CLOSE = {
+        {"Show each step of your reasoning.", "Think carefully before you answer.", "Give the full derivation.",
+         "Reason it out, then conclude.", "Be detailed.", "Explain your thinking.", "Lay out the logic first.",
+         "Include your intermediate steps.", "", "Justify each step."},
+        {"Reason through it first.", "Take it one step at a time.", "Explain why, not just what.",
+         "Go through the logic before concluding.", "Be thorough.", "Please be complete.",
+         "Show how you get there.", "", "Detail each consideration.", "Lay it out carefully."}};
+
+    static String paraphrase(String s, boolean dev, SplittableRandom rnd) {
+        int v = dev ? 0 : 1;
+        String open = P_OPEN[v][rnd.nextInt(10)];
+        String ask = P_ASK[v][rnd.nextInt(10)];
+        String close = P_CLOSE[v][rnd.nextInt(10)];
+        String body = switch (rnd.nextInt(3)) {
+            case 0 -> ask + " this: \"" + s + "\"";
+            case 1 -> "\"" + s + "\" - " + ask + " that?";
+            default -> ask + " the following passage. " + s;
+        };
+        return (open.isEmpty() ? "" : open + " ") + Character.toUpperCase(body.charAt(0)) + body.substring(1)
+                + (close.isEmpty() ? "" : " " + close);
+    }
+
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
