@@ -2,16 +2,19 @@ package dev.distill4j.model.local;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.engine.DecodeEngine;
+import dev.distill4j.model.engine.Int8;
+import dev.distill4j.model.engine.Quantization;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.Generator;
 import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.generate.Scorer;
+import dev.distill4j.model.generate.StepDecoder;
 import dev.distill4j.model.generate.TokenChooser;
 import dev.distill4j.model.generate.TokenListener;
 import dev.distill4j.model.io.Checkpoint;
@@ -43,6 +46,8 @@ public final class LocalModel implements AutoCloseable {
     private final Path dir;
     private final NDManager manager;
     private final CausalLM model;
+    /** Generation runs here; the DJL {@link #model} serves teacher-forced scoring and eval's NLL. */
+    private final DecodeEngine engine;
     private final HfTokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final GenerationConfig generationConfig;
@@ -51,17 +56,18 @@ public final class LocalModel implements AutoCloseable {
     private final Scorer scorer;
     private ModelInfo info; // read on first use: only eval asks
 
-    private LocalModel(Path dir, NDManager manager, CausalLM model, HfTokenizer tokenizer, ChatTemplate chatTemplate,
-                       GenerationConfig generationConfig) {
+    private LocalModel(Path dir, NDManager manager, CausalLM model, DecodeEngine engine, HfTokenizer tokenizer,
+                       ChatTemplate chatTemplate, GenerationConfig generationConfig) {
         this.dir = dir;
         this.manager = manager;
         this.model = model;
+        this.engine = engine;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.generationConfig = generationConfig;
         // computed once: the server asks on every request
         this.eosTokenIds = eosTokenIds(generationConfig, model.config(), tokenizer);
-        this.generator = new Generator(model, tokenizer);
+        this.generator = new Generator(engine, tokenizer);
         this.scorer = new Scorer(model, tokenizer);
     }
 
@@ -78,6 +84,15 @@ public final class LocalModel implements AutoCloseable {
      * caller that owns a manager frees everything with it.
      */
     public static LocalModel load(Path dir, NDManager parent) throws IOException {
+        return load(dir, parent, Quantization.F32);
+    }
+
+    /**
+     * As {@link #load(Path, NDManager)}, the engine holding the weight matrices at {@code quantization}. With
+     * {@link Quantization#INT8} the DJL model's matrices are replaced by their int8 round trip too, so that scoring
+     * and eval measure the same int8 model that generates.
+     */
+    public static LocalModel load(Path dir, NDManager parent, Quantization quantization) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException("model folder " + dir + " does not exist (expected a Hugging Face model folder "
                     + "with config.json, model.safetensors and tokenizer.json)");
@@ -99,6 +114,8 @@ public final class LocalModel implements AutoCloseable {
                 // of those it converted to F32, which would otherwise live as long as the model
                 model = CausalLM.fromWeights(cfg, weights, manager);
             }
+            DecodeEngine engine = DecodeEngine.of(model, quantization);
+            if (quantization == Quantization.INT8) Int8.roundTripInPlace(model);
             tokenizer = HfTokenizer.load(dir);
             if (tokenizer.vocabSize() > cfg.vocabSize()) {
                 throw new IOException(dir + ": the tokenizer has " + tokenizer.vocabSize() + " tokens but config.json's "
@@ -106,7 +123,7 @@ public final class LocalModel implements AutoCloseable {
             }
             ChatTemplate template = ChatTemplate.load(dir).orElse(null);
             GenerationConfig gen = GenerationConfig.read(dir).orElse(GenerationConfig.of(cfg));
-            return new LocalModel(dir, manager, model, tokenizer, template, gen);
+            return new LocalModel(dir, manager, model, engine, tokenizer, template, gen);
         } catch (IOException | RuntimeException e) {
             if (tokenizer != null) tokenizer.close();
             manager.close();
@@ -208,8 +225,8 @@ public final class LocalModel implements AutoCloseable {
      */
     public Timed generateTimed(int[] promptIds, SamplingParams params) {
         long t0 = System.nanoTime();
-        try (NDManager m = manager.newSubManager()) {
-            model.forwardLast(m.create(promptIds, new Shape(1, promptIds.length)), null, null).toFloatArray();
+        try (StepDecoder.State s = engine.newState()) {
+            engine.prefill(s, promptIds);
         }
         long t1 = System.nanoTime();
         Generation g = generate(promptIds, params.withStops(eosTokenIds, params.stopStrings()));
@@ -222,6 +239,15 @@ public final class LocalModel implements AutoCloseable {
     public Optional<ChatTemplate> chatTemplate() { return Optional.ofNullable(chatTemplate); }
 
     public CausalLM model() { return model; }
+
+    /**
+     * The inference engine generation runs on, as a {@link StepDecoder} (for continuous batching): any number of
+     * sequences, each with its own KV cache; same weights and quantization as {@link #generator()}.
+     */
+    public StepDecoder stepDecoder() { return engine; }
+
+    /** How the engine holds the weights (F32, or int8 with {@code --quantize int8}). */
+    public Quantization quantization() { return engine.quantization(); }
 
     /**
      * From now on every generation through this model (single, batched, served) picks its tokens with
@@ -266,6 +292,7 @@ public final class LocalModel implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        engine.close();
         model.close();
         manager.close();
     }
