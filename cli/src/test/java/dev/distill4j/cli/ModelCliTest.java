@@ -129,6 +129,40 @@ class ModelCliTest {
     }
 
     @Test
+    void theLauncherRunsTheVectorEngineAndKeepsStderrClean() throws Exception {
+        // the real ./distill launcher, on the test classpath instead of the built jar; stderr is a file, not a pipe
+        Path logs = tmp.resolve("launcher");
+        Files.createDirectories(logs);
+        ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "distill").toAbsolutePath().normalize().toString(),
+                "generate", "--model", student.toString(), "--prompt", "the cat", "--greedy", "--max-new-tokens", "4");
+        pb.environment().put("DISTILL_CLASSPATH", DistillProcess.classpath());
+        pb.environment().put("DISTILL_JAVA_OPTS", "-Xmx512m");
+        pb.redirectOutput(logs.resolve("stdout.txt").toFile());
+        pb.redirectError(logs.resolve("stderr.txt").toFile());
+        Process p = pb.start();
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(logs.resolve("stderr.txt"));
+        assertThat(p.exitValue()).as(err).isZero();
+        // the engine ran on the Vector API, and the JVM's incubator notice never reached the user
+        assertThat(err).contains("engine: f32 weights, vector (").doesNotContainPattern("(?m)^WARNING");
+        // the same text as the plain JVM (scalar kernels) gives
+        var plain = distill("generate", "--model", student.toString(), "--prompt", "the cat", "--greedy",
+                "--max-new-tokens", "4");
+        assertThat(plain.stderr()).contains("engine: f32 weights, scalar kernels");
+        assertThat(Files.readString(logs.resolve("stdout.txt"))).isEqualTo(plain.stdout());
+    }
+
+    @Test
+    void int8AtLoad() throws Exception {
+        var r = distill("generate", "--model", student.toString(), "--prompt", "the cat", "--greedy",
+                "--max-new-tokens", "6", "--quantize", "int8");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stderr()).contains("engine: int8 weights");
+        assertOneLineError(distill("generate", "--model", student.toString(), "--prompt", "x", "--quantize", "int4"),
+                2, "--quantize", "int4", "f32 or int8");
+    }
+
+    @Test
     void withoutASeedEachSampledRunDrawsOneAndPrintsIt() throws Exception {
         String[] sampled = {"generate", "--model", student.toString(), "--prompt", "the cat", "--temperature", "1.5",
                 "--max-new-tokens", "16"};

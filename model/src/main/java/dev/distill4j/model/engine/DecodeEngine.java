@@ -104,9 +104,10 @@ public final class DecodeEngine implements StepDecoder {
     /** Bytes of weights one decode step reads (all layers' matrices and the LM head): the bandwidth roofline's input. */
     public long streamedBytes() { return weights.streamedBytes(); }
 
-    /** The kernels in use and the threads, for logs: e.g. "vector (512-bit), 2 threads". */
+    /** Weights, kernels and threads, for logs: e.g. "int8 weights, vector (512-bit) kernels, 2 threads". */
     public String describe() {
-        return kernels.describe() + ", " + Parallel.THREADS + " thread" + (Parallel.THREADS == 1 ? "" : "s");
+        return weights.quantization.label() + " weights, " + kernels.describe() + " kernels, " + Parallel.THREADS
+                + " thread" + (Parallel.THREADS == 1 ? "" : "s");
     }
 
     @Override

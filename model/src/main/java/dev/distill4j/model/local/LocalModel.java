@@ -246,6 +246,9 @@ public final class LocalModel implements AutoCloseable {
      */
     public StepDecoder stepDecoder() { return engine; }
 
+    /** The engine's weights, kernels and threads, for logs (see {@link DecodeEngine#describe()}). */
+    public String engineDescription() { return engine.describe(); }
+
     /** How the engine holds the weights (F32, or int8 with {@code --quantize int8}). */
     public Quantization quantization() { return engine.quantization(); }
 
