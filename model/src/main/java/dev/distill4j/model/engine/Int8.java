@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.nn.CausalLM;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -46,7 +45,11 @@ public final class Int8 {
             NDArray p = e.getValue();
             Shape s = p.getShape();
             float[] back = Matrix.Q8.quantize(p.toFloatArray(), (int) s.get(0), (int) s.get(1)).dequantize();
-            p.set(FloatBuffer.wrap(back));
+            // in place (the model keeps its arrays): p − p + q, exact for finite weights; NDArray.set would make
+            // libtorch print a deprecation warning on stderr
+            try (NDArray q = p.getManager().create(back, s)) {
+                p.subi(p).addi(q);
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 package dev.distill4j.model.engine;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Splits a loop over output rows across the cores. One shared pool of daemon threads (one per core, or
@@ -36,13 +37,54 @@ final class Parallel {
             body.run(0, n);
             return;
         }
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        Chunk[] rest = new Chunk[chunks - 1];
+        Thread caller = Thread.currentThread();
         for (int c = 1; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks);
-            int to = (int) ((long) n * (c + 1) / chunks);
-            tasks[c - 1] = POOL.submit(() -> body.run(from, to));
+            rest[c - 1] = new Chunk(body, (int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks), caller);
+            POOL.execute(rest[c - 1]);
         }
         body.run(0, n / chunks);
-        for (ForkJoinTask<?> t : tasks) t.join();
+        for (Chunk c : rest) c.run();          // runs here the chunks no worker has claimed yet
+        for (Chunk c : rest) c.await();
+    }
+
+    /** A chunk that runs exactly once, on whichever thread claims it first (a worker or the caller). */
+    private static final class Chunk extends AtomicBoolean implements Runnable {
+        private final Range body;
+        private final int from, to;
+        private final Thread caller;
+        private volatile boolean done;
+        private volatile Throwable failure;
+
+        Chunk(Range body, int from, int to, Thread caller) {
+            this.body = body;
+            this.from = from;
+            this.to = to;
+            this.caller = caller;
+        }
+
+        @Override
+        public void run() {
+            if (!compareAndSet(false, true)) return;
+            try {
+                body.run(from, to);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                done = true;
+                LockSupport.unpark(caller);
+            }
+        }
+
+        void await() {
+            for (int spins = 0; !done; spins++) {
+                if (spins < 2_000) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) throw e;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new IllegalStateException(t);
+        }
     }
 }

@@ -8,6 +8,7 @@ import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.engine.DecodeEngine;
 import dev.distill4j.model.engine.Int8;
+import dev.distill4j.model.engine.Int8Checkpoint;
 import dev.distill4j.model.engine.Quantization;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.Generator;
@@ -25,6 +26,7 @@ import dev.distill4j.model.tokenizer.HfTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +92,8 @@ public final class LocalModel implements AutoCloseable {
     /**
      * As {@link #load(Path, NDManager)}, the engine holding the weight matrices at {@code quantization}. With
      * {@link Quantization#INT8} the DJL model's matrices are replaced by their int8 round trip too, so that scoring
-     * and eval measure the same int8 model that generates.
+     * and eval measure the same int8 model that generates. A folder saved as int8 ({@link Int8Checkpoint}) loads as
+     * int8 whatever {@code quantization} says.
      */
     public static LocalModel load(Path dir, NDManager parent, Quantization quantization) throws IOException {
         if (!Files.isDirectory(dir)) {
@@ -107,15 +110,29 @@ public final class LocalModel implements AutoCloseable {
         try {
             ModelConfig cfg;
             CausalLM model;
-            try (Checkpoint c = Checkpoint.open(dir); NDManager load = manager.newSubManager()) {
-                cfg = c.config();
-                Map<String, NDArray> weights = c.load(load);
-                // the model takes the arrays it keeps; closing load frees the stored-dtype (e.g. BF16) originals
-                // of those it converted to F32, which would otherwise live as long as the model
+            DecodeEngine engine;
+            if (Int8Checkpoint.isInt8Folder(dir)) {
+                cfg = ModelConfig.read(dir);
+                // saved int8 (distill model quantize): the engine takes the blocks as saved, DJL their F32 values
+                Int8Checkpoint.Loaded q = Int8Checkpoint.read(dir);
+                Map<String, NDArray> weights = new LinkedHashMap<>();
+                var shapes = CausalLM.parameterShapes(cfg);
+                for (var e : q.dequantized().entrySet()) {
+                    weights.put(e.getKey(), manager.create(e.getValue(), shapes.get(e.getKey())));
+                }
                 model = CausalLM.fromWeights(cfg, weights, manager);
+                engine = q.engine();
+            } else {
+                try (Checkpoint c = Checkpoint.open(dir); NDManager load = manager.newSubManager()) {
+                    cfg = c.config();
+                    Map<String, NDArray> weights = c.load(load);
+                    // the model takes the arrays it keeps; closing load frees the stored-dtype (e.g. BF16) originals
+                    // of those it converted to F32, which would otherwise live as long as the model
+                    model = CausalLM.fromWeights(cfg, weights, manager);
+                }
+                engine = DecodeEngine.of(model, quantization);
+                if (quantization == Quantization.INT8) Int8.roundTripInPlace(model);
             }
-            DecodeEngine engine = DecodeEngine.of(model, quantization);
-            if (quantization == Quantization.INT8) Int8.roundTripInPlace(model);
             tokenizer = HfTokenizer.load(dir);
             if (tokenizer.vocabSize() > cfg.vocabSize()) {
                 throw new IOException(dir + ": the tokenizer has " + tokenizer.vocabSize() + " tokens but config.json's "
