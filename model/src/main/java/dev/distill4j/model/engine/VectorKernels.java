@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,6 +21,29 @@ final class VectorKernels extends Kernels {
     private static final VectorSpecies<Byte> B8 = L >= 8 && BLOCK % L == 0
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     private static final ScalarKernels SCALAR = new ScalarKernels();
+    /** Butterfly shuffles i → i xor k for k = L/2, L/4, …, 1: the fixed summation tree of {@link #sum}. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] BUTTERFLY = buildButterfly();
+
+    private static VectorShuffle<Float>[] buildButterfly() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] out = new VectorShuffle[steps];
+        for (int s = 0, k = L / 2; k >= 1; s++, k /= 2) {
+            int x = k;
+            out[s] = VectorShuffle.fromOp(F, i -> i ^ x);
+        }
+        return out;
+    }
+
+    /**
+     * Σ of the lanes in a fixed tree order. {@code reduceLanes(ADD)} may add floats in a different order in
+     * interpreted and in JIT-compiled code, so the same logits could differ in the last bits from one call to the next
+     * (a seeded sample must not); lanewise adds of butterfly shuffles give the same bits in every tier.
+     */
+    private static float sum(FloatVector v) {
+        for (VectorShuffle<Float> sh : BUTTERFLY) v = v.add(v.rearrange(sh));
+        return v.lane(0);
+    }
 
     @Override
     float dot(float[] a, int ao, float[] b, int bo, int n) {
@@ -35,7 +59,7 @@ final class VectorKernels extends Kernels {
         for (; i + L <= n; i += L) {
             s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
@@ -74,8 +98,8 @@ final class VectorKernels extends Kernels {
             a2 = wv.fma(FloatVector.fromArray(F, x2, c), a2);
             a3 = wv.fma(FloatVector.fromArray(F, x3, c), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; c < cols; c++) {
             float wc = w[off + c];
             s0 += wc * x0[c];
@@ -117,8 +141,8 @@ final class VectorKernels extends Kernels {
                     t0 = p0.fma(s, t0);
                     t1 = p1.fma(s, t1);
                 }
-                out[b][r] = t0.reduceLanes(VectorOperators.ADD) + tail(q, scale, off, so, full, cols, x0);
-                out[b + 1][r] = t1.reduceLanes(VectorOperators.ADD) + tail(q, scale, off, so, full, cols, x1);
+                out[b][r] = sum(t0) + tail(q, scale, off, so, full, cols, x0);
+                out[b + 1][r] = sum(t1) + tail(q, scale, off, so, full, cols, x1);
             }
             for (; b < nb; b++) {
                 float[] x0 = x[b];
@@ -132,7 +156,7 @@ final class VectorKernels extends Kernels {
                 for (; k < full; k++) {
                     t0 = block(q, off, x0, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
                 }
-                out[b][r] = t0.add(t1).reduceLanes(VectorOperators.ADD) + tail(q, scale, off, so, full, cols, x0);
+                out[b][r] = sum(t0.add(t1)) + tail(q, scale, off, so, full, cols, x0);
             }
         }
     }
