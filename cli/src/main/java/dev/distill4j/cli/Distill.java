@@ -45,6 +45,7 @@ public final class Distill implements Runnable {
     }
 
     public static void main(String[] args) {
+        StderrHandoff.restore();
         System.exit(execute(args));
     }
 

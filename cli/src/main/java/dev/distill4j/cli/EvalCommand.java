@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
@@ -121,6 +122,9 @@ final class EvalCommand implements Callable<Integer> {
             description = "student or teacher token ids for the reply (default: as trained; else student).")
     TokenSource tokenSource;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Option(names = "--teacher-model", paramLabel = "DIR",
             description = "A local teacher model folder to time beside the student.")
     Path teacherModel;
@@ -178,6 +182,7 @@ final class EvalCommand implements Callable<Integer> {
         if (priceIn < 0 || priceOut < 0) throw new UserError("--price-in and --price-out must be >= 0", Errors.USAGE);
         Evaluator.Builder b = Evaluator.builder().setRun(run).optStudent(student).optPrompts(prompts).optJudge(judge)
                 .optSeed(judgeSeed).optPrices(priceIn, priceOut).optLimit(limit).optTeacherModel(teacherModel)
+                .optQuantization(quantize.value())
                 .optWorst(worst).optWarnings(w -> System.err.println("distill eval: warning: " + w));
         // only the flags given override what the student folder records about its training
         if (evalFraction != null) b.optEvalFraction(evalFraction);

@@ -34,6 +34,7 @@ import picocli.CommandLine.Option;
                 "      --temperature 0.8 --top-p 0.95 --seed 1",
                 "  distill generate --model student/ --prompt \"The capital of France is\" \\",
                 "      --greedy --max-new-tokens 5 --top-logprobs 5",
+                "  distill generate --model student/ --prompt \"Hello\" --quantize int8",
                 "  echo \"Summarise: ...\" | distill generate --model student/ --prompt - --chat"})
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder.")
@@ -83,6 +84,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     WatermarkOption watermark;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.isDirectory(model)) throw new UserError("no model folder at " + model);
@@ -93,7 +97,7 @@ final class GenerateCommand implements Callable<Integer> {
                 : prompt;
         PrintStream err = System.err;
         long t0 = System.nanoTime();
-        try (LocalModel m = LocalModel.load(model)) {
+        try (LocalModel m = LocalModel.load(model, null, quantize.value())) {
             double loadSecs = (System.nanoTime() - t0) / 1e9;
             Watermark wm = watermark.load(m.tokenizer(), "--model " + model);
             if (wm != null) m.setTokenChooser(wm);
@@ -128,11 +132,12 @@ final class GenerateCommand implements Callable<Integer> {
             if (topLogprobs > 0) printLogprobs(g);
             System.out.flush();
             err.printf(Locale.ROOT, "finish: %s · %d prompt + %d generated tokens in %.2f s (%.1f tokens/s) · %s · "
-                            + "model loaded in %.1f s%n", g.finishReason().openAiName(), g.usage().promptTokens(),
+                            + "model loaded in %.1f s · engine: %s%n", g.finishReason().openAiName(), g.usage().promptTokens(),
                     g.usage().completionTokens(), secs, g.usage().completionTokens() / secs,
                     params.isGreedy() ? "greedy" : String.format(Locale.ROOT, "T=%.2f top-p=%.2f top-k=%d seed=%d%s",
                             params.temperature(), params.topP(), params.topK(), params.seed(),
-                            seed == null ? " (--seed " + params.seed() + " repeats this text)" : ""), loadSecs);
+                            seed == null ? " (--seed " + params.seed() + " repeats this text)" : ""), loadSecs,
+                    m.engineDescription());
             if (wm != null) {
                 err.println("watermark: " + WatermarkOption.describe(wm) + (wm.marks(params) ? ""
                         : " — not applied to a greedy pick: this scheme needs sampling to hide in"));

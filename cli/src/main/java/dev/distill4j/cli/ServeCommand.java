@@ -108,6 +108,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     WatermarkOption watermark;
 
+    @Mixin
+    QuantizeOption quantize;
+
     @Override
     public Integer call() throws Exception {
         if (maxBatch < 1) throw new UserError("--max-batch must be at least 1, got " + maxBatch);
@@ -164,7 +167,7 @@ final class ServeCommand implements Callable<Integer> {
         if (watermark.key != null && (model == null || student)) {
             throw new UserError("--watermark needs a chat model to generate with: give --model DIR (a model folder)");
         }
-        LocalModel loaded = model == null || student ? null : LocalModel.load(model);
+        LocalModel loaded = model == null || student ? null : LocalModel.load(model, null, quantize.value());
         Watermark wm;
         try {
             wm = loaded == null ? null : watermark.load(loaded.tokenizer(), "--model " + model);

@@ -13,6 +13,7 @@ import dev.distill4j.core.Usage;
 import dev.distill4j.core.Version;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
+import dev.distill4j.model.engine.Quantization;
 import dev.distill4j.model.generate.FinishReason;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.io.ModelInfo;
@@ -92,7 +93,7 @@ public final class Evaluator {
         TeacherConfig judgeConfig = o.judge ? judgeConfig(manifest) : null;
 
         try (NDManager root = NDManager.newBaseManager("PyTorch");
-             LocalModel student = load(studentDir, root);
+             LocalModel student = load(studentDir, root, o.quantization);
              RunStore store = RunStore.openExisting(run)) {
             // the example settings training recorded in the student folder, flags overriding them
             TrainingContract.Resolved contract = TrainingContract.resolve(studentDir,
@@ -337,6 +338,7 @@ public final class Evaluator {
         p.put("token_source", settings.tokenSource().name().toLowerCase(Locale.ROOT));
         p.put("example_settings_from", contract.source());
         p.put("teacher_model", o.teacherModel == null ? null : o.teacherModel.toString());
+        p.put("quantize", o.quantization.label());
         return p;
     }
 
@@ -407,11 +409,16 @@ public final class Evaluator {
 
     /** A model folder for eval: the student, or the local teacher whose speed is measured. */
     static LocalModel load(Path dir, NDManager root) throws IOException {
+        return load(dir, root, Quantization.F32);
+    }
+
+    /** As {@link #load(Path, NDManager)}, the engine's weights at {@code quantization}. */
+    static LocalModel load(Path dir, NDManager root, Quantization quantization) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException("no model folder at " + dir + ": train a student first (distill train) or pass "
                     + "--student DIR");
         }
-        return LocalModel.load(dir, root);
+        return LocalModel.load(dir, root, quantization);
     }
 
     /**
@@ -614,6 +621,7 @@ public final class Evaluator {
         private TokenSource tokenSource;
         private Consumer<String> warnings = LOG::warn;
         private Path teacherModel;
+        private Quantization quantization = Quantization.F32;
         private Path outDir;
         private int timingPrompts;
         private String groupKey = "kind";
@@ -707,6 +715,12 @@ public final class Evaluator {
             this.timingPrompts = n;
             return this;
         }
+
+        /**
+         * How the student's inference engine holds its weights (default F32); with int8 its teacher-forced NLL and
+         * its generations are those of the int8 model. The local teacher stays F32.
+         */
+        public Builder optQuantization(Quantization q) { this.quantization = Objects.requireNonNull(q); return this; }
 
         /** Where scorecard.json and report.html go (default: the run's {@code eval/}). */
         public Builder optOutDir(Path dir) { this.outDir = dir; return this; }

@@ -1,12 +1,10 @@
 package dev.distill4j.model.generate;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.distill4j.core.TokenDistribution;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.core.Usage;
+import dev.distill4j.model.engine.DecodeEngine;
 import dev.distill4j.model.nn.CausalLM;
-import dev.distill4j.model.nn.KvCache;
 import dev.distill4j.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,35 +12,50 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Autoregressive generation with a KV cache. A batch of prompts is left-padded to a common length, prefilled in one
- * forward, then decoded one token per step for all sequences together until each has stopped.
+ * Autoregressive generation on a {@link StepDecoder}: every prompt is prefilled into its own sequence state, then
+ * the sequences still running are decoded one token per step together, each at its own length, until each has
+ * stopped (a stopped sequence leaves the step at once).
  *
  * <p>Every generated token is reported with its logprob and the top alternatives of the model's raw distribution,
  * so a local model can serve as a {@code TOP_K} teacher.
  */
 public final class Generator {
-    /** Fills the left padding; any id works since padding is masked out. */
-    private static final int PAD_ID = 0;
-
-    private final CausalLM model;
+    private final StepDecoder decoder;
     private final TextTokenizer tokenizer;
     private final TokenChooser chooser;
 
+    /**
+     * A generator over an F32 {@link DecodeEngine} holding a copy of the model's current weights: later changes to
+     * the model (training) are not seen; make a new generator to sample from new weights.
+     */
     public Generator(CausalLM model, TextTokenizer tokenizer) {
         this(model, tokenizer, TokenChooser.SAMPLE);
     }
 
-    /** A generator whose tokens {@code chooser} picks (e.g. a watermark) instead of plain sampling. */
+    /** As {@link #Generator(CausalLM, TextTokenizer)}, its tokens picked by {@code chooser} (e.g. a watermark). */
     public Generator(CausalLM model, TextTokenizer tokenizer, TokenChooser chooser) {
-        this.model = model;
+        this(DecodeEngine.of(model), tokenizer, chooser);
+    }
+
+    /** A generator over any step decoder (the engine, a DJL fallback). */
+    public Generator(StepDecoder decoder, TextTokenizer tokenizer) {
+        this(decoder, tokenizer, TokenChooser.SAMPLE);
+    }
+
+    /** A generator whose tokens {@code chooser} picks (e.g. a watermark) instead of plain sampling. */
+    public Generator(StepDecoder decoder, TextTokenizer tokenizer, TokenChooser chooser) {
+        this.decoder = decoder;
         this.tokenizer = tokenizer;
         this.chooser = chooser;
     }
 
-    /** The same model and tokenizer with another token chooser. */
+    /** The same decoder and tokenizer with another token chooser. */
     public Generator withChooser(TokenChooser chooser) {
-        return new Generator(model, tokenizer, chooser);
+        return new Generator(decoder, tokenizer, chooser);
     }
+
+    /** The decoder this generator runs on. */
+    public StepDecoder decoder() { return decoder; }
 
     public Generation generate(int[] promptIds, SamplingParams params) {
         return generate(List.of(promptIds), params).getFirst();
@@ -60,10 +73,8 @@ public final class Generator {
     public List<Generation> generate(List<int[]> prompts, SamplingParams params, TokenListener listener) {
         int b = prompts.size();
         if (b == 0) return List.of();
-        int longest = 0;
         for (int[] p : prompts) {
             if (p.length == 0) throw new IllegalArgumentException("a prompt has no tokens; give at least one (e.g. BOS)");
-            longest = Math.max(longest, p.length);
         }
         List<Sequence> seqs = new ArrayList<>(b);
         for (int[] p : prompts) seqs.add(new Sequence(p, new SplittableRandom(params.seed()), params));
@@ -73,52 +84,39 @@ public final class Generator {
                 listener.onFinish(i, seqs.get(i).result());
             }
         }
-
-        // Prefill input: prompts left-padded to [B, longest]
-        int[] input = new int[b * longest];
-        int[] mask = new int[b * longest];
-        for (int i = 0; i < b; i++) {
-            int[] p = prompts.get(i);
-            int pad = longest - p.length;
-            Arrays.fill(input, i * longest, i * longest + pad, PAD_ID);
-            System.arraycopy(p, 0, input, i * longest + pad, p.length);
-            Arrays.fill(mask, i * longest + pad, (i + 1) * longest, 1);
-        }
-        int width = longest;     // T of the next forward
-        int seen = longest;      // S after the next forward
-        int vocab = model.config().vocabSize();
-        int usable = usableVocab(model, tokenizer);
-        try (NDManager scope = model.manager().newSubManager(); KvCache cache = model.newCache(scope)) {
-            while (seqs.stream().anyMatch(s -> !s.done)) {
-                float[] logits;
-                try (NDManager step = scope.newSubManager()) {
-                    logits = model.forwardLast(step.create(input, new Shape(b, width)),
-                            step.create(mask, new Shape(b, seen)), cache).toFloatArray();   // [B·V]
-                }
+        int usable = usableVocab(decoder.vocabSize(), tokenizer);
+        List<StepDecoder.State> states = new ArrayList<>(b);
+        try {
+            float[][] logits = new float[b][];
+            for (int i = 0; i < b; i++) {
+                states.add(decoder.newState());
+                if (!seqs.get(i).done) logits[i] = decoder.prefill(states.get(i), prompts.get(i));
+            }
+            while (true) {
+                List<Integer> running = new ArrayList<>(b);
+                List<StepDecoder.State> stepping = new ArrayList<>(b);
                 int[] next = new int[b];
                 for (int i = 0; i < b; i++) {
                     Sequence s = seqs.get(i);
-                    if (s.done) {
-                        next[i] = PAD_ID;    // keeps the batch rectangular; its output is ignored
-                        continue;
-                    }
-                    float[] row = Arrays.copyOfRange(logits, i * vocab, i * vocab + usable);
-                    next[i] = chooser.choose(s.history, s.length, row, params, s.rng);
-                    TokenPosition position = Logprobs.position(tokenizer, Logprobs.logSoftmax(row), next[i],
+                    if (s.done) continue;
+                    float[] row = logits[i].length == usable ? logits[i] : Arrays.copyOf(logits[i], usable);
+                    int token = chooser.choose(s.history, s.length, row, params, s.rng);
+                    TokenPosition position = Logprobs.position(tokenizer, Logprobs.logSoftmax(row), token,
                             params.topLogprobs());
-                    listener.onToken(i, next[i], s.accept(next[i], position), position);
+                    listener.onToken(i, token, s.accept(token, position), position);
                     if (s.done) listener.onFinish(i, s.result());
+                    else {
+                        next[running.size()] = token;
+                        running.add(i);
+                        stepping.add(states.get(i));
+                    }
                 }
-                input = next;
-                width = 1;
-                int[] grown = new int[b * (seen + 1)];
-                for (int i = 0; i < b; i++) {
-                    System.arraycopy(mask, i * seen, grown, i * (seen + 1), seen);
-                    grown[i * (seen + 1) + seen] = 1;
-                }
-                mask = grown;
-                seen++;
+                if (running.isEmpty()) break;
+                float[][] out = decoder.step(stepping, Arrays.copyOf(next, running.size()));
+                for (int r = 0; r < running.size(); r++) logits[running.get(r)] = out[r];
             }
+        } finally {
+            for (StepDecoder.State st : states) st.close();
         }
         List<Generation> out = new ArrayList<>(b);
         for (Sequence s : seqs) out.add(s.result());
@@ -132,7 +130,11 @@ public final class Generator {
      * renormalises the distribution over the real tokens.
      */
     static int usableVocab(CausalLM model, TextTokenizer tokenizer) {
-        return Math.min(model.config().vocabSize(), tokenizer.vocabSize());
+        return usableVocab(model.config().vocabSize(), tokenizer);
+    }
+
+    static int usableVocab(int modelVocab, TextTokenizer tokenizer) {
+        return Math.min(modelVocab, tokenizer.vocabSize());
     }
 
     /** One sequence's progress. */

@@ -269,7 +269,10 @@ public final class Checkpoint implements AutoCloseable {
                 continue;
             }
             TensorInfo t = r.info(e.name());
-            if (!t.dtype().isFloating()) {
+            // distill4j's saved int8 (model.engine.Int8Checkpoint): I8 matrices with F32 block scales beside them
+            boolean int8 = t.dtype() == DType.I8 && byTensor.containsKey(e.name() + "_scale") && "distill4j_int8"
+                    .equals(config.raw().path("quantization_config").path("quant_method").asText(null));
+            if (!t.dtype().isFloating() && !int8) {
                 problems.add(r.file() + ": tensor '" + e.name() + "' is " + t.dtype() + ", expected a float type");
             } else if (!Arrays.equals(t.shape(), e.shape())) {
                 problems.add(r.file() + ": tensor '" + e.name() + "' has shape " + t.shapeString() + " but "

@@ -44,6 +44,8 @@ public record ModelInfo(String family, long parameters, long nonEmbeddingParamet
                     embeddings += t.numel();
                 }
                 bytes += t.byteSize();
+                // an int8 matrix's block scales (model.engine.Int8Checkpoint) are part of its weight
+                if (c.tensorNames().contains(e.name() + "_scale")) bytes += c.info(e.name() + "_scale").byteSize();
                 byType.merge(t.dtype(), t.numel(), Long::sum);
             }
             String dtype = byType.size() == 1 ? byType.keySet().iterator().next().torchName()

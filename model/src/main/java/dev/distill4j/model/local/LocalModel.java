@@ -2,16 +2,20 @@ package dev.distill4j.model.local;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.engine.DecodeEngine;
+import dev.distill4j.model.engine.Int8;
+import dev.distill4j.model.engine.Int8Checkpoint;
+import dev.distill4j.model.engine.Quantization;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.Generator;
 import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.generate.Scorer;
+import dev.distill4j.model.generate.StepDecoder;
 import dev.distill4j.model.generate.TokenChooser;
 import dev.distill4j.model.generate.TokenListener;
 import dev.distill4j.model.io.Checkpoint;
@@ -22,6 +26,7 @@ import dev.distill4j.model.tokenizer.HfTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +48,8 @@ public final class LocalModel implements AutoCloseable {
     private final Path dir;
     private final NDManager manager;
     private final CausalLM model;
+    /** Generation runs here; the DJL {@link #model} serves teacher-forced scoring and eval's NLL. */
+    private final DecodeEngine engine;
     private final HfTokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final GenerationConfig generationConfig;
@@ -51,17 +58,18 @@ public final class LocalModel implements AutoCloseable {
     private final Scorer scorer;
     private ModelInfo info; // read on first use: only eval asks
 
-    private LocalModel(Path dir, NDManager manager, CausalLM model, HfTokenizer tokenizer, ChatTemplate chatTemplate,
-                       GenerationConfig generationConfig) {
+    private LocalModel(Path dir, NDManager manager, CausalLM model, DecodeEngine engine, HfTokenizer tokenizer,
+                       ChatTemplate chatTemplate, GenerationConfig generationConfig) {
         this.dir = dir;
         this.manager = manager;
         this.model = model;
+        this.engine = engine;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.generationConfig = generationConfig;
         // computed once: the server asks on every request
         this.eosTokenIds = eosTokenIds(generationConfig, model.config(), tokenizer);
-        this.generator = new Generator(model, tokenizer);
+        this.generator = new Generator(engine, tokenizer);
         this.scorer = new Scorer(model, tokenizer);
     }
 
@@ -78,6 +86,16 @@ public final class LocalModel implements AutoCloseable {
      * caller that owns a manager frees everything with it.
      */
     public static LocalModel load(Path dir, NDManager parent) throws IOException {
+        return load(dir, parent, Quantization.F32);
+    }
+
+    /**
+     * As {@link #load(Path, NDManager)}, the engine holding the weight matrices at {@code quantization}. With
+     * {@link Quantization#INT8} the DJL model's matrices are replaced by their int8 round trip too, so that scoring
+     * and eval measure the same int8 model that generates. A folder saved as int8 ({@link Int8Checkpoint}) loads as
+     * int8 whatever {@code quantization} says.
+     */
+    public static LocalModel load(Path dir, NDManager parent, Quantization quantization) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException("model folder " + dir + " does not exist (expected a Hugging Face model folder "
                     + "with config.json, model.safetensors and tokenizer.json)");
@@ -92,12 +110,28 @@ public final class LocalModel implements AutoCloseable {
         try {
             ModelConfig cfg;
             CausalLM model;
-            try (Checkpoint c = Checkpoint.open(dir); NDManager load = manager.newSubManager()) {
-                cfg = c.config();
-                Map<String, NDArray> weights = c.load(load);
-                // the model takes the arrays it keeps; closing load frees the stored-dtype (e.g. BF16) originals
-                // of those it converted to F32, which would otherwise live as long as the model
+            DecodeEngine engine;
+            if (Int8Checkpoint.isInt8Folder(dir)) {
+                cfg = ModelConfig.read(dir);
+                // saved int8 (distill model quantize): the engine takes the blocks as saved, DJL their F32 values
+                Int8Checkpoint.Loaded q = Int8Checkpoint.read(dir);
+                Map<String, NDArray> weights = new LinkedHashMap<>();
+                var shapes = CausalLM.parameterShapes(cfg);
+                for (var e : q.dequantized().entrySet()) {
+                    weights.put(e.getKey(), manager.create(e.getValue(), shapes.get(e.getKey())));
+                }
                 model = CausalLM.fromWeights(cfg, weights, manager);
+                engine = q.engine();
+            } else {
+                try (Checkpoint c = Checkpoint.open(dir); NDManager load = manager.newSubManager()) {
+                    cfg = c.config();
+                    Map<String, NDArray> weights = c.load(load);
+                    // the model takes the arrays it keeps; closing load frees the stored-dtype (e.g. BF16) originals
+                    // of those it converted to F32, which would otherwise live as long as the model
+                    model = CausalLM.fromWeights(cfg, weights, manager);
+                }
+                engine = DecodeEngine.of(model, quantization);
+                if (quantization == Quantization.INT8) Int8.roundTripInPlace(model);
             }
             tokenizer = HfTokenizer.load(dir);
             if (tokenizer.vocabSize() > cfg.vocabSize()) {
@@ -106,7 +140,7 @@ public final class LocalModel implements AutoCloseable {
             }
             ChatTemplate template = ChatTemplate.load(dir).orElse(null);
             GenerationConfig gen = GenerationConfig.read(dir).orElse(GenerationConfig.of(cfg));
-            return new LocalModel(dir, manager, model, tokenizer, template, gen);
+            return new LocalModel(dir, manager, model, engine, tokenizer, template, gen);
         } catch (IOException | RuntimeException e) {
             if (tokenizer != null) tokenizer.close();
             manager.close();
@@ -208,8 +242,8 @@ public final class LocalModel implements AutoCloseable {
      */
     public Timed generateTimed(int[] promptIds, SamplingParams params) {
         long t0 = System.nanoTime();
-        try (NDManager m = manager.newSubManager()) {
-            model.forwardLast(m.create(promptIds, new Shape(1, promptIds.length)), null, null).toFloatArray();
+        try (StepDecoder.State s = engine.newState()) {
+            engine.prefill(s, promptIds);
         }
         long t1 = System.nanoTime();
         Generation g = generate(promptIds, params.withStops(eosTokenIds, params.stopStrings()));
@@ -222,6 +256,18 @@ public final class LocalModel implements AutoCloseable {
     public Optional<ChatTemplate> chatTemplate() { return Optional.ofNullable(chatTemplate); }
 
     public CausalLM model() { return model; }
+
+    /**
+     * The inference engine generation runs on, as a {@link StepDecoder} (for continuous batching): any number of
+     * sequences, each with its own KV cache; same weights and quantization as {@link #generator()}.
+     */
+    public StepDecoder stepDecoder() { return engine; }
+
+    /** The engine's weights, kernels and threads, for logs (see {@link DecodeEngine#describe()}). */
+    public String engineDescription() { return engine.describe(); }
+
+    /** How the engine holds the weights (F32, or int8 with {@code --quantize int8}). */
+    public Quantization quantization() { return engine.quantization(); }
 
     /**
      * From now on every generation through this model (single, batched, served) picks its tokens with
@@ -266,6 +312,7 @@ public final class LocalModel implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        engine.close();
         model.close();
         manager.close();
     }

@@ -1,0 +1,55 @@
+package dev.distill4j.model.engine;
+
+/** Plain-Java kernels; four partial sums per dot product so the loop is not one long dependency chain. */
+final class ScalarKernels extends Kernels {
+
+    @Override
+    float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            s0 += a[ao + i] * b[bo + i];
+            s1 += a[ao + i + 1] * b[bo + i + 1];
+            s2 += a[ao + i + 2] * b[bo + i + 2];
+            s3 += a[ao + i + 3] * b[bo + i + 3];
+        }
+        for (; i < n; i++) s0 += a[ao + i] * b[bo + i];
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    @Override
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    @Override
+    void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            int off = r * cols;
+            for (int b = 0; b < x.length; b++) out[b][r] = dot(w, off, x[b], 0, cols);
+        }
+    }
+
+    @Override
+    void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1) {
+        int blocks = blocks(cols);
+        for (int r = r0; r < r1; r++) {
+            int off = r * cols;
+            for (int b = 0; b < x.length; b++) {
+                float[] v = x[b];
+                float sum = 0;
+                for (int k = 0; k < blocks; k++) {
+                    int c0 = k * BLOCK;
+                    int c1 = Math.min(cols, c0 + BLOCK);
+                    float block = 0;
+                    for (int c = c0; c < c1; c++) block += q[off + c] * v[c];
+                    sum += block * scale[r * blocks + k];
+                }
+                out[b][r] = sum;
+            }
+        }
+    }
+
+    @Override
+    String describe() { return "scalar"; }
+}

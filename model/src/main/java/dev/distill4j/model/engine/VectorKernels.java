@@ -1,0 +1,186 @@
+package dev.distill4j.model.engine;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Kernels on the Vector API at the CPU's preferred width (8 floats with AVX2, 16 with AVX-512). Dot products keep
+ * four vector accumulators, so that consecutive fused multiply-adds do not wait on each other; a weight row is
+ * loaded once per group of four activation vectors. int8 blocks are widened to floats in registers (B2F), multiplied
+ * with the activations, and each block's partial sums are scaled once — the weights cross the memory bus as bytes.
+ * Loaded by name from {@link Kernels#best()} only when {@code jdk.incubator.vector} is present.
+ */
+final class VectorKernels extends Kernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Bytes with as many lanes as {@link #F}; null where that is narrower than the Vector API allows (64 bits). */
+    private static final VectorSpecies<Byte> B8 = L >= 8 && BLOCK % L == 0
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final ScalarKernels SCALAR = new ScalarKernels();
+    /** Butterfly shuffles i → i xor k for k = L/2, L/4, …, 1: the fixed summation tree of {@link #sum}. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] BUTTERFLY = buildButterfly();
+
+    private static VectorShuffle<Float>[] buildButterfly() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] out = new VectorShuffle[steps];
+        for (int s = 0, k = L / 2; k >= 1; s++, k /= 2) {
+            int x = k;
+            out[s] = VectorShuffle.fromOp(F, i -> i ^ x);
+        }
+        return out;
+    }
+
+    /**
+     * Σ of the lanes in a fixed tree order. {@code reduceLanes(ADD)} may add floats in a different order in
+     * interpreted and in JIT-compiled code, so the same logits could differ in the last bits from one call to the next
+     * (a seeded sample must not); lanewise adds of butterfly shuffles give the same bits in every tier.
+     */
+    private static float sum(FloatVector v) {
+        for (VectorShuffle<Float> sh : BUTTERFLY) v = v.add(v.rearrange(sh));
+        return v.lane(0);
+    }
+
+    @Override
+    float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F),
+                s3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
+            s1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), s1);
+            s2 = FloatVector.fromArray(F, a, ao + i + 2 * L).fma(FloatVector.fromArray(F, b, bo + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(F, a, ao + i + 3 * L).fma(FloatVector.fromArray(F, b, bo + i + 3 * L), s3);
+        }
+        for (; i + L <= n; i += L) {
+            s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
+        }
+        float s = sum(s0.add(s1).add(s2.add(s3)));
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(a, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    @Override
+    void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1) {
+        int nb = x.length;
+        for (int r = r0; r < r1; r++) {
+            int off = r * cols;
+            int b = 0;
+            for (; b + 4 <= nb; b += 4) row4(w, off, cols, x[b], x[b + 1], x[b + 2], x[b + 3], out, b, r);
+            for (; b < nb; b++) out[b][r] = dot(w, off, x[b], 0, cols);
+        }
+    }
+
+    /** One weight row against four vectors: each weight vector is loaded once for four FMAs. */
+    private static void row4(float[] w, int off, int cols, float[] x0, float[] x1, float[] x2, float[] x3,
+                             float[][] out, int b, int r) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                a3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + L <= cols; c += L) {
+            FloatVector wv = FloatVector.fromArray(F, w, off + c);
+            a0 = wv.fma(FloatVector.fromArray(F, x0, c), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x1, c), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x2, c), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x3, c), a3);
+        }
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
+        for (; c < cols; c++) {
+            float wc = w[off + c];
+            s0 += wc * x0[c];
+            s1 += wc * x1[c];
+            s2 += wc * x2[c];
+            s3 += wc * x3[c];
+        }
+        out[b][r] = s0;
+        out[b + 1][r] = s1;
+        out[b + 2][r] = s2;
+        out[b + 3][r] = s3;
+    }
+
+    @Override
+    void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1) {
+        if (B8 == null) {
+            SCALAR.matmulQ8(q, scale, cols, x, out, r0, r1);
+            return;
+        }
+        int blocks = blocks(cols);
+        int full = cols / BLOCK;
+        int nb = x.length;
+        for (int r = r0; r < r1; r++) {
+            int off = r * cols;
+            int so = r * blocks;
+            int b = 0;
+            for (; b + 2 <= nb; b += 2) {
+                float[] x0 = x[b], x1 = x[b + 1];
+                FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
+                for (int k = 0; k < full; k++) {
+                    int c0 = k * BLOCK;
+                    FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
+                    for (int j = 0; j < BLOCK; j += L) {
+                        FloatVector wv = widen(q, off + c0 + j);
+                        p0 = wv.fma(FloatVector.fromArray(F, x0, c0 + j), p0);
+                        p1 = wv.fma(FloatVector.fromArray(F, x1, c0 + j), p1);
+                    }
+                    FloatVector s = FloatVector.broadcast(F, scale[so + k]);
+                    t0 = p0.fma(s, t0);
+                    t1 = p1.fma(s, t1);
+                }
+                out[b][r] = sum(t0) + tail(q, scale, off, so, full, cols, x0);
+                out[b + 1][r] = sum(t1) + tail(q, scale, off, so, full, cols, x1);
+            }
+            for (; b < nb; b++) {
+                float[] x0 = x[b];
+                // two running totals: each block's sum waits only on its own FMAs
+                FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
+                int k = 0;
+                for (; k + 2 <= full; k += 2) {
+                    t0 = block(q, off, x0, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
+                    t1 = block(q, off, x0, (k + 1) * BLOCK).fma(FloatVector.broadcast(F, scale[so + k + 1]), t1);
+                }
+                for (; k < full; k++) {
+                    t0 = block(q, off, x0, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
+                }
+                out[b][r] = sum(t0.add(t1)) + tail(q, scale, off, so, full, cols, x0);
+            }
+        }
+    }
+
+    /** Σ over one full block of q·x, per lane. */
+    private static FloatVector block(byte[] q, int off, float[] x, int c0) {
+        FloatVector p = FloatVector.zero(F);
+        for (int j = 0; j < BLOCK; j += L) p = widen(q, off + c0 + j).fma(FloatVector.fromArray(F, x, c0 + j), p);
+        return p;
+    }
+
+    private static FloatVector widen(byte[] q, int at) {
+        return (FloatVector) ByteVector.fromArray(B8, q, at).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** The last, shorter block of a row whose length is not a multiple of 32 (0 when there is none). */
+    private static float tail(byte[] q, float[] scale, int off, int so, int full, int cols, float[] x) {
+        int c0 = full * BLOCK;
+        if (c0 == cols) return 0;
+        float sum = 0;
+        for (int c = c0; c < cols; c++) sum += q[off + c] * x[c];
+        return sum * scale[so + full];
+    }
+
+    @Override
+    String describe() { return "vector (" + F.vectorBitSize() + "-bit)"; }
+}

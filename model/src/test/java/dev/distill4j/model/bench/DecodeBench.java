@@ -1,0 +1,177 @@
+package dev.distill4j.model.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.engine.DecodeEngine;
+import dev.distill4j.model.engine.Quantization;
+import dev.distill4j.model.generate.Generator;
+import dev.distill4j.model.generate.SamplingParams;
+import dev.distill4j.model.generate.StepDecoder;
+import dev.distill4j.model.local.LocalModel;
+import dev.distill4j.model.nn.CausalLM;
+import dev.distill4j.model.nn.KvCache;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Batch-1 decode against the memory-bandwidth roofline (not a test; bench/decode/run.sh runs it, docs/benchmarks.md
+ * has the figures). It measures the machine's read bandwidth (a Vector-API sum over a 512 MiB float array, one
+ * thread and all threads), prints each model's roofline (bandwidth / weight bytes one token reads), then decode
+ * tokens/s at batch 1: DJL's {@code CausalLM} with its KV cache (the path generation took before the engine), and
+ * the engine at F32 and int8 through {@link Generator} (so sampling bookkeeping and logprobs are included).
+ *
+ * <p>Decode tokens/s = 63 / (time of generate(64) − time of generate(1)), from a 32-token prompt, greedy; median of
+ * the runs after one warm-up.
+ */
+public final class DecodeBench {
+    static final List<Object[]> MODELS = ForwardBench.MODELS;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    public static void main(String[] args) throws Exception {
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        Path demo = args.length > 1 ? Path.of(args[1]) : null;
+        int threads = Integer.getInteger("distill4j.engine.threads", Runtime.getRuntime().availableProcessors());
+        double bw1 = bandwidth(1);
+        double bwN = bandwidth(threads);
+        System.out.printf("read bandwidth: %.1f GB/s (1 thread), %.1f GB/s (%d threads); roofline uses the larger%n",
+                bw1 / 1e9, bwN / 1e9, threads);
+        double bw = Math.max(bw1, bwN);
+        for (Object[] spec : MODELS) {
+            ObjectNode n = Json.object();
+            n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
+                    .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
+                    .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
+                    .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
+            ModelConfig c = ModelConfig.fromJson(n, (String) spec[0]);
+            try (NDManager root = NDManager.newBaseManager("PyTorch"); CausalLM model = CausalLM.init(c, root, 1)) {
+                System.out.printf("%s: %,d parameters%n", spec[0], model.parameterCount());
+                run(model, root, bw, repeats);
+            }
+        }
+        if (demo != null && Files.isDirectory(demo)) {
+            try (LocalModel m = LocalModel.load(demo)) {
+                System.out.printf("demo student %s: %,d parameters%n", demo, m.parameterCount());
+                run(m.model(), m.model().manager(), bw, repeats);
+            }
+        }
+    }
+
+    static void run(CausalLM model, NDManager root, double bw, int repeats) {
+        DecodeEngine f32 = DecodeEngine.of(model, Quantization.F32);
+        DecodeEngine int8 = DecodeEngine.of(model, Quantization.INT8);
+        System.out.printf("  engine kernels: %s%n", f32.describe());
+        double rf = bw / f32.streamedBytes();
+        double ri = bw / int8.streamedBytes();
+        System.out.printf("  roofline F32 : %,.1f MB/token -> %,8.0f tokens/s%n", f32.streamedBytes() / 1e6, rf);
+        System.out.printf("  roofline int8: %,.1f MB/token -> %,8.0f tokens/s%n", int8.streamedBytes() / 1e6, ri);
+        double djl = decodeDjl(model, root, repeats);
+        System.out.printf("  DJL CausalLM + KvCache, B=1  %,8.0f tokens/s  (%.0f %% of F32 roofline)%n", djl, 100 * djl / rf);
+        double e32 = decode(f32, model.config().vocabSize(), repeats);
+        System.out.printf("  engine F32, B=1              %,8.0f tokens/s  (%.0f %% of F32 roofline, %.1fx DJL)%n",
+                e32, 100 * e32 / rf, e32 / djl);
+        double e8 = decode(int8, model.config().vocabSize(), repeats);
+        System.out.printf("  engine int8, B=1             %,8.0f tokens/s  (%.0f %% of int8 roofline, %.2fx engine F32)%n",
+                e8, 100 * e8 / ri, e8 / e32);
+    }
+
+    static int[] prompt(int vocab) {
+        return new SplittableRandom(4).ints(32, 3, vocab).toArray();
+    }
+
+    static double decode(StepDecoder engine, int vocab, int repeats) {
+        Generator g = new Generator(engine, new ForwardBench.IdTokenizer(vocab));
+        int[] prompt = prompt(vocab);
+        List<Double> rates = new ArrayList<>();
+        for (int r = 0; r < repeats + 1; r++) {
+            long t0 = System.nanoTime();
+            g.generate(prompt, SamplingParams.greedy(1));
+            long t1 = System.nanoTime();
+            g.generate(prompt, SamplingParams.greedy(64));
+            long t2 = System.nanoTime();
+            if (r > 0) rates.add(63 / (((t2 - t1) - (t1 - t0)) / 1e9));
+        }
+        return median(rates);
+    }
+
+    /** The DJL path: forwardLast with a KvCache, argmax on the host, one token per step. */
+    static double decodeDjl(CausalLM model, NDManager root, int repeats) {
+        int[] prompt = prompt(model.config().vocabSize());
+        List<Double> rates = new ArrayList<>();
+        for (int r = 0; r < repeats + 1; r++) {
+            long t0 = System.nanoTime();
+            djlGreedy(model, root, prompt, 1);
+            long t1 = System.nanoTime();
+            djlGreedy(model, root, prompt, 64);
+            long t2 = System.nanoTime();
+            if (r > 0) rates.add(63 / (((t2 - t1) - (t1 - t0)) / 1e9));
+        }
+        return median(rates);
+    }
+
+    static void djlGreedy(CausalLM model, NDManager root, int[] prompt, int tokens) {
+        try (NDManager scope = root.newSubManager(); KvCache cache = model.newCache(scope)) {
+            int[] input = prompt;
+            for (int t = 0; t < tokens; t++) {
+                float[] logits;
+                try (NDManager step = scope.newSubManager()) {
+                    NDArray out = model.forwardLast(step.create(input, new Shape(1, input.length)), null, cache);
+                    logits = out.toFloatArray();
+                }
+                int best = 0;
+                for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+                input = new int[] {best};
+            }
+        }
+    }
+
+    /** Bytes/s of summing a 512 MiB array, split over {@code threads}; best of 5 after a warm-up. */
+    static double bandwidth(int threads) throws Exception {
+        float[] a = new float[128 << 20];
+        for (int i = 0; i < a.length; i += 1024) a[i] = i;
+        double best = 0;
+        try (ForkJoinPool pool = new ForkJoinPool(threads)) {
+            for (int r = 0; r < 6; r++) {
+                long t0 = System.nanoTime();
+                double s = pool.submit(() -> IntStream.range(0, threads).parallel()
+                        .mapToDouble(t -> sum(a, (int) ((long) a.length * t / threads),
+                                (int) ((long) a.length * (t + 1) / threads))).sum()).get();
+                double secs = (System.nanoTime() - t0) / 1e9;
+                if (s == 42) System.out.print("");   // keep the sum alive
+                if (r > 0) best = Math.max(best, 4.0 * a.length / secs);
+            }
+        }
+        return best;
+    }
+
+    static float sum(float[] a, int from, int to) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        int l = F.length();
+        int i = from;
+        for (; i + 4 * l <= to; i += 4 * l) {
+            s0 = s0.add(FloatVector.fromArray(F, a, i));
+            s1 = s1.add(FloatVector.fromArray(F, a, i + l));
+            s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * l));
+            s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * l));
+        }
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) s += a[i];
+        return s;
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> sorted = xs.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+}
