@@ -1,7 +1,9 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.core.Json;
-import dev.distill4j.embed.EmbedCorpus;
+import dev.distill4j.embed.CachedEmbeddingModel;
+import dev.distill4j.embed.VocabularyExtension;
+import dev.distill4j.embed.corpus.RealCorpus;
 import dev.distill4j.embed.EmbedEval;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
@@ -90,7 +92,8 @@ final class EmbedCommand implements Runnable {
 
         @Option(names = "--corpus", paramLabel = "FILE",
                 description = "Sentences (lines or JSONL with \"text\") to score the student on after building; "
-                        + "default: a generated set of 1,000 sentences.")
+                        + "default: the first 1,000 evaluation sentences of the real-text corpus (distill embed corpus), from "
+                        + "other documents than any training sentence.")
         Path corpus;
 
         @Option(names = "--no-eval", description = "Skip the fidelity and speed scorecard after building.")
@@ -114,7 +117,7 @@ final class EmbedCommand implements Runnable {
             if (kind instanceof StudentKind.Layers l) return distillEncoder(l.layers());
             boolean tuned = kind instanceof StudentKind.StaticTuned;
             StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
-            List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus);
+            List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus, training.corpusDir);
             PrintStream err = System.err;
             var apiOptions = api.forTeacher(teacher);
             if (apiOptions != null && tokenPooling != null) {
@@ -132,14 +135,35 @@ final class EmbedCommand implements Runnable {
                         lastPct[0] = pct;
                     }
                 };
-                StaticDistiller.Distilled withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
+                List<String> evalSentences = sentences != null ? sentences : tuned ? StudentSentences.evaluation(corpus, training.corpusDir) : null;
+                List<String> train = tuned ? training.trainingSentences(evalSentences) : null;
+                // In-process teachers keep their sentence vectors on disk: the training pass is paid once per sentence
+                CachedEmbeddingModel cache = t instanceof OnnxEmbeddingModel ? CachedEmbeddingModel.open(t,
+                        training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t)) : null;
+                EmbeddingModel sentenceTeacher = cache != null ? cache : t;
+                StaticDistiller.Distilled withBasis;
+                if (tuned && t instanceof OnnxEmbeddingModel onnx && tokenizer == null && training.vocabWords > 0) {
+                    VocabularyExtension.Result ext = VocabularyExtension.extend(onnx.tokenizerJson(), train,
+                            training.minWordCount, training.vocabWords);
+                    err.printf(Locale.ROOT, "vocabulary: %,d frequent words of the training sentences added as tokens "
+                            + "(seen at least %d times, split by the teacher's tokenizer)%n", ext.added(), training.minWordCount);
+                    Pooling pooling = options.tokenPooling() != null ? options.tokenPooling() : onnx.pooling();
+                    float[][] rows = StaticDistiller.embedVocabulary(onnx, pooling, vocabLimit, progress);
+                    withBasis = StaticDistiller.fromTokenVectorsWithBasis(onnx,
+                            StaticDistiller.withWords(rows, ext, sentenceTeacher), ext.tokenizerJson(), options);
+                } else {
+                    withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
+                }
                 StaticEmbeddingModel s = withBasis.model();
                 System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
                                 + "built in %.1f s%n", s.vocabSize(), s.dimension(),
                         100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
                 if (tuned) {
-                    StaticEmbeddingModel tunedModel = training.tune(t, withBasis, tuneOptions,
-                            sentences != null ? sentences : StudentSentences.evaluation(corpus));
+                    if (cache != null && cache.missing(train) > 0) {
+                        err.printf(Locale.ROOT, "teacher: %,d of %,d training sentences not embedded yet (kept in %s)%n",
+                                cache.missing(train), train.size(), CachedEmbeddingModel.defaultDir(t));
+                    }
+                    StaticEmbeddingModel tunedModel = training.tune(sentenceTeacher, withBasis, tuneOptions, train);
                     s.close();
                     s = tunedModel;
                 }
@@ -228,18 +252,57 @@ final class EmbedCommand implements Runnable {
                         + "--corpus and no --train-corpus, four fifths of --corpus train and the rest is held out).")
         Path trainCorpus;
 
-        @Option(names = "--train-sentences", paramLabel = "N", description = "How many sentences to generate when there "
-                + "is no training corpus. Default: " + EmbedCorpus.DEFAULT_TRAINING_SENTENCES + " (static-tuned), "
+        @Option(names = "--train-sentences", paramLabel = "N", description = "static-tuned: how many training "
+                + "sentences of the real-text corpus (distill embed corpus) to train on when there is no --train-corpus. "
+                + "layers: how many sentences to generate. Default: " + STATIC_TRAIN_SENTENCES + " (static-tuned), "
                 + LAYERS_TRAIN_SENTENCES + " (layers).")
         Integer trainSentences;
+
+        @Option(names = "--vocab-words", paramLabel = "N", defaultValue = "" + VocabularyExtension.DEFAULT_MAX_WORDS,
+                description = "static-tuned: add up to N frequent words of the training sentences that the teacher's "
+                        + "tokenizer splits as whole tokens of the student (Model2Vec); 0 = keep the teacher's "
+                        + "vocabulary. Default: ${DEFAULT-VALUE}.")
+        int vocabWords = VocabularyExtension.DEFAULT_MAX_WORDS;
+
+        @Option(names = "--min-word-count", paramLabel = "N", defaultValue = "" + VocabularyExtension.DEFAULT_MIN_COUNT,
+                description = "static-tuned: how often a word must occur in the training sentences to be added. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int minWordCount = VocabularyExtension.DEFAULT_MIN_COUNT;
+
+        @Option(names = "--structure-weight", paramLabel = "W", description = "static-tuned: weight of the in-batch "
+                + "loss on pairwise cosines (the teacher's similarity structure) added to --loss; 0 = off. Default: "
+                + StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT + ".")
+        Double structureWeight;
+
+        @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
+                + "are kept between runs (in-process teachers). Default: $" + CachedEmbeddingModel.ENV
+                + "/<teacher>, else $XDG_CACHE_HOME/distill4j/embed-teacher/<teacher> (~/.cache/…).")
+        Path teacherCache;
+
+        @Option(names = "--corpus-dir", paramLabel = "DIR", description = "The real-text corpus folder (distill embed "
+                + "corpus) the defaults read. Default: $" + RealCorpus.ENV + ", else the cache folder.")
+        Path corpusDir;
 
         @Option(names = "--seed", defaultValue = "42", description = "Held-out split and batch order. Default: ${DEFAULT-VALUE}.")
         long seed = 42;
 
+        static final int STATIC_TRAIN_SENTENCES = 100_000;
+
         StaticTuner.Options tunerOptions() {
             return new StaticTuner.Options(StaticTuner.Loss.parse(loss), or(epochs, StaticTuner.Options.DEFAULT_EPOCHS),
                     or(lr, StaticTuner.Options.DEFAULT_LR), or(batchSize, StaticTuner.Options.DEFAULT_BATCH),
-                    temperature, 0.1, 1.0, seed);
+                    temperature, 0.1, 1.0, seed, or(structureWeight, StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT));
+        }
+
+        /** The tuning sentences: --train-corpus, or the real corpus's training sentences; never a scoring sentence. */
+        List<String> trainingSentences(List<String> eval) throws IOException {
+            StudentSentences.Tuning sentences = StudentSentences.forTuning(trainCorpus,
+                    or(trainSentences, STATIC_TRAIN_SENTENCES), eval, corpusDir);
+            if (sentences.dropped() > 0) {
+                System.err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
+                        sentences.dropped());
+            }
+            return sentences.train();
         }
 
         EncoderDistiller.Options encoderOptions(int[] layers) {
@@ -249,18 +312,11 @@ final class EmbedCommand implements Runnable {
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }
 
-        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> eval)
+        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> train)
                 throws IOException {
             PrintStream err = System.err;
-            StudentSentences.Tuning sentences = StudentSentences.forTuning(trainCorpus,
-                    or(trainSentences, EmbedCorpus.DEFAULT_TRAINING_SENTENCES), eval);
-            List<String> train = sentences.train();
-            if (sentences.dropped() > 0) {
-                err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
-                        sentences.dropped());
-            }
             err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
-                    trainCorpus != null ? trainCorpus : "generated", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
+                    trainCorpus != null ? trainCorpus : "real-text corpus", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
             int[] lastTenth = {-1};
             StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
                     switch (p) {
@@ -298,7 +354,7 @@ final class EmbedCommand implements Runnable {
         Path student;
 
         @Option(names = "--corpus", paramLabel = "FILE",
-                description = "Sentences (lines or JSONL with \"text\"); default: a generated set of 1,000 sentences.")
+                description = "Sentences (lines or JSONL with \"text\"); default: the first 1,000 evaluation sentences of the real-text corpus (distill embed corpus).")
         Path corpus;
 
         @Option(names = "--json", description = "Print the scorecard as JSON.")
