@@ -7,10 +7,11 @@
 #   bench/embed/corpus.sh [DIR]     default DIR: $DISTILL4J_EMBED_CORPUS, else ${XDG_CACHE_HOME:-~/.cache}/distill4j/embed-corpus
 #
 # Sources (all Debian main): the Debian Policy Manual, Developer's Reference, Debian Reference, Debian
-# Administrator's Handbook and Debian FAQ (text/HTML), the Python 3.11 and PostgreSQL 15 manuals (HTML), the GNU manuals installed as info (coding standards, Bash,
-# gettext, coreutils, grep, sed, find, diff, gzip, ...), the Jargon File, the Perl documentation (POD rendered by
-# perldoc) and the man pages of those packages (the Linux man-pages project's sections 2, 3, 5 and 7 among them;
-# rendered by man; MAN_PAGES caps how many, 4000).
+# Administrator's Handbook and Debian FAQ (text/HTML), the Python 3.11 and PostgreSQL 15 manuals (HTML), the GNU
+# manuals installed as info (coding standards, Bash, gettext, coreutils, grep, sed, find, diff, gzip, ...), the
+# Jargon File and the Perl documentation (POD rendered by perldoc). With MAN_PAGES=N also the first N man pages of
+# those packages (rendered by man; off by default: slow to render, and the corpus has 149,454 training sentences
+# without them). About 5 minutes on two idle cores, most of it starting python3 and perldoc once per document.
 # Nothing here was written by the project. Needs root only when a package is missing (apt-get install).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -76,8 +77,8 @@ if [[ -f /usr/share/doc/jargon/jargon.html ]]; then html_text < /usr/share/doc/j
 files /usr/share/perl/5.*/pod | grep '\.pod$' | while read -r f; do
   perldoc -T -otext -F "$f" 2>/dev/null > "$(doc perl-doc "$(basename "$f" .pod)")" || true; done || true
 # the man pages of the packages above (not whatever else is installed here), sections 1-8
-dpkg -L "${PKGS[@]}" 2>/dev/null | grep -E '^/usr/share/man/man[1-8]/[^/]+\.gz$' | LC_ALL=C sort -u \
-  | head -n "${MAN_PAGES:-4000}" | while read -r f; do
+[[ "${MAN_PAGES:-0}" -gt 0 ]] && dpkg -L "${PKGS[@]}" 2>/dev/null | grep -E '^/usr/share/man/man[1-8]/[^/]+\.gz$' | LC_ALL=C sort -u \
+  | head -n "${MAN_PAGES:-0}" | while read -r f; do
   [[ -f $f ]] || continue
   MANWIDTH=100 man -l "$f" 2>/dev/null | col -bx > "$(doc man "$(basename "$f" .gz)")" || true; done || true
 find "$TMP" -type f -empty -delete
