@@ -14,7 +14,9 @@ import java.util.*;
  *     static                 Model2Vec distillation, base vocabulary
  *     vocab                  plus the corpus's frequent split words as tokens
  *     tuned[:vocab][:LR:EPOCHS:BATCH:STRUCT]   StaticTuner on the teacher's sentence vectors
+ *   (SAVE_DIR=DIR also saves each student to DIR/VARIANT-N-DIMS, for `distill eval`)
  *   Static.java teach N      only fill the teacher cache with the first N training and 1,000 evaluation sentences
+ *   Static.java vocab        only the vocabulary pass (cached for the runs above)
  */
 public class Static {
     public static void main(String[] a) throws Exception {
@@ -23,6 +25,12 @@ public class Static {
         try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load("bge-small-en-v1.5")) {
             CachedEmbeddingModel cached = CachedEmbeddingModel.open(t, CachedEmbeddingModel.defaultDir(t));
             System.out.printf(Locale.ROOT, "teacher cache: %d vectors%n", cached.size());
+            if (a[0].equals("vocab")) {
+                long s0 = System.nanoTime();
+                Tune.write(Path.of("bench/out/embed/vocab-" + t.name() + ".bin"), StaticDistiller.embedVocabulary(t, 0, null));
+                System.out.printf(Locale.ROOT, "vocabulary pass %.1f s%n", (System.nanoTime() - s0) / 1e9);
+                return;
+            }
             List<String> eval = corpus.evaluation(1000);
             long t0 = System.nanoTime();
             float[][] te = cached.embed(eval, null);
@@ -82,6 +90,8 @@ public class Static {
                     System.out.printf(Locale.ROOT, "  ceiling %.4f best epoch %d, %d tokens trained%n", r.targetCeilingSpearman(),
                             r.bestEpoch(), r.trainedTokens());
                 }
+                String save = System.getenv("SAVE_DIR");
+                if (save != null) m.save(Path.of(save, a[i].replace(':', '_') + "-" + n + "-" + dims));
                 float[][] se = m.embed(eval);
                 System.out.printf(Locale.ROOT, "%-36s n=%d d=%d  Spearman %.4f  recall@10 %.3f  nDCG@10 %.3f  CKA %.3f  (%.0f s)%n",
                         a[i], n, dims, Fidelity.similaritySpearman(te, se), Fidelity.recallAtK(te, se, 10),

@@ -13,6 +13,7 @@ import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.distill4j.embed.encoder.EncoderDistiller;
 import dev.distill4j.embed.encoder.EncoderStudent;
+import dev.distill4j.embed.StaticRecipe;
 import dev.distill4j.embed.StaticTuner;
 import dev.distill4j.embed.StudentKind;
 import dev.distill4j.embed.StudentSentences;
@@ -117,13 +118,14 @@ final class EmbedCommand implements Runnable {
             if (kind instanceof StudentKind.Layers l) return distillEncoder(l.layers());
             boolean tuned = kind instanceof StudentKind.StaticTuned;
             StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
-            List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus, training.corpusDir);
             PrintStream err = System.err;
             var apiOptions = api.forTeacher(teacher);
             if (apiOptions != null && tokenPooling != null) {
                 throw new UserError("--token-pooling needs an in-process teacher: an API pools as it does", Errors.USAGE);
             }
             try (EmbeddingModel t = EmbeddingModels.teacher(teacher, apiOptions)) {
+                // read after the teacher, so a mistyped teacher is the error a user sees first
+                List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus, training.corpusDir);
                 long start = System.nanoTime();
                 int[] lastPct = {-1};
                 var options = new StaticDistiller.Options(dims, vocabLimit, sif,
@@ -141,31 +143,40 @@ final class EmbedCommand implements Runnable {
                 CachedEmbeddingModel cache = t instanceof OnnxEmbeddingModel ? CachedEmbeddingModel.open(t,
                         training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t)) : null;
                 EmbeddingModel sentenceTeacher = cache != null ? cache : t;
-                StaticDistiller.Distilled withBasis;
-                if (tuned && t instanceof OnnxEmbeddingModel onnx && tokenizer == null && training.vocabWords > 0) {
-                    VocabularyExtension.Result ext = VocabularyExtension.extend(onnx.tokenizerJson(), train,
-                            training.minWordCount, training.vocabWords);
-                    err.printf(Locale.ROOT, "vocabulary: %,d frequent words of the training sentences added as tokens "
-                            + "(seen at least %d times, split by the teacher's tokenizer)%n", ext.added(), training.minWordCount);
-                    Pooling pooling = options.tokenPooling() != null ? options.tokenPooling() : onnx.pooling();
-                    float[][] rows = StaticDistiller.embedVocabulary(onnx, pooling, vocabLimit, progress);
-                    withBasis = StaticDistiller.fromTokenVectorsWithBasis(onnx,
-                            StaticDistiller.withWords(rows, ext, sentenceTeacher), ext.tokenizerJson(), options);
-                } else {
-                    withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
-                }
-                StaticEmbeddingModel s = withBasis.model();
-                System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
-                                + "built in %.1f s%n", s.vocabSize(), s.dimension(),
-                        100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
-                if (tuned) {
-                    if (cache != null && cache.missing(train) > 0) {
+                StaticEmbeddingModel s;
+                if (tuned && t instanceof OnnxEmbeddingModel onnx && tokenizer == null) {
+                    // the Model2Vec + tokenlearn recipe: corpus words added, token vectors, PCA, tuned on sentences
+                    if (cache.missing(train) > 0) {
                         err.printf(Locale.ROOT, "teacher: %,d of %,d training sentences not embedded yet (kept in %s)%n",
                                 cache.missing(train), train.size(), CachedEmbeddingModel.defaultDir(t));
                     }
-                    StaticEmbeddingModel tunedModel = training.tune(sentenceTeacher, withBasis, tuneOptions, train);
-                    s.close();
-                    s = tunedModel;
+                    training.announce(train, tuneOptions);
+                    StaticRecipe.Result r = StaticRecipe.build(onnx, cache, train, new StaticRecipe.Options(options,
+                            training.vocabWords, training.minWordCount, tuneOptions), new StaticRecipe.Listener() {
+                        @Override public void vocabulary(int done, int total) { progress.accept(done, total); }
+
+                        @Override public void wordsAdded(int added) {
+                            err.printf(Locale.ROOT, "vocabulary: %,d frequent words of the training sentences added as "
+                                    + "tokens (seen at least %d times, split by the teacher's tokenizer)%n", added,
+                                    training.minWordCount);
+                        }
+
+                        @Override public void tuning(StaticTuner.Progress p) { training.report(p); }
+                    });
+                    r.untuned().close();
+                    s = r.model();
+                    training.summary(r.tuned(), tuneOptions);
+                } else {
+                    StaticDistiller.Distilled withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
+                    s = withBasis.model();
+                    System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
+                                    + "built in %.1f s%n", s.vocabSize(), s.dimension(),
+                            100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
+                    if (tuned) {
+                        StaticEmbeddingModel tunedModel = training.tune(t, withBasis, tuneOptions, train);
+                        s.close();
+                        s = tunedModel;
+                    }
                 }
                 s.save(out);
                 System.out.println("saved " + out);
@@ -312,32 +323,43 @@ final class EmbedCommand implements Runnable {
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }
 
-        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> train)
-                throws IOException {
-            PrintStream err = System.err;
-            err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
+        private int lastTenth = -1;
+
+        void announce(List<String> train, StaticTuner.Options o) {
+            System.err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
                     trainCorpus != null ? trainCorpus : "real-text corpus", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
-            int[] lastTenth = {-1};
-            StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
-                    switch (p) {
-                        case StaticTuner.Progress.TeacherPass tp -> {
-                            int tenth = (int) (10L * tp.done() / tp.total());
-                            if (tenth != lastTenth[0]) {
-                                err.printf(Locale.ROOT, "teacher embedding the training sentences: %d / %d%n", tp.done(), tp.total());
-                                lastTenth[0] = tenth;
-                            }
-                        }
-                        case StaticTuner.Progress.Epoch e when e.epoch() == 0 ->
-                                err.printf(Locale.ROOT, "before tuning: held-out Spearman %.4f%n", e.heldOutSpearman());
-                        case StaticTuner.Progress.Epoch e -> err.printf(Locale.ROOT,
-                                "epoch %d/%d: loss %.5f, held-out Spearman %.4f (%d steps, %.1f s)%n", e.epoch(), e.epochs(),
-                                e.trainLoss(), e.heldOutSpearman(), e.steps(), e.seconds());
+        }
+
+        void report(StaticTuner.Progress p) {
+            PrintStream err = System.err;
+            switch (p) {
+                case StaticTuner.Progress.TeacherPass tp -> {
+                    int tenth = (int) (10L * tp.done() / tp.total());
+                    if (tenth != lastTenth) {
+                        err.printf(Locale.ROOT, "teacher embedding the training sentences: %d / %d%n", tp.done(), tp.total());
+                        lastTenth = tenth;
                     }
-                });
+                }
+                case StaticTuner.Progress.Epoch e when e.epoch() == 0 ->
+                        err.printf(Locale.ROOT, "before tuning: held-out Spearman %.4f%n", e.heldOutSpearman());
+                case StaticTuner.Progress.Epoch e -> err.printf(Locale.ROOT,
+                        "epoch %d/%d: loss %.5f, held-out Spearman %.4f (%d steps, %.1f s)%n", e.epoch(), e.epochs(),
+                        e.trainLoss(), e.heldOutSpearman(), e.steps(), e.seconds());
+            }
+        }
+
+        void summary(StaticTuner.Result r, StaticTuner.Options o) {
             System.out.printf(Locale.ROOT, "static-tuned student: %s loss, held-out Spearman %.4f → %.4f (best epoch %d of %d; "
                             + "targets allow %.4f), %d sentences (%d held out), %d tokens trained, %.1f s%n", o.loss().id(),
                     r.spearmanBefore(), r.spearmanAfter(), r.bestEpoch(), o.epochs(), r.targetCeilingSpearman(),
                     r.trainSentences() + r.heldOutSentences(), r.heldOutSentences(), r.trainedTokens(), r.seconds());
+        }
+
+        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> train)
+                throws IOException {
+            announce(train, o);
+            StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), t, train, o, this::report);
+            summary(r, o);
             return r.model();
         }
     }

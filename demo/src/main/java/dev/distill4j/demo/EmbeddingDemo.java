@@ -37,7 +37,7 @@ public final class EmbeddingDemo {
     public static final Profile DEFAULT = new Profile("default", "bge-small-en-v1.5", 256, 0, 20_000, 10,
             EmbeddingEvaluator.DEFAULT_SENTENCES, "all-minilm-l6-v2");
     /** A small vocabulary and few sentences: every stage runs, in seconds (tests). */
-    public static final Profile SMOKE = new Profile("smoke", "bge-small-en-v1.5", 32, 2000, 150, 2, 40, null);
+    public static final Profile SMOKE = new Profile("smoke", "bge-small-en-v1.5", 32, 2000, 220, 2, 40, null);
 
     /** What the demo produced. */
     public record Result(Path studentDir, Path evalDir, EmbeddingScorecard scorecard, int distilledTokens,
@@ -95,7 +95,7 @@ public final class EmbeddingDemo {
                     });
                 }
             });
-            try (var student = r.tuned().model()) {
+            try (var student = r.model()) {
                 student.save(studentDir);
                 distilled = student.config().path("distilled_tokens").asInt();
                 explained = student.config().path("pca_explained_variance").asDouble();

@@ -1,5 +1,6 @@
 package dev.distill4j.embed;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -38,8 +39,11 @@ public final class StaticRecipe {
         default void tuning(StaticTuner.Progress p) {}
     }
 
-    /** The tuned student and its history, with how many words the vocabulary gained. */
-    public record Result(StaticTuner.Result tuned, int addedWords, StaticEmbeddingModel untuned) {}
+    /**
+     * The tuned student (its config.json also records {@code added_words}), the tuner's history, how many words
+     * the vocabulary gained, and the student before tuning.
+     */
+    public record Result(StaticEmbeddingModel model, StaticTuner.Result tuned, int addedWords, StaticEmbeddingModel untuned) {}
 
     private StaticRecipe() {}
 
@@ -63,6 +67,13 @@ public final class StaticRecipe {
         }
         Consumer<StaticTuner.Progress> p = l::tuning;
         StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), sentenceTeacher, train, o.tune(), p);
-        return new Result(r, added, d.model());
+        StaticEmbeddingModel m = r.model();
+        ObjectNode cfg = m.config();
+        cfg.put("added_words", added);
+        if (added > 0) cfg.put("added_word_min_count", o.minWordCount());
+        StaticEmbeddingModel withInfo = new StaticEmbeddingModel(m.name(), m.tokenizerJson(), m.tableCopy(), m.vocabSize(),
+                m.dimension(), cfg);
+        m.close();
+        return new Result(withInfo, r, added, d.model());
     }
 }
