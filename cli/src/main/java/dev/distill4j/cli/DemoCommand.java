@@ -216,7 +216,7 @@ final class DemoCommand implements Callable<Integer> {
                     "Distil a real pretrained sentence encoder offline, on real English text: bge-small-en-v1.5 "
                             + "(shipped as ONNX in LangChain4j's Maven jar, run by ONNX Runtime) into a tuned static "
                             + "student (the teacher's vocabulary plus frequent corpus words, token vectors from the "
-                            + "teacher, PCA to 256 dimensions, then trained on the teacher's embeddings of 20,000 "
+                            + "teacher, PCA to 256 dimensions, then trained on the teacher's embeddings of 10,240 "
                             + "sentences of Debian documentation), then score it against the teacher without labels "
                             + "on 1,000 sentences of other documents: Spearman of pairwise cosines, recall@10, "
                             + "nDCG@10, linear CKA, size, sentences/s and latency, beside all-MiniLM-L6-v2 as a "

@@ -29,8 +29,9 @@ class DemoEmbeddingsCliTest {
 
     private DistillProcess.Result distill(String... args) throws Exception {
         // the teacher's sentence vectors go to this test's folder, not the user's cache
+        // generous: the demo distils, embeds and tunes, which on a shared machine can take minutes
         return DistillProcess.run(Map.of("DISTILL4J_EMBED_CACHE", tmp.resolve("teacher-cache").toString()),
-                tmp.resolve("logs-" + LOGS.incrementAndGet()), args);
+                tmp.resolve("logs-" + LOGS.incrementAndGet()), 600, args);
     }
 
     /** The real-text corpus built from the embed module's committed excerpts of Debian documentation. */
