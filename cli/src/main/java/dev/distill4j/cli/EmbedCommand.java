@@ -1,7 +1,9 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.core.Json;
-import dev.distill4j.embed.EmbedCorpus;
+import dev.distill4j.embed.CachedEmbeddingModel;
+import dev.distill4j.embed.VocabularyExtension;
+import dev.distill4j.embed.corpus.RealCorpus;
 import dev.distill4j.embed.EmbedEval;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
@@ -11,6 +13,7 @@ import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.distill4j.embed.encoder.EncoderDistiller;
 import dev.distill4j.embed.encoder.EncoderStudent;
+import dev.distill4j.embed.StaticRecipe;
 import dev.distill4j.embed.StaticTuner;
 import dev.distill4j.embed.StudentKind;
 import dev.distill4j.embed.StudentSentences;
@@ -28,7 +31,8 @@ import picocli.CommandLine.Option;
 @Command(name = "embed", mixinStandardHelpOptions = true,
         description = {"Distil sentence-embedding models: an ONNX encoder teacher (bge-small-en-v1.5, all-MiniLM-L6-v2, "
                 + "or your own export) into a static student that needs no transformer at inference."},
-        subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class},
+        subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class,
+                EmbedCorpusCommand.class},
         footer = {
                 "",
                 "Examples:",
@@ -89,7 +93,8 @@ final class EmbedCommand implements Runnable {
 
         @Option(names = "--corpus", paramLabel = "FILE",
                 description = "Sentences (lines or JSONL with \"text\") to score the student on after building; "
-                        + "default: a generated set of 1,000 sentences.")
+                        + "default: the first 1,000 evaluation sentences of the real-text corpus (distill embed corpus), from "
+                        + "other documents than any training sentence.")
         Path corpus;
 
         @Option(names = "--no-eval", description = "Skip the fidelity and speed scorecard after building.")
@@ -113,13 +118,14 @@ final class EmbedCommand implements Runnable {
             if (kind instanceof StudentKind.Layers l) return distillEncoder(l.layers());
             boolean tuned = kind instanceof StudentKind.StaticTuned;
             StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
-            List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus);
             PrintStream err = System.err;
             var apiOptions = api.forTeacher(teacher);
             if (apiOptions != null && tokenPooling != null) {
                 throw new UserError("--token-pooling needs an in-process teacher: an API pools as it does", Errors.USAGE);
             }
             try (EmbeddingModel t = EmbeddingModels.teacher(teacher, apiOptions)) {
+                // read after the teacher, so a mistyped teacher is the error a user sees first
+                List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus, training.corpusDir);
                 long start = System.nanoTime();
                 int[] lastPct = {-1};
                 var options = new StaticDistiller.Options(dims, vocabLimit, sif,
@@ -131,16 +137,46 @@ final class EmbedCommand implements Runnable {
                         lastPct[0] = pct;
                     }
                 };
-                StaticDistiller.Distilled withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
-                StaticEmbeddingModel s = withBasis.model();
-                System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
-                                + "built in %.1f s%n", s.vocabSize(), s.dimension(),
-                        100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
-                if (tuned) {
-                    StaticEmbeddingModel tunedModel = training.tune(t, withBasis, tuneOptions,
-                            sentences != null ? sentences : StudentSentences.evaluation(corpus));
-                    s.close();
-                    s = tunedModel;
+                List<String> evalSentences = sentences != null ? sentences : tuned ? StudentSentences.evaluation(corpus, training.corpusDir) : null;
+                List<String> train = tuned ? training.trainingSentences(evalSentences) : null;
+                // In-process teachers keep their sentence vectors on disk: the training pass is paid once per sentence
+                CachedEmbeddingModel cache = t instanceof OnnxEmbeddingModel ? CachedEmbeddingModel.open(t,
+                        training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t)) : null;
+                EmbeddingModel sentenceTeacher = cache != null ? cache : t;
+                StaticEmbeddingModel s;
+                if (tuned && t instanceof OnnxEmbeddingModel onnx && tokenizer == null) {
+                    // the Model2Vec + tokenlearn recipe: corpus words added, token vectors, PCA, tuned on sentences
+                    if (cache.missing(train) > 0) {
+                        err.printf(Locale.ROOT, "teacher: %,d of %,d training sentences not embedded yet (kept in %s)%n",
+                                cache.missing(train), train.size(), CachedEmbeddingModel.defaultDir(t));
+                    }
+                    training.announce(train, tuneOptions);
+                    StaticRecipe.Result r = StaticRecipe.build(onnx, cache, train, new StaticRecipe.Options(options,
+                            training.vocabWords, training.minWordCount, tuneOptions), new StaticRecipe.Listener() {
+                        @Override public void vocabulary(int done, int total) { progress.accept(done, total); }
+
+                        @Override public void wordsAdded(int added) {
+                            err.printf(Locale.ROOT, "vocabulary: %,d frequent words of the training sentences added as "
+                                    + "tokens (seen at least %d times, split by the teacher's tokenizer)%n", added,
+                                    training.minWordCount);
+                        }
+
+                        @Override public void tuning(StaticTuner.Progress p) { training.report(p); }
+                    });
+                    r.untuned().close();
+                    s = r.model();
+                    training.summary(r.tuned(), tuneOptions);
+                } else {
+                    StaticDistiller.Distilled withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
+                    s = withBasis.model();
+                    System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
+                                    + "built in %.1f s%n", s.vocabSize(), s.dimension(),
+                            100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
+                    if (tuned) {
+                        StaticEmbeddingModel tunedModel = training.tune(t, withBasis, tuneOptions, train);
+                        s.close();
+                        s = tunedModel;
+                    }
                 }
                 s.save(out);
                 System.out.println("saved " + out);
@@ -227,18 +263,57 @@ final class EmbedCommand implements Runnable {
                         + "--corpus and no --train-corpus, four fifths of --corpus train and the rest is held out).")
         Path trainCorpus;
 
-        @Option(names = "--train-sentences", paramLabel = "N", description = "How many sentences to generate when there "
-                + "is no training corpus. Default: " + EmbedCorpus.DEFAULT_TRAINING_SENTENCES + " (static-tuned), "
+        @Option(names = "--train-sentences", paramLabel = "N", description = "static-tuned: how many training "
+                + "sentences of the real-text corpus (distill embed corpus) to train on when there is no --train-corpus. "
+                + "layers: how many sentences to generate. Default: " + STATIC_TRAIN_SENTENCES + " (static-tuned), "
                 + LAYERS_TRAIN_SENTENCES + " (layers).")
         Integer trainSentences;
+
+        @Option(names = "--vocab-words", paramLabel = "N", defaultValue = "" + VocabularyExtension.DEFAULT_MAX_WORDS,
+                description = "static-tuned: add up to N frequent words of the training sentences that the teacher's "
+                        + "tokenizer splits as whole tokens of the student (Model2Vec); 0 = keep the teacher's "
+                        + "vocabulary. Default: ${DEFAULT-VALUE}.")
+        int vocabWords = VocabularyExtension.DEFAULT_MAX_WORDS;
+
+        @Option(names = "--min-word-count", paramLabel = "N", defaultValue = "" + VocabularyExtension.DEFAULT_MIN_COUNT,
+                description = "static-tuned: how often a word must occur in the training sentences to be added. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int minWordCount = VocabularyExtension.DEFAULT_MIN_COUNT;
+
+        @Option(names = "--structure-weight", paramLabel = "W", description = "static-tuned: weight of the in-batch "
+                + "loss on pairwise cosines (the teacher's similarity structure) added to --loss; 0 = off. Default: "
+                + StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT + ".")
+        Double structureWeight;
+
+        @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
+                + "are kept between runs (in-process teachers). Default: $" + CachedEmbeddingModel.ENV
+                + "/<teacher>, else $XDG_CACHE_HOME/distill4j/embed-teacher/<teacher> (~/.cache/…).")
+        Path teacherCache;
+
+        @Option(names = "--corpus-dir", paramLabel = "DIR", description = "The real-text corpus folder (distill embed "
+                + "corpus) the defaults read. Default: $" + RealCorpus.ENV + ", else the cache folder.")
+        Path corpusDir;
 
         @Option(names = "--seed", defaultValue = "42", description = "Held-out split and batch order. Default: ${DEFAULT-VALUE}.")
         long seed = 42;
 
+        static final int STATIC_TRAIN_SENTENCES = 100_000;
+
         StaticTuner.Options tunerOptions() {
             return new StaticTuner.Options(StaticTuner.Loss.parse(loss), or(epochs, StaticTuner.Options.DEFAULT_EPOCHS),
                     or(lr, StaticTuner.Options.DEFAULT_LR), or(batchSize, StaticTuner.Options.DEFAULT_BATCH),
-                    temperature, 0.1, 1.0, seed);
+                    temperature, 0.1, 1.0, seed, or(structureWeight, StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT));
+        }
+
+        /** The tuning sentences: --train-corpus, or the real corpus's training sentences; never a scoring sentence. */
+        List<String> trainingSentences(List<String> eval) throws IOException {
+            StudentSentences.Tuning sentences = StudentSentences.forTuning(trainCorpus,
+                    or(trainSentences, STATIC_TRAIN_SENTENCES), eval, corpusDir);
+            if (sentences.dropped() > 0) {
+                System.err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
+                        sentences.dropped());
+            }
+            return sentences.train();
         }
 
         EncoderDistiller.Options encoderOptions(int[] layers) {
@@ -248,39 +323,43 @@ final class EmbedCommand implements Runnable {
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }
 
-        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> eval)
-                throws IOException {
+        private int lastTenth = -1;
+
+        void announce(List<String> train, StaticTuner.Options o) {
+            System.err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
+                    trainCorpus != null ? trainCorpus : "real-text corpus", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
+        }
+
+        void report(StaticTuner.Progress p) {
             PrintStream err = System.err;
-            StudentSentences.Tuning sentences = StudentSentences.forTuning(trainCorpus,
-                    or(trainSentences, EmbedCorpus.DEFAULT_TRAINING_SENTENCES), eval);
-            List<String> train = sentences.train();
-            if (sentences.dropped() > 0) {
-                err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
-                        sentences.dropped());
-            }
-            err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
-                    trainCorpus != null ? trainCorpus : "generated", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
-            int[] lastTenth = {-1};
-            StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
-                    switch (p) {
-                        case StaticTuner.Progress.TeacherPass tp -> {
-                            int tenth = (int) (10L * tp.done() / tp.total());
-                            if (tenth != lastTenth[0]) {
-                                err.printf(Locale.ROOT, "teacher embedding the training sentences: %d / %d%n", tp.done(), tp.total());
-                                lastTenth[0] = tenth;
-                            }
-                        }
-                        case StaticTuner.Progress.Epoch e when e.epoch() == 0 ->
-                                err.printf(Locale.ROOT, "before tuning: held-out Spearman %.4f%n", e.heldOutSpearman());
-                        case StaticTuner.Progress.Epoch e -> err.printf(Locale.ROOT,
-                                "epoch %d/%d: loss %.5f, held-out Spearman %.4f (%d steps, %.1f s)%n", e.epoch(), e.epochs(),
-                                e.trainLoss(), e.heldOutSpearman(), e.steps(), e.seconds());
+            switch (p) {
+                case StaticTuner.Progress.TeacherPass tp -> {
+                    int tenth = (int) (10L * tp.done() / tp.total());
+                    if (tenth != lastTenth) {
+                        err.printf(Locale.ROOT, "teacher embedding the training sentences: %d / %d%n", tp.done(), tp.total());
+                        lastTenth = tenth;
                     }
-                });
+                }
+                case StaticTuner.Progress.Epoch e when e.epoch() == 0 ->
+                        err.printf(Locale.ROOT, "before tuning: held-out Spearman %.4f%n", e.heldOutSpearman());
+                case StaticTuner.Progress.Epoch e -> err.printf(Locale.ROOT,
+                        "epoch %d/%d: loss %.5f, held-out Spearman %.4f (%d steps, %.1f s)%n", e.epoch(), e.epochs(),
+                        e.trainLoss(), e.heldOutSpearman(), e.steps(), e.seconds());
+            }
+        }
+
+        void summary(StaticTuner.Result r, StaticTuner.Options o) {
             System.out.printf(Locale.ROOT, "static-tuned student: %s loss, held-out Spearman %.4f → %.4f (best epoch %d of %d; "
                             + "targets allow %.4f), %d sentences (%d held out), %d tokens trained, %.1f s%n", o.loss().id(),
                     r.spearmanBefore(), r.spearmanAfter(), r.bestEpoch(), o.epochs(), r.targetCeilingSpearman(),
                     r.trainSentences() + r.heldOutSentences(), r.heldOutSentences(), r.trainedTokens(), r.seconds());
+        }
+
+        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> train)
+                throws IOException {
+            announce(train, o);
+            StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), t, train, o, this::report);
+            summary(r, o);
             return r.model();
         }
     }
@@ -297,7 +376,7 @@ final class EmbedCommand implements Runnable {
         Path student;
 
         @Option(names = "--corpus", paramLabel = "FILE",
-                description = "Sentences (lines or JSONL with \"text\"); default: a generated set of 1,000 sentences.")
+                description = "Sentences (lines or JSONL with \"text\"); default: the first 1,000 evaluation sentences of the real-text corpus (distill embed corpus).")
         Path corpus;
 
         @Option(names = "--json", description = "Print the scorecard as JSON.")

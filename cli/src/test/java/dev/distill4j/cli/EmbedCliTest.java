@@ -55,17 +55,27 @@ class EmbedCliTest {
         lines(corpus, 16, i -> "sentence number " + i + " about the weather");
         // 220 training lines, 2 of them also evaluation sentences: those must be dropped
         Path train = tmp.resolve("train.txt");
-        lines(train, 220, i -> i < 2 ? "sentence number " + i + " about the weather" : "a training sentence about rain number " + i);
-        Path out = tmp.resolve("tuned");
+        lines(train, 220, i -> i < 2 ? "sentence number " + i + " about the weather" : "a debconf sentence about rain number " + i);
+        Path out = tmp.resolve("tuned"), cache = tmp.resolve("teacher-cache");
         var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "static-tuned", "--dims", "16",
                 "--vocab-limit", "800", "--corpus", corpus.toString(), "--train-corpus", train.toString(), "--loss", "mse",
-                "--epochs", "2", "--batch-size", "16", "--out", out.toString());
+                "--epochs", "2", "--batch-size", "16", "--teacher-cache", cache.toString(), "--out", out.toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.stderr()).contains("dropped 2 training sentences").contains("epoch 2/2");
+        assertThat(r.stderr()).contains("dropped 2 training sentences").contains("epoch 2/2")
+                .contains("218 of 218 training sentences not embedded yet")
+                .contains("1 frequent words of the training sentences added as tokens");
         assertThat(r.stdout()).contains("static-tuned student: mse loss").contains("Spearman");
         JsonNode cfg = Json.MAPPER.readTree(out.resolve("config.json").toFile());
         assertThat(cfg.get("model_type").asText()).isEqualTo("static");
         assertThat(cfg.path("tuned").path("corpus_sentences").asInt()).isEqualTo(218);
+        assertThat(cfg.path("added_words").asInt()).isEqualTo(1);   // "debconf", which bge's WordPiece splits
+        assertThat(cfg.path("vocab_size").asInt()).isEqualTo(30523);
+        // a second student from the same sentences asks the teacher nothing: the vectors are on disk
+        var again = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "static-tuned", "--dims", "8",
+                "--vocab-limit", "800", "--corpus", corpus.toString(), "--train-corpus", train.toString(), "--epochs", "1",
+                "--batch-size", "16", "--teacher-cache", cache.toString(), "--out", tmp.resolve("tuned8").toString());
+        assertThat(again.exitCode()).as(again.toString()).isZero();
+        assertThat(again.stderr()).doesNotContain("not embedded yet");
 
         var bad = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "static-tuned", "--loss", "hinge",
                 "--out", tmp.resolve("y").toString());

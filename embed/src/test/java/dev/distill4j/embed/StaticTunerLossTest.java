@@ -67,6 +67,48 @@ class StaticTunerLossTest {
         }
     }
 
+    @Test
+    void structureLossIsTheMeanSquaredGapOfPairwiseCosines() {
+        // s = rows (1,0), (0,1): student cosine 0; ŷ = (1,1)/√2, (0,1): target cosine √½; two ordered pairs
+        assertThat(StaticTuner.structure(s(), y()).getDouble()).isCloseTo(0.5, within(1e-12));
+        NDArray s3 = m.create(new double[] {1, 0, 0.6, 0.8, 0, 1}, new Shape(3, 2));
+        NDArray y3 = m.create(new double[] {2, 0, 0, 3, 0, 1}, new Shape(3, 2));   // ŷ: (1,0), (0,1), (0,1)
+        // pair gaps: (0,1) 0.6 − 0 ; (0,2) 0 − 0 ; (1,2) 0.8 − 1 → (0.36 + 0 + 0.04) · 2 / 6
+        assertThat(StaticTuner.structure(s3, y3).getDouble()).isCloseTo(0.8 / 6, within(1e-12));
+    }
+
+    @Test
+    void gradientOfTheStructureLossMatchesFiniteDifferences() {
+        Random r = new Random(5);
+        int vocab = 6, dim = 3;
+        double[] table = new double[vocab * dim];
+        for (int i = 0; i < table.length; i++) table[i] = r.nextGaussian();
+        double[] targets = new double[3 * dim];
+        for (int i = 0; i < targets.length; i++) targets[i] = r.nextGaussian();
+        long[] ids = {0, 1, 1, 2, 3, 4, 0, 0, 2, 0, 0, 0};
+        double[] mask = {1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0};
+        NDArray w = m.create(table, new Shape(vocab, dim));
+        w.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            gc.backward(structureAt(w, ids, mask, targets));
+        }
+        double[] analytic = w.getGradient().toDoubleArray();
+        double h = 1e-6;
+        for (int i = 0; i < table.length; i++) {
+            double[] plus = table.clone(), minus = table.clone();
+            plus[i] += h;
+            minus[i] -= h;
+            double numeric = (structureAt(m.create(plus, new Shape(vocab, dim)), ids, mask, targets).getDouble()
+                    - structureAt(m.create(minus, new Shape(vocab, dim)), ids, mask, targets).getDouble()) / (2 * h);
+            assertThat(analytic[i]).as("∂L/∂E[%d][%d]", i / dim, i % dim).isCloseTo(numeric, within(1e-7 + 1e-6 * Math.abs(numeric)));
+        }
+    }
+
+    private NDArray structureAt(NDArray table, long[] ids, double[] mask, double[] targets) {
+        NDArray s = StaticTuner.pool(table, m.create(ids, new Shape(3, 4)), m.create(mask, new Shape(3, 4)));
+        return StaticTuner.structure(s, m.create(targets, new Shape(3, 3)).toType(DataType.FLOAT64, false));
+    }
+
     @ParameterizedTest
     @EnumSource(StaticTuner.Loss.class)
     void gradientOfThePooledLossMatchesFiniteDifferences(StaticTuner.Loss loss) {
