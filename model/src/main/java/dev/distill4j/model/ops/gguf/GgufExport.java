@@ -105,12 +105,13 @@ public final class GgufExport {
             throw new InvalidInputException(out + " is a folder; --out names the .gguf file to write");
         }
         try (Checkpoint cp = Checkpoint.open(modelDir)) {
-            cp.validate();
+            // what llama.cpp cannot run alike is refused first, before any tensor is read
             ModelConfig c = cp.config();
             Family family = Family.of(c);
             List<String> notes = new ArrayList<>();
             String arch = architecture(c);
             GgufVocab vocab = GgufVocab.read(modelDir, c.vocabSize());
+            cp.validate();
             notes.addAll(vocab.notes());
 
             GgufWriter w = new GgufWriter();
@@ -167,7 +168,7 @@ public final class GgufExport {
                 if (fallbacks[0] > 0) {
                     notes.add(fallbacks[0] + " matrices kept in F16: their rows are not a multiple of 32 weights");
                 }
-                int total = tensorCount(w);
+                int total = w.tensorCount();
                 AtomicFiles.write(out, os -> w.write(os, i -> progress.tensorWritten(i + 1, total)));
                 return new Result(out, arch, quantization, Files.size(out), total, parameters, context,
                         c.vocabSize(), vocab.pre(), vocab.chatTemplate() != null, List.copyOf(notes));
@@ -201,10 +202,6 @@ public final class GgufExport {
             default -> throw new InvalidInputException("model_type '" + c.modelType()
                     + "' cannot be exported to GGUF (supported: llama, mistral, qwen2, qwen3)");
         };
-    }
-
-    private static int tensorCount(GgufWriter w) {
-        return w.tensorCount();
     }
 
     private static long addTensors(GgufWriter w, Checkpoint cp, ModelConfig c, String arch, GgmlType matrixType,
