@@ -80,8 +80,8 @@ final class ModelExportCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  %s parameters in %d tensors · %s · context %d · vocab %d%n",
                 ModelInfo.humanCount(r.parameters()), r.tensors(), ModelInfo.humanBytes(r.bytes()),
                 r.contextLength(), r.vocabSize());
-        System.out.printf(Locale.ROOT, "  tokenizer: byte-level BPE (llama.cpp gpt2), pre-tokenizer %s; chat template %s%n",
-                r.tokenizerPre(), r.chatTemplate() ? "included" : "none");
+        System.out.printf(Locale.ROOT, "  tokenizer: byte-level BPE (llama.cpp gpt2), pre-tokenizer %s; "
+                + "chat template %s%n", r.tokenizerPre(), r.chatTemplate() ? "included" : "none");
         for (String n : r.notes()) System.out.println("  note: " + n);
         System.out.println("  written to " + out);
         return 0;
