@@ -304,7 +304,8 @@ public final class GgufExport {
     }
 
     /**
-     * llama3 rope scaling as llama.cpp reads it: a divisor per frequency, {@code theta_i = pos · base^(−2i/d) / f_i}.
+     * llama3 rope scaling as llama.cpp reads it: a divisor per frequency,
+     * {@code theta_i = pos · base^(−2i/d) / f_i}.
      * Taken from the model's own scaled inverse frequencies ({@link RotaryEmbedding#inverseFrequencies}), so the
      * exported file rotates exactly as distill4j does: {@code f_i = unscaled_i / scaled_i}.
      */

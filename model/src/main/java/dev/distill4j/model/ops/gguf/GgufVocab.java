@@ -147,7 +147,8 @@ public record GgufVocab(String pre, List<String> tokens, int[] tokenTypes, List<
      * <ul>
      *   <li>{@code ByteLevel} with its own GPT-2 regex → {@code gpt-2};</li>
      *   <li>{@code Digits(individual)} then {@code ByteLevel} (SmolLM2) → {@code smollm};</li>
-     *   <li>{@code Split(Llama 3 regex)} then {@code ByteLevel} → {@code llama-bpe}; Qwen2's regex → {@code qwen2};</li>
+     *   <li>{@code Split(Llama 3 regex)} then {@code ByteLevel} → {@code llama-bpe}; Qwen2's regex →
+     *       {@code qwen2};</li>
      *   <li>{@code Split(}{@link BpeTrainer#SPLIT_REGEX}{@code )} then {@code ByteLevel} (distill4j's tokenizers)
      *       → {@code gpt-2}. The regexes differ in two places, and neither changes a token: GPT-2 keeps runs of
      *       digits in one pre-token where BpeTrainer cuts after each digit, but a BpeTrainer vocabulary has no merge

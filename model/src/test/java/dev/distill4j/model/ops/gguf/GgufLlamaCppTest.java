@@ -146,11 +146,13 @@ class GgufLlamaCppTest {
                     }
                 }
                 double agree16 = (double) same16 / positions, agree8 = (double) same8 / positions;
-                System.out.printf("GGUF %s: %d prompts, %d greedy tokens (%d distinct) equal (f32); max |logit diff| f32 %.2e (max |logit| %.1f); "
-                                + "top-1 agreement f16 %.4f, q8_0 %.4f over %d positions; sizes f32 %d, f16 %d, "
-                                + "q8_0 %d bytes; llama.cpp part %.1f s%n", label, prompts.size(), generated, distinct.size(), maxDiff, maxLogit, agree16, agree8,
+                System.out.printf("GGUF %s: %d prompts, %d greedy tokens (%d distinct) equal (f32); "
+                                + "max |logit diff| f32 %.2e (max |logit| %.1f); top-1 agreement f16 %.4f, q8_0 %.4f "
+                                + "over %d positions; sizes f32 %d, f16 %d, q8_0 %d bytes; llama.cpp part %.1f s%n",
+                        label, prompts.size(), generated, distinct.size(), maxDiff, maxLogit, agree16, agree8,
                         positions, r32.bytes(), r16.bytes(), r8.bytes(), (System.nanoTime() - t0) / 1e9);
-                // F32 sums in another order (ggml's kernels vs libtorch's): equal to float rounding: 1e-5 of the largest logit
+                // F32 sums in another order (ggml's kernels vs libtorch's): equal to float rounding, 1e-5 of the
+                // largest logit
                 assertThat(maxDiff).as("f32 logits").isLessThan(1e-5 * Math.max(1, maxLogit));
                 assertThat(agree8).as("q8_0 top-1 agreement").isGreaterThanOrEqualTo(0.95);
                 assertThat(agree16).as("f16 top-1 agreement").isGreaterThanOrEqualTo(0.95);

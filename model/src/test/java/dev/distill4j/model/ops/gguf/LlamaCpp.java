@@ -11,6 +11,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -28,8 +29,8 @@ import java.util.Arrays;
  * <p>{@code llama_model_params} and {@code llama_context_params} are passed by value as opaque blobs larger than
  * the real structs: on x86-64 System V a struct over 16 bytes goes in memory (returned through a hidden pointer,
  * passed as a stack copy), and as the last argument its extra tail is never read. Only {@code n_ctx},
- * {@code n_batch}, {@code n_ubatch}, {@code n_threads(_batch)} and the KV cache types are set (offsets 0, 4, 8, 16, 20, 88,
- * 92), after checking known defaults at known offsets.
+ * {@code n_batch}, {@code n_ubatch}, {@code n_threads(_batch)} and the KV cache types are set (offsets 0, 4, 8, 16,
+ * 20, 88, 92), after checking known defaults at known offsets.
  */
 final class LlamaCpp implements AutoCloseable {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -96,13 +97,13 @@ final class LlamaCpp implements AutoCloseable {
     /** Loads a GGUF file on the CPU with a context of {@code nCtx} tokens; fails with llama.cpp's verdict. */
     LlamaCpp(Path gguf, int nCtx) {
         try {
-            MemorySegment mp = (MemorySegment) MODEL_DEFAULT_PARAMS.invokeExact((java.lang.foreign.SegmentAllocator) arena);
+            MemorySegment mp = (MemorySegment) MODEL_DEFAULT_PARAMS.invokeExact((SegmentAllocator) arena);
             model = (MemorySegment) LOAD_MODEL.invokeExact(arena.allocateFrom(gguf.toAbsolutePath().toString()), mp);
             if (model.equals(MemorySegment.NULL)) {
                 arena.close();
                 throw new IllegalStateException("llama.cpp refused to load " + gguf);
             }
-            MemorySegment cp = (MemorySegment) CONTEXT_DEFAULT_PARAMS.invokeExact((java.lang.foreign.SegmentAllocator) arena);
+            MemorySegment cp = (MemorySegment) CONTEXT_DEFAULT_PARAMS.invokeExact((SegmentAllocator) arena);
             // llama.h b4916: yarn_ext_factor (44) and defrag_thold (64) default to -1, type_k / type_v (88, 92)
             // to GGML_TYPE_F16; checked so that a different struct layout fails loudly instead of misconfiguring
             if (cp.get(JAVA_FLOAT, 44) != -1f || cp.get(JAVA_FLOAT, 64) != -1f || cp.get(JAVA_INT, 88) != 1
@@ -145,7 +146,7 @@ final class LlamaCpp implements AutoCloseable {
     float[] logits(int... ids) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment toks = call.allocateFrom(JAVA_INT, ids);
-            MemorySegment batch = (MemorySegment) BATCH_GET_ONE.invokeExact((java.lang.foreign.SegmentAllocator) call,
+            MemorySegment batch = (MemorySegment) BATCH_GET_ONE.invokeExact((SegmentAllocator) call,
                     toks, ids.length);
             int rc = (int) DECODE.invokeExact(ctx, batch);
             if (rc != 0) throw new IllegalStateException("llama_decode returned " + rc);
