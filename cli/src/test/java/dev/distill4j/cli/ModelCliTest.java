@@ -263,4 +263,33 @@ class ModelCliTest {
         assertOneLineError(distill("harvest", "--run", tmp.resolve("run2").toString(), "--prompts",
                 prompts.toString(), "--provider", "local", "--max-tokens", "6"), 2, "--provider local needs --model-dir");
     }
+
+    @Test
+    void exportWritesAGgufFileAndRefusesToClobberOne() throws Exception {
+        Path gguf = tmp.resolve("student.gguf");
+        var r = distill("model", "export", "--model", student.toString(), "--out", gguf.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("exported " + student + " to GGUF (llama, q8_0)")
+                .contains("pre-tokenizer gpt-2; chat template included").contains("written to " + gguf);
+        byte[] head = new byte[4];
+        try (RandomAccessFile f = new RandomAccessFile(gguf.toFile(), "r")) {
+            f.readFully(head);
+        }
+        assertThat(new String(head, StandardCharsets.US_ASCII)).isEqualTo("GGUF");
+        long size = Files.size(gguf);
+
+        assertOneLineError(distill("model", "export", "--model", student.toString(), "--out", gguf.toString()), 1,
+                "exists: pass --overwrite");
+        assertOneLineError(distill("model", "export", "--model", student.toString(), "--quantize", "q4_k",
+                "--out", tmp.resolve("x.gguf").toString()), 2, "unknown GGUF quantization 'q4_k'");
+        assertOneLineError(distill("model", "export", "--model", student.toString(), "--format", "onnx",
+                "--out", tmp.resolve("x.gguf").toString()), 2, "--format 'onnx' is not supported");
+        assertThat(Files.size(gguf)).isEqualTo(size);
+        assertThat(tmp.resolve("x.gguf")).doesNotExist();
+
+        var f32 = distill("model", "export", "--model", student.toString(), "--quantize", "f32", "--overwrite",
+                "--out", gguf.toString());
+        assertThat(f32.exitCode()).as(f32.toString()).isZero();
+        assertThat(Files.size(gguf)).isGreaterThan(3 * size);
+    }
 }
