@@ -2,16 +2,12 @@ package dev.distill4j.model.generate;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.distill4j.core.TokenDistribution;
-import dev.distill4j.core.TokenPosition;
-import dev.distill4j.core.Usage;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.model.nn.KvCache;
 import dev.distill4j.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * Autoregressive generation with a KV cache. A batch of prompts is left-padded to a common length, prefilled in one
@@ -66,13 +62,8 @@ public final class Generator {
             longest = Math.max(longest, p.length);
         }
         List<Sequence> seqs = new ArrayList<>(b);
-        for (int[] p : prompts) seqs.add(new Sequence(p, new SplittableRandom(params.seed()), params));
-        if (params.maxNewTokens() == 0) {
-            for (int i = 0; i < b; i++) {
-                seqs.get(i).finish(FinishReason.LENGTH, seqs.get(i).decode());
-                listener.onFinish(i, seqs.get(i).result());
-            }
-        }
+        for (int[] p : prompts) seqs.add(new Sequence(p, params, tokenizer));
+        for (int i = 0; i < b; i++) if (seqs.get(i).done()) listener.onFinish(i, seqs.get(i).result());   // 0 tokens
 
         // Prefill input: prompts left-padded to [B, longest]
         int[] input = new int[b * longest];
@@ -87,9 +78,8 @@ public final class Generator {
         int width = longest;     // T of the next forward
         int seen = longest;      // S after the next forward
         int vocab = model.config().vocabSize();
-        int usable = usableVocab(model, tokenizer);
         try (NDManager scope = model.manager().newSubManager(); KvCache cache = model.newCache(scope)) {
-            while (seqs.stream().anyMatch(s -> !s.done)) {
+            while (seqs.stream().anyMatch(s -> !s.done())) {
                 float[] logits;
                 try (NDManager step = scope.newSubManager()) {
                     logits = model.forwardLast(step.create(input, new Shape(b, width)),
@@ -98,16 +88,14 @@ public final class Generator {
                 int[] next = new int[b];
                 for (int i = 0; i < b; i++) {
                     Sequence s = seqs.get(i);
-                    if (s.done) {
+                    if (s.done()) {
                         next[i] = PAD_ID;    // keeps the batch rectangular; its output is ignored
                         continue;
                     }
-                    float[] row = Arrays.copyOfRange(logits, i * vocab, i * vocab + usable);
-                    next[i] = chooser.choose(s.history, s.length, row, params, s.rng);
-                    TokenPosition position = Logprobs.position(tokenizer, Logprobs.logSoftmax(row), next[i],
-                            params.topLogprobs());
-                    listener.onToken(i, next[i], s.accept(next[i], position), position);
-                    if (s.done) listener.onFinish(i, s.result());
+                    Sequence.Step step = s.next(logits, i * vocab, vocab, chooser);
+                    next[i] = step.tokenId();
+                    listener.onToken(i, next[i], step.textDelta(), step.position());
+                    if (s.done()) listener.onFinish(i, s.result());
                 }
                 input = next;
                 width = 1;
@@ -133,66 +121,5 @@ public final class Generator {
      */
     static int usableVocab(CausalLM model, TextTokenizer tokenizer) {
         return Math.min(model.config().vocabSize(), tokenizer.vocabSize());
-    }
-
-    /** One sequence's progress. */
-    private final class Sequence {
-        final int promptTokens;
-        /** Prompt then generated tokens, for the chooser; valid up to {@code length}. */
-        final int[] history;
-        int length;
-        final SplittableRandom rng;
-        final SamplingParams params;
-        final TextStream stream;
-        final List<Integer> tokens = new ArrayList<>();
-        final List<TokenPosition> positions = new ArrayList<>();
-        boolean done;
-        FinishReason reason;
-        String text = "";
-        boolean endedOnEos;
-
-        Sequence(int[] prompt, SplittableRandom rng, SamplingParams params) {
-            this.promptTokens = prompt.length;
-            this.history = Arrays.copyOf(prompt, prompt.length + params.maxNewTokens());
-            this.length = prompt.length;
-            this.rng = rng;
-            this.params = params;
-            this.stream = new TextStream(params.stopStrings());
-        }
-
-        /** Takes the next token; returns the text that became safe to show with it. */
-        String accept(int token, TokenPosition position) {
-            tokens.add(token);
-            history[length++] = token;
-            positions.add(position);
-            if (params.eosTokenIds().contains(token)) {
-                endedOnEos = true;
-                return finish(FinishReason.STOP, decode());
-            }
-            String decoded = decode();
-            int cut = stream.stopAt(decoded);
-            if (cut >= 0) return finish(FinishReason.STOP, decoded.substring(0, cut));
-            if (tokens.size() >= params.maxNewTokens()) return finish(FinishReason.LENGTH, decoded);
-            return stream.partial(decoded);
-        }
-
-        /** Ends the sequence with {@code finalText}; returns what of it was not emitted yet. */
-        String finish(FinishReason why, String finalText) {
-            done = true;
-            reason = why;
-            text = finalText;
-            return stream.last(finalText);
-        }
-
-        /** Text of the generated tokens, without a final EOS. */
-        String decode() {
-            int n = endedOnEos ? tokens.size() - 1 : tokens.size();
-            return tokenizer.decode(tokens.subList(0, n).stream().mapToInt(Integer::intValue).toArray(), true);
-        }
-
-        Generation result() {
-            return new Generation(tokens.stream().mapToInt(Integer::intValue).toArray(), text, reason,
-                    new TokenDistribution(positions), new Usage(promptTokens, tokens.size()));
-        }
     }
 }

@@ -7,11 +7,13 @@ import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.generate.DjlStepDecoder;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.Generator;
 import dev.distill4j.model.generate.SamplingDefaults;
 import dev.distill4j.model.generate.SamplingParams;
 import dev.distill4j.model.generate.Scorer;
+import dev.distill4j.model.generate.StepDecoder;
 import dev.distill4j.model.generate.TokenChooser;
 import dev.distill4j.model.generate.TokenListener;
 import dev.distill4j.model.io.Checkpoint;
@@ -269,4 +271,11 @@ public final class LocalModel implements AutoCloseable {
         model.close();
         manager.close();
     }
+
+    /**
+     * A new {@link StepDecoder} over this model's weights, for continuous batching (the server's scheduler drives
+     * one): sequences of different lengths share each decode step and join or leave between steps. One per driving
+     * thread; the caller closes it (its caches, not the weights). Today the DJL fallback, {@link DjlStepDecoder}.
+     */
+    public StepDecoder stepDecoder() { return new DjlStepDecoder(model); }
 }
