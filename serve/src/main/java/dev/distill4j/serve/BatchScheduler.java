@@ -202,10 +202,16 @@ final class BatchScheduler implements AutoCloseable {
                 shutDown(incoming);
                 return;
             }
-            admit(incoming);
-            if (!waitingPrefills.isEmpty()) dropWaitingPrefills();
-            chooseTokens();
-            if (!rows.isEmpty()) step();
+            try {
+                admit(incoming);
+                if (!waitingPrefills.isEmpty()) dropWaitingPrefills();
+                chooseTokens();
+                if (!rows.isEmpty()) step();
+            } catch (RuntimeException | Error e) {
+                // a chooser or sink that threw: the rows' states cannot be trusted, but the worker must go on
+                log.error("generation of {} sequences failed", rows.size(), e);
+                resetDecoder(e);
+            }
             incoming = queue.poll(this::pick);
             if (rows.isEmpty() && incoming.isEmpty()) {
                 dropWaitingPrefills();     // nothing waits any more: a kept prefill's choices were cancelled
@@ -224,6 +230,13 @@ final class BatchScheduler implements AutoCloseable {
                 case Score s -> score(s);
                 case Generate g -> {
                     if (!g.live()) continue;     // cancelled while it was being taken
+                    if (g.prompt().length + g.params().maxNewTokens() > model.contextLength()) {
+                        // the handlers cap max tokens by the context; this keeps one bad job from failing a step
+                        g.fail(OpenAiError.internal("prompt (" + g.prompt().length + " tokens) + max tokens ("
+                                + g.params().maxNewTokens() + ") exceed the model's context of "
+                                + model.contextLength()));
+                        continue;
+                    }
                     if (g.params().maxNewTokens() == 0) {   // nothing to compute
                         g.result().complete(new Sequence(g.prompt(), g.params(), model.tokenizer()).result());
                         continue;
@@ -237,27 +250,29 @@ final class BatchScheduler implements AutoCloseable {
         }
         for (int[] prompt : order) {
             List<Generate> choices = byPrompt.get(prompt);
-            try {
-                Prefilled p = waitingPrefills.remove(prompt);
-                if (p == null) {
-                    StepDecoder.State state = decoder().newState();
+            Prefilled p = waitingPrefills.remove(prompt);
+            if (p == null) {
+                StepDecoder.State state = decoder().newState();
+                try {
                     p = new Prefilled(state, decoder().prefill(state, prompt));
-                    metrics.prefill();
+                } catch (RuntimeException | Error e) {
+                    // only this prompt's new state took part: the running rows are untouched
+                    log.error("prefill of a {}-token prompt failed", prompt.length, e);
+                    state.close();
+                    for (Generate g : choices) g.fail(e);
+                    continue;
                 }
-                // more choices of this prompt still wait for room: keep the prefill for them
-                boolean more = queue.anyWaiting(w -> w instanceof Generate g && g.prompt() == prompt && g.live());
-                for (int i = 0; i < choices.size(); i++) {
-                    Generate g = choices.get(i);
-                    boolean last = i == choices.size() - 1 && !more;
-                    StepDecoder.State state = last ? p.state() : p.state().copy();
-                    rows.add(new Row(g, new Sequence(prompt, g.params(), model.tokenizer()), state, p.logits()));
-                }
-                if (more) waitingPrefills.put(prompt, p);
-            } catch (RuntimeException | Error e) {
-                log.error("prefill of a {}-token prompt failed", prompt.length, e);
-                for (Generate g : choices) g.fail(e);
-                resetDecoder(e);
+                metrics.prefill();
             }
+            // more choices of this prompt still wait for room: keep the prefill for them
+            boolean more = queue.anyWaiting(w -> w instanceof Generate g && g.prompt() == prompt && g.live());
+            for (int i = 0; i < choices.size(); i++) {
+                Generate g = choices.get(i);
+                boolean last = i == choices.size() - 1 && !more;
+                StepDecoder.State state = last ? p.state() : p.state().copy();
+                rows.add(new Row(g, new Sequence(prompt, g.params(), model.tokenizer()), state, p.logits()));
+            }
+            if (more) waitingPrefills.put(prompt, p);
         }
         active = rows.size();
         metrics.runningSequences(rows.size());
