@@ -2,7 +2,10 @@
 # Serving benchmark: a ~10 M-parameter random llama (tiny 356-token byte-level vocabulary) served by OpenAiServer
 # in-process, driven by closed-loop HTTP clients over loopback at 1, 8 and 32 concurrent clients.
 #
-#   bench/serve/run.sh [SECONDS_PER_LEVEL=20] [MAX_TOKENS=32] [MAX_BATCH=16] [CLIENTS...=1 8 32]
+#   [SAMPLING=greedy,default] bench/serve/run.sh [SECONDS_PER_LEVEL=20] [MAX_TOKENS=32] [MAX_BATCH=16] [CLIENTS...=1 8 32]
+#
+# SAMPLING lists the request kinds run at each level: greedy (temperature 0) and/or default (no temperature, no
+# seed: OpenAI's default sampling, temperature 1 with a random seed per request). Default: greedy.
 #
 # Prints requests/s, generated tokens/s, p50/p99 latency, errors and the 1-minute load average around each level.
 set -euo pipefail
@@ -24,4 +27,4 @@ JAVA=("$JAVA_HOME/bin/java" -Xmx2g --enable-native-access=ALL-UNNAMED -Dai.djl.o
 MODEL="$OUT/model-10m"
 # hidden 384, 6 layers, 6 heads (2 kv), MLP 1024, context 512: 9.6 M parameters
 [[ -f "$MODEL/model.safetensors" ]] || "${JAVA[@]}" dev.distill4j.serve.TinyModel "$MODEL" 384 6 6 2 1024 512 >/dev/null
-"${JAVA[@]}" dev.distill4j.serve.ServeBench "$MODEL" "${1:-20}" "${2:-32}" "${3:-16}" "${@:4}"
+"${JAVA[@]}" -Dserve.sampling="${SAMPLING:-greedy}" dev.distill4j.serve.ServeBench "$MODEL" "${1:-20}" "${2:-32}" "${3:-16}" "${@:4}"

@@ -67,7 +67,8 @@ final class ServeCommand implements Callable<Integer> {
     String apiKeyEnv;
 
     @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8",
-            description = "Most sequences generated together (default ${DEFAULT-VALUE}).")
+            description = "Most sequences in the running batch, i.e. rows of one decode step "
+                    + "(default ${DEFAULT-VALUE}).")
     int maxBatch;
 
     @Option(names = "--max-queue", paramLabel = "N", defaultValue = "256",

@@ -30,6 +30,8 @@ final class Metrics {
     private final Map<String, LongAdder> guardDecisions = new ConcurrentHashMap<>();    // by action
     private final LongAdder guardDropped = new LongAdder();
     private final AtomicLong queueDepth = new AtomicLong();
+    private final AtomicLong running = new AtomicLong();
+    private final LongAdder prefills = new LongAdder();
     private final Histogram batchSize = new Histogram(BATCH_BUCKETS);
     private final AtomicLong embeddingQueue = new AtomicLong();
     private final Histogram embeddingBatchRequests = new Histogram(EMBED_REQUEST_BUCKETS);
@@ -103,7 +105,14 @@ final class Metrics {
 
     void queueDepth(int depth) { queueDepth.set(depth); }
 
+    /** One decode step of {@code size} running sequences. */
     void batch(int size) { batchSize.observe(size); }
+
+    /** Sequences in the running batch. */
+    void runningSequences(int n) { running.set(n); }
+
+    /** One prompt prefilled (the n choices of a request share one). */
+    void prefill() { prefills.increment(); }
 
     /** Embedding requests waiting for the model. */
     void embeddingQueue(int depth) { embeddingQueue.set(depth); }
@@ -154,7 +163,10 @@ final class Metrics {
         single(out, "distill4j_requests_cancelled_total", "counter",
                 "Requests aborted because their client disconnected.", cancelled.sum());
         single(out, "distill4j_queue_depth", "gauge", "Sequences waiting for the model.", queueDepth.get());
-        header(out, "distill4j_batch_size", "histogram", "Sequences per model batch.");
+        single(out, "distill4j_running_sequences", "gauge", "Sequences in the running batch.", running.get());
+        single(out, "distill4j_prefills_total", "counter",
+                "Prompts prefilled; the n choices of a request share one.", prefills.sum());
+        header(out, "distill4j_batch_size", "histogram", "Sequences per decode step (continuous batching).");
         batchSize.render(out, "distill4j_batch_size", "");
         single(out, "distill4j_embedding_queue_depth", "gauge", "Embedding requests waiting for the model.",
                 embeddingQueue.get());

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * An OpenAI-compatible HTTP server for a loaded chat model, an embedding model, or one of each:
  * {@code /v1/models}, {@code /v1/chat/completions} (with SSE streaming and logprobs), the legacy
  * {@code /v1/completions} (with {@code echo} scoring), {@code /v1/embeddings}, {@code /health} and {@code /metrics}.
- * Generation requests are queued and batched by a {@link BatchScheduler}, embedding requests by an
+ * Generation requests are queued and continuously batched by a {@link BatchScheduler}, embedding requests by an
  * {@link EmbeddingBatcher}.
  *
  * <pre>{@code
@@ -603,7 +603,7 @@ public final class OpenAiServer implements AutoCloseable {
         /** Requests must carry {@code Authorization: Bearer <key>}; null (default) = no auth. */
         public Builder optApiKey(String key) { this.apiKey = key == null || key.isEmpty() ? null : key; return this; }
 
-        /** Most sequences generated together (default 8). */
+        /** Most sequences in the running batch, i.e. rows of one decode step (default 8). */
         public Builder optMaxBatch(int n) { this.maxBatch = n; return this; }
 
         /** Most sequences waiting for the model; beyond it requests get 429 (default 256). */

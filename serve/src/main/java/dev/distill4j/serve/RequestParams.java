@@ -70,8 +70,9 @@ record RequestParams(String model, int n, double temperature, double topP, int t
     }
 
     /**
-     * Sampling parameters of choice {@code index}. Greedy choices share seed 0 so they batch together; sampled
-     * choices get {@code seed + index}, so n choices differ but each is reproducible.
+     * Sampling parameters of choice {@code index}. Sampled choices get {@code seed + index}, so n choices differ but
+     * each is reproducible, alone or batched; greedy ones are normalised (seed 0, no top-k/top-p) since they draw
+     * nothing.
      */
     SamplingParams sampling(int maxNewTokens, List<Integer> eos, int topLogprobs, int index) {
         boolean greedy = temperature <= 0 || topK == 1;

@@ -67,10 +67,37 @@ final class WorkQueue<T> {
         }
     }
 
+    /** Whether any waiting item matches. */
+    boolean anyWaiting(Predicate<? super T> which) {
+        lock.lock();
+        try {
+            for (T t : waiting) if (which.test(t)) return true;
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     int size() {
         lock.lock();
         try {
             return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * What the picker takes from the waiting items now, without waiting; empty when nothing waits or the queue is
+     * closed. For a worker that admits more work into a batch it is running (continuous batching).
+     */
+    List<T> poll(Picker<T> picker) {
+        lock.lock();
+        try {
+            if (waiting.isEmpty() || closed) return List.of();
+            List<T> batch = picker.pick(waiting);
+            depth.accept(waiting.size());
+            return batch;
         } finally {
             lock.unlock();
         }
@@ -94,8 +121,12 @@ final class WorkQueue<T> {
         }
     }
 
-    /** Refuses new items, hands each waiting one to {@code fail}, and waits (up to a minute) for the running batch. */
-    void close(Consumer<? super T> fail) {
+    /**
+     * Refuses new items, hands each waiting one to {@code fail}, and waits (up to a minute) for the running batch.
+     *
+     * @return whether the worker has ended (false: the running batch is still going after a minute)
+     */
+    boolean close(Consumer<? super T> fail) {
         List<T> left;
         lock.lock();
         try {
@@ -113,5 +144,6 @@ final class WorkQueue<T> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return !worker.isAlive();
     }
 }

@@ -49,7 +49,7 @@ class CancelTest {
         Path dir = Files.createTempDirectory("distill4j-serve-cancel");
         dir.toFile().deleteOnExit();
         model = LocalModel.load(TinyModel.write(dir.resolve("tiny"), 32, 2, 4, 2, 64, 4096));
-        // hears every token the worker computes, a cancelled sequence's included
+        // hears every token the worker chooses, whichever row it is for
         TokenListener counter = (int seq, int tokenId, String delta, TokenPosition position) -> {
             tokens.incrementAndGet();
             if (model.eosTokenIds().contains(tokenId)) eosSeen = true;

@@ -97,9 +97,11 @@ class TokenChooserServeTest {
             JsonNode content = choice.at("/logprobs/content");
             assertThat(content.size()).isEqualTo(g.distribution().positions().size());
             for (int t = 0; t < content.size(); t++) {
+                // the server's step decoder computes the same logits on another path (a stacked KV cache), equal
+                // within StepDecoder's 1e-4, so the logprobs agree to float rounding, not bit for bit
                 assertThat(content.get(t).get("logprob").asDouble())
                         .isEqualTo(g.distribution().positions().get(t).chosen().logprob(), org.assertj.core.api
-                                .Assertions.within(1e-6));
+                                .Assertions.within(1e-4));
             }
         }
         // the same request to the biased server is answered differently: the chooser is what decides

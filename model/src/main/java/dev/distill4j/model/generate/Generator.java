@@ -1,15 +1,11 @@
 package dev.distill4j.model.generate;
 
-import dev.distill4j.core.TokenDistribution;
-import dev.distill4j.core.TokenPosition;
-import dev.distill4j.core.Usage;
 import dev.distill4j.model.engine.DecodeEngine;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * Autoregressive generation on a {@link StepDecoder}: every prompt is prefilled into its own sequence state, then
@@ -77,20 +73,15 @@ public final class Generator {
             if (p.length == 0) throw new IllegalArgumentException("a prompt has no tokens; give at least one (e.g. BOS)");
         }
         List<Sequence> seqs = new ArrayList<>(b);
-        for (int[] p : prompts) seqs.add(new Sequence(p, new SplittableRandom(params.seed()), params));
-        if (params.maxNewTokens() == 0) {
-            for (int i = 0; i < b; i++) {
-                seqs.get(i).finish(FinishReason.LENGTH, seqs.get(i).decode());
-                listener.onFinish(i, seqs.get(i).result());
-            }
-        }
-        int usable = usableVocab(decoder.vocabSize(), tokenizer);
+        for (int[] p : prompts) seqs.add(new Sequence(p, params, tokenizer));
+        for (int i = 0; i < b; i++) if (seqs.get(i).done()) listener.onFinish(i, seqs.get(i).result());   // 0 tokens
+        int vocab = decoder.vocabSize();
         List<StepDecoder.State> states = new ArrayList<>(b);
         try {
             float[][] logits = new float[b][];
             for (int i = 0; i < b; i++) {
                 states.add(decoder.newState());
-                if (!seqs.get(i).done) logits[i] = decoder.prefill(states.get(i), prompts.get(i));
+                if (!seqs.get(i).done()) logits[i] = decoder.prefill(states.get(i), prompts.get(i));
             }
             while (true) {
                 List<Integer> running = new ArrayList<>(b);
@@ -98,15 +89,13 @@ public final class Generator {
                 int[] next = new int[b];
                 for (int i = 0; i < b; i++) {
                     Sequence s = seqs.get(i);
-                    if (s.done) continue;
-                    float[] row = logits[i].length == usable ? logits[i] : Arrays.copyOf(logits[i], usable);
-                    int token = chooser.choose(s.history, s.length, row, params, s.rng);
-                    TokenPosition position = Logprobs.position(tokenizer, Logprobs.logSoftmax(row), token,
-                            params.topLogprobs());
-                    listener.onToken(i, token, s.accept(token, position), position);
-                    if (s.done) listener.onFinish(i, s.result());
-                    else {
-                        next[running.size()] = token;
+                    if (s.done()) continue;
+                    Sequence.Step step = s.next(logits[i], 0, vocab, chooser);
+                    listener.onToken(i, step.tokenId(), step.textDelta(), step.position());
+                    if (s.done()) {
+                        listener.onFinish(i, s.result());
+                    } else {
+                        next[running.size()] = step.tokenId();
                         running.add(i);
                         stepping.add(states.get(i));
                     }
@@ -135,66 +124,5 @@ public final class Generator {
 
     static int usableVocab(int modelVocab, TextTokenizer tokenizer) {
         return Math.min(modelVocab, tokenizer.vocabSize());
-    }
-
-    /** One sequence's progress. */
-    private final class Sequence {
-        final int promptTokens;
-        /** Prompt then generated tokens, for the chooser; valid up to {@code length}. */
-        final int[] history;
-        int length;
-        final SplittableRandom rng;
-        final SamplingParams params;
-        final TextStream stream;
-        final List<Integer> tokens = new ArrayList<>();
-        final List<TokenPosition> positions = new ArrayList<>();
-        boolean done;
-        FinishReason reason;
-        String text = "";
-        boolean endedOnEos;
-
-        Sequence(int[] prompt, SplittableRandom rng, SamplingParams params) {
-            this.promptTokens = prompt.length;
-            this.history = Arrays.copyOf(prompt, prompt.length + params.maxNewTokens());
-            this.length = prompt.length;
-            this.rng = rng;
-            this.params = params;
-            this.stream = new TextStream(params.stopStrings());
-        }
-
-        /** Takes the next token; returns the text that became safe to show with it. */
-        String accept(int token, TokenPosition position) {
-            tokens.add(token);
-            history[length++] = token;
-            positions.add(position);
-            if (params.eosTokenIds().contains(token)) {
-                endedOnEos = true;
-                return finish(FinishReason.STOP, decode());
-            }
-            String decoded = decode();
-            int cut = stream.stopAt(decoded);
-            if (cut >= 0) return finish(FinishReason.STOP, decoded.substring(0, cut));
-            if (tokens.size() >= params.maxNewTokens()) return finish(FinishReason.LENGTH, decoded);
-            return stream.partial(decoded);
-        }
-
-        /** Ends the sequence with {@code finalText}; returns what of it was not emitted yet. */
-        String finish(FinishReason why, String finalText) {
-            done = true;
-            reason = why;
-            text = finalText;
-            return stream.last(finalText);
-        }
-
-        /** Text of the generated tokens, without a final EOS. */
-        String decode() {
-            int n = endedOnEos ? tokens.size() - 1 : tokens.size();
-            return tokenizer.decode(tokens.subList(0, n).stream().mapToInt(Integer::intValue).toArray(), true);
-        }
-
-        Generation result() {
-            return new Generation(tokens.stream().mapToInt(Integer::intValue).toArray(), text, reason,
-                    new TokenDistribution(positions), new Usage(promptTokens, tokens.size()));
-        }
     }
 }

@@ -24,9 +24,7 @@ public final class Sampler {
         int v = logits.length;
         double[] scaled = new double[v];
         for (int i = 0; i < v; i++) scaled[i] = logits[i] / p.temperature();
-        Integer[] order = new Integer[v];
-        for (int i = 0; i < v; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> scaled[a] != scaled[b] ? Double.compare(scaled[b], scaled[a]) : Integer.compare(a, b));
+        int[] order = byLogitDescending(logits);
         int keep = p.topK() > 0 ? Math.min(p.topK(), v) : v;
         double max = scaled[order[0]];
         double[] prob = new double[keep];
@@ -52,6 +50,26 @@ public final class Sampler {
         double[] probs = Arrays.copyOf(prob, keep);
         for (int r = 0; r < keep; r++) probs[r] /= mass;
         return new Candidates(ids, probs);
+    }
+
+    /**
+     * Token ids, largest logit first, ties by lower id: one sort of primitive keys {@code (−logit, id)} packed in a
+     * long, several times faster than sorting boxed ids with a comparator (a 49k vocabulary is sorted once per
+     * sampled token). Dividing by a positive temperature keeps this order (IEEE division rounds monotonically, and
+     * two distinct floats stay distinct in double), so it is the order of the scaled logits too.
+     */
+    static int[] byLogitDescending(float[] logits) {
+        long[] keys = new long[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            // + 0f turns −0 into +0: the former comparator saw them equal (== is IEEE equality) and ordered by id
+            int bits = Float.floatToIntBits(logits[i] + 0f);
+            int sortable = bits ^ ((bits >> 31) & 0x7fffffff);       // ascending int order = ascending float order
+            keys[i] = ((long) ~sortable << 32) | i;                    // ~: descending; low half: the id, ascending
+        }
+        Arrays.sort(keys);
+        int[] ids = new int[logits.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = (int) keys[i];
+        return ids;
     }
 
     /** A draw from {@link #candidates}. */

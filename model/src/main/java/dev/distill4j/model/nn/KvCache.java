@@ -20,6 +20,34 @@ public final class KvCache implements AutoCloseable {
         this.values = new NDArray[layers];
     }
 
+    /**
+     * A cache holding the given per-layer arrays ([B, H_kv, S, hd] each, after RoPE) as if {@code length} positions
+     * had been fed: how a step decoder stacks several sequences' caches into one batch and splits them again. The
+     * arrays move into the new cache's manager, so closing the cache frees them.
+     */
+    public static KvCache of(NDManager parent, NDArray[] keys, NDArray[] values, int length) {
+        if (keys.length != values.length) {
+            throw new IllegalArgumentException(keys.length + " key layers but " + values.length + " value layers");
+        }
+        KvCache c = new KvCache(parent, keys.length);
+        for (int l = 0; l < keys.length; l++) {
+            if (keys[l] == null || values[l] == null) throw new IllegalArgumentException("layer " + l + " has no arrays");
+            long s = keys[l].getShape().get(2);
+            if (s != length || values[l].getShape().get(2) != length) {
+                throw new IllegalArgumentException("layer " + l + " holds " + s + " positions, not " + length);
+            }
+            keys[l].attach(c.manager);
+            values[l].attach(c.manager);
+            c.keys[l] = keys[l];
+            c.values[l] = values[l];
+        }
+        c.length = length;
+        return c;
+    }
+
+    /** Number of layers. */
+    public int layers() { return keys.length; }
+
     /** Positions already cached (the "past" of the next forward). */
     public int length() { return length; }
 
