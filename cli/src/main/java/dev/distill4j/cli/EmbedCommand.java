@@ -160,6 +160,19 @@ final class EmbedCommand implements Runnable {
                         split.train().size(), split.heldOut().size());
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
                         training.encoderOptions(layers), new EncoderDistiller.Progress() {
+                            int lastTenth = -1;
+
+                            @Override
+                            public void onTeacher(int done, int missing) {
+                                int tenth = (int) (10L * done / missing);
+                                if (tenth != lastTenth) {
+                                    err.printf(Locale.ROOT, "teacher embedding sentences%s: %d / %d%n",
+                                            training.teacherCache != null ? " missing from " + training.teacherCache : "",
+                                            done, missing);
+                                    lastTenth = tenth;
+                                }
+                            }
+
                             @Override
                             public void onStep(int epoch, long step, long total, double loss, double rate) {
                                 if (step % 10 == 0 || step == total) {
@@ -168,16 +181,18 @@ final class EmbedCommand implements Runnable {
                             }
 
                             @Override
-                            public void onEval(int epoch, double heldOutLoss) {
-                                err.printf(Locale.ROOT, "epoch %d held-out MSE %.4f%n", epoch, heldOutLoss);
+                            public void onEval(int epoch, double heldOutLoss, double heldOutSpearman) {
+                                err.printf(Locale.ROOT, "epoch %d held-out MSE %.4f, Spearman %.4f%n", epoch,
+                                        heldOutLoss, heldOutSpearman);
                             }
                         });
                 try (EncoderStudent s = r.student()) {
                     s.save(out);
-                    double[] c = r.heldOutLoss();
+                    double[] c = r.heldOutLoss(), rho = r.heldOutSpearman();
                     System.out.printf(Locale.ROOT, "BERT student %s: %d of %d teacher layers, held-out MSE %.4f -> %.4f, "
-                            + "built in %.1f s%n", out, layers.length, s.info().path("teacher_num_layers").asInt(),
-                            c[0], c[c.length - 1], r.seconds());
+                            + "Spearman %.4f -> %.4f, built in %.1f s (%d teacher vectors from the cache)%n", out,
+                            layers.length, s.info().path("teacher_num_layers").asInt(), c[0], c[c.length - 1], rho[0],
+                            rho[rho.length - 1], r.seconds(), r.cachedVectors());
                 }
                 if (!noEval) {
                     // scored as it will be served: loaded back from the folder (its ONNX export on ONNX Runtime)
@@ -235,6 +250,16 @@ final class EmbedCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "42", description = "Held-out split and batch order. Default: ${DEFAULT-VALUE}.")
         long seed = 42;
 
+        @Option(names = "--pair-weight", paramLabel = "W", description = "layers: weight of the loss term that makes "
+                + "each batch's pairwise cosines the teacher's, added to the MSE of the vectors (0 = MSE only). Default: "
+                + EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT + ".")
+        Double pairWeight;
+
+        @Option(names = "--teacher-cache", paramLabel = "FILE", description = "layers: keep the teacher's sentence vectors "
+                + "in FILE, so another run over the same sentences (other layers, loss or rate) skips the teacher. "
+                + "One file per teacher; created if missing.")
+        Path teacherCache;
+
         StaticTuner.Options tunerOptions() {
             return new StaticTuner.Options(StaticTuner.Loss.parse(loss), or(epochs, StaticTuner.Options.DEFAULT_EPOCHS),
                     or(lr, StaticTuner.Options.DEFAULT_LR), or(batchSize, StaticTuner.Options.DEFAULT_BATCH),
@@ -243,7 +268,8 @@ final class EmbedCommand implements Runnable {
 
         EncoderDistiller.Options encoderOptions(int[] layers) {
             return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
-                    or(batchSize, LAYERS_BATCH), seed, false);
+                    or(batchSize, LAYERS_BATCH), seed, false, or(pairWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT),
+                    teacherCache);
         }
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }

@@ -64,7 +64,7 @@ class EncoderStudentTest {
                 new EncoderDistiller.Options(new int[] {0, 6, 11}, 2, 2e-4, 16, 1, false), new EncoderDistiller.Progress() {
                     @Override public void onStep(int epoch, long step, long total, double loss, double lr) { stepLosses.add(loss); }
 
-                    @Override public void onEval(int epoch, double heldOutLoss) {}
+                    @Override public void onEval(int epoch, double heldOutLoss, double heldOutSpearman) {}
                 });
         assertThat(stepLosses).hasSize(10);
         assertThat(r.heldOutLoss()).hasSize(3);
