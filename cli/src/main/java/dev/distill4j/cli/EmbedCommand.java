@@ -152,6 +152,7 @@ final class EmbedCommand implements Runnable {
 
         /** The layer-dropped BERT student: train on the corpus (minus a held-out fifth), score on the held-out part. */
         private int distillEncoder(int[] layers) throws Exception {
+            EncoderDistiller.Options options = training.encoderOptions(layers);   // bad values fail before any work
             EncoderDistiller.Split split = StudentSentences.forLayers(corpus, training.trainCorpus,
                     TrainingOptions.or(training.trainSentences, EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES));
             PrintStream err = System.err;
@@ -159,7 +160,7 @@ final class EmbedCommand implements Runnable {
                 err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
                         split.train().size(), split.heldOut().size());
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
-                        training.encoderOptions(layers), new EncoderDistiller.Progress() {
+                        options, new EncoderDistiller.Progress() {
                             int lastTenth = -1;
 
                             @Override
