@@ -7,9 +7,9 @@ import java.util.*;
  * Layer-dropped students of one teacher under several recipes, on real text: each trains on the first n sentences
  * of TRAIN, reports the validation split's MSE and Spearman after every epoch (the split the recipe is chosen on),
  * then the evaluation split's Spearman and recall@10 (reported, never used to choose). The teacher's vectors are kept
- * in CACHE, so only the first run pays the teacher.
+ * in CACHE_DIR (CachedEmbeddingModel), so only the first run pays the teacher.
  *
- *   Layers.java TEACHER TRAIN VAL EVAL CACHE RECIPE...
+ *   Layers.java TEACHER TRAIN VAL EVAL CACHE_DIR RECIPE...
  *   RECIPE = layers=0,4,8,11:n=10000:epochs=2:lr=3e-4:pair=1:batch=32[:save=DIR]   (omitted keys: the defaults)
  */
 public class Layers {
@@ -22,7 +22,7 @@ public class Layers {
         train = EmbedCorpus.withoutOverlap(train, held);
         try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacherId)) {
             long t0 = System.nanoTime();
-            TeacherVectorCache c = TeacherVectorCache.open(cache, t.name(), t.dimension());
+            CachedEmbeddingModel c = CachedEmbeddingModel.open(t, cache);
             int maxN = 0;                                      // the teacher embeds only what the recipes train on
             for (int i = 5; i < a.length; i++) {
                 for (String kv : a[i].split(":")) if (kv.startsWith("n=")) maxN = Math.max(maxN, Integer.parseInt(kv.substring(2)));
@@ -31,8 +31,8 @@ public class Layers {
             everything.addAll(val);
             everything.addAll(train.subList(0, Math.min(train.size(), maxN == 0 ? 10000 : maxN)));
             int before = c.size();
-            c.vectors(everything, t::embed, (d, m) -> System.err.printf(Locale.ROOT, "\rteacher %d/%d", d, m));
-            float[][] te = c.vectors(eval, t::embed, null);
+            c.embed(everything, (d, m) -> System.err.printf(Locale.ROOT, "\rteacher %d/%d", d, m));
+            float[][] te = c.embed(eval);
             System.out.printf(Locale.ROOT, "%nteacher: %d sentences (%d train, %d val, %d eval), %d were cached, %.1f s; load %s%n",
                     everything.size(), train.size(), val.size(), eval.size(), before, (System.nanoTime() - t0) / 1e9, load());
             for (int i = 5; i < a.length; i++) {

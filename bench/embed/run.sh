@@ -9,7 +9,7 @@
 #       # at PyTorch's default threads; OMP_NUM_THREADS=1 helps only on a loaded machine (docs/benchmarks.md)
 #   bench/embed/run.sh layers-real [RECIPE...]   # layers students on real text (bench/embed/layers-corpus.py):
 #       recipes trained on train.txt, chosen on val.txt, scored on eval.txt; teacher vectors cached in
-#       bench/out/embed/real/bge-small.tvec; RECIPE = layers=0,4,8,11:n=6000:epochs=1:lr=3e-4:pair=1:batch=32
+#       bench/out/embed/real/teacher-cache/; RECIPE = layers=0,4,8,11:n=6000:epochs=1:lr=3e-4:pair=1:batch=32
 #   bench/embed/run.sh tuned [TEACHER] [DIMS] [CORPUS] [-- distill options]   # --student static-tuned
 #       e.g. bench/embed/run.sh tuned bge-small-en-v1.5 256 "" --train-sentences 10000 --loss cosine --epochs 10
 #   bench/embed/run.sh tune-sweep TEACHER DIMS TRAIN_SENTENCES LOSS:LR:EPOCHS:BATCH...   # static vs tuned settings
@@ -46,7 +46,7 @@ if [[ "${1:-}" == "layers-real" ]]; then
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}"
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
     -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Layers.java" bge-small-en-v1.5 "$REAL/train.txt" "$REAL/${VAL:-val.txt}" \
-    "$REAL/eval.txt" "$REAL/bge-small.tvec" "$@"
+    "$REAL/eval.txt" "$REAL/teacher-cache" "$@"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi

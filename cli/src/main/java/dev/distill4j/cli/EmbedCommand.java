@@ -1,7 +1,9 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.core.Json;
-import dev.distill4j.embed.EmbedCorpus;
+import dev.distill4j.embed.CachedEmbeddingModel;
+import dev.distill4j.embed.VocabularyExtension;
+import dev.distill4j.embed.corpus.RealCorpus;
 import dev.distill4j.embed.EmbedEval;
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Option;
 @Command(name = "embed", mixinStandardHelpOptions = true,
         description = {"Distil sentence-embedding models: an ONNX encoder teacher (bge-small-en-v1.5, all-MiniLM-L6-v2, "
                 + "or your own export) into a static student that needs no transformer at inference."},
-        subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class},
+        subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class,
+                EmbedCorpusCommand.class},
         footer = {
                 "",
                 "Examples:",
@@ -89,7 +92,8 @@ final class EmbedCommand implements Runnable {
 
         @Option(names = "--corpus", paramLabel = "FILE",
                 description = "Sentences (lines or JSONL with \"text\") to score the student on after building; "
-                        + "default: a generated set of 1,000 sentences.")
+                        + "default: the first 1,000 evaluation sentences of the real-text corpus (distill embed corpus), from "
+                        + "other documents than any training sentence.")
         Path corpus;
 
         @Option(names = "--no-eval", description = "Skip the fidelity and speed scorecard after building.")
@@ -113,7 +117,7 @@ final class EmbedCommand implements Runnable {
             if (kind instanceof StudentKind.Layers l) return distillEncoder(l.layers());
             boolean tuned = kind instanceof StudentKind.StaticTuned;
             StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
-            List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus);
+            List<String> sentences = noEval ? null : StudentSentences.evaluation(corpus, training.corpusDir);
             PrintStream err = System.err;
             var apiOptions = api.forTeacher(teacher);
             if (apiOptions != null && tokenPooling != null) {
@@ -131,14 +135,35 @@ final class EmbedCommand implements Runnable {
                         lastPct[0] = pct;
                     }
                 };
-                StaticDistiller.Distilled withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
+                List<String> evalSentences = sentences != null ? sentences : tuned ? StudentSentences.evaluation(corpus, training.corpusDir) : null;
+                List<String> train = tuned ? training.trainingSentences(evalSentences) : null;
+                // In-process teachers keep their sentence vectors on disk: the training pass is paid once per sentence
+                CachedEmbeddingModel cache = t instanceof OnnxEmbeddingModel ? CachedEmbeddingModel.open(t,
+                        training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t)) : null;
+                EmbeddingModel sentenceTeacher = cache != null ? cache : t;
+                StaticDistiller.Distilled withBasis;
+                if (tuned && t instanceof OnnxEmbeddingModel onnx && tokenizer == null && training.vocabWords > 0) {
+                    VocabularyExtension.Result ext = VocabularyExtension.extend(onnx.tokenizerJson(), train,
+                            training.minWordCount, training.vocabWords);
+                    err.printf(Locale.ROOT, "vocabulary: %,d frequent words of the training sentences added as tokens "
+                            + "(seen at least %d times, split by the teacher's tokenizer)%n", ext.added(), training.minWordCount);
+                    Pooling pooling = options.tokenPooling() != null ? options.tokenPooling() : onnx.pooling();
+                    float[][] rows = StaticDistiller.embedVocabulary(onnx, pooling, vocabLimit, progress);
+                    withBasis = StaticDistiller.fromTokenVectorsWithBasis(onnx,
+                            StaticDistiller.withWords(rows, ext, sentenceTeacher), ext.tokenizerJson(), options);
+                } else {
+                    withBasis = StaticDistiller.distillFor(t, tokenizer, options, progress);
+                }
                 StaticEmbeddingModel s = withBasis.model();
                 System.out.printf(Locale.ROOT, "static student: %d tokens × %d dims (PCA keeps %.1f%% of the variance), "
                                 + "built in %.1f s%n", s.vocabSize(), s.dimension(),
                         100 * s.config().path("pca_explained_variance").asDouble(), (System.nanoTime() - start) / 1e9);
                 if (tuned) {
-                    StaticEmbeddingModel tunedModel = training.tune(t, withBasis, tuneOptions,
-                            sentences != null ? sentences : StudentSentences.evaluation(corpus));
+                    if (cache != null && cache.missing(train) > 0) {
+                        err.printf(Locale.ROOT, "teacher: %,d of %,d training sentences not embedded yet (kept in %s)%n",
+                                cache.missing(train), train.size(), CachedEmbeddingModel.defaultDir(t));
+                    }
+                    StaticEmbeddingModel tunedModel = training.tune(sentenceTeacher, withBasis, tuneOptions, train);
                     s.close();
                     s = tunedModel;
                 }
@@ -152,24 +177,24 @@ final class EmbedCommand implements Runnable {
 
         /** The layer-dropped BERT student: train on the corpus (minus a held-out fifth), score on the held-out part. */
         private int distillEncoder(int[] layers) throws Exception {
-            EncoderDistiller.Options options = training.encoderOptions(layers);   // bad values fail before any work
+            training.encoderOptions(layers, null);                            // bad values fail before any work
             EncoderDistiller.Split split = StudentSentences.forLayers(corpus, training.trainCorpus,
                     TrainingOptions.or(training.trainSentences, EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES));
             PrintStream err = System.err;
             try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacher)) {
                 err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
                         split.train().size(), split.heldOut().size());
+                Path cacheDir = training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t);
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
-                        options, new EncoderDistiller.Progress() {
+                        training.encoderOptions(layers, cacheDir), new EncoderDistiller.Progress() {
                             int lastTenth = -1;
 
                             @Override
                             public void onTeacher(int done, int missing) {
                                 int tenth = (int) (10L * done / missing);
                                 if (tenth != lastTenth) {
-                                    err.printf(Locale.ROOT, "teacher embedding sentences%s: %d / %d%n",
-                                            training.teacherCache != null ? " missing from " + training.teacherCache : "",
-                                            done, missing);
+                                    err.printf(Locale.ROOT, "teacher embedding sentences missing from %s: %d / %d%n",
+                                            cacheDir, done, missing);
                                     lastTenth = tenth;
                                 }
                             }
@@ -243,50 +268,74 @@ final class EmbedCommand implements Runnable {
                         + "--corpus and no --train-corpus, four fifths of --corpus train and the rest is held out).")
         Path trainCorpus;
 
-        @Option(names = "--train-sentences", paramLabel = "N", description = "How many sentences to generate when there "
-                + "is no training corpus. Default: " + EmbedCorpus.DEFAULT_TRAINING_SENTENCES + " (static-tuned), "
+        @Option(names = "--train-sentences", paramLabel = "N", description = "static-tuned: how many training "
+                + "sentences of the real-text corpus (distill embed corpus) to train on when there is no --train-corpus. "
+                + "layers: how many sentences to generate. Default: " + STATIC_TRAIN_SENTENCES + " (static-tuned), "
                 + LAYERS_TRAIN_SENTENCES + " (layers).")
         Integer trainSentences;
+
+        @Option(names = "--vocab-words", paramLabel = "N", defaultValue = "" + VocabularyExtension.DEFAULT_MAX_WORDS,
+                description = "static-tuned: add up to N frequent words of the training sentences that the teacher's "
+                        + "tokenizer splits as whole tokens of the student (Model2Vec); 0 = keep the teacher's "
+                        + "vocabulary. Default: ${DEFAULT-VALUE}.")
+        int vocabWords = VocabularyExtension.DEFAULT_MAX_WORDS;
+
+        @Option(names = "--min-word-count", paramLabel = "N", defaultValue = "" + VocabularyExtension.DEFAULT_MIN_COUNT,
+                description = "static-tuned: how often a word must occur in the training sentences to be added. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int minWordCount = VocabularyExtension.DEFAULT_MIN_COUNT;
+
+        @Option(names = "--structure-weight", paramLabel = "W", description = "Weight of the in-batch "
+                + "loss on pairwise cosines (the teacher's similarity structure) added to --loss (static-tuned) or to "
+                + "the MSE of the vectors (layers); 0 = off. Default: " + StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT
+                + " (static-tuned), " + EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT + " (layers).")
+        Double structureWeight;
+
+        @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
+                + "are kept between runs (in-process teachers). Default: $" + CachedEmbeddingModel.ENV
+                + "/<teacher>, else $XDG_CACHE_HOME/distill4j/embed-teacher/<teacher> (~/.cache/…).")
+        Path teacherCache;
+
+        @Option(names = "--corpus-dir", paramLabel = "DIR", description = "The real-text corpus folder (distill embed "
+                + "corpus) the defaults read. Default: $" + RealCorpus.ENV + ", else the cache folder.")
+        Path corpusDir;
 
         @Option(names = "--seed", defaultValue = "42", description = "Held-out split and batch order. Default: ${DEFAULT-VALUE}.")
         long seed = 42;
 
-        @Option(names = "--pair-weight", paramLabel = "W", description = "layers: weight of the loss term that makes "
-                + "each batch's pairwise cosines the teacher's, added to the MSE of the vectors (0 = MSE only). Default: "
-                + EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT + ".")
-        Double pairWeight;
-
-        @Option(names = "--teacher-cache", paramLabel = "FILE", description = "layers: keep the teacher's sentence vectors "
-                + "in FILE, so another run over the same sentences (other layers, loss or rate) skips the teacher. "
-                + "One file per teacher; created if missing.")
-        Path teacherCache;
+        static final int STATIC_TRAIN_SENTENCES = 100_000;
 
         StaticTuner.Options tunerOptions() {
             return new StaticTuner.Options(StaticTuner.Loss.parse(loss), or(epochs, StaticTuner.Options.DEFAULT_EPOCHS),
                     or(lr, StaticTuner.Options.DEFAULT_LR), or(batchSize, StaticTuner.Options.DEFAULT_BATCH),
-                    temperature, 0.1, 1.0, seed);
+                    temperature, 0.1, 1.0, seed, or(structureWeight, StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT));
         }
 
-        EncoderDistiller.Options encoderOptions(int[] layers) {
+        /** The tuning sentences: --train-corpus, or the real corpus's training sentences; never a scoring sentence. */
+        List<String> trainingSentences(List<String> eval) throws IOException {
+            StudentSentences.Tuning sentences = StudentSentences.forTuning(trainCorpus,
+                    or(trainSentences, STATIC_TRAIN_SENTENCES), eval, corpusDir);
+            if (sentences.dropped() > 0) {
+                System.err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
+                        sentences.dropped());
+            }
+            return sentences.train();
+        }
+
+        /** @param cacheDir where the teacher's vectors are kept ({@link CachedEmbeddingModel}); null = nowhere */
+        EncoderDistiller.Options encoderOptions(int[] layers, Path cacheDir) {
             return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
-                    or(batchSize, LAYERS_BATCH), seed, false, or(pairWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT),
-                    teacherCache);
+                    or(batchSize, LAYERS_BATCH), seed, false,
+                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir);
         }
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }
 
-        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> eval)
+        StaticEmbeddingModel tune(EmbeddingModel t, StaticDistiller.Distilled d, StaticTuner.Options o, List<String> train)
                 throws IOException {
             PrintStream err = System.err;
-            StudentSentences.Tuning sentences = StudentSentences.forTuning(trainCorpus,
-                    or(trainSentences, EmbedCorpus.DEFAULT_TRAINING_SENTENCES), eval);
-            List<String> train = sentences.train();
-            if (sentences.dropped() > 0) {
-                err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
-                        sentences.dropped());
-            }
             err.printf(Locale.ROOT, "tuning on %d sentences (%s): %s loss, %d epochs, lr %s, batch %d%n", train.size(),
-                    trainCorpus != null ? trainCorpus : "generated", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
+                    trainCorpus != null ? trainCorpus : "real-text corpus", o.loss().id(), o.epochs(), o.learningRate(), o.batchSize());
             int[] lastTenth = {-1};
             StaticTuner.Result r = StaticTuner.tune(d.model(), d.pca(), t, train, o, p -> {
                     switch (p) {
@@ -324,7 +373,7 @@ final class EmbedCommand implements Runnable {
         Path student;
 
         @Option(names = "--corpus", paramLabel = "FILE",
-                description = "Sentences (lines or JSONL with \"text\"); default: a generated set of 1,000 sentences.")
+                description = "Sentences (lines or JSONL with \"text\"); default: the first 1,000 evaluation sentences of the real-text corpus (distill embed corpus).")
         Path corpus;
 
         @Option(names = "--json", description = "Print the scorecard as JSON.")

@@ -34,9 +34,12 @@ import picocli.CommandLine.Option;
                         + "used: distill train records them in the student folder (distill_training.json) and eval "
                         + "reads them. A flag overrides the record, with a warning when it differs from training.",
                 "",
-                "Embedding students (folders written by 'distill embed distill') need no run: give --student DIR "
-                        + "(repeat it to compare several in one report), --teacher and optionally --corpus. Fidelity "
-                        + "without labels (Spearman of pairwise cosines, recall@1..10, linear CKA) and efficiency "
+                "Embedding students (folders written by 'distill embed distill', or any ONNX sentence encoder "
+                        + "folder: model.onnx + tokenizer.json, Hugging Face / sentence-transformers layout) need no "
+                        + "run: give --student DIR (repeat it to compare several in one report), --teacher, "
+                        + "optionally --reference MODEL and --corpus (default: 1,000 sentences of the real-text "
+                        + "evaluation set, distill embed corpus). Fidelity without labels (Spearman of pairwise "
+                        + "cosines, recall@1..10, nDCG@10 of the teacher's ranking, linear CKA) and efficiency "
                         + "(parameters, size, sentences/s, one-sentence latency, speed-up) go to "
                         + "<student>/eval/ (or --out DIR) as scorecard.json and report.html."},
         footer = {
@@ -48,6 +51,8 @@ import picocli.CommandLine.Option;
                 "  distill eval --run runs/math --prompts test.jsonl \\",
                 "      --teacher-model models/Qwen2.5-7B-Instruct",
                 "  distill eval --student students/bge-static --teacher bge-small-en-v1.5",
+                "  distill eval --student students/bge-tuned --teacher bge-small-en-v1.5 \\",
+                "      --reference all-minilm-l6-v2",
                 "  distill eval --student students/static --student students/tuned \\",
                 "      --teacher bge-small-en-v1.5 --corpus texts.jsonl --out eval/bge"})
 final class EvalCommand implements Callable<Integer> {
@@ -64,8 +69,13 @@ final class EvalCommand implements Callable<Integer> {
     String teacher;
 
     @Option(names = "--corpus", paramLabel = "FILE", description = "Embedding students: sentences (text lines or "
-            + "JSONL with \"text\"); default: 1,000 generated sentences.")
+            + "JSONL with \"text\"); default: the first 1,000 evaluation sentences of the real-text corpus.")
     Path corpus;
+
+    @Option(names = "--reference", paramLabel = "MODEL", description = "Embedding students: another pretrained "
+            + "model scored against the teacher like a student, to show what good looks like (all-minilm-l6-v2, or any "
+            + "ONNX encoder folder with model.onnx and tokenizer.json); repeatable.")
+    List<String> references = new ArrayList<>();
 
     @Option(names = "--out", paramLabel = "DIR", description = "Embedding students: folder for scorecard.json and "
             + "report.html (default <student>/eval; required with several students).")
@@ -133,7 +143,7 @@ final class EvalCommand implements Callable<Integer> {
     boolean quiet;
 
     /** Options that only make sense for one kind of student, to reject them with the other. */
-    private static final List<String> EMBEDDING_ONLY = List.of("--teacher", "--corpus", "--out");
+    private static final List<String> EMBEDDING_ONLY = List.of("--teacher", "--corpus", "--out", "--reference");
     private static final List<String> TEXT_ONLY = List.of("--run", "--prompts", "--judge", "--judge-seed",
             "--price-in", "--price-out", "--max-new-tokens", "--limit", "--eval-fraction", "--max-seq-len",
             "--prompt-format", "--token-source", "--teacher-model", "--worst");
@@ -200,6 +210,7 @@ final class EvalCommand implements Callable<Integer> {
     private int embedding() throws Exception {
         EmbeddingEvaluator.Builder b = EmbeddingEvaluator.builder().setTeacher(teacher).optCorpus(corpus).optOut(out);
         students.forEach(b::addStudent);
+        references.forEach(b::addReference);
         EmbeddingEvaluator evaluator = b.build();
         long start = System.nanoTime();
         EmbeddingScorecard card;
@@ -220,10 +231,11 @@ final class EvalCommand implements Callable<Integer> {
         for (var s : c.students()) {
             var e = s.efficiency();
             var f = s.fidelity();
-            out.printf(Locale.ROOT, "  %s  (%s, %d-d, %s params)%n", s.dir(), s.modelType(), e.dimension(),
+            out.printf(Locale.ROOT, "  %s%s  (%s, %d-d, %s params)%n", "reference".equals(s.role()) ? "reference " : "",
+                    s.dir(), s.modelType(), e.dimension(),
                     e.parameters() == null ? "?" : ProgressBar.count(e.parameters()));
-            out.printf(Locale.ROOT, "    fidelity  Spearman %.3f  recall@10 %.3f  CKA %.3f%n", f.spearman(),
-                    f.recallAt10(), f.cka());
+            out.printf(Locale.ROOT, "    fidelity  Spearman %.3f  recall@10 %.3f  nDCG@10 %s  CKA %.3f%n", f.spearman(),
+                    f.recallAt10(), f.ndcgAt10() == null ? "–" : String.format(Locale.ROOT, "%.3f", f.ndcgAt10()), f.cka());
             out.printf(Locale.ROOT, "    speed     %,.0f sentences/s (%s the teacher)  latency %.3f ms (%s)%s%n",
                     e.sentencesPerS(), times(s.speedup()), e.latencyMs(), times(s.latencySpeedup()),
                     s.sizeRatio() == null ? "" : String.format(Locale.ROOT, "  %.1f× smaller", s.sizeRatio()));

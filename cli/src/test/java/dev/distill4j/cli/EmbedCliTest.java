@@ -78,15 +78,15 @@ class EmbedCliTest {
         Path corpus = tmp.resolve("corpus.txt");
         lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
         Path out = tmp.resolve("bert");
-        Path cache = tmp.resolve("cache/bge.tvec");
+        Path cache = tmp.resolve("cache");
         var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--epochs", "1",
-                "--batch-size", "16", "--corpus", corpus.toString(), "--pair-weight", "0.5",
+                "--batch-size", "16", "--corpus", corpus.toString(), "--structure-weight", "0.5",
                 "--teacher-cache", cache.toString(), "--out", out.toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("BERT student").contains("2 of 12 teacher layers").contains("Spearman")
                 .contains("(0 teacher vectors from the cache)");
         assertThat(r.stderr()).contains("teacher embedding sentences missing from " + cache + ": 60 / 60");
-        assertThat(cache).isRegularFile();
+        assertThat(cache.resolve("vectors.bin")).isRegularFile();
         JsonNode info = Json.MAPPER.readTree(out.resolve("config.json").toFile()).get("distill4j");
         assertThat(info.get("loss").asText()).isEqualTo("mse+pairwise-cosine");
         assertThat(info.get("pair_weight").asDouble()).isEqualTo(0.5);
@@ -119,8 +119,8 @@ class EmbedCliTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.stderr()).contains("write layers:0,4,8").doesNotContain("\tat ");
         var w = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11",
-                "--pair-weight", "-1", "--out", tmp.resolve("x").toString());
+                "--structure-weight", "-1", "--out", tmp.resolve("x").toString());
         assertThat(w.exitCode()).isEqualTo(1);
-        assertThat(w.stderr()).contains("--pair-weight must be a finite number ≥ 0, got -1.0").doesNotContain("\tat ");
+        assertThat(w.stderr()).contains("--structure-weight must be a finite number ≥ 0, got -1.0").doesNotContain("\tat ");
     }
 }

@@ -19,7 +19,7 @@ public final class EmbedEval {
 
     /** One comparison; speeds are measured with each model embedding the whole set in its own batches. */
     public record Scorecard(String teacher, String student, int sentences, int teacherDim, int studentDim,
-                            double spearman, double recallAt10, double cka,
+                            double spearman, double recallAt10, double ndcgAt10, double cka,
                             double teacherSentencesPerSec, double studentSentencesPerSec, double speedup,
                             double teacherLatencyMs, double studentLatencyMs, int cpus, double loadAverage) {}
 
@@ -40,7 +40,7 @@ public final class EmbedEval {
     public record Measured(float[][] vectors, double sentencesPerSec, double latencyMs) {}
 
     /** How closely a student's vectors follow the teacher's: see {@link Fidelity}. */
-    public record Agreement(double spearman, double[] recallAtK, double cka) {
+    public record Agreement(double spearman, double[] recallAtK, double ndcgAt10, double cka) {
         public double recallAt10() { return recallAtK[RECALL_K - 1]; }
     }
 
@@ -51,7 +51,7 @@ public final class EmbedEval {
         Measured t = measure(teacher, sentences), s = measure(student, sentences);
         Agreement a = agreement(t.vectors(), s.vectors());
         return new Scorecard(teacher.name(), student.name(), sentences.size(), teacher.dimension(), student.dimension(),
-                a.spearman(), a.recallAt10(), a.cka(), t.sentencesPerSec(), s.sentencesPerSec(),
+                a.spearman(), a.recallAt10(), a.ndcgAt10(), a.cka(), t.sentencesPerSec(), s.sentencesPerSec(),
                 s.sentencesPerSec() / t.sentencesPerSec(), t.latencyMs(), s.latencyMs(),
                 Runtime.getRuntime().availableProcessors(), loadAverage());
     }
@@ -79,7 +79,10 @@ public final class EmbedEval {
         return new Measured(v, perSec, medianLatencyMs(m, sentences.subList(0, Math.min(LATENCY_PROBES, sentences.size()))));
     }
 
-    /** Spearman of pairwise cosines, recall@1..10 and linear CKA of a student's vectors against the teacher's. */
+    /**
+     * Spearman of pairwise cosines, recall@1..10, nDCG@10 of the teacher's ranking on the query/document split
+     * ({@link Fidelity#ndcgAtK}) and linear CKA of a student's vectors against the teacher's.
+     */
     public static Agreement agreement(float[][] teacher, float[][] student) {
         return agreement(Fidelity.pairwiseCosines(teacher), teacher, student);
     }
@@ -87,7 +90,13 @@ public final class EmbedEval {
     /** As above with the teacher's pairwise cosines computed once, for comparing several students. */
     public static Agreement agreement(double[] teacherPairCosines, float[][] teacher, float[][] student) {
         return new Agreement(Fidelity.spearman(teacherPairCosines, Fidelity.pairwiseCosines(student)),
-                Fidelity.recallCurve(teacher, student, RECALL_K), Fidelity.linearCka(teacher, student));
+                Fidelity.recallCurve(teacher, student, RECALL_K), ndcg(teacher, student), Fidelity.linearCka(teacher, student));
+    }
+
+    /** nDCG@10 where the set has enough documents for it (at least 11 besides the queries), else NaN. */
+    static double ndcg(float[][] teacher, float[][] student) {
+        int docs = teacher.length - (teacher.length + Fidelity.QUERY_EVERY - 1) / Fidelity.QUERY_EVERY;
+        return docs >= RECALL_K ? Fidelity.ndcgAtK(teacher, student, RECALL_K) : Double.NaN;
     }
 
     /** The 1-minute load average (negative where the OS reports none); recorded beside every timing. */

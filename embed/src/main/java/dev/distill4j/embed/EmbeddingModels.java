@@ -60,17 +60,52 @@ public final class EmbeddingModels {
         return s.startsWith("http://") || s.startsWith("https://");
     }
 
-    /** Whether {@code dir} holds a student this module can load (its config.json names an embedding model type). */
+    /**
+     * Whether {@code dir} holds a student this module can load: a folder {@code distill embed distill} wrote (its
+     * config.json names an embedding model type), or any ONNX sentence encoder ({@link #isOnnxEncoder}).
+     */
     public static boolean isStudent(Path dir) {
         try {
-            return Files.isRegularFile(dir.resolve("config.json")) && kind(dir) != null;
+            return kind(dir) != null;
         } catch (IOException e) {
             return false;
         }
     }
 
-    /** Loads a student folder written by {@code distill embed distill}, whatever its kind. */
+    /** Encoder architectures whose ONNX exports pool to sentence embeddings (config.json model_type). */
+    private static final java.util.Set<String> ENCODERS = java.util.Set.of("bert", "roberta", "xlm-roberta", "mpnet",
+            "distilbert", "albert", "electra", "deberta", "deberta-v2", "nomic_bert", "modernbert", "camembert");
+
+    /**
+     * Whether {@code dir} is an ONNX sentence encoder in the Hugging Face / sentence-transformers layout, written by
+     * anyone: {@code model.onnx} (or {@code onnx/model.onnx}) and {@code tokenizer.json}, and either a
+     * sentence-transformers description ({@code modules.json} or {@code 1_Pooling/}) or a config.json of an encoder
+     * architecture (or none). Decoder exports (model_type llama, gpt2, ...) are not taken for encoders.
+     */
+    public static boolean isOnnxEncoder(Path dir) {
+        if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) return false;
+        if (!Files.isRegularFile(dir.resolve("model.onnx")) && !Files.isRegularFile(dir.resolve("onnx/model.onnx"))) return false;
+        if (Files.isRegularFile(dir.resolve("modules.json")) || Files.isDirectory(dir.resolve("1_Pooling"))) return true;
+        if (!Files.isRegularFile(dir.resolve("config.json"))) return true;
+        try {
+            return ENCODERS.contains(modelType(dir).toLowerCase(java.util.Locale.ROOT));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Any embedding model a user names for scoring: a built-in id ({@code all-minilm-l6-v2}), a student folder, or
+     * an ONNX encoder folder.
+     */
+    public static EmbeddingModel model(String spec) throws IOException {
+        if (OnnxEmbeddingModel.Builtin.byId(spec) != null) return OnnxEmbeddingModel.load(spec);
+        return student(Path.of(spec));
+    }
+
+    /** Loads a student folder written by {@code distill embed distill}, whatever its kind, or an ONNX encoder folder. */
     public static EmbeddingModel student(Path dir) throws IOException {
+        if ("onnx".equals(kind(dir))) return OnnxEmbeddingModel.load(dir, null);
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new IOException(dir + " is not an embedding student (no config.json): build one with 'distill embed distill'");
         }
@@ -81,18 +116,32 @@ public final class EmbeddingModels {
         }
         return switch (kind) {
             case "static" -> StaticEmbeddingModel.load(dir);
+            case "onnx" -> OnnxEmbeddingModel.load(dir, null);
             case "bert" -> EncoderStudent.open(dir);
             default -> throw new IllegalStateException("unhandled student kind " + kind);
         };
     }
 
+    /**
+     * static, bert (a distill4j layer-dropped student, or a Hugging Face BERT checkpoint without ONNX), onnx (any
+     * other ONNX encoder folder) or null.
+     */
     private static String kind(Path dir) throws IOException {
-        String type = modelType(dir);
-        return "static".equals(type) || "bert".equals(type) ? type : null;
+        JsonNode config = Files.isRegularFile(dir.resolve("config.json")) ? Json.MAPPER.readTree(dir.resolve("config.json").toFile()) : null;
+        String type = config == null ? "" : config.path("model_type").asText("");
+        if ("static".equals(type)) return type;
+        if ("bert".equals(type) && config.has("distill4j")) return type;
+        if (isOnnxEncoder(dir)) return "onnx";
+        return "bert".equals(type) ? type : null;
     }
 
-    /** The {@code model_type} of a model folder's config.json ("" when it names none). */
+    /**
+     * The {@code model_type} of a model folder's config.json ("" when it names none); "onnx" for an ONNX encoder
+     * folder distill4j did not write.
+     */
     public static String modelType(Path dir) throws IOException {
+        if ("onnx".equals(kind(dir))) return "onnx";
+        if (!Files.isRegularFile(dir.resolve("config.json"))) return "";
         JsonNode config = Json.MAPPER.readTree(dir.resolve("config.json").toFile());
         return config.path("model_type").asText("");
     }

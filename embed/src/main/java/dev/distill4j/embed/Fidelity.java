@@ -1,6 +1,8 @@
 package dev.distill4j.embed;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Comparator;
 
 /**
@@ -94,6 +96,60 @@ public final class Fidelity {
         }
         for (int k = 0; k < maxK; k++) sum[k] /= n;
         return sum;
+    }
+
+    /** Every {@value #QUERY_EVERY}th sentence of an evaluation set is a query for {@link #ndcgAtK}; the rest are documents. */
+    public static final int QUERY_EVERY = 5;
+
+    /**
+     * nDCG@k of the student's retrieval against the teacher's ranking, on a query/document split of one sentence
+     * set: sentences {@code i % 5 == 0} are queries, the others the documents searched. The teacher's ranking is
+     * the ground truth, with graded gains: the teacher's r-th nearest document (r = 1..k) has relevance
+     * {@code k + 1 − r}, every other document 0. For each query the student ranks all documents by cosine;
+     *
+     * <pre>
+     *   DCG@k  = Σ_{i=1..k} rel(student's i-th document) / log2(i + 1)
+     *   nDCG@k = DCG@k / IDCG@k        IDCG: the teacher's own order (rel k, k−1, …, 1)
+     * </pre>
+     *
+     * averaged over queries. 1 = the student returns the teacher's top k in the teacher's order; unlike recall@k
+     * it weighs the top of the list most, which is what a search user sees.
+     */
+    public static double ndcgAtK(float[][] teacher, float[][] student, int k) {
+        int n = teacher.length;
+        if (n != student.length) throw new IllegalArgumentException("teacher has " + n + " vectors, student " + student.length);
+        List<Integer> queries = new ArrayList<>(), docs = new ArrayList<>();
+        for (int i = 0; i < n; i++) (i % QUERY_EVERY == 0 ? queries : docs).add(i);
+        if (k < 1 || docs.size() < k || queries.isEmpty()) {
+            throw new IllegalArgumentException("nDCG@" + k + " needs at least " + (k + 1) + " documents and a query; "
+                    + n + " sentences give " + queries.size() + " queries and " + docs.size() + " documents");
+        }
+        double idcg = 0;
+        for (int i = 1; i <= k; i++) idcg += (k + 1 - i) / log2(i + 1);
+        double sum = 0;
+        double[] rel = new double[n];
+        for (int q : queries) {
+            int[] t = topDocuments(teacher, q, docs, k), s = topDocuments(student, q, docs, k);
+            Arrays.fill(rel, 0);
+            for (int r = 0; r < k; r++) rel[t[r]] = k - r;
+            double dcg = 0;
+            for (int i = 0; i < k; i++) dcg += rel[s[i]] / log2(i + 2);
+            sum += dcg / idcg;
+        }
+        return sum / queries.size();
+    }
+
+    private static double log2(double x) { return Math.log(x) / Math.log(2); }
+
+    /** The {@code k} documents nearest to {@code q} by cosine, ties broken by index. */
+    static int[] topDocuments(float[][] v, int q, List<Integer> docs, int k) {
+        double[] sim = new double[v.length];
+        Integer[] order = docs.toArray(new Integer[0]);
+        for (int d : order) sim[d] = Vectors.cosine(v[q], v[d]);
+        Arrays.sort(order, (a, b) -> sim[a] != sim[b] ? Double.compare(sim[b], sim[a]) : Integer.compare(a, b));
+        int[] out = new int[k];
+        for (int j = 0; j < k; j++) out[j] = order[j];
+        return out;
     }
 
     static int[] nearest(float[][] v, int i, int k) {

@@ -101,6 +101,35 @@ public final class StaticDistiller {
         return build(teacher.name(), teacher.pooling(), teacher.tokenizerJson(), rows, o);
     }
 
+    /**
+     * As {@link #fromTokenVectorsWithBasis(OnnxEmbeddingModel, float[][], Options)} for a student with another
+     * tokenizer than the teacher's: an extended vocabulary ({@link VocabularyExtension}, rows from {@link #withWords}).
+     */
+    public static Distilled fromTokenVectorsWithBasis(OnnxEmbeddingModel teacher, float[][] rows, byte[] tokenizerJson,
+                                                      Options o) throws IOException {
+        return build(teacher.name(), teacher.pooling(), tokenizerJson, rows, o);
+    }
+
+    /**
+     * The token vectors of an extended vocabulary: {@code rows} (the teacher's vocabulary pass) followed by each
+     * added word as the teacher embeds it as text, a one-word sentence ({@code [CLS] con ##fi ##gur ##ation [SEP]}
+     * pooled as the teacher pools), which is what Model2Vec does for words it adds.
+     *
+     * @param teacher embeds the words; pass a {@link CachedEmbeddingModel} to keep them
+     */
+    public static float[][] withWords(float[][] rows, VocabularyExtension.Result ext, EmbeddingModel teacher) {
+        if (ext.firstId() != rows.length) {
+            throw new IllegalArgumentException("the extension starts at id " + ext.firstId() + " but the vocabulary has " + rows.length + " rows");
+        }
+        float[][] out = Arrays.copyOf(rows, rows.length + ext.added());
+        for (int from = 0; from < ext.added(); from += CHUNK) {
+            List<String> chunk = ext.words().subList(from, Math.min(ext.added(), from + CHUNK));
+            float[][] v = teacher.embed(chunk);
+            for (int i = 0; i < v.length; i++) out[rows.length + from + i] = v[i];
+        }
+        return out;
+    }
+
     /** @param teacherPooling the teacher's own pooling where it is known (in-process teachers), else null */
     private static Distilled build(String teacherName, Pooling teacherPooling, byte[] tokenizerJson,
                                    float[][] rows, Options o) throws IOException {

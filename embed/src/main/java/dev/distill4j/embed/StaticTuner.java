@@ -79,11 +79,12 @@ public final class StaticTuner {
      * @param seed            split and batch order
      */
     public record Options(Loss loss, int epochs, double learningRate, int batchSize, double temperature,
-                          double heldOutFraction, double maxGradNorm, long seed) {
+                          double heldOutFraction, double maxGradNorm, long seed, double structureWeight) {
         public static final int DEFAULT_EPOCHS = 10;
         public static final double DEFAULT_LR = 3e-3;
         public static final int DEFAULT_BATCH = 64;
         public static final double DEFAULT_TEMPERATURE = 0.05;
+        public static final double DEFAULT_STRUCTURE_WEIGHT = 0;
 
         public Options {
             if (loss == null) throw new InvalidInputException("a loss is required: cosine, mse or contrastive");
@@ -95,19 +96,28 @@ public final class StaticTuner {
                 throw new InvalidInputException("the held-out fraction must be in (0, 1), got " + heldOutFraction);
             }
             if (!(maxGradNorm >= 0)) throw new InvalidInputException("the gradient clip must be ≥ 0, got " + maxGradNorm);
+            if (!(structureWeight >= 0)) throw new InvalidInputException("--structure-weight must be ≥ 0, got " + structureWeight);
+        }
+
+        public Options(Loss loss, int epochs, double learningRate, int batchSize, double temperature,
+                       double heldOutFraction, double maxGradNorm, long seed) {
+            this(loss, epochs, learningRate, batchSize, temperature, heldOutFraction, maxGradNorm, seed, DEFAULT_STRUCTURE_WEIGHT);
         }
 
         public static Options defaults(Loss loss) {
             return new Options(loss, DEFAULT_EPOCHS, DEFAULT_LR, DEFAULT_BATCH, DEFAULT_TEMPERATURE, 0.1, 1.0, 42);
         }
 
-        public Options withEpochs(int e) { return new Options(loss, e, learningRate, batchSize, temperature, heldOutFraction, maxGradNorm, seed); }
+        public Options withEpochs(int e) { return new Options(loss, e, learningRate, batchSize, temperature, heldOutFraction, maxGradNorm, seed, structureWeight); }
 
-        public Options withLearningRate(double lr) { return new Options(loss, epochs, lr, batchSize, temperature, heldOutFraction, maxGradNorm, seed); }
+        public Options withLearningRate(double lr) { return new Options(loss, epochs, lr, batchSize, temperature, heldOutFraction, maxGradNorm, seed, structureWeight); }
 
-        public Options withBatchSize(int b) { return new Options(loss, epochs, learningRate, b, temperature, heldOutFraction, maxGradNorm, seed); }
+        public Options withBatchSize(int b) { return new Options(loss, epochs, learningRate, b, temperature, heldOutFraction, maxGradNorm, seed, structureWeight); }
 
-        public Options withSeed(long s) { return new Options(loss, epochs, learningRate, batchSize, temperature, heldOutFraction, maxGradNorm, s); }
+        public Options withSeed(long s) { return new Options(loss, epochs, learningRate, batchSize, temperature, heldOutFraction, maxGradNorm, s, structureWeight); }
+
+        /** Adds {@code w ·} the in-batch cosine-structure loss (see the class comment); 0 = off. */
+        public Options withStructureWeight(double w) { return new Options(loss, epochs, learningRate, batchSize, temperature, heldOutFraction, maxGradNorm, seed, w); }
     }
 
     /** What a long run reports while it goes. */
@@ -165,22 +175,27 @@ public final class StaticTuner {
                     + HELD_OUT_MIN + "-sentence held-out split and one batch of " + o.batchSize() + "; give it more sentences");
         }
 
-        float[][] targets = new float[texts.size()][];
-        float[][] teacherVectors = new float[texts.size()][];
-        for (int from = 0; from < texts.size(); from += TEACHER_CHUNK) {
-            int to = Math.min(texts.size(), from + TEACHER_CHUNK);
-            float[][] t = teacher.embed(texts.subList(from, to));
-            for (int i = from; i < to; i++) {
-                teacherVectors[i] = t[i - from];
-                targets[i] = project(basis, t[i - from]);
-            }
-            report.accept(new Progress.TeacherPass(to, texts.size()));
-        }
-
         Random rnd = new Random(o.seed());
         int[] order = shuffled(texts.size(), rnd);
         int[] trainIdx = Arrays.copyOfRange(order, heldOut, order.length);
         int[] heldIdx = Arrays.copyOf(order, Math.min(heldOut, HELD_OUT_SCORED_MAX));
+        int[] heldSlot = new int[texts.size()];
+        Arrays.fill(heldSlot, -1);
+        for (int i = 0; i < heldIdx.length; i++) heldSlot[heldIdx[i]] = i;
+
+        // Streamed: only the d-dimensional targets are kept per sentence (and the teacher's own vectors of the
+        // scored held-out sentences), so 100,000 sentences of a 384-d teacher at 256 dims take about 100 MB
+        float[][] targets = new float[texts.size()][];
+        float[][] heldTeacher = new float[heldIdx.length][];
+        for (int from = 0; from < texts.size(); from += TEACHER_CHUNK) {
+            int to = Math.min(texts.size(), from + TEACHER_CHUNK);
+            float[][] t = teacher.embed(texts.subList(from, to));
+            for (int i = from; i < to; i++) {
+                if (heldSlot[i] >= 0) heldTeacher[heldSlot[i]] = t[i - from];
+                targets[i] = project(basis, t[i - from]);
+            }
+            report.accept(new Progress.TeacherPass(to, texts.size()));
+        }
 
         // The compact sub-table: every token of the corpus, in id order, renumbered from 0
         TreeMap<Integer, Integer> compact = new TreeMap<>();
@@ -192,10 +207,8 @@ public final class StaticTuner {
         float[] sub = new float[vocabIds.length * dim];
         for (int i = 0; i < vocabIds.length; i++) System.arraycopy(start.row(vocabIds[i]), 0, sub, i * dim, dim);
 
-        float[][] heldTeacher = new float[heldIdx.length][];
         float[][] heldTargets = new float[heldIdx.length][];
         for (int i = 0; i < heldIdx.length; i++) {
-            heldTeacher[i] = teacherVectors[heldIdx[i]];
             heldTargets[i] = Vectors.normalize(targets[heldIdx[i]].clone());
         }
         double ceiling = Fidelity.similaritySpearman(heldTeacher, heldTargets);
@@ -225,7 +238,9 @@ public final class StaticTuner {
                          GradientCollector collector = engine.newGradientCollector()) {
                         scope.tempAttachAll(table);
                         Batch b = Batch.of(scope, local, targets, batch, dim);
-                        NDArray loss = loss(pool(table, b.ids(), b.mask()), b.targets(), o.loss(), o.temperature());
+                        NDArray pooled = pool(table, b.ids(), b.mask());
+                        NDArray loss = loss(pooled, b.targets(), o.loss(), o.temperature());
+                        if (o.structureWeight() > 0) loss = loss.add(structure(pooled, b.targets()).mul(o.structureWeight()));
                         collector.backward(loss);
                         lossSum += loss.getFloat() * batch.length;
                     }
@@ -257,6 +272,7 @@ public final class StaticTuner {
         tuned.put("batch_size", o.batchSize());
         if (o.loss() == Loss.CONTRASTIVE) tuned.put("temperature", o.temperature());
         tuned.put("seed", o.seed());
+        if (o.structureWeight() > 0) tuned.put("structure_weight", o.structureWeight());
         tuned.put("target_basis", "pca");
         tuned.put("corpus_sentences", texts.size());
         tuned.put("train_sentences", trainIdx.length);
@@ -329,6 +345,20 @@ public final class StaticTuner {
                 yield Scalars.div(logits.logSoftmax(1).mul(eye).sum(), -b);
             }
         };
+    }
+
+    /**
+     * The in-batch cosine-structure loss: mean over pairs b ≠ c of {@code (s_b·s_c − ŷ_b·ŷ_c)²}, the squared gap
+     * between the student's and the (projected) teacher's cosine of every pair of sentences in the batch. The
+     * regression losses pull each sentence toward its own target; this one asks directly for what the Spearman of
+     * pairwise cosines measures, that pairs keep the teacher's similarities.
+     */
+    static NDArray structure(NDArray s, NDArray y) {
+        int b = (int) s.getShape().get(0);
+        NDArray yn = normalise(y);
+        NDArray gap = s.matMul(s.transpose()).sub(yn.matMul(yn.transpose()));
+        NDArray offDiagonal = s.getManager().eye(b).toType(s.getDataType(), false).neg().add(1);
+        return Scalars.div(gap.square().mul(offDiagonal).sum(), (double) b * (b - 1));
     }
 
     private static double heldOutSpearman(float[] table, int dim, int[][] local, int[] held, float[][] heldTeacher) {

@@ -1,14 +1,18 @@
 package dev.distill4j.embed;
 
 import dev.distill4j.core.InvalidInputException;
+import dev.distill4j.embed.corpus.RealCorpus;
 import dev.distill4j.embed.encoder.EncoderDistiller;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Which sentences a student is trained and scored on. Scoring uses the user's corpus or the generated evaluation set
- * every embedding benchmark uses ({@code EmbedCorpus.synthetic(1000, 42)}); training never sees a scoring sentence.
+ * Which sentences a student is trained and scored on. By default both come from the real-English corpus
+ * ({@link RealCorpus}: Debian documentation, split into training and evaluation sets by document): scoring on its
+ * first 1,000 evaluation sentences, training on its first N training sentences. A user's files replace either;
+ * training never sees a scoring sentence. The generated {@link EmbedCorpus} remains for tests and the layers
+ * student's generated fallback.
  */
 public final class StudentSentences {
     /** Size and seed of the default evaluation set. */
@@ -17,9 +21,21 @@ public final class StudentSentences {
 
     private StudentSentences() {}
 
-    /** The scoring sentences: {@code corpus} (lines or JSONL with "text"), or the generated evaluation set. */
-    public static List<String> evaluation(Path corpus) throws IOException {
-        return corpus != null ? EmbedCorpus.read(corpus) : EmbedCorpus.synthetic(EVALUATION_SENTENCES, EVALUATION_SEED);
+    /**
+     * The scoring sentences: {@code corpus} (lines or JSONL with "text"), or the first 1,000 evaluation sentences
+     * of the real corpus in {@link RealCorpus#defaultDir} (an error saying how to get it when it is absent).
+     */
+    public static List<String> evaluation(Path corpus) throws IOException { return evaluation(corpus, null); }
+
+    /** As {@link #evaluation(Path)} with the real corpus in {@code realCorpus} (null: {@link RealCorpus#defaultDir}). */
+    public static List<String> evaluation(Path corpus, Path realCorpus) throws IOException {
+        if (corpus != null) return EmbedCorpus.read(corpus);
+        return real(realCorpus).evaluation(EVALUATION_SENTENCES);
+    }
+
+    /** The real corpus in {@code dir}, or the default one. */
+    public static RealCorpus real(Path dir) throws IOException {
+        return RealCorpus.open(dir != null ? dir : RealCorpus.defaultDir());
     }
 
     /**
@@ -42,12 +58,13 @@ public final class StudentSentences {
      */
     public record Tuning(List<String> train, int dropped) {}
 
-    /** The training corpus minus the scoring sentences, or {@code generated} generated sentences outside them. */
-    public static Tuning forTuning(Path trainCorpus, int generated, List<String> evaluation) throws IOException {
-        if (trainCorpus == null) {
-            return new Tuning(EmbedCorpus.training(positive(generated), EmbedCorpus.TRAINING_SEED, evaluation), 0);
-        }
-        List<String> read = EmbedCorpus.read(trainCorpus);
+    /**
+     * The training corpus minus the scoring sentences, or the first {@code n} training sentences of the real corpus
+     * in {@code realCorpus} (null: the default folder), minus any scoring sentence.
+     */
+    public static Tuning forTuning(Path trainCorpus, int n, List<String> evaluation, Path realCorpus) throws IOException {
+        if (trainCorpus == null) positive(n);
+        List<String> read = trainCorpus != null ? EmbedCorpus.read(trainCorpus) : real(realCorpus).train(n);
         List<String> train = EmbedCorpus.withoutOverlap(read, evaluation);
         return new Tuning(train, read.size() - train.size());
     }

@@ -82,6 +82,19 @@ class FidelityTest {
         assertThat(Fidelity.pairwiseCosines(v)).containsExactly(new double[] {0, Math.sqrt(0.5), Math.sqrt(0.5)}, within(1e-7));
     }
 
+    @Test
+    void ndcgRewardsTheTeachersTopDocumentsInTheTeachersOrder() {
+        // sentences 0 and 5 are queries, 1-4 documents; the teacher ranks d1, d2 first for q0 and d4, d3 for q5
+        float[][] teacher = {unit(0), unit(10), unit(20), unit(90), unit(120), unit(180)};
+        float[][] student = {unit(0), unit(10), unit(5), unit(90), unit(120), unit(180)};   // q0 sees d2 before d1
+        // k = 2: gains 2 and 1; IDCG = 2 + 1/log2(3); q0's swapped list gives 1 + 2/log2(3)
+        double l3 = Math.log(3) / Math.log(2);
+        double q0 = (1 + 2 / l3) / (2 + 1 / l3);
+        assertThat(Fidelity.ndcgAtK(teacher, student, 2)).isCloseTo((q0 + 1) / 2, within(1e-12));
+        assertThat(q0).isCloseTo(0.8597186, within(1e-6));
+        assertThat(Fidelity.ndcgAtK(teacher, teacher, 2)).isEqualTo(1.0);
+    }
+
     private static float[] unit(double degrees) {
         double r = Math.toRadians(degrees);
         return new float[] {(float) Math.cos(r), (float) Math.sin(r)};

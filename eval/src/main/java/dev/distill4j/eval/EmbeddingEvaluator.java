@@ -11,6 +11,7 @@ import dev.distill4j.embed.EmbeddingModels;
 import dev.distill4j.embed.Fidelity;
 import dev.distill4j.embed.ModelFootprint;
 import dev.distill4j.embed.OnnxEmbeddingModel;
+import dev.distill4j.embed.StudentSentences;
 import dev.distill4j.embed.Vectors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ import java.util.Random;
  * }</pre>
  */
 public final class EmbeddingEvaluator {
-    /** Sentences when no corpus is given: the generated set {@code distill embed} also defaults to. */
+    /** Sentences when no corpus is given: the first of the real-text corpus's evaluation set, as {@code distill embed}. */
     public static final int DEFAULT_SENTENCES = 1000;
     public static final long CORPUS_SEED = 42;
     /** Pairs drawn for the scatter plot: enough to see the cloud, few enough to keep the page small. */
@@ -65,7 +66,8 @@ public final class EmbeddingEvaluator {
             if (!EmbeddingModels.isStudent(s)) EmbeddingModels.student(s).close();
         }
         List<String> sentences = o.sentences != null ? o.sentences
-                : o.corpus != null ? EmbedCorpus.read(o.corpus) : EmbedCorpus.synthetic(o.generated, CORPUS_SEED);
+                : o.corpus != null ? EmbedCorpus.read(o.corpus)
+                : StudentSentences.real(o.realCorpus).evaluation(o.generated);
         EmbedEval.requireEnough(sentences);
         double loadStart = EmbedEval.loadAverage();
         int n = sentences.size();
@@ -93,9 +95,23 @@ public final class EmbeddingEvaluator {
                     students.add(new EmbeddingScorecard.Student(dir.toString(), s.name(), EmbeddingModels.modelType(dir),
                             efficiency(s, sf, sm), sm.sentencesPerSec() / tm.sentencesPerSec(),
                             tm.latencyMs() / sm.latencyMs(), tf == null ? null : (double) tf.bytes() / sf.bytes(),
-                            new EmbeddingScorecard.Fidelity(a.spearman(), a.recallAt10(),
-                                    Arrays.stream(a.recallAtK()).boxed().toList(), a.cka())));
+                            fidelity(a)));
                     studentPairs.add(cosines(sm.vectors(), pairs));
+                }
+            }
+            for (int i = 0; i < o.references.size(); i++) {
+                String spec = o.references.get(i);
+                progress = new Evaluator.Progress("scoring reference " + spec, i, o.references.size());
+                try (EmbeddingModel r = EmbeddingModels.model(spec)) {
+                    EmbedEval.Measured rm = EmbedEval.measure(r, sentences);
+                    ModelFootprint rf = r instanceof OnnxEmbeddingModel onnx ? onnx.footprint()
+                            : ModelFootprint.ofFolder(Path.of(spec));
+                    EmbedEval.Agreement a = EmbedEval.agreement(teacherAllPairs, tm.vectors(), rm.vectors());
+                    String type = OnnxEmbeddingModel.Builtin.byId(spec) != null ? "onnx" : EmbeddingModels.modelType(Path.of(spec));
+                    students.add(new EmbeddingScorecard.Student(spec, r.name(), type, efficiency(r, rf, rm),
+                            rm.sentencesPerSec() / tm.sentencesPerSec(), tm.latencyMs() / rm.latencyMs(),
+                            tf == null ? null : (double) tf.bytes() / rf.bytes(), fidelity(a), "reference"));
+                    studentPairs.add(cosines(rm.vectors(), pairs));
                 }
             }
         }
@@ -103,7 +119,8 @@ public final class EmbeddingEvaluator {
         Runtime rt = Runtime.getRuntime();
         EmbeddingScorecard card = new EmbeddingScorecard("embedding", Version.VERSION, Instant.now().toString(),
                 parameters(), new EmbeddingScorecard.Corpus(o.sentences != null ? "given"
-                        : o.corpus != null ? o.corpus.toString() : "generated", n, (long) n * (n - 1) / 2, pairs.length),
+                        : o.corpus != null ? o.corpus.toString()
+                        : "real-text corpus " + StudentSentences.real(o.realCorpus).evalFile(), n, (long) n * (n - 1) / 2, pairs.length),
                 new EmbeddingScorecard.Machine(rt.availableProcessors(), loadStart, EmbedEval.loadAverage(),
                         System.getProperty("os.name"), System.getProperty("os.arch"), Runtime.version().toString()),
                 teacher, students);
@@ -112,6 +129,11 @@ public final class EmbeddingEvaluator {
         AtomicFiles.writeString(out.resolve(Evaluator.SCORECARD), Json.writePretty(card));
         EmbeddingReport.write(out.resolve(Evaluator.REPORT), card, new PairSample(teacherPairs, studentPairs));
         return card;
+    }
+
+    private static EmbeddingScorecard.Fidelity fidelity(EmbedEval.Agreement a) {
+        return new EmbeddingScorecard.Fidelity(a.spearman(), a.recallAt10(), Arrays.stream(a.recallAtK()).boxed().toList(),
+                Double.isNaN(a.ndcgAt10()) ? null : a.ndcgAt10(), a.cka());
     }
 
     private static EmbeddingScorecard.Efficiency efficiency(EmbeddingModel m, ModelFootprint f, EmbedEval.Measured x) {
@@ -143,6 +165,7 @@ public final class EmbeddingEvaluator {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("teacher", o.teacher);
         p.put("students", o.students.stream().map(Path::toString).toList());
+        if (!o.references.isEmpty()) p.put("references", List.copyOf(o.references));
         p.put("corpus", o.corpus == null ? null : o.corpus.toString());
         p.put("out", outDir().toString());
         return p;
@@ -152,10 +175,12 @@ public final class EmbeddingEvaluator {
     public static final class Builder {
         private String teacher;
         private final List<Path> students = new ArrayList<>();
+        private final List<String> references = new ArrayList<>();
         private Path corpus;
         private List<String> sentences;
         private Path out;
         private int generated = DEFAULT_SENTENCES;
+        private Path realCorpus;
 
         private Builder() {}
 
@@ -171,13 +196,29 @@ public final class EmbeddingEvaluator {
             return this;
         }
 
-        /** Sentences (text lines or JSONL with "text"); default: 1,000 generated ones. */
+        /**
+         * Another pretrained model scored against the teacher exactly like a student (a built-in id such as
+         * {@code all-minilm-l6-v2}, or any ONNX encoder folder), marked "reference" in the scorecard: what the
+         * figures of an independently trained model of the same family look like on this corpus.
+         */
+        public Builder addReference(String spec) {
+            references.add(spec);
+            return this;
+        }
+
+        /** Sentences (text lines or JSONL with "text"); default: the real-text corpus's first 1,000 evaluation sentences. */
         public Builder optCorpus(Path file) {
             this.corpus = file;
             return this;
         }
 
-        /** Without a corpus: how many generated sentences (default 1,000). */
+        /** The real-text corpus folder read without a corpus ({@code RealCorpus}; default: its default folder). */
+        public Builder optRealCorpus(Path dir) {
+            this.realCorpus = dir;
+            return this;
+        }
+
+        /** Without a corpus: how many evaluation sentences of the real-text corpus (default 1,000). */
         public Builder optGenerated(int sentences) {
             this.generated = sentences;
             return this;

@@ -57,7 +57,8 @@ final class EmbeddingReport {
         for (int i = 0; i < labels.size(); i++) {
             if (i > 0) b.append(", ");
             b.append("<code>").append(esc(c.students().get(i).dir())).append("</code> (")
-                    .append(esc(c.students().get(i).modelType())).append(')');
+                    .append(esc(c.students().get(i).modelType()))
+                    .append("reference".equals(c.students().get(i).role()) ? ", reference model" : "").append(')');
         }
         b.append(". Corpus: ").append(String.format(Locale.ROOT, "%,d", corpus.sentences())).append(" sentences (")
                 .append(esc(corpus.source())).append("), ").append(String.format(Locale.ROOT, "%,d", corpus.pairs()))
@@ -73,6 +74,8 @@ final class EmbeddingReport {
         b.append("<th>teacher</th></tr>\n");
         row(b, "Spearman of pairwise cosines", cells(c, s -> fmt(s.fidelity().spearman()), "1"));
         row(b, "recall@10 of the teacher's neighbours", cells(c, s -> fmt(s.fidelity().recallAt10()), "1"));
+        row(b, "nDCG@10 of the teacher's ranking (every 5th sentence a query)",
+                cells(c, s -> s.fidelity().ndcgAt10() == null ? "–" : fmt(s.fidelity().ndcgAt10()), "1"));
         row(b, "recall@1", cells(c, s -> fmt(s.fidelity().recallAtK().getFirst()), "1"));
         row(b, "linear CKA", cells(c, s -> fmt(s.fidelity().cka()), "1"));
         b.append("</table>\n");

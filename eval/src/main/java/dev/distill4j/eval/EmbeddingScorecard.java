@@ -45,16 +45,24 @@ public record EmbeddingScorecard(String evaluation, String toolVersion, String c
      * @param speedup        student sentences/s ÷ teacher sentences/s
      * @param latencySpeedup teacher latency ÷ student latency
      * @param sizeRatio      teacher bytes ÷ student bytes (null when the teacher's size is unknown)
+     * @param role           "student", or "reference": another pretrained model scored the same way (e.g.
+     *                       all-MiniLM-L6-v2 against bge-small), to show what "good" is on this corpus
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Student(String dir, String name, String modelType, Efficiency efficiency, double speedup,
-                          double latencySpeedup, Double sizeRatio, Fidelity fidelity) {}
+                          double latencySpeedup, Double sizeRatio, Fidelity fidelity, String role) {
+        public Student(String dir, String name, String modelType, Efficiency efficiency, double speedup,
+                       double latencySpeedup, Double sizeRatio, Fidelity fidelity) {
+            this(dir, name, modelType, efficiency, speedup, latencySpeedup, sizeRatio, fidelity, "student");
+        }
+    }
 
     /**
      * @param spearman  Spearman of the teacher's and the student's cosines over all pairs
      * @param recallAtK recall@1 … recall@10 of the teacher's nearest neighbours
+     * @param ndcgAt10  nDCG@10 of the teacher's ranking on the query/document split (every 5th sentence a query)
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Fidelity(double spearman, @JsonProperty("recall_at_10") double recallAt10, List<Double> recallAtK,
-                           double cka) {}
+                           @JsonProperty("ndcg_at_10") Double ndcgAt10, double cka) {}
 }

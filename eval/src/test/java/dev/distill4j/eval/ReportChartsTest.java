@@ -129,7 +129,7 @@ class ReportChartsTest {
 
     private static EmbeddingScorecard embeddingScorecard() {
         var fidelity = new EmbeddingScorecard.Fidelity(0.8, 0.6,
-                List.of(0.3, 0.35, 0.4, 0.45, 0.5, 0.52, 0.55, 0.57, 0.59, 0.6), 0.7);
+                List.of(0.3, 0.35, 0.4, 0.45, 0.5, 0.52, 0.55, 0.57, 0.59, 0.6), 0.65, 0.7);
         var student = new EmbeddingScorecard.Efficiency(32, 976_704L, 3_906_816L, 90_000, 0.05);
         return new EmbeddingScorecard("embedding", "0.1.0", "2026-11-24T15:00:00Z", Map.of(),
                 new EmbeddingScorecard.Corpus("generated", 4, 6, 4),

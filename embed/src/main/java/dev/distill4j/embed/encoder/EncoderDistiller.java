@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
+import dev.distill4j.embed.CachedEmbeddingModel;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.Fidelity;
 import dev.distill4j.embed.OnnxEmbeddingModel;
@@ -35,7 +36,7 @@ import java.util.Random;
  * </pre>
  * The first term alone is 2 − 2·cos(s, t) per sentence (unit vectors: MSE and cosine loss agree); the second makes
  * the batch's pairwise cosines the teacher's. The teacher's vectors can be kept on disk between runs
- * ({@link TeacherVectorCache}).
+ * ({@link CachedEmbeddingModel}).
  * The word-embedding table stays frozen by default: a corpus touches few of its 30k rows, and weight decay would
  * otherwise shrink every row it never sees. Batches hold sentences of similar length (little padding); their order
  * is shuffled each epoch with the seed.
@@ -51,7 +52,7 @@ public final class EncoderDistiller {
      * @param seed           batch order
      * @param trainWordEmbeddings also update the word-embedding table
      * @param pairWeight     λ of {@link CosineStructureLoss}: weight of the in-batch pairwise-cosine term (0 = MSE only)
-     * @param teacherCache   file keeping the teacher's vectors between runs ({@link TeacherVectorCache}); null = none
+     * @param teacherCache   folder keeping the teacher's vectors between runs ({@link CachedEmbeddingModel}); null = none
      */
     public record Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
                           double pairWeight, Path teacherCache) {
@@ -72,7 +73,7 @@ public final class EncoderDistiller {
             if (batchSize < 1) throw new InvalidInputException("batch size must be ≥ 1, got " + batchSize);
             if (!(lr > 0)) throw new InvalidInputException("learning rate must be > 0, got " + lr);
             if (!(pairWeight >= 0) || Double.isInfinite(pairWeight)) {
-                throw new InvalidInputException("--pair-weight must be a finite number ≥ 0, got " + pairWeight);
+                throw new InvalidInputException("--structure-weight must be a finite number ≥ 0, got " + pairWeight);
             }
         }
 
@@ -146,31 +147,37 @@ public final class EncoderDistiller {
         return new Result(student, curves.loss(), curves.spearman(), targets.cached(), (System.nanoTime() - start) / 1e9);
     }
 
-    /** The teacher's vectors of the training and held-out sentences; {@code cached} of them came from the cache. */
+    /**
+     * The teacher's vectors of the training and held-out sentences; {@code cached} of them came from the cache
+     * (sentences, less the distinct ones it lacked).
+     */
     record Targets(float[][] train, float[][] heldOut, int cached) {
-        static Targets of(OnnxEmbeddingModel teacher, List<String> train, List<String> heldOut, Path cacheFile,
+        static Targets of(OnnxEmbeddingModel teacher, List<String> train, List<String> heldOut, Path cacheDir,
                           Progress progress) throws IOException {
             List<String> all = new ArrayList<>(train.size() + heldOut.size());
             all.addAll(train);
             all.addAll(heldOut);
-            float[][] v;
-            int cached = 0;
-            if (cacheFile == null) {
-                v = new float[all.size()][];
-                for (int s = 0; s < all.size(); s += TeacherVectorCache.CHUNK) {        // chunks: progress on long passes
-                    int e = Math.min(all.size(), s + TeacherVectorCache.CHUNK);
+            if (cacheDir == null) {
+                float[][] v = new float[all.size()][];
+                for (int s = 0; s < all.size(); s += TEACHER_CHUNK) {                   // chunks: progress on long passes
+                    int e = Math.min(all.size(), s + TEACHER_CHUNK);
                     System.arraycopy(teacher.embed(all.subList(s, e)), 0, v, s, e - s);
                     progress.onTeacher(e, all.size());
                 }
-            } else {
-                TeacherVectorCache cache = TeacherVectorCache.open(cacheFile, teacher.name(), teacher.dimension());
-                int before = cache.size();
-                v = cache.vectors(all, teacher::embed, progress::onTeacher);
-                cached = all.size() - Math.max(0, cache.size() - before);
+                return split(v, train.size(), 0);
             }
-            return new Targets(Arrays.copyOfRange(v, 0, train.size()), Arrays.copyOfRange(v, train.size(), v.length), cached);
+            CachedEmbeddingModel cache = CachedEmbeddingModel.open(teacher, cacheDir);
+            int missing = cache.missing(all);
+            return split(cache.embed(all, progress::onTeacher), train.size(), all.size() - missing);
+        }
+
+        private static Targets split(float[][] v, int train, int cached) {
+            return new Targets(Arrays.copyOfRange(v, 0, train), Arrays.copyOfRange(v, train, v.length), cached);
         }
     }
+
+    /** Sentences the teacher embeds between two progress reports when nothing is cached. */
+    private static final int TEACHER_CHUNK = 2048;
 
     /** Held-out MSE and Spearman before training (index 0) and after each epoch. */
     record Curves(double[] loss, double[] spearman) {}

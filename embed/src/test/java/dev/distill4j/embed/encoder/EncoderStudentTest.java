@@ -60,7 +60,7 @@ class EncoderStudentTest {
         List<String> train = new ArrayList<>(corpus.subList(0, 80)), heldOut = corpus.subList(80, 120);
         assertThat(train).doesNotContainAnyElementsOf(heldOut);
         List<Double> stepLosses = new ArrayList<>();
-        Path cache = tmp.resolve("bge.tvec");
+        Path cache = tmp.resolve("teacher-cache");
         EncoderDistiller.Progress recordSteps = new EncoderDistiller.Progress() {
             @Override public void onStep(int epoch, long step, long total, double loss, double lr) { stepLosses.add(loss); }
 
