@@ -7,6 +7,9 @@
 #   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=4] [TRAIN_SENTENCES=4000] [LR=3e-4]
 #       # layer-dropped BERT student trained on generated sentences, scored on the held-out 1,000; PyTorch runs
 #       # at PyTorch's default threads; OMP_NUM_THREADS=1 helps only on a loaded machine (docs/benchmarks.md)
+#   bench/embed/run.sh layers-real [RECIPE...]   # layers students on real text (bench/embed/layers-corpus.py):
+#       recipes trained on train.txt, chosen on val.txt, scored on eval.txt; teacher vectors cached in
+#       bench/out/embed/real/teacher-cache/; RECIPE = layers=0,4,8,11:n=6000:epochs=1:lr=3e-4:pair=1:batch=32
 #   bench/embed/run.sh tuned [TEACHER] [DIMS] [CORPUS] [-- distill options]   # --student static-tuned
 #       e.g. bench/embed/run.sh tuned bge-small-en-v1.5 256 "" --train-sentences 10000 --loss cosine --epochs 10
 #   bench/embed/run.sh tune-sweep TEACHER DIMS TRAIN_SENTENCES LOSS:LR:EPOCHS:BATCH...   # static vs tuned settings
@@ -32,6 +35,18 @@ if [[ "${1:-}" == "layers" ]]; then
   DIR="$OUT/$(basename "$TEACHER")-layers-${LAYERS//,/-}"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $CPUS CPUs, OMP_NUM_THREADS=${OMP_NUM_THREADS:-default}"
   ./distill embed distill --teacher "$TEACHER" --student "layers:$LAYERS" --epochs "$EPOCHS" --train-sentences "$TRAIN" --lr "$LR" --out "$DIR"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+if [[ "${1:-}" == "layers-real" ]]; then
+  shift
+  REAL="$OUT/real"; mkdir -p "$REAL"
+  [[ -s "$REAL/train.txt" ]] || python3 "$ROOT/bench/embed/layers-corpus.py" "$REAL"
+  ./distill --help >/dev/null
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}"
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
+    -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Layers.java" bge-small-en-v1.5 "$REAL/train.txt" "$REAL/${VAL:-val.txt}" \
+    "$REAL/eval.txt" "$REAL/teacher-cache" "$@"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi

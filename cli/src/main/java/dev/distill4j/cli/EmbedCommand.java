@@ -188,14 +188,28 @@ final class EmbedCommand implements Runnable {
 
         /** The layer-dropped BERT student: train on the corpus (minus a held-out fifth), score on the held-out part. */
         private int distillEncoder(int[] layers) throws Exception {
+            training.encoderOptions(layers, null);                            // bad values fail before any work
             EncoderDistiller.Split split = StudentSentences.forLayers(corpus, training.trainCorpus,
                     TrainingOptions.or(training.trainSentences, EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES));
             PrintStream err = System.err;
             try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacher)) {
                 err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
                         split.train().size(), split.heldOut().size());
+                Path cacheDir = training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t);
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
-                        training.encoderOptions(layers), new EncoderDistiller.Progress() {
+                        training.encoderOptions(layers, cacheDir), new EncoderDistiller.Progress() {
+                            int lastTenth = -1;
+
+                            @Override
+                            public void onTeacher(int done, int missing) {
+                                int tenth = (int) (10L * done / missing);
+                                if (tenth != lastTenth) {
+                                    err.printf(Locale.ROOT, "teacher embedding sentences missing from %s: %d / %d%n",
+                                            cacheDir, done, missing);
+                                    lastTenth = tenth;
+                                }
+                            }
+
                             @Override
                             public void onStep(int epoch, long step, long total, double loss, double rate) {
                                 if (step % 10 == 0 || step == total) {
@@ -204,16 +218,18 @@ final class EmbedCommand implements Runnable {
                             }
 
                             @Override
-                            public void onEval(int epoch, double heldOutLoss) {
-                                err.printf(Locale.ROOT, "epoch %d held-out MSE %.4f%n", epoch, heldOutLoss);
+                            public void onEval(int epoch, double heldOutLoss, double heldOutSpearman) {
+                                err.printf(Locale.ROOT, "epoch %d held-out MSE %.4f, Spearman %.4f%n", epoch,
+                                        heldOutLoss, heldOutSpearman);
                             }
                         });
                 try (EncoderStudent s = r.student()) {
                     s.save(out);
-                    double[] c = r.heldOutLoss();
+                    double[] c = r.heldOutLoss(), rho = r.heldOutSpearman();
                     System.out.printf(Locale.ROOT, "BERT student %s: %d of %d teacher layers, held-out MSE %.4f -> %.4f, "
-                            + "built in %.1f s%n", out, layers.length, s.info().path("teacher_num_layers").asInt(),
-                            c[0], c[c.length - 1], r.seconds());
+                            + "Spearman %.4f -> %.4f, built in %.1f s (%d teacher vectors from the cache)%n", out,
+                            layers.length, s.info().path("teacher_num_layers").asInt(), c[0], c[c.length - 1], rho[0],
+                            rho[rho.length - 1], r.seconds(), r.cachedVectors());
                 }
                 if (!noEval) {
                     // scored as it will be served: loaded back from the folder (its ONNX export on ONNX Runtime)
@@ -280,9 +296,10 @@ final class EmbedCommand implements Runnable {
                         + "Default: ${DEFAULT-VALUE}.")
         int minWordCount = VocabularyExtension.DEFAULT_MIN_COUNT;
 
-        @Option(names = "--structure-weight", paramLabel = "W", description = "static-tuned: weight of the in-batch "
-                + "loss on pairwise cosines (the teacher's similarity structure) added to --loss; 0 = off. Default: "
-                + StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT + ".")
+        @Option(names = "--structure-weight", paramLabel = "W", description = "Weight of the in-batch "
+                + "loss on pairwise cosines (the teacher's similarity structure) added to --loss (static-tuned) or to "
+                + "the MSE of the vectors (layers); 0 = off. Default: " + StaticTuner.Options.DEFAULT_STRUCTURE_WEIGHT
+                + " (static-tuned), " + EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT + " (layers).")
         Double structureWeight;
 
         @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
@@ -316,9 +333,11 @@ final class EmbedCommand implements Runnable {
             return sentences.train();
         }
 
-        EncoderDistiller.Options encoderOptions(int[] layers) {
+        /** @param cacheDir where the teacher's vectors are kept ({@link CachedEmbeddingModel}); null = nowhere */
+        EncoderDistiller.Options encoderOptions(int[] layers, Path cacheDir) {
             return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
-                    or(batchSize, LAYERS_BATCH), seed, false);
+                    or(batchSize, LAYERS_BATCH), seed, false,
+                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir);
         }
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }

@@ -88,10 +88,18 @@ class EmbedCliTest {
         Path corpus = tmp.resolve("corpus.txt");
         lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
         Path out = tmp.resolve("bert");
+        Path cache = tmp.resolve("cache");
         var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--epochs", "1",
-                "--batch-size", "16", "--corpus", corpus.toString(), "--out", out.toString());
+                "--batch-size", "16", "--corpus", corpus.toString(), "--structure-weight", "0.5",
+                "--teacher-cache", cache.toString(), "--out", out.toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.stdout()).contains("BERT student").contains("2 of 12 teacher layers").contains("Spearman");
+        assertThat(r.stdout()).contains("BERT student").contains("2 of 12 teacher layers").contains("Spearman")
+                .contains("(0 teacher vectors from the cache)");
+        assertThat(r.stderr()).contains("teacher embedding sentences missing from " + cache + ": 60 / 60");
+        assertThat(cache.resolve("vectors.bin")).isRegularFile();
+        JsonNode info = Json.MAPPER.readTree(out.resolve("config.json").toFile()).get("distill4j");
+        assertThat(info.get("loss").asText()).isEqualTo("mse+pairwise-cosine");
+        assertThat(info.get("pair_weight").asDouble()).isEqualTo(0.5);
         // protobuf-java (the ONNX graph) calls sun.misc.Unsafe; with the launcher's JVM options the user sees none of it
         assertThat(r.stderr()).as(r.toString()).doesNotContainPattern("(?m)^WARNING: ");
         assertThat(out.resolve("model.onnx")).isRegularFile();
@@ -120,5 +128,9 @@ class EmbedCliTest {
                 "--out", tmp.resolve("x").toString());
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.stderr()).contains("write layers:0,4,8").doesNotContain("\tat ");
+        var w = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11",
+                "--structure-weight", "-1", "--out", tmp.resolve("x").toString());
+        assertThat(w.exitCode()).isEqualTo(1);
+        assertThat(w.stderr()).contains("--structure-weight must be a finite number ≥ 0, got -1.0").doesNotContain("\tat ");
     }
 }

@@ -60,16 +60,26 @@ class EncoderStudentTest {
         List<String> train = new ArrayList<>(corpus.subList(0, 80)), heldOut = corpus.subList(80, 120);
         assertThat(train).doesNotContainAnyElementsOf(heldOut);
         List<Double> stepLosses = new ArrayList<>();
-        EncoderDistiller.Result r = EncoderDistiller.distill(teacher, TEACHER, train, heldOut,
-                new EncoderDistiller.Options(new int[] {0, 6, 11}, 2, 2e-4, 16, 1, false), new EncoderDistiller.Progress() {
-                    @Override public void onStep(int epoch, long step, long total, double loss, double lr) { stepLosses.add(loss); }
+        Path cache = tmp.resolve("teacher-cache");
+        EncoderDistiller.Progress recordSteps = new EncoderDistiller.Progress() {
+            @Override public void onStep(int epoch, long step, long total, double loss, double lr) { stepLosses.add(loss); }
 
-                    @Override public void onEval(int epoch, double heldOutLoss) {}
-                });
+            @Override public void onEval(int epoch, double heldOutLoss, double heldOutSpearman) {}
+        };
+        EncoderDistiller.Result r = EncoderDistiller.distill(teacher, TEACHER, train, heldOut,
+                new EncoderDistiller.Options(new int[] {0, 6, 11}, 2, 2e-4, 16, 1, false, 1.0, cache), recordSteps);
         assertThat(stepLosses).hasSize(10);
         assertThat(r.heldOutLoss()).hasSize(3);
         assertThat(r.heldOutLoss()[2]).as("held-out MSE after training vs the layer-dropped initialisation")
                 .isLessThan(r.heldOutLoss()[0] * 0.8);
+        assertThat(r.heldOutSpearman()[2]).as("held-out Spearman after training vs before").isGreaterThan(r.heldOutSpearman()[0]);
+        assertThat(r.cachedVectors()).as("a fresh cache").isZero();
+        // a second student from the same sentences takes every teacher vector from the cache, bit for bit
+        EncoderDistiller.Result fromCache = EncoderDistiller.distill(teacher, TEACHER, train, heldOut,
+                new EncoderDistiller.Options(new int[] {0, 6, 11}, 0, 2e-4, 16, 1, false, 1.0, cache), recordSteps);
+        assertThat(fromCache.cachedVectors()).isEqualTo(train.size() + heldOut.size());
+        assertThat(fromCache.heldOutLoss()[0]).isEqualTo(r.heldOutLoss()[0]);
+        fromCache.student().close();
 
         try (EncoderStudent s = r.student()) {
             Path dir = tmp.resolve("student");
@@ -83,6 +93,8 @@ class EncoderStudentTest {
             assertThat(config.path("num_attention_heads").asInt()).isEqualTo(12);
             assertThat(config.path("distill4j").path("teacher_layers").toString()).isEqualTo("[0,6,11]");
             assertThat(config.path("distill4j").path("pooling").asText()).isEqualTo("cls");
+            assertThat(config.path("distill4j").path("loss").asText()).isEqualTo("mse+pairwise-cosine");
+            assertThat(config.path("distill4j").path("pair_weight").asDouble()).isEqualTo(1.0);
             assertThat(Json.MAPPER.readTree(dir.resolve("1_Pooling/config.json").toFile()).path("pooling_mode_cls_token").asBoolean()).isTrue();
             assertThat(EmbeddingModels.isStudent(dir)).isTrue();
             assertThat(dir.resolve(EncoderStudent.ONNX_FILE)).isRegularFile();
