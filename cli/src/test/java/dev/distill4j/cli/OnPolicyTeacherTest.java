@@ -214,13 +214,13 @@ class OnPolicyTeacherTest {
             }
             assertThat(steps).isEqualTo(2);
             // the two tokenizers do cut the scored texts differently
-            try (ScoreStore scores = ScoreStore.open(run); var student = dev.distill4j.model.tokenizer.HfTokenizer
+            try (ScoreStore scores = ScoreStore.open(run); var small = dev.distill4j.model.tokenizer.HfTokenizer
                     .load(TOKENIZER)) {
                 var spend = scores.spend("bpe");
                 assertThat(spend.scores()).isPositive();
                 String text = "<|im_start|>user\nTell me about the sea 3<|im_end|>\n";
                 try (var bpe = dev.distill4j.model.tokenizer.HfTokenizer.load(tok)) {
-                    assertThat(bpe.encode(text, false).length).isNotEqualTo(student.encode(text, false).length);
+                    assertThat(bpe.encode(text, false).length).isNotEqualTo(small.encode(text, false).length);
                 }
             }
         }
