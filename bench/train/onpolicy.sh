@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On-policy distillation from the served house teacher (scored over HTTP) vs off-policy top-k KD at the same
 # teacher-token spend, on the demo's tasks (docs/benchmarks.md, "On-policy distillation over HTTP"). Builds first.
-# usage: bench/train/onpolicy.sh OUT HARVEST_RUN TEACHER_DIR TOKENIZER_DIR SIZES OFF_STEPS ON_STEPS ON_TOP_K [ON_LR]
+# usage: bench/train/onpolicy.sh continue OUT HARVEST_RUN TEACHER_DIR STUDENT_DIR NEW_PROMPTS N STEPS BATCH LR TOP_K
+#        bench/train/onpolicy.sh OUT HARVEST_RUN TEACHER_DIR TOKENIZER_DIR SIZES OFF_STEPS ON_STEPS ON_TOP_K [ON_LR]
 #   HARVEST_RUN: the demo's harvest (distill demo's run folder: 2,400 prompts of the house teacher, top-5 logprobs)
 #   TEACHER_DIR: the house teacher (distill demo's cache: <cache>/teacher-default-1)
 #   e.g. bench/train/onpolicy.sh /tmp/onpolicy runs/demo cache/teacher-default-1 cache/corpus-default-1/tokenizer \

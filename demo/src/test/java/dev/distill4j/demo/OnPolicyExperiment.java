@@ -51,6 +51,10 @@ public final class OnPolicyExperiment {
     private static final long SEED = 1;
 
     public static void main(String[] a) throws Exception {
+        if (a[0].equals("continue")) {
+            continueFrom(java.util.Arrays.copyOfRange(a, 1, a.length));
+            return;
+        }
         Path out = Path.of(a[0]);
         Path harvest = Path.of(a[1]);
         Path teacherDir = Path.of(a[2]);
@@ -139,6 +143,92 @@ public final class OnPolicyExperiment {
             if (!Files.isRegularFile(model.resolve("config.json"))) asModel(c, baseStudent, model);
             report(log, "on-policy k=" + topK, "step " + step, step, start + tokensAtStep.get(step),
                     evaluate(full, model, model.resolve("eval")));
+        }
+    }
+
+    /**
+     * Both arms continue one trained student at the same extra teacher spend (the Thinking Machines setting:
+     * on-policy distillation after off-policy training):
+     * <pre>
+     *   off-policy: harvest N more prompts from the served teacher (top-5 logprobs); spend X = their teacher
+     *               tokens (held-out prompts left out); top-k KD on that new harvest for STEPS steps
+     *   on-policy:  λ = 1 on the old harvest's prompts, scored by the same served teacher over HTTP, with
+     *               --max-teacher-tokens X, for at most STEPS steps
+     * </pre>
+     * usage: continue OUT HARVEST_RUN TEACHER_DIR STUDENT_DIR NEW_PROMPTS.jsonl N STEPS BATCH_TOKENS LR TOP_K
+     */
+    static void continueFrom(String[] a) throws Exception {
+        Path out = Path.of(a[0]);
+        Path harvest = Path.of(a[1]);
+        Path teacherDir = Path.of(a[2]);
+        Path student = Path.of(a[3]);
+        Path newPrompts = Path.of(a[4]);
+        int n = Integer.parseInt(a[5]);
+        int steps = Integer.parseInt(a[6]);
+        int batchTokens = Integer.parseInt(a[7]);
+        double lr = Double.parseDouble(a[8]);
+        int topK = Integer.parseInt(a[9]);
+        Files.createDirectories(out);
+        PrintStream log = new PrintStream(Files.newOutputStream(out.resolve("results.tsv"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true);
+        Path full = out.resolve("full");
+        if (!Files.isDirectory(full)) subset(harvest, full, Integer.MAX_VALUE);
+
+        // the extra harvest: the first n prompts of NEW_PROMPTS, from the served teacher as the demo harvests
+        Path prompts = out.resolve("new-prompts.jsonl");
+        if (!Files.isRegularFile(prompts)) {
+            Files.write(prompts, Files.readAllLines(newPrompts).subList(0, n));
+        }
+        Path fresh = out.resolve("new");
+        if (!Files.isDirectory(fresh)) {
+            long t0 = System.nanoTime();
+            DemoPipeline.harvestServed(teacherDir, null, prompts, fresh, new dev.distill4j.teacher.TeacherSampling(
+                    0.0, null, 96, false, 0L, List.of(), 5, null), "harvest", new DemoPipeline.Listener() {
+                        @Override public void stage(String title, java.util.function.Supplier<String> p) {}
+
+                        @Override public void stageDone(String summary) { System.out.println(summary); }
+                    });
+            System.out.printf(Locale.ROOT, "harvested %d prompts in %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
+        }
+        long spend = trainSpend(fresh);
+        Path off = fresh;   // what the extra spend bought; the old harvest is in the starting student already
+        System.out.println("extra teacher spend X = " + spend + " tokens");
+
+        Path offOut = off.resolve("kd");
+        if (!Files.isRegularFile(offOut.resolve("student/config.json"))) {
+            long t0 = System.nanoTime();
+            Trainer.run(base(off, student, offOut).optBatchTokens(batchTokens).optLoss(LossMode.TOPK).optAlpha(0.5)
+                    .optMaxSteps(steps).optLr(lr).optWarmupSteps(0).optSaveEvery(Math.max(1, steps / 2))
+                    .optKeepCheckpoints(10).build(), progress("off-policy"));
+            System.out.printf(Locale.ROOT, "off-policy trained in %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        }
+        Path onRun = out.resolve("on");
+        if (!Files.isDirectory(onRun)) subset(harvest, onRun, Integer.MAX_VALUE);
+        Path onOut = onRun.resolve("on");
+        if (!Files.isRegularFile(onOut.resolve("student/config.json"))) {
+            try (OpenAiServer server = OpenAiServer.builder().setModelDir(teacherDir)
+                    .optServedModelName("house-teacher").optPort(0).optMaxBatch(32).build()) {
+                URI url = URI.create("http://127.0.0.1:" + server.start());
+                long t0 = System.nanoTime();
+                Trainer.run(base(onRun, student, onOut).optBatchTokens(batchTokens).optMaxSteps(steps).optLr(lr)
+                        .optWarmupSteps(0).optOnPolicyFraction(1.0).optSaveEvery(Math.max(1, steps / 2))
+                        .optKeepCheckpoints(10).optOnPolicyTeacher(OnPolicyTeacher.of(url, "house-teacher")
+                                .withTopLogprobs(topK).withConcurrency(16).withMaxTeacherTokens(spend)).build(),
+                        progress("on-policy"));
+                System.out.printf(Locale.ROOT, "on-policy trained in %.0f s%n", (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        long onSpend = 0;
+        for (String line : Files.readAllLines(onOut.resolve("metrics.jsonl"))) {
+            var m = Json.parse(line);
+            if (m.has("teacher_tokens")) onSpend = m.get("teacher_tokens").asLong();
+        }
+        report(log, "off-policy top-k KD", "+" + n + " harvested", steps, spend,
+                evaluate(full, offOut.resolve("student"), offOut.resolve("eval")));
+        report(log, "on-policy k=" + topK, "λ=1", steps, onSpend,
+                evaluate(full, onOut.resolve("student"), onOut.resolve("eval")));
+        if (Boolean.getBoolean("base")) {
+            report(log, "start", "-", 0, 0, evaluate(full, student, out.resolve("eval-start")));
         }
     }
 
