@@ -17,5 +17,5 @@ CP="demo/target/test-classes"
 for m in core teacher model train serve eval embed demo; do CP="$CP:$m/target/classes"; done
 CP="$CP:$(ls cli/target/lib/*.jar | grep -v distill4j | tr '\n' ':')"
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824 DJL_OFFLINE=true
-exec "$JAVA_HOME/bin/java" $(cat cli/jvm.options 2>/dev/null) ${LIMIT:+-Dlimit=$LIMIT} -Dai.djl.offline=true \
+exec "$JAVA_HOME/bin/java" $(cat cli/jvm.options 2>/dev/null) ${LIMIT:+-Dlimit=$LIMIT} ${ON_POLICY_ONLY:+-DonPolicyOnly=true} -Dai.djl.offline=true \
   -cp "$CP" dev.distill4j.demo.OnPolicyExperiment "$@"

@@ -202,7 +202,7 @@ public final class OnPolicyExperiment {
                     .optKeepCheckpoints(10).build(), progress("off-policy"));
             System.out.printf(Locale.ROOT, "off-policy trained in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
-        Path onRun = out.resolve("on");
+        Path onRun = out.resolve(topK == 0 ? "on" : "on-k" + topK);
         if (!Files.isDirectory(onRun)) subset(harvest, onRun, Integer.MAX_VALUE);
         Path onOut = onRun.resolve("on");
         if (!Files.isRegularFile(onOut.resolve("student/config.json"))) {
@@ -223,8 +223,10 @@ public final class OnPolicyExperiment {
             var m = Json.parse(line);
             if (m.has("teacher_tokens")) onSpend = m.get("teacher_tokens").asLong();
         }
-        report(log, "off-policy top-k KD", "+" + n + " harvested", steps, spend,
-                evaluate(full, offOut.resolve("student"), offOut.resolve("eval")));
+        if (!Boolean.getBoolean("onPolicyOnly")) {   // another on-policy arm beside an evaluated off-policy one
+            report(log, "off-policy top-k KD", "+" + n + " harvested", steps, spend,
+                    evaluate(full, offOut.resolve("student"), offOut.resolve("eval")));
+        }
         report(log, "on-policy k=" + topK, "λ=1", steps, onSpend,
                 evaluate(full, onOut.resolve("student"), onOut.resolve("eval")));
         if (Boolean.getBoolean("base")) {
