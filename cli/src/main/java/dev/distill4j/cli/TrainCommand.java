@@ -1,6 +1,7 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.train.LossMode;
+import dev.distill4j.train.OnPolicyTeacher;
 import dev.distill4j.train.RunShare;
 import dev.distill4j.train.TrainConfig;
 import dev.distill4j.train.TrainListener;
@@ -11,6 +12,7 @@ import dev.distill4j.train.data.ExampleBuilder.PromptFormat;
 import dev.distill4j.train.data.ExampleBuilder.TokenSource;
 import dev.distill4j.train.data.ExampleSettings;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -38,7 +40,13 @@ import picocli.CommandLine.Option;
                         + "a finished run.",
                 "",
                 "The student folder records how it was trained (" + TrainingRecord.FILE + ": example settings, "
-                        + "loss, schedule, run); distill eval reads it, so it scores the prompts training held out."},
+                        + "loss, schedule, run); distill eval reads it, so it scores the prompts training held out.",
+                "",
+                "On-policy distillation from a server: with --on-policy-teacher URL --model NAME the on-policy "
+                        + "steps' samples are scored by an OpenAI-compatible server (distill serve, vLLM, llama.cpp) "
+                        + "through /v1/completions (echo + logprobs, or vLLM's prompt_logprobs, probed once and kept in "
+                        + "the run) and trained with the per-token reverse KL. Every score is stored in the run, so "
+                        + "--resume never pays for one twice; --max-teacher-tokens or --budget-usd caps the spend."},
         footer = {
                 "",
                 "Examples:",
@@ -49,6 +57,9 @@ import picocli.CommandLine.Option;
                 "      --teacher-model models/teacher-7b --beta 0.5 --temperature 2",
                 "  distill train --run runs/math --student models/tiny \\",
                 "      --teacher-model models/teacher-7b --on-policy-fraction 0.5 --beta 0.5",
+                "  distill train --run runs/math --student models/tiny --max-steps 400 \\",
+                "      --on-policy-teacher http://localhost:8000 --model teacher \\",
+                "      --on-policy-fraction 1 --max-teacher-tokens 2000000",
                 "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume",
                 "  distill train --run runs/math --run runs/gold:0.25 --student models/tiny",
                 "  distill train --run runs/math --student models/tiny --max-steps 4000 \\",
@@ -106,9 +117,59 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--on-policy-fraction", paramLabel = "λ", defaultValue = "0",
             description = "Share of steps that train on the student's own samples (GKD): the student continues the "
-                    + "batch's prompts (sampled at --temperature) and --teacher-model scores every sampled token. "
-                    + "Needs --teacher-model. Default: ${DEFAULT-VALUE}.")
+                    + "batch's prompts (sampled at --temperature) and --teacher-model (or --on-policy-teacher) "
+                    + "scores every sampled token. Default: ${DEFAULT-VALUE}.")
     double onPolicyFraction;
+
+    @Option(names = "--on-policy-teacher", paramLabel = "URL",
+            description = "An OpenAI-compatible server that scores the on-policy samples over HTTP (its legacy "
+                    + "/v1/completions with echo + logprobs, or vLLM's prompt_logprobs). Needs --model and "
+                    + "--on-policy-fraction > 0; the loss on those steps is the per-token reverse KL.")
+    URI onPolicyTeacher;
+
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "The model name the --on-policy-teacher server knows (GET URL/v1/models lists them).")
+    String teacherName;
+
+    @Option(names = "--on-policy-top-logprobs", paramLabel = "K", defaultValue = "0",
+            description = "Alternatives per token asked of --on-policy-teacher: 0 trains on the sampled token's "
+                    + "logprob (the sampled reverse-KL estimator), K > 0 on the exact reverse KL over the teacher's "
+                    + "top-K + the rest (at most 20). Default: ${DEFAULT-VALUE}.")
+    int onPolicyTopLogprobs;
+
+    @Option(names = "--api-key-env", paramLabel = "VAR",
+            description = "Environment variable with --on-policy-teacher's API key (never logged). Default: "
+                    + "OPENAI_API_KEY; unset is fine for a local server.")
+    String apiKeyEnv;
+
+    @Option(names = "--on-policy-concurrency", paramLabel = "N", defaultValue = "8",
+            description = "Scoring requests in flight at most. Default: ${DEFAULT-VALUE}.")
+    int onPolicyConcurrency;
+
+    @Option(names = "--max-teacher-tokens", paramLabel = "N", defaultValue = "0",
+            description = "Stop once the teacher has billed this many tokens (prompt + completion, the whole run, "
+                    + "resumes included); training ends after the step that reached it. Default: no limit.")
+    long maxTeacherTokens;
+
+    @Option(names = "--budget-usd", paramLabel = "X",
+            description = "Like --max-teacher-tokens, in dollars at --price-in / --price-out.")
+    Double budgetUsd;
+
+    @Option(names = "--price-in", paramLabel = "USD_PER_MTOK", defaultValue = "0",
+            description = "Price of a million prompt tokens of --on-policy-teacher, for --budget-usd.")
+    double priceIn;
+
+    @Option(names = "--price-out", paramLabel = "USD_PER_MTOK", defaultValue = "0",
+            description = "Price of a million completion tokens of --on-policy-teacher, for --budget-usd.")
+    double priceOut;
+
+    @Option(names = "--rpm", paramLabel = "N", defaultValue = "0",
+            description = "Requests per minute to --on-policy-teacher at most. Default: no limit.")
+    long rpm;
+
+    @Option(names = "--tpm", paramLabel = "N", defaultValue = "0",
+            description = "Tokens per minute to --on-policy-teacher at most. Default: no limit.")
+    long tpm;
 
     @Option(names = "--lr", paramLabel = "LR", defaultValue = "5e-5",
             description = "Peak learning rate (linear warmup, then cosine to 0). Default: ${DEFAULT-VALUE}.")
@@ -212,11 +273,13 @@ final class TrainCommand implements Callable<Integer> {
                 .optWarmupSteps(warmupSteps).optMaxGradNorm(maxGradNorm).optEvalEvery(evalEvery)
                 .optEvalFraction(evalFraction).optSaveEvery(saveEvery).optResume(resume).optSeed(seed)
                 .optOnPolicyFraction(onPolicyFraction).optPromptFormat(promptFormat).optTokenSource(tokenSource)
-                .optAllowChanged(new LinkedHashSet<>(allowChanged)).optOutputDir(outputDir).build();
+                .optAllowChanged(new LinkedHashSet<>(allowChanged)).optOutputDir(outputDir)
+                .optOnPolicyTeacher(onPolicyTeacher()).build();
 
         PrintStream err = System.err;
         AtomicReference<Trainer.StepMetrics> latest = new AtomicReference<>();
         AtomicReference<Trainer.Plan> plan = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong teacherTokens = new java.util.concurrent.atomic.AtomicLong(-1);
         TrainSummary summary;
         try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(plan.get(), latest.get()))) {
             summary = Trainer.run(config, new TrainListener() {
@@ -225,7 +288,10 @@ final class TrainCommand implements Callable<Integer> {
                     if (!quiet) describe(err, p);
                 }
 
-                @Override public void onStep(Trainer.StepMetrics m) { latest.set(m); }
+                @Override public void onStep(Trainer.StepMetrics m) {
+                    latest.set(m);
+                    if (m.teacherTokens() >= 0) teacherTokens.set(m.teacherTokens());
+                }
 
                 @Override public void onEval(Trainer.EvalMetrics e) {
                     if (!quiet) {
@@ -243,7 +309,29 @@ final class TrainCommand implements Callable<Integer> {
             });
         }
         printSummary(System.out, summary);
+        if (teacherTokens.get() >= 0) {
+            System.out.printf(Locale.ROOT, "  teacher     %s tokens billed by %s (scores stored in the run)%n",
+                    ProgressBar.count(teacherTokens.get()), config.onPolicyTeacher().describe());
+        }
         return 0;
+    }
+
+    /** The remote on-policy teacher of the flags, or null; its flags without it are an error, not ignored. */
+    private OnPolicyTeacher onPolicyTeacher() {
+        if (onPolicyTeacher == null) {
+            if (teacherName != null || onPolicyTopLogprobs != 0 || maxTeacherTokens != 0 || budgetUsd != null
+                    || apiKeyEnv != null) {
+                throw new UserError("--model, --on-policy-top-logprobs, --max-teacher-tokens, --budget-usd and "
+                        + "--api-key-env configure --on-policy-teacher, which is not given: add --on-policy-teacher "
+                        + "URL, or drop them", Errors.USAGE);
+            }
+            return null;
+        }
+        String env = apiKeyEnv == null ? "OPENAI_API_KEY" : apiKeyEnv;
+        String key = System.getenv(env);
+        return new OnPolicyTeacher(onPolicyTeacher, teacherName, env, key == null || key.isBlank() ? null : key,
+                onPolicyTopLogprobs, onPolicyConcurrency, maxTeacherTokens, budgetUsd, priceIn, priceOut, rpm, tpm,
+                6, null);
     }
 
     private static void describe(PrintStream err, Trainer.Plan p) {

@@ -75,6 +75,7 @@ public final class Metrics implements AutoCloseable {
         line.put("tokens_per_s", round(m.tokensPerSecond(), 1));
         line.put("elapsed", round(m.elapsedSeconds(), 3));
         if (withOnPolicy) line.put("on_policy", m.onPolicy());
+        if (m.teacherTokens() >= 0) line.put("teacher_tokens", m.teacherTokens());
         return line;
     }
 

@@ -12,6 +12,7 @@ import dev.distill4j.train.loss.ChunkedLoss;
 import dev.distill4j.train.loss.Divergence;
 import dev.distill4j.train.loss.FullKdLoss;
 import dev.distill4j.train.loss.LossSum;
+import dev.distill4j.train.loss.ReverseKlLoss;
 import dev.distill4j.train.loss.SftLoss;
 import dev.distill4j.train.loss.TopKKdLoss;
 import java.util.Arrays;
@@ -28,7 +29,8 @@ import java.util.Arrays;
  * where the per-row loss is {@link SftLoss} (cross-entropy), {@link TopKKdLoss} (the recorded top-k) or
  * {@link FullKdLoss} (the local teacher's full distribution, through {@code --beta}'s divergence). On the student's
  * own samples (on-policy steps) the full-logit loss is the divergence alone: cross-entropy on the student's own tokens
- * would reinforce whatever it sampled.
+ * would reinforce whatever it sampled. With a remote teacher ({@code --on-policy-teacher}) an on-policy batch carries
+ * the teacher's scores as its KD rows and the loss is {@link ReverseKlLoss} (per-token reverse KL).
  */
 final class MicroBatchLoss {
     private final NDManager manager;
@@ -40,6 +42,7 @@ final class MicroBatchLoss {
     private final TopKKdLoss topK;
     private final FullKdLoss full;
     private final FullKdLoss onPolicy;
+    private final ReverseKlLoss remote;   // null without --on-policy-teacher
 
     MicroBatchLoss(TrainConfig config, NDManager manager, CausalLM student, CausalLM teacher, LossMode mode) {
         this.manager = manager;
@@ -53,6 +56,9 @@ final class MicroBatchLoss {
                 : new Divergence.GeneralizedJsd(config.beta());
         this.full = new FullKdLoss(divergence, config.temperature(), config.alpha());
         this.onPolicy = new FullKdLoss(divergence, config.temperature());
+        this.remote = config.onPolicyTeacher() == null ? null : new ReverseKlLoss(
+                config.onPolicyTeacher().topLogprobs() > 0 ? ReverseKlLoss.Estimator.TOP_K
+                        : ReverseKlLoss.Estimator.SAMPLED);
     }
 
     /**
@@ -60,7 +66,7 @@ final class MicroBatchLoss {
      * a sub-manager closed here; the returned sums' total is moved to the trainer's manager for the caller to close.
      */
     LossSum backward(GradientCollector collector, Batch b, long stepPositions, boolean onPolicyStep) {
-        LearnedRows rows = rows(b);
+        LearnedRows rows = rows(b, onPolicyStep);
         try (NDManager scope = manager.newSubManager()) {
             NDArray ids = scope.create(b.inputIds(), new Shape(b.size(), b.seqLen()));
             NDArray attention = scope.create(b.attentionMask(), new Shape(b.size(), b.seqLen()));
@@ -79,6 +85,11 @@ final class MicroBatchLoss {
         return LearnedRows.of(b, mode);
     }
 
+    /** Rows of an on-policy batch scored by the remote teacher: its KD rows are the teacher's scores. */
+    private LearnedRows rows(Batch b, boolean onPolicyStep) {
+        return onPolicyStep && remote != null ? LearnedRows.of(b, LossMode.TOPK) : rows(b);
+    }
+
     /** The teacher's hidden states [N, D] at the rows, without gradient; null without a local teacher. */
     NDArray teacherHidden(NDArray ids, NDArray attention, LearnedRows rows) {
         return mode == LossMode.FULL ? rows.hidden(teacher, ids, attention).stopGradient() : null;
@@ -89,6 +100,8 @@ final class MicroBatchLoss {
         NDManager m = logits.getManager();
         NDArray targets = m.create(Arrays.copyOfRange(rows.targets(), (int) from, (int) to));
         NDArray mask = m.ones(new Shape(to - from));
+        if (onPolicyStep && remote != null) return remote.compute(logits, rows.topK().rows((int) from, (int) to),
+                targets, mask);
         return switch (mode) {
             case SFT, AUTO -> sft.compute(logits, targets, mask);
             case TOPK -> topK.compute(logits, rows.topK().rows((int) from, (int) to), targets, mask);

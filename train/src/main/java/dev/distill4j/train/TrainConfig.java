@@ -49,13 +49,16 @@ import java.util.Set;
  *                        students trained on one run, e.g. a KD and an SFT student, each get their own)
  * @param runs            the runs trained on and their weights ({@code --run DIR[:WEIGHT]}, repeatable), the first
  *                        being {@code runDir}; one run of weight 1 when not given
+ * @param onPolicyTeacher a remote teacher that scores the on-policy steps' samples over HTTP (per-token reverse KL,
+ *                        {@code --on-policy-teacher}), or null; excludes {@code teacherModelDir}
  */
 public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, LossMode loss, double alpha,
                           double temperature, Double beta, double lr, double weightDecay, int epochs, long maxSteps,
                           int batchTokens, int gradAccum, int maxSeqLen, long warmupSteps, long evalEvery,
                           long saveEvery, boolean resume, long seed, double maxGradNorm, double evalFraction,
                           int chunkRows, int keepCheckpoints, double onPolicyFraction, PromptFormat promptFormat,
-                          TokenSource tokenSource, Set<String> allowChanged, Path outputDir, List<RunShare> runs) {
+                          TokenSource tokenSource, Set<String> allowChanged, Path outputDir,
+                          OnPolicyTeacher onPolicyTeacher, List<RunShare> runs) {
 
     public TrainConfig {
         if (runDir == null && runs != null && !runs.isEmpty()) runDir = runs.getFirst().dir();
@@ -89,11 +92,22 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         if (loss == null) loss = LossMode.AUTO;
         check(onPolicyFraction >= 0 && onPolicyFraction <= 1,
                 "--on-policy-fraction must be in [0, 1], got " + onPolicyFraction);
-        check(onPolicyFraction == 0 || teacherModelDir != null, "--on-policy-fraction needs a local teacher to score"
-                + " the student's own samples: pass --teacher-model DIR (a model with the student's vocabulary), or"
-                + " drop --on-policy-fraction");
-        check(onPolicyFraction == 0 || loss == LossMode.AUTO || loss == LossMode.FULL, "--on-policy-fraction trains"
-                + " with the full-logit loss, not --loss " + loss.flag() + ": use --loss full (or auto)");
+        check(onPolicyTeacher == null || teacherModelDir == null, "--on-policy-teacher and --teacher-model are two"
+                + " teachers for the same samples: keep one (a local model with the student's vocabulary, or a server"
+                + " that scores text)");
+        check(onPolicyTeacher == null || onPolicyFraction > 0, "--on-policy-teacher scores the student's samples on"
+                + " on-policy steps, and --on-policy-fraction is 0 (there are none): pass --on-policy-fraction λ in"
+                + " (0, 1], e.g. 1");
+        check(onPolicyFraction == 0 || teacherModelDir != null || onPolicyTeacher != null, "--on-policy-fraction"
+                + " needs a teacher to score the student's own samples: pass --teacher-model DIR (a model with the"
+                + " student's vocabulary) or --on-policy-teacher URL --model NAME (a server), or drop"
+                + " --on-policy-fraction");
+        check(onPolicyFraction == 0 || onPolicyTeacher != null || loss == LossMode.AUTO || loss == LossMode.FULL,
+                "--on-policy-fraction trains with the full-logit loss, not --loss " + loss.flag()
+                + ": use --loss full (or auto)");
+        check(onPolicyTeacher == null || loss != LossMode.FULL, "--loss full needs a local teacher model; with"
+                + " --on-policy-teacher the on-policy steps use the reverse KL and the other steps --loss auto, topk or"
+                + " sft");
         // flags that would be accepted and then ignored are errors: the user believes they shaped the run
         check(beta == null || teacherModelDir != null, "--beta sets the divergence of full-logit distillation against"
                 + " a local teacher, and this run has none (it would be ignored): pass --teacher-model DIR, or drop"
@@ -140,7 +154,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         b.resume = resume; b.seed = seed; b.maxGradNorm = maxGradNorm; b.evalFraction = evalFraction;
         b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints; b.onPolicyFraction = onPolicyFraction;
         b.promptFormat = promptFormat; b.tokenSource = tokenSource; b.allowChanged = allowChanged;
-        b.outputDir = outputDir; b.runs = runs;
+        b.outputDir = outputDir; b.onPolicyTeacher = onPolicyTeacher; b.runs = runs;
         return b;
     }
 
@@ -175,6 +189,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         private Set<String> allowChanged = Set.of();
         private Path outputDir;
         private List<RunShare> runs;
+        private OnPolicyTeacher onPolicyTeacher;
 
         private Builder() {}
 
@@ -210,6 +225,8 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         public Builder optKeepCheckpoints(int v) { keepCheckpoints = v; return this; }
         public Builder optOnPolicyFraction(double v) { onPolicyFraction = v; return this; }
         public Builder optOutputDir(Path v) { outputDir = v; return this; }
+        /** A remote teacher scoring the on-policy steps over HTTP ({@code --on-policy-teacher}). */
+        public Builder optOnPolicyTeacher(OnPolicyTeacher v) { onPolicyTeacher = v; return this; }
         public Builder optPromptFormat(PromptFormat v) { promptFormat = Objects.requireNonNull(v); return this; }
         public Builder optTokenSource(TokenSource v) { tokenSource = Objects.requireNonNull(v); return this; }
         /** Objective flags {@code --resume} may change on purpose: {@code --alpha} or {@code alpha}, .... */
@@ -228,7 +245,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
             return new TrainConfig(runDir, studentDir, teacherModelDir, loss, alpha, temperature, beta, lr, weightDecay,
                     epochs, maxSteps, batchTokens, gradAccum, maxSeqLen, warmupSteps, evalEvery, saveEvery, resume,
                     seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction, promptFormat,
-                    tokenSource, allowChanged, outputDir, runs);
+                    tokenSource, allowChanged, outputDir, onPolicyTeacher, runs);
         }
     }
 }

@@ -66,7 +66,15 @@ public final class Trainer {
      */
     public record StepMetrics(long step, long totalSteps, double epoch, double loss, double ce, double kd,
                               double kdShare, double lr, double gradNorm, long tokens, double tokensPerSecond,
-                              double elapsedSeconds, boolean onPolicy) {}
+                              double elapsedSeconds, boolean onPolicy, long teacherTokens) {
+        /** A step without a remote teacher ({@code teacherTokens} = −1). */
+        public StepMetrics(long step, long totalSteps, double epoch, double loss, double ce, double kd,
+                           double kdShare, double lr, double gradNorm, long tokens, double tokensPerSecond,
+                           double elapsedSeconds, boolean onPolicy) {
+            this(step, totalSteps, epoch, loss, ce, kd, kdShare, lr, gradNorm, tokens, tokensPerSecond,
+                    elapsedSeconds, onPolicy, -1);
+        }
+    }
 
     /** A held-out evaluation; {@code kl} is NaN where no teacher distribution exists. */
     public record EvalMetrics(long step, double loss, double top1Agreement, double kl, long positions) {}
@@ -80,9 +88,11 @@ public final class Trainer {
     private final MicroBatchLoss loss;
     private final List<Integer> eosIds;
     private final ExampleSettings examples;
+    private final RemoteScorer remote;   // null without --on-policy-teacher
 
     private Trainer(TrainConfig config, TrainListener listener, NDManager manager, HfTokenizer tokenizer,
-            CausalLM student, CausalLM teacher, LossMode mode, List<Integer> eosIds, ExampleSettings examples) {
+            CausalLM student, CausalLM teacher, LossMode mode, List<Integer> eosIds, ExampleSettings examples,
+            RemoteScorer remote) {
         this.config = config;
         this.listener = listener;
         this.manager = manager;
@@ -92,6 +102,7 @@ public final class Trainer {
         this.loss = new MicroBatchLoss(config, manager, student, teacher, mode);
         this.eosIds = eosIds;
         this.examples = examples;
+        this.remote = remote;
     }
 
     /** Runs training as configured; see the class comment. */
@@ -135,15 +146,35 @@ public final class Trainer {
             ModelConfig studentConfig = ModelConfig.read(config.studentDir());
             CausalLM teacher = TrainSetup.teacher(config, studentConfig, tokenizer, manager);
             LossMode mode = TrainSetup.lossMode(config, data, teacher != null);
-            CausalLM student = TrainSetup.student(config, studentConfig, manager);
+            RemoteScorer remote = null;
+            if (config.onPolicyTeacher() != null) {
+                remote = new RemoteScorer(config.onPolicyTeacher(), config.runDir(), tokenizer, l);
+                try {
+                    // before any weights load: a wrong URL, key or model is an error now, not at the first step
+                    remote.start(probeText(tokenizer, data));
+                } catch (RuntimeException e) {
+                    remote.close();
+                    throw e;
+                }
+            }
+            CausalLM student = null;
             try {
+                student = TrainSetup.student(config, studentConfig, manager);
                 return new Trainer(config, l, manager, tokenizer, student, teacher, mode,
-                        TrainSetup.eosIds(config, studentConfig, tokenizer), examples).train(data, mixture);
+                        TrainSetup.eosIds(config, studentConfig, tokenizer), examples, remote).train(data, mixture);
             } finally {
-                student.close();
+                if (student != null) student.close();
                 if (teacher != null) teacher.close();
+                if (remote != null) remote.close();
             }
         }
+    }
+
+    /** The text the remote teacher's dialect is probed with: the start of the first training example. */
+    private static String probeText(HfTokenizer tokenizer, ExampleSet data) {
+        int[] ids = data.train().getFirst().inputIds();
+        String text = tokenizer.decode(java.util.Arrays.copyOf(ids, Math.min(ids.length, 16)), true).strip();
+        return text.isEmpty() ? "Hello, world." : text;
     }
 
     /**
@@ -186,6 +217,9 @@ public final class Trainer {
                     start.epoch(), start.batchInEpoch());
             long step = start.step();
             long tokens = start.tokens();
+            // billed teacher tokens of the scores the steps so far bought (the probe's included): on resume, those
+            // stored for the steps up to the checkpoint, so the count goes on as in an uninterrupted run
+            long teacherTokens = remote == null ? 0 : remote.tokensThrough(step);
             double trainSeconds = start.trainSeconds();
             double elapsedBefore = start.elapsedSeconds();
             long wallStart = System.nanoTime();
@@ -202,9 +236,16 @@ public final class Trainer {
                     if (micro.isEmpty()) break;
                     long stepStart = System.nanoTime();
                     boolean onPolicy = OnPolicySampler.draws(config.seed(), step, config.onPolicyFraction());
+                    List<RemoteScorer.Pending> scoring = null;
                     if (onPolicy) {
                         List<Batch> sampled = new ArrayList<>(micro.size());
-                        for (int i = 0; i < micro.size(); i++) sampled.add(sampler.sample(micro.get(i), step, i));
+                        if (remote != null) scoring = new ArrayList<>(micro.size());
+                        for (int i = 0; i < micro.size(); i++) {
+                            Batch s = sampler.sample(micro.get(i), step, i);
+                            sampled.add(s);
+                            // scored while the next micro-batch is sampled and the earlier ones train
+                            if (remote != null) scoring.add(remote.submit(s, step + 1));
+                        }
                         micro = sampled;
                     }
                     long positions = 0;
@@ -215,7 +256,15 @@ public final class Trainer {
                     }
                     Sums sums = new Sums();
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        for (Batch b : micro) sums.add(loss.backward(collector, b, positions, onPolicy));
+                        for (int i = 0; i < micro.size(); i++) {
+                            Batch b = micro.get(i);
+                            if (scoring != null) {
+                                RemoteScorer.Scored scored = remote.await(scoring.get(i));
+                                b = scored.batch();
+                                teacherTokens += scored.teacherTokens();
+                            }
+                            sums.add(loss.backward(collector, b, positions, onPolicy));
+                        }
                     }
                     double gradNorm = GradClip.clip(paramList, config.maxGradNorm());
                     double lr = schedule.at(step);
@@ -235,11 +284,18 @@ public final class Trainer {
                             sums.ceSum / Math.max(1, sums.positions),
                             sums.kdPositions == 0 ? Double.NaN : sums.kdSum / sums.kdPositions,
                             sums.positions == 0 ? 0 : (double) sums.kdPositions / sums.positions, lr, gradNorm,
-                            tokens, trainSeconds > 0 ? tokens / trainSeconds : 0, elapsed, onPolicy);
+                            tokens, trainSeconds > 0 ? tokens / trainSeconds : 0, elapsed, onPolicy,
+                            remote == null ? -1 : teacherTokens);
                     metrics.append(Metrics.stepLine(last, config.onPolicyFraction() > 0));
                     listener.onStep(last);
 
-                    boolean end = step == totalSteps || cursor.exhausted();
+                    boolean budgetSpent = remote != null && remote.budgetReached();
+                    if (budgetSpent) {
+                        listener.onWarning("the on-policy teacher's budget is spent: training stops after step " + step
+                                + " of " + totalSteps + " (" + teacherTokens + " teacher tokens; resume with a larger"
+                                + " --max-teacher-tokens or --budget-usd to go on)");
+                    }
+                    boolean end = step == totalSteps || cursor.exhausted() || budgetSpent;
                     if (heldOut != null && (end || (config.evalEvery() > 0 && step % config.evalEvery() == 0))) {
                         lastEval = heldOut.evaluate(step);
                         metrics.append(Metrics.evalLine(lastEval, elapsed));
@@ -252,6 +308,7 @@ public final class Trainer {
                                 cursor.batch(), tokens, trainSeconds, elapsedNow, metrics.sync(), shaping, "none");
                         checkpoints.save(state, adamW, record.at(step, tokens));
                     }
+                    if (budgetSpent) break;
                 }
                 if (lastEval == null && heldOut != null) {
                     lastEval = heldOut.evaluate(step);

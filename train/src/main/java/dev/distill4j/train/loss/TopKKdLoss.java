@@ -100,7 +100,7 @@ public final class TopKKdLoss {
     }
 
     /** log s_b for the k listed ids, [N, k]; entries with id −1 read token 0 and are multiplied by q_b = 0. */
-    private static NDArray logSListed(NDArray logS, TopKTeacher teacher, long vocab) {
+    static NDArray logSListed(NDArray logS, TopKTeacher teacher, long vocab) {
         long[] index = new long[teacher.ids().length];
         for (int i = 0; i < index.length; i++) {
             long id = teacher.ids()[i];
@@ -115,7 +115,7 @@ public final class TopKKdLoss {
     }
 
     /** log s_tail = log Σ_{j ∉ ids} s_j, [N, 1]. */
-    private static NDArray logSTail(NDArray logS, TopKTeacher teacher, long vocab) {
+    static NDArray logSTail(NDArray logS, TopKTeacher teacher, long vocab) {
         int k = teacher.k();
         long[] listed = java.util.stream.IntStream.range(0, teacher.ids().length)
                 .filter(i -> teacher.ids()[i] >= 0)
