@@ -136,8 +136,8 @@ final class BatchHarvest {
         out.printf(Locale.ROOT, "  spend     $%.4f at the batch price%s%n", p.spentUsd(),
                 c.budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget ($%.4f still held for"
                         + " open batches at their worst case)", c.budgetUsd, budget.reservedUsd()));
-        out.printf(Locale.ROOT, "  time      %s, %s polls retried%n", ProgressBar.duration(p.elapsed()),
-                ProgressBar.count(p.retries()));
+        out.printf(Locale.ROOT, "  time      %s, %s control calls retried (upload, create, poll, download)%n",
+                ProgressBar.duration(p.elapsed()), ProgressBar.count(p.retries()));
         out.printf(Locale.ROOT, "  run       %s: %s done, %s failed, %s pending in store; %d batches open%n", c.run,
                 ProgressBar.count(store.count(SampleStatus.DONE)), ProgressBar.count(store.count(SampleStatus.FAILED)),
                 ProgressBar.count(store.count(SampleStatus.PENDING)), open);

@@ -65,8 +65,10 @@ class BatchHarvestCliTest {
             assertThat(b.stdout()).contains("harvest --batch complete")
                     .contains("3 submitted now (40 requests)").contains("3 collected (OpenAI Batch API, at 0.50×");
 
-            double onlineUsd = Json.parse(distill("inspect", online.toString(), "--json").stdout())
-                    .get("spend_usd").asDouble();
+            double onlineUsd;
+            try (RunStore store = RunStore.openExisting(online)) {
+                onlineUsd = store.stats(0).costUsd();
+            }
             JsonNode batchJson = Json.parse(distill("inspect", batch.toString(), "--json").stdout());
             assertThat(batchJson.get("spend_usd").asDouble()).isCloseTo(onlineUsd / 2, within(1e-12));
             assertThat(batchJson.get("batches")).hasSize(3);

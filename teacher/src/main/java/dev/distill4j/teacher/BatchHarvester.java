@@ -623,7 +623,11 @@ public final class BatchHarvester {
         for (String key : keys) {
             Sample prev = existing.get(key);
             if (prev == null) continue; // not stored as pending: cannot happen, pending is stored before submitting
-            if (prev.status() == SampleStatus.DONE) continue; // answered meanwhile (an online harvest)
+            if (prev.status() == SampleStatus.DONE) {
+                // answered meanwhile (an online harvest of the same run): keep that answer, but this one was billed
+                if (items.get(key) instanceof BatchApi.Answered a) billed = billed.plus(a.answer().usage());
+                continue;
+            }
             int attempts = prev.attempts() + 1;
             BatchApi.Item item = items.getOrDefault(key,
                     new BatchApi.NotRun(key, "missing from the batch's results"));
