@@ -87,8 +87,7 @@ public final class AnthropicStub extends StubServer<AnthropicStub> {
         if (r.header("anthropic-version") == null) {
             return error(400, "anthropic-version: header is required", null, null);
         }
-        Reply batch = batches.handle(r);
-        if (batch != null) return batch;
+        if (r.path().startsWith("/v1/messages/batches")) return batches.handle(r);
         if (!r.method().equals("POST") || !r.path().equals("/v1/messages")) {
             return error(404, "Not Found", null, null);
         }

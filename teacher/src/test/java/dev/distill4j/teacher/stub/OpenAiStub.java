@@ -112,8 +112,10 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
             }
         }
         String path = r.path();
-        Reply batch = batches.handle(r);
-        if (batch != null) return batch;
+        if (path.startsWith("/v1/files") || path.startsWith("/v1/batches")) {
+            Reply batch = batches.handle(r);
+            if (batch != null) return batch;
+        }
         if (r.method().equals("GET") && path.equals("/v1/models")) return modelList();
         if (r.method().equals("POST") && path.equals("/v1/embeddings")) return embeddings(r);
         boolean chat = path.equals("/v1/chat/completions");
