@@ -554,8 +554,17 @@ public final class BatchHarvester {
             Map<String, BatchApi.Counts> counts = new HashMap<>(lastCounts);
             for (OpenBatch b : batches) {
                 if (stopReason.get() != null) return;
-                BatchApi.Status s = retrying("poll batch " + b.stored().providerId(),
-                        () -> api.poll(b.stored().providerId()));
+                BatchApi.Status s;
+                try {
+                    s = retrying("poll batch " + b.stored().providerId(), () -> api.poll(b.stored().providerId()));
+                } catch (TeacherException e) {
+                    if (e.kind() != TeacherException.Kind.NOT_FOUND) throw e;
+                    throw new TeacherException(e.kind(), e.status(), "the provider does not know batch "
+                            + b.stored().providerId() + " of this run (404: deleted, or past its retention), so its "
+                            + b.stored().requests() + " requests cannot be collected; check the provider's"
+                            + " console, the API key's project, and --base-url: " + e.getMessage(), null,
+                            e.bodyExcerpt(), e.requestId(), e.rateLimits(), e);
+                }
                 BatchApi.Counts before = counts.put(b.stored().id(), s.counts());
                 if (!s.counts().equals(before) || !s.status().equals(b.stored().status())) moved = true;
                 if (s.ended()) {

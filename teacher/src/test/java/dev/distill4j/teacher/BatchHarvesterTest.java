@@ -345,6 +345,25 @@ class BatchHarvesterTest {
     }
 
     @Test
+    void aBatchTheProviderNoLongerKnowsStopsTheRunWithAClearMessageAndStaysInTheRun() throws Exception {
+        Path prompts = prompts(3);
+        try (OpenAiStub stub = OpenAiStub.start().requireApiKey(KEY);
+             RunStore store = RunStore.open(tmp.resolve("run"))) {
+            StoredBatch gone = new StoredBatch("b-gone", "openai", null, null, StoredBatch.State.SUBMITTING, null, 2,
+                    0.01, null, java.time.Instant.now(), java.time.Instant.now());
+            store.putBatch(gone, List.of("k1", "k2"));
+            store.updateBatch(gone.accepted("batch_gone", "file-gone", "in_progress", null));
+            var r = harvest(openAi(stub, 0), store, options(prompts, 100), batchBudget(null));
+            assertThat(r.outcome()).isEqualTo(Harvester.Outcome.FATAL);
+            assertThat(r.fatal().getMessage()).contains("does not know batch batch_gone")
+                    .contains("2 requests cannot be collected");
+            // kept for the user to look into (the prompts' own batch, submitted first, stays open for the rerun)
+            assertThat(store.batches(StoredBatch.State.OPEN)).extracting(StoredBatch::providerId)
+                    .contains("batch_gone");
+        }
+    }
+
+    @Test
     void theBudgetReservesEachBatchAtItsWorstCaseAndStopsBeforeOneThatDoesNotFit() throws Exception {
         Path prompts = prompts(PROMPTS);
         try (OpenAiStub stub = OpenAiStub.start().requireApiKey(KEY);
