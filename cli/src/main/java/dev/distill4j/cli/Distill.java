@@ -18,9 +18,9 @@ import picocli.CommandLine.Option;
                 "",
                 "A run is one folder (runs/<name>/): harvest fills it with the teacher's answers, later stages "
                         + "train, evaluate and serve a student from it."},
-        subcommands = {HarvestCommand.class, InspectCommand.class, ExportCommand.class, ModelCommand.class,
+        subcommands = {HarvestCommand.class, ImportCommand.class, InspectCommand.class, ExportCommand.class, ModelCommand.class,
                 GenerateCommand.class, TrainCommand.class, EvalCommand.class, ServeCommand.class, EmbedCommand.class,
-                GuardCommand.class, DemoCommand.class},
+                GuardCommand.class, PromptsCommand.class, DemoCommand.class},
         footer = {"", "Run 'distill <command> --help' for a command's options.",
                 "Shell completion: source <(distill completion)"})
 public final class Distill implements Runnable {

@@ -1,6 +1,7 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.train.LossMode;
+import dev.distill4j.train.RunShare;
 import dev.distill4j.train.TrainConfig;
 import dev.distill4j.train.TrainListener;
 import dev.distill4j.train.TrainSummary;
@@ -49,6 +50,7 @@ import picocli.CommandLine.Option;
                 "  distill train --run runs/math --student models/tiny \\",
                 "      --teacher-model models/teacher-7b --on-policy-fraction 0.5 --beta 0.5",
                 "  distill train --run runs/math --student models/tiny --max-steps 2000 --resume",
+                "  distill train --run runs/math --run runs/gold:0.25 --student models/tiny",
                 "  distill train --run runs/math --student models/tiny --max-steps 4000 \\",
                 "      --resume (extends it)",
                 "  distill train --run runs/math --student models/tiny --max-steps 2000 \\",
@@ -58,7 +60,14 @@ import picocli.CommandLine.Option;
                         + "checkpoint from other flags, --resume without a checkpoint, a flag the loss would ignore); 2 "
                         + "bad usage."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder with harvested samples.")
+    @Option(names = "--run", required = true, paramLabel = "DIR[:WEIGHT]",
+            description = "Run folder with harvested (or imported) samples. Repeat it to train on a mixture: each "
+                    + "epoch draws the runs' examples in proportion to their weights (default 1), e.g. --run "
+                    + "runs/kd --run runs/gold:0.25; each example trains with the loss its run allows (top-k KD "
+                    + "where it has top-k logprobs, cross-entropy where it has text). Outputs go to the first run "
+                    + "unless --output-dir.")
+    List<String> runSpecs;
+
     Path run;
 
     @Option(names = "--output-dir", paramLabel = "DIR", description = "Where student/, checkpoints/ and "
@@ -192,7 +201,9 @@ final class TrainCommand implements Callable<Integer> {
             case "full" -> LossMode.FULL;
             default -> throw new UserError("--loss must be auto, sft, topk or full, got '" + loss + "'", Errors.USAGE);
         };
-        TrainConfig config = TrainConfig.builder().setRunDir(run).setStudentDir(student)
+        List<RunShare> runs = runSpecs.stream().map(RunShare::parse).toList();
+        run = runs.getFirst().dir();
+        TrainConfig config = TrainConfig.builder().setRuns(runs).setStudentDir(student)
                 .optTeacherModelDir(teacherModel).optLoss(mode).optAlpha(alpha).optTemperature(temperature)
                 .optBeta(beta).optLr(lr).optWeightDecay(weightDecay)
                 .optEpochs(length != null && length.epochs != null ? length.epochs : 1)

@@ -24,10 +24,20 @@ import java.util.Objects;
  * @param toolVersion  distill4j version
  * @param created      when the run was created
  * @param updated      last harvest
+ * @param provenance   where data that no teacher answered came from (an imported data set: its format and file
+ *                     name; {@code distill import}), null for harvested runs
  */
 public record RunManifest(String provider, String baseUrl, String model, String endpoint, String apiKeyEnv,
                           String capability, ObjectNode sampling, String promptSource, String promptHash,
-                          String toolVersion, Instant created, Instant updated) {
+                          String toolVersion, Instant created, Instant updated, ObjectNode provenance) {
+    /** A harvested run's manifest (no provenance). */
+    public RunManifest(String provider, String baseUrl, String model, String endpoint, String apiKeyEnv,
+                       String capability, ObjectNode sampling, String promptSource, String promptHash,
+                       String toolVersion, Instant created, Instant updated) {
+        this(provider, baseUrl, model, endpoint, apiKeyEnv, capability, sampling, promptSource, promptHash,
+                toolVersion, created, updated, null);
+    }
+
     public static final String FILE = "run.json";
 
     public RunManifest {
@@ -54,6 +64,6 @@ public record RunManifest(String provider, String baseUrl, String model, String 
 
     public RunManifest withUpdated(Instant when) {
         return new RunManifest(provider, baseUrl, model, endpoint, apiKeyEnv, capability, sampling, promptSource,
-                promptHash, toolVersion, created, when);
+                promptHash, toolVersion, created, when, provenance);
     }
 }

@@ -6,6 +6,7 @@ import dev.distill4j.train.data.ExampleBuilder.TokenSource;
 import dev.distill4j.train.data.ExampleSettings;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -46,16 +47,27 @@ import java.util.Set;
  *                        may change on purpose ({@code --allow-changed})
  * @param outputDir       where checkpoints/, student/ and metrics.jsonl are written; null = the run folder (several
  *                        students trained on one run, e.g. a KD and an SFT student, each get their own)
+ * @param runs            the runs trained on and their weights ({@code --run DIR[:WEIGHT]}, repeatable), the first
+ *                        being {@code runDir}; one run of weight 1 when not given
  */
 public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, LossMode loss, double alpha,
                           double temperature, Double beta, double lr, double weightDecay, int epochs, long maxSteps,
                           int batchTokens, int gradAccum, int maxSeqLen, long warmupSteps, long evalEvery,
                           long saveEvery, boolean resume, long seed, double maxGradNorm, double evalFraction,
                           int chunkRows, int keepCheckpoints, double onPolicyFraction, PromptFormat promptFormat,
-                          TokenSource tokenSource, Set<String> allowChanged, Path outputDir) {
+                          TokenSource tokenSource, Set<String> allowChanged, Path outputDir, List<RunShare> runs) {
 
     public TrainConfig {
+        if (runDir == null && runs != null && !runs.isEmpty()) runDir = runs.getFirst().dir();
         if (runDir == null) throw new InvalidInputException("a run folder is required (--run)");
+        runs = runs == null || runs.isEmpty() ? List.of(new RunShare(runDir, 1.0)) : List.copyOf(runs);
+        if (!runs.getFirst().dir().equals(runDir)) {
+            throw new IllegalArgumentException("the first of the runs must be the run folder " + runDir);
+        }
+        java.util.Set<Path> seen = new java.util.HashSet<>();
+        for (RunShare r : runs) {
+            check(seen.add(r.dir().toAbsolutePath().normalize()), "--run " + r.dir() + " is given twice");
+        }
         if (studentDir == null) throw new InvalidInputException("a student model folder is required (--student)");
         check(alpha >= 0 && alpha <= 1, "--alpha must be in [0, 1], got " + alpha);
         check(temperature > 0, "--temperature must be > 0, got " + temperature);
@@ -128,7 +140,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         b.resume = resume; b.seed = seed; b.maxGradNorm = maxGradNorm; b.evalFraction = evalFraction;
         b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints; b.onPolicyFraction = onPolicyFraction;
         b.promptFormat = promptFormat; b.tokenSource = tokenSource; b.allowChanged = allowChanged;
-        b.outputDir = outputDir;
+        b.outputDir = outputDir; b.runs = runs;
         return b;
     }
 
@@ -162,10 +174,18 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         private TokenSource tokenSource = ExampleSettings.DEFAULTS.tokenSource();
         private Set<String> allowChanged = Set.of();
         private Path outputDir;
+        private List<RunShare> runs;
 
         private Builder() {}
 
-        public Builder setRunDir(Path v) { runDir = v; return this; }
+        public Builder setRunDir(Path v) { runDir = v; runs = null; return this; }
+
+        /** Several runs mixed by weight; the first is the run folder (outputs go there unless --output-dir). */
+        public Builder setRuns(List<RunShare> v) {
+            runs = List.copyOf(v);
+            runDir = v.isEmpty() ? null : v.getFirst().dir();
+            return this;
+        }
         public Builder setStudentDir(Path v) { studentDir = v; return this; }
         public Builder optTeacherModelDir(Path v) { teacherModelDir = v; return this; }
         public Builder optLoss(LossMode v) { loss = v; return this; }
@@ -208,7 +228,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
             return new TrainConfig(runDir, studentDir, teacherModelDir, loss, alpha, temperature, beta, lr, weightDecay,
                     epochs, maxSteps, batchTokens, gradAccum, maxSeqLen, warmupSteps, evalEvery, saveEvery, resume,
                     seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction, promptFormat,
-                    tokenSource, allowChanged, outputDir);
+                    tokenSource, allowChanged, outputDir, runs);
         }
     }
 }

@@ -29,9 +29,12 @@ final class TrainSetup {
 
     /** The run has a run store, and --student (and --teacher-model) are model folders. */
     static void checkFolders(TrainConfig config) {
-        if (!Files.isRegularFile(config.runDir().resolve(RunStore.FILE))) {
-            throw new InvalidInputException("run " + config.runDir() + " has no " + RunStore.FILE
-                    + ": harvest into it first (distill harvest --run " + config.runDir() + " ...)");
+        for (RunShare r : config.runs()) {
+            if (!Files.isRegularFile(r.dir().resolve(RunStore.FILE))) {
+                throw new InvalidInputException("run " + r.dir() + " has no " + RunStore.FILE
+                        + ": harvest into it first (distill harvest --run " + r.dir() + " ...), or import a data set"
+                        + " (distill import --run " + r.dir() + " ...)");
+            }
         }
         for (Path dir : config.teacherModelDir() == null ? List.of(config.studentDir())
                 : List.of(config.studentDir(), config.teacherModelDir())) {

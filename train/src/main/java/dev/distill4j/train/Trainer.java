@@ -15,6 +15,7 @@ import dev.distill4j.train.data.Batcher;
 import dev.distill4j.train.data.ExampleBuilder;
 import dev.distill4j.train.data.ExampleSet;
 import dev.distill4j.train.data.ExampleSettings;
+import dev.distill4j.train.data.Mixture;
 import dev.distill4j.train.loss.LossSum;
 import dev.distill4j.train.optim.AdamW;
 import dev.distill4j.train.optim.GradClip;
@@ -101,11 +102,31 @@ public final class Trainer {
              HfTokenizer tokenizer = HfTokenizer.load(config.studentDir())) {
             ExampleSet data;
             ExampleSettings examples;
-            try (RunStore store = RunStore.openExisting(config.runDir())) {
-                ExampleBuilder builder = config.examples()
-                        .builder(tokenizer, ChatTemplate.load(config.studentDir()).orElse(null)).build();
-                data = builder.examples(store);
-                examples = config.examples().withPromptFormat(builder.promptFormat());   // AUTO resolved, recorded
+            Mixture mixture = null;
+            ExampleBuilder builder = config.examples()
+                    .builder(tokenizer, ChatTemplate.load(config.studentDir()).orElse(null)).build();
+            examples = config.examples().withPromptFormat(builder.promptFormat());   // AUTO resolved, recorded
+            if (config.runs().size() == 1) {
+                try (RunStore store = RunStore.openExisting(config.runDir())) {
+                    data = builder.examples(store);
+                }
+            } else {
+                List<ExampleSet> sets = new ArrayList<>();
+                for (RunShare r : config.runs()) {
+                    try (RunStore store = RunStore.openExisting(r.dir())) {
+                        sets.add(builder.examples(store));
+                    }
+                }
+                data = ExampleSet.concat(sets);
+                List<Mixture.Part> parts = new ArrayList<>();
+                int offset = 0;
+                for (int i = 0; i < sets.size(); i++) {
+                    RunShare r = config.runs().get(i);
+                    int n = sets.get(i).train().size();
+                    parts.add(new Mixture.Part(r.dir().getFileName().toString(), offset, n, r.weight()));
+                    offset += n;
+                }
+                mixture = new Mixture(parts);
             }
             if (data.train().isEmpty()) {
                 throw new InvalidInputException("run " + config.runDir() + " has no training examples left after"
@@ -117,7 +138,7 @@ public final class Trainer {
             CausalLM student = TrainSetup.student(config, studentConfig, manager);
             try {
                 return new Trainer(config, l, manager, tokenizer, student, teacher, mode,
-                        TrainSetup.eosIds(config, studentConfig, tokenizer), examples).train(data);
+                        TrainSetup.eosIds(config, studentConfig, tokenizer), examples).train(data, mixture);
             } finally {
                 student.close();
                 if (teacher != null) teacher.close();
@@ -135,9 +156,9 @@ public final class Trainer {
 
     // ---------------------------------------------------------------------------------------------- the loop
 
-    private TrainSummary train(ExampleSet data) throws IOException {
+    private TrainSummary train(ExampleSet data, Mixture mixture) throws IOException {
         int padId = Math.max(0, tokenizer.idOf(tokenizer.specialTokens().padToken()));
-        Batcher batcher = new Batcher(data.train(), config.batchTokens(), padId);
+        Batcher batcher = new Batcher(data.train(), config.batchTokens(), padId, mixture);
         HeldOutEval heldOut = data.eval().isEmpty() ? null : new HeldOutEval(
                 new Batcher(data.eval(), config.batchTokens(), padId), config.seed(), manager, student, loss);
         OnPolicySampler sampler = new OnPolicySampler(student, tokenizer, eosIds, config.temperature(), config.seed(),
@@ -149,7 +170,8 @@ public final class Trainer {
                     + totalSteps + " steps: lower it, or train longer (--epochs, --max-steps)");
         }
         LrSchedule schedule = new LrSchedule(config.lr(), 0.0, config.warmupSteps(), totalSteps);
-        TrainerState.Shaping shaping = TrainerState.Shaping.of(config, totalSteps, data.train());
+        TrainerState.Shaping shaping = TrainerState.Shaping.of(config, totalSteps, data.train(),
+                mixture == null ? null : mixture.describe());
 
         Map<String, NDArray> params = student.parameters();
         Collection<NDArray> paramList = params.values();

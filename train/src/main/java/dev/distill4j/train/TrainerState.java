@@ -33,16 +33,25 @@ public record TrainerState(int formatVersion, long step, long optimizerSteps, in
      *
      * @param examples      training examples built from the run
      * @param examplesHash  SHA-256 over their sample keys and lengths, so a changed run is noticed
+     * @param mixture       the runs mixed and their weights ({@code Mixture.describe}), null for one run
      */
     public record Shaping(long seed, int maxSeqLen, int batchTokens, int gradAccum, int epochs, long maxSteps,
                           long totalSteps, long warmupSteps, double lr, double evalFraction, int examples,
-                          String examplesHash) {
+                          String examplesHash, String mixture) {
+
+        /** The shaping of a one-run training. */
+        public Shaping(long seed, int maxSeqLen, int batchTokens, int gradAccum, int epochs, long maxSteps,
+                       long totalSteps, long warmupSteps, double lr, double evalFraction, int examples,
+                       String examplesHash) {
+            this(seed, maxSeqLen, batchTokens, gradAccum, epochs, maxSteps, totalSteps, warmupSteps, lr, evalFraction,
+                    examples, examplesHash, null);
+        }
 
         /** The shaping of a run with {@code config}, {@code totalSteps} steps, on {@code train}. */
-        static Shaping of(TrainConfig config, long totalSteps, List<TrainingExample> train) {
+        static Shaping of(TrainConfig config, long totalSteps, List<TrainingExample> train, String mixture) {
             return new Shaping(config.seed(), config.maxSeqLen(), config.batchTokens(), config.gradAccum(),
                     config.epochs(), config.maxSteps(), totalSteps, config.warmupSteps(), config.lr(),
-                    config.evalFraction(), train.size(), examplesHash(train));
+                    config.evalFraction(), train.size(), examplesHash(train), mixture);
         }
 
         /** SHA-256 over each example's {@code sampleKey NUL length LF}. */
@@ -80,6 +89,11 @@ public record TrainerState(int formatVersion, long step, long optimizerSteps, in
             if (Double.compare(lr, now.lr) != 0) return flag("--lr", lr, now.lr);
             if (Double.compare(evalFraction, now.evalFraction) != 0) {
                 return flag("--eval-fraction", evalFraction, now.evalFraction);
+            }
+            if (!java.util.Objects.equals(mixture, now.mixture)) {
+                return "the checkpoint was trained on the runs " + (mixture == null ? "(one run)" : mixture)
+                        + " and this run asks for " + (now.mixture == null ? "one run" : now.mixture)
+                        + ": resume with the same --run folders and weights, or train into a fresh output folder";
             }
             if (examples != now.examples || !examplesHash.equals(now.examplesHash)) {
                 return "the run's training examples changed since the checkpoint (" + examples + " then, "

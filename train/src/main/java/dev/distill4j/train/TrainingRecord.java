@@ -64,14 +64,15 @@ public record TrainingRecord(int format, String toolVersion, List<Training> runs
 
     /**
      * The settings that fix which examples go into which step and the learning rate at each: {@code lr} warmed up
-     * linearly over {@code warmupSteps}, then cosine to 0 at {@code totalSteps}.
+     * linearly over {@code warmupSteps}, then cosine to 0 at {@code totalSteps}; {@code mixture} names the runs mixed
+     * and their weights ({@code --run DIR:WEIGHT}, each with its training examples), null for one run.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Schedule(long seed, int batchTokens, int gradAccum, int epochs, long maxSteps, long totalSteps,
-                           long warmupSteps, double lr) {
+                           long warmupSteps, double lr, String mixture) {
         static Schedule of(TrainerState.Shaping s) {
             return new Schedule(s.seed(), s.batchTokens(), s.gradAccum(), s.epochs(), s.maxSteps(), s.totalSteps(),
-                    s.warmupSteps(), s.lr());
+                    s.warmupSteps(), s.lr(), s.mixture());
         }
     }
 

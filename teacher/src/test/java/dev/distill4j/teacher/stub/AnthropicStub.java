@@ -117,7 +117,7 @@ public final class AnthropicStub extends StubServer<AnthropicStub> {
         if (last == null) last = contents.getLast();
         List<String> stop = new ArrayList<>();
         body.path("stop_sequences").forEach(s -> stop.add(s.asText()));
-        StubAnswer a = StubAnswer.generate(last, answerTokens(), body.get("max_tokens").asInt(), stop);
+        StubAnswer a = answerFor(last, body.get("max_tokens").asInt(), stop);
         ObjectNode out = Json.object();
         out.put("id", String.format("msg_01Stub%016d", r.seq()));
         out.put("type", "message");

@@ -170,7 +170,7 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
         } else if (logprobs) {
             k = topLogprobsDefault;
         }
-        StubAnswer a = StubAnswer.generate(last, answerTokens(), maxTokens, stop);
+        StubAnswer a = answerFor(last, maxTokens, stop);
         ObjectNode out = Json.object();
         out.put("id", "chatcmpl-stub" + seq);
         out.put("object", "chat.completion");
@@ -220,7 +220,7 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
         if (k > MAX_TOP_LOGPROBS) {
             return badParam("logprobs", "integer above maximum value. Expected a value <= 20, but got " + k + " instead");
         }
-        StubAnswer a = StubAnswer.generate(p.asText(), answerTokens(), maxTokens, stop);
+        StubAnswer a = answerFor(p.asText(), maxTokens, stop);
         ObjectNode out = Json.object();
         out.put("id", "cmpl-stub" + seq);
         out.put("object", "text_completion");

@@ -48,6 +48,25 @@ public record StubAnswer(List<String> tokens, String text, String finish, String
         return new StubAnswer(kept, full.substring(0, cut), "stop", hit);
     }
 
+    /**
+     * A given answer text, split into tokens at whitespace boundaries (each token keeps the whitespace before it),
+     * cut at {@code maxTokens} (finish "length") or at a stop sequence.
+     */
+    public static StubAnswer of(String text, int maxTokens, List<String> stop) {
+        List<String> all = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*\\S+").matcher(text);
+        while (m.find()) all.add(m.group());
+        if (all.isEmpty()) all.add(text.isEmpty() ? "ok" : text);
+        List<String> tokens = all.size() > maxTokens ? all.subList(0, maxTokens) : all;
+        String full = String.join("", tokens);
+        String finish = all.size() > maxTokens ? "length" : "stop";
+        for (String s : stop == null ? List.<String>of() : stop) {
+            int at = s.isEmpty() ? -1 : full.indexOf(s);
+            if (at >= 0) return new StubAnswer(tokens, full.substring(0, at), "stop", s);
+        }
+        return new StubAnswer(List.copyOf(tokens), full, finish, null);
+    }
+
     /** Logprob of the chosen token at position {@code i}. */
     public static double chosenLogprob(int i) {
         return Math.log(chosenProbability(i));

@@ -77,6 +77,7 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
     private volatile String apiKey;
     private volatile List<String> models = List.of();
     private volatile int answerTokens = 8;
+    private volatile Function<String, String> writer;
 
     protected StubServer(int port) {
         try {
@@ -128,6 +129,19 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
     public S answerTokens(int n) { this.answerTokens = n; return self(); }
 
     public int answerTokens() { return answerTokens; }
+
+    /**
+     * Answers with {@code writer}'s text for the prompt (the last user message), token by token at whitespace
+     * boundaries, instead of echoing the prompt: for features that parse what the model wrote (e.g. prompt synthesis).
+     */
+    public S writer(Function<String, String> writer) { this.writer = writer; return self(); }
+
+    /** The answer to {@code prompt}: the writer's text if one is set, else the echo of {@link StubAnswer#generate}. */
+    protected StubAnswer answerFor(String prompt, int maxTokens, List<String> stop) {
+        Function<String, String> w = writer;
+        return w == null ? StubAnswer.generate(prompt, answerTokens, maxTokens, stop)
+                : StubAnswer.of(w.apply(prompt), maxTokens, stop);
+    }
 
     /** Delay before every answer. */
     public S latency(Duration d) { this.latency = d; return self(); }

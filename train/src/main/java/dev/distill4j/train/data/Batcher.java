@@ -30,6 +30,7 @@ public final class Batcher {
     private final int batchTokens;
     private final int padId;
     private final int[] lengths;
+    private final Mixture mixture;
 
     /**
      * @param examples    the examples, in a fixed order (ExampleSet's)
@@ -37,12 +38,20 @@ public final class Batcher {
      * @param padId       id written into padding positions (masked everywhere; the tokenizer's pad token, or 0)
      */
     public Batcher(List<TrainingExample> examples, int batchTokens, int padId) {
+        this(examples, batchTokens, padId, null);
+    }
+
+    /**
+     * Batches of a mixture of runs: each epoch draws the examples {@code mixture} says (null: every example once).
+     */
+    public Batcher(List<TrainingExample> examples, int batchTokens, int padId, Mixture mixture) {
         if (examples.isEmpty()) throw new IllegalArgumentException("no examples to batch");
         if (batchTokens < 1) throw new InvalidInputException("--batch-tokens must be positive, got " + batchTokens);
         this.examples = List.copyOf(examples);
         this.batchTokens = batchTokens;
         this.padId = Math.max(padId, 0);
         this.lengths = this.examples.stream().mapToInt(TrainingExample::length).toArray();
+        this.mixture = mixture;
     }
 
     public List<TrainingExample> examples() { return examples; }
@@ -50,8 +59,13 @@ public final class Batcher {
     /** Example indices of each batch of the epoch, in the order they are trained. */
     public List<int[]> plan(long seed, int epoch) {
         Random rng = new Random(mix(seed, epoch));
-        List<Integer> order = new ArrayList<>(lengths.length);
-        for (int i = 0; i < lengths.length; i++) order.add(i);
+        List<Integer> order;
+        if (mixture == null) {
+            order = new ArrayList<>(lengths.length);
+            for (int i = 0; i < lengths.length; i++) order.add(i);
+        } else {
+            order = mixture.epoch(rng);
+        }
         Collections.shuffle(order, rng);
         List<int[]> batches = new ArrayList<>();
         for (int w = 0; w < order.size(); w += WINDOW) {

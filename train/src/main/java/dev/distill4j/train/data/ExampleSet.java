@@ -12,6 +12,30 @@ public record ExampleSet(List<TrainingExample> train, List<TrainingExample> eval
         eval = List.copyOf(eval);
     }
 
+    /** Several runs' examples, run after run (training and held-out lists alike), with the reports summed. */
+    public static ExampleSet concat(List<ExampleSet> sets) {
+        java.util.List<TrainingExample> train = new java.util.ArrayList<>();
+        java.util.List<TrainingExample> eval = new java.util.ArrayList<>();
+        long samples = 0, examples = 0, truncated = 0, dropped = 0, tokens = 0;
+        int trainPrompts = 0, evalPrompts = 0;
+        AlignmentStats alignment = null;
+        for (ExampleSet s : sets) {
+            train.addAll(s.train());
+            eval.addAll(s.eval());
+            Report r = s.report();
+            samples += r.samples();
+            examples += r.examples();
+            truncated += r.truncated();
+            dropped += r.dropped();
+            tokens += r.trainedTokens();
+            trainPrompts += r.trainPrompts();
+            evalPrompts += r.evalPrompts();
+            alignment = alignment == null ? r.alignment() : alignment.plus(r.alignment());
+        }
+        return new ExampleSet(train, eval, new Report(samples, examples, truncated, dropped, trainPrompts, evalPrompts,
+                tokens, alignment));
+    }
+
     /**
      * @param samples        done samples read
      * @param examples       examples built (train + eval)
