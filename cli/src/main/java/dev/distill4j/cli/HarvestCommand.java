@@ -52,6 +52,8 @@ import picocli.CommandLine.Option;
                 "      --top-logprobs 5",
                 "  distill harvest --run runs/claude --prompts p.jsonl --provider anthropic \\",
                 "      --model claude-sonnet-4-5 --max-tokens 1024",
+                "  distill harvest --run runs/night --prompts p.jsonl --model gpt-4o-mini \\",
+                "      --batch --price-in 0.15 --price-out 0.60 --budget-usd 5",
                 "  distill harvest --run runs/selfhost --prompts p.jsonl --provider local \\",
                 "      --model-dir models/Qwen2.5-1.5B-Instruct --top-logprobs 20",
                 "",
@@ -159,6 +161,31 @@ final class HarvestCommand implements Callable<Integer> {
                     + "a 200 whose body is cut short or not JSON; default ${DEFAULT-VALUE}).")
     int maxAttempts;
 
+    @Option(names = "--batch", description = "Use the provider's batch API instead of one request per sample "
+            + "(OpenAI's Batch API, Anthropic's Message Batches): half the price, answers within 24 h. The batch ids "
+            + "are kept in the run: rerun the same command to go on polling after a stop or kill; nothing is bought "
+            + "twice.")
+    boolean batch;
+
+    @Option(names = "--poll-interval", paramLabel = "SECONDS", defaultValue = "15",
+            description = "With --batch: first wait between polls; it grows by half while nothing changes, up to "
+                    + "--max-poll-interval (default ${DEFAULT-VALUE}).")
+    double pollInterval;
+
+    @Option(names = "--max-poll-interval", paramLabel = "SECONDS", defaultValue = "300",
+            description = "With --batch: longest wait between polls (default ${DEFAULT-VALUE}).")
+    double maxPollInterval;
+
+    @Option(names = "--batch-size", paramLabel = "N",
+            description = "With --batch: most requests per batch (default: the provider's limit, 50,000 for OpenAI, "
+                    + "100,000 for Anthropic; files stay under 200 MB / 256 MB).")
+    Integer batchSize;
+
+    @Option(names = "--batch-price-factor", paramLabel = "F", defaultValue = "0.5",
+            description = "With --batch: the batch price as a fraction of --price-in/--price-out (default "
+                    + "${DEFAULT-VALUE}: OpenAI and Anthropic bill batches at half).")
+    double batchPriceFactor;
+
     @Option(names = "--dry-run", description = "Count the requests to make, their tokens (system prompt and chat "
             + "framing included) and worst-case cost; send nothing.")
     boolean dryRun;
@@ -184,6 +211,10 @@ final class HarvestCommand implements Callable<Integer> {
         TeacherSampling sampling = new TeacherSampling(temperature, topP, maxTokens, maxCompletionTokens, seed, stop,
                 topLogprobs, system);
         if (prov.equals(LocalTeacher.PROVIDER)) {
+            if (batch) {
+                throw new UserError("--batch needs a provider with a batch API (openai, anthropic); a local model"
+                        + " answers online only: drop --batch", Errors.USAGE);
+            }
             try (Teacher teacher = localTeacher(sampling, previous)) {
                 return dryRun ? dryRun(teacher) : harvest(teacher, previous);
             }
@@ -203,7 +234,8 @@ final class HarvestCommand implements Callable<Integer> {
         TeacherConfig config = new TeacherConfig(prov, ep, url == null ? null : parseUrl(url), modelName, keyEnv,
                 key, sampling, Duration.ofSeconds(timeoutSeconds), Map.of());
         try (Teacher teacher = Teachers.create(config)) {
-            return dryRun ? dryRun(teacher) : harvest(teacher, previous);
+            if (dryRun) return dryRun(teacher);
+            return batch ? new BatchHarvest(this).run(teacher, config, previous) : harvest(teacher, previous);
         }
     }
 
@@ -229,6 +261,15 @@ final class HarvestCommand implements Callable<Integer> {
         }
         if (concurrency < 1 || concurrency > 100_000) throw new UserError("--concurrency must be in 1..100000",
                 Errors.USAGE);
+        if (batch) {
+            if (!(pollInterval > 0) || !(maxPollInterval > 0)) {
+                throw new UserError("--poll-interval and --max-poll-interval must be positive", Errors.USAGE);
+            }
+            if (!(batchPriceFactor > 0) || batchPriceFactor > 1) {
+                throw new UserError("--batch-price-factor must be in (0, 1]", Errors.USAGE);
+            }
+            if (batchSize != null && batchSize < 1) throw new UserError("--batch-size must be ≥ 1", Errors.USAGE);
+        }
     }
 
     private int harvest(Teacher teacher, RunManifest previous) throws Exception {
@@ -286,7 +327,7 @@ final class HarvestCommand implements Callable<Integer> {
         }
     }
 
-    private String apiKeyEnvFor(Teacher teacher) {
+    String apiKeyEnvFor(Teacher teacher) {
         if (teacher.provider().equals(LocalTeacher.PROVIDER)) return null;
         return firstNonNull(apiKeyEnv, null, teacher.provider().equals("anthropic")
                 ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
@@ -344,13 +385,15 @@ final class HarvestCommand implements Callable<Integer> {
         HarvestEstimate e;
         PromptDuplicates checked = scanPrompts();
         try (RunStore store = Files.isRegularFile(run.resolve(RunStore.FILE)) ? RunStore.openExisting(run) : null) {
+            double f = batch ? batchPriceFactor : 1;
             e = HarvestEstimate.of(teacher, prompts, checked, store, samplesPerPrompt,
-                    new Budget(priceIn, priceOut, null), retryFailed, strict);
+                    new Budget(priceIn * f, priceOut * f, null), retryFailed, strict);
         } catch (Harvester.MalformedPromptException bad) {
             throw new UserError(bad.getMessage());
         }
         PrintStream out = System.out;
-        out.println("dry run: nothing was sent");
+        out.println("dry run: nothing was sent" + (batch ? String.format(Locale.ROOT,
+                " (--batch: priced at %.2f× --price-in/--price-out)", batchPriceFactor) : ""));
         out.printf(Locale.ROOT, "  prompts        %s (%s malformed lines)%n", ProgressBar.count(e.prompts()),
                 e.malformed());
         out.printf(Locale.ROOT, "  samples        %s, of which %s already stored, %s to request%n",
@@ -379,7 +422,7 @@ final class HarvestCommand implements Callable<Integer> {
      * The prompt file held to one id per prompt, within itself and against the prompts the run already holds; its
      * exact duplicate lines are announced in one line.
      */
-    private PromptDuplicates scanPrompts() throws IOException {
+    PromptDuplicates scanPrompts() throws IOException {
         PromptDuplicates duplicates;
         boolean resumed = Files.isRegularFile(run.resolve(RunStore.FILE));
         try (RunStore existing = resumed ? RunStore.openExisting(run) : null) {

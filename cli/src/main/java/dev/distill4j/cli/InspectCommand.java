@@ -31,8 +31,10 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RunManifest manifest = RunManifest.exists(run) ? RunManifest.read(run) : null;
         RunStats s;
+        java.util.List<dev.distill4j.core.store.StoredBatch> batches;
         try (RunStore store = RunStore.openExisting(run)) {
             s = store.stats(examples);
+            batches = store.batches(null);
         }
         if (json) {
             ObjectNode n = Json.object();
@@ -40,6 +42,14 @@ final class InspectCommand implements Callable<Integer> {
             if (manifest != null) n.set("manifest", Json.MAPPER.valueToTree(manifest));
             n.set("stats", Json.MAPPER.valueToTree(s));
             n.put("spend_usd", s.costUsd());
+            if (!batches.isEmpty()) {
+                var a = n.putArray("batches");
+                for (var b : batches) {
+                    a.addObject().put("id", b.id()).put("provider", b.provider()).put("provider_id", b.providerId())
+                            .put("state", b.state().sql()).put("status", b.status()).put("requests", b.requests())
+                            .put("created_at", b.createdAt().toString());
+                }
+            }
             System.out.println(Json.writePretty(n));
             return 0;
         }
@@ -61,7 +71,29 @@ final class InspectCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  tokens       %s prompt + %s completion%n",
                 ProgressBar.count(s.totalUsage().promptTokens()), ProgressBar.count(s.totalUsage().completionTokens()));
         out.printf(Locale.ROOT, "  spend        $%.4f%n", s.costUsd());
-        out.printf(Locale.ROOT, "  latency      mean %.0f ms%n", s.meanLatencyMs());
+        out.printf(Locale.ROOT, "  latency      mean %.0f ms%s%n", s.meanLatencyMs(),
+                batches.isEmpty() ? "" : " (a batch answer's latency is its batch's turnaround)");
+        if (!batches.isEmpty()) {
+            // one line for all: collected, open (bought, results not stored), submitting (never confirmed)
+            java.util.Map<dev.distill4j.core.store.StoredBatch.State, Long> byState = new java.util.EnumMap<>(
+                    dev.distill4j.core.store.StoredBatch.State.class);
+            long openRequests = 0;
+            for (var b : batches) {
+                byState.merge(b.state(), 1L, Long::sum);
+                if (b.state() != dev.distill4j.core.store.StoredBatch.State.COLLECTED) openRequests += b.requests();
+            }
+            out.printf(Locale.ROOT, "  batches      %d collected, %d open, %d submitting (%s requests not collected)%n",
+                    byState.getOrDefault(dev.distill4j.core.store.StoredBatch.State.COLLECTED, 0L),
+                    byState.getOrDefault(dev.distill4j.core.store.StoredBatch.State.OPEN, 0L),
+                    byState.getOrDefault(dev.distill4j.core.store.StoredBatch.State.SUBMITTING, 0L),
+                    ProgressBar.count(openRequests));
+            for (var b : batches) {
+                if (b.state() == dev.distill4j.core.store.StoredBatch.State.COLLECTED) continue;
+                out.printf(Locale.ROOT, "    %s %s %s, %d requests, submitted %s%n", b.provider(),
+                        b.providerId() == null ? "(unconfirmed " + b.id() + ")" : b.providerId(), b.status(),
+                        b.requests(), b.createdAt());
+            }
+        }
         if (!s.failureCauses().isEmpty()) {
             // one line per kind of failure, with one sample's message as its example: the bodies stay in the store
             out.println("  failure causes (by kind, one example each):");

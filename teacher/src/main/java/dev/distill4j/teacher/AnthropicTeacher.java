@@ -35,7 +35,7 @@ public final class AnthropicTeacher extends HttpTeacher {
                 BaseUrls.anthropicRoot(config.baseUrl()).toString(), headers(config));
     }
 
-    private static Map<String, String> headers(TeacherConfig c) {
+    static Map<String, String> headers(TeacherConfig c) {
         Map<String, String> h = new LinkedHashMap<>();
         if (c.apiKey() != null && !c.apiKey().isEmpty()) h.put("x-api-key", c.apiKey());
         h.put("anthropic-version", API_VERSION);

@@ -106,6 +106,15 @@ public final class Budget {
         return new Reservation(worst);
     }
 
+    /**
+     * Holds {@code usd} whether it fits or not: for money already committed elsewhere, such as a provider batch that
+     * an earlier run submitted and this one collects. Requests that do not fit beside it wait or are refused as usual.
+     */
+    public synchronized Reservation hold(double usd) {
+        if (usd < 0 || Double.isNaN(usd)) throw new IllegalArgumentException("cannot hold " + usd + " USD");
+        return open(usd);
+    }
+
     /** Replaces the reservation by what the request was billed; returns that cost (0 when already closed). */
     public synchronized double settle(Reservation r, Usage actual) {
         if (!close(r)) return 0;

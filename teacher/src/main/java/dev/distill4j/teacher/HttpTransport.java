@@ -121,12 +121,89 @@ public final class HttpTransport implements AutoCloseable {
      */
     public <T> Reply<T> exchange(URI url, ObjectNode body, String clientRequestId,
                                  java.util.function.Function<JsonNode, T> parser) throws TeacherException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(url)
-                .timeout(config.requestTimeout())
-                .POST(HttpRequest.BodyPublishers.ofByteArray(serialize(body)));
-        headers.forEach(b::header);
-        if (clientRequestId != null) b.header("X-Client-Request-Id", clientRequestId);
+        return send(request(url, "application/json", "application/json", clientRequestId)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(serialize(body))), url,
+                (raw, status, requestId, limits) -> parse(raw, parser, status, url, requestId, limits));
+    }
 
+    /** {@code GET url}, its 200 body read as JSON by {@code parser}; errors are classified as for {@link #post}. */
+    public <T> Reply<T> getJson(URI url, java.util.function.Function<JsonNode, T> parser) throws TeacherException {
+        return send(request(url, null, "application/json", null).GET(), url,
+                (raw, status, requestId, limits) -> parse(raw, parser, status, url, requestId, limits));
+    }
+
+    /**
+     * {@code GET url}, its 200 body as bytes (a file's content, e.g. a batch's JSONL results): errors are classified
+     * as for {@link #post}, a body cut short is {@code CONNECTION}.
+     */
+    public Reply<byte[]> getBytes(URI url) throws TeacherException {
+        return send(request(url, null, "*/*", null).GET(), url, (raw, status, requestId, limits) -> raw);
+    }
+
+    /**
+     * {@code POST url} with a {@code multipart/form-data} body: the text {@code fields}, then one file part
+     * {@code fileField} named {@code fileName} holding {@code file}'s bytes (streamed, never all in memory), as
+     * OpenAI's {@code /v1/files} takes an upload. The 200 body is read as JSON by {@code parser}.
+     */
+    public <T> Reply<T> postMultipart(URI url, Map<String, String> fields, String fileField, String fileName,
+                                      java.nio.file.Path file, java.util.function.Function<JsonNode, T> parser)
+            throws TeacherException {
+        String boundary = "distill4j-" + java.util.UUID.randomUUID();
+        StringBuilder head = new StringBuilder();
+        fields.forEach((k, v) -> head.append("--").append(boundary).append("\r\n")
+                .append("Content-Disposition: form-data; name=\"").append(k).append("\"\r\n\r\n")
+                .append(v).append("\r\n"));
+        head.append("--").append(boundary).append("\r\n")
+                .append("Content-Disposition: form-data; name=\"").append(fileField).append("\"; filename=\"")
+                .append(fileName).append("\"\r\n")
+                .append("Content-Type: application/octet-stream\r\n\r\n");
+        String tail = "\r\n--" + boundary + "--\r\n";
+        HttpRequest.BodyPublisher body;
+        try {
+            body = HttpRequest.BodyPublishers.concat(
+                    HttpRequest.BodyPublishers.ofByteArray(head.toString().getBytes(StandardCharsets.UTF_8)),
+                    HttpRequest.BodyPublishers.ofFile(file),
+                    HttpRequest.BodyPublishers.ofByteArray(tail.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.io.FileNotFoundException e) {
+            throw new TeacherException(Kind.BAD_REQUEST, 0, "cannot read " + file + " to upload it: " + e.getMessage(),
+                    null, null, null, null, e);
+        }
+        return send(request(url, "multipart/form-data; boundary=" + boundary, "application/json", null).POST(body),
+                url, (raw, status, requestId, limits) -> parse(raw, parser, status, url, requestId, limits));
+    }
+
+    /**
+     * {@code POST url} with a JSON body streamed from {@code body} (e.g. a batch of 100,000 requests read from a
+     * file, never all in memory), its 200 body read as JSON by {@code parser}.
+     */
+    public <T> Reply<T> postJson(URI url, HttpRequest.BodyPublisher body, String clientRequestId,
+                                 java.util.function.Function<JsonNode, T> parser) throws TeacherException {
+        return send(request(url, "application/json", "application/json", clientRequestId).POST(body), url,
+                (raw, status, requestId, limits) -> parse(raw, parser, status, url, requestId, limits));
+    }
+
+    /** What a 2xx body becomes; throws the classified exception when it cannot be read. */
+    @FunctionalInterface
+    private interface Success<T> {
+        T read(byte[] raw, int status, String requestId, RateLimitInfo limits) throws TeacherException;
+    }
+
+    private HttpRequest.Builder request(URI url, String contentType, String accept, String clientRequestId) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(config.requestTimeout());
+        headers.forEach((k, v) -> {
+            if (k.equalsIgnoreCase("Content-Type")) {
+                if (contentType != null) b.header(k, contentType);
+            } else if (k.equalsIgnoreCase("Accept")) {
+                b.header(k, accept);
+            } else {
+                b.header(k, v);
+            }
+        });
+        if (clientRequestId != null) b.header("X-Client-Request-Id", clientRequestId);
+        return b;
+    }
+
+    private <T> Reply<T> send(HttpRequest.Builder b, URI url, Success<T> success) throws TeacherException {
         long start = System.nanoTime();
         HttpResponse<byte[]> response;
         // The request timeout of java.net.http ends when the headers arrive; a body that trickles in must not hold
@@ -163,7 +240,7 @@ public final class HttpTransport implements AutoCloseable {
         int status = response.statusCode();
         byte[] raw = response.body() == null ? new byte[0] : response.body();
         if (status / 100 == 2) {
-            return new Reply<>(parse(raw, parser, status, url, requestId, limits), requestId, latencyMs, limits);
+            return new Reply<>(success.read(raw, status, requestId, limits), requestId, latencyMs, limits);
         }
         throw httpError(status, raw, h, url, requestId, limits);
     }
@@ -253,6 +330,15 @@ public final class HttpTransport implements AutoCloseable {
             message = "the teacher rejected the request (" + status + "): " + detail;
         }
         return new TeacherException(kind, status, message, retryAfter, excerpt, requestId, limits, null);
+    }
+
+    /** How an error status is classified: the table in docs/teachers.md. */
+    static Kind kindOf(int status) {
+        if (status == 401 || status == 403) return Kind.AUTH;
+        if (status == 404) return Kind.NOT_FOUND;
+        if (status == 429) return Kind.RATE_LIMITED;
+        if (status == 408 || status == 409 || status >= 500) return Kind.SERVER;
+        return Kind.BAD_REQUEST;
     }
 
     /** @param status the status line that came before the failure, or 0 when none did */

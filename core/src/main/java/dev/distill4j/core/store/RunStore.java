@@ -52,7 +52,7 @@ import org.sqlite.SQLiteException;
 public final class RunStore implements AutoCloseable {
     public static final String FILE = "samples.db";
     /** {@code PRAGMA user_version} of the schema this class writes. */
-    public static final int SCHEMA_VERSION = 2;
+    public static final int SCHEMA_VERSION = 3;
     /** {@code PRAGMA application_id}: "D4J1", so distill4j stores tell themselves apart from other SQLite files. */
     public static final int APPLICATION_ID = 0x44344A31;
 
@@ -77,6 +77,31 @@ public final class RunStore implements AutoCloseable {
               request_id     TEXT,
               created_at     INTEGER NOT NULL
             );
+            """;
+    /**
+     * Version 3: provider batches ({@code harvest --batch}) and the samples each holds, so a harvest killed while a
+     * batch runs at the provider resumes polling it instead of buying its requests again.
+     */
+    private static final String BATCHES_SCHEMA = """
+            CREATE TABLE IF NOT EXISTS batches (
+              id            TEXT PRIMARY KEY,
+              provider      TEXT NOT NULL,
+              provider_id   TEXT,
+              input_file_id TEXT,
+              state         TEXT NOT NULL CHECK (state IN ('submitting', 'open', 'collected')),
+              status        TEXT,
+              requests      INTEGER NOT NULL,
+              reserved_usd  REAL NOT NULL DEFAULT 0,
+              detail        TEXT,
+              created_at    INTEGER NOT NULL,
+              updated_at    INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS batch_samples (
+              batch_id   TEXT NOT NULL,
+              sample_key TEXT NOT NULL,
+              PRIMARY KEY (batch_id, sample_key)
+            );
+            CREATE INDEX IF NOT EXISTS batch_samples_by_key ON batch_samples (sample_key);
             """;
     private static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS prompts (
@@ -112,7 +137,7 @@ public final class RunStore implements AutoCloseable {
             );
             CREATE INDEX IF NOT EXISTS samples_by_prompt ON samples (prompt_id, sample_index);
             CREATE INDEX IF NOT EXISTS samples_by_status ON samples (status);
-            """ + EMBEDDINGS_SCHEMA;
+            """ + EMBEDDINGS_SCHEMA + BATCHES_SCHEMA;
 
     private static final String EMBEDDING_COLUMNS = "key, teacher, model, requested_dims, dims, text, vector, "
             + "prompt_tokens, request_id, created_at";
@@ -230,8 +255,9 @@ public final class RunStore implements AutoCloseable {
             } else if (version < 0) {
                 throw new IOException(db + " is not a distill4j run store: unknown schema version " + version);
             } else if (version < SCHEMA_VERSION) {
-                // 1 → 2 adds the embeddings table; samples and prompts stay as they are
-                for (String ddl : EMBEDDINGS_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
+                // 1 → 2 adds the embeddings table, 2 → 3 the batch tables; samples and prompts stay as they are
+                if (version < 2) for (String ddl : EMBEDDINGS_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
+                for (String ddl : BATCHES_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
                 st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
             }
             c.commit();
@@ -513,6 +539,162 @@ public final class RunStore implements AutoCloseable {
         }
         return new StoredEmbedding(key, rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(6), v,
                 rs.getLong(8), rs.getString(9), Instant.ofEpochMilli(rs.getLong(10)));
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    private static final String BATCH_COLUMNS = "id, provider, provider_id, input_file_id, state, status, requests, "
+            + "reserved_usd, detail, created_at, updated_at";
+
+    /**
+     * Stores a batch about to be submitted ({@link StoredBatch.State#SUBMITTING}) with the samples it holds, in one
+     * transaction: from then on a rerun knows these samples are (perhaps) bought.
+     */
+    public synchronized void putBatch(StoredBatch batch, Collection<String> sampleKeys) {
+        write("store batch " + batch.id(), () -> {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO batches (" + BATCH_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                bindBatch(ps, batch);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "INSERT OR IGNORE INTO batch_samples (batch_id, sample_key) VALUES (?, ?)")) {
+                int n = 0;
+                for (String key : sampleKeys) {
+                    ps.setString(1, batch.id());
+                    ps.setString(2, key);
+                    ps.addBatch();
+                    if (++n % BATCH_ROWS == 0) ps.executeBatch();
+                }
+                ps.executeBatch();
+            }
+        });
+    }
+
+    /** Replaces a stored batch's fields by {@code batch}'s (its id and created_at stay). */
+    public synchronized void updateBatch(StoredBatch batch) {
+        write("update batch " + batch.id(), () -> updateBatchRow(batch));
+    }
+
+    /**
+     * Stores a batch's results and marks it {@link StoredBatch.State#COLLECTED} in one transaction, so a kill leaves
+     * either the batch open with none of its results stored (the rerun downloads them again) or all of it done.
+     */
+    public synchronized void collectBatch(StoredBatch batch, List<Sample> results) {
+        write("store the results of batch " + batch.id(), () -> {
+            long now = Instant.now().toEpochMilli();
+            try (PreparedStatement ps = conn.prepareStatement(UPSERT_SAMPLE)) {
+                int n = 0;
+                for (Sample s : results) {
+                    bindSample(ps, s, s.status(), now);
+                    ps.addBatch();
+                    if (++n % BATCH_ROWS == 0) ps.executeBatch();
+                }
+                ps.executeBatch();
+            }
+            updateBatchRow(batch.with(StoredBatch.State.COLLECTED, batch.status(), batch.detail()));
+        });
+    }
+
+    /** Forgets a batch the provider never accepted (its samples become free to submit again). */
+    public synchronized void dropBatch(String id) {
+        write("drop batch " + id, () -> {
+            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM batch_samples WHERE batch_id = ?")) {
+                ps.setString(1, id);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM batches WHERE id = ?")) {
+                ps.setString(1, id);
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    private void updateBatchRow(StoredBatch b) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("UPDATE batches SET provider_id = ?, input_file_id = ?, "
+                + "state = ?, status = ?, detail = ?, updated_at = ? WHERE id = ?")) {
+            ps.setString(1, b.providerId());
+            ps.setString(2, b.inputFileId());
+            ps.setString(3, b.state().sql());
+            ps.setString(4, b.status());
+            ps.setString(5, b.detail());
+            ps.setLong(6, (b.updatedAt() == null ? Instant.now() : b.updatedAt()).toEpochMilli());
+            ps.setString(7, b.id());
+            if (ps.executeUpdate() != 1) throw new SQLException("no batch " + b.id() + " is stored");
+        }
+    }
+
+    /** The stored batches, oldest first; only those in {@code stateOrNull} unless it is null. */
+    public synchronized List<StoredBatch> batches(StoredBatch.State stateOrNull) {
+        return read("read batches", () -> {
+            String sql = "SELECT " + BATCH_COLUMNS + " FROM batches"
+                    + (stateOrNull == null ? "" : " WHERE state = ?") + " ORDER BY created_at, id";
+            try (PreparedStatement ps = conn.prepareStatement(sql)) {
+                if (stateOrNull != null) ps.setString(1, stateOrNull.sql());
+                List<StoredBatch> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new StoredBatch(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                                StoredBatch.State.parse(rs.getString(5)), rs.getString(6), rs.getInt(7),
+                                rs.getDouble(8), rs.getString(9), Instant.ofEpochMilli(rs.getLong(10)),
+                                Instant.ofEpochMilli(rs.getLong(11))));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    /** The sample keys a batch holds, in the order they were stored. */
+    public synchronized List<String> batchSampleKeys(String batchId) {
+        return read("read the samples of batch " + batchId, () -> {
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT sample_key FROM batch_samples WHERE batch_id = ? ORDER BY rowid")) {
+                ps.setString(1, batchId);
+                List<String> keys = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) keys.add(rs.getString(1));
+                }
+                return keys;
+            }
+        });
+    }
+
+    /** Those of {@code keys} that a batch not yet collected holds: bought (or being bought), results not stored. */
+    public synchronized Set<String> keysInOpenBatches(Collection<String> keys) {
+        List<String> unique = List.copyOf(new LinkedHashSet<>(keys));
+        Set<String> found = new java.util.HashSet<>();
+        read("look up " + unique.size() + " samples in open batches", () -> {
+            for (int from = 0; from < unique.size(); from += IN_CHUNK) {
+                List<String> chunk = unique.subList(from, Math.min(unique.size(), from + IN_CHUNK));
+                String sql = "SELECT bs.sample_key FROM batch_samples bs JOIN batches b ON b.id = bs.batch_id "
+                        + "WHERE b.state <> 'collected' AND bs.sample_key IN (" + "?, ".repeat(chunk.size() - 1)
+                        + "?)";
+                try (PreparedStatement ps = conn.prepareStatement(sql)) {
+                    for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) found.add(rs.getString(1));
+                    }
+                }
+            }
+            return null;
+        });
+        return found;
+    }
+
+    private static void bindBatch(PreparedStatement ps, StoredBatch b) throws SQLException {
+        long now = Instant.now().toEpochMilli();
+        ps.setString(1, b.id());
+        ps.setString(2, b.provider());
+        ps.setString(3, b.providerId());
+        ps.setString(4, b.inputFileId());
+        ps.setString(5, b.state().sql());
+        ps.setString(6, b.status());
+        ps.setInt(7, b.requests());
+        ps.setDouble(8, b.reservedUsd());
+        ps.setString(9, b.detail());
+        ps.setLong(10, b.createdAt() == null ? now : b.createdAt().toEpochMilli());
+        ps.setLong(11, b.updatedAt() == null ? now : b.updatedAt().toEpochMilli());
     }
 
     // ---------------------------------------------------------------- stats

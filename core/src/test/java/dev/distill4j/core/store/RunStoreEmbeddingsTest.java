@@ -75,7 +75,7 @@ class RunStoreEmbeddingsTest {
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
              Statement st = c.createStatement()) {
-            assertThat(st.executeQuery("PRAGMA user_version").getInt(1)).isEqualTo(2);
+            assertThat(st.executeQuery("PRAGMA user_version").getInt(1)).isEqualTo(RunStore.SCHEMA_VERSION);
         }
     }
 }

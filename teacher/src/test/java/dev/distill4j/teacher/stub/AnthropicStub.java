@@ -14,9 +14,12 @@ import java.util.Map;
  * {@code anthropic-version}, Anthropic's response shape ({@code id}, {@code type: message}, content blocks,
  * {@code stop_reason}, {@code stop_sequence}, usage with cache fields), headers ({@code request-id},
  * {@code anthropic-ratelimit-*} with RFC 3339 resets) and errors ({@code {"type":"error","error":{"type","message"}}},
- * 529 {@code overloaded_error}). Answers come from {@link StubAnswer}.
+ * 529 {@code overloaded_error}), and the Message Batches API ({@link AnthropicBatches}: create, poll, JSONL results with
+ * succeeded, errored, canceled and expired requests as {@link BatchPlan}s say). Answers come from {@link StubAnswer}.
  */
 public final class AnthropicStub extends StubServer<AnthropicStub> {
+    private final AnthropicBatches batches = new AnthropicBatches(this);
+
     private AnthropicStub(int port) {
         super(port);
     }
@@ -84,6 +87,7 @@ public final class AnthropicStub extends StubServer<AnthropicStub> {
         if (r.header("anthropic-version") == null) {
             return error(400, "anthropic-version: header is required", null, null);
         }
+        if (r.path().startsWith("/v1/messages/batches")) return batches.handle(r);
         if (!r.method().equals("POST") || !r.path().equals("/v1/messages")) {
             return error(404, "Not Found", null, null);
         }

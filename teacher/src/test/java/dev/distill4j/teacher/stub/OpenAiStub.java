@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * OpenAI's API as the wire sees it: {@code POST /v1/chat/completions}, {@code POST /v1/completions} (legacy) and
- * {@code POST /v1/embeddings} and {@code GET /v1/models}, with OpenAI's response shapes ({@code id}, {@code object}, {@code created}, {@code model},
+ * {@code POST /v1/embeddings} and {@code GET /v1/models}, and the Files and Batch API ({@link OpenAiBatches}: upload,
+ * create, poll, output and error files, expired and partly failed batches as {@link BatchPlan}s say), with OpenAI's response shapes ({@code id}, {@code object}, {@code created}, {@code model},
  * {@code system_fingerprint}, choices, logprobs with bytes, usage with details), headers ({@code x-request-id},
  * {@code x-ratelimit-*}) and error bodies ({@code {"error":{"message","type","param","code"}}}). Answers come from
  * {@link StubAnswer}. Like vLLM, the legacy endpoint allows up to 20 logprobs.
@@ -27,6 +28,7 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
     public static final int MAX_EMBEDDING_INPUTS = 2048;
     private volatile int topLogprobsDefault = 0;
     private volatile int embeddingDims = 64;
+    private final OpenAiBatches batches = new OpenAiBatches(this);
 
     private OpenAiStub(int port) {
         super(port);
@@ -110,6 +112,10 @@ public final class OpenAiStub extends StubServer<OpenAiStub> {
             }
         }
         String path = r.path();
+        if (path.startsWith("/v1/files") || path.startsWith("/v1/batches")) {
+            Reply batch = batches.handle(r);
+            if (batch != null) return batch;
+        }
         if (r.method().equals("GET") && path.equals("/v1/models")) return modelList();
         if (r.method().equals("POST") && path.equals("/v1/embeddings")) return embeddings(r);
         boolean chat = path.equals("/v1/chat/completions");

@@ -65,6 +65,11 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
     private final LongAdder billedPrompt = new LongAdder();
     private final LongAdder billedCompletion = new LongAdder();
     private final LongAdder billedAnswers = new LongAdder();
+    private final LongAdder batchBilledPrompt = new LongAdder();
+    private final LongAdder batchBilledCompletion = new LongAdder();
+    private final LongAdder batchBilledAnswers = new LongAdder();
+    private final ConcurrentLinkedQueue<BatchPlan> batchPlans = new ConcurrentLinkedQueue<>();
+    private volatile BatchPlan defaultBatchPlan = BatchPlan.normal();
     private final Map<String, String> headerOverrides = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Function<RecordedRequest, Fault> faultFunction;
     private volatile boolean recording = true;
@@ -193,6 +198,62 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
 
     /** Answers billed (generated with a 2xx status), read by the client or not. */
     public long billedAnswers() { return billedAnswers.sum(); }
+
+    /** Prompt tokens billed for answers generated inside batches (at the batch price: half). */
+    public long batchBilledPromptTokens() { return batchBilledPrompt.sum(); }
+
+    /** Completion tokens billed for answers generated inside batches. */
+    public long batchBilledCompletionTokens() { return batchBilledCompletion.sum(); }
+
+    /** Answers generated (and billed) inside batches. */
+    public long batchBilledAnswers() { return batchBilledAnswers.sum(); }
+
+    /**
+     * What the stub bills in USD at the given list prices (per million tokens): online answers at the list price,
+     * batch answers at half of it, as OpenAI and Anthropic bill their batch APIs.
+     */
+    public double billedUsd(double inputUsdPerMillion, double outputUsdPerMillion) {
+        return (billedPromptTokens() * inputUsdPerMillion + billedCompletionTokens() * outputUsdPerMillion
+                + 0.5 * (batchBilledPromptTokens() * inputUsdPerMillion
+                        + batchBilledCompletionTokens() * outputUsdPerMillion)) / 1e6;
+    }
+
+    /** Plans for the next batches created, in order; later batches get the default plan. */
+    public S batchPlans(BatchPlan... plans) { batchPlans.addAll(List.of(plans)); return self(); }
+
+    /** The plan of batches with no queued plan (default {@link BatchPlan#normal()}). */
+    public S defaultBatchPlan(BatchPlan plan) { this.defaultBatchPlan = plan; return self(); }
+
+    /** The plan for a batch being created now. */
+    protected BatchPlan nextBatchPlan() {
+        BatchPlan p = batchPlans.poll();
+        return p != null ? p : defaultBatchPlan;
+    }
+
+    /**
+     * Adds an answer generated inside a batch to the batch ledger (2xx only), as {@link #billedPromptTokens()} does
+     * for online answers.
+     */
+    protected void billBatch(int status, JsonNode body) {
+        if (status / 100 != 2) return;
+        JsonNode u = body.path("usage");
+        if (u.has("prompt_tokens")) {
+            batchBilledPrompt.add(u.path("prompt_tokens").asLong());
+            batchBilledCompletion.add(u.path("completion_tokens").asLong());
+        } else if (u.has("input_tokens")) {
+            batchBilledPrompt.add(u.path("input_tokens").asLong() + u.path("cache_read_input_tokens").asLong()
+                    + u.path("cache_creation_input_tokens").asLong());
+            batchBilledCompletion.add(u.path("output_tokens").asLong());
+        } else {
+            return;
+        }
+        batchBilledAnswers.increment();
+    }
+
+    /** The stub's own answer to one request of a batch, as if it had come online (key, model and body checks). */
+    protected Reply answerInBatch(RecordedRequest request) {
+        return answer(request);
+    }
 
     public void resetRecords() {
         synchronized (requests) {

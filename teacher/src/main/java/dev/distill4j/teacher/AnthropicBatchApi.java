@@ -1,0 +1,182 @@
+package dev.distill4j.teacher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.Json;
+import dev.distill4j.core.Usage;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Anthropic's Message Batches API: {@code POST /v1/messages/batches} with {@code {"requests": [{"custom_id",
+ * "params": {...}}]}} (each {@code params} the body of an online {@code /v1/messages} request), polled with
+ * {@code GET /v1/messages/batches/{id}} until {@code processing_status} is {@code ended} (from {@code in_progress}
+ * or {@code canceling}); {@code request_counts} has {@code processing}, {@code succeeded}, {@code errored},
+ * {@code canceled}, {@code expired}. The results are JSONL at {@code results_url}, one line per request in no
+ * particular order: {@code {"custom_id", "result": {"type": "succeeded", "message": {...}}}}, {@code errored} with
+ * {@code error: {"type": "error", "error": {"type", "message"}}}, {@code canceled} or {@code expired}. Same
+ * headers as online ({@code x-api-key}, {@code anthropic-version: 2023-06-01}; the API needs no beta header).
+ *
+ * <p>Limits: 100,000 requests and 256 MB per batch; {@code custom_id} matches {@code ^[a-zA-Z0-9_-]{1,64}$}
+ * (our sample keys are 32 hex digits). Errored, canceled and expired requests are not billed.
+ */
+public final class AnthropicBatchApi implements BatchApi {
+    /** Anthropic's limit on requests per batch. */
+    public static final int MAX_REQUESTS = 100_000;
+    /** Anthropic's limit on a batch's size: 256 MB. */
+    public static final long MAX_BYTES = 256L * 1000 * 1000;
+
+    private final AnthropicTeacher teacher;
+    private final URI batches;
+    private final HttpTransport transport;
+
+    AnthropicBatchApi(AnthropicTeacher teacher, TeacherConfig config) {
+        this.teacher = teacher;
+        this.batches = URI.create(BaseUrls.anthropicRoot(config.baseUrl()) + "/v1/messages/batches");
+        this.transport = new HttpTransport(config, AnthropicTeacher.headers(config));
+    }
+
+    @Override public String provider() { return TeacherConfig.ANTHROPIC; }
+
+    @Override public int maxRequests() { return MAX_REQUESTS; }
+
+    @Override public long maxBytes() { return MAX_BYTES; }
+
+    @Override public byte[] prefix() { return "{\"requests\":[\n".getBytes(StandardCharsets.UTF_8); }
+
+    @Override public byte[] separator() { return ",\n".getBytes(StandardCharsets.UTF_8); }
+
+    @Override public byte[] suffix() { return "\n]}".getBytes(StandardCharsets.UTF_8); }
+
+    @Override public byte[] line(String customId, ObjectNode body) {
+        ObjectNode line = Json.object();
+        line.put("custom_id", customId);
+        line.set("params", body);
+        return Json.write(line).getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override public Submitted submit(String localId, Path file, int requests) throws TeacherException {
+        HttpRequest.BodyPublisher body;
+        try {
+            body = HttpRequest.BodyPublishers.ofFile(file);
+        } catch (FileNotFoundException e) {
+            throw new TeacherException(TeacherException.Kind.BAD_REQUEST, 0, "cannot read the batch file " + file
+                    + ": " + e.getMessage(), null, null, null, null, e);
+        }
+        Status s = transport.postJson(batches, body, localId, AnthropicBatchApi::status).body();
+        return new Submitted(s.providerId(), null, s);
+    }
+
+    @Override public Status poll(String providerId) throws TeacherException {
+        return transport.getJson(URI.create(batches + "/" + URLEncoder.encode(providerId, StandardCharsets.UTF_8)),
+                AnthropicBatchApi::status).body();
+    }
+
+    /** Anthropic keeps no metadata on a batch, so a submission whose answer was lost cannot be found again. */
+    @Override public Optional<Status> find(String localId) { return Optional.empty(); }
+
+    /** The Message Batch object. */
+    static Status status(JsonNode b) {
+        String id = WireJson.text(b, "id", "id");
+        String status = WireJson.text(b, "processing_status", "processing_status");
+        JsonNode c = WireJson.object(b, "request_counts", "request_counts");
+        long processing = WireJson.count(c, "processing", "request_counts.processing");
+        long succeeded = WireJson.count(c, "succeeded", "request_counts.succeeded");
+        long errored = WireJson.count(c, "errored", "request_counts.errored");
+        long canceled = WireJson.count(c, "canceled", "request_counts.canceled");
+        long expired = WireJson.count(c, "expired", "request_counts.expired");
+        JsonNode url = b.get("results_url");
+        return new Status(id, status, status.equals("ended"),
+                new Counts(processing + succeeded + errored + canceled + expired, succeeded, errored, expired,
+                        canceled, processing),
+                null, null, url == null || url.isNull() ? null : url.asText(), null, Json.write(b));
+    }
+
+    @Override public void results(Status ended, Consumer<Item> sink) throws TeacherException {
+        URI url = ended.resultsUrl() != null ? URI.create(ended.resultsUrl())
+                : URI.create(batches + "/" + URLEncoder.encode(ended.providerId(), StandardCharsets.UTF_8) + "/results");
+        byte[] content = transport.getBytes(url).body();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(new ByteArrayInputStream(content),
+                StandardCharsets.UTF_8))) {
+            String text;
+            long n = 0;
+            while ((text = r.readLine()) != null) {
+                n++;
+                if (text.isBlank()) continue;
+                JsonNode line;
+                try {
+                    line = Json.MAPPER.readTree(text);
+                } catch (IOException e) {
+                    continue; // names no request: the requests it held are reported missing and asked again
+                }
+                String customId = line.path("custom_id").asText(null);
+                if (customId == null) continue;
+                sink.accept(item(customId, line.path("result"), "results line " + n));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("reading a byte array cannot fail", e);
+        }
+    }
+
+    private Item item(String customId, JsonNode result, String where) {
+        String type = result.path("type").asText("");
+        switch (type) {
+            case "succeeded" -> {
+                JsonNode message = result.path("message");
+                try {
+                    if (!message.isObject()) throw new WireJson.MalformedException("lacks result.message");
+                    return new Answered(customId, teacher.parse(message), message.path("id").asText(null));
+                } catch (WireJson.MalformedException | IllegalArgumentException e) {
+                    Usage billed = HttpTransport.billedUsage(message);
+                    String excerpt = HttpTransport.excerpt(Json.write(result).getBytes(StandardCharsets.UTF_8));
+                    return new Failed(customId, new TeacherException(TeacherException.Kind.MALFORMED_RESPONSE, 200,
+                            "the batch answered (" + where + ") but its message " + e.getMessage() + ": " + excerpt,
+                            null, excerpt, null, null, null,
+                            billed == null ? TeacherException.Billing.WORST_CASE : TeacherException.Billing.USAGE,
+                            billed), billed);
+                }
+            }
+            case "errored" -> {
+                JsonNode err = result.path("error");
+                JsonNode inner = err.path("error").isObject() ? err.path("error") : err;
+                String errType = inner.path("type").asText("api_error");
+                String message = inner.path("message").asText("");
+                int status = switch (errType) {
+                    case "invalid_request_error" -> 400;
+                    case "authentication_error" -> 401;
+                    case "billing_error" -> 402;
+                    case "permission_error" -> 403;
+                    case "not_found_error" -> 404;
+                    case "request_too_large" -> 413;
+                    case "rate_limit_error" -> 429;
+                    case "overloaded_error" -> 529;
+                    default -> 500;
+                };
+                String excerpt = HttpTransport.excerpt(Json.write(result).getBytes(StandardCharsets.UTF_8));
+                return new Failed(customId, new TeacherException(HttpTransport.kindOf(status), status,
+                        "the batch request failed: " + message + " [type " + errType + "]", null, excerpt,
+                        err.path("request_id").asText(null), null, null), Usage.ZERO);
+            }
+            case "canceled" -> { return new NotRun(customId, "canceled"); }
+            case "expired" -> { return new NotRun(customId, "expired"); }
+            default -> {
+                String excerpt = HttpTransport.excerpt(Json.write(result).getBytes(StandardCharsets.UTF_8));
+                return new Failed(customId, new TeacherException(TeacherException.Kind.MALFORMED_RESPONSE, 200,
+                        "the batch reported an unknown result type '" + type + "' (" + where + ")", null, excerpt,
+                        null, null, null), Usage.ZERO);
+            }
+        }
+    }
+
+    @Override public void close() { transport.close(); }
+}
