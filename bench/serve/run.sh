@@ -21,7 +21,7 @@ export DJL_OFFLINE=true
 # libtorch's intra-op threads spin-wait: on a shared, loaded machine 2 threads made one 32-token answer 8x slower
 # than 1 thread (5.6 s vs 0.65 s at load average 9.5 on 2 cores). TORCH_THREADS=2 to compare.
 TORCH_THREADS="${TORCH_THREADS:-1}"; export OMP_NUM_THREADS="$TORCH_THREADS"
-JAVA=("$JAVA_HOME/bin/java" -Xmx2g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true
+JAVA=("$JAVA_HOME/bin/java" -Xmx2g --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Dai.djl.offline=true
       -Dai.djl.pytorch.num_threads="$TORCH_THREADS" -Dai.djl.pytorch.num_interop_threads=1
       -Dlogback.configurationFile="$ROOT/serve/src/test/resources/logback-serve-test.xml" -cp "$CP")
 MODEL="$OUT/model-10m"
