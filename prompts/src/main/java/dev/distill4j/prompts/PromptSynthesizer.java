@@ -5,7 +5,6 @@ import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.Sample;
-import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.io.PromptReader;
 import dev.distill4j.core.store.RunStore;
@@ -18,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -300,11 +300,10 @@ public final class PromptSynthesizer {
 
     /** The stored reply of each request of the plan that has one, found by the key the harvester stored it under. */
     private Map<String, String> replies(List<Request> plan) {
-        var sampling = teacher.sampling().toJson();
         Map<String, String> keyToId = new HashMap<>();
-        for (Request r : plan) {
-            Prompt p = asPrompt(r);
-            keyToId.put(SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(), sampling, 0), r.id());
+        for (Sample s : Harvester.candidates(teacher, plan.stream().map(PromptSynthesizer::asPrompt).toList(), 1,
+                Instant.now())) {
+            keyToId.put(s.key(), s.promptId());
         }
         Map<String, String> out = new HashMap<>();
         for (Map.Entry<String, Sample> e : store.find(keyToId.keySet()).entrySet()) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.Sample;
-import dev.distill4j.core.SampleKey;
 import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.Usage;
 import dev.distill4j.core.io.PromptDuplicates;
@@ -312,17 +311,8 @@ public final class BatchHarvester {
     /** Stores a chunk's prompts, decides which of its samples to ask for, and adds them to batches. */
     private void queueChunk(List<Prompt> chunk, boolean firstChunk)
             throws IOException, InterruptedException, TeacherException {
-        var sampling = teacher.sampling().toJson();
-        List<String> keys = new ArrayList<>();
-        List<Sample> candidates = new ArrayList<>();
-        Instant now = Instant.now();
-        for (Prompt p : chunk) {
-            for (int i = 0; i < options.samplesPerPrompt(); i++) {
-                String key = SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(), sampling, i);
-                keys.add(key);
-                candidates.add(Sample.builder(key, p.id(), i).capability(teacher.capability()).stored(now).build());
-            }
-        }
+        List<Sample> candidates = Harvester.candidates(teacher, chunk, options.samplesPerPrompt(), Instant.now());
+        List<String> keys = candidates.stream().map(Sample::key).toList();
         store.putPrompts(chunk);
         Map<String, Sample> existing = store.find(keys);
         Set<String> inBatch = store.keysInOpenBatches(keys);

@@ -213,18 +213,9 @@ public final class Harvester {
     private void dispatch(List<Prompt> chunk, Semaphore slots, SampleWriter writer) throws InterruptedException {
         boolean dispatchedBefore = dispatchedAny;
         dispatchedAny = true;
-        var sampling = teacherSampling();
         List<Sample> todo = new ArrayList<>();
-        List<String> keys = new ArrayList<>();
-        List<Sample> candidates = new ArrayList<>();
-        Instant now = Instant.now();
-        for (Prompt p : chunk) {
-            for (int i = 0; i < options.samplesPerPrompt(); i++) {
-                String key = SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(), sampling, i);
-                keys.add(key);
-                candidates.add(Sample.builder(key, p.id(), i).capability(teacher.capability()).stored(now).build());
-            }
-        }
+        List<Sample> candidates = candidates(teacher, chunk, options.samplesPerPrompt(), Instant.now());
+        List<String> keys = candidates.stream().map(Sample::key).toList();
         store.putPrompts(chunk);
         Map<String, Sample> existing = store.find(keys);
         List<Sample> fresh = new ArrayList<>();
@@ -288,8 +279,21 @@ public final class Harvester {
         }
     }
 
-    private com.fasterxml.jackson.databind.JsonNode teacherSampling() {
-        return teacher.sampling().toJson();
+    /**
+     * The pending samples {@code teacher} would be asked for, {@code samplesPerPrompt} per prompt in prompt order,
+     * each under its content key ({@link SampleKey}): what a harvest, online or batch, looks up in the store before
+     * asking, and where anything that harvested through it finds a stored answer again.
+     */
+    public static List<Sample> candidates(Teacher teacher, List<Prompt> prompts, int samplesPerPrompt, Instant now) {
+        var sampling = teacher.sampling().toJson();
+        List<Sample> out = new ArrayList<>(prompts.size() * samplesPerPrompt);
+        for (Prompt p : prompts) {
+            for (int i = 0; i < samplesPerPrompt; i++) {
+                String key = SampleKey.of(p, teacher.provider(), teacher.model(), teacher.endpoint(), sampling, i);
+                out.add(Sample.builder(key, p.id(), i).capability(teacher.capability()).stored(now).build());
+            }
+        }
+        return out;
     }
 
     /**
