@@ -184,6 +184,7 @@ public final class PromptSynthesizer {
             requests += plan.size();
 
             Map<String, String> replies = replies(plan);
+            List<String> pooled = pool.texts();   // the pool before this round: every parent is in it
             List<String> candidates = new ArrayList<>();
             List<Request> from = new ArrayList<>();
             List<Integer> exempt = new ArrayList<>();
@@ -193,8 +194,8 @@ public final class PromptSynthesizer {
                 List<String> parsed = r.method() == SynthesisMethod.SELF_INSTRUCT ? MetaPrompts.parseList(reply)
                         : parsedSingle(reply);
                 if (parsed.isEmpty()) rejections.merge(Rejection.UNPARSABLE, 1L, Long::sum);
-                String parent = r.method() == SynthesisMethod.EVOL_INSTRUCT ? textOfId(r.parents().getFirst(), ids)
-                        : null;
+                int parentAt = r.method() == SynthesisMethod.EVOL_INSTRUCT ? ids.indexOf(r.parents().getFirst()) : -1;
+                String parent = parentAt < 0 ? null : pooled.get(parentAt);
                 for (String c : parsed) {
                     Optional<Rejection> why = filter.check(c, parent);
                     if (why.isPresent()) {
@@ -202,7 +203,7 @@ public final class PromptSynthesizer {
                     } else {
                         candidates.add(c);
                         from.add(r);
-                        exempt.add(parent == null ? -1 : ids.indexOf(r.parents().getFirst()));
+                        exempt.add(parentAt);
                     }
                 }
             }
@@ -286,11 +287,6 @@ public final class PromptSynthesizer {
         if (r.method() != SynthesisMethod.EVOL_INSTRUCT) return null;
         int at = ids.indexOf(r.parents().getFirst());
         return at < 0 ? null : topicOf.get(at);
-    }
-
-    private String textOfId(String id, List<String> ids) {
-        int at = ids.indexOf(id);
-        return at < 0 ? null : pool.texts().get(at);
     }
 
     private static List<String> parsedSingle(String reply) {

@@ -161,11 +161,11 @@ public final class DatasetImporter {
         if (samples.isEmpty()) return 0;
         Map<String, Sample> existing = store.find(samples.stream().map(Sample::key).toList());
         store.putPrompts(prompts);
-        store.upsertSamples(samples.stream().filter(s -> !existing.containsKey(s.key())).toList());
-        long added = samples.stream().filter(s -> !existing.containsKey(s.key())).count();
+        List<Sample> added = samples.stream().filter(s -> !existing.containsKey(s.key())).toList();
+        store.upsertSamples(added);
         prompts.clear();
         samples.clear();
-        return added;
+        return added.size();
     }
 
     private static ObjectNode provenance(Format format, Path file, String sha) {
