@@ -4,11 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Usage;
-import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.FileNotFoundException;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -105,27 +101,8 @@ public final class AnthropicBatchApi implements BatchApi {
     @Override public void results(Status ended, Consumer<Item> sink) throws TeacherException {
         URI url = ended.resultsUrl() != null ? URI.create(ended.resultsUrl())
                 : URI.create(batches + "/" + URLEncoder.encode(ended.providerId(), StandardCharsets.UTF_8) + "/results");
-        byte[] content = transport.getBytes(url).body();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(new ByteArrayInputStream(content),
-                StandardCharsets.UTF_8))) {
-            String text;
-            long n = 0;
-            while ((text = r.readLine()) != null) {
-                n++;
-                if (text.isBlank()) continue;
-                JsonNode line;
-                try {
-                    line = Json.MAPPER.readTree(text);
-                } catch (IOException e) {
-                    continue; // names no request: the requests it held are reported missing and asked again
-                }
-                String customId = line.path("custom_id").asText(null);
-                if (customId == null) continue;
-                sink.accept(item(customId, line.path("result"), "results line " + n));
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("reading a byte array cannot fail", e);
-        }
+        BatchApi.forEachResultLine(transport.getBytes(url).body(),
+                (customId, line, n) -> sink.accept(item(customId, line.path("result"), "results line " + n)));
     }
 
     private Item item(String customId, JsonNode result, String where) {

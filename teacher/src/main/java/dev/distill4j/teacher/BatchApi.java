@@ -105,4 +105,37 @@ public sealed interface BatchApi extends AutoCloseable permits OpenAiBatchApi, A
                     + " (openai, anthropic); " + teacher.provider() + " answers online only: drop --batch");
         };
     }
+
+    /** One line of a results file that names its request. */
+    @FunctionalInterface
+    interface ResultLine {
+        void accept(String customId, com.fasterxml.jackson.databind.JsonNode line, long lineNumber);
+    }
+
+    /**
+     * Reads a JSONL results file (both providers' shape: one object per line with a {@code custom_id}), line by line.
+     * A blank line, a line that is not JSON or one without a {@code custom_id} names no request and is skipped: the
+     * requests it held are reported missing and asked again, and the rest of the file is still read.
+     */
+    static void forEachResultLine(byte[] content, ResultLine sink) {
+        try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new java.io.ByteArrayInputStream(content), java.nio.charset.StandardCharsets.UTF_8))) {
+            String text;
+            long n = 0;
+            while ((text = r.readLine()) != null) {
+                n++;
+                if (text.isBlank()) continue;
+                com.fasterxml.jackson.databind.JsonNode line;
+                try {
+                    line = dev.distill4j.core.Json.MAPPER.readTree(text);
+                } catch (java.io.IOException e) {
+                    continue;
+                }
+                String customId = line.path("custom_id").asText(null);
+                if (customId != null) sink.accept(customId, line, n);
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("reading a byte array cannot fail", e);
+        }
+    }
 }

@@ -4,10 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Usage;
-import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -142,29 +138,9 @@ public final class OpenAiBatchApi implements BatchApi {
         }
     }
 
-    private void readLines(byte[] content, String fileId, Consumer<Item> sink) throws TeacherException {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(new ByteArrayInputStream(content),
-                StandardCharsets.UTF_8))) {
-            String text;
-            long n = 0;
-            while ((text = r.readLine()) != null) {
-                n++;
-                if (text.isBlank()) continue;
-                JsonNode line;
-                try {
-                    line = Json.MAPPER.readTree(text);
-                } catch (IOException e) {
-                    // a line that is not JSON names no request: the requests it held are reported missing and asked
-                    // again; the file as a whole is still read
-                    continue;
-                }
-                String customId = line.path("custom_id").asText(null);
-                if (customId == null) continue;
-                sink.accept(item(customId, line, fileId + " line " + n));
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("reading a byte array cannot fail", e);
-        }
+    private void readLines(byte[] content, String fileId, Consumer<Item> sink) {
+        BatchApi.forEachResultLine(content,
+                (customId, line, n) -> sink.accept(item(customId, line, fileId + " line " + n)));
     }
 
     private Item item(String customId, JsonNode line, String where) {
