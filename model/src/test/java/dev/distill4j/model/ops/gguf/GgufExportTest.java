@@ -82,9 +82,10 @@ class GgufExportTest {
                     {"blk.1.ffn_gate.weight", "model.layers.1.mlp.gate_proj.weight"}};
             for (String[] p : pairs) assertThat(g.floats(p[0])).as(p[0]).containsExactly(st.readFloats(p[1]));
         }
-        // llama.cpp b4916 (de.kherud:llama 4.2.0, the newest release) predates Qwen3, so the round trip through
-        // llama.cpp covers llama, mistral and qwen2 only. When a binding with Qwen3 arrives this fails: then add
-        // qwen3 to GgufLlamaCppTest.
+        // llama.cpp b4916 (de.kherud:llama 4.2.0, the newest release served here) predates Qwen3, so the live round
+        // trip of GgufLlamaCppTest covers llama, mistral and qwen2; Qwen3 goes through a newer llama.cpp's recorded
+        // answers (GgufQwen3ReferenceTest). When a binding with Qwen3 arrives this fails: then add qwen3 to
+        // GgufLlamaCppTest.
         assertThatThrownBy(() -> new LlamaCpp(out, 64).close()).hasMessageContaining("refused to load");
     }
 
