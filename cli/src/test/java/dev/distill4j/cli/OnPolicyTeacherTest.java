@@ -117,6 +117,14 @@ class OnPolicyTeacherTest {
             assertThat(scores.dialect(proxy.url().resolve("/v1/completions").toString(), "teacher")).hasValue("echo");
         }
 
+        // the teacher is part of the objective: resuming with another top-k (or model, or URL) is refused, named
+        OnPolicyTeacher topK = OnPolicyTeacher.of(proxy.url(), "teacher").withTopLogprobs(3);
+        assertThatThrownBy(() -> Trainer.run(config(run, student, proxy.url()).optOnPolicyTeacher(topK)
+                .optResume(true).build(), null))
+                .hasMessageContaining("--on-policy-teacher teacher at " + proxy.url() + ", top-0 logprobs (checkpoint)")
+                .hasMessageContaining("--on-policy-teacher teacher at " + proxy.url() + ", top-3 logprobs (this run)")
+                .hasMessageContaining("--allow-changed on-policy-teacher");
+
         proxy.requests.clear();
         Trainer.run(config(run, student, proxy.url()).optResume(true).build(), null);
         List<Request> resumed = List.copyOf(proxy.requests);

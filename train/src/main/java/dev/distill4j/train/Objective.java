@@ -19,15 +19,19 @@ import java.util.Objects;
  * @param beta             generalized JSD β of full-logit KD, or null for forward KL ({@code --beta})
  * @param teacherModel     the local teacher's folder as an absolute path, or null ({@code --teacher-model})
  * @param onPolicyFraction share of on-policy steps ({@code --on-policy-fraction})
+ * @param onPolicyTeacher  the remote teacher scoring those steps, as {@code MODEL at URL, top-N logprobs}, or null
+ *                         ({@code --on-policy-teacher} with {@code --model} and {@code --on-policy-top-logprobs}:
+ *                         another teacher, or another top-k, is another loss). Null too in checkpoints written
+ *                         before it was recorded
  * @param weightDecay      AdamW decoupled weight decay ({@code --weight-decay})
  * @param maxGradNorm      gradient-norm clipping threshold ({@code --max-grad-norm})
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Objective(LossMode loss, double alpha, double temperature, Double beta, String teacherModel,
-                        double onPolicyFraction, double weightDecay, double maxGradNorm) {
+                        double onPolicyFraction, String onPolicyTeacher, double weightDecay, double maxGradNorm) {
     /** The flags this record holds, as {@code --allow-changed} accepts them. */
     public static final List<String> FLAGS = List.of("--loss", "--alpha", "--temperature", "--beta",
-            "--teacher-model", "--on-policy-fraction", "--weight-decay", "--max-grad-norm");
+            "--teacher-model", "--on-policy-fraction", "--on-policy-teacher", "--weight-decay", "--max-grad-norm");
 
     /** One flag whose value differs between a checkpoint and the run resuming it. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -38,8 +42,11 @@ public record Objective(LossMode loss, double alpha, double temperature, Double 
     /** The objective of a run with {@code config} whose loss resolved to {@code loss}. */
     public static Objective of(TrainConfig config, LossMode loss) {
         Path teacher = config.teacherModelDir();
+        OnPolicyTeacher remote = config.onPolicyTeacher();
         return new Objective(loss, config.alpha(), config.temperature(), config.beta(),
                 teacher == null ? null : teacher.toAbsolutePath().normalize().toString(), config.onPolicyFraction(),
+                remote == null ? null : remote.model() + " at " + remote.baseUrl() + ", top-" + remote.topLogprobs()
+                        + " logprobs",
                 config.weightDecay(), config.maxGradNorm());
     }
 
@@ -69,6 +76,8 @@ public record Objective(LossMode loss, double alpha, double temperature, Double 
         add(out, "--teacher-model", then.teacherModel == null ? "none" : then.teacherModel,
                 teacherModel == null ? "none" : teacherModel);
         add(out, "--on-policy-fraction", then.onPolicyFraction, onPolicyFraction);
+        add(out, "--on-policy-teacher", then.onPolicyTeacher == null ? "none" : then.onPolicyTeacher,
+                onPolicyTeacher == null ? "none" : onPolicyTeacher);
         add(out, "--weight-decay", then.weightDecay, weightDecay);
         add(out, "--max-grad-norm", then.maxGradNorm, maxGradNorm);
         return out;
