@@ -242,8 +242,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--allow-changed", paramLabel = "FLAG", split = ",",
             description = "With --resume: let this loss flag differ from the checkpoint's (loss, alpha, temperature, "
-                    + "beta, teacher-model, on-policy-fraction, on-policy-teacher, weight-decay, max-grad-norm); repeatable. Without it "
-                    + "--resume refuses any change to them.")
+                    + "beta, teacher-model, on-policy-fraction, on-policy-teacher, weight-decay, max-grad-norm); "
+                    + "repeatable. Without it --resume refuses any change to them.")
     List<String> allowChanged = List.of();
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
