@@ -52,7 +52,7 @@ import org.sqlite.SQLiteException;
 public final class RunStore implements AutoCloseable {
     public static final String FILE = "samples.db";
     /** {@code PRAGMA user_version} of the schema this class writes. */
-    public static final int SCHEMA_VERSION = 3;
+    public static final int SCHEMA_VERSION = 4;
     /** {@code PRAGMA application_id}: "D4J1", so distill4j stores tell themselves apart from other SQLite files. */
     public static final int APPLICATION_ID = 0x44344A31;
 
@@ -103,6 +103,33 @@ public final class RunStore implements AutoCloseable {
             );
             CREATE INDEX IF NOT EXISTS batch_samples_by_key ON batch_samples (sample_key);
             """;
+    /** The scores on-policy training buys ({@link ScoreStore}); version 4. */
+    static final String SCORES_SCHEMA = """
+            CREATE TABLE IF NOT EXISTS teacher_scores (
+              key               TEXT PRIMARY KEY,
+              teacher           TEXT NOT NULL,
+              model             TEXT NOT NULL,
+              dialect           TEXT NOT NULL,
+              top_k             INTEGER NOT NULL,
+              text              TEXT NOT NULL,
+              tokens            BLOB NOT NULL,
+              prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+              completion_tokens INTEGER NOT NULL DEFAULT 0,
+              cost_usd          REAL NOT NULL DEFAULT 0,
+              request_id        TEXT,
+              latency_ms        INTEGER NOT NULL DEFAULT 0,
+              attempts          INTEGER NOT NULL DEFAULT 0,
+              step              INTEGER NOT NULL DEFAULT 0,
+              created_at        INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS teacher_dialects (
+              teacher   TEXT NOT NULL,
+              model     TEXT NOT NULL,
+              dialect   TEXT NOT NULL,
+              probed_at INTEGER NOT NULL,
+              PRIMARY KEY (teacher, model)
+            );
+            """;
     private static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS prompts (
               seq      INTEGER PRIMARY KEY,
@@ -137,7 +164,7 @@ public final class RunStore implements AutoCloseable {
             );
             CREATE INDEX IF NOT EXISTS samples_by_prompt ON samples (prompt_id, sample_index);
             CREATE INDEX IF NOT EXISTS samples_by_status ON samples (status);
-            """ + EMBEDDINGS_SCHEMA + BATCHES_SCHEMA;
+            """ + EMBEDDINGS_SCHEMA + BATCHES_SCHEMA + SCORES_SCHEMA;
 
     private static final String EMBEDDING_COLUMNS = "key, teacher, model, requested_dims, dims, text, vector, "
             + "prompt_tokens, request_id, created_at";
@@ -255,9 +282,12 @@ public final class RunStore implements AutoCloseable {
             } else if (version < 0) {
                 throw new IOException(db + " is not a distill4j run store: unknown schema version " + version);
             } else if (version < SCHEMA_VERSION) {
-                // 1 → 2 adds the embeddings table, 2 → 3 the batch tables; samples and prompts stay as they are
+                // 1 → 2 adds the embeddings table, 2 → 3 the batch tables, 3 → 4 the teacher score tables (which
+                // on-policy runs of version 3 created on first use: IF NOT EXISTS keeps them); samples and prompts
+                // stay as they are
                 if (version < 2) for (String ddl : EMBEDDINGS_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
-                for (String ddl : BATCHES_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
+                if (version < 3) for (String ddl : BATCHES_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
+                for (String ddl : SCORES_SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
                 st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
             }
             c.commit();

@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -25,8 +24,8 @@ import org.sqlite.SQLiteConfig;
  * wrote and a remote teacher scored over HTTP, with the teacher's tokens and log-probabilities, so that a resumed or
  * repeated run never pays for the same score twice, and the spend of a run can be added up.
  *
- * <p>Two tables in the run's {@code samples.db}, created on first use by {@code CREATE TABLE IF NOT EXISTS} (a run
- * harvested before they existed gains them; readers that do not know them ignore them):
+ * <p>Two tables in the run's {@code samples.db} ({@link RunStore}'s schema since version 4: a run harvested before
+ * gains them by its migration):
  * <pre>
  *   teacher_scores   key (SHA-256 of model, k, text) → teacher, model, dialect, k, text, tokens (TokenDistributionCodec),
  *                    prompt/completion tokens billed, cost, request id, latency, attempts, step, created_at
@@ -36,32 +35,6 @@ import org.sqlite.SQLiteConfig;
  * one row each). Thread-safe.
  */
 public final class ScoreStore implements AutoCloseable {
-    private static final String SCHEMA = """
-            CREATE TABLE IF NOT EXISTS teacher_scores (
-              key               TEXT PRIMARY KEY,
-              teacher           TEXT NOT NULL,
-              model             TEXT NOT NULL,
-              dialect           TEXT NOT NULL,
-              top_k             INTEGER NOT NULL,
-              text              TEXT NOT NULL,
-              tokens            BLOB NOT NULL,
-              prompt_tokens     INTEGER NOT NULL DEFAULT 0,
-              completion_tokens INTEGER NOT NULL DEFAULT 0,
-              cost_usd          REAL NOT NULL DEFAULT 0,
-              request_id        TEXT,
-              latency_ms        INTEGER NOT NULL DEFAULT 0,
-              attempts          INTEGER NOT NULL DEFAULT 0,
-              step              INTEGER NOT NULL DEFAULT 0,
-              created_at        INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS teacher_dialects (
-              teacher   TEXT NOT NULL,
-              model     TEXT NOT NULL,
-              dialect   TEXT NOT NULL,
-              probed_at INTEGER NOT NULL,
-              PRIMARY KEY (teacher, model)
-            );
-            """;
     private static final int IN_CHUNK = 500;
 
     /**
@@ -93,7 +66,8 @@ public final class ScoreStore implements AutoCloseable {
         if (!Files.isRegularFile(db)) {
             throw new IOException("no run at " + runDir + " (no " + RunStore.FILE + "): harvest into it first");
         }
-        // RunStore.openExisting checks that the file is a distill4j store, and migrates it
+        // RunStore.openExisting checks that the file is a distill4j store, and migrates it (the score tables are
+        // version 4's)
         RunStore.openExisting(runDir).close();
         try {
             SQLiteConfig config = new SQLiteConfig();
@@ -101,14 +75,7 @@ public final class ScoreStore implements AutoCloseable {
             config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
             config.setBusyTimeout(30_000);
             config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
-            Connection c = config.createConnection("jdbc:sqlite:" + db.toAbsolutePath());
-            try (Statement st = c.createStatement()) {
-                for (String ddl : SCHEMA.split(";")) if (!ddl.isBlank()) st.execute(ddl);
-            } catch (SQLException e) {
-                c.close();
-                throw e;
-            }
-            return new ScoreStore(db, c);
+            return new ScoreStore(db, config.createConnection("jdbc:sqlite:" + db.toAbsolutePath()));
         } catch (SQLException e) {
             throw new IOException("cannot open the teacher scores of " + db + ": " + e.getMessage(), e);
         }

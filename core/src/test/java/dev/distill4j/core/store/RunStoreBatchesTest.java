@@ -74,7 +74,7 @@ class RunStoreBatchesTest {
     }
 
     @Test
-    void aVersion2RunIsMigratedToVersion3() throws Exception {
+    void aVersion2RunIsMigratedToTheCurrentVersion() throws Exception {
         try (RunStore store = RunStore.open(dir)) {
             store.putPending(List.of(pending("old")));
         }
@@ -91,7 +91,34 @@ class RunStoreBatchesTest {
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
              Statement st = c.createStatement()) {
-            assertThat(st.executeQuery("PRAGMA user_version").getInt(1)).isEqualTo(3);
+            assertThat(st.executeQuery("PRAGMA user_version").getInt(1)).isEqualTo(RunStore.SCHEMA_VERSION);
+        }
+    }
+
+    /**
+     * Version 3 → 4 adds the teacher score tables, which version-3 on-policy runs created on first use: a store
+     * without them gains them, one with them keeps its rows.
+     */
+    @Test
+    void aVersion3RunGainsTheScoreTablesAndKeepsScoresItHad() throws Exception {
+        try (RunStore store = RunStore.open(dir)) {
+            store.putPending(List.of(pending("old")));
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
+             Statement st = c.createStatement()) {
+            st.execute("DROP TABLE teacher_dialects");
+            st.execute("PRAGMA user_version = 3");
+            st.execute("INSERT INTO teacher_scores (key, teacher, model, dialect, top_k, text, tokens, created_at)"
+                    + " VALUES ('k', 'http://t/v1/completions', 'm', 'echo', 0, 'hi', x'00', 1)");
+        }
+        try (ScoreStore scores = ScoreStore.open(dir)) {
+            scores.putDialect("http://t/v1/completions", "m", "echo");
+            assertThat(scores.dialect("http://t/v1/completions", "m")).hasValue("echo");
+            assertThat(scores.spend("m").scores()).isEqualTo(1);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(RunStore.FILE));
+             Statement st = c.createStatement()) {
+            assertThat(st.executeQuery("PRAGMA user_version").getInt(1)).isEqualTo(4);
         }
     }
 }
