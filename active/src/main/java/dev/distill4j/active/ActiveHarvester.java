@@ -111,6 +111,8 @@ public final class ActiveHarvester {
     private final Listener listener;
     private final Path dir;
     private final EvalSplit split;
+    private volatile Harvester current;
+    private volatile boolean stopped;
 
     public ActiveHarvester(ActiveConfig config, Teacher teacher, RateLimiter limiter, Backoff backoff,
                            Listener listener) {
@@ -121,6 +123,16 @@ public final class ActiveHarvester {
         this.listener = listener;
         this.dir = config.runDir().resolve(DIR);
         this.split = new EvalSplit(config.evalFraction());
+    }
+
+    /**
+     * Asks the loop to stop (Ctrl-C): the purchase under way sends no new request and keeps what was answered, and no
+     * further step starts; {@link #run} then throws {@link InterruptedException}. Rerunning resumes.
+     */
+    public void stop() {
+        stopped = true;
+        Harvester h = current;
+        if (h != null) h.stop();
     }
 
     public Result run() throws IOException, InterruptedException {
@@ -172,6 +184,7 @@ public final class ActiveHarvester {
                     stop = Stop.BUDGET_SPENT;
                     break;
                 }
+                if (stopped) throw new InterruptedException("stopped before round " + r);
                 RoundRecord rec = round(r, state, store, candidates, n, spend);
                 state.rounds.add(rec);
                 state.save(dir);
@@ -258,6 +271,7 @@ public final class ActiveHarvester {
                     + " → later rounds select by %s", cal.prompts(), describe(cal.spearman()), cal.chosen()));
         }
 
+        if (stopped) throw new InterruptedException("stopped after round " + r + "'s purchase");
         Path trainDir = roundDir.resolve("train");
         deleteTree(trainDir);
         Path from = config.retrain() == ActiveConfig.Retrain.CONTINUE ? current : config.student();
@@ -343,12 +357,19 @@ public final class ActiveHarvester {
         Budget budget = new Budget(config.priceIn(), config.priceOut(), left);
         Harvester h = new Harvester(teacher, store, new Harvester.Options(prompts, 1, config.concurrency(), false,
                 false), limiter, budget, backoff);
+        if (stopped) throw new InterruptedException("stopped");
+        current = h;
         listener.stage(title, () -> {
             var p = h.progress();
             return String.format(Locale.ROOT, "%d answered, %d already stored, %d failed, %d in flight | $%.4f",
                     p.done(), p.alreadyDone(), p.failed(), p.inFlight(), p.spentUsd());
         });
-        Harvester.Result r = h.run();
+        Harvester.Result r;
+        try {
+            r = h.run();
+        } finally {
+            current = null;
+        }
         if (r.outcome() == Harvester.Outcome.FATAL) {
             throw new TeacherFailure(r.fatal().getMessage() + " — nothing stored was lost; fix this and rerun the "
                     + "same command to resume", r.fatal());
