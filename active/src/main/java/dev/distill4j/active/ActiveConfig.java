@@ -23,6 +23,7 @@ import java.util.Locale;
  * @param diversity       shortlist factor f of {@link Selection} (1 = pure top-n)
  * @param studentSamples  sampled student answers per prompt for {@link ScoreKind#DISAGREEMENT} (0 = none)
  * @param maxCandidates   pool prompts the student scores per round at most, drawn at random (0 = all)
+ * @param pilot           with {@link ScoreKind#AUTO}: held-out prompts each round's calibration scores at most
  * @param probeTokens     tokens of each student probe answer at most
  * @param trainSteps      optimizer steps of each round's training
  * @param retrain         whether a round continues from the previous round's student or starts from the initial one
@@ -37,7 +38,7 @@ import java.util.Locale;
  */
 public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEnv, double budgetUsd, double priceIn,
                            double priceOut, int rounds, double evalFraction, ScoreKind select, double diversity,
-                           int studentSamples, int maxCandidates, int probeTokens, long trainSteps, Retrain retrain,
+                           int studentSamples, int maxCandidates, int pilot, int probeTokens, long trainSteps, Retrain retrain,
                            LossMode loss, double alpha, double lr, long warmupSteps, int batchTokens, int maxSeqLen,
                            int concurrency, long seed) {
 
@@ -72,6 +73,10 @@ public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEn
         check(studentSamples >= 0, "--student-samples must be >= 0, got " + studentSamples);
         check(select != ScoreKind.DISAGREEMENT || studentSamples >= 2, "--select disagreement compares several "
                 + "sampled student answers: add --student-samples K (K >= 2, e.g. 4)");
+        check(pilot >= 3 || select != ScoreKind.AUTO, "--pilot must be at least 3 (prompts to rank the scores on), "
+                + "got " + pilot);
+        check(warmupSteps <= trainSteps, "--warmup-steps " + warmupSteps + " is more than a round's --train-steps "
+                + trainSteps + ": lower it");
         check(maxCandidates >= 0, "--candidates must be >= 0 (0 = the whole pool), got " + maxCandidates);
         check(probeTokens >= 1, "--probe-tokens must be at least 1, got " + probeTokens);
         check(trainSteps >= 1, "--train-steps must be at least 1, got " + trainSteps);
@@ -87,7 +92,7 @@ public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEn
     String fingerprint(String poolSha256) {
         return String.join(" ", poolSha256, student.toAbsolutePath().normalize().toString(), select.flag(),
                 Double.toString(evalFraction), Double.toString(diversity), Integer.toString(studentSamples),
-                Integer.toString(maxCandidates), Integer.toString(probeTokens), Long.toString(trainSteps),
+                Integer.toString(maxCandidates), Integer.toString(pilot), Integer.toString(probeTokens), Long.toString(trainSteps),
                 retrain.toString(), loss.name(), Double.toString(alpha), Double.toString(lr),
                 Long.toString(warmupSteps), Integer.toString(batchTokens), Integer.toString(maxSeqLen),
                 Long.toString(seed));

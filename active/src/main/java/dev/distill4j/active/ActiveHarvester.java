@@ -56,9 +56,11 @@ import java.util.stream.Stream;
  * exactly the prompts {@code distill train --eval-fraction f} holds out of this run, so the round students are scored
  * by the trainer's own held-out evaluation.
  *
- * <p>With {@link ScoreKind#AUTO}, round 1 is a pilot: it buys uniformly, and the student's scores of those prompts
- * (taken before their answers arrive) are ranked against its divergence from the answers ({@link Calibration}); the
- * best-correlated score drives the later rounds.
+ * <p>With {@link ScoreKind#AUTO}, each round first calibrates: the current student scores up to {@code --pilot}
+ * held-out prompts, whose answers are already bought and never trained on, and each score is ranked against the
+ * student's divergence from those answers ({@link Calibration}). The best-correlated score drives the round; when no
+ * score reaches ρ = {@value #MIN_SPEARMAN} (an untrained student's doubt says nothing yet) the round buys uniformly,
+ * as a pilot whose answers teach the student what its scores need.
  *
  * <p>Resumable: {@code active/state.json} (written atomically after each round) names the finished rounds; a round's
  * selection is written before anything is bought, so a killed round resumes with the same prompts, and the run
@@ -72,6 +74,8 @@ public final class ActiveHarvester {
     public static final String DIR = "active";
     public static final String STATE = "state.json";
     public static final String ROUNDS = "rounds.jsonl";
+    /** With --select auto, a round selects by the best score only when its Spearman ρ reaches this; else uniformly. */
+    public static final double MIN_SPEARMAN = 0.1;
 
     /** What the loop tells its caller; the CLI draws progress lines from it. */
     public interface Listener {
@@ -185,7 +189,7 @@ public final class ActiveHarvester {
                     break;
                 }
                 if (stopped) throw new InterruptedException("stopped before round " + r);
-                RoundRecord rec = round(r, state, store, candidates, n, spend);
+                RoundRecord rec = round(r, state, store, candidates, n, spend, heldOut);
                 state.rounds.add(rec);
                 state.save(dir);
                 listener.round(rec);
@@ -198,32 +202,51 @@ public final class ActiveHarvester {
         }
     }
 
-    /** One round: choose (or reload the choice), buy, calibrate on a pilot, retrain, measure. */
-    private RoundRecord round(int r, State state, RunStore store, List<Prompt> candidates, int n, Spend before)
-            throws IOException, InterruptedException {
+    /** One round: choose (or reload the choice), buy, retrain, measure. */
+    private RoundRecord round(int r, State state, RunStore store, List<Prompt> candidates, int n, Spend before,
+                              List<Prompt> heldOut) throws IOException, InterruptedException {
         Path roundDir = dir.resolve(String.format(Locale.ROOT, "round-%03d", r));
         Files.createDirectories(roundDir);
         Path selectedFile = roundDir.resolve("selected.jsonl");
         Path scoresFile = roundDir.resolve("scores.jsonl");
         Path current = r == 1 ? config.student() : Path.of(state.rounds.getLast().student());
-        boolean pilot = config.select() == ScoreKind.AUTO && state.chosen == null;
-        ScoreKind kind = config.select() == ScoreKind.AUTO ? (pilot ? ScoreKind.UNIFORM : ScoreKind.parse(state.chosen))
-                : config.select();
         Map<String, Prompt> byId = new HashMap<>();
         for (Prompt p : candidates) byId.put(p.id(), p);
         List<Candidate> scoredAll;
         List<Candidate> chosen;
         double probeSeconds = 0;
         int scoredCount;
+        String label;
+        ScoreKind kind;
+        Map<String, Double> calibration = new LinkedHashMap<>();
         if (Files.isRegularFile(selectedFile) && Files.isRegularFile(scoresFile)) {
             // a killed round: the same prompts again (the store skips what was already bought)
             Selected s = Selected.read(scoresFile);
             chosen = s.chosen;
             scoredAll = List.of();
             scoredCount = s.candidates;
+            label = s.label;
+            kind = s.kind;
+            calibration.putAll(s.calibration);
             listener.stageDone("round " + r + ": resuming with the " + chosen.size() + " prompts it chose before");
         } else {
+            long t0 = System.nanoTime();
             Random random = new Random(config.seed() * 1_000_003L + r);
+            kind = config.select();
+            label = kind.flag();
+            if (kind == ScoreKind.AUTO) {
+                Calibration.Result cal = calibrate(r, current, store, heldOut, random);
+                cal.spearman().forEach((k, v) -> calibration.put(k.flag(), v));
+                double best = cal.spearman().getOrDefault(cal.chosen(), Double.NaN);
+                boolean predicts = best >= MIN_SPEARMAN;
+                kind = predicts ? cal.chosen() : ScoreKind.UNIFORM;
+                label = predicts ? cal.chosen().flag() + " (auto)" : "uniform (auto)";
+                state.chosen = kind.flag();
+                listener.stageDone(String.format(Locale.ROOT, "Spearman ρ of score vs divergence on %d held-out "
+                        + "answers: %s → %s", cal.prompts(), describe(cal.spearman()), predicts
+                        ? "this round selects by " + cal.chosen()
+                        : "no score predicts divergence (ρ < " + MIN_SPEARMAN + "): this round buys uniformly"));
+            }
             List<Prompt> scoring = candidates;
             if (config.maxCandidates() > 0 && scoring.size() > config.maxCandidates()) {
                 List<Prompt> shuffled = new ArrayList<>(candidates);
@@ -231,20 +254,13 @@ public final class ActiveHarvester {
                 java.util.Collections.shuffle(shuffled, random);
                 scoring = shuffled.subList(0, config.maxCandidates());
             }
-            long t0 = System.nanoTime();
             if (kind == ScoreKind.UNIFORM) {
-                // nothing to rank by: draw first, and score only what a pilot needs to calibrate on
-                List<Candidate> blank = scoring.stream().map(p -> new Candidate(p.id(), Double.NaN, Double.NaN,
+                // nothing to rank by: a uniform draw from the whole pool, nothing scored
+                List<Candidate> blank = candidates.stream().map(p -> new Candidate(p.id(), Double.NaN, Double.NaN,
                         Double.NaN, Double.NaN, new float[0])).toList();
                 chosen = Selection.select(blank, ScoreKind.UNIFORM, n, 1, random);
                 scoredAll = List.of();
                 scoredCount = 0;
-                if (pilot) {
-                    List<Prompt> picked = chosen.stream().map(c -> byId.get(c.promptId())).toList();
-                    chosen = probe(current, picked, "round " + r + " (pilot): the student scores the "
-                            + picked.size() + " prompts drawn uniformly");
-                    scoredCount = chosen.size();
-                }
             } else {
                 scoredAll = probe(current, scoring, "round " + r + ": the student scores " + scoring.size()
                         + " pool prompts (" + kind + ")");
@@ -252,7 +268,7 @@ public final class ActiveHarvester {
                 chosen = Selection.select(scoredAll, kind, n, config.diversity(), random);
             }
             probeSeconds = (System.nanoTime() - t0) / 1e9;
-            Selected.write(scoresFile, chosen, scoredCount, scoredAll, kind);
+            Selected.write(scoresFile, chosen, scoredCount, scoredAll, kind, label, calibration);
             writePrompts(selectedFile, chosen.stream().map(c -> byId.get(c.promptId())).toList());
         }
         double meanBought = meanScore(chosen, kind);
@@ -262,26 +278,16 @@ public final class ActiveHarvester {
         buy(store, selectedFile, "round " + r + ": buying " + chosen.size() + " answers from the teacher");
         double harvestSeconds = (System.nanoTime() - h0) / 1e9;
 
-        Map<String, Double> calibration = new LinkedHashMap<>();
-        if (pilot) {
-            Calibration.Result cal = calibrate(current, store, chosen, byId);
-            cal.spearman().forEach((k, v) -> calibration.put(k.flag(), v));
-            state.chosen = cal.chosen().flag();
-            listener.stageDone(String.format(Locale.ROOT, "pilot: Spearman ρ of score vs divergence on %d prompts: %s"
-                    + " → later rounds select by %s", cal.prompts(), describe(cal.spearman()), cal.chosen()));
-        }
-
         if (stopped) throw new InterruptedException("stopped after round " + r + "'s purchase");
         Path trainDir = roundDir.resolve("train");
         deleteTree(trainDir);
         Path from = config.retrain() == ActiveConfig.Retrain.CONTINUE ? current : config.student();
         TrainSummary t = train(r, from, trainDir);
         Spend after = Spend.of(store, split);
-        return new RoundRecord(r, pilot ? "uniform (pilot)" : kind.flag(), scoredCount,
-                after.trainingPrompts - before.trainingPrompts, after.totalUsd - before.totalUsd, after.trainingUsd,
-                after.heldOutUsd, after.totalUsd, after.trainingPrompts, meanBought, meanPool, t.evalAgreement(),
-                t.evalLoss(), t.evalKl(), t.steps(), probeSeconds, harvestSeconds, t.elapsedSeconds(), calibration,
-                t.student().toString());
+        return new RoundRecord(r, label, scoredCount, after.trainingPrompts - before.trainingPrompts,
+                after.totalUsd - before.totalUsd, after.trainingUsd, after.heldOutUsd, after.totalUsd,
+                after.trainingPrompts, meanBought, meanPool, t.evalAgreement(), t.evalLoss(), t.evalKl(), t.steps(),
+                probeSeconds, harvestSeconds, t.elapsedSeconds(), calibration, t.student().toString());
     }
 
     private List<Candidate> probe(Path student, List<Prompt> prompts, String title) throws IOException {
@@ -296,25 +302,39 @@ public final class ActiveHarvester {
         return out;
     }
 
-    /** The pilot: the pre-round student's divergence on the answers just bought, against its scores. */
-    private Calibration.Result calibrate(Path student, RunStore store, List<Candidate> pilot,
-                                         Map<String, Prompt> byId) throws IOException {
+    /**
+     * Which score tracks the current student's distance from the teacher: up to {@code --pilot} held-out prompts
+     * (answers already bought, never trained on) are scored, and each score is ranked against the student's
+     * divergence on the teacher's answer ({@link Calibration}).
+     */
+    private Calibration.Result calibrate(int r, Path student, RunStore store, List<Prompt> heldOut, Random random)
+            throws IOException {
+        List<Prompt> sample = new ArrayList<>(heldOut);
+        sample.sort(Comparator.comparing(Prompt::id));
+        java.util.Collections.shuffle(sample, random);
+        if (sample.size() > config.pilot()) sample = sample.subList(0, config.pilot());
         Set<String> ids = new HashSet<>();
-        for (Candidate c : pilot) ids.add(c.promptId());
+        for (Prompt p : sample) ids.add(p.id());
         Map<String, String> answers = new HashMap<>();
         store.forEachSample(SampleStatus.DONE, (p, s) -> {
             if (ids.contains(p.id()) && s.text() != null) answers.putIfAbsent(p.id(), s.text());
         });
+        List<Prompt> answered = sample.stream().filter(p -> answers.containsKey(p.id())).toList();
         Map<String, Double> divergence = new HashMap<>();
-        listener.stage("pilot: the student's divergence on " + answers.size() + " teacher answers",
-                () -> divergence.size() + "/" + answers.size());
-        try (StudentProbe probe = new StudentProbe(student, config.probeTokens(), 0, config.seed())) {
-            for (var e : answers.entrySet()) {
-                double d = probe.divergence(byId.get(e.getKey()), e.getValue());
-                if (!Double.isNaN(d)) divergence.put(e.getKey(), d);
+        var done = new java.util.concurrent.atomic.AtomicInteger();
+        listener.stage("round " + r + ": calibrating the scores on " + answered.size() + " held-out answers",
+                () -> done.get() + "/" + answered.size());
+        List<Candidate> scored;
+        try (StudentProbe probe = new StudentProbe(student, config.probeTokens(), config.studentSamples(),
+                config.seed())) {
+            scored = probe.score(answered, k -> done.set(k / 2));
+            for (Prompt p : answered) {
+                double d = probe.divergence(p, answers.get(p.id()));
+                if (!Double.isNaN(d)) divergence.put(p.id(), d);
+                done.incrementAndGet();
             }
         }
-        return Calibration.choose(pilot, divergence, ScoreKind.measurable(config.studentSamples() >= 2));
+        return Calibration.choose(scored, divergence, ScoreKind.measurable(config.studentSamples() >= 2));
     }
 
     private TrainSummary train(int r, Path from, Path out) throws IOException {
@@ -476,24 +496,26 @@ public final class ActiveHarvester {
         double meanCostUsd() { return answered == 0 ? Double.POSITIVE_INFINITY : totalUsd / answered; }
     }
 
-    /** A round's choice as written before buying: the chosen candidates' scores, and how many were scored. */
-    record Selected(List<Candidate> chosen, int candidates) {
-        static void write(Path file, List<Candidate> chosen, int candidates, List<Candidate> pool, ScoreKind kind)
-                throws IOException {
+    /** A round's choice as written before buying: the chosen candidates' scores, how many were scored, and why. */
+    record Selected(List<Candidate> chosen, int candidates, ScoreKind kind, String label,
+                    Map<String, Double> calibration) {
+        static void write(Path file, List<Candidate> chosen, int candidates, List<Candidate> pool, ScoreKind kind,
+                          String label, Map<String, Double> calibration) throws IOException {
             double poolMean = meanScore(pool, kind);
             StringBuilder w = new StringBuilder();
-            {
-                ObjectNode head = Json.object().put("candidates", candidates).put("select", kind.flag());
-                if (Double.isFinite(poolMean)) head.put("pool_mean", poolMean);
-                w.append(Json.write(head)).append('\n');
-                for (Candidate c : chosen) {
-                    ObjectNode o = Json.object().put("id", c.promptId());
-                    put(o, "entropy", c.entropy());
-                    put(o, "margin", c.margin());
-                    put(o, "least_confidence", c.leastConfidence());
-                    put(o, "disagreement", c.disagreement());
-                    w.append(Json.write(o)).append('\n');
-                }
+            ObjectNode head = Json.object().put("candidates", candidates).put("select", kind.flag())
+                    .put("label", label);
+            if (Double.isFinite(poolMean)) head.put("pool_mean", poolMean);
+            ObjectNode cal = head.putObject("calibration_spearman");
+            calibration.forEach((k, v) -> put(cal, k, v));
+            w.append(Json.write(head)).append('\n');
+            for (Candidate c : chosen) {
+                ObjectNode o = Json.object().put("id", c.promptId());
+                put(o, "entropy", c.entropy());
+                put(o, "margin", c.margin());
+                put(o, "least_confidence", c.leastConfidence());
+                put(o, "disagreement", c.disagreement());
+                w.append(Json.write(o)).append('\n');
             }
             AtomicFiles.writeString(file, w.toString());
         }
@@ -508,7 +530,10 @@ public final class ActiveHarvester {
                 out.add(new Candidate(o.path("id").asText(), get(o, "entropy"), get(o, "margin"),
                         get(o, "least_confidence"), get(o, "disagreement"), new float[0]));
             }
-            return new Selected(out, head.path("candidates").asInt());
+            Map<String, Double> cal = new LinkedHashMap<>();
+            head.path("calibration_spearman").properties().forEach(e -> cal.put(e.getKey(), e.getValue().asDouble()));
+            return new Selected(out, head.path("candidates").asInt(), ScoreKind.parse(head.path("select").asText()),
+                    head.path("label").asText(), cal);
         }
 
         static double poolMean(Path file) throws IOException {

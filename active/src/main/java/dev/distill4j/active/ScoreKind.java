@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a round buys by ({@code --select}). The uncertainty scores are defined in {@link Uncertainty}; {@link #AUTO}
- * buys the first round uniformly as a pilot and then uses whichever score ranked the pilot's prompts closest to the
- * student's divergence from the teacher ({@link Calibration}); {@link #UNIFORM} is the baseline active harvesting is
- * measured against: random prompts from the pool, with everything else the same.
+ * What a round buys by ({@code --select}). The uncertainty scores are defined in {@link Uncertainty}; {@link #UNIFORM}
+ * is the baseline active harvesting is
+ * measured against: random prompts from the pool, with everything else the same. {@link #AUTO} calibrates every
+ * round on held-out answers and uses the best-correlated score, or buys uniformly while none predicts divergence.
  */
 public enum ScoreKind {
     ENTROPY("entropy"),

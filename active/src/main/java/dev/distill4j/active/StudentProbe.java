@@ -59,11 +59,12 @@ public final class StudentProbe implements AutoCloseable {
                 List<Generation> g = model.generator().generate(ids, params(1.0, seed + 1 + k));
                 for (int i = 0; i < batch.size(); i++) sampled.get(i).add(g.get(i).text());
             }
+            float[][] embeddings = embeddings(ids);
             for (int i = 0; i < batch.size(); i++) {
                 Uncertainty.Scores s = Uncertainty.of(greedy.get(i).distribution());
                 double dis = samples >= 2 ? Uncertainty.disagreement(sampled.get(i)) : Double.NaN;
                 out.add(new Candidate(batch.get(i).id(), s.entropy(), s.margin(), s.leastConfidence(), dis,
-                        embedding(ids.get(i))));
+                        embeddings[i]));
             }
             progress.accept(out.size());
         }
@@ -107,12 +108,32 @@ public final class StudentProbe implements AutoCloseable {
         return ids.length <= keep ? ids : java.util.Arrays.copyOfRange(ids, ids.length - keep, ids.length);
     }
 
-    /** The student's final-normed hidden state averaged over the prompt's tokens. */
-    private float[] embedding(int[] ids) {
+    /**
+     * The student's final-normed hidden state averaged over each prompt's tokens, one forward pass for the batch. The
+     * prompts are right-padded: attention is causal, so a real token never sees the padding after it, and only the
+     * real positions are averaged.
+     */
+    private float[][] embeddings(List<int[]> ids) {
+        int b = ids.size();
+        int t = ids.stream().mapToInt(a -> a.length).max().orElse(1);
+        int[] flat = new int[b * t];
+        for (int i = 0; i < b; i++) System.arraycopy(ids.get(i), 0, flat, i * t, ids.get(i).length);
+        float[] h;
+        int d;
         try (NDManager m = model.model().manager().newSubManager()) {
-            NDArray h = model.model().forwardHidden(m.create(ids, new Shape(1, ids.length)), null);
-            return h.mean(new int[] {1}).toFloatArray();
+            NDArray hidden = model.model().forwardHidden(m.create(flat, new Shape(b, t)), null);   // [B, T, D]
+            d = (int) hidden.getShape().get(2);
+            h = hidden.toFloatArray();
         }
+        float[][] out = new float[b][d];
+        for (int i = 0; i < b; i++) {
+            int len = ids.get(i).length;
+            for (int p = 0; p < len; p++) {
+                int at = (i * t + p) * d;
+                for (int k = 0; k < d; k++) out[i][k] += h[at + k] / len;
+            }
+        }
+        return out;
     }
 
     /** The prompt format the probe used, for the round log. */

@@ -41,8 +41,8 @@ final class ActiveHarvest {
     @Option(names = "--select", paramLabel = "SCORE", defaultValue = "auto", description = "With --active: what a "
             + "round buys by: entropy, margin, least-confidence (of the student's own greedy answer, mean per token), "
             + "disagreement (among --student-samples sampled answers), uniform (random: the baseline), or auto: "
-            + "round 1 is a uniform pilot whose answers show which score tracks the student's distance from the "
-            + "teacher best (default ${DEFAULT-VALUE}).")
+            + "each round ranks the scores against the student's distance from the teacher on --pilot held-out "
+            + "answers and uses the best, or buys uniformly while none predicts it (default ${DEFAULT-VALUE}).")
     String select;
 
     @Option(names = "--eval-fraction", paramLabel = "F", defaultValue = "0.1", description = "With --active: share of "
@@ -62,6 +62,11 @@ final class ActiveHarvest {
     @Option(names = "--candidates", paramLabel = "N", defaultValue = "0", description = "With --active: pool "
             + "prompts the student scores per round at most, drawn at random (0 = the whole pool).")
     int candidates;
+
+    @Option(names = "--pilot", paramLabel = "N", defaultValue = "200", description = "With --select auto: "
+            + "held-out prompts (answers already bought) each round calibrates the scores on (default "
+            + "${DEFAULT-VALUE}).")
+    int pilot;
 
     @Option(names = "--probe-tokens", paramLabel = "N", defaultValue = "64", description = "With --active: tokens "
             + "of each student answer that is scored (default ${DEFAULT-VALUE}).")
@@ -134,7 +139,7 @@ final class ActiveHarvest {
         };
         ActiveConfig config = new ActiveConfig(c.run, c.prompts, student, c.apiKeyEnvFor(teacher), c.budgetUsd,
                 c.priceIn, c.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, studentSamples,
-                candidates, probeTokens, trainSteps, ActiveConfig.Retrain.parse(retrain), mode, alpha, lr,
+                candidates, pilot, probeTokens, trainSteps, ActiveConfig.Retrain.parse(retrain), mode, alpha, lr,
                 warmupSteps, batchTokens, maxSeqLen, c.concurrency, seed);
         PrintStream err = System.err;
         Lines lines = new Lines(err, c.quiet);
