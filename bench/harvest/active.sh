@@ -16,7 +16,7 @@
 #    arm first reaches the uniform arm's final agreement (the target: <= 60 % of uniform's spend).
 #
 # Settings (environment): BUDGET (USD, held-out set included; default 0.035: the held-out set and about half the
-# rest of the pool), ROUNDS (5), STEPS (300 per round), RETRAIN (scratch: every round trains the init for STEPS
+# rest of the pool), ROUNDS (4), STEPS (100 per round), WARMUP (20), RETRAIN (scratch: every round trains the init for STEPS
 # steps on all answers bought, so agreement depends on the data alone), DIVERSITY (2), CANDIDATES (800 pool prompts
 # scored per round), PILOT (200 held-out prompts calibrated on per round), PRICE_IN (0.15), PRICE_OUT (0.60).
 set -euo pipefail
@@ -26,8 +26,9 @@ SEEDS=${2:-"1 2"}
 ARMS=${3:-"uniform auto"}
 CACHE=${DISTILL_CACHE:-$HOME/.cache/distill4j}
 BUDGET=${BUDGET:-0.035}
-ROUNDS=${ROUNDS:-5}
-STEPS=${STEPS:-300}
+ROUNDS=${ROUNDS:-4}
+STEPS=${STEPS:-100}
+WARMUP=${WARMUP:-20}
 RETRAIN=${RETRAIN:-scratch}
 DIVERSITY=${DIVERSITY:-2}
 CANDIDATES=${CANDIDATES:-800}
@@ -67,7 +68,7 @@ for seed in $SEEDS; do
         --temperature 0 --seed 0 --concurrency 32 --price-in "$PRICE_IN" --price-out "$PRICE_OUT" \
         --active --student "$OUT/init" --budget-usd "$BUDGET" --rounds "$ROUNDS" --train-steps "$STEPS" \
         --retrain "$RETRAIN" --select "$arm" --diversity "$DIVERSITY" --candidates "$CANDIDATES" --pilot "$PILOT" --eval-fraction 0.125 --lr 3e-3 \
-        --warmup-steps 50 --batch-tokens 2048 --active-seed "$seed" --quiet > "$run.txt" 2> "$run.err"
+        --warmup-steps "$WARMUP" --batch-tokens 2048 --active-seed "$seed" --quiet > "$run.txt" 2> "$run.err"
     echo "$arm seed $seed: $(( $(date +%s) - start )) s" | tee -a "$OUT/load.txt"
   done
 done
