@@ -103,6 +103,8 @@ public final class ActiveHarvester {
      * The outcome.
      *
      * @param heldOutPrompts held-out prompts with an answer
+     * @param chosenScore    with --select auto, what the newest round selected by (its calibration's choice, or
+     *                       uniform); null otherwise
      * @param student        the newest round's student (the initial student when no round ran)
      */
     public record Result(Stop stop, List<RoundRecord> rounds, int heldOutPrompts, double heldOutUsd,

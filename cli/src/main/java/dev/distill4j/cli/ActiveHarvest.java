@@ -195,7 +195,7 @@ final class ActiveHarvest {
                     x.roundUsd(), x.trainingUsd(), x.heldOutAgreement());
         }
         out.printf(Locale.ROOT, "  spend      $%.4f of $%.4f budget%n", r.totalUsd(), config.budgetUsd());
-        if (r.chosenScore() != null) out.println("  score      " + r.chosenScore() + " (chosen by the pilot)");
+        if (r.chosenScore() != null) out.println("  score      " + r.chosenScore() + " (the last round's calibration)");
         out.println("  student    " + r.student());
         out.println("  log        " + config.runDir().resolve(ActiveHarvester.DIR).resolve(ActiveHarvester.ROUNDS));
     }
