@@ -95,5 +95,10 @@ for seed in seeds:
             print(f"  {arm:10s} never reaches uniform's final {target:.4f} (its best {max(r['heldout_agreement'] for r in rs):.4f})")
         else:
             print(f"  {arm:10s} reaches uniform's final {target:.4f} at ${hit['training_usd']:.4f} = "
-                  f"{100 * hit['training_usd'] / spend_u:.0f} % of uniform's ${spend_u:.4f} (round {hit['round']})")
+                  f"{100 * hit['training_usd'] / spend_u:.0f} % of uniform's ${spend_u:.4f} (round {hit['round']}, "
+                  f"select {hit['select']}: a round that fell back to uniform is a second uniform draw, not active "
+                  f"selection)" if "uniform" in hit["select"] else
+                  f"  {arm:10s} reaches uniform's final {target:.4f} at ${hit['training_usd']:.4f} = "
+                  f"{100 * hit['training_usd'] / spend_u:.0f} % of uniform's ${spend_u:.4f} (round {hit['round']}, "
+                  f"select {hit['select']})")
 PY
