@@ -11,25 +11,25 @@
 # 3. One `distill harvest --active` run per arm and seed, all from the demo's student init (llama 2 x 96, rebuilt with
 #    `distill model init`) with the same budget, rounds, training steps per round, learning rate and seeds; the arms
 #    differ only in --select: `uniform` (the baseline: random prompts) and `auto` (a uniform pilot round, then the
-#    uncertainty score the pilot found best). ARMS="uniform auto" by default; add e.g. "entropy".
+#    uncertainty score that each round's calibration on held-out answers found best, uniform while none
+#    predicts the student's divergence). ARMS="uniform auto" by default; add e.g. "entropy".
 # 4. A table: each round's training spend and held-out top-1 agreement per arm, and the spend at which each active
 #    arm first reaches the uniform arm's final agreement (the target: <= 60 % of uniform's spend).
 #
-# Settings (environment): BUDGET (USD, held-out set included; default 0.035: the held-out set and about half the
-# rest of the pool), ROUNDS (4), STEPS (100 per round), WARMUP (20), RETRAIN (scratch: every round trains the init for STEPS
-# steps on all answers bought, so agreement depends on the data alone), DIVERSITY (2), CANDIDATES (800 pool prompts
-# scored per round), PILOT (200 held-out prompts calibrated on per round), PRICE_IN (0.15), PRICE_OUT (0.60).
+# Settings (environment): BUDGET (USD, held-out set included; default 0.0136: the held-out set and ~57 answers a
+# round), ROUNDS (4), STEPS (100 per round), WARMUP (20), RETRAIN (continue; scratch trains the init every
+# round), DIVERSITY (2), CANDIDATES (800 pool prompts scored per round), PILOT (200 held-out prompts calibrated on per round), PRICE_IN (0.15), PRICE_OUT (0.60).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-runs/active-bench}
 SEEDS=${2:-"1 2"}
 ARMS=${3:-"uniform auto"}
 CACHE=${DISTILL_CACHE:-$HOME/.cache/distill4j}
-BUDGET=${BUDGET:-0.035}
+BUDGET=${BUDGET:-0.0136}
 ROUNDS=${ROUNDS:-4}
 STEPS=${STEPS:-100}
 WARMUP=${WARMUP:-20}
-RETRAIN=${RETRAIN:-scratch}
+RETRAIN=${RETRAIN:-continue}
 DIVERSITY=${DIVERSITY:-2}
 CANDIDATES=${CANDIDATES:-800}
 PILOT=${PILOT:-200}
