@@ -10,8 +10,8 @@
 #    per run and reported apart from the training spend.
 # 3. One `distill harvest --active` run per arm and seed, all from the demo's student init (llama 2 x 96, rebuilt with
 #    `distill model init`) with the same budget, rounds, training steps per round, learning rate and seeds; the arms
-#    differ only in --select: `uniform` (the baseline: random prompts) and `auto` (a uniform pilot round, then the
-#    uncertainty score that each round's calibration on held-out answers found best, uniform while none
+#    differ only in --select: `uniform` (the baseline: random prompts) and `auto` (each round the
+#    uncertainty score its calibration on held-out answers finds best, uniform while none
 #    predicts the student's divergence). ARMS="uniform auto" by default; add e.g. "entropy".
 # 4. A table: each round's training spend and held-out top-1 agreement per arm, and the spend at which each active
 #    arm first reaches the uniform arm's final agreement (the target: <= 60 % of uniform's spend).
