@@ -40,7 +40,15 @@ import picocli.CommandLine.Option;
                 "Prompts: JSONL lines {\"prompt\": \"...\"} or {\"messages\": [...]} with optional \"id\" and "
                         + "\"metadata\"; or CSV with a 'prompt' column. One id names one prompt: two lines with the "
                         + "same id and different prompts are refused before anything is sent; a line that repeats "
-                        + "another exactly is asked once."},
+                        + "another exactly is asked once.",
+                "",
+                "Active harvesting (--active --student DIR --budget-usd X): instead of buying every prompt, buy in "
+                        + "rounds where the student is weakest. A share of the pool is held out and bought first "
+                        + "(--eval-fraction); each round the student scores the rest by its own uncertainty "
+                        + "(--select), the most uncertain and mutually different prompts are bought, the student is "
+                        + "retrained on everything bought (--train-steps) and its top-1 agreement with the teacher on "
+                        + "the held-out answers is logged to <run>/active/rounds.jsonl. The budget is a hard cap; a "
+                        + "killed run resumes at its round and never buys an answer twice."},
         footer = {
                 "",
                 "Examples:",
@@ -56,6 +64,9 @@ import picocli.CommandLine.Option;
                 "      --batch --price-in 0.15 --price-out 0.60 --budget-usd 5",
                 "  distill harvest --run runs/selfhost --prompts p.jsonl --provider local \\",
                 "      --model-dir models/Qwen2.5-1.5B-Instruct --top-logprobs 20",
+                "  distill harvest --run runs/act --prompts pool.jsonl --model gpt-4o-mini \\",
+                "      --top-logprobs 20 --price-in 0.15 --price-out 0.60 \\",
+                "      --active --student models/init --budget-usd 2 --rounds 5",
                 "",
                 "Exit codes: 0 every sample stored (answered, or failed after retries: see 'distill inspect'), "
                         + "or stopped at the budget; 1 a fatal error (bad key, unknown model, unreachable host) or "
@@ -199,6 +210,9 @@ final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar; summary only.")
     boolean quiet;
 
+    @picocli.CommandLine.Mixin
+    ActiveHarvest active = new ActiveHarvest();
+
     @Override
     public Integer call() throws Exception {
         validate();
@@ -216,6 +230,7 @@ final class HarvestCommand implements Callable<Integer> {
                         + " answers online only: drop --batch", Errors.USAGE);
             }
             try (Teacher teacher = localTeacher(sampling, previous)) {
+                if (active.enabled) return active.run(this, teacher);
                 return dryRun ? dryRun(teacher) : harvest(teacher, previous);
             }
         }
@@ -234,6 +249,7 @@ final class HarvestCommand implements Callable<Integer> {
         TeacherConfig config = new TeacherConfig(prov, ep, url == null ? null : parseUrl(url), modelName, keyEnv,
                 key, sampling, Duration.ofSeconds(timeoutSeconds), Map.of());
         try (Teacher teacher = Teachers.create(config)) {
+            if (active.enabled) return active.run(this, teacher);
             if (dryRun) return dryRun(teacher);
             return batch ? new BatchHarvest(this).run(teacher, config, previous) : harvest(teacher, previous);
         }
@@ -270,6 +286,7 @@ final class HarvestCommand implements Callable<Integer> {
             }
             if (batchSize != null && batchSize < 1) throw new UserError("--batch-size must be ≥ 1", Errors.USAGE);
         }
+        active.validate(this);
     }
 
     private int harvest(Teacher teacher, RunManifest previous) throws Exception {

@@ -1,0 +1,83 @@
+package dev.distill4j.active;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Picks the prompts one round buys: the most uncertain, spread out so a round does not pay for near-duplicates.
+ *
+ * <p>Uncertainty first, diversity second: the candidates are ranked by the round's score (highest first, ties by
+ * prompt id so a selection is reproducible), the best ⌈f · n⌉ form a shortlist ({@code f} = {@code --diversity}),
+ * and n are picked from it by greedy k-center on the student's prompt embeddings (Sener &amp; Savarese, "Active
+ * Learning for Convolutional Neural Networks: A Core-Set Approach", 2018): the most uncertain prompt first, then
+ * each time the shortlisted prompt farthest (cosine distance) from every prompt picked so far, ties to the more
+ * uncertain one. f = 1 is pure top-n; a larger f trades uncertainty for coverage.
+ *
+ * <p>{@link ScoreKind#UNIFORM} ignores the scores: n prompts drawn uniformly with the given random generator.
+ */
+public final class Selection {
+    private Selection() {}
+
+    public static List<Candidate> select(List<Candidate> candidates, ScoreKind kind, int n, double diversity,
+                                         Random random) {
+        if (n <= 0 || candidates.isEmpty()) return List.of();
+        List<Candidate> sorted = new ArrayList<>(candidates);
+        sorted.sort(Comparator.comparing(Candidate::promptId));
+        if (kind == ScoreKind.UNIFORM) {
+            java.util.Collections.shuffle(sorted, random);
+            return List.copyOf(sorted.subList(0, Math.min(n, sorted.size())));
+        }
+        // stable sort: equal scores keep the id order
+        sorted.sort(Comparator.comparingDouble((Candidate c) -> {
+            double s = c.score(kind);
+            return Double.isNaN(s) ? Double.NEGATIVE_INFINITY : s;
+        }).reversed());
+        int shortlist = (int) Math.min(sorted.size(), Math.ceil(Math.max(1.0, diversity) * n));
+        if (shortlist <= n) return List.copyOf(sorted.subList(0, Math.min(n, sorted.size())));
+        return kCenter(sorted.subList(0, shortlist), n);
+    }
+
+    /** Greedy k-center over {@code ranked} (most uncertain first), seeded with the first. */
+    static List<Candidate> kCenter(List<Candidate> ranked, int n) {
+        int m = ranked.size();
+        float[][] unit = new float[m][];
+        for (int i = 0; i < m; i++) unit[i] = normalized(ranked.get(i).embedding());
+        double[] nearest = new double[m];
+        java.util.Arrays.fill(nearest, Double.POSITIVE_INFINITY);
+        boolean[] taken = new boolean[m];
+        List<Candidate> out = new ArrayList<>(n);
+        int next = 0;
+        while (out.size() < n) {
+            taken[next] = true;
+            out.add(ranked.get(next));
+            int best = -1;
+            for (int i = 0; i < m; i++) {
+                if (taken[i]) continue;
+                nearest[i] = Math.min(nearest[i], 1 - dot(unit[i], unit[next]));
+                // strictly farther wins; on a tie the earlier (more uncertain) one stays
+                if (best < 0 || nearest[i] > nearest[best]) best = i;
+            }
+            if (best < 0) break;
+            next = best;
+        }
+        return out;
+    }
+
+    private static float[] normalized(float[] v) {
+        double n = 0;
+        for (float x : v) n += (double) x * x;
+        n = Math.sqrt(n);
+        float[] out = new float[v.length];
+        if (n == 0) return out;
+        for (int i = 0; i < v.length; i++) out[i] = (float) (v[i] / n);
+        return out;
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
+        return s;
+    }
+}
