@@ -49,12 +49,7 @@ public final class DecodeBench {
                 bw1 / 1e9, bwN / 1e9, threads);
         double bw = Math.max(bw1, bwN);
         for (Object[] spec : MODELS) {
-            ObjectNode n = Json.object();
-            n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
-                    .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
-                    .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
-                    .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
-            ModelConfig c = ModelConfig.fromJson(n, (String) spec[0]);
+            ModelConfig c = config(spec);
             try (NDManager root = NDManager.newBaseManager("PyTorch"); CausalLM model = CausalLM.init(c, root, 1)) {
                 System.out.printf("%s: %,d parameters%n", spec[0], model.parameterCount());
                 run(model, root, bw, repeats);
@@ -66,6 +61,16 @@ public final class DecodeBench {
                 run(m.model(), m.model().manager(), bw, repeats);
             }
         }
+    }
+
+    /** A llama config of one {@link #MODELS} row: name, hidden, layers, heads, kv heads, intermediate, vocab. */
+    static ModelConfig config(Object[] spec) {
+        ObjectNode n = Json.object();
+        n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
+                .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
+                .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
+                .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
+        return ModelConfig.fromJson(n, (String) spec[0]);
     }
 
     static void run(CausalLM model, NDManager root, double bw, int repeats) {
