@@ -25,6 +25,15 @@ abstract sealed class Kernels permits ScalarKernels, VectorKernels {
     abstract void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1);
 
     /**
+     * As {@link #matmul(float[], int, float[][], float[][], int, int)}, told whether the weights stream from memory
+     * (a model larger than the caches) rather than sit in cache. The result is the same bits either way; only the
+     * access order may differ (see {@link VectorKernels}).
+     */
+    void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
+        matmul(w, cols, x, out, r0, r1);
+    }
+
+    /**
      * As {@link #matmul} for an int8 matrix: weight (r, c) = q[r·cols + c] · scale[r·blocks + c / 32] with
      * blocks = ⌈cols / 32⌉ (the last block of a row may be shorter).
      */

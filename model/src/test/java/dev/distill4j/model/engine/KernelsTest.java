@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * The matrix kernels against a double-precision reference, and the property continuous batching relies on: an
  * output's bits depend only on its weight row and its own vector — not on how many other vectors share the call (the
  * batch-1 path, the four-vector path and the leftovers must sum in one order), nor on where a thread's row range
- * begins. Shapes cover rows and columns that are and are not multiples of the vector width, the int8 block (32)
+ * begins, nor on whether the kernel was told the weights stream from memory. Shapes cover rows and columns that are and are not multiples of the vector width, the int8 block (32)
  * and the four-row blocks.
  */
 class KernelsTest {
@@ -40,15 +40,17 @@ class KernelsTest {
                                     .isCloseTo(ref, org.assertj.core.api.Assertions.within(1e-5 * mag + 1e-6));
                         }
                     }
-                    for (int nb = 2; nb <= x.length; nb++) {
-                        float[][] xs = java.util.Arrays.copyOf(x, nb);
-                        float[][] out = new float[nb][rows];
-                        int split = rows * 3 / 7;   // two row ranges, as two threads would take them
-                        k.matmul(w, cols, xs, out, 0, split);
-                        k.matmul(w, cols, xs, out, split, rows);
-                        for (int b = 0; b < nb; b++) {
-                            assertThat(out[b]).as("%s %dx%d vector %d of %d", k.describe(), rows, cols, b, nb)
-                                    .containsExactly(alone[b]);
+                    for (int nb = 1; nb <= x.length; nb++) {
+                        for (boolean streaming : new boolean[] {false, true}) {
+                            float[][] xs = java.util.Arrays.copyOf(x, nb);
+                            float[][] out = new float[nb][rows];
+                            int split = rows * 3 / 7;   // two row ranges, as two threads would take them
+                            k.matmul(w, cols, xs, out, 0, split, streaming);
+                            k.matmul(w, cols, xs, out, split, rows, streaming);
+                            for (int b = 0; b < nb; b++) {
+                                assertThat(out[b]).as("%s %dx%d vector %d of %d, streaming %s", k.describe(), rows,
+                                        cols, b, nb, streaming).containsExactly(alone[b]);
+                            }
                         }
                     }
                 }
