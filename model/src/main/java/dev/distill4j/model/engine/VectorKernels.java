@@ -87,9 +87,10 @@ final class VectorKernels extends Kernels {
     /**
      * With {@code streaming} weights the vectors left over past a multiple of four take one row at a time: four rows
      * at once would read four interleaved streams, and the hardware prefetchers, which follow one sequential stream
-     * well, left the F32 kernel at half its speed on weights read from memory (40,000 × 256 floats: ~12 ms row by row,
-     * 16–26 ms four rows at once, same run). Weights in cache gain from the four rows (shared activation loads, four
-     * independent FMA chains). One row's single FMA chain (4 cycles per 64 bytes) is still faster than memory.
+     * well, left the F32 kernel at half its speed on weights read from memory (40,000 × 256 floats, one thread:
+     * 7.6–9.7 ms row by row, 16–26 ms four rows at once; the former four-accumulator dot ~12 ms). Weights in cache gain
+     * from the four rows (shared activation loads, four independent FMA chains). One row's single FMA chain (4 cycles
+     * per 64 bytes) is still faster than memory.
      */
     @Override
     void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
