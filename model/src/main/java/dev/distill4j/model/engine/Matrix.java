@@ -88,7 +88,7 @@ sealed interface Matrix permits Matrix.F32, Matrix.Q8 {
 
         @Override
         public void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
-            k.matmulQ8(q, scale, cols, x, out, r0, r1);
+            k.matmulQ8(q, scale, cols, x, out, r0, r1, streaming);
         }
 
         @Override

@@ -75,9 +75,9 @@ final class VectorKernels extends Kernels {
     }
 
     /**
-     * Every path here (four rows against one vector, one row against four vectors, one row alone) computes each
-     * output as one FMA chain over the row's full vectors, {@link #sum}, then the scalar tail in column order: so a
-     * sequence's logits have the same bits whatever else shares its decode step.
+     * For weights in cache every path here (four rows against one vector, one row against four vectors, one row
+     * alone) computes each output as one FMA chain over the row's full vectors, {@link #sum}, then the scalar tail in
+     * column order: so a sequence's logits have the same bits whatever else shares its decode step.
      */
     @Override
     void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1) {
@@ -85,12 +85,13 @@ final class VectorKernels extends Kernels {
     }
 
     /**
-     * With {@code streaming} weights the vectors left over past a multiple of four take one row at a time: four rows
-     * at once would read four interleaved streams, and the hardware prefetchers, which follow one sequential stream
-     * well, left the F32 kernel at half its speed on weights read from memory (40,000 × 256 floats, one thread:
-     * 7.6–9.7 ms row by row, 16–26 ms four rows at once; the former four-accumulator dot ~12 ms). Weights in cache gain
-     * from the four rows (shared activation loads, four independent FMA chains). One row's single FMA chain (4 cycles
-     * per 64 bytes) is still faster than memory.
+     * With {@code streaming} weights (a model larger than the caches) the vectors left over past a multiple of four
+     * take one row at a time with four accumulators ({@link #dot}): four rows at once read four interleaved streams,
+     * which the hardware prefetchers follow worse than one (on a 40,000 × 256 F32 matrix, one thread, same run: 16–26
+     * ms four rows at a time against ~12 ms), and one FMA chain per row lost ~10 % to the four accumulators on
+     * llama-25M under load. The price: at batch 1 a streaming model's outputs sum in another order than in a batch
+     * of four, so they may differ in the last bits (as before the cache-resident path existed). Weights in cache take
+     * four rows per pass: shared activation loads, four independent FMA chains, about 2× on the demo student.
      */
     @Override
     void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
@@ -105,7 +106,9 @@ final class VectorKernels extends Kernels {
         }
         for (; r < r1; r++) {
             for (int b = 0; b < quads; b += 4) row4(w, r * cols, cols, x[b], x[b + 1], x[b + 2], x[b + 3], out, b, r);
-            for (int b = quads; b < nb; b++) out[b][r] = row1(w, r * cols, cols, x[b]);
+            for (int b = quads; b < nb; b++) {
+                out[b][r] = streaming ? dot(w, r * cols, x[b], 0, cols) : row1(w, r * cols, cols, x[b]);
+            }
         }
     }
 
@@ -178,9 +181,18 @@ final class VectorKernels extends Kernels {
         out[b + 3][r] = s3;
     }
 
-    /** As {@link #matmul}: every path computes an output as one chain of per-block FMAs, {@link #sum}, the tail. */
     @Override
     void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1) {
+        matmulQ8(q, scale, cols, x, out, r0, r1, false);
+    }
+
+    /**
+     * As {@link #matmul}: in cache every path computes an output as one chain of per-block FMAs, {@link #sum}, the
+     * tail, four rows per pass at batch 1; streaming weights go row by row at batch 1 with two running totals
+     * ({@link #q8row1}), for the same reasons as F32's.
+     */
+    @Override
+    void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
         if (B8 == null) {
             SCALAR.matmulQ8(q, scale, cols, x, out, r0, r1);
             return;
@@ -190,7 +202,7 @@ final class VectorKernels extends Kernels {
         int nb = x.length;
         int pairs = nb / 2 * 2;
         int r = r0;
-        for (; r + 4 <= r1; r += 4) {
+        for (; r + 4 <= r1 && (!streaming || pairs == nb); r += 4) {
             for (int rr = r; rr < r + 4; rr++) {
                 for (int b = 0; b < pairs; b += 2) q8row2(q, scale, cols, blocks, full, x[b], x[b + 1], out, b, rr);
             }
@@ -200,6 +212,10 @@ final class VectorKernels extends Kernels {
             for (int b = 0; b < pairs; b += 2) q8row2(q, scale, cols, blocks, full, x[b], x[b + 1], out, b, r);
             for (int b = pairs; b < nb; b++) {
                 int off = r * cols, so = r * blocks;
+                if (streaming) {
+                    out[b][r] = q8row1(q, scale, off, so, full, cols, x[b]);
+                    continue;
+                }
                 FloatVector t = FloatVector.zero(F);
                 for (int k = 0; k < full; k++) {
                     t = block(q, off, x[b], k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t);
@@ -207,6 +223,18 @@ final class VectorKernels extends Kernels {
                 out[b][r] = sum(t) + tail(q, scale, off, so, full, cols, x[b]);
             }
         }
+    }
+
+    /** One int8 row against one vector, two running totals: each block's sum waits only on its own FMAs. */
+    private static float q8row1(byte[] q, float[] scale, int off, int so, int full, int cols, float[] x) {
+        FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 2 <= full; k += 2) {
+            t0 = block(q, off, x, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
+            t1 = block(q, off, x, (k + 1) * BLOCK).fma(FloatVector.broadcast(F, scale[so + k + 1]), t1);
+        }
+        for (; k < full; k++) t0 = block(q, off, x, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
+        return sum(t0.add(t1)) + tail(q, scale, off, so, full, cols, x);
     }
 
     /** One int8 row against two vectors: each block's bytes are widened once for both. */

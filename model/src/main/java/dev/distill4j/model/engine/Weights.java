@@ -29,7 +29,7 @@ final class Weights {
     final boolean streaming;
     /**
      * Weights up to this size are taken to stay in the CPU's caches between steps (half of a 32 MB L3; {@code
-     * -Ddistill4j.engine.resident-mb}). Only the kernels' access order depends on it, never a result.
+     * -Ddistill4j.engine.resident-mb}). Only the kernels' access and summation order depend on it.
      */
     static final long RESIDENT_BYTES = Long.getLong("distill4j.engine.resident-mb", 16) << 20;
 
