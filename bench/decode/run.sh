@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Batch-1 decode against the memory-bandwidth roofline: read bandwidth, then per model its roofline tokens/s and the
 # measured tokens/s of DJL and of the inference engine (F32, int8). Models: llama-10M and llama-25M (random init, the
-# shapes of docs/benchmarks.md's model-forward section) and, when given, a trained student folder (the demo's).
-# Usage: bench/decode/run.sh [repeats] [student-folder]      (from the repository root; figures in docs/benchmarks.md)
+# shapes of docs/benchmarks.md's model-forward section) and, when given, a trained student folder (the demo's). Given
+# a teacher folder too, it measures both as the demo's scorecard does (eval's formula, greedy, the same chat
+# prompts: PROMPTS, default the house corpus's held-out prompts) and prints student / teacher decode tokens/s.
+# Ends with issue 15's three targets, each as measured in this run. Prints the load average before and after: on a
+# shared machine, compare only figures of one run.
+# Usage: bench/decode/run.sh [repeats] [student-folder] [teacher-folder]   (from the repository root; figures in
+#        docs/benchmarks.md). ENGINE_ONLY=1 skips DJL (quicker A/B runs of the engine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -10,7 +15,15 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
   -Dmdep.outputFile="$PWD/model/target/bench.classpath" -Dmdep.includeScope=test
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 export DJL_OFFLINE=true
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/distill4j
+prompts=${PROMPTS:-$cache/corpus-default-1/prompts/heldout.jsonl}
+if [ -n "${3:-}" ] && [ ! -f "$prompts" ]; then
+  echo "no prompts at $prompts: run 'distill demo' once (it writes the house corpus there) or set PROMPTS to a JSONL" \
+       "file of {\"messages\": [...]} lines" >&2
+  exit 2
+fi
 # 2>&1 | grep -v: the JVM's one-line notice that the Vector API module is an incubator module
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Xmx6g \
+  -Dbench.prompts="$prompts" -Dbench.djl="$([ -n "${ENGINE_ONLY:-}" ] && echo false || echo true)" \
   ${JAVA_OPTS:-} -cp "model/target/test-classes:model/target/classes:$(cat model/target/bench.classpath)" \
-  dev.distill4j.model.bench.DecodeBench "${1:-5}" ${2:+"$2"} 2> >(grep -v '^WARNING: Using incubator modules' >&2)
+  dev.distill4j.model.bench.DecodeBench "${1:-5}" ${2:+"$2"} ${3:+"$3"} 2> >(grep -v '^WARNING: Using incubator modules' >&2)

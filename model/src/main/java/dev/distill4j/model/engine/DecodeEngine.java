@@ -212,7 +212,7 @@ public final class DecodeEngine implements StepDecoder {
         for (int l = 0; l < w.layers.length; l++) {
             Weights.Layer L = w.layers[l];
             for (int i = 0; i < n; i++) rmsNorm(x[i], 0, d, L.inputNorm(), xn[i], 0);
-            multiply(xn, new Matrix[] {L.q(), L.k(), L.v()}, new float[][][] {q, k, v});
+            multiply(w, xn, new Matrix[] {L.q(), L.k(), L.v()}, new float[][][] {q, k, v});
             for (int i = 0; i < n; i++) {
                 addBias(q[i], L.qBias());
                 addBias(k[i], L.kBias());
@@ -228,18 +228,14 @@ public final class DecodeEngine implements StepDecoder {
                 System.arraycopy(v[i], 0, seqs[i].values[l], pos[i] * kvDim, kvDim);
             }
             attention(l, seqs, pos, q, att);
-            multiply(att, new Matrix[] {L.o()}, new float[][][] {delta});
+            multiply(w, att, new Matrix[] {L.o()}, new float[][][] {delta});
             for (int i = 0; i < n; i++) {
                 addBias(delta[i], L.oBias());
                 add(x[i], delta[i]);
                 rmsNorm(x[i], 0, d, L.postNorm(), xn[i], 0);
             }
-            multiply(xn, new Matrix[] {L.gate(), L.up()}, new float[][][] {gate, up});
-            for (int i = 0; i < n; i++) {
-                float[] g = gate[i], u = up[i];
-                for (int j = 0; j < ff; j++) g[j] = g[j] / (1f + (float) Math.exp(-g[j])) * u[j];   // silu(g)·u
-            }
-            multiply(gate, new Matrix[] {L.down()}, new float[][][] {delta});
+            gateUp(w, xn, L.gate(), L.up(), gate, up);
+            multiply(w, gate, new Matrix[] {L.down()}, new float[][][] {delta});
             for (int i = 0; i < n; i++) add(x[i], delta[i]);
         }
         int wanted = 0;
@@ -252,7 +248,7 @@ public final class DecodeEngine implements StepDecoder {
             rowOf[j++] = i;
         }
         float[][] logits = new float[wanted][vocab];
-        if (wanted > 0) multiply(normed, new Matrix[] {w.lmHead}, new float[][][] {logits});
+        if (wanted > 0) multiply(w, normed, new Matrix[] {w.lmHead}, new float[][][] {logits});
         float[][] out = new float[n][];
         for (int j = 0; j < wanted; j++) out[rowOf[j]] = logits[j];
         return out;
@@ -262,7 +258,7 @@ public final class DecodeEngine implements StepDecoder {
      * {@code outs[m][b] = ms[m] · in[b]} for every matrix m of one input (q/k/v; gate/up): one parallel loop over their
      * rows together, so the cores split the work of all of them with one hand-off.
      */
-    private void multiply(float[][] in, Matrix[] ms, float[][][] outs) {
+    private void multiply(Weights w, float[][] in, Matrix[] ms, float[][][] outs) {
         int total = 0;
         long work = 0;
         int[] start = new int[ms.length + 1];
@@ -276,7 +272,23 @@ public final class DecodeEngine implements StepDecoder {
             for (int m = 0; m < ms.length; m++) {
                 int lo = Math.max(from, start[m]);
                 int hi = Math.min(to, start[m + 1]);
-                if (lo < hi) ms[m].multiply(kernels, in, outs[m], lo - start[m], hi - start[m]);
+                if (lo < hi) ms[m].multiply(kernels, in, outs[m], lo - start[m], hi - start[m], w.streaming);
+            }
+        });
+    }
+
+    /**
+     * {@code gate[b] = silu(Wgate·in[b]) ⊙ Wup·in[b]}: one parallel loop over the intermediate rows in which each chunk
+     * computes its rows of both matrices and then their silu product, so the exps run split over the cores too.
+     */
+    private void gateUp(Weights w, float[][] in, Matrix g, Matrix u, float[][] gate, float[][] up) {
+        long work = 2L * ff * d * in.length;
+        Parallel.forRange(ff, work, (from, to) -> {
+            g.multiply(kernels, in, gate, from, to, w.streaming);
+            u.multiply(kernels, in, up, from, to, w.streaming);
+            for (int i = 0; i < in.length; i++) {
+                float[] gi = gate[i], ui = up[i];
+                for (int j = from; j < to; j++) gi[j] = gi[j] / (1f + (float) Math.exp(-gi[j])) * ui[j];   // silu(g)·u
             }
         });
     }

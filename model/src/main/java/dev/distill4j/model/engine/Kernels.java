@@ -25,10 +25,24 @@ abstract sealed class Kernels permits ScalarKernels, VectorKernels {
     abstract void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1);
 
     /**
+     * As {@link #matmul(float[], int, float[][], float[][], int, int)}, told whether the weights stream from memory
+     * (a model larger than the caches) rather than sit in cache, which may pick another access and summation order
+     * (see {@link VectorKernels}).
+     */
+    void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
+        matmul(w, cols, x, out, r0, r1);
+    }
+
+    /**
      * As {@link #matmul} for an int8 matrix: weight (r, c) = q[r·cols + c] · scale[r·blocks + c / 32] with
      * blocks = ⌈cols / 32⌉ (the last block of a row may be shorter).
      */
     abstract void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1);
+
+    /** As {@link #matmulQ8(byte[], float[], int, float[][], float[][], int, int)}, told whether the weights stream. */
+    void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
+        matmulQ8(q, scale, cols, x, out, r0, r1);
+    }
 
     /** Which implementation: "vector (512-bit)" or "scalar". */
     abstract String describe();

@@ -10,7 +10,12 @@ sealed interface Matrix permits Matrix.F32, Matrix.Q8 {
     int cols();
 
     /** Rows [r0, r1) of {@code out[b] = W·x[b]} for every b. */
-    void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1);
+    default void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1) {
+        multiply(k, x, out, r0, r1, false);
+    }
+
+    /** As {@link #multiply(Kernels, float[][], float[][], int, int)}, told whether the weights stream from memory. */
+    void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1, boolean streaming);
 
     /** Row r as floats (dequantized for int8) into {@code dst[0, cols)}. */
     void row(int r, float[] dst);
@@ -25,8 +30,8 @@ sealed interface Matrix permits Matrix.F32, Matrix.Q8 {
         }
 
         @Override
-        public void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1) {
-            k.matmul(w, cols, x, out, r0, r1);
+        public void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
+            k.matmul(w, cols, x, out, r0, r1, streaming);
         }
 
         @Override
@@ -82,8 +87,8 @@ sealed interface Matrix permits Matrix.F32, Matrix.Q8 {
         }
 
         @Override
-        public void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1) {
-            k.matmulQ8(q, scale, cols, x, out, r0, r1);
+        public void multiply(Kernels k, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
+            k.matmulQ8(q, scale, cols, x, out, r0, r1, streaming);
         }
 
         @Override

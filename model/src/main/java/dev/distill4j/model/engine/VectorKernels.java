@@ -74,15 +74,83 @@ final class VectorKernels extends Kernels {
         for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
+    /**
+     * For weights in cache every path here (four rows against one vector, one row against four vectors, one row
+     * alone) computes each output as one FMA chain over the row's full vectors, {@link #sum}, then the scalar tail in
+     * column order: so a sequence's logits have the same bits whatever else shares its decode step.
+     */
     @Override
     void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1) {
+        matmul(w, cols, x, out, r0, r1, false);
+    }
+
+    /**
+     * With {@code streaming} weights (a model larger than the caches) the vectors left over past a multiple of four
+     * take one row at a time with four accumulators ({@link #dot}): four rows at once read four interleaved streams,
+     * which the hardware prefetchers follow worse than one (on a 40,000 × 256 F32 matrix, one thread, same run: 16–26
+     * ms four rows at a time against ~12 ms), and one FMA chain per row lost ~10 % to the four accumulators on
+     * llama-25M under load. The price: at batch 1 a streaming model's outputs sum in another order than in a batch
+     * of four, so they may differ in the last bits (as before the cache-resident path existed). Weights in cache take
+     * four rows per pass: shared activation loads, four independent FMA chains, about 2× on the demo student.
+     */
+    @Override
+    void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
         int nb = x.length;
-        for (int r = r0; r < r1; r++) {
-            int off = r * cols;
-            int b = 0;
-            for (; b + 4 <= nb; b += 4) row4(w, off, cols, x[b], x[b + 1], x[b + 2], x[b + 3], out, b, r);
-            for (; b < nb; b++) out[b][r] = dot(w, off, x[b], 0, cols);
+        int quads = nb / 4 * 4;
+        int r = r0;
+        for (; r + 4 <= r1 && (!streaming || quads == nb); r += 4) {
+            for (int rr = r; rr < r + 4; rr++) {
+                for (int b = 0; b < quads; b += 4) row4(w, rr * cols, cols, x[b], x[b + 1], x[b + 2], x[b + 3], out, b, rr);
+            }
+            for (int b = quads; b < nb; b++) rows4(w, cols, x[b], out[b], r);
         }
+        for (; r < r1; r++) {
+            for (int b = 0; b < quads; b += 4) row4(w, r * cols, cols, x[b], x[b + 1], x[b + 2], x[b + 3], out, b, r);
+            for (int b = quads; b < nb; b++) {
+                out[b][r] = streaming ? dot(w, r * cols, x[b], 0, cols) : row1(w, r * cols, cols, x[b]);
+            }
+        }
+    }
+
+    /** One weight row against one vector. */
+    private static float row1(float[] w, int off, int cols, float[] x) {
+        FloatVector a = FloatVector.zero(F);
+        int c = 0;
+        for (; c + L <= cols; c += L) a = FloatVector.fromArray(F, w, off + c).fma(FloatVector.fromArray(F, x, c), a);
+        float s = sum(a);
+        for (; c < cols; c++) s += w[off + c] * x[c];
+        return s;
+    }
+
+    /**
+     * Rows [r, r + 4) against one vector (batch-1 decode): each activation vector is loaded once for four rows, and
+     * the four independent FMA chains keep the FMA units busy where one row's chain would wait on itself.
+     */
+    private static void rows4(float[] w, int cols, float[] x, float[] out, int r) {
+        int o0 = r * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                a3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + L <= cols; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, c);
+            a0 = FloatVector.fromArray(F, w, o0 + c).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, o1 + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, o2 + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, w, o3 + c).fma(xv, a3);
+        }
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
+        for (; c < cols; c++) {
+            float xc = x[c];
+            s0 += w[o0 + c] * xc;
+            s1 += w[o1 + c] * xc;
+            s2 += w[o2 + c] * xc;
+            s3 += w[o3 + c] * xc;
+        }
+        out[r] = s0;
+        out[r + 1] = s1;
+        out[r + 2] = s2;
+        out[r + 3] = s3;
     }
 
     /** One weight row against four vectors: each weight vector is loaded once for four FMAs. */
@@ -115,6 +183,16 @@ final class VectorKernels extends Kernels {
 
     @Override
     void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1) {
+        matmulQ8(q, scale, cols, x, out, r0, r1, false);
+    }
+
+    /**
+     * As {@link #matmul}: in cache every path computes an output as one chain of per-block FMAs, {@link #sum}, the
+     * tail, four rows per pass at batch 1; streaming weights go row by row at batch 1 with two running totals
+     * ({@link #q8row1}), for the same reasons as F32's.
+     */
+    @Override
+    void matmulQ8(byte[] q, float[] scale, int cols, float[][] x, float[][] out, int r0, int r1, boolean streaming) {
         if (B8 == null) {
             SCALAR.matmulQ8(q, scale, cols, x, out, r0, r1);
             return;
@@ -122,43 +200,91 @@ final class VectorKernels extends Kernels {
         int blocks = blocks(cols);
         int full = cols / BLOCK;
         int nb = x.length;
-        for (int r = r0; r < r1; r++) {
-            int off = r * cols;
-            int so = r * blocks;
-            int b = 0;
-            for (; b + 2 <= nb; b += 2) {
-                float[] x0 = x[b], x1 = x[b + 1];
-                FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
-                for (int k = 0; k < full; k++) {
-                    int c0 = k * BLOCK;
-                    FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
-                    for (int j = 0; j < BLOCK; j += L) {
-                        FloatVector wv = widen(q, off + c0 + j);
-                        p0 = wv.fma(FloatVector.fromArray(F, x0, c0 + j), p0);
-                        p1 = wv.fma(FloatVector.fromArray(F, x1, c0 + j), p1);
-                    }
-                    FloatVector s = FloatVector.broadcast(F, scale[so + k]);
-                    t0 = p0.fma(s, t0);
-                    t1 = p1.fma(s, t1);
-                }
-                out[b][r] = sum(t0) + tail(q, scale, off, so, full, cols, x0);
-                out[b + 1][r] = sum(t1) + tail(q, scale, off, so, full, cols, x1);
+        int pairs = nb / 2 * 2;
+        int r = r0;
+        for (; r + 4 <= r1 && (!streaming || pairs == nb); r += 4) {
+            for (int rr = r; rr < r + 4; rr++) {
+                for (int b = 0; b < pairs; b += 2) q8row2(q, scale, cols, blocks, full, x[b], x[b + 1], out, b, rr);
             }
-            for (; b < nb; b++) {
-                float[] x0 = x[b];
-                // two running totals: each block's sum waits only on its own FMAs
-                FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
-                int k = 0;
-                for (; k + 2 <= full; k += 2) {
-                    t0 = block(q, off, x0, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
-                    t1 = block(q, off, x0, (k + 1) * BLOCK).fma(FloatVector.broadcast(F, scale[so + k + 1]), t1);
+            for (int b = pairs; b < nb; b++) q8rows4(q, scale, cols, blocks, full, x[b], out[b], r);
+        }
+        for (; r < r1; r++) {
+            for (int b = 0; b < pairs; b += 2) q8row2(q, scale, cols, blocks, full, x[b], x[b + 1], out, b, r);
+            for (int b = pairs; b < nb; b++) {
+                int off = r * cols, so = r * blocks;
+                if (streaming) {
+                    out[b][r] = q8row1(q, scale, off, so, full, cols, x[b]);
+                    continue;
                 }
-                for (; k < full; k++) {
-                    t0 = block(q, off, x0, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
+                FloatVector t = FloatVector.zero(F);
+                for (int k = 0; k < full; k++) {
+                    t = block(q, off, x[b], k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t);
                 }
-                out[b][r] = sum(t0.add(t1)) + tail(q, scale, off, so, full, cols, x0);
+                out[b][r] = sum(t) + tail(q, scale, off, so, full, cols, x[b]);
             }
         }
+    }
+
+    /** One int8 row against one vector, two running totals: each block's sum waits only on its own FMAs. */
+    private static float q8row1(byte[] q, float[] scale, int off, int so, int full, int cols, float[] x) {
+        FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 2 <= full; k += 2) {
+            t0 = block(q, off, x, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
+            t1 = block(q, off, x, (k + 1) * BLOCK).fma(FloatVector.broadcast(F, scale[so + k + 1]), t1);
+        }
+        for (; k < full; k++) t0 = block(q, off, x, k * BLOCK).fma(FloatVector.broadcast(F, scale[so + k]), t0);
+        return sum(t0.add(t1)) + tail(q, scale, off, so, full, cols, x);
+    }
+
+    /** One int8 row against two vectors: each block's bytes are widened once for both. */
+    private static void q8row2(byte[] q, float[] scale, int cols, int blocks, int full, float[] x0, float[] x1,
+                               float[][] out, int b, int r) {
+        int off = r * cols;
+        int so = r * blocks;
+        FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
+        for (int k = 0; k < full; k++) {
+            int c0 = k * BLOCK;
+            FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += L) {
+                FloatVector wv = widen(q, off + c0 + j);
+                p0 = wv.fma(FloatVector.fromArray(F, x0, c0 + j), p0);
+                p1 = wv.fma(FloatVector.fromArray(F, x1, c0 + j), p1);
+            }
+            FloatVector s = FloatVector.broadcast(F, scale[so + k]);
+            t0 = p0.fma(s, t0);
+            t1 = p1.fma(s, t1);
+        }
+        out[b][r] = sum(t0) + tail(q, scale, off, so, full, cols, x0);
+        out[b + 1][r] = sum(t1) + tail(q, scale, off, so, full, cols, x1);
+    }
+
+    /** Four int8 rows against one vector (batch-1 decode): the activations are loaded once per block for all four. */
+    private static void q8rows4(byte[] q, float[] scale, int cols, int blocks, int full, float[] x, float[] out, int r) {
+        int o0 = r * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        int s0 = r * blocks, s1 = s0 + blocks, s2 = s1 + blocks, s3 = s2 + blocks;
+        FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F), t2 = FloatVector.zero(F),
+                t3 = FloatVector.zero(F);
+        for (int k = 0; k < full; k++) {
+            int c0 = k * BLOCK;
+            FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F), p2 = FloatVector.zero(F),
+                    p3 = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, c0 + j);
+                p0 = widen(q, o0 + c0 + j).fma(xv, p0);
+                p1 = widen(q, o1 + c0 + j).fma(xv, p1);
+                p2 = widen(q, o2 + c0 + j).fma(xv, p2);
+                p3 = widen(q, o3 + c0 + j).fma(xv, p3);
+            }
+            t0 = p0.fma(FloatVector.broadcast(F, scale[s0 + k]), t0);
+            t1 = p1.fma(FloatVector.broadcast(F, scale[s1 + k]), t1);
+            t2 = p2.fma(FloatVector.broadcast(F, scale[s2 + k]), t2);
+            t3 = p3.fma(FloatVector.broadcast(F, scale[s3 + k]), t3);
+        }
+        out[r] = sum(t0) + tail(q, scale, o0, s0, full, cols, x);
+        out[r + 1] = sum(t1) + tail(q, scale, o1, s1, full, cols, x);
+        out[r + 2] = sum(t2) + tail(q, scale, o2, s2, full, cols, x);
+        out[r + 3] = sum(t3) + tail(q, scale, o3, s3, full, cols, x);
     }
 
     /** Σ over one full block of q·x, per lane. */

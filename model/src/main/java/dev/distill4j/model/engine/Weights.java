@@ -22,6 +22,16 @@ final class Weights {
     final Matrix lmHead;      // [V, D]; the same object as embed when tied
     final float[] finalNorm;  // [D]
     final Layer[] layers;
+    /**
+     * Whether a decode step's weights ({@link #streamedBytes()}) exceed {@link #RESIDENT_BYTES}, so that they stream
+     * from memory on every step rather than stay in the caches.
+     */
+    final boolean streaming;
+    /**
+     * Weights up to this size are taken to stay in the CPU's caches between steps (half of a 32 MB L3; {@code
+     * -Ddistill4j.engine.resident-mb}). Only the kernels' access and summation order depend on it.
+     */
+    static final long RESIDENT_BYTES = Long.getLong("distill4j.engine.resident-mb", 16) << 20;
 
     private Weights(ModelConfig config, Quantization quantization, Matrix embed, Matrix lmHead, float[] finalNorm,
                     Layer[] layers) {
@@ -32,6 +42,7 @@ final class Weights {
         this.lmHead = lmHead;
         this.finalNorm = finalNorm;
         this.layers = layers;
+        this.streaming = streamedBytes() > RESIDENT_BYTES;
     }
 
     /**

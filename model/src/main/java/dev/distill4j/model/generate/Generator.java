@@ -73,7 +73,9 @@ public final class Generator {
             if (p.length == 0) throw new IllegalArgumentException("a prompt has no tokens; give at least one (e.g. BOS)");
         }
         List<Sequence> seqs = new ArrayList<>(b);
-        for (int[] p : prompts) seqs.add(new Sequence(p, params, tokenizer));
+        // without a listener nobody reads the per-token text deltas: the text is decoded once per sequence
+        boolean streaming = listener != TokenListener.NONE;
+        for (int[] p : prompts) seqs.add(new Sequence(p, params, tokenizer, streaming));
         for (int i = 0; i < b; i++) if (seqs.get(i).done()) listener.onFinish(i, seqs.get(i).result());   // 0 tokens
         int vocab = decoder.vocabSize();
         List<StepDecoder.State> states = new ArrayList<>(b);

@@ -31,7 +31,11 @@ public final class Sequence {
     private int length;
     private final SplittableRandom rng;
     private final TextStream stream;
-    private final List<Integer> tokens = new ArrayList<>();
+    /**
+     * Whether each step's text delta is wanted. Without a streaming caller and without stop strings, the text is
+     * decoded once when the sequence ends instead of after every token (a tokenizer call over all tokens so far).
+     */
+    private final boolean decodeEachStep;
     private final List<TokenPosition> positions = new ArrayList<>();
     private boolean done;
     private FinishReason reason;
@@ -40,6 +44,15 @@ public final class Sequence {
 
     /** A sequence continuing {@code prompt}; with {@code maxNewTokens} 0 it is done at once (finish reason length). */
     public Sequence(int[] prompt, SamplingParams params, TextTokenizer tokenizer) {
+        this(prompt, params, tokenizer, true);
+    }
+
+    /**
+     * As {@link #Sequence(int[], SamplingParams, TextTokenizer)}; with {@code streaming} false the caller does not read
+     * the steps' text deltas, so unless there are stop strings to look for, every step's delta is empty and the
+     * whole text comes with the last step (and in {@link #result()}).
+     */
+    public Sequence(int[] prompt, SamplingParams params, TextTokenizer tokenizer, boolean streaming) {
         if (prompt.length == 0) throw new IllegalArgumentException("a prompt has no tokens; give at least one (e.g. BOS)");
         this.tokenizer = tokenizer;
         this.params = params;
@@ -48,6 +61,7 @@ public final class Sequence {
         this.length = prompt.length;
         this.rng = new SplittableRandom(params.seed());
         this.stream = new TextStream(params.stopStrings());
+        this.decodeEachStep = streaming || !params.stopStrings().isEmpty();
         if (params.maxNewTokens() == 0) finish(FinishReason.LENGTH, decode());
     }
 
@@ -76,17 +90,19 @@ public final class Sequence {
 
     /** Takes the next token; returns the text that became safe to show with it. */
     private String accept(int token, TokenPosition position) {
-        tokens.add(token);
         history[length++] = token;
         positions.add(position);
         if (params.eosTokenIds().contains(token)) {
             endedOnEos = true;
             return finish(FinishReason.STOP, decode());
         }
+        if (!decodeEachStep) {
+            return generated() >= params.maxNewTokens() ? finish(FinishReason.LENGTH, decode()) : "";
+        }
         String decoded = decode();
         int cut = stream.stopAt(decoded);
         if (cut >= 0) return finish(FinishReason.STOP, decoded.substring(0, cut));
-        if (tokens.size() >= params.maxNewTokens()) return finish(FinishReason.LENGTH, decoded);
+        if (generated() >= params.maxNewTokens()) return finish(FinishReason.LENGTH, decoded);
         return stream.partial(decoded);
     }
 
@@ -98,15 +114,17 @@ public final class Sequence {
         return stream.last(finalText);
     }
 
+    private int generated() { return length - promptTokens; }
+
     /** Text of the generated tokens, without a final EOS. */
     private String decode() {
-        int n = endedOnEos ? tokens.size() - 1 : tokens.size();
-        return tokenizer.decode(tokens.subList(0, n).stream().mapToInt(Integer::intValue).toArray(), true);
+        int n = endedOnEos ? generated() - 1 : generated();
+        return tokenizer.decode(Arrays.copyOfRange(history, promptTokens, promptTokens + n), true);
     }
 
     /** The generation so far (final once {@link #done()}). */
     public Generation result() {
-        return new Generation(tokens.stream().mapToInt(Integer::intValue).toArray(), text, reason,
-                new TokenDistribution(positions), new Usage(promptTokens, tokens.size()));
+        return new Generation(Arrays.copyOfRange(history, promptTokens, length), text, reason,
+                new TokenDistribution(positions), new Usage(promptTokens, generated()));
     }
 }

@@ -14,6 +14,7 @@ import dev.distill4j.model.generate.StepDecoder;
 import dev.distill4j.model.local.LocalModel;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.model.nn.KvCache;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +34,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the engine at F32 and int8 through {@link Generator} (so sampling bookkeeping and logprobs are included).
  *
  * <p>Decode tokens/s = 63 / (time of generate(64) − time of generate(1)), from a 32-token prompt, greedy; median of
- * the runs after one warm-up.
+ * the runs after one warm-up. Given a student and its teacher, it also measures both as the demo's scorecard does
+ * ({@link ScorecardDecodeBench}), and it ends with issue 15's targets as this run measured them.
  */
 public final class DecodeBench {
     static final List<Object[]> MODELS = ForwardBench.MODELS;
@@ -42,33 +44,66 @@ public final class DecodeBench {
     public static void main(String[] args) throws Exception {
         int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         Path demo = args.length > 1 ? Path.of(args[1]) : null;
+        Path teacher = args.length > 2 ? Path.of(args[2]) : null;
+        boolean djl = !"false".equals(System.getProperty("bench.djl"));
+        System.out.printf("load average before: %s%n", loadAverage());
         int threads = Integer.getInteger("distill4j.engine.threads", Runtime.getRuntime().availableProcessors());
         double bw1 = bandwidth(1);
         double bwN = bandwidth(threads);
         System.out.printf("read bandwidth: %.1f GB/s (1 thread), %.1f GB/s (%d threads); roofline uses the larger%n",
                 bw1 / 1e9, bwN / 1e9, threads);
         double bw = Math.max(bw1, bwN);
+        List<String> targets = new ArrayList<>();
         for (Object[] spec : MODELS) {
-            ObjectNode n = Json.object();
-            n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
-                    .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
-                    .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
-                    .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
-            ModelConfig c = ModelConfig.fromJson(n, (String) spec[0]);
+            ModelConfig c = config(spec);
             try (NDManager root = NDManager.newBaseManager("PyTorch"); CausalLM model = CausalLM.init(c, root, 1)) {
                 System.out.printf("%s: %,d parameters%n", spec[0], model.parameterCount());
-                run(model, root, bw, repeats);
+                double[] r = run(model, root, bw, repeats, djl);
+                targets.add(String.format("  %s F32 at %.0f %% of the bandwidth roofline (target >= 60 %%): %s", spec[0],
+                        100 * r[0], r[0] >= 0.6 ? "met" : "MISSED"));
+                targets.add(String.format("  %s int8 / F32 = %.2fx (target >= 2x): %s", spec[0], r[1],
+                        r[1] >= 2 ? "met" : "MISSED"));
             }
         }
         if (demo != null && Files.isDirectory(demo)) {
             try (LocalModel m = LocalModel.load(demo)) {
                 System.out.printf("demo student %s: %,d parameters%n", demo, m.parameterCount());
-                run(m.model(), m.model().manager(), bw, repeats);
+                run(m.model(), m.model().manager(), bw, repeats, djl);
             }
+        }
+        if (demo != null && teacher != null) {
+            double ratio = ScorecardDecodeBench.compare(demo, teacher, Path.of(System.getProperty("bench.prompts")),
+                    60, 96, repeats);
+            targets.add(String.format("  demo scorecard: student / teacher decode = %.2fx (target >= 4x): %s", ratio,
+                    ratio >= 4 ? "met" : "MISSED"));
+        }
+        System.out.println("issue 15 targets, as measured in this run:");
+        targets.forEach(System.out::println);
+        System.out.printf("load average after: %s%n", loadAverage());
+    }
+
+    /** The 1, 5 and 15-minute load averages (Linux), or "unknown". */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
-    static void run(CausalLM model, NDManager root, double bw, int repeats) {
+    /** A llama config of one {@link #MODELS} row: name, hidden, layers, heads, kv heads, intermediate, vocab. */
+    static ModelConfig config(Object[] spec) {
+        ObjectNode n = Json.object();
+        n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
+                .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
+                .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
+                .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
+        return ModelConfig.fromJson(n, (String) spec[0]);
+    }
+
+    /** Prints one model's figures; returns {F32 fraction of its roofline, int8 / F32}. */
+    static double[] run(CausalLM model, NDManager root, double bw, int repeats, boolean withDjl) {
         DecodeEngine f32 = DecodeEngine.of(model, Quantization.F32);
         DecodeEngine int8 = DecodeEngine.of(model, Quantization.INT8);
         System.out.printf("  engine kernels: %s%n", f32.describe());
@@ -76,14 +111,19 @@ public final class DecodeBench {
         double ri = bw / int8.streamedBytes();
         System.out.printf("  roofline F32 : %,.1f MB/token -> %,8.0f tokens/s%n", f32.streamedBytes() / 1e6, rf);
         System.out.printf("  roofline int8: %,.1f MB/token -> %,8.0f tokens/s%n", int8.streamedBytes() / 1e6, ri);
-        double djl = decodeDjl(model, root, repeats);
-        System.out.printf("  DJL CausalLM + KvCache, B=1  %,8.0f tokens/s  (%.0f %% of F32 roofline)%n", djl, 100 * djl / rf);
+        double djl = Double.NaN;
+        if (withDjl) {
+            djl = decodeDjl(model, root, repeats);
+            System.out.printf("  DJL CausalLM + KvCache, B=1  %,8.0f tokens/s  (%.0f %% of F32 roofline)%n", djl,
+                    100 * djl / rf);
+        }
         double e32 = decode(f32, model.config().vocabSize(), repeats);
         System.out.printf("  engine F32, B=1              %,8.0f tokens/s  (%.0f %% of F32 roofline, %.1fx DJL)%n",
                 e32, 100 * e32 / rf, e32 / djl);
         double e8 = decode(int8, model.config().vocabSize(), repeats);
         System.out.printf("  engine int8, B=1             %,8.0f tokens/s  (%.0f %% of int8 roofline, %.2fx engine F32)%n",
                 e8, 100 * e8 / ri, e8 / e32);
+        return new double[] {e32 / rf, e8 / e32};
     }
 
     static int[] prompt(int vocab) {

@@ -8,6 +8,7 @@ import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
 import dev.distill4j.model.nn.CausalLM;
 import dev.distill4j.model.nn.ReferenceFixture;
+import dev.distill4j.model.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -173,6 +174,48 @@ class GeneratorTest {
                 sum += s.logprobs()[i];
             }
             assertThat(s.total()).isCloseTo(sum, within(1e-9));
+        }
+    }
+
+    /**
+     * Without a listener and without stop strings nobody reads the per-token text: the tokenizer decodes each sequence
+     * once, at its end, instead of all its tokens after every step; with a stop string or a listener it decodes every
+     * step, and the texts are the same either way.
+     */
+    @Test
+    void textIsDecodedOncePerSequenceUnlessSomeoneReadsItStepByStep() throws IOException {
+        ReferenceFixture f = ReferenceFixture.load("qwen2");
+        try (CausalLM model = f.model(manager)) {
+            int[] decodes = new int[1];
+            ByteTokenizer bytes = new ByteTokenizer(f.config().vocabSize());
+            TextTokenizer counting = new TextTokenizer() {
+                @Override public int[] encode(String text, boolean special) { return bytes.encode(text, special); }
+                @Override public String decode(int[] ids, boolean skip) {
+                    decodes[0]++;
+                    return bytes.decode(ids, skip);
+                }
+                @Override public String tokenString(int id) { return bytes.tokenString(id); }
+                @Override public byte[] tokenBytes(int id) { return bytes.tokenBytes(id); }
+                @Override public int tokenId(String token) { return bytes.tokenId(token); }
+                @Override public int vocabSize() { return bytes.vocabSize(); }
+                @Override public boolean isSpecial(int id) { return bytes.isSpecial(id); }
+            };
+            Generator g = new Generator(model, counting);
+            List<int[]> prompts = List.of(new int[] {1, 40, 50, 60}, new int[] {1, 20});
+            List<Generation> quiet = g.generate(prompts, SamplingParams.greedy(12));
+            assertThat(decodes[0]).isEqualTo(2);
+
+            decodes[0] = 0;
+            List<Generation> streamed = g.generate(prompts, SamplingParams.greedy(12), (seq, id, delta, pos) -> {});
+            assertThat(decodes[0]).isEqualTo(2 * 12);
+            decodes[0] = 0;
+            List<Generation> stopped = g.generate(prompts, SamplingParams.greedy(12).withStops(List.of(), List.of("\u0000")));
+            assertThat(decodes[0]).isEqualTo(2 * 12);
+            for (int i = 0; i < 2; i++) {
+                assertThat(quiet.get(i).text()).isEqualTo(streamed.get(i).text()).isEqualTo(stopped.get(i).text())
+                        .isEqualTo(bytes.decode(quiet.get(i).tokenIds(), true));
+                assertThat(quiet.get(i).tokenIds()).containsExactly(streamed.get(i).tokenIds());
+            }
         }
     }
 

@@ -68,4 +68,68 @@ class SamplerTest {
             }
         }
     }
+
+    /** The former candidates(): the full order, then the same arithmetic; the reference for exact probabilities. */
+    private static Sampler.Candidates referenceCandidates(float[] logits, SamplingParams p) {
+        int v = logits.length;
+        double[] scaled = new double[v];
+        for (int i = 0; i < v; i++) scaled[i] = logits[i] / p.temperature();
+        int[] order = referenceOrder(logits, p.temperature());
+        int keep = p.topK() > 0 ? Math.min(p.topK(), v) : v;
+        double max = scaled[order[0]];
+        double[] prob = new double[keep];
+        double sum = 0;
+        for (int r = 0; r < keep; r++) sum += prob[r] = Math.exp(scaled[order[r]] - max);
+        for (int r = 0; r < keep; r++) prob[r] /= sum;
+        if (p.topP() < 1) {
+            double cum = 0;
+            int r = 0;
+            while (r < keep) {
+                cum += prob[r++];
+                if (cum >= p.topP()) break;
+            }
+            keep = r;
+        }
+        double mass = 0;
+        for (int r = 0; r < keep; r++) mass += prob[r];
+        double[] probs = Arrays.copyOf(prob, keep);
+        for (int r = 0; r < keep; r++) probs[r] /= mass;
+        return new Sampler.Candidates(Arrays.copyOf(order, keep), probs);
+    }
+
+    /**
+     * Top-k selects the k best before sorting only them (no full sort): the same ids in the same order and the same
+     * probabilities, bit for bit, as the full sort — on ties, signed zeros, extremes, k of 1, 2, 40 and the whole
+     * vocabulary, and vocabularies where k is most of them.
+     */
+    @Test
+    void topKSelectionGivesTheFullSortsCandidatesBitForBit() {
+        SplittableRandom rng = new SplittableRandom(11);
+        for (int trial = 0; trial < 60; trial++) {
+            int v = 2 + rng.nextInt(3000);
+            float[] logits = new float[v];
+            for (int i = 0; i < v; i++) {
+                logits[i] = switch (rng.nextInt(8)) {
+                    case 0 -> 0.0f;
+                    case 1 -> -0.0f;
+                    case 2 -> (float) rng.nextInt(-3, 4);
+                    case 3 -> rng.nextBoolean() ? -1e30f : 3e38f;
+                    case 4 -> Float.MIN_VALUE * rng.nextInt(-5, 6);
+                    default -> (float) (rng.nextGaussian() * 8);
+                };
+            }
+            if (trial % 3 == 0) Arrays.sort(logits);   // an already sorted vocabulary: quickselect's awkward case
+            for (int k : new int[] {2, 3, 40, v - 1, v}) {
+                for (double topP : new double[] {1, 0.9}) {
+                    SamplingParams p = new SamplingParams(8, 0.8, k, topP, 17, List.of(), List.of(), 0);
+                    Sampler.Candidates got = Sampler.candidates(logits, p);
+                    Sampler.Candidates want = referenceCandidates(logits, p);
+                    assertThat(got.ids()).as("trial %d k %d", trial, k).containsExactly(want.ids());
+                    assertThat(got.probs()).as("trial %d k %d", trial, k).containsExactly(want.probs());
+                }
+                assertThat(Sampler.topByLogit(logits, Math.min(k, v)))
+                        .containsExactly(Arrays.copyOf(referenceOrder(logits, 1), Math.min(k, v)));
+            }
+        }
+    }
 }

@@ -1,0 +1,124 @@
+package dev.distill4j.model.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The matrix kernels against a double-precision reference, and the property continuous batching relies on: an
+ * output's bits depend only on its weight row and its own vector — not on how many other vectors share the call (the
+ * batch-1 path, the four-vector path and the leftovers must sum in one order), nor on where a thread's row range
+ * begins — for weights in cache; weights streaming from memory go row by row at batch 1 with the former kernels'
+ * order, close but not bit-equal to a batch's. Shapes cover rows and columns that are and are not multiples of the vector width, the int8 block (32)
+ * and the four-row blocks.
+ */
+class KernelsTest {
+    private static final int[] ROWS = {1, 3, 4, 7, 37, 64};
+    private static final int[] COLS = {5, 16, 40, 96, 100, 256};
+
+    @Test
+    void f32OutputsAreTheSameBitsAloneAndInAnyBatchAndRowSplit() {
+        for (Kernels k : List.of(Kernels.best(), new ScalarKernels())) {
+            SplittableRandom rng = new SplittableRandom(7);
+            for (int rows : ROWS) {
+                for (int cols : COLS) {
+                    float[] w = gaussian(rng, rows * cols);
+                    float[][] x = new float[6][];
+                    for (int b = 0; b < x.length; b++) x[b] = gaussian(rng, cols);
+                    float[][] alone = new float[x.length][rows];
+                    for (int b = 0; b < x.length; b++) {
+                        float[][] out = {alone[b]};
+                        k.matmul(w, cols, new float[][] {x[b]}, out, 0, rows);
+                        for (int r = 0; r < rows; r++) {
+                            double ref = 0, mag = 0;
+                            for (int c = 0; c < cols; c++) {
+                                ref += (double) w[r * cols + c] * x[b][c];
+                                mag += Math.abs((double) w[r * cols + c] * x[b][c]);
+                            }
+                            assertThat((double) alone[b][r]).as("%s %dx%d row %d", k.describe(), rows, cols, r)
+                                    .isCloseTo(ref, org.assertj.core.api.Assertions.within(1e-5 * mag + 1e-6));
+                        }
+                    }
+                    for (int nb = 1; nb <= x.length; nb++) {
+                        for (boolean streaming : new boolean[] {false, true}) {
+                            float[][] xs = java.util.Arrays.copyOf(x, nb);
+                            float[][] out = new float[nb][rows];
+                            int split = rows * 3 / 7;   // two row ranges, as two threads would take them
+                            k.matmul(w, cols, xs, out, 0, split, streaming);
+                            k.matmul(w, cols, xs, out, split, rows, streaming);
+                            for (int b = 0; b < nb; b++) {
+                                if (!streaming) {
+                                    assertThat(out[b]).as("%s %dx%d vector %d of %d", k.describe(), rows, cols, b, nb)
+                                            .containsExactly(alone[b]);
+                                } else {
+                                    // streaming weights at batch 1 may sum in another order: close, not equal
+                                    for (int r = 0; r < rows; r++) {
+                                        assertThat(out[b][r]).as("%s %dx%d streaming", k.describe(), rows, cols)
+                                                .isCloseTo(alone[b][r], org.assertj.core.api.Assertions.within(
+                                                        1e-5f * (1 + Math.abs(alone[b][r])) * cols));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void int8OutputsAreTheSameBitsAloneAndInAnyBatchAndRowSplit() {
+        for (Kernels k : List.of(Kernels.best(), new ScalarKernels())) {
+            SplittableRandom rng = new SplittableRandom(8);
+            for (int rows : ROWS) {
+                for (int cols : COLS) {
+                    Matrix.Q8 m = Matrix.Q8.quantize(gaussian(rng, rows * cols), rows, cols);
+                    float[] deq = m.dequantize();
+                    float[][] x = new float[5][];
+                    for (int b = 0; b < x.length; b++) x[b] = gaussian(rng, cols);
+                    float[][] alone = new float[x.length][rows];
+                    for (int b = 0; b < x.length; b++) {
+                        k.matmulQ8(m.q(), m.scale(), cols, new float[][] {x[b]}, new float[][] {alone[b]}, 0, rows);
+                        for (int r = 0; r < rows; r++) {
+                            double ref = 0, mag = 0;
+                            for (int c = 0; c < cols; c++) {
+                                ref += (double) deq[r * cols + c] * x[b][c];
+                                mag += Math.abs((double) deq[r * cols + c] * x[b][c]);
+                            }
+                            assertThat((double) alone[b][r]).as("%s int8 %dx%d row %d", k.describe(), rows, cols, r)
+                                    .isCloseTo(ref, org.assertj.core.api.Assertions.within(1e-5 * mag + 1e-6));
+                        }
+                    }
+                    for (int nb = 2; nb <= x.length; nb++) {
+                        float[][] xs = java.util.Arrays.copyOf(x, nb);
+                        float[][] out = new float[nb][rows];
+                        int split = rows / 2 + 1 > rows ? rows : rows / 2 + 1;
+                        k.matmulQ8(m.q(), m.scale(), cols, xs, out, 0, split);
+                        k.matmulQ8(m.q(), m.scale(), cols, xs, out, split, rows);
+                        for (int b = 0; b < nb; b++) {
+                            assertThat(out[b]).as("%s int8 %dx%d vector %d of %d", k.describe(), rows, cols, b, nb)
+                                    .containsExactly(alone[b]);
+                        }
+                    }
+                    // streaming weights: close to the reference as well
+                    float[][] streamed = new float[x.length][rows];
+                    k.matmulQ8(m.q(), m.scale(), cols, x, streamed, 0, rows, true);
+                    for (int b = 0; b < x.length; b++) {
+                        for (int r = 0; r < rows; r++) {
+                            assertThat(streamed[b][r]).isCloseTo(alone[b][r],
+                                    org.assertj.core.api.Assertions.within(1e-5f * (1 + Math.abs(alone[b][r])) * cols));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] gaussian(SplittableRandom rng, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rng.nextDouble() * 2 - 1);
+        return a;
+    }
+}
