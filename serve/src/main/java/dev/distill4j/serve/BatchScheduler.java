@@ -270,7 +270,10 @@ final class BatchScheduler implements AutoCloseable {
                 Generate g = choices.get(i);
                 boolean last = i == choices.size() - 1 && !more;
                 StepDecoder.State state = last ? p.state() : p.state().copy();
-                rows.add(new Row(g, new Sequence(prompt, g.params(), model.tokenizer()), state, p.logits()));
+                // a request that is not streamed reads only the final text: its sequence skips the per-step deltas
+                // (decoded once at the end) unless stop strings need them
+                rows.add(new Row(g, new Sequence(prompt, g.params(), model.tokenizer(), g.sink() != TokenSink.NONE),
+                        state, p.logits()));
             }
             if (more) waitingPrefills.put(prompt, p);
         }
