@@ -202,9 +202,11 @@ final class EmbedCommand implements Runnable {
                             sentences.dropped());
                 }
                 // checked independently of how the sets were made: a near duplicate would flatter the scores
+                var overlap = sentences.overlap();
                 err.printf(Locale.ROOT, "overlap of the held-out sentences with training: %d exact, %d near%s%n",
-                        sentences.overlap().exact(), sentences.overlap().near(),
-                        sentences.overlap().near() > 0 ? " (near duplicates kept: they differ in a word or a name)" : "");
+                        overlap.exact(), overlap.near(), overlap.exact() + overlap.near() == 0 ? ""
+                                : " (they differ from a training sentence only in case, digits, punctuation or a few "
+                                + "words, and flatter the scores: give --corpus sentences of other documents)");
                 Path cacheDir = training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t);
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
                         training.encoderOptions(layers, cacheDir), new EncoderDistiller.Progress() {
