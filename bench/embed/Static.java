@@ -92,12 +92,53 @@ public class Static {
                 }
                 String save = System.getenv("SAVE_DIR");
                 if (save != null) m.save(Path.of(save, a[i].replace(':', '_') + "-" + n + "-" + dims));
-                float[][] se = m.embed(eval);
-                System.out.printf(Locale.ROOT, "%-36s n=%d d=%d  Spearman %.4f  recall@10 %.3f  nDCG@10 %.3f  CKA %.3f  (%.0f s)%n",
-                        a[i], n, dims, Fidelity.similaritySpearman(te, se), Fidelity.recallAtK(te, se, 10),
-                        Fidelity.ndcgAtK(te, se, 10), Fidelity.linearCka(te, se), (System.nanoTime() - s0) / 1e9);
+                score(a[i], n, dims, te, m, eval, s0);
+                // tokenlearn's last step: re-weight the trained rows by the training corpus's token frequencies,
+                // w = a / (a + p(token)) (SIF), a from $SIF_POST (comma-separated; unset = not tried)
+                String post = System.getenv("SIF_POST");
+                if (post != null && !post.isBlank()) {
+                    double[] p = tokenFrequencies(m, train);
+                    for (String sa : post.split(",")) {
+                        double sif = Double.parseDouble(sa);
+                        float[] table = m.tableCopy();
+                        for (int id = 0; id < p.length; id++) {
+                            if (p[id] == 0) continue;
+                            float w = (float) (sif / (sif + p[id]));
+                            for (int k = 0; k < dims; k++) table[id * dims + k] *= w;
+                        }
+                        try (StaticEmbeddingModel rw = new StaticEmbeddingModel(m.name(), m.tokenizerJson(), table,
+                                m.vocabSize(), dims, m.config())) {
+                            score(a[i] + "+sif" + sa, n, dims, te, rw, eval, System.nanoTime());
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /** Fidelity against the teacher's vectors {@code te} and the student's sentences/s over the evaluation set. */
+    static void score(String label, int n, int dims, float[][] te, StaticEmbeddingModel m, List<String> eval, long s0) {
+        float[][] se = m.embed(eval);
+        long t1 = System.nanoTime();
+        for (int r = 0; r < 3; r++) m.embed(eval);
+        double perS = 3.0 * eval.size() / ((System.nanoTime() - t1) / 1e9);
+        System.out.printf(Locale.ROOT, "%-36s n=%d d=%d  Spearman %.4f  recall@10 %.3f  nDCG@10 %.3f  CKA %.3f  %,.0f sentences/s  (%.0f s)  load %s%n",
+                label, n, dims, Fidelity.similaritySpearman(te, se), Fidelity.recallAtK(te, se, 10),
+                Fidelity.ndcgAtK(te, se, 10), Fidelity.linearCka(te, se), perS, (System.nanoTime() - s0) / 1e9, loadAvg());
+    }
+
+    /** Each token's share of all tokens of {@code train} under the student's tokenizer (0 = unused). */
+    static double[] tokenFrequencies(StaticEmbeddingModel m, List<String> train) {
+        double[] c = new double[m.vocabSize()];
+        double total = 0;
+        for (String t : train) {
+            for (long id : m.tokenize(t)) {
+                c[(int) id]++;
+                total++;
+            }
+        }
+        for (int i = 0; i < c.length; i++) c[i] /= Math.max(1, total);
+        return c;
     }
 
     static String loadAvg() {

@@ -4,15 +4,20 @@
 #
 #   bench/embed/run.sh [TEACHER=bge-small-en-v1.5] [DIMS=256] [CORPUS=generated 1,000 sentences]
 #   bench/embed/run.sh sweep [TEACHER] [CORPUS]    # one vocabulary pass, then dims × SIF grid (fidelity only)
-#   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=4] [TRAIN_SENTENCES=4000] [LR=3e-4]
-#       # layer-dropped BERT student trained on generated sentences, scored on the held-out 1,000; PyTorch runs
-#       # at PyTorch's default threads; OMP_NUM_THREADS=1 helps only on a loaded machine (docs/benchmarks.md)
+#   bench/embed/run.sh layers [TEACHER] [LAYERS=0,4,8,11] [EPOCHS=4] [TRAIN_SENTENCES=4000] [LR=1e-3]
+#       # layer-dropped BERT student trained on the real-text corpus's first TRAIN_SENTENCES training sentences
+#       # (distill embed corpus), scored on its 1,000 evaluation sentences (other documents); PyTorch runs at
+#       # PyTorch's default threads; OMP_NUM_THREADS=1 helps only on a loaded machine (docs/benchmarks.md)
 #   bench/embed/run.sh layers-real [RECIPE...]   # layers students on real text (bench/embed/layers-corpus.py):
 #       recipes trained on train.txt, chosen on val.txt, scored on eval.txt; teacher vectors cached in
 #       bench/out/embed/real/teacher-cache/; RECIPE = layers=0,4,8,11:n=6000:epochs=1:lr=3e-4:pair=1:batch=32
 #   bench/embed/run.sh tuned [TEACHER] [DIMS] [CORPUS] [-- distill options]   # --student static-tuned
 #       e.g. bench/embed/run.sh tuned bge-small-en-v1.5 256 "" --train-sentences 10000 --loss cosine --epochs 10
 #   bench/embed/run.sh tune-sweep TEACHER DIMS TRAIN_SENTENCES LOSS:LR:EPOCHS:BATCH...   # static vs tuned settings
+#   bench/embed/run.sh static-scale "1000 10000 100000" "128 256 384" [VARIANT=tuned:vocab:1e-2:6:64]
+#       # the tuned static student of bge-small at each training-set size × dimension (bench/embed/Static.java:
+#       # real-text corpus, teacher vectors from the on-disk cache, which `Static.java teach N` fills first),
+#       # scored on the 1,000 evaluation sentences; lines appended to bench/out/embed/static-scale.txt
 #
 # Prints the scorecard (also in bench/out/embed/<teacher>-static-<dims>/scorecard.json) and the load average.
 set -euo pipefail
@@ -30,7 +35,7 @@ if [[ "${1:-}" == "sweep" ]]; then
   exit 0
 fi
 if [[ "${1:-}" == "layers" ]]; then
-  TEACHER="${2:-bge-small-en-v1.5}"; LAYERS="${3:-0,4,8,11}"; EPOCHS="${4:-4}"; TRAIN="${5:-4000}"; LR="${6:-3e-4}"
+  TEACHER="${2:-bge-small-en-v1.5}"; LAYERS="${3:-0,4,8,11}"; EPOCHS="${4:-4}"; TRAIN="${5:-4000}"; LR="${6:-1e-3}"
   CPUS="$(nproc)"   # before OMP_NUM_THREADS, which nproc obeys
   DIR="$OUT/$(basename "$TEACHER")-layers-${LAYERS//,/-}"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $CPUS CPUs, OMP_NUM_THREADS=${OMP_NUM_THREADS:-default}"
@@ -57,6 +62,19 @@ if [[ "${1:-}" == "tune-sweep" ]]; then
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
     "$ROOT/bench/embed/Tune.java" "$@"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+if [[ "${1:-}" == "static-scale" ]]; then
+  SIZES="${2:-1000 10000 100000}"; DIMSET="${3:-128 256 384}"; VARIANT="${4:-tuned:vocab:1e-2:6:64}"
+  ./distill --help >/dev/null
+  for n in $SIZES; do
+    for d in $DIMSET; do
+      echo "== $n sentences, $d dims; load average $(cut -d' ' -f1-3 /proc/loadavg), OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}"
+      OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$JAVA_HOME/bin/java" -Xmx8g --enable-native-access=ALL-UNNAMED \
+        -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Static.java" "$n" "$d" "$VARIANT" \
+        | tee -a "$OUT/static-scale.txt"
+    done
+  done
   exit 0
 fi
 STUDENT=static

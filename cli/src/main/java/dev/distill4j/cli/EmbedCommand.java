@@ -189,12 +189,24 @@ final class EmbedCommand implements Runnable {
         /** The layer-dropped BERT student: train on the corpus (minus a held-out fifth), score on the held-out part. */
         private int distillEncoder(int[] layers) throws Exception {
             training.encoderOptions(layers, null);                            // bad values fail before any work
-            EncoderDistiller.Split split = StudentSentences.forLayers(corpus, training.trainCorpus,
-                    TrainingOptions.or(training.trainSentences, EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES));
+            StudentSentences.Layers sentences = StudentSentences.forLayers(corpus, training.trainCorpus,
+                    TrainingOptions.or(training.trainSentences, EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES),
+                    training.corpusDir);
+            EncoderDistiller.Split split = sentences.split();
             PrintStream err = System.err;
             try (OnnxEmbeddingModel t = OnnxEmbeddingModel.load(teacher)) {
-                err.printf(Locale.ROOT, "student %s of %s: %d training sentences, %d held out%n", student, t.name(),
-                        split.train().size(), split.heldOut().size());
+                err.printf(Locale.ROOT, "student %s of %s: %,d training sentences (%s), %,d held out for scoring%n",
+                        student, t.name(), split.train().size(), sentences.source(), split.heldOut().size());
+                if (sentences.dropped() > 0) {
+                    err.printf(Locale.ROOT, "dropped %d training sentences that are also in the evaluation corpus%n",
+                            sentences.dropped());
+                }
+                // checked independently of how the sets were made: a near duplicate would flatter the scores
+                var overlap = sentences.overlap();
+                err.printf(Locale.ROOT, "overlap of the held-out sentences with training: %d exact, %d near%s%n",
+                        overlap.exact(), overlap.near(), overlap.exact() + overlap.near() == 0 ? ""
+                                : " (they differ from a training sentence only in case, digits, punctuation or a few "
+                                + "words, and flatter the scores: give --corpus sentences of other documents)");
                 Path cacheDir = training.teacherCache != null ? training.teacherCache : CachedEmbeddingModel.defaultDir(t);
                 EncoderDistiller.Result r = EncoderDistiller.distill(t, teacher, split.train(), split.heldOut(),
                         training.encoderOptions(layers, cacheDir), new EncoderDistiller.Progress() {
@@ -275,13 +287,14 @@ final class EmbedCommand implements Runnable {
 
         @Option(names = "--train-corpus", paramLabel = "FILE",
                 description = "Training sentences (lines or JSONL with \"text\"); sentences also in the evaluation corpus "
-                        + "are dropped. Default: generated sentences, disjoint from the evaluation set (layers: with "
-                        + "--corpus and no --train-corpus, four fifths of --corpus train and the rest is held out).")
+                        + "are dropped. Default: the real-text corpus's training sentences (distill embed corpus), "
+                        + "from other documents than the evaluation sentences (layers: with --corpus and no "
+                        + "--train-corpus, four fifths of --corpus train and the rest is held out).")
         Path trainCorpus;
 
         @Option(names = "--train-sentences", paramLabel = "N", description = "static-tuned: how many training "
-                + "sentences of the real-text corpus (distill embed corpus) to train on when there is no --train-corpus. "
-                + "layers: how many sentences to generate. Default: " + STATIC_TRAIN_SENTENCES + " (static-tuned), "
+                + "sentences of the real-text corpus (distill embed corpus) to train on when there is no --train-corpus "
+                + "(and, for layers, no --corpus). Default: " + STATIC_TRAIN_SENTENCES + " (static-tuned), "
                 + LAYERS_TRAIN_SENTENCES + " (layers).")
         Integer trainSentences;
 

@@ -96,6 +96,9 @@ class EmbedCliTest {
         assertThat(r.stdout()).contains("BERT student").contains("2 of 12 teacher layers").contains("Spearman")
                 .contains("(0 teacher vectors from the cache)");
         assertThat(r.stderr()).contains("teacher embedding sentences missing from " + cache + ": 60 / 60");
+        // the held-out fifth differs from training sentences only in its numbers: reported, not hidden
+        assertThat(r.stderr()).contains("48 training sentences (four fifths of " + corpus + "), 12 held out")
+                .contains("overlap of the held-out sentences with training: 12 exact, 0 near (they differ");
         assertThat(cache.resolve("vectors.bin")).isRegularFile();
         JsonNode info = Json.MAPPER.readTree(out.resolve("config.json").toFile()).get("distill4j");
         assertThat(info.get("loss").asText()).isEqualTo("mse+pairwise-cosine");

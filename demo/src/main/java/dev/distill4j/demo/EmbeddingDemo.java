@@ -113,7 +113,7 @@ public final class EmbeddingDemo {
 
         Path evalDir = out.resolve(Evaluator.DIR);
         EmbeddingEvaluator.Builder b = EmbeddingEvaluator.builder().setTeacher(profile.teacher()).addStudent(studentDir)
-                .optRealCorpus(corpusDir).optGenerated(profile.sentences()).optOut(evalDir);
+                .optRealCorpus(corpusDir).optEvalSentences(profile.sentences()).optOut(evalDir);
         if (profile.reference() != null) b.addReference(profile.reference());
         EmbeddingEvaluator e = b.build();
         listener.stage("scoring the student" + (profile.reference() != null ? " and the reference " + profile.reference() : "")

@@ -142,10 +142,10 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
     }
 
     /** The whole [V, d] table (a copy). */
-    float[] tableCopy() { return table.clone(); }
+    public float[] tableCopy() { return table.clone(); }
 
     /** The tokenizer.json bytes the student tokenises with (a copy). */
-    byte[] tokenizerJson() { return tokenizerJson.clone(); }
+    public byte[] tokenizerJson() { return tokenizerJson.clone(); }
 
     public int vocabSize() { return vocab; }
 

@@ -10,9 +10,9 @@ import java.util.List;
 /**
  * Which sentences a student is trained and scored on. By default both come from the real-English corpus
  * ({@link RealCorpus}: Debian documentation, split into training and evaluation sets by document): scoring on its
- * first 1,000 evaluation sentences, training on its first N training sentences. A user's files replace either;
- * training never sees a scoring sentence. The generated {@link EmbedCorpus} remains for tests and the layers
- * student's generated fallback.
+ * first 1,000 evaluation sentences, training on its first N training sentences, for every student kind. A user's
+ * files replace either; training never sees a scoring sentence. The generated {@link EmbedCorpus} is a test fixture
+ * only.
  */
 public final class StudentSentences {
     /** Size and seed of the default evaluation set. */
@@ -39,16 +39,46 @@ public final class StudentSentences {
     }
 
     /**
-     * A layers student's training and held-out sentences. With a training corpus: it trains, minus any sentence of
-     * the scoring set ({@link #evaluation}), which is held out. Without one: {@link EncoderDistiller#split} (four
-     * fifths of {@code corpus} train, or {@code generated} generated sentences when there is no corpus either).
+     * A layers student's sentences and where they came from.
+     *
+     * @param split   training and held-out (scoring) sentences, disjoint
+     * @param dropped training sentences left out because the held-out set has them
+     * @param overlap held-out sentences that still duplicate a training sentence exactly or nearly after the drop
+     *                ({@link RealCorpus#overlap}, counted independently of how the sets were made)
+     * @param source  where the training sentences came from, for the progress line
      */
-    public static EncoderDistiller.Split forLayers(Path corpus, Path trainCorpus, int generated) throws IOException {
-        if (trainCorpus == null) {
-            return EncoderDistiller.split(corpus == null ? null : EmbedCorpus.read(corpus), positive(generated));
+    public record Layers(EncoderDistiller.Split split, int dropped, RealCorpus.Overlap overlap, String source) {}
+
+    /**
+     * A layers student's training and held-out sentences: the same defaults as every embedding path.
+     * <ul>
+     *   <li>{@code trainCorpus} given: it trains, minus any sentence of the scoring set ({@link #evaluation}: {@code
+     *       corpus}, else the real corpus's evaluation sentences), which is held out;</li>
+     *   <li>only {@code corpus} given: four fifths of it train, every fifth sentence is held out
+     *       ({@link EncoderDistiller#split}), a user's own domain;</li>
+     *   <li>neither: the first {@code n} training sentences of the real corpus in {@code realCorpus} (null: the default
+     *       folder) train, and its first 1,000 evaluation sentences, from other documents, are held out.</li>
+     * </ul>
+     */
+    public static Layers forLayers(Path corpus, Path trainCorpus, int n, Path realCorpus) throws IOException {
+        List<String> read, heldOut;
+        String source;
+        if (trainCorpus != null) {
+            read = EmbedCorpus.read(trainCorpus);
+            heldOut = evaluation(corpus, realCorpus);
+            source = trainCorpus.toString();
+        } else if (corpus != null) {
+            EncoderDistiller.Split s = EncoderDistiller.split(EmbedCorpus.read(corpus));
+            return new Layers(s, 0, RealCorpus.overlap(s.train(), s.heldOut()), "four fifths of " + corpus);
+        } else {
+            RealCorpus real = real(realCorpus);
+            read = real.train(positive(n));
+            heldOut = real.evaluation(EVALUATION_SENTENCES);
+            source = "real-text corpus " + real.dir();
         }
-        List<String> heldOut = evaluation(corpus);
-        return new EncoderDistiller.Split(EmbedCorpus.withoutOverlap(EmbedCorpus.read(trainCorpus), heldOut), heldOut);
+        List<String> train = EmbedCorpus.withoutOverlap(read, heldOut);
+        return new Layers(new EncoderDistiller.Split(train, heldOut), read.size() - train.size(),
+                RealCorpus.overlap(train, heldOut), source);
     }
 
     /**

@@ -51,10 +51,17 @@ class StudentSentencesTest {
         assertThat(tuning.train()).containsExactly("four", "five");
         assertThat(tuning.dropped()).isEqualTo(1);
 
-        var layers = StudentSentences.forLayers(eval, train, 10);
-        assertThat(layers.train()).containsExactly("four", "five");
-        assertThat(layers.heldOut()).containsExactly("one", "two", "three");
-        assertThat(StudentSentences.forLayers(null, null, 100).heldOut()).isEqualTo(EmbedCorpus.synthetic(1000, 42));
+        var layers = StudentSentences.forLayers(eval, train, 10, null);
+        assertThat(layers.split().train()).containsExactly("four", "five");
+        assertThat(layers.split().heldOut()).containsExactly("one", "two", "three");
+        assertThat(layers.dropped()).isEqualTo(1);
+        assertThat(layers.overlap()).isEqualTo(new RealCorpus.Overlap(0, 0));
+        // only --corpus: every fifth sentence is held out, the rest trains
+        Path own = Files.writeString(tmp.resolve("own.txt"), "a b c d e f\ng h i j k l\nm n o p q r\ns t u v w x\n"
+                + "the fifth sentence is held out\n");
+        var fifths = StudentSentences.forLayers(own, null, 10, null);
+        assertThat(fifths.split().heldOut()).containsExactly("the fifth sentence is held out");
+        assertThat(fifths.split().train()).hasSize(4);
         assertThatThrownBy(() -> StudentSentences.forTuning(null, 0, List.of(), null))
                 .isInstanceOf(InvalidInputException.class).hasMessage("--train-sentences must be positive, got 0");
     }
@@ -67,6 +74,16 @@ class StudentSentencesTest {
         assertThat(eval).isEqualTo(c.evaluation(StudentSentences.EVALUATION_SENTENCES)).isNotEmpty();
         var tuning = StudentSentences.forTuning(null, 50, eval, real);
         assertThat(tuning.train()).hasSize(50).isEqualTo(c.train(50)).doesNotContainAnyElementsOf(eval);
+        // the layers student has the same defaults: real training sentences, the real evaluation set held out
+        var layers = StudentSentences.forLayers(null, null, 50, real);
+        assertThat(layers.split().train()).isEqualTo(c.train(50));
+        assertThat(layers.split().heldOut()).isEqualTo(eval);
+        assertThat(layers.overlap()).isEqualTo(new RealCorpus.Overlap(0, 0));
+        assertThat(layers.source()).contains("real-text corpus");
+        assertThatThrownBy(() -> StudentSentences.forLayers(null, null, 0, real))
+                .isInstanceOf(InvalidInputException.class).hasMessage("--train-sentences must be positive, got 0");
+        assertThatThrownBy(() -> StudentSentences.forLayers(null, null, 50, tmp.resolve("absent")))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("bench/embed/corpus.sh");
         assertThatThrownBy(() -> StudentSentences.evaluation(null, tmp.resolve("absent")))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("bench/embed/corpus.sh");
     }

@@ -67,7 +67,7 @@ public final class EmbeddingEvaluator {
         }
         List<String> sentences = o.sentences != null ? o.sentences
                 : o.corpus != null ? EmbedCorpus.read(o.corpus)
-                : StudentSentences.real(o.realCorpus).evaluation(o.generated);
+                : StudentSentences.real(o.realCorpus).evaluation(o.evalSentences);
         EmbedEval.requireEnough(sentences);
         double loadStart = EmbedEval.loadAverage();
         int n = sentences.size();
@@ -179,7 +179,7 @@ public final class EmbeddingEvaluator {
         private Path corpus;
         private List<String> sentences;
         private Path out;
-        private int generated = DEFAULT_SENTENCES;
+        private int evalSentences = DEFAULT_SENTENCES;
         private Path realCorpus;
 
         private Builder() {}
@@ -219,8 +219,8 @@ public final class EmbeddingEvaluator {
         }
 
         /** Without a corpus: how many evaluation sentences of the real-text corpus (default 1,000). */
-        public Builder optGenerated(int sentences) {
-            this.generated = sentences;
+        public Builder optEvalSentences(int sentences) {
+            this.evalSentences = sentences;
             return this;
         }
 

@@ -66,11 +66,18 @@ final class EmbeddingReport {
                 .append(m.cpus()).append(" CPUs (").append(esc(m.os())).append(' ').append(esc(m.arch()))
                 .append(", Java ").append(esc(m.java())).append("), load average ")
                 .append(load(m.loadAverageStart())).append(" → ").append(load(m.loadAverageEnd()))
-                .append(". Generated ").append(esc(c.created())).append(" by distill4j ").append(esc(c.toolVersion()))
+                .append(". Generated ").append(esc(created(c.created()))).append(" by distill4j ").append(esc(c.toolVersion()))
                 .append(".</p>\n");
 
-        b.append("<h2>Fidelity</h2>\n<table><tr><th>metric</th>");
-        for (String l : labels) b.append("<th>").append(esc(l)).append("</th>");
+        b.append("<h2>Fidelity</h2>\n<p class=\"note\">How closely each model reproduces the teacher's geometry on these "
+                + "sentences: 1 = exactly the teacher's order of pairs and neighbours.");
+        if (c.students().stream().anyMatch(s -> "reference".equals(s.role()))) {
+            b.append(" A <em>reference</em> column is another pretrained model, trained independently of this teacher: "
+                    + "what a good encoder that is not the teacher reaches on the same sentences, the scale to read a "
+                    + "student's figures against.");
+        }
+        b.append("</p>\n<table><tr><th>metric</th>");
+        header(b, c, labels);
         b.append("<th>teacher</th></tr>\n");
         row(b, "Spearman of pairwise cosines", cells(c, s -> fmt(s.fidelity().spearman()), "1"));
         row(b, "recall@10 of the teacher's neighbours", cells(c, s -> fmt(s.fidelity().recallAt10()), "1"));
@@ -82,7 +89,7 @@ final class EmbeddingReport {
 
         var t = c.teacher().efficiency();
         b.append("<h2>Efficiency</h2>\n<table><tr><th></th>");
-        for (String l : labels) b.append("<th>").append(esc(l)).append("</th>");
+        header(b, c, labels);
         b.append("<th>teacher</th></tr>\n");
         row(b, "dimensions", cells(c, s -> Integer.toString(s.efficiency().dimension()), Integer.toString(t.dimension())));
         row(b, "parameters", cells(c, s -> count(s.efficiency().parameters()), count(t.parameters())));
@@ -96,7 +103,11 @@ final class EmbeddingReport {
         row(b, "faster than the teacher (latency)", cells(c, s -> times(s.latencySpeedup()), ""));
         b.append("</table>\n");
 
-        b.append("<h2>Charts</h2>\n<div class=\"charts\">\n");
+        b.append("<h2>Charts</h2>\n<p class=\"note\">Cosines: each point is one sentence pair, the teacher's cosine "
+                + "across, the model's up; a model that orders pairs as the teacher does draws a thin rising band "
+                + "(its height may differ: only the order counts). Speed: bars on a log axis that starts a decade "
+                + "below the slowest model. Recall@k: the share of the teacher's k nearest neighbours the model "
+                + "also puts among its k nearest.</p>\n<div class=\"charts\">\n");
         b.append(svg("cosines", () -> scatter(labels, pairs)));
         b.append(svg("speed", () -> speed(c, labels)));
         b.append(svg("recall", () -> recall(c, labels)));
@@ -157,6 +168,10 @@ final class EmbeddingReport {
         axis.setTickLabelFont(themed.getTickLabelFont());
         axis.setTickLabelPaint(themed.getTickLabelPaint());
         plot.setRangeAxis(axis);
+        // every bar visible: the axis starts a decade below the slowest value (a 5 sentences/s teacher on an axis
+        // starting at 10 was drawn as nothing at all)
+        double[] range = speedAxisRange(values(d));
+        axis.setRange(range[0], range[1]);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         BarRenderer r = (BarRenderer) plot.getRenderer();
@@ -184,6 +199,54 @@ final class EmbeddingReport {
     }
 
     private static void style(JFreeChart chart) { chart.setBackgroundPaint(Color.WHITE); }
+
+    /**
+     * The speed axis: from the power of ten strictly below the smallest positive value (so the slowest bar has a
+     * visible height) to the power of ten at or above the largest.
+     */
+    static double[] speedAxisRange(double[] values) {
+        double min = Double.POSITIVE_INFINITY, max = 0;
+        for (double v : values) {
+            if (v > 0 && Double.isFinite(v)) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+        }
+        if (max == 0) return new double[] {1, 10};
+        double lower = Math.pow(10, Math.ceil(Math.log10(min)) - 1);
+        double upper = Math.pow(10, Math.max(Math.ceil(Math.log10(max)), Math.log10(lower) + 1));
+        return new double[] {lower, upper};
+    }
+
+    private static double[] values(DefaultCategoryDataset d) {
+        List<Double> out = new ArrayList<>();
+        for (int r = 0; r < d.getRowCount(); r++) {
+            for (int k = 0; k < d.getColumnCount(); k++) {
+                Number n = d.getValue(r, k);
+                if (n != null) out.add(n.doubleValue());
+            }
+        }
+        return out.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** Column heads: a reference model says so under its name. */
+    private static void header(StringBuilder b, EmbeddingScorecard c, List<String> labels) {
+        for (int i = 0; i < labels.size(); i++) {
+            b.append("<th>").append(esc(labels.get(i)));
+            if ("reference".equals(c.students().get(i).role())) b.append("<br><small>(reference)</small>");
+            b.append("</th>");
+        }
+    }
+
+    /** The scorecard's ISO instant to the second, in UTC ({@code 2026-12-05 06:45:29 UTC}); other text as it is. */
+    static String created(String iso) {
+        try {
+            return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
+                    .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.parse(iso));
+        } catch (java.time.format.DateTimeParseException e) {
+            return iso;
+        }
+    }
 
     /** Students by folder name, or by the whole path where two folders share a name. */
     static List<String> labels(List<EmbeddingScorecard.Student> students) {

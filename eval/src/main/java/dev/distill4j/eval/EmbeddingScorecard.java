@@ -17,7 +17,7 @@ public record EmbeddingScorecard(String evaluation, String toolVersion, String c
                                  Corpus corpus, Machine machine, Teacher teacher, List<Student> students) {
 
     /**
-     * @param source       the corpus file, or "generated" (EmbedCorpus.synthetic with seed 42)
+     * @param source       the corpus file, "real-text corpus DIR/eval.txt" (the default), or "given" (sentences in memory)
      * @param pairs        sentence pairs whose cosines the Spearman correlation compares, n(n−1)/2
      * @param pairsPlotted pairs drawn (seeded) for the report's scatter plot
      */

@@ -81,6 +81,29 @@ class ReportChartsTest {
         assertVerticalLabel(charts.get("recall"), "recall@k");
     }
 
+    /** Every speed bar has a visible height: the log axis starts a decade below the slowest model. */
+    @Test
+    void theSpeedAxisStartsBelowTheSlowestModelAndTheReportNamesReferences() throws Exception {
+        // the session-6 report: teacher 9 sentences/s batched and 5.2 one at a time (1000 / 190.9 ms)
+        assertThat(EmbeddingReport.speedAxisRange(new double[] {9, 5.24, 1496, 4500, 17, 8.4})).containsExactly(1, 10_000);
+        assertThat(EmbeddingReport.speedAxisRange(new double[] {10, 100})).containsExactly(1, 100);
+        assertThat(EmbeddingReport.speedAxisRange(new double[] {150, 90_000})).containsExactly(100, 100_000);
+        assertThat(EmbeddingReport.speedAxisRange(new double[] {0, Double.NaN})).containsExactly(1, 10);
+
+        var c = embeddingScorecard();
+        var ref = c.students().get(1);
+        var withReference = new EmbeddingScorecard(c.evaluation(), c.toolVersion(), "2026-12-05T06:45:29.815979707Z",
+                c.parameters(), c.corpus(), c.machine(), c.teacher(), List.of(c.students().get(0),
+                new EmbeddingScorecard.Student(ref.dir(), "all-minilm-l6-v2", "onnx", ref.efficiency(), ref.speedup(),
+                        ref.latencySpeedup(), ref.sizeRatio(), ref.fidelity(), "reference")));
+        String html = EmbeddingReport.html(withReference, new EmbeddingEvaluator.PairSample(new double[] {0.1, 0.4},
+                List.of(new double[] {0.2, 0.3}, new double[] {0.5, 0.2})));
+        assertThat(html).contains("<br><small>(reference)</small></th>").contains("A <em>reference</em> column")
+                .contains("Generated 2026-12-05 06:45:29 UTC").doesNotContain("815979707");
+        assertThat(EmbeddingReport.html(c, new EmbeddingEvaluator.PairSample(new double[] {0.1, 0.4},
+                List.of(new double[] {0.2, 0.3}, new double[] {0.5, 0.2})))).doesNotContain("(reference)");
+    }
+
     /** The checker itself: a label drawn where its clip path excludes it is caught. */
     @Test
     void aLabelOutsideItsClipPathIsCaught() throws Exception {

@@ -256,21 +256,11 @@ public final class EncoderDistiller {
     /** Training and evaluation sentences, disjoint. */
     public record Split(List<String> train, List<String> heldOut) {}
 
-    /**
-     * A user corpus: every fifth sentence is held out for evaluation, the rest trains. Without one: the generated
-     * evaluation set ({@code EmbedCorpus.synthetic(1000, 42)}, the one every embedding benchmark scores on) is held
-     * out, and training uses other generated sentences ({@code trainSize} of them, another seed, the evaluation
-     * sentences removed).
-     */
-    public static Split split(List<String> corpus, int trainSize) {
-        if (corpus != null) {
-            List<String> train = new ArrayList<>(), held = new ArrayList<>();
-            for (int i = 0; i < corpus.size(); i++) (i % 5 == 4 ? held : train).add(corpus.get(i));
-            return new Split(EmbedCorpus.withoutOverlap(train, held), held);
-        }
-        List<String> held = EmbedCorpus.synthetic(1000, 42);
-        List<String> train = EmbedCorpus.withoutOverlap(EmbedCorpus.synthetic(Math.min(5000, trainSize + 1000), 43), held);
-        return new Split(train.subList(0, Math.min(trainSize, train.size())), held);
+    /** A user corpus: every fifth sentence is held out for evaluation, the rest (minus any held-out duplicate) trains. */
+    public static Split split(List<String> corpus) {
+        List<String> train = new ArrayList<>(), held = new ArrayList<>();
+        for (int i = 0; i < corpus.size(); i++) (i % 5 == 4 ? held : train).add(corpus.get(i));
+        return new Split(EmbedCorpus.withoutOverlap(train, held), held);
     }
 
     /** Mean over sentences of ‖s − t‖², the training loss. */
