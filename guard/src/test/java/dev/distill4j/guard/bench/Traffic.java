@@ -226,6 +226,7 @@ public final class Traffic {
                     att.length == 0 ? -1 : att[att.length - 1], tot.length == 0 ? -1 : tot[tot.length / 2]);
         }
         emb.close();
+        if (DUMP_FILE != null) java.nio.file.Files.write(Path.of(DUMP_FILE), DUMP);
         report.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
         java.nio.file.Files.createDirectories(out);
         AtomicFiles.writeString(out.resolve("traffic-" + (dev ? "dev" : "eval") + ".json"),
@@ -247,7 +248,28 @@ public final class Traffic {
                 a[a.length / 2], a[(int) (a.length * 0.9)], a[(int) (a.length * 0.99)], a[a.length - 1]);
     }
 
+    /** With {@code -Dtraffic.dump=FILE}: one line per scanned entity of at least 10 requests, every feature's value. */
+    static final java.util.Queue<String> DUMP = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    static final String DUMP_FILE = System.getProperty("traffic.dump");
+
     static WindowResult judge(Scanner.Report rep, List<Query> q, Attack attack) {
+        if (DUMP_FILE != null) {
+            Set<String> att = new java.util.HashSet<>();
+            for (Query x : q) if (x.attack()) att.add(x.account());
+            for (Scanner.Entity e : rep.ranked()) {
+                if (e.requests() < 10) continue;
+                StringBuilder sb = new StringBuilder();
+                sb.append(attack == null ? "BENIGN" : attack.name()).append('\t').append(q.size()).append('\t')
+                        .append(e.kind()).append('\t').append(e.name()).append('\t')
+                        .append(e.accounts().stream().anyMatch(att::contains)).append('\t').append(e.requests())
+                        .append('\t').append(e.flagged());
+                for (Scanner.Feature f : e.features()) {
+                    sb.append('\t').append(f.name()).append('=').append(String.format(Locale.ROOT, "%.5g", f.value()))
+                            .append(f.fired() ? "*" : "");
+                }
+                DUMP.add(sb.toString());
+            }
+        }
         Set<String> attackers = new java.util.TreeSet<>();
         for (Query x : q) if (x.attack()) attackers.add(x.account());
         boolean detected = false;
