@@ -12,6 +12,7 @@ import dev.distill4j.guard.bench.TrafficSim.Role;
 import dev.distill4j.guard.bench.TrafficSim.User;
 import dev.distill4j.guard.scan.LogReader;
 import dev.distill4j.guard.scan.LogRecord;
+import dev.distill4j.guard.scan.ScanWriter;
 import dev.distill4j.guard.scan.Scanner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -224,6 +225,17 @@ public final class Traffic {
             System.out.printf(Locale.ROOT, "delay %-13s detected %d/%d by %d attacker queries (median; max %d), "
                     + "%d queries of all traffic%n", a, att.length, d.size(), att.length == 0 ? -1 : att[att.length / 2],
                     att.length == 0 ? -1 : att[att.length - 1], tot.length == 0 ? -1 : tot[tot.length / 2]);
+        }
+        // -Dtraffic.html=DIR: scan.json and scan.html of one window holding the hydra and the paraphrasing campaign at
+        // 10 % each, to look at (bench/guard/scan-html.sh renders it)
+        String html = System.getProperty("traffic.html");
+        if (html != null) {
+            SplittableRandom rnd = new SplittableRandom(99);
+            List<Query> q = new ArrayList<>(TrafficSim.benign(pop, WINDOW - 100, HOURS2, rnd));
+            q.addAll(TrafficSim.attack(Attack.HYDRA, campaigns.get(Attack.HYDRA), 50, HOURS2, rnd, "html"));
+            q.addAll(TrafficSim.attack(Attack.PARAPHRASE, campaigns.get(Attack.PARAPHRASE), 50, HOURS2, rnd, "html"));
+            ScanWriter.write(scanner.scanAgainst(result(q), baseline), Path.of(html));
+            System.out.println("wrote " + Path.of(html).resolve("scan.html"));
         }
         emb.close();
         if (DUMP_FILE != null) java.nio.file.Files.write(Path.of(DUMP_FILE), DUMP);
