@@ -279,7 +279,7 @@ class ScanTrafficTest {
             int words = x.split(" ").length;
             if (words >= 8 && words <= 30 && x.matches(".*[a-z].*")) walk.add(x.strip());
         }
-        walk = walk.subList(60, 100);
+        walk = walk.subList(50, 90);
         String[] open = {"Hi.", "Good afternoon.", "", "One more from me.", "Hello again."};
         String[] ask = {"What does this passage say", "Help me understand this", "Interpret the following",
             "What is the meaning of this", "Clarify this clause"};
