@@ -288,8 +288,12 @@ public final class Scanner {
             for (int m : sizes) cal.add(mmd.calibration(m));
         }
         Map<String, List<java.time.Instant>> times = new LinkedHashMap<>();
+        Set<String> shown = new java.util.HashSet<>();
         for (Entity e : entities) {
             if (times.size() >= 6) break;
+            // an account of a cluster already drawn adds a line that says nothing new
+            if (e.kind().equals("account") && shown.contains(e.accounts().get(0))) continue;
+            shown.addAll(e.accounts());
             List<java.time.Instant> t = new ArrayList<>();
             for (LogRecord r : recs) if (e.accounts().contains(r.account())) t.add(r.time());
             times.put(e.name(), t);
