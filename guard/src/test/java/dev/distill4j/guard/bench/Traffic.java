@@ -240,6 +240,7 @@ public final class Traffic {
         emb.close();
         if (DUMP_FILE != null) java.nio.file.Files.write(Path.of(DUMP_FILE), DUMP);
         report.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
+        if (benignWindows == 0 && attackWindows == 0 && delayWindows == 0) return; // a report-only run (scan-html.sh)
         java.nio.file.Files.createDirectories(out);
         AtomicFiles.writeString(out.resolve("traffic-" + (dev ? "dev" : "eval") + ".json"),
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report));
