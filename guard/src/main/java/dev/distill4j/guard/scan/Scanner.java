@@ -19,12 +19,14 @@ import java.util.regex.Pattern;
 /**
  * Ranks accounts and linked account clusters of a request log by evidence of a distillation (extraction) campaign:
  * distribution shift of their queries against benign traffic ({@link Mmd}), behaviour (volume, timing, sampling
- * parameters, template reuse, topic breadth, chain-of-thought elicitation) and linking (shared templates, client
+ * parameters, template reuse, topic breadth, the order of a topic sweep ({@link Sweep}), chain-of-thought
+ * elicitation by phrase or by meaning ({@link ReasoningRequests})) and linking (shared templates, client
  * networks, timing), each feature reported with its value, threshold and whether it fired.
  *
  * <p>An entity (account or cluster) is flagged when it matches another provider's {@link Indicators}
  * ({@code indicator_match}, see {@link #indicatorMatch}), or when it made at least {@link Options#minRequests}
- * requests and at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one) among which a
+ * requests and at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one, temperature 0
+ * not counted: {@link #NOT_COUNTED}) among which a
  * {@link #HARVEST} feature (what distillation trains on) and a {@link #COVERAGE} feature (systematically generated
  * prompts): automation alone — a support bot's template at temperature 0, an evaluation script's bursts with
  * logprobs — fires several features, and a benign user's queries on their own few subjects shift the embedding

@@ -14,19 +14,21 @@ import java.util.regex.Pattern;
  * query close to the one before and drifting away from earlier ones, as a harvester iterating over the passages of a
  * corpus does — however it words the instruction around them?
  *
- * <p>Statistic: with the account's query embeddings x<sub>1..m</sub> (unit vectors) in time order,
+ * <p>Statistic: with the account's queries q<sub>1..m</sub> in time order and a similarity sim (the mean of the
+ * embedding cosine and the TF-IDF cosine of the queries' content sentences, see {@link Item}),
  * <pre>
- *   A = mean over i of cos(x_i, x_{i+1})          (adjacent queries)
- *   D = A − mean over all pairs i &lt; j of cos(x_i, x_j)
+ *   S = Σ_i Σ_{l=1..3} sim(q_i, q_{i+l}) / l          (nearby queries, nearer ones weighing more)
+ *   d = (S − E[S]) / (m − 1)                          E[S] under shuffling: each lag's pairs at the all-pairs mean
  * </pre>
- * {@code D} is how much more alike consecutive queries are than any two of the account's queries. It ignores what the
- * account asks about (a user focused on one manual and a sweep over it both have a high mean cosine) and how it words
- * the requests (a paraphrased instruction adds the same noise to adjacent and distant pairs); only the order
+ * {@code d} is how much more alike nearby queries are than any two of the account's queries. It ignores what the
+ * account asks about (a user focused on one manual and a sweep over it both have a high mean similarity) and how it
+ * words the requests (a paraphrased instruction adds the same noise to near and distant pairs); only the order
  * matters. Null hypothesis: the order is exchangeable — a person coming back to their few subjects in any order.
- * Under it the expected value of A is the all-pairs mean, so E[D] = 0, and the p-value is exact by permutation:
- * {@code p = (1 + #{permuted D ≥ observed D}) / (1 + B)}. Permutations stop early (Besag and Clifford's sequential
- * Monte Carlo p-value) once {@value #STOP_AFTER} permuted values reach the observed one, so an ordinary account costs
- * a few dozen permutations and only a sweep runs all of them.
+ * The p-value is exact by permutation: {@code p = (1 + #{permuted S ≥ observed S}) / (1 + B)}. Permutations stop
+ * early (Besag and Clifford's sequential Monte Carlo p-value, {@code p = h / b}) once {@value #STOP_AFTER} permuted
+ * values reach the observed one, so an ordinary account costs a few dozen permutations and only a sweep runs all of
+ * them. Revisits (a query on the same passage as an earlier one of the account) are left out first: people re-ask in
+ * other words right away, a sweep does not, and kept in they made benign users' p-values far from uniform.
  *
  * <p>For a cluster of accounts the adjacent pairs are consecutive queries <em>of the same account</em> and the
  * permutations shuffle each account's order separately: users behind one NAT take turns, and the time-ordered merge of
@@ -40,7 +42,7 @@ public final class Sweep {
     /** Permuted values at or above the observed one after which the p-value is settled (sequential stopping). */
     static final int STOP_AFTER = 10;
 
-    /** The test's result: adjacent-minus-all-pairs cosine {@code d}, its permutation p-value, pairs and permutations run. */
+    /** The test's result: the excess similarity {@code d} of nearby queries, its p-value, adjacent pairs, permutations run. */
     public record Result(double d, double p, int pairs, int permutations) {
         static final Result NONE = new Result(Double.NaN, Double.NaN, 0, 0);
     }
