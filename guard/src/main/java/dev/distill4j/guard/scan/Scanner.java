@@ -355,7 +355,7 @@ public final class Scanner {
         for (int i : withText) {
             perAccount.computeIfAbsent(recs.get(i).account(), a -> new ArrayList<>()).add(new Sweep.Item(emb[i], words[i]));
         }
-        Sweep.Result sw = Sweep.test(new ArrayList<>(perAccount.values()), SWEEP_PERMUTATIONS,
+        Sweep.Result sw = Sweep.test(new ArrayList<>(perAccount.values()), 2 * o.window(), SWEEP_PERMUTATIONS,
                 o.seed() ^ name.hashCode());
         f.add(new Feature("topic_sweep", sw.p(), "<=", SWEEP_P, n >= o.minRequests() && sw.p() <= SWEEP_P,
                 String.format(Locale.ROOT, "permutation p-value of the query order: consecutive queries (of one "

@@ -53,30 +53,32 @@ public final class Sweep {
     static final double REVISIT = 0.8;
 
     /**
-     * Tests the order of {@code groups}: each inner list one account's queries in time order, as sparse unit vectors
-     * (see {@link #tfidf}; nulls skipped). A query whose cosine with an earlier query of the same account reaches
-     * {@value #REVISIT} is a revisit — the same passage asked about again, which a person does and a sweep does not —
-     * and is left out of the order test. At most {@code maxPermutations} permutations with seed {@code seed}.
+     * Tests the order of {@code groups}: each inner list one account's queries in time order (nulls and queries
+     * without words or embedding skipped). Each account contributes its most recent max(2, {@code maxQueries} /
+     * accounts) queries, so memory and time stay bounded (a similarity matrix per account) however long the log. A
+     * query whose content has word-vector cosine ≥ {@value #REVISIT} with an earlier query of the same account is a
+     * revisit — the same passage asked about again, which a person does and a sweep does not — and is left out. At
+     * most {@code maxPermutations} permutations with seed {@code seed}.
      */
-    public static Result test(List<List<Item>> groups, int maxPermutations, long seed) {
-        List<Item> x = new ArrayList<>();
-        int[] start = new int[groups.size() + 1];
+    public static Result test(List<List<Item>> groups, int maxQueries, int maxPermutations, long seed) {
+        int per = Math.max(2, maxQueries / Math.max(1, groups.size()));
+        double[][][] blocks = new double[groups.size()][][];
         for (int g = 0; g < groups.size(); g++) {
-            start[g] = x.size();
-            for (Item v : groups.get(g)) {
-                if (v == null || v.words().isEmpty() || v.embedding() == null) continue;
+            List<Item> all = groups.get(g).stream()
+                    .filter(v -> v != null && v.embedding() != null && !v.words().isEmpty()).toList();
+            List<Item> x = new ArrayList<>();
+            for (Item v : all.subList(Math.max(0, all.size() - per), all.size())) {
                 boolean revisit = false;
-                for (int j = start[g]; j < x.size() && !revisit; j++) revisit = dot(v.words(), x.get(j).words()) >= REVISIT;
+                for (int j = 0; j < x.size() && !revisit; j++) revisit = dot(v.words(), x.get(j).words()) >= REVISIT;
                 if (!revisit) x.add(v);
             }
+            double[][] c = new double[x.size()][x.size()];
+            for (int i = 0; i < x.size(); i++) {
+                for (int j = i + 1; j < x.size(); j++) c[i][j] = c[j][i] = x.get(i).similarity(x.get(j));
+            }
+            blocks[g] = c;
         }
-        int total = x.size();
-        start[groups.size()] = total;
-        double[][] c = new double[total][total];
-        for (int i = 0; i < total; i++) {
-            for (int j = i + 1; j < total; j++) c[i][j] = c[j][i] = x.get(i).similarity(x.get(j));
-        }
-        return test(c, start, maxPermutations, seed);
+        return test(blocks, maxPermutations, seed);
     }
 
     /**
@@ -92,41 +94,52 @@ public final class Sweep {
         }
     }
 
-    /** The test on a similarity matrix {@code c} whose items are grouped by account: group g is [start[g], start[g+1]). */
+    /** The test on one similarity matrix whose items are grouped by account: group g is [start[g], start[g+1]). */
     static Result test(double[][] c, int[] start, int maxPermutations, long seed) {
-        int total = c.length;
-        int pairs = 0;
-        for (int g = 0; g + 1 < start.length; g++) pairs += Math.max(0, start[g + 1] - start[g] - 1);
-        if (pairs < 2) return Result.NONE;
-        // expected adjacent sum under shuffling: each account's (n − 1) adjacent pairs at its all-pairs mean
-        double expected = 0;
+        double[][][] blocks = new double[start.length - 1][][];
         for (int g = 0; g + 1 < start.length; g++) {
             int n = start[g + 1] - start[g];
+            blocks[g] = new double[n][n];
+            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) blocks[g][i][j] = c[start[g] + i][start[g] + j];
+        }
+        return test(blocks, maxPermutations, seed);
+    }
+
+    /** The test on one similarity matrix per account (pairs across accounts never count). */
+    static Result test(double[][][] blocks, int maxPermutations, long seed) {
+        int pairs = 0;
+        for (double[][] b : blocks) pairs += Math.max(0, b.length - 1);
+        if (pairs < 2) return Result.NONE;
+        // expected statistic under shuffling: each lag's pairs of an account at that account's all-pairs mean
+        double expected = 0;
+        int[][] order = new int[blocks.length][];
+        for (int g = 0; g < blocks.length; g++) {
+            int n = blocks[g].length;
+            order[g] = new int[n];
+            for (int i = 0; i < n; i++) order[g][i] = i;
             if (n < 2) continue;
             double s = 0;
-            for (int i = start[g]; i < start[g + 1]; i++) for (int j = i + 1; j < start[g + 1]; j++) s += c[i][j];
+            for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) s += blocks[g][i][j];
             double w = 0;
             for (int l = 1; l <= LAGS && l < n; l++) w += (n - l) / (double) l;
             expected += w * s / (n * (n - 1) / 2.0);
         }
-        int[] order = new int[total];
-        for (int i = 0; i < total; i++) order[i] = i;
-        double observed = adjacent(c, order, start);
+        double observed = nearby(blocks, order);
         SplittableRandom rnd = new SplittableRandom(seed);
         int atLeast = 0, b = 0;
         // a small tolerance so that ties count as "at least"
         double bar = observed - 1e-12;
         while (b < maxPermutations && atLeast < STOP_AFTER) {
-            for (int g = 0; g + 1 < start.length; g++) {
-                for (int i = start[g + 1] - 1; i > start[g]; i--) {
-                    int j = start[g] + rnd.nextInt(i - start[g] + 1);
-                    int t = order[i];
-                    order[i] = order[j];
-                    order[j] = t;
+            for (int[] o : order) {
+                for (int i = o.length - 1; i > 0; i--) {
+                    int j = rnd.nextInt(i + 1);
+                    int t = o[i];
+                    o[i] = o[j];
+                    o[j] = t;
                 }
             }
             b++;
-            if (adjacent(c, order, start) >= bar) atLeast++;
+            if (nearby(blocks, order) >= bar) atLeast++;
         }
         // Besag–Clifford: stopped early at h exceedances after b permutations gives p = h / b
         double p = atLeast >= STOP_AFTER ? atLeast / (double) b : (1 + atLeast) / (1.0 + b);
@@ -184,11 +197,13 @@ public final class Sweep {
     }
 
     /** Lag-weighted similarity of nearby queries: sum over lags 1..{@value #LAGS} of (1/lag)·similarity. */
-    private static double adjacent(double[][] c, int[] order, int[] start) {
+    private static double nearby(double[][][] blocks, int[][] order) {
         double s = 0;
-        for (int g = 0; g + 1 < start.length; g++) {
-            for (int i = start[g]; i + 1 < start[g + 1]; i++) {
-                for (int l = 1; l <= LAGS && i + l < start[g + 1]; l++) s += c[order[i]][order[i + l]] / l;
+        for (int g = 0; g < blocks.length; g++) {
+            double[][] c = blocks[g];
+            int[] o = order[g];
+            for (int i = 0; i + 1 < o.length; i++) {
+                for (int l = 1; l <= LAGS && i + l < o.length; l++) s += c[o[i]][o[i + l]] / l;
             }
         }
         return s;

@@ -82,7 +82,11 @@ class SweepTest {
         List<Sweep.Item> q = new ArrayList<>();
         // a, a (asked again in other words: same passage words), b, a, c: the repeats of a are dropped
         for (Map<String, Double> w : List.of(a, a, b, a, c)) q.add(new Sweep.Item(e, w));
-        Sweep.Result r = Sweep.test(List.of(q), 100, 1);
+        Sweep.Result r = Sweep.test(List.of(q), 1000, 100, 1);
         assertThat(r.pairs()).isEqualTo(2); // a, b, c remain
+        // only the most recent maxQueries / accounts queries of each account are tested: the last 4 (a, b, a, c)
+        // lose the second a, leaving 3 (2 pairs); the last 2 (a, c) leave 1 pair, too few for a test
+        assertThat(Sweep.test(List.of(q), 4, 100, 1).pairs()).isEqualTo(2);
+        assertThat(Sweep.test(List.of(q), 2, 100, 1).p()).isNaN();
     }
 }
