@@ -21,10 +21,12 @@ import picocli.CommandLine.Option;
         description = {"Rank the accounts (and linked account clusters) of a request log by evidence of an "
                 + "extraction campaign: distribution shift of their queries (MMD over bge-small embeddings against "
                 + "benign traffic, threshold calibrated by permutation at --fpr), behaviour (volume, timing, "
-                + "logprobs, temperature 0, n, template reuse, topic breadth, chain-of-thought phrasing) and "
-                + "linking (shared templates, client /24, correlated timing). An account or cluster is flagged "
-                + "when at least 3 features fire, one of them harvesting (logprobs, chain-of-thought, n) and one "
-                + "showing systematic prompts (templates, narrow topics, MMD), or when it matches --indicators. "
+                + "logprobs, temperature 0, n, template reuse, topic breadth, the order of a topic sweep, "
+                + "chain-of-thought requests by phrase or meaning) and linking (shared templates, client /24, "
+                + "correlated timing). An account or cluster is flagged when at least 3 features fire (temperature "
+                + "0 not counted), one of them harvesting (logprobs, chain-of-thought, n) and one showing "
+                + "systematic prompts (templates, narrow topics, a topic sweep, MMD), or when it matches "
+                + "--indicators. "
                 + "Writes scan.json and scan.html.",
                 "",
                 "Reads every *.jsonl and *.jsonl.gz under --log: distill serve's request log, or the "

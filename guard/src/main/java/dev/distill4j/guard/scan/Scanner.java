@@ -19,12 +19,14 @@ import java.util.regex.Pattern;
 /**
  * Ranks accounts and linked account clusters of a request log by evidence of a distillation (extraction) campaign:
  * distribution shift of their queries against benign traffic ({@link Mmd}), behaviour (volume, timing, sampling
- * parameters, template reuse, topic breadth, chain-of-thought elicitation) and linking (shared templates, client
+ * parameters, template reuse, topic breadth, the order of a topic sweep ({@link Sweep}), chain-of-thought
+ * elicitation by phrase or by meaning ({@link ReasoningRequests})) and linking (shared templates, client
  * networks, timing), each feature reported with its value, threshold and whether it fired.
  *
  * <p>An entity (account or cluster) is flagged when it matches another provider's {@link Indicators}
  * ({@code indicator_match}, see {@link #indicatorMatch}), or when it made at least {@link Options#minRequests}
- * requests and at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one) among which a
+ * requests and at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one, temperature 0
+ * not counted: {@link #NOT_COUNTED}) among which a
  * {@link #HARVEST} feature (what distillation trains on) and a {@link #COVERAGE} feature (systematically generated
  * prompts): automation alone — a support bot's template at temperature 0, an evaluation script's bursts with
  * logprobs — fires several features, and a benign user's queries on their own few subjects shift the embedding
@@ -71,13 +73,17 @@ public final class Scanner {
     static final double PEAK_RPM = 30;
     static final double REGULAR_CV = 0.25;
     static final double BURSTY_CV = 4;
-    static final double LOGPROBS_SHARE = 0.5;
+    static final double LOGPROBS_SHARE = 0.3;
     static final double TEMP0_SHARE = 0.8;
     static final double MEAN_N = 4;
     static final double TEMPLATE_SHARE = 0.5;
     static final double AFFIX_SHARE = 0.8;
     static final double NARROW_SPREAD = 0.6;
     static final double COT_SHARE = 0.3;
+    /** Topic sweep: permutation p-value of the order test ({@link Sweep}) at or below which it fires. */
+    static final double SWEEP_P = 1e-3;
+    /** Permutations the sweep test may run (it stops early for accounts whose order is unremarkable). */
+    static final int SWEEP_PERMUTATIONS = 20_000;
     /**
      * Features that collect what distillation trains on: soft labels (logprobs), reasoning traces (chain-of-thought
      * elicitation), several samples per prompt. Temperature 0 is not one of them: it is the default of most
@@ -85,7 +91,14 @@ public final class Scanner {
      */
     static final Set<String> HARVEST = Set.of("logprobs_share", "cot_elicitation_share", "mean_n");
     /** Features of systematic coverage: a prompt template, a narrow topic sweep, a shift away from benign traffic. */
-    static final Set<String> COVERAGE = Set.of("template_share", "affix_template_share", "topic_spread", "mmd2");
+    static final Set<String> COVERAGE = Set.of("template_share", "affix_template_share", "topic_spread", "mmd2",
+            "topic_sweep");
+    /**
+     * Features that raise the score but do not count toward {@link Options#minBehaviours}: greedy decoding is the
+     * default of most programmatic clients (evaluation loops, bots), so on its own it says "a script", not "a
+     * harvester"; counted, it made every developer who asks for logprobs two features away from a flag.
+     */
+    static final Set<String> NOT_COUNTED = Set.of("temperature0_share");
     /** Template linking: the template is at least this share of each linked account's queries. */
     static final double LINK_TEMPLATE_SHARE = 0.3;
     /** Accounts that must share a template before those with a single instance of it are linked by it. */
@@ -102,6 +115,7 @@ public final class Scanner {
     private final EmbeddingModel embedder;
     private final Options o;
     private final List<Indicators> indicators;
+    private volatile ReasoningRequests reasoning;
 
     public Scanner(EmbeddingModel embedder, Options options) {
         this(embedder, options, List.of());
@@ -128,7 +142,8 @@ public final class Scanner {
      * baseline (a cron job's daily scans, the evaluation harness's windows) reuses it instead of re-embedding and
      * re-calibrating each time.
      */
-    public record Baseline(float[][] pool, Mmd mmd, double spread, String name, double[] accountShifts) {
+    public record Baseline(float[][] pool, Mmd mmd, double spread, String name, double[] accountShifts,
+                           Map<String, Integer> df, int texts) {
         /**
          * The largest MMD² of a baseline account's own queries against the rest of the baseline (NaN when no
          * baseline account has a window's minimum of queries): how far an ordinary user's traffic sits from
@@ -173,7 +188,8 @@ public final class Scanner {
         return new Baseline(pool, mmd, spread(pool), String.format(Locale.ROOT, "--baseline (%d records, %d accounts; "
                 + "account-level MMD² threshold %s from the %d with >= %d queries)", baseline.records().size(),
                 groups.size(), acc.length == 0 ? "none" : String.format(Locale.ROOT, "%.4f", acc[acc.length - 1]),
-                acc.length, o.minWindow()), acc);
+                acc.length, o.minWindow()), acc, Sweep.documentFrequencies(b.stream().map(LogRecord::query).toList()),
+                (int) b.stream().map(LogRecord::query).distinct().count());
     }
 
     /** Scans {@code log} against a prepared baseline (null: every account against the others' traffic). */
@@ -188,6 +204,20 @@ public final class Scanner {
 
         int[] template = Templates.group(recs.stream().map(LogRecord::query).toList());
         float[][] emb = embed(recs.stream().map(LogRecord::query).toList());
+        ReasoningRequests.Match[] cot = reasoning().match(recs.stream().map(LogRecord::query).toList());
+        // word vectors for the sweep test, idf over this log's queries (and the baseline's, when given)
+        List<String> texts = new ArrayList<>(recs.stream().map(LogRecord::query).toList());
+        Map<String, Integer> df = Sweep.documentFrequencies(texts);
+        int docs = (int) texts.stream().filter(t -> t != null).distinct().count();
+        if (baseline != null) {
+            baseline.df().forEach((w, c) -> df.merge(w, c, Integer::sum));
+            docs += baseline.texts();
+        }
+        Map<String, Double>[] words = new Map[recs.size()];
+        for (int i = 0; i < words.length; i++) {
+            words[i] = recs.get(i).query() == null ? null
+                    : Sweep.tfidf(ReasoningRequests.content(recs.get(i).query()), df, docs);
+        }
         long[][] sig = new long[recs.size()][];
         if (!indicators.isEmpty()) {
             for (int i = 0; i < sig.length; i++) if (recs.get(i).query() != null) sig[i] = Templates.signature(recs.get(i).query());
@@ -236,7 +266,7 @@ public final class Scanner {
         for (int a = 0; a < accounts.size(); a++) clusters.computeIfAbsent(uf.find(a), r -> new ArrayList<>()).add(a);
         for (int a = 0; a < accounts.size(); a++) {
             entities.add(entity("account", accounts.get(a), List.of(accounts.get(a)), List.of(), byAccount.get(a),
-                    recs, template, emb, sig, mmd, poolOwner, poolSpread, accountThreshold));
+                    recs, template, emb, cot, words, sig, mmd, poolOwner, poolSpread, accountThreshold));
         }
         int c = 0;
         for (var e : clusters.entrySet()) {
@@ -248,7 +278,7 @@ public final class Scanner {
             Set<String> links = new LinkedHashSet<>();
             for (int a : e.getValue()) links.addAll(why.getOrDefault(a, Set.of()));
             entities.add(entity("cluster", "cluster-" + (++c), members, List.copyOf(links), idx, recs, template,
-                    emb, sig, mmd, poolOwner, poolSpread, accountThreshold));
+                    emb, cot, words, sig, mmd, poolOwner, poolSpread, accountThreshold));
         }
         entities.sort(Comparator.comparing(Entity::flagged).thenComparingDouble(Entity::score).reversed()
                 .thenComparing(Entity::name));
@@ -260,8 +290,12 @@ public final class Scanner {
             for (int m : sizes) cal.add(mmd.calibration(m));
         }
         Map<String, List<java.time.Instant>> times = new LinkedHashMap<>();
+        Set<String> shown = new java.util.HashSet<>();
         for (Entity e : entities) {
             if (times.size() >= 6) break;
+            // an account of a cluster already drawn adds a line that says nothing new
+            if (e.kind().equals("account") && shown.contains(e.accounts().get(0))) continue;
+            shown.addAll(e.accounts());
             List<java.time.Instant> t = new ArrayList<>();
             for (LogRecord r : recs) if (e.accounts().contains(r.account())) t.add(r.time());
             times.put(e.name(), t);
@@ -273,7 +307,8 @@ public final class Scanner {
     }
 
     private Entity entity(String kind, String name, List<String> accounts, List<String> links, List<Integer> idx,
-                          List<LogRecord> recs, int[] template, float[][] emb, long[][] sig, Mmd mmd,
+                          List<LogRecord> recs, int[] template, float[][] emb, ReasoningRequests.Match[] cot,
+                          Map<String, Double>[] words, long[][] sig, Mmd mmd,
                           int[] poolOwner, double poolSpread, double accountThreshold) {
         List<Feature> f = new ArrayList<>();
         int n = idx.size();
@@ -304,10 +339,11 @@ public final class Scanner {
         f.add(new Feature("affix_template_share", affix, ">=", AFFIX_SHARE, withText.size() >= o.minRequests()
                 && affix >= AFFIX_SHARE, "queries sent through the entity's one or two fixed instructions (same first "
                 + "or last " + Templates.AFFIX_TOKENS + " words around a slot)"));
-        double cot = withText.isEmpty() ? 0 : withText.stream().filter(i -> COT.matcher(recs.get(i).query()).find())
-                .count() / (double) withText.size();
-        f.add(new Feature("cot_elicitation_share", cot, ">=", COT_SHARE, cot >= COT_SHARE,
-                "queries asking for step-by-step reasoning"));
+        double cots = withText.isEmpty() ? 0 : withText.stream().filter(i -> cot[i].reasoning()).count()
+                / (double) withText.size();
+        f.add(new Feature("cot_elicitation_share", cots, ">=", COT_SHARE, cots >= COT_SHARE, String.format(Locale.ROOT,
+                "queries asking for step-by-step reasoning (phrase list, or an instruction sentence at cosine >= %.2f "
+                        + "to a reasoning request)", reasoning().threshold())));
         List<float[]> vs = withText.stream().map(i -> emb[i]).filter(v -> v != null).toList();
         double sp = vs.size() >= 2 ? spread(vs.toArray(float[][]::new)) : Double.NaN;
         double spThr = NARROW_SPREAD * poolSpread;
@@ -315,6 +351,16 @@ public final class Scanner {
                 "embedding spread (1 - |mean|², unbiased); a topic sweep is narrower than general traffic ("
                         + NARROW_SPREAD + " x the baseline's " + String.format(Locale.ROOT, "%.3f", poolSpread)
                         + ")"));
+        Map<String, List<Sweep.Item>> perAccount = new LinkedHashMap<>();
+        for (int i : withText) {
+            perAccount.computeIfAbsent(recs.get(i).account(), a -> new ArrayList<>()).add(new Sweep.Item(emb[i], words[i]));
+        }
+        Sweep.Result sw = Sweep.test(new ArrayList<>(perAccount.values()), 2 * o.window(), SWEEP_PERMUTATIONS,
+                o.seed() ^ name.hashCode());
+        f.add(new Feature("topic_sweep", sw.p(), "<=", SWEEP_P, n >= o.minRequests() && sw.p() <= SWEEP_P,
+                String.format(Locale.ROOT, "permutation p-value of the query order: consecutive queries (of one "
+                        + "account) are %.3f more alike in cosine than any two (%d pairs, %d permutations); a sweep "
+                        + "walks its material in order", sw.d(), sw.pairs(), sw.permutations())));
         int behaviours = (int) f.stream().filter(Feature::fired).count();
 
         // distribution shift
@@ -356,7 +402,9 @@ public final class Scanner {
         behaviours += mmdFired ? 1 : 0;
         boolean harvests = f.stream().anyMatch(x -> x.fired() && HARVEST.contains(x.name()));
         boolean covers = f.stream().anyMatch(x -> x.fired() && COVERAGE.contains(x.name()));
-        boolean flagged = indFired || (harvests && covers && behaviours >= o.minBehaviours()
+        // temperature 0 is every script's default: it raises the score but is not one of the features a flag counts
+        int counted = behaviours - (f.stream().anyMatch(x -> x.fired() && NOT_COUNTED.contains(x.name())) ? 1 : 0);
+        boolean flagged = indFired || (harvests && covers && counted >= o.minBehaviours()
                 && n >= o.minRequests());
         double ratio = worst == null || worst.threshold() <= 0 ? 0 : Math.max(0, worst.mmd2() / worst.threshold());
         double score = (mmdFired ? 1 : 0) + (indFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
@@ -592,6 +640,17 @@ public final class Scanner {
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private ReasoningRequests reasoning() {
+        ReasoningRequests r = reasoning;
+        if (r == null) {
+            synchronized (this) {
+                if (reasoning == null) reasoning = new ReasoningRequests(embedder, ReasoningRequests.DEFAULT_THRESHOLD);
+                r = reasoning;
+            }
+        }
+        return r;
     }
 
     /** Embeds the distinct non-null texts once each, in batches; null stays null. */

@@ -12,6 +12,7 @@ import dev.distill4j.guard.bench.TrafficSim.Role;
 import dev.distill4j.guard.bench.TrafficSim.User;
 import dev.distill4j.guard.scan.LogReader;
 import dev.distill4j.guard.scan.LogRecord;
+import dev.distill4j.guard.scan.ScanWriter;
 import dev.distill4j.guard.scan.Scanner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -225,8 +226,21 @@ public final class Traffic {
                     + "%d queries of all traffic%n", a, att.length, d.size(), att.length == 0 ? -1 : att[att.length / 2],
                     att.length == 0 ? -1 : att[att.length - 1], tot.length == 0 ? -1 : tot[tot.length / 2]);
         }
+        // -Dtraffic.html=DIR: scan.json and scan.html of one window holding the hydra and the paraphrasing campaign at
+        // 10 % each, to look at (bench/guard/scan-html.sh renders it)
+        String html = System.getProperty("traffic.html");
+        if (html != null) {
+            SplittableRandom rnd = new SplittableRandom(99);
+            List<Query> q = new ArrayList<>(TrafficSim.benign(pop, WINDOW - 100, HOURS2, rnd));
+            q.addAll(TrafficSim.attack(Attack.HYDRA, campaigns.get(Attack.HYDRA), 50, HOURS2, rnd, "html"));
+            q.addAll(TrafficSim.attack(Attack.PARAPHRASE, campaigns.get(Attack.PARAPHRASE), 50, HOURS2, rnd, "html"));
+            ScanWriter.write(scanner.scanAgainst(result(q), baseline), Path.of(html));
+            System.out.println("wrote " + Path.of(html).resolve("scan.html"));
+        }
         emb.close();
+        if (DUMP_FILE != null) java.nio.file.Files.write(Path.of(DUMP_FILE), DUMP);
         report.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
+        if (benignWindows == 0 && attackWindows == 0 && delayWindows == 0) return; // a report-only run (scan-html.sh)
         java.nio.file.Files.createDirectories(out);
         AtomicFiles.writeString(out.resolve("traffic-" + (dev ? "dev" : "eval") + ".json"),
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report));
@@ -247,7 +261,28 @@ public final class Traffic {
                 a[a.length / 2], a[(int) (a.length * 0.9)], a[(int) (a.length * 0.99)], a[a.length - 1]);
     }
 
+    /** With {@code -Dtraffic.dump=FILE}: one line per scanned entity of at least 10 requests, every feature's value. */
+    static final java.util.Queue<String> DUMP = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    static final String DUMP_FILE = System.getProperty("traffic.dump");
+
     static WindowResult judge(Scanner.Report rep, List<Query> q, Attack attack) {
+        if (DUMP_FILE != null) {
+            Set<String> att = new java.util.HashSet<>();
+            for (Query x : q) if (x.attack()) att.add(x.account());
+            for (Scanner.Entity e : rep.ranked()) {
+                if (e.requests() < 10) continue;
+                StringBuilder sb = new StringBuilder();
+                sb.append(attack == null ? "BENIGN" : attack.name()).append('\t').append(q.size()).append('\t')
+                        .append(e.kind()).append('\t').append(e.name()).append('\t')
+                        .append(e.accounts().stream().anyMatch(att::contains)).append('\t').append(e.requests())
+                        .append('\t').append(e.flagged());
+                for (Scanner.Feature f : e.features()) {
+                    sb.append('\t').append(f.name()).append('=').append(String.format(Locale.ROOT, "%.5g", f.value()))
+                            .append(f.fired() ? "*" : "");
+                }
+                DUMP.add(sb.toString());
+            }
+        }
         Set<String> attackers = new java.util.TreeSet<>();
         for (Query x : q) if (x.attack()) attackers.add(x.account());
         boolean detected = false;

@@ -263,6 +263,69 @@ class ScanTrafficTest {
         assertEquals(List.of("key0", "key1", "key2", "key3", "key4", "key5"), hydra.accounts());
     }
 
+    /**
+     * A campaign that rewords its instruction around every passage (a different opener, request and closing
+     * sentence each time, none of them in the chain-of-thought phrase list) while it walks the GPL-3 text in order,
+     * with logprobs on every other request: no template, no affix, no embedding shift — found by the order of its
+     * passages ({@code topic_sweep}) and by its reasoning requests recognised by meaning. Persons asking about the
+     * same licences in their own order, and an evaluation script with logprobs at temperature 0, stay unflagged.
+     */
+    @Test
+    void aParaphrasingSweepIsFlaggedByItsOrderAndItsReasoningRequests() throws IOException {
+        List<String> walk = new ArrayList<>();
+        String gpl = Files.readString(Path.of("/usr/share/common-licenses/GPL-3"), StandardCharsets.UTF_8)
+                .replaceAll("\\s+", " ");
+        for (String x : gpl.split("(?<=[.?!])\\s+")) {
+            int words = x.split(" ").length;
+            if (words >= 8 && words <= 30 && x.matches(".*[a-z].*")) walk.add(x.strip());
+        }
+        walk = walk.subList(50, 90);
+        String[] open = {"Hi.", "Good afternoon.", "", "One more from me.", "Hello again."};
+        String[] ask = {"What does this passage say", "Help me understand this", "Interpret the following",
+            "What is the meaning of this", "Clarify this clause"};
+        String[] close = {"Show me how you arrive at the answer.", "Lay out your thinking before the conclusion.",
+            "Go one step at a time.", "Be explicit about how you get there.", "Reason about it before you answer."};
+        Random rnd = new Random(11);
+        List<LogRecord> log = new ArrayList<>();
+        for (int i = 0; i < walk.size(); i++) {
+            String o = open[rnd.nextInt(open.length)];
+            String q = (o.isEmpty() ? "" : o + " ") + ask[rnd.nextInt(ask.length)] + ": \"" + walk.get(i) + "\" "
+                    + close[rnd.nextInt(close.length)];
+            log.add(rec(T0.plusSeconds(40L * i + rnd.nextInt(30)), "rewriter", "192.0.2.7", q,
+                    i % 3 == 0 ? 0 : 0.7, i % 2 == 0));
+        }
+        List<String> text = sentences(400, 29);
+        int s = 0;
+        String[] habit = {"What does this mean? ", "Can you explain this to me: ", "Summarize in one line: ",
+            "Is this still true? ", ""};
+        for (int u = 0; u < 8; u++) {
+            for (int i = 0; i < 15; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9",
+                        habit[(u + i % 2) % habit.length] + text.get(s++), 0.8, u == 0 && i % 2 == 0));
+            }
+        }
+        for (int i = 0; i < 30; i++) {
+            log.add(rec(T0.plusSeconds((i < 15 ? 600 : 2400) + 2L * (i % 15)), "evalscript", "198.18.1.9",
+                    text.get(s++), 0, true));
+        }
+        log.sort(java.util.Comparator.comparing(LogRecord::time));
+        List<LogRecord> base = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
+        }
+        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
+                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+        Scanner.Entity rewriter = entity(r, "rewriter");
+        List<String> fired = rewriter.fired().stream().map(Scanner.Feature::name).toList();
+        assertTrue(fired.contains("topic_sweep") && fired.contains("cot_elicitation_share"), fired.toString());
+        assertFalse(fired.contains("template_share") || fired.contains("affix_template_share"), fired.toString());
+        assertTrue(rewriter.flagged(), fired.toString());
+        assertEquals("rewriter", r.ranked().get(0).name());
+        for (Scanner.Entity e : r.ranked()) {
+            if (!e.accounts().contains("rewriter")) assertFalse(e.flagged(), e.name() + " " + e.fired());
+        }
+    }
+
     static LogRecord rec(Instant t, String account, String client, String query, double temp, boolean logprobs) {
         return new LogRecord(t, account, client, "/v1/chat/completions", "m", 200, temp, 1, logprobs,
                 logprobs ? 5 : 0, 30, 60, query, null, account);
