@@ -213,7 +213,9 @@ final class EmbeddingReport {
             }
         }
         if (max == 0) return new double[] {1, 10};
-        double lower = Math.pow(10, Math.ceil(Math.log10(min)) - 1);
+        // the power of ten at least half a decade below the slowest value, so its bar has a visible height (the
+        // power of ten just below it drew a 110 sentences/s teacher as a sliver over an axis starting at 100)
+        double lower = Math.pow(10, Math.floor(Math.log10(min) - 0.5));
         double upper = Math.pow(10, Math.max(Math.ceil(Math.log10(max)), Math.log10(lower) + 1));
         return new double[] {lower, upper};
     }

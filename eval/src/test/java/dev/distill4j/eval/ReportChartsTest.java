@@ -87,7 +87,9 @@ class ReportChartsTest {
         // the session-6 report: teacher 9 sentences/s batched and 5.2 one at a time (1000 / 190.9 ms)
         assertThat(EmbeddingReport.speedAxisRange(new double[] {9, 5.24, 1496, 4500, 17, 8.4})).containsExactly(1, 10_000);
         assertThat(EmbeddingReport.speedAxisRange(new double[] {10, 100})).containsExactly(1, 100);
-        assertThat(EmbeddingReport.speedAxisRange(new double[] {150, 90_000})).containsExactly(100, 100_000);
+        assertThat(EmbeddingReport.speedAxisRange(new double[] {150, 90_000})).containsExactly(10, 100_000);
+        assertThat(EmbeddingReport.speedAxisRange(new double[] {110, 143, 25_373})).containsExactly(10, 100_000);
+        assertThat(EmbeddingReport.speedAxisRange(new double[] {400, 25_373})).containsExactly(100, 100_000);
         assertThat(EmbeddingReport.speedAxisRange(new double[] {0, Double.NaN})).containsExactly(1, 10);
 
         var c = embeddingScorecard();
