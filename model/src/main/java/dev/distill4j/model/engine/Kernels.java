@@ -44,6 +44,13 @@ abstract sealed class Kernels permits ScalarKernels, VectorKernels {
         matmulQ8(q, scale, cols, x, out, r0, r1);
     }
 
+    /**
+     * {@code log Σ exp(x[i])} over {@code x[0, n)}, shifted by the maximum so nothing overflows: the normaliser of
+     * log_softmax, which every generated token's logprob needs (a cost per token that does not shrink with the model:
+     * one exp per vocabulary entry). Infinite or NaN inputs give what the double formula gives.
+     */
+    abstract double logSumExp(float[] x, int n);
+
     /** Which implementation: "vector (512-bit)" or "scalar". */
     abstract String describe();
 

@@ -50,6 +50,16 @@ final class ScalarKernels extends Kernels {
         }
     }
 
+    /** In double with {@link Math#exp}: the reference the vector kernel is tested against. */
+    @Override
+    double logSumExp(float[] x, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(x[i] - max);
+        return max + Math.log(sum);
+    }
+
     @Override
     String describe() { return "scalar"; }
 }

@@ -2,6 +2,7 @@ package dev.distill4j.model.generate;
 
 import dev.distill4j.core.TokenLogprob;
 import dev.distill4j.core.TokenPosition;
+import dev.distill4j.model.engine.Softmax;
 import dev.distill4j.model.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,25 +12,26 @@ import java.util.PriorityQueue;
 final class Logprobs {
     private Logprobs() {}
 
-    /** log_softmax in double: {@code x − max − log Σ exp(x − max)}. */
-    static double[] logSoftmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float x : logits) max = Math.max(max, x);
-        double sum = 0;
-        for (float x : logits) sum += Math.exp(x - max);
-        double logZ = max + Math.log(sum);
-        double[] out = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) out[i] = logits[i] - logZ;
-        return out;
+    /**
+     * A row's log-probabilities, read on demand: {@code logit − log Σ exp(logits)}. The normaliser is computed once
+     * per row on the engine's kernels ({@link Softmax}); only the chosen token and the top-n alternatives are read,
+     * so no array of the whole vocabulary is built per token.
+     */
+    record Row(float[] logits, double logZ) {
+        static Row of(float[] logits) {
+            return new Row(logits, Softmax.logSumExp(logits, logits.length));
+        }
+
+        double logprob(int id) { return logits[id] - logZ; }
     }
 
     /** Indices of the n largest values, largest first; ties go to the lower index. */
-    static int[] topN(double[] values, int n) {
+    static int[] topN(float[] values, int n) {
         n = Math.min(n, values.length);
         if (n <= 0) return new int[0];
         // min-heap of the best n seen: the root is the weakest kept candidate
         PriorityQueue<Integer> heap = new PriorityQueue<>(n, (a, b) -> values[a] != values[b]
-                ? Double.compare(values[a], values[b]) : Integer.compare(b, a));
+                ? Float.compare(values[a], values[b]) : Integer.compare(b, a));
         for (int i = 0; i < values.length; i++) {
             if (heap.size() < n) heap.add(i);
             else if (values[i] > values[heap.peek()]) {
@@ -43,10 +45,11 @@ final class Logprobs {
     }
 
     /** The chosen token with its logprob and the top-n alternatives (which include it when it is among them). */
-    static TokenPosition position(TextTokenizer tok, double[] logprobs, int chosen, int n) {
+    static TokenPosition position(TextTokenizer tok, Row row, int chosen, int n) {
         List<TokenLogprob> alternatives = new ArrayList<>(n);
-        for (int id : topN(logprobs, n)) alternatives.add(token(tok, id, logprobs[id]));
-        return TokenPosition.of(token(tok, chosen, logprobs[chosen]), alternatives);
+        // the logits' order is the logprobs' order (one shared normaliser): rank the floats themselves
+        for (int id : topN(row.logits(), n)) alternatives.add(token(tok, id, row.logprob(id)));
+        return TokenPosition.of(token(tok, chosen, row.logprob(chosen)), alternatives);
     }
 
     private static TokenLogprob token(TextTokenizer tok, int id, double logprob) {

@@ -61,8 +61,8 @@ public final class Scorer {
         List<TokenPosition> positions = new ArrayList<>(c);
         for (int i = 0; i < c; i++) {
             float[] row = java.util.Arrays.copyOfRange(logits, i * v, i * v + usable);
-            double[] logprobs = Logprobs.logSoftmax(row);
-            lp[i] = logprobs[continuationIds[i]];
+            Logprobs.Row logprobs = Logprobs.Row.of(row);
+            lp[i] = logprobs.logprob(continuationIds[i]);
             positions.add(Logprobs.position(tokenizer, logprobs, continuationIds[i], topLogprobs));
         }
         return new Scored(continuationIds.clone(), lp, new TokenDistribution(positions));

@@ -76,7 +76,7 @@ public final class Sequence {
         float[] row = Arrays.copyOfRange(logits, from, from + usable);
         int token = chooser.choose(history, length, row, params, rng);
         // after the chooser, which may have changed the logits: they describe what the token was drawn from
-        TokenPosition position = Logprobs.position(tokenizer, Logprobs.logSoftmax(row), token, params.topLogprobs());
+        TokenPosition position = Logprobs.position(tokenizer, Logprobs.Row.of(row), token, params.topLogprobs());
         return new Step(token, accept(token, position), position);
     }
 

@@ -294,9 +294,7 @@ class GeneratorTest {
             try (NDManager m = manager.newSubManager()) {
                 float[] last = model.forwardLast(m.create(prompt, new ai.djl.ndarray.types.Shape(1, 3)), null, null)
                         .toFloatArray();
-                double[] all = new double[last.length];
-                for (int i = 0; i < last.length; i++) all[i] = last[i];
-                assertThat(Arrays.stream(Logprobs.topN(all, 30)).max().orElseThrow()).isGreaterThanOrEqualTo(30);
+                assertThat(Arrays.stream(Logprobs.topN(last, 30)).max().orElseThrow()).isGreaterThanOrEqualTo(30);
             }
         }
     }
