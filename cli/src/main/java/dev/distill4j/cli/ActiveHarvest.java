@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /**
@@ -201,39 +200,15 @@ final class ActiveHarvest {
     }
 
     /** One progress line per step; one summary line per round. */
-    private static final class Lines implements ActiveHarvester.Listener {
-        private final PrintStream err;
-        private final boolean quiet;
-        private ProgressBar bar;
-
+    private static final class Lines extends StageLines implements ActiveHarvester.Listener {
         Lines(PrintStream err, boolean quiet) {
-            this.err = err;
-            this.quiet = quiet;
+            super(err, quiet, false);
         }
 
-        @Override public synchronized void stage(String title, Supplier<String> progress) {
-            close();
-            err.println(title);
-            long t0 = System.nanoTime();
-            bar = new ProgressBar(err, quiet, () -> "    " + ProgressBar.duration(
-                    Duration.ofNanos(System.nanoTime() - t0)) + "  " + progress.get());
-        }
-
-        @Override public synchronized void stageDone(String summary) {
-            close();
-            err.println("    " + summary);
-        }
-
-        @Override public synchronized void round(RoundRecord x) {
-            close();
-            err.printf(Locale.ROOT, "round %d: bought %d (%s) for $%.4f, training spend $%.4f, total $%.4f;"
-                            + " held-out agreement %.4f%n", x.round(), x.bought(), x.select(), x.roundUsd(),
-                    x.trainingUsd(), x.totalUsd(), x.heldOutAgreement());
-        }
-
-        synchronized void close() {
-            if (bar != null) bar.close();
-            bar = null;
+        @Override public void round(RoundRecord x) {
+            line(String.format(Locale.ROOT, "round %d: bought %d (%s) for $%.4f, training spend $%.4f, total $%.4f;"
+                            + " held-out agreement %.4f", x.round(), x.bought(), x.select(), x.roundUsd(),
+                    x.trainingUsd(), x.totalUsd(), x.heldOutAgreement()));
         }
     }
 }

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -93,34 +92,9 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Draws one progress line per stage and keeps the finished stages' summaries on screen. */
-    static final class Stages implements DemoPipeline.Listener {
-        private final PrintStream err;
-        private final boolean quiet;
-        private ProgressBar bar;
-        private int n;
-
+    static final class Stages extends StageLines implements DemoPipeline.Listener {
         Stages(PrintStream err, boolean quiet) {
-            this.err = err;
-            this.quiet = quiet;
-        }
-
-        @Override public synchronized void stage(String title, Supplier<String> progress) {
-            close();
-            n++;
-            err.println("[" + n + "] " + title);
-            long t0 = System.nanoTime();
-            bar = new ProgressBar(err, quiet, () -> "    " + ProgressBar.duration(
-                    Duration.ofNanos(System.nanoTime() - t0)) + "  " + progress.get());
-        }
-
-        @Override public synchronized void stageDone(String summary) {
-            close();
-            err.println("    " + summary);
-        }
-
-        synchronized void close() {
-            if (bar != null) bar.close();
-            bar = null;
+            super(err, quiet, true);
         }
     }
 
