@@ -74,13 +74,9 @@ public final class ReverseKlLoss {
      *         {@code ceSum} the student's NLL of its own samples
      */
     public LossSum compute(NDArray logits, TopKTeacher teacher, NDArray targets, NDArray mask) {
-        NDArray z = Rows.of(logits);
+        NDArray z = Rows.of(logits, teacher);
         long n = z.getShape().get(0);
         long vocab = z.getShape().get(1);
-        if (teacher.positions() != n) {
-            throw new IllegalArgumentException("the teacher covers " + teacher.positions()
-                    + " positions but the logits have " + n + " rows");
-        }
         DataType type = z.getDataType();
         NDManager manager = z.getManager();
         int k = teacher.k();

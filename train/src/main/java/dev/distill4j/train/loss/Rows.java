@@ -19,6 +19,17 @@ final class Rows {
         return shape.dimension() == 2 ? logits : logits.reshape(-1, vocab);
     }
 
+    /** As {@link #of(NDArray)}, checking that {@code teacher} gives one row of alternatives per position. */
+    static NDArray of(NDArray logits, TopKTeacher teacher) {
+        NDArray z = of(logits);
+        long n = z.getShape().get(0);
+        if (teacher.positions() != n) {
+            throw new IllegalArgumentException("the teacher covers " + teacher.positions()
+                    + " positions but the logits have " + n + " rows");
+        }
+        return z;
+    }
+
     /** A mask or per-position tensor of any shape with N elements → [N] in the given type. */
     static NDArray perRow(NDArray values, long rows, DataType type, String what) {
         if (values.size() != rows) {

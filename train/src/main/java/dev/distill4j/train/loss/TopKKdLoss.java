@@ -67,13 +67,9 @@ public final class TopKKdLoss {
             throw new IllegalArgumentException("the top-k loss needs the chosen tokens as targets: positions without"
                     + " teacher signal, and the (1 - alpha) term, train on them");
         }
-        NDArray z = Rows.of(logits);
+        NDArray z = Rows.of(logits, teacher);
         long n = z.getShape().get(0);
         long vocab = z.getShape().get(1);
-        if (teacher.positions() != n) {
-            throw new IllegalArgumentException("the teacher covers " + teacher.positions()
-                    + " positions but the logits have " + n + " rows");
-        }
         DataType type = z.getDataType();
         NDManager manager = z.getManager();
         int k = teacher.k();
