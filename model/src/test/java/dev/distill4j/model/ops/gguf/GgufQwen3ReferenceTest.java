@@ -48,7 +48,8 @@ class GgufQwen3ReferenceTest {
     @ParameterizedTest
     @ValueSource(strings = {"qwen3", "qwen3+linear-rope"})
     void newerLlamaCppDecodesQwen3LikeDistill4j(String variant) throws IOException {
-        JsonNode recorded = recorded(variant);
+        JsonNode root = recordedRoot();
+        JsonNode recorded = recorded(root, variant);
         Path dir = GgufRoundTrip.student(tmp, variant, SEED);
         Map<Quantization, GgufExport.Result> files = GgufRoundTrip.exportAll(dir);
         for (var e : files.entrySet()) {
@@ -96,7 +97,7 @@ class GgufQwen3ReferenceTest {
             double agree16 = (double) same16 / positions, agree8 = (double) same8 / positions;
             System.out.printf("GGUF %s vs %s: %d greedy tokens (%d distinct) equal (f32); max |logit diff| f32 %.2e "
                             + "(max |logit| %.1f); top-1 agreement f16 %.4f, q8_0 %.4f over %d positions%n", variant,
-                    recordedRoot().path("llama_cpp").asText(), o.generatedTokens(), o.distinctGenerated(), maxDiff,
+                    root.path("llama_cpp").asText(), o.generatedTokens(), o.distinctGenerated(), maxDiff,
                     maxLogit, agree16, agree8, positions);
             assertThat(o.distinctGenerated()).as("a greedy path that is not one token repeated").isGreaterThan(8);
             assertThat(maxDiff).as("f32 logits").isLessThan(1e-5 * Math.max(1, maxLogit));
@@ -154,8 +155,8 @@ class GgufQwen3ReferenceTest {
         }
     }
 
-    private static JsonNode recorded(String variant) throws IOException {
-        for (JsonNode v : recordedRoot().path("variants")) if (v.path("variant").asText().equals(variant)) return v;
+    private static JsonNode recorded(JsonNode root, String variant) {
+        for (JsonNode v : root.path("variants")) if (v.path("variant").asText().equals(variant)) return v;
         throw new AssertionError(variant + " is not in " + RESOURCE);
     }
 
