@@ -207,8 +207,10 @@ public final class DecodeEngine implements StepDecoder {
         float[][] gate = new float[n][ff];
         float[][] up = new float[n][ff];
         float[][] delta = new float[n][d];
-        float[] cos = new float[hd / 2];
-        float[] sin = new float[hd / 2];
+        // RoPE's angles depend on the position only: computed once per row, not once per layer
+        float[][] cos = new float[n][hd / 2];
+        float[][] sin = new float[n][hd / 2];
+        for (int i = 0; i < n; i++) rotation(pos[i], cos[i], sin[i]);
         for (int l = 0; l < w.layers.length; l++) {
             Weights.Layer L = w.layers[l];
             for (int i = 0; i < n; i++) rmsNorm(x[i], 0, d, L.inputNorm(), xn[i], 0);
@@ -221,9 +223,8 @@ public final class DecodeEngine implements StepDecoder {
                     for (int h = 0; h < heads; h++) rmsNorm(q[i], h * hd, hd, L.qNorm(), q[i], h * hd);
                     for (int h = 0; h < kvHeads; h++) rmsNorm(k[i], h * hd, hd, L.kNorm(), k[i], h * hd);
                 }
-                rotation(pos[i], cos, sin);
-                for (int h = 0; h < heads; h++) rotate(q[i], h * hd, cos, sin);
-                for (int h = 0; h < kvHeads; h++) rotate(k[i], h * hd, cos, sin);
+                for (int h = 0; h < heads; h++) rotate(q[i], h * hd, cos[i], sin[i]);
+                for (int h = 0; h < kvHeads; h++) rotate(k[i], h * hd, cos[i], sin[i]);
                 System.arraycopy(k[i], 0, seqs[i].keys[l], pos[i] * kvDim, kvDim);
                 System.arraycopy(v[i], 0, seqs[i].values[l], pos[i] * kvDim, kvDim);
             }
@@ -286,10 +287,7 @@ public final class DecodeEngine implements StepDecoder {
         Parallel.forRange(ff, work, (from, to) -> {
             g.multiply(kernels, in, gate, from, to, w.streaming);
             u.multiply(kernels, in, up, from, to, w.streaming);
-            for (int i = 0; i < in.length; i++) {
-                float[] gi = gate[i], ui = up[i];
-                for (int j = from; j < to; j++) gi[j] = gi[j] / (1f + (float) Math.exp(-gi[j])) * ui[j];   // silu(g)·u
-            }
+            for (int i = 0; i < in.length; i++) kernels.siluMul(gate[i], up[i], from, to);
         });
     }
 
@@ -313,19 +311,10 @@ public final class DecodeEngine implements StepDecoder {
                 int lo = window == null ? 0 : Math.max(0, hi - window + 1);
                 int len = hi - lo + 1;
                 if (scores.length < len) scores = new float[Math.max(len, 2 * scores.length)];
+                kernels.scores(q[i], h * hd, keys, lo * kvDim + kvOff, kvDim, len, hd, scale, scores);
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) {
-                    float s = kernels.dot(q[i], h * hd, keys, (lo + j) * kvDim + kvOff, hd) * scale;
-                    scores[j] = s;
-                    max = Math.max(max, s);
-                }
-                float sum = 0;
-                for (int j = 0; j < len; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
+                for (int j = 0; j < len; j++) max = Math.max(max, scores[j]);
+                float inv = 1f / kernels.expShifted(scores, len, max);
                 float[] o = out[i];
                 Arrays.fill(o, h * hd, h * hd + hd, 0f);
                 for (int j = 0; j < len; j++) kernels.axpy(scores[j] * inv, values, (lo + j) * kvDim + kvOff, o, h * hd, hd);

@@ -45,6 +45,18 @@ abstract sealed class Kernels permits ScalarKernels, VectorKernels {
     }
 
     /**
+     * Attention scores of one query head against n cached keys: {@code out[j] = scale · Σ_c q[qo + c] · keys[ko +
+     * j·stride + c]} for j in [0, n), c in [0, hd).
+     */
+    abstract void scores(float[] q, int qo, float[] keys, int ko, int stride, int n, int hd, float scale, float[] out);
+
+    /** {@code x[i] = exp(x[i] − max)} for i in [0, n); returns their sum (softmax's denominator). */
+    abstract float expShifted(float[] x, int n, float max);
+
+    /** {@code g[j] = silu(g[j]) · u[j] = g[j] / (1 + exp(−g[j])) · u[j]} for j in [from, to): SwiGLU's product. */
+    abstract void siluMul(float[] g, float[] u, int from, int to);
+
+    /**
      * {@code log Σ exp(x[i])} over {@code x[0, n)}, shifted by the maximum so nothing overflows: the normaliser of
      * log_softmax, which every generated token's logprob needs (a cost per token that does not shrink with the model:
      * one exp per vocabulary entry). Infinite or NaN inputs give what the double formula gives.

@@ -50,6 +50,27 @@ final class ScalarKernels extends Kernels {
         }
     }
 
+    @Override
+    void scores(float[] q, int qo, float[] keys, int ko, int stride, int n, int hd, float scale, float[] out) {
+        for (int j = 0; j < n; j++) out[j] = dot(q, qo, keys, ko + j * stride, hd) * scale;
+    }
+
+    @Override
+    float expShifted(float[] x, int n, float max) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    @Override
+    void siluMul(float[] g, float[] u, int from, int to) {
+        for (int j = from; j < to; j++) g[j] = g[j] / (1f + (float) Math.exp(-g[j])) * u[j];
+    }
+
     /** In double with {@link Math#exp}: the reference the vector kernel is tested against. */
     @Override
     double logSumExp(float[] x, int n) {

@@ -103,6 +103,15 @@ final class VectorKernels extends Kernels {
         int nb = x.length;
         int quads = nb / 4 * 4;
         int r = r0;
+        if (L == 16 && quads < nb && !streaming) {
+            float[] scratch = r + 16 <= r1 ? new float[4 * L] : null;
+            for (; r + 16 <= r1; r += 16) {
+                for (int rr = r; rr < r + 16; rr++) {
+                    for (int b = 0; b < quads; b += 4) row4(w, rr * cols, cols, x[b], x[b + 1], x[b + 2], x[b + 3], out, b, rr);
+                }
+                for (int b = quads; b < nb; b++) dot16(w, r * cols, cols, cols, x[b], 0, out[b], r, scratch);
+            }
+        }
         for (; r + 4 <= r1 && (!streaming || quads == nb); r += 4) {
             for (int rr = r; rr < r + 4; rr++) {
                 for (int b = 0; b < quads; b += 4) row4(w, rr * cols, cols, x[b], x[b + 1], x[b + 2], x[b + 3], out, b, rr);
@@ -156,6 +165,132 @@ final class VectorKernels extends Kernels {
         out[r + 1] = s1;
         out[r + 2] = s2;
         out[r + 3] = s3;
+    }
+
+    /** Lanes j with bit k set, for k = 8, 4, 2, 1: which input a level of {@link #merge} takes lane j from. */
+    private static final jdk.incubator.vector.VectorMask<Float>[] HIGH = buildHigh();
+
+    @SuppressWarnings("unchecked")
+    private static jdk.incubator.vector.VectorMask<Float>[] buildHigh() {
+        jdk.incubator.vector.VectorMask<Float>[] out = new jdk.incubator.vector.VectorMask[BUTTERFLY.length];
+        for (int s = 0, k = L / 2; k >= 1; s++, k /= 2) {
+            boolean[] bits = new boolean[L];
+            for (int j = 0; j < L; j++) bits[j] = (j & k) != 0;
+            out[s] = jdk.incubator.vector.VectorMask.fromArray(F, bits, 0);
+        }
+        return out;
+    }
+
+    /**
+     * One level s (k = L / 2^(s+1)) of {@link #sum}'s butterfly for two accumulators at once: lane j of the result is
+     * p[j] + p[j^k] where bit k of j is clear and q[j] + q[j^k] where it is set, so each half-level keeps the partial
+     * sums of both, in {@link #sum}'s order (float addition commutes exactly).
+     */
+    private static FloatVector merge(FloatVector p, FloatVector q, int s) {
+        jdk.incubator.vector.VectorMask<Float> high = HIGH[s];
+        return p.blend(q, high).add(q.blend(p, high).rearrange(BUTTERFLY[s]));
+    }
+
+    /**
+     * Sixteen dot products at once, for 16-lane vectors (AVX-512): {@code out[at + i] = Σ_c w[o + i·stride + c] ·
+     * x[xo + c]} for i in [0, 16), c in [0, cols). Sixteen FMA chains, then their sixteen horizontal sums done together:
+     * four levels of {@link #merge} leave sum i in lane i, stored with one write. Each sum is the same bits as {@link
+     * #sum} of its chain plus the scalar tail in column order (the tree is {@link #sum}'s), so weight rows taken here
+     * agree with {@link #rows4} and {@link #row4} bit for bit. It costs 15 merges where sixteen separate sums cost 64
+     * shuffles and adds, which is most of the work for rows of a few vectors (the demo student's 96 columns, an
+     * attention head's 32). The chains run four at a time ({@link #quad}, whose two merge levels leave a vector in
+     * {@code scratch[0, 4L)}): one method holding all sixteen exceeds what the JIT inlines, and a vector op left as a
+     * call allocates.
+     */
+    private static void dot16(float[] w, int o, int stride, int cols, float[] x, int xo, float[] out, int at,
+                              float[] scratch) {
+        // the first two levels pair sum i with i + 8, then with i + 4: quad j holds sums j, j + 4, j + 8, j + 12
+        for (int j = 0; j < 4; j++) quad(w, cols, x, xo, o + j * stride, o + (j + 8) * stride, o + (j + 4) * stride,
+                o + (j + 12) * stride, scratch, j * L);
+        FloatVector d0 = merge(FloatVector.fromArray(F, scratch, 0), FloatVector.fromArray(F, scratch, 2 * L), 2);
+        FloatVector d1 = merge(FloatVector.fromArray(F, scratch, L), FloatVector.fromArray(F, scratch, 3 * L), 2);
+        merge(d0, d1, 3).intoArray(out, at);
+        for (int c = cols / L * L; c < cols; c++) {
+            float xc = x[xo + c];
+            for (int i = 0; i < 16; i++) out[at + i] += w[o + i * stride + c] * xc;
+        }
+    }
+
+    /**
+     * Four FMA chains of the rows at o0, o1, o2, o3 (sums i, i + 8, i + 4, i + 12 of a {@link #dot16}) and the first
+     * two levels of their sums: {@code merge(merge(a0, a1, 0), merge(a2, a3, 0), 1)} into {@code scratch[at, at + L)}.
+     */
+    private static void quad(float[] w, int cols, float[] x, int xo, int o0, int o1, int o2, int o3, float[] scratch,
+                             int at) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c + L <= cols; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+            a0 = FloatVector.fromArray(F, w, o0 + c).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, o1 + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, o2 + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, w, o3 + c).fma(xv, a3);
+        }
+        merge(merge(a0, a1, 0), merge(a2, a3, 0), 1).intoArray(scratch, at);
+    }
+
+    /**
+     * Sixteen key positions at a time with {@link #dot16} (vectors of 16 lanes), the rest one by one with {@link
+     * #dot}; then the scale. An attention head's dot products are a few vectors long (32 or 64 floats), so their
+     * horizontal sums are most of the work, and sixteen of them share one.
+     */
+    @Override
+    void scores(float[] q, int qo, float[] keys, int ko, int stride, int n, int hd, float scale, float[] out) {
+        int j = 0;
+        if (L == 16 && n >= 16) {
+            float[] scratch = new float[4 * L];
+            for (; j + 16 <= n; j += 16) dot16(keys, ko + j * stride, stride, hd, q, qo, out, j, scratch);
+        }
+        for (; j < n; j++) out[j] = dot(q, qo, keys, ko + j * stride, hd);
+        FloatVector sv = FloatVector.broadcast(F, scale);
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(F, out, i).mul(sv).intoArray(out, i);
+        for (; i < n; i++) out[i] *= scale;
+    }
+
+    /**
+     * exp(x − max) by the polynomial {@link #exp(FloatVector)} (the same bits in every JIT tier), summed lane-wise
+     * then by {@link #sum}, the tail in index order.
+     */
+    @Override
+    float expShifted(float[] x, int n, float max) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector e = exp(FloatVector.fromArray(F, x, i).sub(max));
+            e.intoArray(x, i);
+            acc = acc.add(e);
+        }
+        float s = sum(acc);
+        for (; i < n; i++) {
+            float e = exp(x[i] - max);
+            x[i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    /**
+     * silu(g)·u with σ(g) from e = exp(−|g|) ≤ 1 (no overflow): σ = 1 / (1 + e) for g ≥ 0, e / (1 + e) below.
+     */
+    @Override
+    void siluMul(float[] g, float[] u, int from, int to) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        int j = from;
+        for (; j + L <= to; j += L) {
+            FloatVector gv = FloatVector.fromArray(F, g, j);
+            FloatVector e = exp(gv.abs().neg());
+            FloatVector sig = one.blend(e, gv.compare(VectorOperators.LT, 0f)).div(one.add(e));
+            gv.mul(sig).mul(FloatVector.fromArray(F, u, j)).intoArray(g, j);
+        }
+        for (; j < to; j++) {
+            float e = exp(-Math.abs(g[j]));
+            g[j] = g[j] * ((g[j] < 0 ? e : 1f) / (1f + e)) * u[j];
+        }
     }
 
     /** One weight row against four vectors: each weight vector is loaded once for four FMAs. */

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * and the four-row blocks.
  */
 class KernelsTest {
-    private static final int[] ROWS = {1, 3, 4, 7, 37, 64};
+    private static final int[] ROWS = {1, 3, 4, 7, 16, 37, 64, 100};
     private static final int[] COLS = {5, 16, 40, 96, 100, 256};
 
     @Test
@@ -166,6 +166,73 @@ class KernelsTest {
         long first = Double.doubleToRawLongBits(k.logSumExp(x, x.length));
         for (int call = 0; call < 20_000; call++) {
             assertThat(Double.doubleToRawLongBits(k.logSumExp(x, x.length))).as("call %d", call).isEqualTo(first);
+        }
+    }
+
+    /**
+     * Attention's kernels against double-precision formulas: scores over key counts below, at and past the 16-position
+     * blocks and head sizes that are and are not a multiple of the vector width (keys strided as in the cache, the
+     * query at an offset, as for head h of a row); exp-and-sum and silu·u within float rounding, including large |g|
+     * (the vector silu takes exp of −|g| only, so nothing overflows). Then the same bits on every call.
+     */
+    @Test
+    void attentionScoresSoftmaxAndSiluMatchTheirFormulas() {
+        for (Kernels k : List.of(Kernels.best(), new ScalarKernels())) {
+            SplittableRandom rng = new SplittableRandom(12);
+            for (int hd : new int[] {8, 16, 32, 40, 64}) {
+                for (int n : new int[] {1, 5, 15, 16, 17, 33, 64, 100}) {
+                    int stride = 3 * hd, ko = hd;             // kv head 1 of 3
+                    float[] keys = gaussian(rng, ko + n * stride);
+                    float[] q = gaussian(rng, 2 * hd);
+                    float[] out = new float[n];
+                    float scale = (float) (1 / Math.sqrt(hd));
+                    k.scores(q, hd, keys, ko, stride, n, hd, scale, out);
+                    for (int j = 0; j < n; j++) {
+                        double ref = 0, mag = 0;
+                        for (int c = 0; c < hd; c++) {
+                            ref += (double) q[hd + c] * keys[ko + j * stride + c];
+                            mag += Math.abs((double) q[hd + c] * keys[ko + j * stride + c]);
+                        }
+                        assertThat((double) out[j]).as("%s hd=%d n=%d j=%d", k.describe(), hd, n, j)
+                                .isCloseTo(ref * scale, org.assertj.core.api.Assertions.within(1e-6 * mag + 1e-7));
+                    }
+                    float[] again = new float[n];
+                    for (int call = 0; call < 50; call++) {
+                        k.scores(q, hd, keys, ko, stride, n, hd, scale, again);
+                        assertThat(again).containsExactly(out);
+                    }
+                }
+            }
+            for (int n : new int[] {1, 7, 16, 17, 100}) {
+                float[] x = new float[n];
+                for (int i = 0; i < n; i++) x[i] = (float) (rng.nextGaussian() * 5);
+                float max = Float.NEGATIVE_INFINITY;
+                for (float v : x) max = Math.max(max, v);
+                float[] e = x.clone();
+                float sum = k.expShifted(e, n, max);
+                double refSum = 0;
+                for (int i = 0; i < n; i++) {
+                    double want = Math.exp(x[i] - max);
+                    refSum += want;
+                    assertThat((double) e[i]).isCloseTo(want, org.assertj.core.api.Assertions.within(3e-7 * want + 1e-30));
+                }
+                assertThat((double) sum).isCloseTo(refSum, org.assertj.core.api.Assertions.within(1e-6 * refSum));
+            }
+            float[] g = new float[40], u = new float[40];
+            for (int j = 0; j < g.length; j++) {
+                g[j] = (float) (rng.nextGaussian() * 4);
+                u[j] = (float) rng.nextGaussian();
+            }
+            g[3] = 120f;          // σ = 1
+            g[4] = -120f;         // σ ≈ e^−120: silu ≈ −1e−50, a float 0 (or a denormal's sign)
+            g[5] = 0f;
+            float[] got = g.clone();
+            k.siluMul(got, u, 2, 38);
+            for (int j = 0; j < g.length; j++) {
+                double want = j < 2 || j >= 38 ? g[j] : g[j] / (1 + Math.exp(-(double) g[j])) * u[j];
+                assertThat((double) got[j]).as("%s silu j=%d g=%s", k.describe(), j, g[j])
+                        .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-6 * Math.abs(want) + 1e-30));
+            }
         }
     }
 }
