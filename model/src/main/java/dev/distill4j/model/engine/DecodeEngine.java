@@ -315,9 +315,7 @@ public final class DecodeEngine implements StepDecoder {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < len; j++) max = Math.max(max, scores[j]);
                 float inv = 1f / kernels.expShifted(scores, len, max);
-                float[] o = out[i];
-                Arrays.fill(o, h * hd, h * hd + hd, 0f);
-                for (int j = 0; j < len; j++) kernels.axpy(scores[j] * inv, values, (lo + j) * kvDim + kvOff, o, h * hd, hd);
+                kernels.mix(scores, len, inv, values, lo * kvDim + kvOff, kvDim, hd, out[i], h * hd);
             }
         });
     }

@@ -50,6 +50,12 @@ abstract sealed class Kernels permits ScalarKernels, VectorKernels {
      */
     abstract void scores(float[] q, int qo, float[] keys, int ko, int stride, int n, int hd, float scale, float[] out);
 
+    /**
+     * Attention's weighted sum of cached values: {@code out[oo + c] = scale · Σ_j p[j] · v[vo + j·stride + c]} for c in
+     * [0, hd), j in [0, n).
+     */
+    abstract void mix(float[] p, int n, float scale, float[] v, int vo, int stride, int hd, float[] out, int oo);
+
     /** {@code x[i] = exp(x[i] − max)} for i in [0, n); returns their sum (softmax's denominator). */
     abstract float expShifted(float[] x, int n, float max);
 

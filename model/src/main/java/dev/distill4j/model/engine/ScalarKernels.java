@@ -56,6 +56,12 @@ final class ScalarKernels extends Kernels {
     }
 
     @Override
+    void mix(float[] p, int n, float scale, float[] v, int vo, int stride, int hd, float[] out, int oo) {
+        java.util.Arrays.fill(out, oo, oo + hd, 0f);
+        for (int j = 0; j < n; j++) axpy(p[j] * scale, v, vo + j * stride, out, oo, hd);
+    }
+
+    @Override
     float expShifted(float[] x, int n, float max) {
         float s = 0;
         for (int i = 0; i < n; i++) {

@@ -253,6 +253,31 @@ final class VectorKernels extends Kernels {
     }
 
     /**
+     * Each block of L output columns is summed in registers over all positions (two chains, even and odd positions,
+     * so consecutive fused multiply-adds do not wait on each other) and written once, instead of one axpy per
+     * position reading and writing the output.
+     */
+    @Override
+    void mix(float[] p, int n, float scale, float[] v, int vo, int stride, int hd, float[] out, int oo) {
+        int c = 0;
+        for (; c + L <= hd; c += L) {
+            FloatVector e = FloatVector.zero(F), o = FloatVector.zero(F);
+            int j = 0;
+            for (; j + 2 <= n; j += 2) {
+                e = FloatVector.fromArray(F, v, vo + j * stride + c).fma(FloatVector.broadcast(F, p[j]), e);
+                o = FloatVector.fromArray(F, v, vo + (j + 1) * stride + c).fma(FloatVector.broadcast(F, p[j + 1]), o);
+            }
+            if (j < n) e = FloatVector.fromArray(F, v, vo + j * stride + c).fma(FloatVector.broadcast(F, p[j]), e);
+            e.add(o).mul(scale).intoArray(out, oo + c);
+        }
+        for (; c < hd; c++) {
+            float s = 0;
+            for (int j = 0; j < n; j++) s += p[j] * v[vo + j * stride + c];
+            out[oo + c] = s * scale;
+        }
+    }
+
+    /**
      * exp(x − max) by the polynomial {@link #exp(FloatVector)} (the same bits in every JIT tier), summed lane-wise
      * then by {@link #sum}, the tail in index order.
      */

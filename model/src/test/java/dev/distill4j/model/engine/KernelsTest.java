@@ -196,6 +196,20 @@ class KernelsTest {
                         assertThat((double) out[j]).as("%s hd=%d n=%d j=%d", k.describe(), hd, n, j)
                                 .isCloseTo(ref * scale, org.assertj.core.api.Assertions.within(1e-6 * mag + 1e-7));
                     }
+                    // the weighted sum of values (hd columns at a stride, as the cache holds them) by the scores
+                    float[] mixed = new float[2 * hd + 3];
+                    k.mix(out, n, 0.5f, keys, ko, stride, hd, mixed, hd);
+                    for (int c = 0; c < hd; c++) {
+                        double ref = 0, mag = 0;
+                        for (int j = 0; j < n; j++) {
+                            ref += (double) out[j] * keys[ko + j * stride + c];
+                            mag += Math.abs((double) out[j] * keys[ko + j * stride + c]);
+                        }
+                        assertThat((double) mixed[hd + c]).as("%s mix hd=%d n=%d c=%d", k.describe(), hd, n, c)
+                                .isCloseTo(0.5 * ref, org.assertj.core.api.Assertions.within(1e-6 * mag + 1e-7));
+                    }
+                    assertThat(mixed[hd - 1]).isZero();
+                    assertThat(mixed[2 * hd]).isZero();
                     float[] again = new float[n];
                     for (int call = 0; call < 50; call++) {
                         k.scores(q, hd, keys, ko, stride, n, hd, scale, again);
