@@ -26,8 +26,8 @@ public final class ScorecardDecodeBench {
 
     /**
      * Prints and returns student / teacher decode tokens/s over the first {@code limit} prompts of {@code prompts}
-     * (JSONL with {@code messages}), the median of {@code repeats} passes (each pass alternates the two models, so
-     * load changes hit both).
+     * (JSONL with {@code messages}): the median over passes of the ratio within each pass (a pass runs the two models
+     * back to back, so load changes hit both), repeated until settled ({@link Repeated}), at least {@code repeats}.
      */
     static double compare(Path student, Path teacher, Path prompts, int limit, int maxNew, int repeats)
             throws IOException {
@@ -37,22 +37,22 @@ public final class ScorecardDecodeBench {
         try (LocalModel s = LocalModel.load(student); LocalModel t = LocalModel.load(teacher)) {
             System.out.printf("  student %s: %,d parameters, %s%n", student, s.parameterCount(), s.engineDescription());
             System.out.printf("  teacher %s: %,d parameters, %s%n", teacher, t.parameterCount(), t.engineDescription());
-            List<Double> ss = new ArrayList<>(), ts = new ArrayList<>(), ratios = new ArrayList<>();
-            Rate lastS = null, lastT = null;
-            for (int r = 0; r < repeats; r++) {
-                lastS = rate(s, chats, maxNew);
-                lastT = rate(t, chats, maxNew);
-                ss.add(lastS.tokensPerSecond());
-                ts.add(lastT.tokensPerSecond());
-                ratios.add(lastS.tokensPerSecond() / lastT.tokensPerSecond());
-            }
-            double ratio = DecodeBench.median(ratios);
-            System.out.printf("  student decode %,8.0f tokens/s  (%,d tokens in %d requests)%n", DecodeBench.median(ss),
-                    lastS.generated(), lastS.requests());
-            System.out.printf("  teacher decode %,8.0f tokens/s  (%,d tokens in %d requests)%n", DecodeBench.median(ts),
-                    lastT.generated(), lastT.requests());
-            System.out.printf("  student / teacher: %.2fx  for %.1fx fewer parameters  (median of %d passes)%n", ratio,
-                    (double) t.parameterCount() / s.parameterCount(), repeats);
+            Rate[] last = new Rate[2];
+            rate(s, chats, maxNew);   // warm-up passes
+            rate(t, chats, maxNew);
+            Repeated.Series[] r = Repeated.until(() -> {
+                last[0] = rate(s, chats, maxNew);
+                last[1] = rate(t, chats, maxNew);
+                double a = last[0].tokensPerSecond(), b = last[1].tokensPerSecond();
+                return new double[] {a, b, a / b};
+            }, repeats, 8 * repeats, DecodeBench.SPREAD);
+            double ratio = r[2].median();
+            System.out.printf("  student decode %,8.0f tokens/s  (%,d tokens in %d requests): %s%n", r[0].median(),
+                    last[0].generated(), last[0].requests(), r[0].describe("%,.0f"));
+            System.out.printf("  teacher decode %,8.0f tokens/s  (%,d tokens in %d requests): %s%n", r[1].median(),
+                    last[1].generated(), last[1].requests(), r[1].describe("%,.0f"));
+            System.out.printf("  student / teacher: %.2fx  for %.1fx fewer parameters  (per back-to-back pass: %s)%n",
+                    ratio, (double) t.parameterCount() / s.parameterCount(), r[2].describe("%.2f"));
             return ratio;
         }
     }
