@@ -367,6 +367,15 @@ final class VectorKernels extends Kernels {
         int nb = x.length;
         int pairs = nb / 2 * 2;
         int r = r0;
+        if (L == 16 && pairs < nb && !streaming) {
+            float[] scratch = r + 16 <= r1 ? new float[4 * L] : null;
+            for (; r + 16 <= r1; r += 16) {
+                for (int rr = r; rr < r + 16; rr++) {
+                    for (int b = 0; b < pairs; b += 2) q8row2(q, scale, cols, blocks, full, x[b], x[b + 1], out, b, rr);
+                }
+                q8dot16(q, scale, cols, blocks, full, x[nb - 1], out[nb - 1], r, scratch);
+            }
+        }
         for (; r + 4 <= r1 && (!streaming || pairs == nb); r += 4) {
             for (int rr = r; rr < r + 4; rr++) {
                 for (int b = 0; b < pairs; b += 2) q8row2(q, scale, cols, blocks, full, x[b], x[b + 1], out, b, rr);
@@ -450,6 +459,47 @@ final class VectorKernels extends Kernels {
         out[r + 1] = sum(t1) + tail(q, scale, o1, s1, full, cols, x);
         out[r + 2] = sum(t2) + tail(q, scale, o2, s2, full, cols, x);
         out[r + 3] = sum(t3) + tail(q, scale, o3, s3, full, cols, x);
+    }
+
+    /**
+     * Sixteen int8 rows [r, r + 16) against one vector, as {@link #dot16} for F32: four rows at a time ({@link
+     * #q8quad}) with the first two levels of their sums merged, then the last two, one store, then each row's shorter
+     * last block: the same bits as {@link #q8rows4}'s {@code sum(t) + tail}.
+     */
+    private static void q8dot16(byte[] q, float[] scale, int cols, int blocks, int full, float[] x, float[] out, int r,
+                                float[] scratch) {
+        for (int j = 0; j < 4; j++) q8quad(q, scale, cols, blocks, full, x, r + j, r + j + 8, r + j + 4, r + j + 12,
+                scratch, j * L);
+        FloatVector d0 = merge(FloatVector.fromArray(F, scratch, 0), FloatVector.fromArray(F, scratch, 2 * L), 2);
+        FloatVector d1 = merge(FloatVector.fromArray(F, scratch, L), FloatVector.fromArray(F, scratch, 3 * L), 2);
+        merge(d0, d1, 3).intoArray(out, r);
+        if (full * BLOCK < cols) {
+            for (int i = 0; i < 16; i++) out[r + i] += tail(q, scale, (r + i) * cols, (r + i) * blocks, full, cols, x);
+        }
+    }
+
+    /** Rows r0..r3's per-block chains as in {@link #q8rows4}, merged two levels into {@code scratch[at, at + L)}. */
+    private static void q8quad(byte[] q, float[] scale, int cols, int blocks, int full, float[] x, int r0, int r1,
+                               int r2, int r3, float[] scratch, int at) {
+        int o0 = r0 * cols, o1 = r1 * cols, o2 = r2 * cols, o3 = r3 * cols;
+        int s0 = r0 * blocks, s1 = r1 * blocks, s2 = r2 * blocks, s3 = r3 * blocks;
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
+        for (int k = 0; k < full; k++) {
+            int c0 = k * BLOCK;
+            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+            for (int j = 0; j < BLOCK; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, c0 + j);
+                p0 = widen(q, o0 + c0 + j).fma(xv, p0);
+                p1 = widen(q, o1 + c0 + j).fma(xv, p1);
+                p2 = widen(q, o2 + c0 + j).fma(xv, p2);
+                p3 = widen(q, o3 + c0 + j).fma(xv, p3);
+            }
+            t0 = p0.fma(FloatVector.broadcast(F, scale[s0 + k]), t0);
+            t1 = p1.fma(FloatVector.broadcast(F, scale[s1 + k]), t1);
+            t2 = p2.fma(FloatVector.broadcast(F, scale[s2 + k]), t2);
+            t3 = p3.fma(FloatVector.broadcast(F, scale[s3 + k]), t3);
+        }
+        merge(merge(t0, t1, 0), merge(t2, t3, 0), 1).intoArray(scratch, at);
     }
 
     /** Σ over one full block of q·x, per lane. */
