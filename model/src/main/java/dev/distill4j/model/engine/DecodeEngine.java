@@ -33,6 +33,12 @@ public final class DecodeEngine implements StepDecoder {
     /** Rows of one prefill pass: bounds the activations ([rows × intermediate] floats) of long prompts. */
     static final int PREFILL_CHUNK = 128;
 
+    /**
+     * What one multiply-add of attention costs in matrix multiply-adds, for {@link Parallel}'s decision to split: on
+     * llama-10M's decode (one thread) attention ran at ~4 multiply-adds/ns against ~15 for the matrices.
+     */
+    static final int ATTENTION_COST = 4;
+
     private final ModelConfig config;
     private final Kernels kernels;
     private final float[] invFreq;
@@ -298,7 +304,9 @@ public final class DecodeEngine implements StepDecoder {
     private void attention(int layer, Sequence[] seqs, int[] pos, float[][] q, float[][] out) {
         int n = q.length;
         long work = 0;
-        for (int i = 0; i < n; i++) work += 2L * heads * (pos[i] + 1) * hd;
+        // counted at ATTENTION_COST multiply-adds per q·k and p·v product: per position it also pays an exp, its share
+        // of the merged sums and strided cache reads, so it runs at about a quarter of a matrix row's speed
+        for (int i = 0; i < n; i++) work += ATTENTION_COST * 2L * heads * (pos[i] + 1) * hd;
         Parallel.forRange(n * heads, work, (from, to) -> {
             float[] scores = new float[0];
             for (int t = from; t < to; t++) {
