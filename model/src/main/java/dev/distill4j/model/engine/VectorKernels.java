@@ -478,7 +478,12 @@ final class VectorKernels extends Kernels {
         }
     }
 
-    /** Rows r0..r3's per-block chains as in {@link #q8rows4}, merged two levels into {@code scratch[at, at + L)}. */
+    /**
+     * Rows r0..r3's per-block chains as in {@link #q8rows4}, merged two levels into {@code scratch[at, at + L)}. The
+     * loop repeats {@link #q8rows4}'s on purpose: sharing it (the chains left in scratch for either to sum or merge)
+     * made both paths 1.3–1.6× slower in a one-thread A/B, the vectors going through memory and the merges past
+     * what C2 inlines.
+     */
     private static void q8quad(byte[] q, float[] scale, int cols, int blocks, int full, float[] x, int r0, int r1,
                                int r2, int r3, float[] scratch, int at) {
         int o0 = r0 * cols, o1 = r1 * cols, o2 = r2 * cols, o3 = r3 * cols;
