@@ -9,12 +9,8 @@
 # Usage: bench/decode/run.sh [repeats] [student-folder] [teacher-folder]   (from the repository root; figures in
 #        docs/benchmarks.md). ENGINE_ONLY=1 skips DJL (quicker A/B runs of the engine).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
-./mvnw -B -q -o -pl model -am test-compile dependency:build-classpath \
-  -Dmdep.outputFile="$PWD/model/target/bench.classpath" -Dmdep.includeScope=test
-export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
-export DJL_OFFLINE=true
+source "$(dirname "$0")/../lib.sh"
+bench_build model
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/distill4j
 prompts=${PROMPTS:-$cache/corpus-default-1/prompts/heldout.jsonl}
 if [ -n "${3:-}" ] && [ ! -f "$prompts" ]; then
@@ -23,7 +19,6 @@ if [ -n "${3:-}" ] && [ ! -f "$prompts" ]; then
   exit 2
 fi
 # 2>&1 | grep -v: the JVM's one-line notice that the Vector API module is an incubator module
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Xmx6g \
-  -Dbench.prompts="$prompts" -Dbench.djl="$([ -n "${ENGINE_ONLY:-}" ] && echo false || echo true)" \
-  ${JAVA_OPTS:-} -cp "model/target/test-classes:model/target/classes:$(cat model/target/bench.classpath)" \
-  dev.distill4j.model.bench.DecodeBench "${1:-5}" ${2:+"$2"} ${3:+"$3"} 2> >(grep -v '^WARNING: Using incubator modules' >&2)
+exec "${BENCH_JAVA[@]}" -Xmx6g -Dbench.prompts="$prompts" \
+  -Dbench.djl="$([ -n "${ENGINE_ONLY:-}" ] && echo false || echo true)" ${JAVA_OPTS:-} -cp "$BENCH_CP" \
+  dev.distill4j.model.bench.DecodeBench "${1:-5}" ${2:+"$2"} ${3:+"$3"} 2> >(bench_quiet_incubator)
