@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Json;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -69,7 +67,7 @@ final class RequestLog implements AutoCloseable {
     private final Thread writer;
     private volatile boolean closing;
 
-    private BufferedWriter out;       // the writer thread's alone
+    private OutputStream out;         // the writer thread's alone
     private long written;
     private long fileStart;           // time of the current file's first record; -1 while it is empty
 
@@ -144,16 +142,18 @@ final class RequestLog implements AutoCloseable {
             open();
         }
         if (fileStart < 0) fileStart = e.startMillis();
-        String line = Json.write(record(e)) + "\n";
+        // UTF-8 bytes straight from the tree: one encoding, no intermediate String (this thread shares the cores)
+        byte[] line = Json.MAPPER.writeValueAsBytes(record(e));
         out.write(line);
-        written += line.getBytes(StandardCharsets.UTF_8).length;
+        out.write('\n');
+        written += line.length + 1;
         metrics.requestLogWritten();
     }
 
     /** Appends: after a failed rotation the records still in the current file are kept and rotated later. */
     private void open() throws IOException {
-        out = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(current, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND), StandardCharsets.UTF_8), 1 << 16);
+        out = new BufferedOutputStream(Files.newOutputStream(current, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND), 1 << 16);
         written = Files.size(current);
         fileStart = written > 0 ? Files.getLastModifiedTime(current).toMillis() : -1;
     }
