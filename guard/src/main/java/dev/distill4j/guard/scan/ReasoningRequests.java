@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
  * grammar and missed its eval grammar; the margin subtracts how "instruction-like" a sentence is anyway. Why the
  * threshold is calibrated ({@link #calibrate}): what counts as "near" depends on the embedder and on the traffic, so
  * it is set on known-benign traffic at a chosen rate of its instruction sentences (outside the phrase list) counted as
- * reasoning requests, never below {@value #MIN_MARGIN} (nearer to an ordinary instruction than to a reasoning
- * request is never one).
+ * reasoning requests, never below the uncalibrated {@value #DEFAULT_THRESHOLD} (a sentence must be clearly nearer to
+ * a reasoning request than to an ordinary instruction).
  *
  * <p>The exemplars are written from the literature on eliciting reasoning (Wei et al. 2022, Kojima et al. 2022's
  * "Let's think step by step", and the usual prompt-guide variants) and from everyday instructions, not from any
@@ -87,8 +87,12 @@ public final class ReasoningRequests {
             "What are the steps to install it?");
     /** Margin at which a segment counts without a calibration (no baseline): measured on the benchmark's dev split. */
     public static final double DEFAULT_THRESHOLD = 0.05;
-    /** The lowest threshold a calibration may give: a segment nearer to an ordinary instruction never counts. */
-    public static final double MIN_MARGIN = 0.0;
+    /**
+     * The lowest threshold a calibration may give, the uncalibrated default: on the benchmark's eval split a
+     * calibration to margin 0.028 let short fragments of customers' messages (a support bot's slot, cut as an
+     * instruction sentence) count as reasoning requests, one benign window in 1,000 flagged.
+     */
+    public static final double MIN_MARGIN = DEFAULT_THRESHOLD;
     /** Share of known-benign instruction segments (outside the phrase list) a calibration lets count as reasoning. */
     public static final double CALIBRATION_RATE = 0.01;
     /**

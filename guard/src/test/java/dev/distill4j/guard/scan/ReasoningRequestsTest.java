@@ -102,7 +102,7 @@ class ReasoningRequestsTest {
         assertThat(strict.threshold()).isEqualTo(Math.nextUp((double) 0.8f - (double) 0.6f));
         assertThat(strict.isReasoning("Lay it all out.")).isFalse();
         assertThat(strict.isReasoning("Let's think step by step.")).isTrue(); // the phrase list
-        // Rate 0.2: k = 20, just above the 21st largest (-0.2), floored at MIN_MARGIN = 0: the 0.2s count
+        // Rate 0.2: k = 20, just above the 21st largest (-0.2), floored at MIN_MARGIN = 0.05: the 0.2s count
         ReasoningRequests loose = r.calibrate(benign, 0.2);
         assertThat(loose.threshold()).isEqualTo(ReasoningRequests.MIN_MARGIN);
         assertThat(loose.isReasoning("Lay it all out.")).isTrue();
