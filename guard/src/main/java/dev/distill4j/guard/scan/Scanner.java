@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * Ranks accounts and linked account clusters of a request log by evidence of a distillation (extraction) campaign:
  * distribution shift of their queries against benign traffic ({@link Mmd}), behaviour (volume, timing, sampling
  * parameters, template reuse, topic breadth, the order of a topic sweep ({@link Sweep}), chain-of-thought
- * elicitation by phrase or by meaning ({@link ReasoningRequests})) and linking (shared templates, client
+ * elicitation by phrase or by meaning ({@link ReasoningRequests}), one instruction reworded per request
+ * ({@link Paraphrases})) and linking (shared templates, client
  * networks, timing), each feature reported with its value, threshold and whether it fired.
  *
  * <p>An entity (account or cluster) is flagged when it matches another provider's {@link Indicators}
