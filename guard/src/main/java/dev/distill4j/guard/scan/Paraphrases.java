@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  *
  * <p>The <em>wrapper</em> of a prompt ({@link #wrapper}) is the prompt minus its content: the longest sentence (see
  * {@link ReasoningRequests#content}) is dropped, except a quotation inside it (≥ {@value #QUOTE_WORDS} words, and at
- * least half the sentence: not a quoted name within a passage) is cut out and the words around it kept ({@code Can you explain this: "…"}), or else a short lead-in before a colon (at
- * most {@value #LEAD_IN_WORDS} words, {@code Translate into German:}) is kept; sentences that ask for reasoning are
+ * least half the sentence: not a quoted name within a passage) is cut out and the words around it kept
+ * ({@code Can you explain this: "…"}), or else a short lead-in before a colon (at most {@value #LEAD_IN_WORDS} words,
+ * two of them words of letters: {@code Translate into German:}) is kept; sentences that ask for reasoning are
  * dropped too, since {@code cot_elicitation_share} already counts them and a person who adds "explain step by step"
  * to varied questions is not rewording one instruction. What is left, lower-cased and with numbers masked, is the
  * wrapper; fewer than {@value #MIN_WORDS} or more than {@value #MAX_WORDS} words (content the cut missed) is none.

@@ -132,8 +132,8 @@ public final class ReasoningRequests {
     /**
      * The same recogniser with its threshold set on known-benign prompts: the margins of their instruction segments
      * that the phrase list does not match (every occurrence, so a phrasing many users type weighs as often as it is
-     * typed) are sorted, and the threshold is just above the k-th largest, k = ⌊{@code rate} · N⌋, so at most k of
-     * the N count as reasoning requests; never below {@value #MIN_MARGIN}. With fewer than
+     * typed) are sorted, and the threshold is just above the (k+1)-th largest, k = ⌊{@code rate} · N⌋, so at most
+     * k of the N count as reasoning requests; never below {@link #MIN_MARGIN}. With fewer than
      * {@value #CALIBRATION_MIN} such segments the threshold is kept.
      */
     public ReasoningRequests calibrate(List<String> benign, double rate) {
