@@ -69,44 +69,4 @@ files() { find -L "$@" -type f 2>/dev/null | LC_ALL=C sort || true; }
     MANWIDTH=100 man -l "$f" 2>/dev/null | col -bx || true; echo; done || true
 } > "$RAW/all.txt"
 
-/usr/bin/python3 - "$RAW/all.txt" "$OUT" <<'PY'
-import re, sys, unicodedata
-src, out = sys.argv[1], sys.argv[2]
-paras, cur = [], []
-def flush():
-    if cur:
-        paras.append(" ".join(cur)); cur.clear()
-markup = re.compile(r"^\s*([-=*_~#+|]{3,}|\*|[-*•]\s|\d+(\.\d+)*\s*$|File: |Node: |Next: |Prev: |Up: )")
-with open(src, encoding="utf-8", errors="replace") as f:
-    for line in f:
-        s = line.strip()
-        if not s or markup.match(s) or "\f" in line:
-            flush(); continue
-        if line.startswith((" " * 12, "\t\t")) and not cur:   # deeply indented: code or tables
-            continue
-        cur.append(s)
-flush()
-end = re.compile(r"[.!?:][\"')\]]?$")
-seen, kept, words, chars = set(), [], 0, 0
-for p in paras:
-    p = unicodedata.normalize("NFC", re.sub(r"\s+", " ", p)).strip()
-    p = re.sub(r"(\w)- (\w)", r"\1\2", p)                      # hyphenation across joined lines
-    w = p.split(" ")
-    if len(w) < 12 or not end.search(p):
-        continue
-    if sum(x.strip(".,;:!?\"'()").isalpha() for x in w) < 0.6 * len(w):
-        continue
-    if sum(c.isalpha() or c == " " for c in p) < 0.8 * len(p):
-        continue
-    key = re.sub(r"[^a-z]+", " ", p.lower()).strip()
-    if key in seen:
-        continue
-    seen.add(key)
-    kept.append(p); words += len(w); chars += len(p)
-tmp = out + ".tmp"
-with open(tmp, "w", encoding="utf-8") as f:
-    f.write("\n".join(kept) + "\n")
-import os; os.replace(tmp, out)
-print(f"{out}: {len(kept)} paragraphs, {words} words, {chars} characters "
-      f"({len(paras)} candidate paragraphs before cleanup and de-duplication)")
-PY
+/usr/bin/python3 "$ROOT/bench/guard/paragraphs.py" "$RAW/all.txt" "$OUT"

@@ -3,10 +3,11 @@
 # simulated API traffic from hundreds of users whose prompts are built from Debian's documentation (corpus.sh),
 # with four campaigns mixed in at 5, 10 and 25 % of windows of 500 queries, scanned by guard's Scanner.
 #
-#   bench/guard/traffic.sh [dev|eval] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
+#   bench/guard/traffic.sh [dev|eval|test] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
 #
-# dev: the users and campaign templates the scanner was tuned on; eval (default): held-out users, documents and
-# templates, the reported figures. Embeddings are cached in $TRAFFIC_CACHE (default /work/cache/traffic, else
+# dev: the users and campaign templates the scanner was tuned on; eval (default): other users, documents and
+# templates (held out in sessions 6 and 7, reported, so seen since); test: the held-out split of session 8 (users on
+# a second corpus, corpus-test.sh, with phrasings and campaign texts of their own). Embeddings are cached in $TRAFFIC_CACHE (default /work/cache/traffic, else
 # bench/out/guard/traffic-cache) so only the first run pays for bge-small; results in bench/out/guard/traffic-*.json.
 # The end-to-end check through the real server and request log is guard's HarvestScanTest.
 set -euo pipefail
@@ -14,11 +15,13 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CACHE="${TRAFFIC_CACHE:-$([[ -d /work/cache ]] && echo /work/cache/traffic || echo "$ROOT/bench/out/guard/traffic-cache")}"
 CORPUS="${CORPUS:-$CACHE/corpus.txt}"
 mkdir -p "$CACHE" "$ROOT/bench/out/guard"
+TEST_CORPUS="${TEST_CORPUS:-$CACHE/corpus-test.txt}"
 [[ -s "$CORPUS" ]] || "$ROOT/bench/guard/corpus.sh" "$CORPUS"
+[[ "${1:-eval}" != test || -s "$TEST_CORPUS" ]] || "$ROOT/bench/guard/corpus-test.sh" "$TEST_CORPUS" "$CORPUS"
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
 cd "$ROOT"
 [[ -n "${SKIP_BUILD:-}" ]] || ./mvnw -q -B -o -pl guard -am test-compile dependency:build-classpath -DskipTests \
   -Dmdep.outputFile="$ROOT/bench/out/guard/traffic-cp.txt" >/dev/null
 CP="$ROOT/guard/target/test-classes:$ROOT/guard/target/classes:$(cat "$ROOT/bench/out/guard/traffic-cp.txt")"
-exec "$JAVA_HOME/bin/java" -Xmx6g ${JAVA_OPTS:-} -cp "$CP" dev.distill4j.guard.bench.Traffic "$CORPUS" \
+exec "$JAVA_HOME/bin/java" -Xmx6g -Dtraffic.testCorpus="$TEST_CORPUS" ${JAVA_OPTS:-} -cp "$CP" dev.distill4j.guard.bench.Traffic "$CORPUS" \
   "$ROOT/bench/out/guard" "$CACHE" "${1:-eval}" "${2:-1000}" "${3:-100}" "${4:-20}"

@@ -147,8 +147,8 @@ public final class ScanWriter {
         b.append("<p class=\"note\">An account or cluster is flagged when at least three features fire (temperature 0 "
                 + "does not count), among them one that collects training signal (logprobs_share, "
                 + "cot_elicitation_share, mean_n) and one of systematic coverage (template_share, "
-                + "affix_template_share, topic_spread, topic_sweep, mmd2), or when it matches an indicator file. "
-                + "Fired features are in red; docs/guard.md explains each.</p>\n");
+                + "affix_template_share, instruction_paraphrase_share, topic_spread, topic_sweep, mmd2), or when it "
+                + "matches an indicator file. Fired features are in red; docs/guard.md explains each.</p>\n");
         if (flagged > 0) {
             b.append("<h2>Flagged</h2>\n<table><colgroup><col style=\"width:14%\"><col style=\"width:7%\">"
                     + "<col style=\"width:6%\"><col style=\"width:48%\"><col style=\"width:25%\"></colgroup>"

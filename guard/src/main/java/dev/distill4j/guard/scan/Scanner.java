@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * Ranks accounts and linked account clusters of a request log by evidence of a distillation (extraction) campaign:
  * distribution shift of their queries against benign traffic ({@link Mmd}), behaviour (volume, timing, sampling
  * parameters, template reuse, topic breadth, the order of a topic sweep ({@link Sweep}), chain-of-thought
- * elicitation by phrase or by meaning ({@link ReasoningRequests})) and linking (shared templates, client
+ * elicitation by phrase or by meaning ({@link ReasoningRequests}), one instruction reworded per request
+ * ({@link Paraphrases})) and linking (shared templates, client
  * networks, timing), each feature reported with its value, threshold and whether it fired.
  *
  * <p>An entity (account or cluster) is flagged when it matches another provider's {@link Indicators}
@@ -80,6 +81,13 @@ public final class Scanner {
     static final double AFFIX_SHARE = 0.8;
     static final double NARROW_SPREAD = 0.6;
     static final double COT_SHARE = 0.3;
+    /** Paraphrased instructions ({@link Paraphrases}): share of an entity's queries at which the feature fires. */
+    static final double PARAPHRASE_SHARE = 0.5;
+    /**
+     * Queries an account needs before {@code instruction_paraphrase_share} can fire: in a few queries every wording
+     * is new even for a person with habits (three favourite phrasings repeat only after several questions).
+     */
+    static final int PARAPHRASE_MIN_QUERIES = 20;
     /** Topic sweep: permutation p-value of the order test ({@link Sweep}) at or below which it fires. */
     static final double SWEEP_P = 1e-3;
     /** Permutations the sweep test may run (it stops early for accounts whose order is unremarkable). */
@@ -92,7 +100,7 @@ public final class Scanner {
     static final Set<String> HARVEST = Set.of("logprobs_share", "cot_elicitation_share", "mean_n");
     /** Features of systematic coverage: a prompt template, a narrow topic sweep, a shift away from benign traffic. */
     static final Set<String> COVERAGE = Set.of("template_share", "affix_template_share", "topic_spread", "mmd2",
-            "topic_sweep");
+            "topic_sweep", "instruction_paraphrase_share");
     /**
      * Features that raise the score but do not count toward {@link Options#minBehaviours}: greedy decoding is the
      * default of most programmatic clients (evaluation loops, bots), so on its own it says "a script", not "a
@@ -143,7 +151,7 @@ public final class Scanner {
      * re-calibrating each time.
      */
     public record Baseline(float[][] pool, Mmd mmd, double spread, String name, double[] accountShifts,
-                           Map<String, Integer> df, int texts) {
+                           Map<String, Integer> df, int texts, ReasoningRequests reasoning) {
         /**
          * The largest MMD² of a baseline account's own queries against the rest of the baseline (NaN when no
          * baseline account has a window's minimum of queries): how far an ordinary user's traffic sits from
@@ -185,11 +193,14 @@ public final class Scanner {
             }
         }
         double[] acc = shifts.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        ReasoningRequests reasons = reasoning().calibrate(b.stream().map(LogRecord::query).toList(),
+                ReasoningRequests.CALIBRATION_RATE);
         return new Baseline(pool, mmd, spread(pool), String.format(Locale.ROOT, "--baseline (%d records, %d accounts; "
-                + "account-level MMD² threshold %s from the %d with >= %d queries)", baseline.records().size(),
-                groups.size(), acc.length == 0 ? "none" : String.format(Locale.ROOT, "%.4f", acc[acc.length - 1]),
-                acc.length, o.minWindow()), acc, Sweep.documentFrequencies(b.stream().map(LogRecord::query).toList()),
-                (int) b.stream().map(LogRecord::query).distinct().count());
+                + "account-level MMD² threshold %s from the %d with >= %d queries; reasoning-request margin %.4f)",
+                baseline.records().size(), groups.size(), acc.length == 0 ? "none" : String.format(Locale.ROOT, "%.4f",
+                        acc[acc.length - 1]), acc.length, o.minWindow(), reasons.threshold()), acc,
+                Sweep.documentFrequencies(b.stream().map(LogRecord::query).toList()),
+                (int) b.stream().map(LogRecord::query).distinct().count(), reasons);
     }
 
     /** Scans {@code log} against a prepared baseline (null: every account against the others' traffic). */
@@ -204,7 +215,12 @@ public final class Scanner {
 
         int[] template = Templates.group(recs.stream().map(LogRecord::query).toList());
         float[][] emb = embed(recs.stream().map(LogRecord::query).toList());
-        ReasoningRequests.Match[] cot = reasoning().match(recs.stream().map(LogRecord::query).toList());
+        ReasoningRequests reasons = baseline == null ? reasoning() : baseline.reasoning();
+        ReasoningRequests.Match[] cot = reasons.match(recs.stream().map(LogRecord::query).toList());
+        // each query's instruction without its content (and without reasoning requests), for the paraphrase feature
+        List<String> wrappers = recs.stream().map(r -> Paraphrases.wrapper(r.query(), reasons::isReasoning)).toList();
+        List<String> distinctWrappers = Paraphrases.distinct(wrappers);
+        Map<String, float[]> wrapperVectors = Paraphrases.index(distinctWrappers, embed(distinctWrappers));
         // word vectors for the sweep test, idf over this log's queries (and the baseline's, when given)
         List<String> texts = new ArrayList<>(recs.stream().map(LogRecord::query).toList());
         Map<String, Integer> df = Sweep.documentFrequencies(texts);
@@ -266,7 +282,8 @@ public final class Scanner {
         for (int a = 0; a < accounts.size(); a++) clusters.computeIfAbsent(uf.find(a), r -> new ArrayList<>()).add(a);
         for (int a = 0; a < accounts.size(); a++) {
             entities.add(entity("account", accounts.get(a), List.of(accounts.get(a)), List.of(), byAccount.get(a),
-                    recs, template, emb, cot, words, sig, mmd, poolOwner, poolSpread, accountThreshold));
+                    recs, template, emb, cot, reasons.threshold(), wrappers, wrapperVectors, words, sig, mmd, poolOwner,
+                    poolSpread, accountThreshold));
         }
         int c = 0;
         for (var e : clusters.entrySet()) {
@@ -278,7 +295,8 @@ public final class Scanner {
             Set<String> links = new LinkedHashSet<>();
             for (int a : e.getValue()) links.addAll(why.getOrDefault(a, Set.of()));
             entities.add(entity("cluster", "cluster-" + (++c), members, List.copyOf(links), idx, recs, template,
-                    emb, cot, words, sig, mmd, poolOwner, poolSpread, accountThreshold));
+                    emb, cot, reasons.threshold(), wrappers, wrapperVectors, words, sig, mmd, poolOwner, poolSpread,
+                    accountThreshold));
         }
         entities.sort(Comparator.comparing(Entity::flagged).thenComparingDouble(Entity::score).reversed()
                 .thenComparing(Entity::name));
@@ -308,6 +326,7 @@ public final class Scanner {
 
     private Entity entity(String kind, String name, List<String> accounts, List<String> links, List<Integer> idx,
                           List<LogRecord> recs, int[] template, float[][] emb, ReasoningRequests.Match[] cot,
+                          double cotThreshold, List<String> wrappers, Map<String, float[]> wrapperVectors,
                           Map<String, Double>[] words, long[][] sig, Mmd mmd,
                           int[] poolOwner, double poolSpread, double accountThreshold) {
         List<Feature> f = new ArrayList<>();
@@ -336,14 +355,23 @@ public final class Scanner {
         f.add(new Feature("template_share", tpl, ">=", TEMPLATE_SHARE, tpl >= TEMPLATE_SHARE,
                 "queries that are instances of a prompt template (near-duplicates differing in slots)"));
         double affix = Templates.affixShare(withText.stream().map(i -> recs.get(i).query()).toList());
-        f.add(new Feature("affix_template_share", affix, ">=", AFFIX_SHARE, withText.size() >= o.minRequests()
-                && affix >= AFFIX_SHARE, "queries sent through the entity's one or two fixed instructions (same first "
+        boolean affixFired = withText.size() >= o.minRequests() && affix >= AFFIX_SHARE;
+        f.add(new Feature("affix_template_share", affix, ">=", AFFIX_SHARE, affixFired, "queries sent through the entity's one or two fixed instructions (same first "
                 + "or last " + Templates.AFFIX_TOKENS + " words around a slot)"));
         double cots = withText.isEmpty() ? 0 : withText.stream().filter(i -> cot[i].reasoning()).count()
                 / (double) withText.size();
         f.add(new Feature("cot_elicitation_share", cots, ">=", COT_SHARE, cots >= COT_SHARE, String.format(Locale.ROOT,
-                "queries asking for step-by-step reasoning (phrase list, or an instruction sentence at cosine >= %.2f "
-                        + "to a reasoning request)", reasoning().threshold())));
+                "queries asking for step-by-step reasoning (phrase list, or an instruction sentence nearer to a "
+                        + "reasoning request than to an ordinary instruction by a cosine margin >= %.3f)",
+                cotThreshold)));
+        double para = Paraphrases.share(withText.stream().map(wrappers::get).toList(), wrapperVectors);
+        // an account only: in a cluster, different people's wordings are different by nature (users behind one NAT);
+        // and with enough queries that a habit would have repeated its wording
+        f.add(new Feature("instruction_paraphrase_share", para, ">=", PARAPHRASE_SHARE, kind.equals("account")
+                && withText.size() >= PARAPHRASE_MIN_QUERIES && !affixFired && para >= PARAPHRASE_SHARE,
+                String.format(Locale.ROOT, "queries that reword one instruction (wrappers at cosine >= %.2f) without "
+                        + "ever repeating its wording; an account of >= %d queries without an affix template",
+                        Paraphrases.SIMILAR, PARAPHRASE_MIN_QUERIES)));
         List<float[]> vs = withText.stream().map(i -> emb[i]).filter(v -> v != null).toList();
         double sp = vs.size() >= 2 ? spread(vs.toArray(float[][]::new)) : Double.NaN;
         double spThr = NARROW_SPREAD * poolSpread;

@@ -9,6 +9,7 @@ import dev.distill4j.guard.bench.TrafficSim.Attack;
 import dev.distill4j.guard.bench.TrafficSim.Doc;
 import dev.distill4j.guard.bench.TrafficSim.Query;
 import dev.distill4j.guard.bench.TrafficSim.Role;
+import dev.distill4j.guard.bench.TrafficSim.Split;
 import dev.distill4j.guard.bench.TrafficSim.User;
 import dev.distill4j.guard.scan.LogReader;
 import dev.distill4j.guard.scan.LogRecord;
@@ -38,12 +39,14 @@ import java.util.stream.IntStream;
  * cluster.
  *
  * <pre>
- *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
+ *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval|test] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
  * </pre>
  *
  * {@code dev} evaluates on the dev users and the dev campaign templates (what the scanner was tuned on); {@code eval}
- * on the held-out users, documents and templates (what is reported). Both scan against the same baseline: a third
- * population's traffic on documents of its own. Windows hold {@value #WINDOW} queries; benign windows span two hours,
+ * on other users, documents and templates (held out in sessions 6 and 7; its results were reported, so it is seen
+ * since); {@code test} on the held-out split of session 8: users, documents ({@code -Dtraffic.testCorpus=FILE},
+ * default {@code corpus-test.txt} beside CORPUS), phrasings and campaign texts of its own ({@link TrafficSim}). All
+ * scan against the same baseline: a separate population's traffic on documents of its own. Windows hold {@value #WINDOW} queries; benign windows span two hours,
  * or three days for a quarter of them (the low-and-slow campaign's span). Embeddings are cached in
  * {@code CACHE_DIR/bge-small.bin}.
  */
@@ -57,7 +60,13 @@ public final class Traffic {
         Path corpus = Path.of(args[0]);
         Path out = Path.of(args[1]);
         Path cache = Path.of(args[2]);
-        boolean dev = args.length <= 3 || args[3].equals("dev");
+        Split split = args.length <= 3 ? Split.DEV : switch (args[3]) {
+            case "dev" -> Split.DEV;
+            case "eval" -> Split.EVAL;
+            case "test" -> Split.TEST;
+            default -> throw new IllegalArgumentException("split must be dev, eval or test, not " + args[3]);
+        };
+        String splitName = split.name().toLowerCase(Locale.ROOT);
         int benignWindows = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
         int attackWindows = args.length > 5 ? Integer.parseInt(args[5]) : 100;
         int delayWindows = args.length > 6 ? Integer.parseInt(args[6]) : 20;
@@ -65,14 +74,33 @@ public final class Traffic {
         long t0 = System.nanoTime();
 
         List<List<Doc>> docs = TrafficSim.documents(corpus);
+        if (split == Split.TEST) {
+            Path testCorpus = Path.of(System.getProperty("traffic.testCorpus",
+                    corpus.resolveSibling("corpus-test.txt").toString()));
+            List<List<Doc>> test = TrafficSim.testDocuments(testCorpus);
+            docs.set(Role.TEST.ordinal(), test.get(Role.TEST.ordinal()));
+            docs.set(Role.ATTACK_TEST.ordinal(), test.get(Role.ATTACK_TEST.ordinal()));
+        }
         for (Role r : Role.values()) System.err.printf("%-12s %5d documents%n", r, docs.get(r.ordinal()).size());
         List<User> basePop = TrafficSim.population("base", docs.get(Role.BASELINE.ordinal()), 250, 101);
-        List<User> pop = dev ? TrafficSim.population("dev", docs.get(Role.DEV.ordinal()), 200, 202)
-                : TrafficSim.population("user", docs.get(Role.EVAL.ordinal()), 300, 303);
-        List<Doc> attackDocs = docs.get((dev ? Role.ATTACK_DEV : Role.ATTACK_EVAL).ordinal());
+        List<User> pop = switch (split) {
+            case DEV -> TrafficSim.population("dev", docs.get(Role.DEV.ordinal()), 200, 202);
+            case EVAL -> TrafficSim.population("user", docs.get(Role.EVAL.ordinal()), 300, 303);
+            case TEST -> TrafficSim.population("test", docs.get(Role.TEST.ordinal()), 300, 606,
+                    concat(TrafficSim.ASK, TrafficSim.ASK_TEST), concat(TrafficSim.COT, TrafficSim.COT_TEST));
+        };
+        List<Doc> attackDocs = docs.get((switch (split) {
+            case DEV -> Role.ATTACK_DEV;
+            case EVAL -> Role.ATTACK_EVAL;
+            case TEST -> Role.ATTACK_TEST;
+        }).ordinal());
         Map<Attack, List<String>> campaigns = new EnumMap<>(Attack.class);
-        SplittableRandom ar = new SplittableRandom(dev ? 404 : 505);
-        for (Attack a : Attack.values()) campaigns.put(a, TrafficSim.attackTexts(a, dev, attackDocs, 250, ar));
+        SplittableRandom ar = new SplittableRandom(switch (split) {
+            case DEV -> 404;
+            case EVAL -> 505;
+            case TEST -> 707;
+        });
+        for (Attack a : Attack.values()) campaigns.put(a, TrafficSim.attackTexts(a, split, attackDocs, 250, ar));
         Map<String, Long> kinds = new TreeMap<>();
         for (User u : pop) kinds.merge(u.kind().name(), 1L, Long::sum);
         Map<String, Long> perNet = new TreeMap<>();
@@ -110,7 +138,7 @@ public final class Traffic {
 
         ForkJoinPool fj = new ForkJoinPool(threads);
         ObjectNode report = Json.object();
-        report.put("split", dev ? "dev" : "eval");
+        report.put("split", splitName);
         report.put("window", WINDOW);
         report.put("population", pop.size());
         report.put("baseline", baseline.name());
@@ -118,7 +146,7 @@ public final class Traffic {
         // benign-only windows
         long tb = System.nanoTime();
         List<WindowResult> benign = fj.submit(() -> IntStream.range(0, benignWindows).parallel().mapToObj(w -> {
-            SplittableRandom rnd = new SplittableRandom(1_000_000L * (dev ? 1 : 2) + w);
+            SplittableRandom rnd = new SplittableRandom(1_000_000L * (split.ordinal() + 1) + w);
             long span = w % 4 == 3 ? DAYS3 : HOURS2;
             List<Query> q = TrafficSim.benign(pop, WINDOW, span, rnd);
             return judge(scanner.scanAgainst(result(q), baseline), q, null);
@@ -150,7 +178,7 @@ public final class Traffic {
                 int k = (int) Math.round(share * WINDOW);
                 long span = a == Attack.LOW_AND_SLOW ? DAYS3 : HOURS2;
                 List<WindowResult> rs = fj.submit(() -> IntStream.range(0, attackWindows).parallel().mapToObj(w -> {
-                    SplittableRandom rnd = new SplittableRandom((dev ? 7L : 8L) * 1_000_003L + a.ordinal() * 10_007L
+                    SplittableRandom rnd = new SplittableRandom((7L + split.ordinal()) * 1_000_003L + a.ordinal() * 10_007L
                             + (long) (share * 1000) * 101 + w);
                     List<Query> q = new ArrayList<>(TrafficSim.benign(pop, WINDOW - k, span, rnd));
                     q.addAll(TrafficSim.attack(a, campaigns.get(a), k, span, rnd, "w" + w));
@@ -197,7 +225,7 @@ public final class Traffic {
             int k = (int) Math.round(0.10 * WINDOW);
             long span = a == Attack.LOW_AND_SLOW ? DAYS3 : HOURS2;
             List<int[]> d = fj.submit(() -> IntStream.range(0, delayWindows).parallel().mapToObj(w -> {
-                SplittableRandom rnd = new SplittableRandom((dev ? 17L : 18L) * 1_000_003L + a.ordinal() * 10_007L + w);
+                SplittableRandom rnd = new SplittableRandom((17L + split.ordinal()) * 1_000_003L + a.ordinal() * 10_007L + w);
                 List<Query> q = new ArrayList<>(TrafficSim.benign(pop, WINDOW - k, span, rnd));
                 q.addAll(TrafficSim.attack(a, campaigns.get(a), k, span, rnd, "d" + w));
                 q.sort(Comparator.comparingLong(Query::millis));
@@ -242,10 +270,16 @@ public final class Traffic {
         report.put("seconds", Math.round((System.nanoTime() - t0) / 1e9));
         if (benignWindows == 0 && attackWindows == 0 && delayWindows == 0) return; // a report-only run (scan-html.sh)
         java.nio.file.Files.createDirectories(out);
-        AtomicFiles.writeString(out.resolve("traffic-" + (dev ? "dev" : "eval") + ".json"),
+        AtomicFiles.writeString(out.resolve("traffic-" + splitName + ".json"),
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report));
-        System.out.printf("wrote %s (%.0f s)%n", out.resolve("traffic-" + (dev ? "dev" : "eval") + ".json"),
+        System.out.printf("wrote %s (%.0f s)%n", out.resolve("traffic-" + splitName + ".json"),
                 (System.nanoTime() - t0) / 1e9);
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** What one window's scan says about the campaign (if any) and about the benign accounts. */

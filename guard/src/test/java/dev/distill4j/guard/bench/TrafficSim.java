@@ -22,6 +22,13 @@ import java.util.regex.Pattern;
  * attack-dev and attack-eval (the campaigns' slot text). Roles never share a document or a user, so the figures are on
  * users and text the thresholds never saw.
  *
+ * <p>The {@code test} split (session 8, written before the scanner changes it measures) comes from a second corpus
+ * of other documentation ({@code bench/guard/corpus-test.sh}: the Python, Git and GNU tool manuals, no paragraph of
+ * the first corpus): its documents are test users' reading ({@link Role#TEST}) or test campaigns' slot text
+ * ({@link Role#ATTACK_TEST}). Its users also ask in phrasings no other split has ({@link #ASK_TEST},
+ * {@link #COT_TEST}, mixed with the shared ones), and its campaigns use instructions, a paraphrase grammar and
+ * reasoning closers of their own ({@link Split#TEST}).
+ *
  * <p>Benign profiles (shares of the population): casual (occasional questions on one or two documents), power users
  * (long sessions, a third of them asking for step-by-step reasoning), bursty users (several bursts of quick
  * questions), developers (temperature 0 and logprobs on most requests, fast evaluation loops), support bots (one
@@ -33,7 +40,10 @@ final class TrafficSim {
     static final int DOC_PARAGRAPHS = 25;
     static final Instant T0 = Instant.parse("2026-11-02T08:00:00Z");
 
-    enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL }
+    enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL, TEST, ATTACK_TEST }
+
+    /** The benchmark's splits: tuned on dev; eval (held out in sessions 6 and 7, seen since); test (held out in 8). */
+    enum Split { DEV, EVAL, TEST }
 
     enum Kind { CASUAL, POWER, BURSTY, DEVELOPER, BOT }
 
@@ -80,6 +90,25 @@ final class TrafficSim {
         return byRole;
     }
 
+    /**
+     * The held-out corpus's documents ({@code corpus-test.sh}), cut like {@link #documents}: each is a test user's
+     * reading ({@link Role#TEST}, 70 %) or a test campaign's slot text ({@link Role#ATTACK_TEST}, 30 %) by a hash of
+     * its index; the other roles' lists are empty.
+     */
+    static List<List<Doc>> testDocuments(Path corpus) throws IOException {
+        List<List<Doc>> cut = documents(corpus);
+        List<List<Doc>> byRole = new ArrayList<>();
+        for (int r = 0; r < Role.values().length; r++) byRole.add(new ArrayList<>());
+        for (List<Doc> l : cut) {
+            for (Doc d : l) {
+                int h = (int) Math.floorMod(mix(d.index() * 0xD1B54A32D192ED03L + 29), 10L);
+                byRole.get((h < 7 ? Role.TEST : Role.ATTACK_TEST).ordinal()).add(d);
+            }
+        }
+        for (List<Doc> l : byRole) l.sort(java.util.Comparator.comparingInt(Doc::index));
+        return byRole;
+    }
+
     // ---------------------------------------------------------------------------------------------------- benign
 
     /** Ways people turn a sentence they read into a request; {s} is the sentence, {l} it with a lower-case start. */
@@ -96,6 +125,22 @@ final class TrafficSim {
         "Explain the technical terms in: {s}", "Write a short note for my team about this: {s}"};
     static final String[] COT = {" Explain step by step.", " Please show your reasoning.", " Think it through.",
         " Walk me through it.", " Let's think step by step.", " Explain your reasoning in detail."};
+    /**
+     * More ways of asking, used only by the test split's users (with {@link #ASK}): written in session 8 for the
+     * held-out split, in the register of people asking about programming manuals.
+     */
+    static final String[] ASK_TEST = {
+        "{s} Could you put that in plainer words?", "Give me a code example for this: {s}",
+        "I'm new to this. {s} What should I know first?", "Make a cheat sheet out of this: {s}", "{s} Any pitfalls?",
+        "Rephrase this for a non-technical manager: {s}", "Is this still true in the latest version? {s}",
+        "tl;dr? {s}", "What would be a good commit message for a change that does this: {s}",
+        "Quiz me on this: {s}", "{s} Why does it work that way?", "How would you say this in French? {s}",
+        "Check my understanding: {l}", "{s} Can you elaborate a bit?", "Draft a FAQ entry from this: {s}",
+        "Convert this to bullet points: {s}", "so basically {l}", "Is this good practice? {s}"};
+    /** Reasoning requests of the test split's users (with {@link #COT}); none of them is in the phrase list. */
+    static final String[] COT_TEST = {" Talk me through how you'd figure this out.", " Please break it down piece by "
+            + "piece.", " How would you reason about this?", " Go through it carefully, one point at a time.",
+        " I'd like to see how you get to the answer."};
     /** Support bots: one fixed instruction per bot with a customer's short message as the slot. */
     static final String[] BOT = {
         "You are the support assistant of Acme Hosting. A customer writes: \"{s}\" Reply politely in at most three "
@@ -107,6 +152,11 @@ final class TrafficSim {
 
     /** A population of {@code n} users over the documents of one role. */
     static List<User> population(String prefix, List<Doc> docs, int n, long seed) {
+        return population(prefix, docs, n, seed, ASK, COT);
+    }
+
+    /** A population asking in the phrasings {@code ask} and the reasoning requests {@code cotAsks}. */
+    static List<User> population(String prefix, List<Doc> docs, int n, long seed, String[] ask, String[] cotAsks) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<User> users = new ArrayList<>();
         int nat = 0, natLeft = 0;
@@ -141,7 +191,7 @@ final class TrafficSim {
             List<Doc> mine = new ArrayList<>();
             int k = kind == Kind.BOT ? 12 : 1 + rnd.nextInt(3);
             for (int i = 0; i < k; i++) mine.add(docs.get(rnd.nextInt(docs.size())));
-            int[] habits = {rnd.nextInt(ASK.length), rnd.nextInt(ASK.length), rnd.nextInt(ASK.length)};
+            int[] habits = {rnd.nextInt(ask.length), rnd.nextInt(ask.length), rnd.nextInt(ask.length)};
             String bot = BOT[botNo % BOT.length];
             if (kind == Kind.BOT) botNo++;
             List<String> hist = new ArrayList<>();
@@ -154,9 +204,9 @@ final class TrafficSim {
                     String[] w = s.split("\\s+");
                     q = fill(bot, String.join(" ", java.util.Arrays.copyOf(w, Math.min(w.length, 6 + rnd.nextInt(6)))));
                 } else {
-                    String ask = ASK[rnd.nextDouble() < 0.6 ? habits[rnd.nextInt(3)] : rnd.nextInt(ASK.length)];
-                    q = fill(ask, s);
-                    if (rnd.nextDouble() < cot) q += COT[rnd.nextInt(COT.length)];
+                    String a = ask[rnd.nextDouble() < 0.6 ? habits[rnd.nextInt(3)] : rnd.nextInt(ask.length)];
+                    q = fill(a, s);
+                    if (rnd.nextDouble() < cot) q += cotAsks[rnd.nextInt(cotAsks.length)];
                 }
                 hist.add(q);
             }
@@ -242,13 +292,18 @@ final class TrafficSim {
 
     enum Attack { HARVEST, HYDRA, LOW_AND_SLOW, PARAPHRASE }
 
-    /** Distillation prompt formats (as prompt sets for harvesting are written); half for dev, half for eval. */
+    /** Distillation prompt formats (as prompt sets for harvesting are written); one pair per split. */
     static final String[][] HARVEST = {
         {"Answer the following question thoroughly. Reason step by step and give the final answer at the end.\n\n"
                 + "Question: what does the following mean and why? {s}",
          "You are an expert tutor. Explain the following statement in depth, with an example: {s}"},
         {"Provide a detailed, well-structured explanation of the following, thinking step by step: {s}",
-         "Instruction: explain this passage to a student, then list the key facts it states.\nInput: {s}\nOutput:"}};
+         "Instruction: explain this passage to a student, then list the key facts it states.\nInput: {s}\nOutput:"},
+        {"You are an AI assistant that helps people find information. Give a detailed, self-contained answer so "
+                + "the user does not need to look anywhere else.\n\nUser: What is the significance of this? {s}\n"
+                + "Assistant:",
+         "### Instruction:\nExplain the text below to a newcomer, mention any caveats, and end with a one-sentence "
+                + "summary.\n\n### Input:\n{s}\n\n### Response:\n"}};
     /** Hydra campaigns: a long shared instruction (chain-of-thought elicitation) with the sentence as the slot. */
     static final String[][] HYDRA = {
         {"I need a complete answer for my study notes. First restate the problem in your own words, then reason "
@@ -256,21 +311,23 @@ final class TrafficSim {
                 + "final answer. Topic: {s}"},
         {"Please act as a senior expert. Think through the following carefully and show your full reasoning "
                 + "before answering, covering every assumption you make and every step of the argument. "
-                + "Subject: {s}"}};
+                + "Subject: {s}"},
+        {"Task: write a worked training example. Read the text, think out loud in numbered steps, check every step "
+                + "for mistakes, and finish with a one-paragraph answer labelled ANSWER. Text: {s}"}};
 
     /**
      * A campaign's prompts, fixed once per split (windows take slices of them, as of a user's history): a topic sweep
      * that walks documents in order, one sentence after another, through the campaign's templates (or paraphrased
      * instructions).
      */
-    static List<String> attackTexts(Attack kind, boolean dev, List<Doc> docs, int count, SplittableRandom rnd) {
+    static List<String> attackTexts(Attack kind, Split split, List<Doc> docs, int count, SplittableRandom rnd) {
         List<String> slots = new ArrayList<>();
         int d = rnd.nextInt(docs.size());
         while (slots.size() < count) slots.addAll(docs.get(d++ % docs.size()).sentences());
-        String[] tpl = (kind == Attack.HYDRA ? HYDRA : HARVEST)[dev ? 0 : 1];
+        String[] tpl = (kind == Attack.HYDRA ? HYDRA : HARVEST)[split.ordinal()];
         List<String> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            out.add(kind == Attack.PARAPHRASE ? paraphrase(slots.get(i), dev, rnd) : fill(tpl[i % tpl.length],
+            out.add(kind == Attack.PARAPHRASE ? paraphrase(slots.get(i), split, rnd) : fill(tpl[i % tpl.length],
                     slots.get(i)));
         }
         return out;
@@ -356,8 +413,42 @@ final class TrafficSim {
          "Go through the logic before concluding.", "Be thorough.", "Please be complete.",
          "Show how you get there.", "", "Detail each consideration.", "Lay it out carefully."}};
 
-    static String paraphrase(String s, boolean dev, SplittableRandom rnd) {
-        int v = dev ? 0 : 1;
+    /**
+     * The test split's paraphrasing campaign (session 8): a distillation prompt set in the style of system-message
+     * and task-framing prompts (an assistant persona or a task label, an analytic verb, the passage as context), with
+     * reasoning closers of the kind chain-of-thought collections use, none of them in the scanner's phrase list:
+     * 10 openers x 10 asks x 4 shapes x 10 closers.
+     */
+    private static final String[] T_OPEN = {"You are a patient tutor.", "Act as a senior engineer.",
+        "Imagine you are teaching a class.", "", "Task for you:", "Assignment:", "[new request]",
+        "You are a helpful, precise assistant.", "", "Please respond in English."};
+    private static final String[] T_ASK = {"analyse", "teach me", "discuss", "elucidate",
+        "provide an in-depth explanation of", "offer a detailed interpretation of", "dissect", "comment on",
+        "give a rigorous explanation of", "examine"};
+    private static final String[] T_CLOSE = {"Before you answer, think about it out loud.",
+        "Spell out the rationale behind your answer.", "Number your steps and conclude with the answer.",
+        "Start with your reasoning; put the answer last.", "Justify your answer as you go.",
+        "I want to see the thought process, not just the result.",
+        "Explain it like a teacher would, one point after another.", "",
+        "Think about it like a detective, clue by clue.", "Double-check your logic before the final answer."};
+
+    static String paraphrase(String s, Split split, SplittableRandom rnd) {
+        if (split == Split.TEST) {
+            String open = T_OPEN[rnd.nextInt(10)];
+            String ask = T_ASK[rnd.nextInt(10)];
+            String close = T_CLOSE[rnd.nextInt(10)];
+            String body = switch (rnd.nextInt(4)) {
+                case 0 -> (open.isEmpty() ? "" : open + " ") + Character.toUpperCase(ask.charAt(0)) + ask.substring(1)
+                        + " the following: " + s;
+                case 1 -> "Context: " + s + "\nTask: " + (open.isEmpty() ? "" : open + " ") + ask
+                        + " the context above.";
+                case 2 -> s + "\n\n" + (open.isEmpty() ? "" : open + " ") + "Now " + ask + " that statement.";
+                default -> (open.isEmpty() ? "" : open + " ") + "Here is a line from the docs: " + s + " Please "
+                        + ask + " it.";
+            };
+            return body + (close.isEmpty() ? "" : (body.endsWith(".") ? " " : "\n") + close);
+        }
+        int v = split == Split.DEV ? 0 : 1;
         String open = P_OPEN[v][rnd.nextInt(10)];
         String ask = P_ASK[v][rnd.nextInt(10)];
         String close = P_CLOSE[v][rnd.nextInt(10)];

@@ -326,6 +326,58 @@ class ScanTrafficTest {
         }
     }
 
+    /**
+     * {@code instruction_paraphrase_share} with the real bge-small: an account that words one request ("explain this
+     * passage") anew for every passage, in random order and without reasoning closers, fires it; a person who asks
+     * as many questions through three habitual phrasings and a few others does not, and neither does a script that
+     * sends every passage through one fixed instruction (a template: no rewording).
+     */
+    @Test
+    void aReworderOfOneInstructionFiresTheParaphraseFeatureAHabitualAskerDoesNot() throws IOException {
+        List<String> text = sentences(400, 31);
+        String[] open = {"", "Hi.", "Hello,", "Quick one.", "Hey,", "Please:"};
+        String[] ask = {"Explain this passage", "Help me understand this text", "What does this paragraph mean",
+            "Clarify the following", "Break down this sentence", "Tell me what this is saying",
+            "Make sense of this for me", "Interpret this passage", "Describe what this means",
+            "Unpack this statement"};
+        String[] habits = {"What does this mean? ", "Translate into German: ", "Is this correct? "};
+        String[] others = {"Summarize in one line: ", "Give me three follow-up questions about this: ",
+            "Turn this into a quiz question: ", "Rewrite this more clearly: ", "Fix the grammar and style: "};
+        Random rnd = new Random(5);
+        List<LogRecord> log = new ArrayList<>();
+        int s = 0;
+        for (int i = 0; i < 30; i++) {
+            int combo = (i * 7) % 60; // 30 different (opener, ask) pairs
+            String o = open[combo % open.length];
+            log.add(rec(T0.plusSeconds(rnd.nextInt(7200)), "reworder", "192.0.2.8", (o.isEmpty() ? "" : o + " ")
+                    + ask[combo / open.length] + ": \"" + text.get(s++) + "\"", 0.7, false));
+            String h = rnd.nextDouble() < 0.7 ? habits[rnd.nextInt(habits.length)] : others[rnd.nextInt(others.length)];
+            log.add(rec(T0.plusSeconds(rnd.nextInt(7200)), "habitual", "203.0.113.4", h + text.get(s++), 0.7, false));
+            log.add(rec(T0.plusSeconds(rnd.nextInt(7200)), "fixed", "198.18.2.2", "Explain this passage to a "
+                    + "student: \"" + text.get(s++) + "\"", 0.7, false));
+        }
+        log.sort(java.util.Comparator.comparing(LogRecord::time));
+        List<LogRecord> base = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
+        }
+        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
+                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+        Scanner.Feature reworder = feature(entity(r, "reworder"), "instruction_paraphrase_share");
+        assertTrue(reworder.fired(), reworder.toString());
+        Scanner.Feature habitual = feature(entity(r, "habitual"), "instruction_paraphrase_share");
+        assertFalse(habitual.fired(), habitual.toString());
+        Scanner.Feature fixed = feature(entity(r, "fixed"), "instruction_paraphrase_share");
+        assertFalse(fixed.fired(), fixed.toString());
+        // one wording, repeated: nothing reworded, except where a passage quoting something made the cut leave words
+        // of the passage in the wrapper (2 of these 30)
+        assertTrue(fixed.value() <= 0.1, fixed.toString());
+    }
+
+    static Scanner.Feature feature(Scanner.Entity e, String name) {
+        return e.features().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+    }
+
     static LogRecord rec(Instant t, String account, String client, String query, double temp, boolean logprobs) {
         return new LogRecord(t, account, client, "/v1/chat/completions", "m", 200, temp, 1, logprobs,
                 logprobs ? 5 : 0, 30, 60, query, null, account);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The held-out text of the traffic benchmark's `test` split (traffic.sh test): documentation that corpus.sh does
+# not use, so its users and campaigns ask about text that neither the baseline nor the dev and eval splits contain.
+#
+#   bench/guard/corpus-test.sh [OUT] [EXCLUDE]   default OUT: bench/out/guard/corpus-test.txt,
+#                                                EXCLUDE: corpus.sh's output beside it (its paragraphs are left out)
+#
+# Sources (Debian main, apt-get): the Python 3.11 documentation (tutorial, library and language reference, HOWTOs;
+# info), the Git documentation (user manual, tutorials, command pages; HTML) and the GnuPG, Wget, diffutils, grep,
+# sed, gzip and bc manuals (info). The cleanup is corpus.sh's (paragraphs.py): prose paragraphs only, one per line,
+# exact duplicates and every paragraph of EXCLUDE removed. The packages and versions go to OUT.sources.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT="${1:-$ROOT/bench/out/guard/corpus-test.txt}"
+EXCLUDE="${2:-$(dirname "$OUT")/corpus.txt}"
+mkdir -p "$(dirname "$OUT")"
+[[ -s "$EXCLUDE" ]] || { echo "corpus-test.sh: $EXCLUDE missing: run bench/guard/corpus.sh first" >&2; exit 1; }
+PKGS=(python3-doc python3.11-doc git-doc gnupg wget diffutils grep sed gzip bc info)
+
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's docker images may exclude /usr/share/doc and /usr/share/info from installs (see corpus.sh)
+if ls /etc/dpkg/dpkg.cfg.d/* >/dev/null 2>&1 && grep -qs 'path-exclude.*/usr/share/\(doc\|info\)' /etc/dpkg/dpkg.cfg.d/*; then
+  if [[ ! -f /usr/share/info/python3.11.info.gz || ! -d /usr/share/doc/git-doc ]]; then
+    echo "dpkg excludes /usr/share/doc here; reinstalling with the exclusions lifted" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall -o Dpkg::Options::=--path-include='/usr/share/*' \
+      "${PKGS[@]}" >/dev/null
+  fi
+fi
+dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
+
+RAW="$(mktemp -d)"; trap 'rm -rf "$RAW"' EXIT
+html_text() {   # as corpus.sh: strips tags and entities; a block-level tag ends a paragraph
+  /usr/bin/python3 -c '
+import html, re, sys
+t = sys.stdin.read()
+t = re.sub(r"(?is)<(script|style|pre|code|head|nav|table)\b.*?</\1>", "\n\n", t)
+t = re.sub(r"(?i)</?(p|div|h[1-6]|li|ul|ol|dl|dt|dd|br|tr|section|blockquote)\b[^>]*>", "\n\n", t)
+t = re.sub(r"<[^>]+>", " ", t)
+sys.stdout.write(html.unescape(t))'
+}
+{
+  for f in /usr/share/info/python3.11.info* /usr/share/info/gnupg.info* /usr/share/info/wget.info* \
+           /usr/share/info/diffutils.info* /usr/share/info/grep.info* /usr/share/info/sed.info* \
+           /usr/share/info/gzip.info* /usr/share/info/bc.info*; do
+    # info cross references: "*note dict: 16e." and "*note Logging HOWTO::" read as their names
+    [[ -f $f ]] && zcat -f "$f" | tr -d '\037\177' \
+      | perl -0777 -pe 's/\*[Nn]ote\s+([^:]+?)::\s?/$1 /g; s/\*[Nn]ote\s+([^:]+?):\s+[^\s.,;]+[.,;]?/$1/g'
+    echo; done
+  find /usr/share/doc/git-doc -maxdepth 1 -name '*.html' | LC_ALL=C sort | while read -r f; do
+    html_text < "$f"; echo; done
+} > "$RAW/all.txt"
+
+/usr/bin/python3 "$ROOT/bench/guard/paragraphs.py" "$RAW/all.txt" "$OUT" "$EXCLUDE"
