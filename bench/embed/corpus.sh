@@ -19,24 +19,9 @@ DIR="${1:-${DISTILL4J_EMBED_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/distill4j/em
 PKGS=(debian-policy developers-reference debian-reference-en debian-handbook debian-faq gnu-standards bash-doc
       gettext-doc jargon perl-doc manpages manpages-dev man-db groff-base info coreutils grep sed findutils diffutils
       gzip python3.11-doc postgresql-doc-15)
-SUDO=""; [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null && SUDO=sudo
 
-missing=()
-for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ((${#missing[@]})); then
-  echo "installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-# Debian's docker images exclude /usr/share/man and /usr/share/doc from package installs (dpkg path-exclude):
-# then the packages are installed but hold no documentation; reinstall them with the exclusions lifted.
-if ls /etc/dpkg/dpkg.cfg.d/* >/dev/null 2>&1 && grep -qs 'path-exclude.*/usr/share/\(man\|doc\)' /etc/dpkg/dpkg.cfg.d/*; then
-  if [[ ! -e /usr/share/doc/debian-reference-en/docs ]]; then
-    echo "dpkg excludes /usr/share/doc here; reinstalling with the exclusions lifted" >&2
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --reinstall \
-      -o Dpkg::Options::=--path-include='/usr/share/*' "${PKGS[@]}" >/dev/null
-  fi
-fi
+source "$(dirname "$0")/../doc-packages.sh"
+install_doc_packages /usr/share/doc/debian-reference-en/docs "${PKGS[@]}"
 
 TMP="$DIR/docs.tmp"; rm -rf "$TMP"; mkdir -p "$TMP"
 dpkg-query -W "${PKGS[@]}" > "$TMP/SOURCES"

@@ -17,21 +17,8 @@ mkdir -p "$(dirname "$OUT")"
 [[ -s "$EXCLUDE" ]] || { echo "corpus-test.sh: $EXCLUDE missing: run bench/guard/corpus.sh first" >&2; exit 1; }
 PKGS=(python3-doc python3.11-doc git-doc gnupg wget diffutils grep sed gzip bc info)
 
-missing=()
-for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ((${#missing[@]})); then
-  echo "installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-# Debian's docker images may exclude /usr/share/doc and /usr/share/info from installs (see corpus.sh)
-if ls /etc/dpkg/dpkg.cfg.d/* >/dev/null 2>&1 && grep -qs 'path-exclude.*/usr/share/\(doc\|info\)' /etc/dpkg/dpkg.cfg.d/*; then
-  if [[ ! -f /usr/share/info/python3.11.info.gz || ! -d /usr/share/doc/git-doc ]]; then
-    echo "dpkg excludes /usr/share/doc here; reinstalling with the exclusions lifted" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall -o Dpkg::Options::=--path-include='/usr/share/*' \
-      "${PKGS[@]}" >/dev/null
-  fi
-fi
+source "$(dirname "$0")/../doc-packages.sh"
+install_doc_packages /usr/share/info/python3.11.info.gz:/usr/share/doc/git-doc "${PKGS[@]}"
 dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
 
 RAW="$(mktemp -d)"; trap 'rm -rf "$RAW"' EXIT

@@ -22,22 +22,11 @@ mkdir -p "$(dirname "$OUT")"
 PKGS=(debian-policy developers-reference debian-reference-en debian-handbook gnu-standards bash-doc gettext-doc
       jargon perl-doc manpages manpages-dev man-db groff-base info)
 
-missing=()
-for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ((${#missing[@]})); then
-  echo "installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-# Debian's docker images exclude /usr/share/man and /usr/share/doc from package installs (dpkg path-exclude):
-# then the packages are installed but hold no documentation; reinstall them with the exclusions lifted.
-if ls /etc/dpkg/dpkg.cfg.d/* >/dev/null 2>&1 && grep -qs 'path-exclude.*/usr/share/\(man\|doc\)' /etc/dpkg/dpkg.cfg.d/*; then
-  if [[ ! -d /usr/share/doc/debian-policy/policy.txt && ! -f /usr/share/doc/debian-policy/policy.txt.gz ]]; then
-    echo "dpkg excludes /usr/share/doc here; reinstalling with the exclusions lifted" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall -o Dpkg::Options::=--path-include='/usr/share/*' \
-      "${PKGS[@]}" >/dev/null
-  fi
-fi
+source "$(dirname "$0")/../doc-packages.sh"
+# debian-policy's text, as an uncompressed directory or compressed
+[[ -e /usr/share/doc/debian-policy/policy.txt.gz ]] && probe=/usr/share/doc/debian-policy/policy.txt.gz \
+  || probe=/usr/share/doc/debian-policy/policy.txt
+install_doc_packages "$probe" "${PKGS[@]}"
 dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
 
 RAW="$(mktemp -d)"; trap 'rm -rf "$RAW"' EXIT

@@ -1,0 +1,30 @@
+# Installs Debian packages for their documentation — sourced by the corpus scripts (bench/embed/corpus.sh,
+# bench/guard/corpus.sh, bench/guard/corpus-test.sh), which build real English text from what they install:
+#
+#   source "$(dirname "$0")/../doc-packages.sh"
+#   install_doc_packages PROBES PKG...    PROBES: paths, ':'-separated, that all exist once the documentation is on disk
+#
+# Installs the missing packages (apt-get, through sudo when not root and sudo exists). Debian's docker images
+# exclude /usr/share/man, /usr/share/doc and /usr/share/info from package installs (dpkg path-exclude): the packages
+# are then installed but hold no documentation, so when such an exclusion is configured they are
+# reinstalled with the exclusions lifted when a probe is absent.
+install_doc_packages() {
+  local probes=$1; shift
+  local sudo="" p absent="" missing=()
+  [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null && sudo=sudo
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    echo "installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  local IFS=:
+  for p in $probes; do [[ -e "$p" ]] || absent=1; done
+  unset IFS
+  if [[ -n "$absent" ]] && ls /etc/dpkg/dpkg.cfg.d/* >/dev/null 2>&1 \
+      && grep -qs 'path-exclude.*/usr/share/\(man\|doc\|info\)' /etc/dpkg/dpkg.cfg.d/*; then
+    echo "dpkg excludes /usr/share/doc here; reinstalling with the exclusions lifted" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --reinstall \
+      -o Dpkg::Options::=--path-include='/usr/share/*' "$@" >/dev/null
+  fi
+}
