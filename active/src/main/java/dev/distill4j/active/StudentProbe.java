@@ -3,7 +3,6 @@ package dev.distill4j.active;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.model.generate.Generation;
 import dev.distill4j.model.generate.SamplingParams;
@@ -22,7 +21,7 @@ import java.util.function.IntConsumer;
  *
  * <p>Prompts are encoded as training renders them (the chat template with its generation prompt when the student
  * has one, else raw text with the tokenizer's specials), so the student is probed on exactly the input it learns to
- * continue — the rule of eval's {@code Evaluator.encodePrompt}, which this module does not depend on.
+ * continue ({@link LocalModel#encodePrompt(Prompt)}, as eval encodes them).
  */
 public final class StudentProbe implements AutoCloseable {
     /** Alternatives per generated token that the uncertainty scores see. */
@@ -94,16 +93,7 @@ public final class StudentProbe implements AutoCloseable {
 
     /** The prompt as training renders it (see the class comment), cut to leave room for the answer. */
     int[] encode(Prompt prompt) {
-        int[] ids;
-        if (model.hasChatTemplate()) {
-            ids = model.encodeChat(prompt.chat());
-        } else {
-            if (prompt.isChat()) {
-                throw new InvalidInputException("prompt '" + prompt.id() + "' is a chat, but the student in "
-                        + model.dir() + " has no chat template: give it a chat_template.jinja, or use raw-text prompts");
-            }
-            ids = model.encodeText(prompt.text());
-        }
+        int[] ids = model.encodePrompt(prompt);
         int keep = Math.max(1, model.contextLength() - maxNewTokens);
         return ids.length <= keep ? ids : java.util.Arrays.copyOfRange(ids, ids.length - keep, ids.length);
     }

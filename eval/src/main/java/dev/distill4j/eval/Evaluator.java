@@ -422,26 +422,11 @@ public final class Evaluator {
     }
 
     /**
-     * The prompt's token ids as training renders them ({@code ExampleBuilder}), so the student sees at eval time
-     * exactly the tokens it was trained to continue: with the chat template and its generation prompt (no
-     * tokenizer-added specials; the template writes them), or as raw text with the tokenizer's specials.
-     * {@code AUTO} is chat when the model has a template.
+     * The prompt's token ids as training renders them ({@link LocalModel#encodePrompt}); {@code AUTO} is chat when the
+     * model has a template. {@code --prompt-format raw} is the way out for a base model without one.
      */
     static int[] encodePrompt(LocalModel m, Prompt prompt, PromptFormat format) {
-        PromptFormat f = format == PromptFormat.AUTO ? (m.hasChatTemplate() ? PromptFormat.CHAT : PromptFormat.RAW)
-                : format;
-        if (f == PromptFormat.CHAT) {
-            if (!m.hasChatTemplate()) {
-                throw new InvalidInputException("the model in " + m.dir() + " has no chat template: add "
-                        + "chat_template.jinja, or evaluate with --prompt-format raw if it is a base model");
-            }
-            return m.encodeChat(prompt.chat());
-        }
-        if (prompt.isChat()) {
-            throw new InvalidInputException("prompt '" + prompt.id() + "' is a chat, but " + m.dir() + " has no chat "
-                    + "template: give the model a chat_template.jinja or evaluate raw-text prompts");
-        }
-        return m.encodeText(prompt.text());
+        return format == PromptFormat.AUTO ? m.encodePrompt(prompt) : m.encodePrompt(prompt, format == PromptFormat.CHAT);
     }
 
     /** The run's teacher as a judge: same API, model and key variable as run.json, greedy, a few tokens. */

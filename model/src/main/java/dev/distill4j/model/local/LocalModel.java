@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Message;
+import dev.distill4j.core.Prompt;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.engine.DecodeEngine;
@@ -205,6 +206,32 @@ public final class LocalModel implements AutoCloseable {
     /** A chat's ids; the template writes any BOS itself, so the tokenizer adds nothing (as apply_chat_template). */
     public int[] encodeChat(List<Message> messages) {
         return tokenizer.encode(renderChat(messages), false);
+    }
+
+    /**
+     * A prompt's token ids as training renders it ({@code train.data.ExampleBuilder}), so the model sees at generation
+     * time exactly what it was trained to continue: through the chat template with its generation prompt
+     * ({@code chat}), or as raw text with the tokenizer's specials. A chat prompt cannot be raw text, and a model
+     * without a template cannot render chat: both are clear errors.
+     */
+    public int[] encodePrompt(Prompt prompt, boolean chat) {
+        if (chat) {
+            if (chatTemplate == null) {
+                throw new InvalidInputException("the model in " + dir + " has no chat template: add "
+                        + "chat_template.jinja, or give it raw-text prompts if it is a base model");
+            }
+            return encodeChat(prompt.chat());
+        }
+        if (prompt.isChat()) {
+            throw new InvalidInputException("prompt '" + prompt.id() + "' is a chat, but " + dir + " has no chat "
+                    + "template: give the model a chat_template.jinja or use raw-text prompts");
+        }
+        return encodeText(prompt.text());
+    }
+
+    /** As {@link #encodePrompt(Prompt, boolean)}, through the chat template when the model has one. */
+    public int[] encodePrompt(Prompt prompt) {
+        return encodePrompt(prompt, chatTemplate != null);
     }
 
     /**

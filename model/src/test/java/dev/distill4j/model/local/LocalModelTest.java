@@ -157,4 +157,37 @@ class LocalModelTest {
                 .hasMessage(dir + " has no tokenizer.json; a model loaded for inference needs its tokenizer in the "
                         + "folder");
     }
+
+    /**
+     * Prompts as training renders them: a chat model renders raw-text prompts as a user turn through its template; a
+     * model without a template takes raw text with the tokenizer's specials, and refuses chat prompts and a demand for
+     * chat with errors that say what to do.
+     */
+    @Test
+    void encodesPromptsAsTrainingRendersThem() throws Exception {
+        Path chatDir = tmp.resolve("chat");
+        ModelInit.create(TinyModels.spec("llama", 1), TinyModels.tokenizerDir(), chatDir, false);
+        Path baseDir = tmp.resolve("base");
+        ModelInit.create(TinyModels.spec("llama", 1), TinyModels.tokenizerDir(), baseDir, false);
+        ObjectNode tc = (ObjectNode) Json.parse(Files.readString(baseDir.resolve("tokenizer_config.json")));
+        tc.remove("chat_template");
+        Files.writeString(baseDir.resolve("tokenizer_config.json"), Json.write(tc));
+        dev.distill4j.core.Prompt raw = new dev.distill4j.core.Prompt("p1", "hello there", null, null, "t", 1);
+        dev.distill4j.core.Prompt chat = new dev.distill4j.core.Prompt("p2", null,
+                List.of(dev.distill4j.core.Message.user("hello there")), null, "t", 2);
+        try (LocalModel m = LocalModel.load(chatDir)) {
+            assertThat(m.encodePrompt(raw)).containsExactly(m.encodeChat(raw.chat()));
+            assertThat(m.encodePrompt(chat)).containsExactly(m.encodeChat(chat.chat()));
+            assertThat(m.encodePrompt(raw, false)).containsExactly(m.encodeText("hello there"));
+        }
+        try (LocalModel m = LocalModel.load(baseDir)) {
+            assertThat(m.encodePrompt(raw)).containsExactly(m.encodeText("hello there"));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.encodePrompt(chat))
+                    .isInstanceOf(dev.distill4j.core.InvalidInputException.class)
+                    .hasMessageContaining("'p2' is a chat").hasMessageContaining("chat_template.jinja");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.encodePrompt(raw, true))
+                    .isInstanceOf(dev.distill4j.core.InvalidInputException.class)
+                    .hasMessageContaining("has no chat template").hasMessageContaining("raw-text prompts");
+        }
+    }
 }
