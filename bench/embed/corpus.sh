@@ -20,13 +20,13 @@ PKGS=(debian-policy developers-reference debian-reference-en debian-handbook deb
       gettext-doc jargon perl-doc manpages manpages-dev man-db groff-base info coreutils grep sed findutils diffutils
       gzip python3.11-doc postgresql-doc-15)
 
-source "$(dirname "$0")/../doc-packages.sh"
+source "$(dirname "$0")/../docs.sh"
 install_doc_packages /usr/share/doc/debian-reference-en/docs "${PKGS[@]}"
 
 TMP="$DIR/docs.tmp"; rm -rf "$TMP"; mkdir -p "$TMP"
 dpkg-query -W "${PKGS[@]}" > "$TMP/SOURCES"
 cat_any() { case "$1" in *.gz) zcat -f "$1" ;; *) cat "$1" ;; esac; }
-html_text() {   # strips tags and entities; a block-level tag ends a paragraph; code blocks, tables and menus go
+page_text() {   # as docs.sh's html_text, stricter: code blocks, tables and menus go
   /usr/bin/python3 -c '
 import html, re, sys
 t = sys.stdin.read()
@@ -49,7 +49,7 @@ for src in developers-reference:/usr/share/doc/developers-reference/docs \
   # one language: foo.en.html where it exists, else foo.html
   files "$path" | grep -E '\.html$' | grep -v '/_' | while read -r f; do
     case "$f" in *.en.html) ;; *) [[ -f "${f%.html}.en.html" ]] && continue ;; esac
-    rel="${f#"$path"/}"; html_text < "$f" > "$(doc "$name" "$(echo "${rel%.html}" | tr '/' '_')")"
+    rel="${f#"$path"/}"; page_text < "$f" > "$(doc "$name" "$(echo "${rel%.html}" | tr '/' '_')")"
   done || true
 done
 for f in /usr/share/info/*.info.gz /usr/share/info/*.info; do   # a manual's parts (foo.info-2.gz) join it
@@ -58,7 +58,7 @@ for f in /usr/share/info/*.info.gz /usr/share/info/*.info; do   # a manual's par
   for part in "$f" "${f%.info*}".info-*; do if [[ -f $part ]]; then cat_any "$part"; fi; done | tr -d '\037\177' \
     > "$(doc info "$base")"
 done
-if [[ -f /usr/share/doc/jargon/jargon.html ]]; then html_text < /usr/share/doc/jargon/jargon.html > "$(doc jargon jargon)"; fi
+if [[ -f /usr/share/doc/jargon/jargon.html ]]; then page_text < /usr/share/doc/jargon/jargon.html > "$(doc jargon jargon)"; fi
 files /usr/share/perl/5.*/pod | grep '\.pod$' | while read -r f; do
   perldoc -T -otext -F "$f" 2>/dev/null > "$(doc perl-doc "$(basename "$f" .pod)")" || true; done || true
 # the man pages of the packages above (not whatever else is installed here), sections 1-8

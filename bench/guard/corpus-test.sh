@@ -17,20 +17,11 @@ mkdir -p "$(dirname "$OUT")"
 [[ -s "$EXCLUDE" ]] || { echo "corpus-test.sh: $EXCLUDE missing: run bench/guard/corpus.sh first" >&2; exit 1; }
 PKGS=(python3-doc python3.11-doc git-doc gnupg wget diffutils grep sed gzip bc info)
 
-source "$(dirname "$0")/../doc-packages.sh"
+source "$(dirname "$0")/../docs.sh"
 install_doc_packages /usr/share/info/python3.11.info.gz:/usr/share/doc/git-doc "${PKGS[@]}"
 dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
 
 RAW="$(mktemp -d)"; trap 'rm -rf "$RAW"' EXIT
-html_text() {   # as corpus.sh: strips tags and entities; a block-level tag ends a paragraph
-  /usr/bin/python3 -c '
-import html, re, sys
-t = sys.stdin.read()
-t = re.sub(r"(?is)<(script|style|pre|code|head|nav|table)\b.*?</\1>", "\n\n", t)
-t = re.sub(r"(?i)</?(p|div|h[1-6]|li|ul|ol|dl|dt|dd|br|tr|section|blockquote)\b[^>]*>", "\n\n", t)
-t = re.sub(r"<[^>]+>", " ", t)
-sys.stdout.write(html.unescape(t))'
-}
 {
   for f in /usr/share/info/python3.11.info* /usr/share/info/gnupg.info* /usr/share/info/wget.info* \
            /usr/share/info/diffutils.info* /usr/share/info/grep.info* /usr/share/info/sed.info* \

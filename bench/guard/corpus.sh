@@ -22,7 +22,7 @@ mkdir -p "$(dirname "$OUT")"
 PKGS=(debian-policy developers-reference debian-reference-en debian-handbook gnu-standards bash-doc gettext-doc
       jargon perl-doc manpages manpages-dev man-db groff-base info)
 
-source "$(dirname "$0")/../doc-packages.sh"
+source "$(dirname "$0")/../docs.sh"
 # debian-policy's text, as an uncompressed directory or compressed
 [[ -e /usr/share/doc/debian-policy/policy.txt.gz ]] && probe=/usr/share/doc/debian-policy/policy.txt.gz \
   || probe=/usr/share/doc/debian-policy/policy.txt
@@ -31,15 +31,6 @@ dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
 
 RAW="$(mktemp -d)"; trap 'rm -rf "$RAW"' EXIT
 cat_any() { case "$1" in *.gz) zcat -f "$1" ;; *) cat "$1" ;; esac; }
-html_text() {   # strips tags and entities; a block-level tag ends a paragraph
-  /usr/bin/python3 -c '
-import html, re, sys
-t = sys.stdin.read()
-t = re.sub(r"(?is)<(script|style|pre|code|head|nav|table)\b.*?</\1>", "\n\n", t)
-t = re.sub(r"(?i)</?(p|div|h[1-6]|li|ul|ol|dl|dt|dd|br|tr|section|blockquote)\b[^>]*>", "\n\n", t)
-t = re.sub(r"<[^>]+>", " ", t)
-sys.stdout.write(html.unescape(t))'
-}
 files() { find -L "$@" -type f 2>/dev/null | LC_ALL=C sort || true; }
 {
   for f in /usr/share/doc/debian-policy/*.txt.gz /usr/share/doc/debian-policy/fhs/*.txt.gz; do

@@ -1,8 +1,9 @@
-# Installs Debian packages for their documentation — sourced by the corpus scripts (bench/embed/corpus.sh,
-# bench/guard/corpus.sh, bench/guard/corpus-test.sh), which build real English text from what they install:
+# Debian documentation as text — sourced by the corpus scripts (bench/embed/corpus.sh, bench/guard/corpus.sh,
+# bench/guard/corpus-test.sh), which build real English text from what they install:
 #
-#   source "$(dirname "$0")/../doc-packages.sh"
+#   source "$(dirname "$0")/../docs.sh"
 #   install_doc_packages PROBES PKG...    PROBES: paths, ':'-separated, that all exist once the documentation is on disk
+#   html_text < FILE.html                 the text of an HTML page, a blank line at every block-level tag
 #
 # Installs the missing packages (apt-get, through sudo when not root and sudo exists). Debian's docker images
 # exclude /usr/share/man, /usr/share/doc and /usr/share/info from package installs (dpkg path-exclude): the packages
@@ -27,4 +28,15 @@ install_doc_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --reinstall \
       -o Dpkg::Options::=--path-include='/usr/share/*' "$@" >/dev/null
   fi
+}
+
+# Strips tags and entities; scripts, styles, code, navigation and tables go; a block-level tag ends a paragraph.
+html_text() {
+  /usr/bin/python3 -c '
+import html, re, sys
+t = sys.stdin.read()
+t = re.sub(r"(?is)<(script|style|pre|code|head|nav|table)\b.*?</\1>", "\n\n", t)
+t = re.sub(r"(?i)</?(p|div|h[1-6]|li|ul|ol|dl|dt|dd|br|tr|section|blockquote)\b[^>]*>", "\n\n", t)
+t = re.sub(r"<[^>]+>", " ", t)
+sys.stdout.write(html.unescape(t))'
 }
