@@ -1,8 +1,8 @@
 package dev.distill4j.model.engine;
 
 /**
- * The inner loops of the engine: dot products of weight rows (F32 or int8 blocks) with activation vectors, and the
- * axpy that accumulates attention's weighted values. Two implementations compute the same sums: {@link
+ * The inner loops of the engine: dot products of weight rows (F32 or int8 blocks) with activation vectors, and
+ * attention's scores, softmax and weighted sum of values. Two implementations compute the same sums: {@link
  * VectorKernels} on the Vector API ({@code jdk.incubator.vector}, SIMD as wide as the CPU offers) and {@link
  * ScalarKernels} in plain Java, used when the JVM was started without {@code --add-modules jdk.incubator.vector}
  * (e.g. a test's child JVM), so the engine runs everywhere and is fast where the launcher enables the module.
@@ -13,9 +13,6 @@ abstract sealed class Kernels permits ScalarKernels, VectorKernels {
 
     /** Σ a[ao + i]·b[bo + i] for i in [0, n). */
     abstract float dot(float[] a, int ao, float[] b, int bo, int n);
-
-    /** y[yo + i] += alpha·x[xo + i] for i in [0, n). */
-    abstract void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
 
     /**
      * Rows [r0, r1) of {@code out[b] = W·x[b]} for every b, W an F32 [rows, cols] matrix in row-major order. Each weight

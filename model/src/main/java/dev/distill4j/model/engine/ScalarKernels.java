@@ -18,11 +18,6 @@ final class ScalarKernels extends Kernels {
     }
 
     @Override
-    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
-    }
-
-    @Override
     void matmul(float[] w, int cols, float[][] x, float[][] out, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
             int off = r * cols;
@@ -58,7 +53,10 @@ final class ScalarKernels extends Kernels {
     @Override
     void mix(float[] p, int n, float scale, float[] v, int vo, int stride, int hd, float[] out, int oo) {
         java.util.Arrays.fill(out, oo, oo + hd, 0f);
-        for (int j = 0; j < n; j++) axpy(p[j] * scale, v, vo + j * stride, out, oo, hd);
+        for (int j = 0; j < n; j++) {
+            float a = p[j] * scale;
+            for (int c = 0; c < hd; c++) out[oo + c] += a * v[vo + j * stride + c];
+        }
     }
 
     @Override

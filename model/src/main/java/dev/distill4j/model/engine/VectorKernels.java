@@ -69,16 +69,6 @@ final class VectorKernels extends Kernels {
         return s;
     }
 
-    @Override
-    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector.fromArray(F, x, xo + i).fma(a, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
-    }
-
     /**
      * For weights in cache every path here (four rows against one vector, one row against four vectors, one row
      * alone) computes each output as one FMA chain over the row's full vectors, {@link #sum}, then the scalar tail in
