@@ -3,8 +3,6 @@ package dev.distill4j.model.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.distill4j.core.Json;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.engine.DecodeEngine;
 import dev.distill4j.model.engine.Quantization;
@@ -56,7 +54,7 @@ public final class DecodeBench {
         double bw = Math.max(bw1, bwN);
         List<String> targets = new ArrayList<>();
         for (Object[] spec : MODELS) {
-            ModelConfig c = config(spec);
+            ModelConfig c = ForwardBench.config(spec);
             try (NDManager root = NDManager.newBaseManager("PyTorch"); CausalLM model = CausalLM.init(c, root, 1)) {
                 System.out.printf("%s: %,d parameters%n", spec[0], model.parameterCount());
                 double[] r = run(model, root, bw, repeats, djl);
@@ -91,16 +89,6 @@ public final class DecodeBench {
         } catch (IOException | RuntimeException e) {
             return "unknown";
         }
-    }
-
-    /** A llama config of one {@link #MODELS} row: name, hidden, layers, heads, kv heads, intermediate, vocab. */
-    static ModelConfig config(Object[] spec) {
-        ObjectNode n = Json.object();
-        n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
-                .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
-                .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
-                .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
-        return ModelConfig.fromJson(n, (String) spec[0]);
     }
 
     /** Prints one model's figures; returns {F32 fraction of its roofline, int8 / F32}. */

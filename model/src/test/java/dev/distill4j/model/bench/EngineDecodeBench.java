@@ -1,8 +1,6 @@
 package dev.distill4j.model.bench;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.distill4j.core.Json;
 import dev.distill4j.model.config.ModelConfig;
 import dev.distill4j.model.engine.DecodeEngine;
 import dev.distill4j.model.engine.Quantization;
@@ -21,7 +19,7 @@ public final class EngineDecodeBench {
         java.util.Set<String> names = new java.util.HashSet<>(java.util.Arrays.asList(args).subList(Math.min(1, args.length), args.length));
         for (Object[] spec : DecodeBench.MODELS) {
             if (!names.isEmpty() && !names.contains((String) spec[0])) continue;
-            ModelConfig c = DecodeBench.config(spec);
+            ModelConfig c = ForwardBench.config(spec);
             try (NDManager root = NDManager.newBaseManager("PyTorch"); CausalLM model = CausalLM.init(c, root, 1)) {
                 DecodeEngine f32 = DecodeEngine.of(model, Quantization.F32);
                 DecodeEngine int8 = DecodeEngine.of(model, Quantization.INT8);

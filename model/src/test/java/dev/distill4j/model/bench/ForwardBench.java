@@ -26,15 +26,20 @@ public final class ForwardBench {
             new Object[] {"llama-10M", 256, 10, 8, 4, 704, 8192},
             new Object[] {"llama-25M", 384, 12, 6, 2, 1024, 16384});
 
+    /** A llama config of one {@link #MODELS} row: name, hidden, layers, heads, kv heads, intermediate, vocab. */
+    static ModelConfig config(Object[] spec) {
+        ObjectNode n = Json.object();
+        n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
+                .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
+                .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
+                .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
+        return ModelConfig.fromJson(n, (String) spec[0]);
+    }
+
     public static void main(String[] args) {
         int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         for (Object[] spec : MODELS) {
-            ObjectNode n = Json.object();
-            n.put("model_type", "llama").put("hidden_size", (int) spec[1]).put("num_hidden_layers", (int) spec[2])
-                    .put("num_attention_heads", (int) spec[3]).put("num_key_value_heads", (int) spec[4])
-                    .put("intermediate_size", (int) spec[5]).put("vocab_size", (int) spec[6])
-                    .put("tie_word_embeddings", true).put("max_position_embeddings", 2048);
-            ModelConfig c = ModelConfig.fromJson(n, (String) spec[0]);
+            ModelConfig c = config(spec);
             try (NDManager root = NDManager.newBaseManager("PyTorch"); CausalLM model = CausalLM.init(c, root, 1)) {
                 System.out.printf("%s: %,d parameters%n", spec[0], model.parameterCount());
                 for (int[] bt : new int[][] {{1, 256}, {4, 256}}) {
