@@ -9,13 +9,7 @@
 #        300,600,1200 300 60 0
 # results.tsv in OUT: arm, point, step, teacher tokens, accuracy, its 95 % interval, prompts, top-1 agreement, KL
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-./mvnw -q -B -o -pl demo -am test-compile -DskipTests >/dev/null
-[[ -d cli/target/lib ]] || ./mvnw -q -B -o -DskipTests package >/dev/null
-CP="demo/target/test-classes"
-for m in core teacher model train serve eval embed demo; do CP="$CP:$m/target/classes"; done
-CP="$CP:$(ls cli/target/lib/*.jar | grep -v distill4j | tr '\n' ':')"
-export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824 DJL_OFFLINE=true
-exec "$JAVA_HOME/bin/java" $(cat cli/jvm.options 2>/dev/null) ${LIMIT:+-Dlimit=$LIMIT} ${ON_POLICY_ONLY:+-DonPolicyOnly=true} -Dai.djl.offline=true \
-  -cp "$CP" dev.distill4j.demo.OnPolicyExperiment "$@"
+[[ $# -gt 0 ]] || { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
+source "$(dirname "$0")/../lib.sh"
+bench_build demo
+exec "${BENCH_JAVA[@]}" ${LIMIT:+-Dlimit=$LIMIT} ${ON_POLICY_ONLY:+-DonPolicyOnly=true} -cp "$BENCH_CP" dev.distill4j.demo.OnPolicyExperiment "$@" 2> >(bench_quiet_incubator)
