@@ -36,13 +36,15 @@ import java.util.regex.Pattern;
  *       {@link #NOT_COUNTED}; {@code template_share} and {@code affix_template_share}, two detectors of one fixed
  *       template, counting once: {@link #TEMPLATE});</li>
  *   <li>and when the coverage evidence is no more than a fixed template over a narrow subject (no
- *       {@link #GENERATION} feature: no topic sweep, no reworded instruction) — what every support bot, evaluation
- *       harness and classification pipeline looks like — two {@link #HARVEST} features fire.</li>
+ *       {@link #GENERATION} feature: no topic sweep, no reworded instruction, no stream over many keys) — what
+ *       every support bot, evaluation harness and classification pipeline looks like — two {@link #HARVEST}
+ *       features fire.</li>
  * </ol>
  * Automation alone — a support bot's template at temperature 0, an evaluation script's bursts with logprobs — fires
  * several features, and a benign user's queries on their own few subjects shift the embedding distribution as far
- * as a one-topic campaign does (docs/guard.md, "Flagging and ranking"; measured by bench/guard/traffic.sh). With a baseline, {@code mmd2} fires only above both the permutation threshold and the
- * largest shift of a baseline account ({@link Baseline#accountThreshold}). The score that orders the ranking is
+ * as a one-topic campaign does (docs/guard.md, "Flagging and ranking"; measured by bench/guard/traffic.sh). With a
+ * baseline, {@code mmd2} fires only above both the permutation threshold and the largest shift of a baseline
+ * account ({@link Baseline#accountThreshold}). The score that orders the ranking is
  * {@code 1·[MMD fired] + 2·[indicator matched] + min(3, max MMD² / threshold) + (features fired)}.
  */
 public final class Scanner {
