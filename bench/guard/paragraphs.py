@@ -1,9 +1,9 @@
 """One prose paragraph per line from raw documentation text (the cleanup of corpus.sh and corpus-test.sh).
 
-    paragraphs.py RAW OUT [EXCLUDE]
+    paragraphs.py RAW OUT [EXCLUDE...]
 
-EXCLUDE: an earlier corpus (one paragraph per line) whose paragraphs are left out, so a held-out corpus shares no
-paragraph with it. The rules are described in corpus.sh.
+EXCLUDE: earlier corpora (one paragraph per line) whose paragraphs are left out, so a held-out corpus shares no
+paragraph with any of them. The rules are described in corpus.sh.
 """
 import re, sys, unicodedata
 src, out = sys.argv[1], sys.argv[2]
@@ -24,8 +24,8 @@ flush()
 end = re.compile(r"[.!?:][\"')\]]?$")
 seen, kept, words, chars = set(), [], 0, 0
 excluded = 0
-if len(sys.argv) > 3:
-    with open(sys.argv[3], encoding="utf-8") as f:
+for path in sys.argv[3:]:
+    with open(path, encoding="utf-8") as f:
         for line in f:
             seen.add(re.sub(r"[^a-z]+", " ", line.strip().lower()).strip())
 for p in paras:

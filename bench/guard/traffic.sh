@@ -3,11 +3,14 @@
 # simulated API traffic from hundreds of users whose prompts are built from Debian's documentation (corpus.sh),
 # with four campaigns mixed in at 5, 10 and 25 % of windows of 500 queries, scanned by guard's Scanner.
 #
-#   bench/guard/traffic.sh [dev|eval|test] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
+#   bench/guard/traffic.sh [dev|eval|test|holdout] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
 #
 # dev: the users and campaign templates the scanner was tuned on; eval (default): other users, documents and
 # templates (held out in sessions 6 and 7, reported, so seen since); test: the held-out split of session 8 (users on
-# a second corpus, corpus-test.sh, with phrasings and campaign texts of their own). Embeddings are cached in $TRAFFIC_CACHE (default /work/cache/traffic, else
+# a second corpus, corpus-test.sh, with phrasings and campaign texts of their own; seen since); holdout: the held-out
+# split of session 9 (a third corpus, corpus-holdout.sh, users and campaign texts of its own, and benign automated
+# clients: evaluation harnesses, support bots, classifiers, batch jobs, RAG clients). JAVA_OPTS=-Dtraffic.warmOnly=true
+# only embeds a split's prompts into the cache, scanning nothing. Embeddings are cached in $TRAFFIC_CACHE (default /work/cache/traffic, else
 # bench/out/guard/traffic-cache) so only the first run pays for bge-small; results in bench/out/guard/traffic-*.json.
 # The end-to-end check through the real server and request log is guard's HarvestScanTest.
 set -euo pipefail
@@ -16,12 +19,17 @@ CACHE="${TRAFFIC_CACHE:-$([[ -d /work/cache ]] && echo /work/cache/traffic || ec
 CORPUS="${CORPUS:-$CACHE/corpus.txt}"
 mkdir -p "$CACHE" "$ROOT/bench/out/guard"
 TEST_CORPUS="${TEST_CORPUS:-$CACHE/corpus-test.txt}"
+HOLDOUT_CORPUS="${HOLDOUT_CORPUS:-$CACHE/corpus-holdout.txt}"
 [[ -s "$CORPUS" ]] || "$ROOT/bench/guard/corpus.sh" "$CORPUS"
-[[ "${1:-eval}" != test || -s "$TEST_CORPUS" ]] || "$ROOT/bench/guard/corpus-test.sh" "$TEST_CORPUS" "$CORPUS"
+[[ "${1:-eval}" != test && "${1:-eval}" != holdout || -s "$TEST_CORPUS" ]] \
+  || "$ROOT/bench/guard/corpus-test.sh" "$TEST_CORPUS" "$CORPUS"
+[[ "${1:-eval}" != holdout || -s "$HOLDOUT_CORPUS" ]] \
+  || "$ROOT/bench/guard/corpus-holdout.sh" "$HOLDOUT_CORPUS" "$CORPUS" "$TEST_CORPUS"
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
 cd "$ROOT"
 [[ -n "${SKIP_BUILD:-}" ]] || ./mvnw -q -B -o -pl guard -am test-compile dependency:build-classpath -DskipTests \
   -Dmdep.outputFile="$ROOT/bench/out/guard/traffic-cp.txt" >/dev/null
 CP="$ROOT/guard/target/test-classes:$ROOT/guard/target/classes:$(cat "$ROOT/bench/out/guard/traffic-cp.txt")"
-exec "$JAVA_HOME/bin/java" -Xmx6g -Dtraffic.testCorpus="$TEST_CORPUS" ${JAVA_OPTS:-} -cp "$CP" dev.distill4j.guard.bench.Traffic "$CORPUS" \
+exec "$JAVA_HOME/bin/java" -Xmx6g -Dtraffic.testCorpus="$TEST_CORPUS" \
+  -Dtraffic.holdoutCorpus="$HOLDOUT_CORPUS" ${JAVA_OPTS:-} -cp "$CP" dev.distill4j.guard.bench.Traffic "$CORPUS" \
   "$ROOT/bench/out/guard" "$CACHE" "${1:-eval}" "${2:-1000}" "${3:-100}" "${4:-20}"

@@ -144,11 +144,15 @@ public final class ScanWriter {
                 .append(r.options().permutationsUsed()).append(" permutations.</p>\n<p class=\"")
                 .append(flagged > 0 ? "yes" : "ok").append("\"><b>").append(flagged).append(" flagged</b> of ")
                 .append(r.ranked().size()).append(" accounts and clusters.</p>\n");
-        b.append("<p class=\"note\">An account or cluster is flagged when at least three features fire (temperature 0 "
-                + "does not count), among them one that collects training signal (logprobs_share, "
-                + "cot_elicitation_share, mean_n) and one of systematic coverage (template_share, "
-                + "affix_template_share, instruction_paraphrase_share, topic_spread, topic_sweep, mmd2), or when it "
-                + "matches an indicator file. Fired features are in red; docs/guard.md explains each.</p>\n");
+        b.append("<p class=\"note\">An account or cluster is flagged when it matches an indicator file, or when at least "
+                + "three features fire (temperature 0 does not count; template_share and affix_template_share count "
+                + "once), among them one of systematic coverage (template_share, affix_template_share, "
+                + "instruction_paraphrase_share, topic_spread, topic_sweep, mmd2) and one that collects training "
+                + "signal (logprobs_share, cot_elicitation_share, mean_n), the requests asking for logprobs or "
+                + "reasoning being significantly more than 0.3 of all (training_signal_share: exact binomial p &le; "
+                + "0.01) or mean_n firing; without a topic sweep or reworded instructions (a fixed template, as "
+                + "bots and evaluation harnesses send) two training-signal features. Fired features are in red; docs/guard.md "
+                + "explains each.</p>\n");
         if (flagged > 0) {
             b.append("<h2>Flagged</h2>\n<table><colgroup><col style=\"width:14%\"><col style=\"width:7%\">"
                     + "<col style=\"width:6%\"><col style=\"width:48%\"><col style=\"width:25%\"></colgroup>"

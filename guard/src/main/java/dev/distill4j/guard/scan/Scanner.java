@@ -26,14 +26,25 @@ import java.util.regex.Pattern;
  *
  * <p>An entity (account or cluster) is flagged when it matches another provider's {@link Indicators}
  * ({@code indicator_match}, see {@link #indicatorMatch}), or when it made at least {@link Options#minRequests}
- * requests and at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one, temperature 0
- * not counted: {@link #NOT_COUNTED}) among which a
- * {@link #HARVEST} feature (what distillation trains on) and a {@link #COVERAGE} feature (systematically generated
- * prompts): automation alone — a support bot's template at temperature 0, an evaluation script's bursts with
- * logprobs — fires several features, and a benign user's queries on their own few subjects shift the embedding
- * distribution as far as a one-topic campaign does (docs/guard.md, "Flagging and ranking"; measured by
- * bench/guard/traffic.sh). With a baseline, {@code mmd2} fires only above both the permutation threshold and the
- * largest shift of a baseline account ({@link Baseline#accountThreshold}). The score that orders the ranking is
+ * requests and
+ * <ol>
+ *   <li>it <em>significantly</em> collects what distillation trains on: the share of its requests that ask for
+ *       logprobs or for reasoning passes an exact binomial test against {@link #SIGNAL_SHARE} at
+ *       {@link #HARVEST_ALPHA} ({@code training_signal_share}, {@link Binomial}), or {@code mean_n} fires;</li>
+ *   <li>a {@link #COVERAGE} feature fires (systematically generated prompts);</li>
+ *   <li>at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one, temperature 0 not counted:
+ *       {@link #NOT_COUNTED}; {@code template_share} and {@code affix_template_share}, two detectors of one fixed
+ *       template, counting once: {@link #TEMPLATE});</li>
+ *   <li>and when the coverage evidence is no more than a fixed template over a narrow subject (no
+ *       {@link #GENERATION} feature: no topic sweep, no reworded instruction, no stream over many keys) — what
+ *       every support bot, evaluation harness and classification pipeline looks like — two {@link #HARVEST}
+ *       features fire.</li>
+ * </ol>
+ * Automation alone — a support bot's template at temperature 0, an evaluation script's bursts with logprobs — fires
+ * several features, and a benign user's queries on their own few subjects shift the embedding distribution as far
+ * as a one-topic campaign does (docs/guard.md, "Flagging and ranking"; measured by bench/guard/traffic.sh). With a
+ * baseline, {@code mmd2} fires only above both the permutation threshold and the largest shift of a baseline
+ * account ({@link Baseline#accountThreshold}). The score that orders the ranking is
  * {@code 1·[MMD fired] + 2·[indicator matched] + min(3, max MMD² / threshold) + (features fired)}.
  */
 public final class Scanner {
@@ -98,15 +109,45 @@ public final class Scanner {
      * automation (support bots, evaluation scripts), so it supports a flag but does not make one.
      */
     static final Set<String> HARVEST = Set.of("logprobs_share", "cot_elicitation_share", "mean_n");
+    /**
+     * The harvest evidence a flag needs ({@code training_signal_share}): the share of an entity's requests that
+     * collect a training signal — ask for logprobs/top_logprobs or for a reasoning trace — must be significantly
+     * above this rate: k of n is evidence when the exact one-sided binomial P(X ≥ k | n, 0.3) ≤ {@link #HARVEST_ALPHA}
+     * ({@link Binomial}). A client whose habit is 0.3 or less (a support bot asking for logprobs on a fifth of its
+     * requests) reaches an observed share of 0.3 by chance in a small window; it does not pass this test. The share
+     * features ({@code logprobs_share}, {@code cot_elicitation_share}) still fire at an observed 0.3 and count toward
+     * {@link Options#minBehaviours}. One test of the union rather than one per feature: a campaign that asks for
+     * logprobs on half its requests and for reasoning on a third of them collects a signal on most of them.
+     */
+    static final double SIGNAL_SHARE = 0.3;
+    /** Level of the {@link #SIGNAL_SHARE} test. */
+    static final double HARVEST_ALPHA = 0.01;
+    /**
+     * Coverage that only a generator of prompts leaves: the order of a sweep through material, one instruction
+     * reworded per request, one template's stream divided over many keys. A fixed template over one subject
+     * (template, affix, narrow spread, shift) is also what every support bot, evaluation harness and classification
+     * pipeline sends.
+     */
+    static final Set<String> GENERATION = Set.of("topic_sweep", "instruction_paraphrase_share", "key_spread");
+    /**
+     * {@code key_spread}: a linked cluster's most used template sent by at least this many accounts, none of them
+     * sending {@link #KEY_SPREAD_LARGEST} of it or more — one prompt stream divided over many keys (a hydra), which
+     * neither one bot nor a few applications that happen to share a framework's default prompt look like.
+     */
+    static final int KEY_SPREAD_ACCOUNTS = 10;
+    /** ... and none of them sending this share of it or more (a cluster carried by one big account is that account). */
+    static final double KEY_SPREAD_LARGEST = 0.25;
+    /** Two detectors of one fact, a fixed prompt template (MinHash groups, shared affixes): they count once. */
+    static final Set<String> TEMPLATE = Set.of("template_share", "affix_template_share");
     /** Features of systematic coverage: a prompt template, a narrow topic sweep, a shift away from benign traffic. */
     static final Set<String> COVERAGE = Set.of("template_share", "affix_template_share", "topic_spread", "mmd2",
-            "topic_sweep", "instruction_paraphrase_share");
+            "topic_sweep", "instruction_paraphrase_share", "key_spread");
     /**
      * Features that raise the score but do not count toward {@link Options#minBehaviours}: greedy decoding is the
      * default of most programmatic clients (evaluation loops, bots), so on its own it says "a script", not "a
      * harvester"; counted, it made every developer who asks for logprobs two features away from a flag.
      */
-    static final Set<String> NOT_COUNTED = Set.of("temperature0_share");
+    static final Set<String> NOT_COUNTED = Set.of("temperature0_share", "training_signal_share");
     /** Template linking: the template is at least this share of each linked account's queries. */
     static final double LINK_TEMPLATE_SHARE = 0.3;
     /** Accounts that must share a template before those with a single instance of it are linked by it. */
@@ -354,6 +395,22 @@ public final class Scanner {
                 / (double) withText.size();
         f.add(new Feature("template_share", tpl, ">=", TEMPLATE_SHARE, tpl >= TEMPLATE_SHARE,
                 "queries that are instances of a prompt template (near-duplicates differing in slots)"));
+        // a cluster's main template split thinly over many keys: one prompt stream divided to stay small per account
+        Map<Integer, Map<String, Integer>> byTemplate = new HashMap<>();
+        for (int i : withText) {
+            if (template[i] >= 0) byTemplate.computeIfAbsent(template[i], t -> new HashMap<>())
+                    .merge(recs.get(i).account(), 1, Integer::sum);
+        }
+        Map<String, Integer> main = byTemplate.values().stream().max(Comparator.comparingInt(
+                (Map<String, Integer> m) -> m.values().stream().mapToInt(Integer::intValue).sum())).orElse(Map.of());
+        int mainTotal = main.values().stream().mapToInt(Integer::intValue).sum();
+        double largest = mainTotal == 0 ? 1 : main.values().stream().mapToInt(Integer::intValue).max().orElse(0)
+                / (double) mainTotal;
+        f.add(new Feature("key_spread", main.size(), ">=", KEY_SPREAD_ACCOUNTS, kind.equals("cluster")
+                && main.size() >= KEY_SPREAD_ACCOUNTS && largest < KEY_SPREAD_LARGEST, String.format(Locale.ROOT,
+                "accounts sending the entity's most used template (%d queries), the largest of them %.0f %% of it; "
+                        + "fires for a cluster when >= %d accounts share it and none sends %.0f %% or more",
+                mainTotal, 100 * largest, KEY_SPREAD_ACCOUNTS, 100 * KEY_SPREAD_LARGEST)));
         double affix = Templates.affixShare(withText.stream().map(i -> recs.get(i).query()).toList());
         boolean affixFired = withText.size() >= o.minRequests() && affix >= AFFIX_SHARE;
         f.add(new Feature("affix_template_share", affix, ">=", AFFIX_SHARE, affixFired, "queries sent through the entity's one or two fixed instructions (same first "
@@ -364,6 +421,16 @@ public final class Scanner {
                 "queries asking for step-by-step reasoning (phrase list, or an instruction sentence nearer to a "
                         + "reasoning request than to an ordinary instruction by a cosine margin >= %.3f)",
                 cotThreshold)));
+        // the harvest gate: requests that collect a training signal (soft labels or a reasoning trace), tested
+        int signal = (int) idx.stream().filter(i -> recs.get(i).logprobs() || recs.get(i).topLogprobs() > 0
+                || (recs.get(i).query() != null && cot[i].reasoning())).count();
+        double signalShare = n == 0 ? 0 : signal / (double) n;
+        double signalP = Binomial.upperTail(signal, n, SIGNAL_SHARE);
+        f.add(new Feature("training_signal_share", signalShare, ">= (significantly)", SIGNAL_SHARE,
+                signalShare >= SIGNAL_SHARE && signalP <= HARVEST_ALPHA, String.format(Locale.ROOT, "requests asking "
+                        + "for logprobs or for reasoning: %d of %d; exact binomial P(X >= %d | %d, %.2f) = %.3g, "
+                        + "fires at <= %s (the harvest evidence a flag needs; not counted among its features)",
+                        signal, n, signal, n, SIGNAL_SHARE, signalP, HARVEST_ALPHA)));
         double para = Paraphrases.share(withText.stream().map(wrappers::get).toList(), wrapperVectors);
         // an account only: in a cluster, different people's wordings are different by nature (users behind one NAT);
         // and with enough queries that a habit would have repeated its wording
@@ -428,12 +495,21 @@ public final class Scanner {
         if (ind != null) f.add(0, ind);
         boolean indFired = ind != null && ind.fired();
         behaviours += mmdFired ? 1 : 0;
-        boolean harvests = f.stream().anyMatch(x -> x.fired() && HARVEST.contains(x.name()));
-        boolean covers = f.stream().anyMatch(x -> x.fired() && COVERAGE.contains(x.name()));
-        // temperature 0 is every script's default: it raises the score but is not one of the features a flag counts
-        int counted = behaviours - (f.stream().anyMatch(x -> x.fired() && NOT_COUNTED.contains(x.name())) ? 1 : 0);
+        Set<String> fired = new java.util.HashSet<>();
+        for (Feature x : f) if (x.fired()) fired.add(x.name());
+        // harvest evidence must be significant: a share near its threshold is what a client with that habit sends
+        boolean harvests = fired.contains("training_signal_share") || fired.contains("mean_n");
+        long harvestFeatures = fired.stream().filter(HARVEST::contains).count();
+        boolean covers = fired.stream().anyMatch(COVERAGE::contains);
+        // temperature 0 is every script's default: it raises the score but is not one of the features a flag counts;
+        // a fixed template seen by both template detectors is one fact
+        int counted = behaviours - (int) fired.stream().filter(NOT_COUNTED::contains).count()
+                - (fired.containsAll(TEMPLATE) ? 1 : 0);
+        // a fixed template over one subject is every bot's and harness's shape: without a sweep or reworded
+        // instructions, ask for two kinds of training signal
+        boolean generated = fired.stream().anyMatch(GENERATION::contains);
         boolean flagged = indFired || (harvests && covers && counted >= o.minBehaviours()
-                && n >= o.minRequests());
+                && (generated || harvestFeatures >= 2) && n >= o.minRequests());
         double ratio = worst == null || worst.threshold() <= 0 ? 0 : Math.max(0, worst.mmd2() / worst.threshold());
         double score = (mmdFired ? 1 : 0) + (indFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
 

@@ -39,13 +39,17 @@ import java.util.stream.IntStream;
  * cluster.
  *
  * <pre>
- *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval|test] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
+ *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval|test|holdout] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
  * </pre>
  *
  * {@code dev} evaluates on the dev users and the dev campaign templates (what the scanner was tuned on); {@code eval}
  * on other users, documents and templates (held out in sessions 6 and 7; its results were reported, so it is seen
  * since); {@code test} on the held-out split of session 8: users, documents ({@code -Dtraffic.testCorpus=FILE},
- * default {@code corpus-test.txt} beside CORPUS), phrasings and campaign texts of its own ({@link TrafficSim}). All
+ * default {@code corpus-test.txt} beside CORPUS), phrasings and campaign texts of its own ({@link TrafficSim});
+ * {@code holdout} on the held-out split of session 9: a third corpus ({@code -Dtraffic.holdoutCorpus=FILE}, default
+ * {@code corpus-holdout.txt} beside CORPUS), users with phrasings of their own, benign automated clients (evaluation
+ * harnesses, support bots, classification pipelines, batch jobs, RAG clients) and campaign texts of its own. With
+ * {@code -Dtraffic.warmOnly=true} the run only embeds the split's prompts into the cache and stops before any scan. All
  * scan against the same baseline: a separate population's traffic on documents of its own. Windows hold {@value #WINDOW} queries; benign windows span two hours,
  * or three days for a quarter of them (the low-and-slow campaign's span). Embeddings are cached in
  * {@code CACHE_DIR/bge-small.bin}.
@@ -64,7 +68,8 @@ public final class Traffic {
             case "dev" -> Split.DEV;
             case "eval" -> Split.EVAL;
             case "test" -> Split.TEST;
-            default -> throw new IllegalArgumentException("split must be dev, eval or test, not " + args[3]);
+            case "holdout" -> Split.HOLDOUT;
+            default -> throw new IllegalArgumentException("split must be dev, eval, test or holdout, not " + args[3]);
         };
         String splitName = split.name().toLowerCase(Locale.ROOT);
         int benignWindows = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
@@ -81,24 +86,42 @@ public final class Traffic {
             docs.set(Role.TEST.ordinal(), test.get(Role.TEST.ordinal()));
             docs.set(Role.ATTACK_TEST.ordinal(), test.get(Role.ATTACK_TEST.ordinal()));
         }
+        if (split == Split.HOLDOUT) {
+            Path holdoutCorpus = Path.of(System.getProperty("traffic.holdoutCorpus",
+                    corpus.resolveSibling("corpus-holdout.txt").toString()));
+            List<List<Doc>> held = TrafficSim.holdoutDocuments(holdoutCorpus);
+            docs.set(Role.HOLDOUT.ordinal(), held.get(Role.HOLDOUT.ordinal()));
+            docs.set(Role.ATTACK_HOLDOUT.ordinal(), held.get(Role.ATTACK_HOLDOUT.ordinal()));
+        }
         for (Role r : Role.values()) System.err.printf("%-12s %5d documents%n", r, docs.get(r.ordinal()).size());
         List<User> basePop = TrafficSim.population("base", docs.get(Role.BASELINE.ordinal()), 250, 101);
         List<User> pop = switch (split) {
             case DEV -> TrafficSim.population("dev", docs.get(Role.DEV.ordinal()), 200, 202);
             case EVAL -> TrafficSim.population("user", docs.get(Role.EVAL.ordinal()), 300, 303);
             case TEST -> TrafficSim.population("test", docs.get(Role.TEST.ordinal()), 300, 606,
-                    concat(TrafficSim.ASK, TrafficSim.ASK_TEST), concat(TrafficSim.COT, TrafficSim.COT_TEST));
+                    concat(TrafficSim.ASK, TrafficSim.ASK_TEST), concat(TrafficSim.COT, TrafficSim.COT_TEST),
+                    TrafficSim.BOT);
+            case HOLDOUT -> {
+                // 250 people and 25 automated clients (5 of each kind)
+                List<User> people = new ArrayList<>(TrafficSim.population("hold", docs.get(Role.HOLDOUT.ordinal()),
+                        250, 808, concat(TrafficSim.ASK, TrafficSim.ASK_HOLDOUT),
+                        concat(TrafficSim.COT, TrafficSim.COT_HOLDOUT), TrafficSim.BOT_HOLDOUT));
+                people.addAll(TrafficSim.automatedClients("hold", docs.get(Role.HOLDOUT.ordinal()), 5, 909));
+                yield people;
+            }
         };
         List<Doc> attackDocs = docs.get((switch (split) {
             case DEV -> Role.ATTACK_DEV;
             case EVAL -> Role.ATTACK_EVAL;
             case TEST -> Role.ATTACK_TEST;
+            case HOLDOUT -> Role.ATTACK_HOLDOUT;
         }).ordinal());
         Map<Attack, List<String>> campaigns = new EnumMap<>(Attack.class);
         SplittableRandom ar = new SplittableRandom(switch (split) {
             case DEV -> 404;
             case EVAL -> 505;
             case TEST -> 707;
+            case HOLDOUT -> 1010;
         });
         for (Attack a : Attack.values()) campaigns.put(a, TrafficSim.attackTexts(a, split, attackDocs, 250, ar));
         Map<String, Long> kinds = new TreeMap<>();
@@ -124,7 +147,21 @@ public final class Traffic {
         List<String> all = new ArrayList<>();
         for (User u : pop) all.addAll(u.history());
         for (List<String> c : campaigns.values()) all.addAll(c);
+        if (Boolean.getBoolean("traffic.warmOnly")) { // show what the split's clients and campaigns send
+            for (User u : pop) {
+                if (u.auto() != null) System.err.printf("%s %s%n  e.g. %s%n", u.name(), u.auto(),
+                        u.history().get(0).replace("\n", "\\n"));
+            }
+            campaigns.forEach((k, v) -> System.err.printf("%s e.g. %s%n", k, v.get(0).replace("\n", "\\n")));
+        }
         emb.warm(all);
+        if (Boolean.getBoolean("traffic.warmOnly")) {
+            emb.save();
+            emb.close();
+            System.err.printf("embedded %d prompts of the %s split; nothing scanned (-Dtraffic.warmOnly)%n", all.size(),
+                    splitName);
+            return;
+        }
 
         Scanner.Options opts = Scanner.Options.defaults();
         Scanner scanner = new Scanner(emb, opts);
@@ -342,7 +379,8 @@ public final class Traffic {
                 }
             } else if (e.flagged()) {
                 if (e.kind().equals("account")) falseFlags++;
-                reasons.add(e.kind() + " " + e.fired().stream().map(Scanner.Feature::name).sorted().toList());
+                reasons.add(e.kind() + (e.kind().equals("account") ? " " + e.name() : "") + " "
+                        + e.fired().stream().map(Scanner.Feature::name).sorted().toList());
             }
         }
         if (attackers.size() == 1) one = pure = true;

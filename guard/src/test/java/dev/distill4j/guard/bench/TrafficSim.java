@@ -29,6 +29,16 @@ import java.util.regex.Pattern;
  * {@link #COT_TEST}, mixed with the shared ones), and its campaigns use instructions, a paraphrase grammar and
  * reasoning closers of their own ({@link Split#TEST}).
  *
+ * <p>The {@code holdout} split (session 9, written and committed before that session's scanner changes, run once at
+ * the end) comes from a third corpus ({@code bench/guard/corpus-holdout.sh}: the Autoconf, Automake, M4, Libtool,
+ * Flex, Z shell, GNU Screen and R manuals and the Apache HTTP Server documentation, no paragraph of the other two):
+ * {@link Role#HOLDOUT} and {@link Role#ATTACK_HOLDOUT}. Its users ask in phrasings of their own ({@link #ASK_HOLDOUT},
+ * {@link #COT_HOLDOUT}), its support bots use other instructions ({@link #BOT_HOLDOUT}), and beside the people it
+ * has a spread of <em>benign automated clients</em> ({@link #automatedClients}): evaluation harnesses, support bots,
+ * classification pipelines, translation and summarisation batch jobs and retrieval-augmented (RAG) clients, each
+ * asking for logprobs at its own rate from 0 to 100 %. Its campaigns have new instructions, slot text, a paraphrase
+ * grammar and reasoning closers in a terse, interrogative chat style.
+ *
  * <p>Benign profiles (shares of the population): casual (occasional questions on one or two documents), power users
  * (long sessions, a third of them asking for step-by-step reasoning), bursty users (several bursts of quick
  * questions), developers (temperature 0 and logprobs on most requests, fast evaluation loops), support bots (one
@@ -40,26 +50,50 @@ final class TrafficSim {
     static final int DOC_PARAGRAPHS = 25;
     static final Instant T0 = Instant.parse("2026-11-02T08:00:00Z");
 
-    enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL, TEST, ATTACK_TEST }
+    enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL, TEST, ATTACK_TEST, HOLDOUT, ATTACK_HOLDOUT }
 
-    /** The benchmark's splits: tuned on dev; eval (held out in sessions 6 and 7, seen since); test (held out in 8). */
-    enum Split { DEV, EVAL, TEST }
+    /**
+     * The benchmark's splits: tuned on dev; eval (held out in sessions 6 and 7, seen since); test (held out in 8,
+     * seen since); holdout (held out in 9).
+     */
+    enum Split { DEV, EVAL, TEST, HOLDOUT }
 
-    enum Kind { CASUAL, POWER, BURSTY, DEVELOPER, BOT }
+    /**
+     * Profiles: people (casual, power, bursty, developer), the support bots every split has, and the holdout split's
+     * automated clients (evaluation harness, classification pipeline, translation/summarisation batch job, RAG).
+     */
+    enum Kind { CASUAL, POWER, BURSTY, DEVELOPER, BOT, EVAL_HARNESS, CLASSIFIER, BATCH, RAG }
 
     /** A document: its sentences usable as prompt material (6 to 30 words). */
     record Doc(int index, List<String> sentences) {}
 
-    /** A simulated user: profile, habits and a fixed history of prompts (windows take slices of it). */
+    /**
+     * A simulated user: profile, habits and a fixed history of prompts (windows take slices of it); {@code auto} is
+     * the request settings of an automated client (null for people and for the support bots of dev, eval and test).
+     */
     record User(String name, Kind kind, String network, int host, double cotRate, double logprobRate,
-                double temp0Rate, List<String> history) {}
+                double temp0Rate, List<String> history, Automation auto) {}
+
+    /**
+     * How an automated client of the holdout split sends its requests: logprobs on a share of them (with
+     * {@code topLogprobs} alternatives), {@code n} completions on a share ({@code nValue} each), its temperature, its
+     * replies' length, and its volume per window (between {@code minCount} and {@code maxCount}).
+     */
+    record Automation(double logprobRate, int topLogprobs, double nRate, int nValue, double temperature,
+                      int completionTokens, int minCount, int maxCount, long paceMillis) {}
 
     /** One request before it becomes a {@link LogRecord}. */
     record Query(long millis, String account, String client, String text, double temperature, boolean logprobs,
-                 int topLogprobs, int n, boolean attack) {
+                 int topLogprobs, int n, boolean attack, int completionTokens) {
+        Query(long millis, String account, String client, String text, double temperature, boolean logprobs,
+              int topLogprobs, int n, boolean attack) {
+            this(millis, account, client, text, temperature, logprobs, topLogprobs, n, attack, 200);
+        }
+
         LogRecord record() {
             return new LogRecord(T0.plusMillis(millis), account, client, "/v1/chat/completions", "teacher", 200,
-                    temperature, n, logprobs, topLogprobs, Math.max(1, text.length() / 4), 200, text, null, account);
+                    temperature, n, logprobs, topLogprobs, Math.max(1, text.length() / 4), completionTokens, text,
+                    null, account);
         }
     }
 
@@ -96,13 +130,26 @@ final class TrafficSim {
      * its index; the other roles' lists are empty.
      */
     static List<List<Doc>> testDocuments(Path corpus) throws IOException {
+        return heldOut(corpus, Role.TEST, Role.ATTACK_TEST, 0xD1B54A32D192ED03L, 29);
+    }
+
+    /**
+     * The holdout corpus's documents ({@code corpus-holdout.sh}), cut like {@link #documents}: users' reading
+     * ({@link Role#HOLDOUT}, 70 %) or campaigns' slot text ({@link Role#ATTACK_HOLDOUT}, 30 %) by a hash of the index.
+     */
+    static List<List<Doc>> holdoutDocuments(Path corpus) throws IOException {
+        return heldOut(corpus, Role.HOLDOUT, Role.ATTACK_HOLDOUT, 0x8CB92BA72F3D8DD7L, 31);
+    }
+
+    private static List<List<Doc>> heldOut(Path corpus, Role users, Role attacks, long mul, long add)
+            throws IOException {
         List<List<Doc>> cut = documents(corpus);
         List<List<Doc>> byRole = new ArrayList<>();
         for (int r = 0; r < Role.values().length; r++) byRole.add(new ArrayList<>());
         for (List<Doc> l : cut) {
             for (Doc d : l) {
-                int h = (int) Math.floorMod(mix(d.index() * 0xD1B54A32D192ED03L + 29), 10L);
-                byRole.get((h < 7 ? Role.TEST : Role.ATTACK_TEST).ordinal()).add(d);
+                int h = (int) Math.floorMod(mix(d.index() * mul + add), 10L);
+                byRole.get((h < 7 ? users : attacks).ordinal()).add(d);
             }
         }
         for (List<Doc> l : byRole) l.sort(java.util.Comparator.comparingInt(Doc::index));
@@ -150,13 +197,43 @@ final class TrafficSim {
         "As the help desk bot for the university library, answer this patron's message briefly: {s}",
         "You answer questions for the customers of a web shop. Customer: {s} Answer:"};
 
+    /**
+     * More ways of asking, used only by the holdout split's users (with {@link #ASK}): written in session 9 before
+     * the scanner changes, in the register of administrators, build maintainers and data analysts reading manuals.
+     */
+    static final String[] ASK_HOLDOUT = {
+        "{s} What's the catch?", "Help me understand this part of the manual. {s}",
+        "Can you restate this without jargon? {s}", "ok so the docs say {l} does that mean I have to change anything?",
+        "{s} When would I actually need this?", "Give me a minimal working example that illustrates: {s}",
+        "Is this a common source of bugs? {s}", "Explain this like I'm a data analyst, not a programmer: {s}",
+        "What's the difference between this and the default behaviour? {s}", "{s} Is that a security concern?",
+        "Write a one-paragraph summary of this for our wiki: {s}", "Spanish translation please: {s}",
+        "Make this sentence shorter: {s}", "Give me two questions to test whether someone understood this: {s}",
+        "sanity check: {l}", "{s} What problem does this solve?", "Turn this into a troubleshooting tip: {s}",
+        "I keep seeing this in the docs and I'm confused: \"{s}\""};
+    /** Reasoning requests of the holdout split's users (with {@link #COT}). */
+    static final String[] COT_HOLDOUT = {" Reason about it before you answer.", " Can you go over your logic?",
+        " Show how you worked it out.", " Explain how you got there, bit by bit.",
+        " Take me through your thought process."};
+    /** The holdout split's support bots: other products, other instructions. */
+    static final String[] BOT_HOLDOUT = {
+        "System: You are Nimbus Cloud's support agent. Be concise and friendly.\nCustomer message: {s}\nAgent reply:",
+        "You are an IT helpdesk assistant for Contoso. Triage the employee's request and answer it if you can; "
+                + "otherwise say which team will follow up.\nRequest: {s}",
+        "Reply to this forum post from a user of our software and point them to the right section of the "
+                + "documentation: {s}"};
+
     /** A population of {@code n} users over the documents of one role. */
     static List<User> population(String prefix, List<Doc> docs, int n, long seed) {
-        return population(prefix, docs, n, seed, ASK, COT);
+        return population(prefix, docs, n, seed, ASK, COT, BOT);
     }
 
-    /** A population asking in the phrasings {@code ask} and the reasoning requests {@code cotAsks}. */
-    static List<User> population(String prefix, List<Doc> docs, int n, long seed, String[] ask, String[] cotAsks) {
+    /**
+     * A population asking in the phrasings {@code ask} and the reasoning requests {@code cotAsks}, its support bots
+     * wrapping customers' messages in the instructions {@code bots}.
+     */
+    static List<User> population(String prefix, List<Doc> docs, int n, long seed, String[] ask, String[] cotAsks,
+                                 String[] bots) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<User> users = new ArrayList<>();
         int nat = 0, natLeft = 0;
@@ -185,14 +262,14 @@ final class TrafficSim {
                 case POWER -> 40;
                 case BURSTY -> 20;
                 case DEVELOPER -> 20;
-                case BOT -> 40;
+                default -> 40; // support bots (the automated clients are made by automatedClients)
             };
             // interests: one to three documents; habits: a few favourite phrasings
             List<Doc> mine = new ArrayList<>();
             int k = kind == Kind.BOT ? 12 : 1 + rnd.nextInt(3);
             for (int i = 0; i < k; i++) mine.add(docs.get(rnd.nextInt(docs.size())));
             int[] habits = {rnd.nextInt(ask.length), rnd.nextInt(ask.length), rnd.nextInt(ask.length)};
-            String bot = BOT[botNo % BOT.length];
+            String bot = bots[botNo % bots.length];
             if (kind == Kind.BOT) botNo++;
             List<String> hist = new ArrayList<>();
             while (hist.size() < size) {
@@ -211,7 +288,7 @@ final class TrafficSim {
                 hist.add(q);
             }
             users.add(new User(prefix + "-" + kind.name().toLowerCase(Locale.ROOT) + "-" + u, kind, net, host, cot,
-                    lp, t0, hist));
+                    lp, t0, hist, null));
         }
         return users;
     }
@@ -233,17 +310,30 @@ final class TrafficSim {
             int ui = rnd.nextInt(pop.size());
             if (!used.add(ui)) continue;
             User u = pop.get(ui);
-            int c = switch (u.kind()) {
+            Automation auto = u.auto();
+            int c = auto != null ? auto.minCount() + rnd.nextInt(auto.maxCount() - auto.minCount() + 1)
+                    : switch (u.kind()) {
                 case CASUAL -> 1 + rnd.nextInt(5);
                 case POWER -> 15 + rnd.nextInt(26);
                 case BURSTY -> 6 + rnd.nextInt(15);
                 case DEVELOPER -> 5 + rnd.nextInt(16);
-                case BOT -> 15 + rnd.nextInt(26);
+                default -> 15 + rnd.nextInt(26);
             };
             c = Math.min(Math.min(c, u.history().size()), total - out.size());
             int off = rnd.nextInt(u.history().size());
-            long[] times = times(u.kind(), c, spanMillis, rnd);
             String client = u.network() + "." + u.host();
+            if (auto != null) {
+                long[] times = automatedTimes(u.kind(), auto, c, spanMillis, rnd);
+                for (int i = 0; i < c; i++) {
+                    String text = u.history().get((off + i) % u.history().size());
+                    boolean lp = rnd.nextDouble() < auto.logprobRate();
+                    int n = rnd.nextDouble() < auto.nRate() ? auto.nValue() : 1;
+                    out.add(new Query(times[i], u.name(), client, text, auto.temperature(), lp,
+                            lp ? auto.topLogprobs() : 0, n, false, auto.completionTokens()));
+                }
+                continue;
+            }
+            long[] times = times(u.kind(), c, spanMillis, rnd);
             for (int i = 0; i < c; i++) {
                 String text = u.history().get((off + i) % u.history().size());
                 boolean t0 = rnd.nextDouble() < u.temp0Rate();
@@ -254,6 +344,217 @@ final class TrafficSim {
             }
         }
         return out;
+    }
+
+    // -------------------------------------------------------------------------------- benign automated clients
+
+    /** Evaluation harnesses' task formats (lm-evaluation-harness style); {p} a passage, {s}/{h} sentences. */
+    private static final String[] EVAL_TASKS = {
+        // RTE / NLI: premise and hypothesis, the answer scored by its log-likelihood
+        "{p}\nQuestion: {h} True or False?\nAnswer:",
+        // multiple choice (MMLU style): which option the passage states; the letter's logprob is read
+        "The following are multiple choice questions (with answers) about software documentation.\n\n"
+                + "Which of the following statements is made in the documentation?\nA. {a}\nB. {b}\nC. {c}\n"
+                + "D. {d}\nAnswer:",
+        // cloze (LAMBADA style): the passage cut before its last word, the true word's logprob is scored
+        "{cloze}",
+        // generation task (summarisation, scored by ROUGE afterwards): no logprobs needed
+        "Summarize the following passage in one sentence.\n\n{p}\n\nSummary:"};
+    /** Classification pipelines' prompts (a label or a short JSON as the reply). */
+    private static final String[] CLASSIFY = {
+        "Classify the topic of the following text as one of: installation, configuration, usage, troubleshooting, "
+                + "other. Reply with the label only.\n\nText: {s}\nLabel:",
+        "Does the following sentence describe security-relevant behaviour? Answer yes or no.\n\n{s}",
+        "Extract the names of programs, files and options mentioned in the text as a JSON list of strings.\n"
+                + "Text: {s}\nJSON:",
+        "Rate how difficult this sentence is for a beginner, from 1 (easy) to 5 (hard). Reply with the number only.\n"
+                + "{s}"};
+    /** Batch jobs over documents in order: translation, summarisation, rewriting for a knowledge base. */
+    private static final String[] BATCH_JOB = {
+        "Translate the following paragraph of the documentation into French. Keep code, commands and option names "
+                + "unchanged.\n\n{s}",
+        "Summarize this documentation sentence for the release notes, in at most 15 words:\n{s}",
+        "Rewrite the following sentence from our manual in plain English for the knowledge base: {s}",
+        "Translate to German. Output only the translation.\n\n{s}"};
+    /** RAG clients: retrieved passages around a user's question (LangChain's default QA prompt, a citing one). */
+    private static final String[] RAG_PROMPT = {
+        "Use the following pieces of context to answer the question at the end. If you don't know the answer, just "
+                + "say that you don't know, don't try to make up an answer.\n\n{c}\n\nQuestion: {q}\n"
+                + "Helpful Answer:",
+        "You are a documentation assistant. Answer using only the sources below and cite them as [1], [2], [3].\n\n"
+                + "Sources:\n{c}\n\nQuestion: {q}"};
+    /** Questions RAG end users type (the retrieved context holds the sentence they are about). */
+    private static final String[] RAG_Q = {"what does it mean that {l}", "how do I use this: {l}",
+        "why is {l}", "is it true that {l}", "explain {l}", "where is this configured? {l}"};
+
+    /**
+     * The holdout split's benign automated clients, {@code perKind} of each kind, written from what real API traffic
+     * holds (not from the scanner): each with its own /24 (a cloud host), volume per window and request settings.
+     * Logprob rates differ within a kind, as real deployments differ: evaluation harnesses ask for logprobs on every
+     * request of a log-likelihood task and on none of a generation task; some support bots and RAG clients read
+     * logprobs as a confidence score on part of their traffic; some classification pipelines read the label's
+     * probability on every request, and some sample several completions (n > 1) to vote; a translation job may keep
+     * token logprobs for quality estimation.
+     */
+    static List<User> automatedClients(String prefix, List<Doc> docs, int perKind, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<User> out = new ArrayList<>();
+        // logprob rates of the perKind clients of each kind, in order (cycled when perKind is larger)
+        double[] evalLp = {1.0, 1.0, 0.0, 1.0, 0.5};
+        double[] botLp = {0.0, 0.1, 0.0, 0.25, 0.5};
+        double[] clsLp = {1.0, 0.0, 0.0, 1.0, 0.0};
+        double[] clsN = {0.0, 0.2, 0.0, 0.1, 0.3};
+        double[] batchLp = {0.0, 0.0, 1.0, 0.0, 0.2};
+        double[] ragLp = {0.0, 0.0, 0.2, 0.0, 0.6};
+        int no = 0;
+        for (Kind kind : new Kind[] {Kind.EVAL_HARNESS, Kind.BOT, Kind.CLASSIFIER, Kind.BATCH, Kind.RAG}) {
+            for (int k = 0; k < perKind; k++, no++) {
+                String net = (100 + rnd.nextInt(120)) + "." + rnd.nextInt(256) + "." + rnd.nextInt(256);
+                int host = 2 + rnd.nextInt(250);
+                List<String> hist = new ArrayList<>();
+                Automation auto;
+                switch (kind) {
+                    case EVAL_HARNESS -> {
+                        // a fixed data set of 60-120 items from 8-20 documents, in the data set's order, run twice
+                        // (two checkpoints); the task decides whether logprobs are read
+                        double lp = evalLp[k % evalLp.length];
+                        int task = lp == 0 ? 3 : lp < 1 ? -1 : k % 3;
+                        List<String> set = new ArrayList<>();
+                        int items = 60 + rnd.nextInt(61);
+                        List<Doc> mine = pick(docs, 8 + rnd.nextInt(13), rnd);
+                        boolean grouped = rnd.nextBoolean(); // SQuAD-like sets keep a document's items together
+                        for (int i = 0; i < items; i++) {
+                            Doc d = grouped ? mine.get(i * mine.size() / items) : mine.get(rnd.nextInt(mine.size()));
+                            int t = task >= 0 ? task : (i % 2 == 0 ? 0 : 3); // a mixed suite: NLI and summaries
+                            set.add(evalItem(EVAL_TASKS[t], d, docs, rnd));
+                        }
+                        hist.addAll(set);
+                        hist.addAll(set);
+                        auto = new Automation(lp, 1 + rnd.nextInt(2) * 4, 0, 1, 0.0, lp == 1 ? 1 : 60, 30, 80,
+                                300 + rnd.nextInt(1200));
+                    }
+                    case BOT -> {
+                        String tpl = BOT_HOLDOUT[k % BOT_HOLDOUT.length];
+                        List<Doc> mine = pick(docs, 12, rnd);
+                        for (int i = 0; i < 40; i++) hist.add(fill(tpl, clause(sentence(mine, rnd), rnd)));
+                        auto = new Automation(botLp[k % botLp.length], 3, 0, 1, rnd.nextBoolean() ? 0.0 : 0.3, 90,
+                                15, 40, 0);
+                    }
+                    case CLASSIFIER -> {
+                        String tpl = CLASSIFY[k % CLASSIFY.length];
+                        List<Doc> mine = pick(docs, 30, rnd);
+                        for (int i = 0; i < 80; i++) hist.add(fill(tpl, sentence(mine, rnd)));
+                        double nr = clsN[k % clsN.length];
+                        auto = new Automation(clsLp[k % clsLp.length], 5, nr, nr > 0 ? 3 + 2 * rnd.nextInt(2) : 1,
+                                0.0, 4, 15, 45, 10_000 + rnd.nextInt(30_000));
+                    }
+                    case BATCH -> {
+                        // a manual, paragraph after paragraph, through one instruction
+                        String tpl = BATCH_JOB[k % BATCH_JOB.length];
+                        int d = rnd.nextInt(docs.size());
+                        while (hist.size() < 100) {
+                            for (String x : docs.get(d++ % docs.size()).sentences()) hist.add(fill(tpl, x));
+                        }
+                        auto = new Automation(batchLp[k % batchLp.length], 1, 0, 1, rnd.nextBoolean() ? 0.0 : 0.3,
+                                120, 20, 50, 2_000 + rnd.nextInt(6_000));
+                    }
+                    default -> { // RAG
+                        String tpl = RAG_PROMPT[k % RAG_PROMPT.length];
+                        List<Doc> mine = pick(docs, 40, rnd);
+                        for (int i = 0; i < 80; i++) hist.add(ragPrompt(tpl, mine.get(rnd.nextInt(mine.size())), k,
+                                rnd));
+                        auto = new Automation(ragLp[k % ragLp.length], 5, 0, 1, rnd.nextBoolean() ? 0.0 : 0.2, 150,
+                                15, 40, 0);
+                    }
+                }
+                out.add(new User(prefix + "-" + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + "-auto" + no,
+                        kind, net, host, 0, auto.logprobRate(), auto.temperature() <= 0.01 ? 1 : 0, hist, auto));
+            }
+        }
+        return out;
+    }
+
+    private static List<Doc> pick(List<Doc> docs, int k, SplittableRandom rnd) {
+        List<Doc> mine = new ArrayList<>();
+        for (int i = 0; i < k; i++) mine.add(docs.get(rnd.nextInt(docs.size())));
+        return mine;
+    }
+
+    private static String sentence(List<Doc> docs, SplittableRandom rnd) {
+        Doc d = docs.get(rnd.nextInt(docs.size()));
+        return d.sentences().get(rnd.nextInt(d.sentences().size()));
+    }
+
+    /** A customer's short message: the first 6 to 11 words of a sentence. */
+    private static String clause(String s, SplittableRandom rnd) {
+        String[] w = s.split("\\s+");
+        return String.join(" ", java.util.Arrays.copyOf(w, Math.min(w.length, 6 + rnd.nextInt(6))));
+    }
+
+    /** One evaluation item of a task format, its text from {@code d} (distractors from other documents). */
+    private static String evalItem(String task, Doc d, List<Doc> docs, SplittableRandom rnd) {
+        List<String> ss = d.sentences();
+        int i = rnd.nextInt(ss.size());
+        String p = ss.get(i) + (i + 1 < ss.size() ? " " + ss.get(i + 1) : "");
+        String h = ss.get(rnd.nextInt(ss.size()));
+        String[] w = ss.get(i).split("\\s+");
+        String cloze = String.join(" ", java.util.Arrays.copyOf(w, w.length - 1));
+        String[] opts = {ss.get(i), sentence(docs, rnd), sentence(docs, rnd), sentence(docs, rnd)};
+        int right = rnd.nextInt(4);
+        String t = opts[0];
+        opts[0] = opts[right];
+        opts[right] = t;
+        return task.replace("{p}", p).replace("{h}", h).replace("{cloze}", cloze).replace("{a}", opts[0])
+                .replace("{b}", opts[1]).replace("{c}", opts[2]).replace("{d}", opts[3]);
+    }
+
+    /** A RAG prompt: three retrieved sentences of one document (the asked one among them) and the user's question. */
+    private static String ragPrompt(String tpl, Doc d, int style, SplittableRandom rnd) {
+        List<String> ss = d.sentences();
+        int i = rnd.nextInt(ss.size());
+        List<String> ctx = new ArrayList<>(List.of(ss.get(i), ss.get(rnd.nextInt(ss.size())),
+                ss.get(rnd.nextInt(ss.size()))));
+        java.util.Collections.shuffle(ctx, new java.util.Random(rnd.nextLong()));
+        StringBuilder c = new StringBuilder();
+        for (int j = 0; j < ctx.size(); j++) {
+            if (j > 0) c.append(style % 2 == 0 ? "\n\n" : "\n");
+            c.append(style % 2 == 0 ? "" : "[" + (j + 1) + "] ").append(ctx.get(j));
+        }
+        String q = fill(RAG_Q[rnd.nextInt(RAG_Q.length)], ss.get(i)).replaceAll("[.:;!?]+$", "");
+        return tpl.replace("{c}", c).replace("{q}", q + "?");
+    }
+
+    /** Request times of an automated client's {@code c} requests within the span. */
+    static long[] automatedTimes(Kind kind, Automation a, int c, long span, SplittableRandom rnd) {
+        long[] t = new long[c];
+        switch (kind) {
+            case EVAL_HARNESS -> {
+                // a run of the data set: 8 requests in flight, each a short scoring call
+                long[] slot = new long[8];
+                java.util.Arrays.fill(slot, (long) (rnd.nextDouble() * span * 0.8));
+                for (int i = 0; i < c; i++) {
+                    int s = 0;
+                    for (int j = 1; j < slot.length; j++) if (slot[j] < slot[s]) s = j;
+                    t[i] = slot[s];
+                    slot[s] += a.paceMillis() / 2 + rnd.nextLong(a.paceMillis());
+                }
+            }
+            case CLASSIFIER, BATCH -> {
+                // a queue consumer or a sequential job: one request after the other at its own pace, now and then
+                // a pause (the queue runs empty, the job is restarted)
+                long s = (long) (rnd.nextDouble() * span * 0.5);
+                for (int i = 0; i < c; i++) {
+                    s += (long) (a.paceMillis() * (0.6 + 0.8 * rnd.nextDouble()));
+                    if (rnd.nextDouble() < 0.05) s += (long) (rnd.nextDouble() * span * 0.1);
+                    t[i] = Math.min(s, span);
+                }
+            }
+            default -> { // support bots and RAG clients answer their users as they come
+                for (int i = 0; i < c; i++) t[i] = (long) (rnd.nextDouble() * span);
+            }
+        }
+        java.util.Arrays.sort(t);
+        return t;
     }
 
     /** Request times of one user's {@code c} requests within the span, by profile. */
@@ -280,7 +581,7 @@ final class TrafficSim {
                     t[i] = s;
                 }
             }
-            default -> { // casual and bots: independent arrivals (a bot answers customers as they write)
+            default -> { // casual, bots and the rest: independent arrivals (a bot answers customers as they write)
                 for (int i = 0; i < c; i++) t[i] = (long) (rnd.nextDouble() * span);
             }
         }
@@ -303,7 +604,11 @@ final class TrafficSim {
                 + "the user does not need to look anywhere else.\n\nUser: What is the significance of this? {s}\n"
                 + "Assistant:",
          "### Instruction:\nExplain the text below to a newcomer, mention any caveats, and end with a one-sentence "
-                + "summary.\n\n### Input:\n{s}\n\n### Response:\n"}};
+                + "summary.\n\n### Input:\n{s}\n\n### Response:\n"},
+        {"<|user|>\nI'm studying this manual. What does the following mean, how is it used in practice, and what "
+                + "goes wrong if you get it wrong?\n{s}\n<|assistant|>\n",
+         "Write the ideal response a senior maintainer would give to a newcomer who pasted this line from the docs. "
+                + "Cover background, details and one concrete example.\n---\n{s}\n---"}};
     /** Hydra campaigns: a long shared instruction (chain-of-thought elicitation) with the sentence as the slot. */
     static final String[][] HYDRA = {
         {"I need a complete answer for my study notes. First restate the problem in your own words, then reason "
@@ -313,7 +618,10 @@ final class TrafficSim {
                 + "before answering, covering every assumption you make and every step of the argument. "
                 + "Subject: {s}"},
         {"Task: write a worked training example. Read the text, think out loud in numbered steps, check every step "
-                + "for mistakes, and finish with a one-paragraph answer labelled ANSWER. Text: {s}"}};
+                + "for mistakes, and finish with a one-paragraph answer labelled ANSWER. Text: {s}"},
+        {"We are building a reasoning data set. For the excerpt below: list the facts it relies on, derive what "
+                + "follows from them in explicit stages, question each stage, and state the conclusion last.\n"
+                + "Excerpt >>> {s}"}};
 
     /**
      * A campaign's prompts, fixed once per split (windows take slices of them, as of a user's history): a topic sweep
@@ -432,7 +740,36 @@ final class TrafficSim {
         "Explain it like a teacher would, one point after another.", "",
         "Think about it like a detective, clue by clue.", "Double-check your logic before the final answer."};
 
+    /**
+     * The holdout split's paraphrasing campaign (session 9): terse chat messages in markdown and question form, the
+     * passage quoted or pasted, the ask a question rather than an imperative, and reasoning closers phrased as
+     * questions or requests to argue: 10 openers x 10 asks x 4 shapes x 10 closers.
+     */
+    private static final String[] H_OPEN = {"", "##", "Note:", "FYI", "(docs excerpt)", "Reading the manual:",
+        "From the reference:", "Heads up -", "", "Snippet:"};
+    private static final String[] H_ASK = {"what's the idea behind this", "why does it work like this",
+        "what does this actually do", "how should I interpret this", "what's the reasoning here",
+        "what is this getting at", "can you decode this", "how does this fit together", "what's the point of this",
+        "what exactly is being described"};
+    private static final String[] H_CLOSE = {"Mind walking through the logic?", "How would you derive that?",
+        "What steps lead there?", "Argue it out before you conclude.",
+        "Could you build the explanation up from first principles?", "", "Trace the cause and effect.",
+        "Lay out the chain of inferences.", "Work through it out loud.", "Reason from the basics upward."};
+
     static String paraphrase(String s, Split split, SplittableRandom rnd) {
+        if (split == Split.HOLDOUT) {
+            String open = H_OPEN[rnd.nextInt(10)];
+            String ask = H_ASK[rnd.nextInt(10)];
+            String close = H_CLOSE[rnd.nextInt(10)];
+            String Ask = Character.toUpperCase(ask.charAt(0)) + ask.substring(1);
+            String body = switch (rnd.nextInt(4)) {
+                case 0 -> (open.isEmpty() ? "" : open + " ") + s + "\n\nQ: " + ask + "?";
+                case 1 -> "**" + Ask + "?**\n> " + s;
+                case 2 -> "> " + s + "\n" + (open.isEmpty() ? "" : open + " ") + ask + "?";
+                default -> s + " <- " + ask + "?";
+            };
+            return body + (close.isEmpty() ? "" : " " + close);
+        }
         if (split == Split.TEST) {
             String open = T_OPEN[rnd.nextInt(10)];
             String ask = T_ASK[rnd.nextInt(10)];

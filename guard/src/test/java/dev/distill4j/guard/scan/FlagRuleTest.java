@@ -1,0 +1,133 @@
+package dev.distill4j.guard.scan;
+
+import static dev.distill4j.guard.scan.ScanTrafficTest.T0;
+import static dev.distill4j.guard.scan.ScanTrafficTest.entity;
+import static dev.distill4j.guard.scan.ScanTrafficTest.rec;
+import static dev.distill4j.guard.scan.ScanTrafficTest.sentences;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.EmbeddingModels;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The flag rule of session 9 on the cases that motivated it, scanned with the real bge-small against a baseline of
+ * persons: a support bot whose logprobs habit (about a third of its requests) reaches the 0.3 share by chance, and an
+ * evaluation harness that asks for logprobs on every request of a fixed format, are automation and stay unflagged;
+ * a harvester with the harness's shape that walks a text in order, and a hydra splitting one template over twelve
+ * keys, are flagged.
+ */
+class FlagRuleTest {
+    static EmbeddingModel bge;
+
+    @BeforeAll
+    static void load() throws IOException { bge = EmbeddingModels.teacher("bge-small-en-v1.5"); }
+
+    @AfterAll
+    static void close() { bge.close(); }
+
+    @Test
+    void automationNearAThresholdIsNotFlaggedSweepsAndHydrasAre() throws IOException {
+        List<String> text = sentences(500, 41);
+        List<String> gpl = new ArrayList<>();
+        String g = Files.readString(Path.of("/usr/share/common-licenses/GPL-3"), StandardCharsets.UTF_8)
+                .replaceAll("\\s+", " ");
+        for (String x : g.split("(?<=[.?!])\\s+")) {
+            int words = x.split(" ").length;
+            if (words >= 8 && words <= 30 && x.matches(".*[a-z].*")) gpl.add(x.strip());
+        }
+        Random rnd = new Random(5);
+        List<LogRecord> log = new ArrayList<>();
+        int s = 0;
+        // a support bot: one instruction around customers' short messages, temperature 0, logprobs (a confidence
+        // score) on 8 of its 26 requests: an observed share of 0.31 from a habit of about 0.3
+        for (int i = 0; i < 26; i++) {
+            String[] w = text.get(s++).split(" ");
+            String msg = String.join(" ", java.util.Arrays.copyOf(w, Math.min(w.length, 8)));
+            log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "supportbot", "198.18.0.5", "You are the support "
+                    + "assistant of Acme Hosting. A customer writes: \"" + msg + "\" Reply politely in at most three "
+                    + "sentences and suggest the next step.", 0, i % 13 == 0 || i % 13 == 4 || i % 13 == 8
+                    || i % 13 == 11));
+        }
+        // an evaluation harness: a fixed true-or-false format over a shuffled data set, logprobs on every request
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(900 + 3L * i), "harness", "198.18.1.9", text.get(s++) + "\nQuestion: "
+                    + text.get(s++) + " True or False?\nAnswer:", 0, true));
+        }
+        // a harvester with one fixed format too, but walking the GPL in order
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(1800 + 20L * i + rnd.nextInt(10)), "harvester", "192.0.2.44", "Instruction: "
+                    + "explain this passage to a student, then list the key facts it states.\nInput: "
+                    + gpl.get(20 + i) + "\nOutput:", 1.0, true));
+        }
+        // a hydra: one template over twelve keys on twelve networks, two requests each
+        for (int i = 0; i < 24; i++) {
+            log.add(rec(T0.plusSeconds(300L * i + 11), "key" + (i % 12), "45." + (10 + i % 12) + ".3.4", "For our "
+                    + "data set of reference answers: restate the clause below in plain words, say what it requires "
+                    + "of someone who distributes the software, what it forbids and what it leaves open, and end "
+                    + "with a one-sentence summary. Clause: "
+                    + gpl.get(65 + i), 0, true));
+        }
+        for (int u = 0; u < 8; u++) {
+            for (int i = 0; i < 12; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
+                        0.8, false));
+            }
+        }
+        log.sort(Comparator.comparing(LogRecord::time));
+        List<LogRecord> base = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
+        }
+        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
+                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+
+        // the bot fires a share feature and both template detectors, but 8 of 26 is no evidence of a rate above 0.3:
+        // P(X >= 8 | 26, 0.3) = 0.54
+        Scanner.Entity bot = entity(r, "supportbot");
+        assertThat(names(bot)).contains("logprobs_share", "template_share", "affix_template_share")
+                .doesNotContain("training_signal_share");
+        assertThat(feature(bot, "training_signal_share").note()).contains("8 of 26", "= 0.540");
+        assertThat(bot.flagged()).as(bot.fired().toString()).isFalse();
+        // the harness collects a signal on every request and its queries are far from the persons' (mmd2), with a
+        // script's pace: three counted features, a harvest and a coverage one, the old rule's flag; but nothing in
+        // its coverage says its prompts were generated (no sweep, no rewording, no stream over many keys)
+        Scanner.Entity harness = entity(r, "harness");
+        assertThat(names(harness)).contains("training_signal_share", "logprobs_share", "mmd2", "regular_timing_cv")
+                .doesNotContain("topic_sweep", "instruction_paraphrase_share", "key_spread");
+        assertThat(harness.flagged()).as(harness.fired().toString()).isFalse();
+        // the same shape walking a text in order is a sweep
+        Scanner.Entity harvester = entity(r, "harvester");
+        assertThat(names(harvester)).contains("training_signal_share", "logprobs_share", "topic_sweep");
+        assertThat(harvester.flagged()).as(harvester.fired().toString()).isTrue();
+        // one template divided over twelve keys (none above 2 of its 24 requests) is one stream
+        Scanner.Entity hydra = r.ranked().stream().filter(e -> e.kind().equals("cluster")
+                && e.accounts().contains("key0")).findFirst().orElseThrow();
+        assertThat(hydra.accounts()).hasSize(12);
+        assertThat(names(hydra)).contains("key_spread", "training_signal_share");
+        assertThat(feature(hydra, "key_spread").value()).isEqualTo(12);
+        assertThat(hydra.flagged()).as(hydra.fired().toString()).isTrue();
+        for (Scanner.Entity e : r.ranked()) {
+            boolean attack = e.accounts().contains("harvester") || e.accounts().contains("key0");
+            if (!attack) assertThat(e.flagged()).as(e.name() + " " + e.fired()).isFalse();
+        }
+    }
+
+    static List<String> names(Scanner.Entity e) {
+        return e.fired().stream().map(Scanner.Feature::name).toList();
+    }
+
+    static Scanner.Feature feature(Scanner.Entity e, String name) {
+        return e.features().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+    }
+}
