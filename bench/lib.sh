@@ -2,6 +2,7 @@
 #
 #   source "$(dirname "$0")/../lib.sh"      (from bench/<dir>/<script>.sh)
 #   bench_build MODULE                      cd to the repository root, compile MODULE's tests, set BENCH_CP
+#                                           (SKIP_BUILD=1: no build when MODULE has been built for a bench before)
 #   "${BENCH_JAVA[@]}" -Xmx4g MAIN ARGS     java as every bench runs it
 #
 # What every bench shares, so a figure from one is comparable with another's: the JDK the launcher uses, the
@@ -22,10 +23,13 @@ BENCH_JAVA=("$JAVA_HOME/bin/java" @"$BENCH_ROOT/cli/jvm.options" --add-modules=j
 bench_build() {
   local module=$1
   cd "$BENCH_ROOT"
-  # Maven's own JVM warns that its Guice calls a deprecated sun.misc.Unsafe method: not the bench's business
-  ./mvnw -B -q -o -pl "$module" -am test-compile dependency:build-classpath \
-    -Dmdep.outputFile="$BENCH_ROOT/$module/target/bench.classpath" -Dmdep.includeScope=test \
-    2> >(grep -v -e 'sun\.misc\.Unsafe' -e 'Please consider reporting this to the maintainers' >&2) >/dev/null
+  # SKIP_BUILD=1: a script run many times in a row (bench/guard/all.sh) builds once
+  if [[ -z "${SKIP_BUILD:-}" || ! -f "$BENCH_ROOT/$module/target/bench.classpath" ]]; then
+    # Maven's own JVM warns that its Guice calls a deprecated sun.misc.Unsafe method: not the bench's business
+    ./mvnw -B -q -o -pl "$module" -am test-compile dependency:build-classpath \
+      -Dmdep.outputFile="$BENCH_ROOT/$module/target/bench.classpath" -Dmdep.includeScope=test \
+      2> >(grep -v -e 'sun\.misc\.Unsafe' -e 'Please consider reporting this to the maintainers' >&2) >/dev/null
+  fi
   BENCH_CP="$BENCH_ROOT/$module/target/test-classes:$BENCH_ROOT/$module/target/classes:$(cat "$BENCH_ROOT/$module/target/bench.classpath")"
 }
 

@@ -10,16 +10,11 @@
 #
 # bench/guard/all.sh runs the whole set in order. -Dthreads=N (JAVA_OPTS) sets the worker threads (default 2).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-[[ -n "${SKIP_BUILD:-}" ]] || ./mvnw -q -B -o -pl guard -am test-compile -DskipTests >/dev/null
-[[ -d cli/target/lib ]] || ./mvnw -q -B -o -DskipTests package >/dev/null
-CP="guard/target/test-classes"
-for m in core teacher model train serve eval embed guard; do CP="$CP:$m/target/classes"; done
-CP="$CP:$(ls cli/target/lib/*.jar | grep -v distill4j | tr '\n' ':')"
+[[ $# -gt 0 ]] || { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
+source "$(dirname "$0")/../lib.sh"
+bench_build guard
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824 DJL_OFFLINE=true
 CLASS="$1"; shift
-exec "$JAVA_HOME/bin/java" $(cat cli/jvm.options 2>/dev/null) ${JAVA_OPTS:-} -Dai.djl.offline=true \
+exec "${BENCH_JAVA[@]}" ${JAVA_OPTS:-} \
   -Dai.djl.pytorch.num_threads="$OMP_NUM_THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
-  -cp "$CP" "dev.distill4j.guard.bench.$CLASS" "$@"
+  -cp "$BENCH_CP" "dev.distill4j.guard.bench.$CLASS" "$@" 2> >(bench_quiet_incubator)

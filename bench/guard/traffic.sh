@@ -25,11 +25,8 @@ HOLDOUT_CORPUS="${HOLDOUT_CORPUS:-$CACHE/corpus-holdout.txt}"
   || "$ROOT/bench/guard/corpus-test.sh" "$TEST_CORPUS" "$CORPUS"
 [[ "${1:-eval}" != holdout || -s "$HOLDOUT_CORPUS" ]] \
   || "$ROOT/bench/guard/corpus-holdout.sh" "$HOLDOUT_CORPUS" "$CORPUS" "$TEST_CORPUS"
-JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
-cd "$ROOT"
-[[ -n "${SKIP_BUILD:-}" ]] || ./mvnw -q -B -o -pl guard -am test-compile dependency:build-classpath -DskipTests \
-  -Dmdep.outputFile="$ROOT/bench/out/guard/traffic-cp.txt" >/dev/null
-CP="$ROOT/guard/target/test-classes:$ROOT/guard/target/classes:$(cat "$ROOT/bench/out/guard/traffic-cp.txt")"
-exec "$JAVA_HOME/bin/java" -Xmx6g -Dtraffic.testCorpus="$TEST_CORPUS" \
-  -Dtraffic.holdoutCorpus="$HOLDOUT_CORPUS" ${JAVA_OPTS:-} -cp "$CP" dev.distill4j.guard.bench.Traffic "$CORPUS" \
-  "$ROOT/bench/out/guard" "$CACHE" "${1:-eval}" "${2:-1000}" "${3:-100}" "${4:-20}"
+source "$ROOT/bench/lib.sh"
+bench_build guard
+exec "${BENCH_JAVA[@]}" -Xmx6g -Dtraffic.testCorpus="$TEST_CORPUS" \
+  -Dtraffic.holdoutCorpus="$HOLDOUT_CORPUS" ${JAVA_OPTS:-} -cp "$BENCH_CP" dev.distill4j.guard.bench.Traffic "$CORPUS" \
+  "$ROOT/bench/out/guard" "$CACHE" "${1:-eval}" "${2:-1000}" "${3:-100}" "${4:-20}" 2> >(bench_quiet_incubator)
