@@ -43,7 +43,8 @@ final class BatchHarvest {
             Budget budget = new Budget(c.priceIn * c.batchPriceFactor, c.priceOut * c.batchPriceFactor, c.budgetUsd);
             BatchHarvester harvester = new BatchHarvester(http, api, store, new BatchHarvester.Options(c.prompts,
                     c.samplesPerPrompt, c.retryFailed, c.strict, c.maxAttempts, seconds(c.pollInterval),
-                    seconds(c.maxPollInterval), c.batchSize == null ? Integer.MAX_VALUE : c.batchSize),
+                    seconds(c.maxPollInterval), c.batchSize == null ? Integer.MAX_VALUE : c.batchSize,
+                    c.resubmitUnconfirmed),
                     budget, new Backoff(c.maxAttempts)).withCheckedPrompts(duplicates);
             // Ctrl-C: stop polling and keep the batches open (they are bought; the rerun collects them)
             CountDownLatch finished = new CountDownLatch(1);

@@ -197,6 +197,12 @@ final class HarvestCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}: OpenAI and Anthropic bill batches at half).")
     double batchPriceFactor;
 
+    @Option(names = "--resubmit-unconfirmed", description = "With --batch: a batch whose create call got no answer "
+            + "is looked up at the provider before its requests are sent again (Anthropic: by creation time and "
+            + "request count). When several batches may be it and none has ended, the harvest stops and names them; "
+            + "this flag submits the requests again instead (bought twice if one of them was this run's).")
+    boolean resubmitUnconfirmed;
+
     @Option(names = "--dry-run", description = "Count the requests to make, their tokens (system prompt and chat "
             + "framing included) and worst-case cost; send nothing.")
     boolean dryRun;
