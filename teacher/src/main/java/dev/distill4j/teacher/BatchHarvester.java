@@ -805,30 +805,14 @@ public final class BatchHarvester {
                     TeacherException e = f.error();
                     String cause = e.kind().name().toLowerCase(Locale.ROOT)
                             + (e.status() > 0 ? " (http " + e.status() + ")" : "") + ": " + e.getMessage();
-                    Sample.Builder nb = prev.toBuilder().costUsd(prev.costUsd() + cost).requestId(e.requestId())
-                            .error(cause, e.bodyExcerpt()).attempts(attempts).updatedAt(now);
-                    if (e.kind().retryable() && attempts < options.maxAttempts()) {
-                        Sample again = nb.status(SampleStatus.PENDING).build();
-                        requeue.add(again);
-                        requeued.incrementAndGet();
-                        results.add(again);
-                    } else {
-                        failed.incrementAndGet();
-                        results.add(nb.status(SampleStatus.FAILED).build());
-                    }
+                    results.add(requeueOrFail(prev.toBuilder().costUsd(prev.costUsd() + cost)
+                            .requestId(e.requestId()).error(cause, e.bodyExcerpt()).attempts(attempts).updatedAt(now),
+                            e.kind().retryable(), attempts));
                 }
                 case BatchApi.NotRun n -> {
                     String cause = "not_run: the batch did not run it (" + n.why() + ")";
-                    Sample.Builder nb = prev.toBuilder().error(cause, null).attempts(attempts).updatedAt(now);
-                    if (attempts < options.maxAttempts()) {
-                        Sample again = nb.status(SampleStatus.PENDING).build();
-                        requeue.add(again);
-                        requeued.incrementAndGet();
-                        results.add(again);
-                    } else {
-                        failed.incrementAndGet();
-                        results.add(nb.status(SampleStatus.FAILED).build());
-                    }
+                    results.add(requeueOrFail(prev.toBuilder().error(cause, null).attempts(attempts).updatedAt(now),
+                            true, attempts));
                 }
             }
         }
@@ -841,6 +825,21 @@ public final class BatchHarvester {
         }
         batchesCollected.incrementAndGet();
         LOG.info("collected batch {}: {} ({})", s.providerId(), s.status(), s.counts());
+    }
+
+    /**
+     * A sample a batch did not answer: pending again and re-queued for the next batch when it may be asked again
+     * ({@code retryable}, attempts left), else failed.
+     */
+    private Sample requeueOrFail(Sample.Builder unanswered, boolean retryable, int attempts) {
+        if (retryable && attempts < options.maxAttempts()) {
+            Sample again = unanswered.status(SampleStatus.PENDING).build();
+            requeue.add(again);
+            requeued.incrementAndGet();
+            return again;
+        }
+        failed.incrementAndGet();
+        return unanswered.status(SampleStatus.FAILED).build();
     }
 
     /** The worst case of the samples whose answers were billed but lost, added to their stored cost. */
