@@ -45,8 +45,11 @@ final class BatchHarvest {
             BatchHarvester.Result result = HarvestTerminal.run(c.quiet, harvester::stop,
                     () -> line(harvester.progress()), harvester::run,
                     r -> printSummary(r, store, budget, api.provider()));
+            // an unconfirmed batch's message says what to do; any other error, that the batches are kept
             return HarvestTerminal.exitCode(result.outcome(), result.fatal(),
-                    "the batches submitted are kept in the run; fix this and rerun the same command to resume");
+                    result.fatal() instanceof BatchHarvester.UnconfirmedBatchException ? null
+                            : "the batches submitted are kept in the run; fix this and rerun the same command to"
+                                    + " resume");
         } catch (Harvester.MalformedPromptException bad) {
             throw new UserError(bad.getMessage());
         }

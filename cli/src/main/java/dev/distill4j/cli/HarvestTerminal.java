@@ -41,12 +41,12 @@ final class HarvestTerminal {
     /**
      * The exit code of a harvest that ended with {@code outcome}: 0 when it did what it could (complete, or stopped at
      * the budget), 130 when interrupted; a fatal error is thrown as a {@link UserError} (exit 1) with {@code fatal}'s
-     * message and {@code kept}, what the user may rely on and do next.
+     * message and {@code kept}, what the user may rely on and do next (null when the message says it already).
      */
     static int exitCode(Harvester.Outcome outcome, Exception fatal, String kept) {
         return switch (outcome) {
             case COMPLETE, BUDGET_REACHED -> 0;
-            case FATAL -> throw new UserError(fatal.getMessage() + " — " + kept);
+            case FATAL -> throw new UserError(fatal.getMessage() + (kept == null ? "" : " — " + kept));
             case INTERRUPTED -> CtrlC.EXIT_CODE;
         };
     }

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -594,7 +595,7 @@ public final class BatchHarvester {
             return new NotMade("--resubmit-unconfirmed");
         }
         throw new UnconfirmedBatchException("the create call of batch " + b.id() + " (" + b.requests()
-                + " requests, sent at " + b.createdAt() + ") got no answer, and " + candidates.size()
+                + " requests, sent at " + b.createdAt().truncatedTo(ChronoUnit.SECONDS) + ") got no answer, and " + candidates.size()
                 + " batches at the provider may be it, matched by " + api.candidatesMatchedBy() + ": "
                 + describe(candidates) + ". Nothing was submitted again. Rerun the same command once "
                 + (running.size() == 1 ? "it has" : "they have") + " ended (their results then show which is"
@@ -618,8 +619,8 @@ public final class BatchHarvester {
     private static String describe(List<BatchApi.Status> batches) {
         List<String> out = new ArrayList<>();
         for (BatchApi.Status s : batches) {
-            out.add(s.providerId() + " (" + s.status() + (s.createdAt() == null ? "" : ", made " + s.createdAt())
-                    + ")");
+            out.add(s.providerId() + " (" + s.status()
+                    + (s.createdAt() == null ? "" : ", made " + s.createdAt().truncatedTo(ChronoUnit.SECONDS)) + ")");
         }
         return String.join(", ", out);
     }
