@@ -132,14 +132,15 @@ final class ActiveHarvest {
             default -> throw new UserError("--loss must be auto, topk or sft with --active, not '" + loss + "'",
                     Errors.USAGE);
         };
-        ActiveConfig config = new ActiveConfig(c.run, c.prompts, student, c.connection.apiKeyEnvFor(teacher), c.connection.budgetUsd,
-                c.connection.priceIn, c.connection.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, studentSamples,
+        TeacherConnectionOptions t = c.connection;
+        ActiveConfig config = new ActiveConfig(c.run, c.prompts, student, t.apiKeyEnvFor(teacher), t.budgetUsd,
+                t.priceIn, t.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, studentSamples,
                 candidates, pilot, probeTokens, trainSteps, ActiveConfig.Retrain.parse(retrain), mode, alpha, lr,
-                warmupSteps, batchTokens, maxSeqLen, c.connection.concurrency, seed);
+                warmupSteps, batchTokens, maxSeqLen, t.concurrency, seed);
         PrintStream err = System.err;
         Lines lines = new Lines(err, c.quiet);
-        ActiveHarvester loop = new ActiveHarvester(config, teacher, c.connection.rateLimiter(),
-                c.connection.backoff(), lines);
+        ActiveHarvester loop = new ActiveHarvester(config, teacher, t.rateLimiter(),
+                t.backoff(), lines);
         long t0 = System.nanoTime();
         try (CtrlC ctrlC = new CtrlC("active-interrupt", loop::stop)) {
             ActiveHarvester.Result r = loop.run();

@@ -97,9 +97,10 @@ final class BatchHarvest {
                         + " later batch (expired, cancelled, or a retryable error)%n", ProgressBar.count(p.done()),
                 ProgressBar.count(p.failed()), ProgressBar.count(p.alreadyDone()), ProgressBar.count(p.requeued()));
         HarvestTerminal.tokensLine(out, p.promptTokens(), p.completionTokens());
+        Double limit = c.connection.budgetUsd;
         out.printf(Locale.ROOT, "  spend     $%.4f at the batch price%s%n", p.spentUsd(),
-                c.connection.budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget ($%.4f still held for"
-                        + " open batches at their worst case)", c.connection.budgetUsd, budget.reservedUsd()));
+                limit == null ? "" : String.format(Locale.ROOT, " of $%.2f budget ($%.4f still held for"
+                        + " open batches at their worst case)", limit, budget.reservedUsd()));
         out.printf(Locale.ROOT, "  time      %s, %s control calls retried (upload, create, poll, download)%n",
                 ProgressBar.duration(p.elapsed()), ProgressBar.count(p.retries()));
         HarvestTerminal.runLine(out, c.run, store, "; " + open + " batches open");

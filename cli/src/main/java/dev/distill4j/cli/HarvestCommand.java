@@ -301,8 +301,9 @@ final class HarvestCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "  worst case     $%.4f: every answer at its max tokens, prompts at 1 token per"
                     + " byte (~$%.4f at the prompt estimate)%n", e.worstCaseUsd(), e.expectedUsd());
-            if (connection.budgetUsd != null) {
-                out.printf(Locale.ROOT, "  budget         $%.2f%s%n", connection.budgetUsd, e.worstCaseUsd() > connection.budgetUsd
+            Double limit = connection.budgetUsd;
+            if (limit != null) {
+                out.printf(Locale.ROOT, "  budget         $%.2f%s%n", limit, e.worstCaseUsd() > limit
                         ? ": the harvest may stop at the budget (each request reserves its worst case until its"
                                 + " answer settles it)"
                         : ": enough for the worst case");

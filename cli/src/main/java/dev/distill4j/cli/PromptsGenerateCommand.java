@@ -158,7 +158,8 @@ final class PromptsGenerateCommand implements Callable<Integer> {
         Path workDir = work != null ? work : out.resolveSibling(out.getFileName() + ".work");
         PrintStream err = System.err;
         TeacherSampling sampling = new TeacherSampling(temperature, null, maxTokens, false, null, List.of(), 0, null);
-        try (Teacher teacher = connection.open(sampling, TeacherConfig.CHAT); EmbeddingModel model = EmbeddingModels.teacher(embedder);
+        try (Teacher teacher = connection.open(sampling, TeacherConfig.CHAT);
+             EmbeddingModel model = EmbeddingModels.teacher(embedder);
              RunStore store = RunStore.open(workDir)) {
             double spentBefore = spentUsd(store);
             // one cap over every run of the command: what the work run's samples cost already counts

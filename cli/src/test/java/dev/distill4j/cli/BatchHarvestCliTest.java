@@ -148,7 +148,8 @@ class BatchHarvestCliTest {
             var theirs = http.send(HttpRequest.newBuilder(URI.create(stub.baseUrl() + "/v1/messages/batches"))
                     .header("x-api-key", KEY).header("anthropic-version", "2023-06-01")
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body + "]}")).build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(body + "]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
             String theirId = Json.parse(theirs.body()).get("id").asText();
             // ours is made, and the connection drops halfway through the answer
             AtomicBoolean once = new AtomicBoolean();

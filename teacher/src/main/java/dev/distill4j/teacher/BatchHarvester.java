@@ -595,8 +595,9 @@ public final class BatchHarvester {
             return new NotMade("--resubmit-unconfirmed");
         }
         throw new UnconfirmedBatchException("the create call of batch " + b.id() + " (" + b.requests()
-                + " requests, sent at " + b.createdAt().truncatedTo(ChronoUnit.SECONDS) + ") got no answer, and " + candidates.size()
-                + " batches at the provider may be it, matched by " + api.candidatesMatchedBy() + ": "
+                + " requests, sent at " + b.createdAt().truncatedTo(ChronoUnit.SECONDS) + ") got no answer, and "
+                + candidates.size() + " batches at the provider may be it, matched by " + api.candidatesMatchedBy()
+                + ": "
                 + describe(candidates) + ". Nothing was submitted again. Rerun the same command once "
                 + (running.size() == 1 ? "it has" : "they have") + " ended (their results then show which is"
                 + " this run's), or rerun with --resubmit-unconfirmed to submit these requests again (if one of"

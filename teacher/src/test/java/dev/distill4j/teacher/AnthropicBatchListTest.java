@@ -67,7 +67,8 @@ class AnthropicBatchListTest {
             assertThat(OtherAnthropicClient.ids(top)).containsExactly(id[4]);
             assertThat(top.get("has_more").asBoolean()).isFalse();
 
-            for (String bad : List.of("limit=0", "limit=1001", "limit=ten", "after_id=" + id[1] + "&before_id=" + id[3])) {
+            for (String bad : List.of("limit=0", "limit=1001", "limit=ten",
+                    "after_id=" + id[1] + "&before_id=" + id[3])) {
                 HttpResponse<String> r = client.list(bad);
                 assertThat(r.statusCode()).as(bad).isEqualTo(400);
                 assertThat(Json.parse(r.body()).get("error").get("type").asText()).isEqualTo("invalid_request_error");

@@ -517,7 +517,8 @@ class BatchHarvesterTest {
             assertThat(first.outcome()).isEqualTo(Harvester.Outcome.FATAL);
             var unconfirmed = (BatchHarvester.UnconfirmedBatchException) first.fatal();
             assertThat(unconfirmed.candidateIds()).hasSize(2).contains(theirs);
-            String ours = unconfirmed.candidateIds().stream().filter(id -> !id.equals(theirs)).findFirst().orElseThrow();
+            String ours = unconfirmed.candidateIds().stream().filter(id -> !id.equals(theirs)).findFirst()
+                    .orElseThrow();
             assertThat(unconfirmed.getMessage()).contains(theirs, ours, "in_progress", "Nothing was submitted again",
                     "--resubmit-unconfirmed", "once they have ended");
             assertThat(store.batches(StoredBatch.State.SUBMITTING)).hasSize(1);

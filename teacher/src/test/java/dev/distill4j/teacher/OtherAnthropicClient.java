@@ -62,7 +62,8 @@ final class OtherAnthropicClient implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stub.baseUrl() + path))
                 .header("x-api-key", key).header("anthropic-version", AnthropicTeacher.API_VERSION);
         if (body != null) b.header("Content-Type", "application/json");
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
