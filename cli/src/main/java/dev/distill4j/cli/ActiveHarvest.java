@@ -4,16 +4,12 @@ import dev.distill4j.active.ActiveConfig;
 import dev.distill4j.active.ActiveHarvester;
 import dev.distill4j.active.RoundRecord;
 import dev.distill4j.active.ScoreKind;
-import dev.distill4j.teacher.Backoff;
-import dev.distill4j.teacher.RateLimiter;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.train.LossMode;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Option;
 
 /**
@@ -124,7 +120,7 @@ final class ActiveHarvest {
                 + "bought; run a plain harvest with --retry-failed on the same run first", Errors.USAGE);
         if (student == null) throw new UserError("--active needs --student DIR (the student to start from)",
                 Errors.USAGE);
-        if (c.budgetUsd == null) throw new UserError("--active needs --budget-usd X: the rounds spend it",
+        if (c.connection.budgetUsd == null) throw new UserError("--active needs --budget-usd X: the rounds spend it",
                 Errors.USAGE);
     }
 
@@ -136,26 +132,17 @@ final class ActiveHarvest {
             default -> throw new UserError("--loss must be auto, topk or sft with --active, not '" + loss + "'",
                     Errors.USAGE);
         };
-        ActiveConfig config = new ActiveConfig(c.run, c.prompts, student, c.apiKeyEnvFor(teacher), c.budgetUsd,
-                c.priceIn, c.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, studentSamples,
+        TeacherConnectionOptions t = c.connection;
+        ActiveConfig config = new ActiveConfig(c.run, c.prompts, student, t.apiKeyEnvFor(teacher), t.budgetUsd,
+                t.priceIn, t.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, studentSamples,
                 candidates, pilot, probeTokens, trainSteps, ActiveConfig.Retrain.parse(retrain), mode, alpha, lr,
-                warmupSteps, batchTokens, maxSeqLen, c.concurrency, seed);
+                warmupSteps, batchTokens, maxSeqLen, t.concurrency, seed);
         PrintStream err = System.err;
         Lines lines = new Lines(err, c.quiet);
-        ActiveHarvester loop = new ActiveHarvester(config, teacher, new RateLimiter(c.rpm, c.tpm),
-                new Backoff(c.maxAttempts), lines);
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            loop.stop();
-            try {
-                finished.await(15, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                // exiting anyway
-            }
-        }, "active-interrupt");
-        Runtime.getRuntime().addShutdownHook(hook);
+        ActiveHarvester loop = new ActiveHarvester(config, teacher, t.rateLimiter(),
+                t.backoff(), lines);
         long t0 = System.nanoTime();
-        try {
+        try (CtrlC ctrlC = new CtrlC("active-interrupt", loop::stop)) {
             ActiveHarvester.Result r = loop.run();
             lines.close();
             summary(r, config, Duration.ofNanos(System.nanoTime() - t0));
@@ -165,15 +152,9 @@ final class ActiveHarvest {
         } catch (InterruptedException e) {
             lines.close();
             err.println("interrupted: what was bought is stored; rerun the same command to resume");
-            return 130;
+            return CtrlC.EXIT_CODE;
         } finally {
             lines.close();
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C: the loop has stopped and stored what it had
-            }
         }
     }
 

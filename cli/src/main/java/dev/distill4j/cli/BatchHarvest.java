@@ -1,11 +1,9 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.core.RunManifest;
-import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.io.PromptDuplicates;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.core.store.StoredBatch;
-import dev.distill4j.teacher.Backoff;
 import dev.distill4j.teacher.BatchApi;
 import dev.distill4j.teacher.BatchHarvester;
 import dev.distill4j.teacher.Budget;
@@ -16,8 +14,6 @@ import dev.distill4j.teacher.TeacherConfig;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code distill harvest --batch}: the terminal side of {@link BatchHarvester} (progress while polling, Ctrl-C, the
@@ -34,50 +30,26 @@ final class BatchHarvest {
         if (!(teacher instanceof HttpTeacher http)) {
             throw new UserError("--batch needs a provider with a batch API (openai, anthropic)", Errors.USAGE);
         }
-        PrintStream err = System.err;
-        RunManifest manifest = Harvester.manifest(teacher, c.apiKeyEnvFor(teacher), c.prompts, previous);
+        RunManifest manifest = Harvester.manifest(teacher, c.connection.apiKeyEnvFor(teacher), c.prompts, previous);
         PromptDuplicates duplicates = c.scanPrompts();
         try (RunStore store = RunStore.open(c.run); BatchApi api = BatchApi.of(teacher, config)) {
             manifest.write(c.run);
             // the budget and every stored cost are at the batch price
-            Budget budget = new Budget(c.priceIn * c.batchPriceFactor, c.priceOut * c.batchPriceFactor, c.budgetUsd);
+            Budget budget = c.connection.budget(c.batchPriceFactor, 0);
             BatchHarvester harvester = new BatchHarvester(http, api, store, new BatchHarvester.Options(c.prompts,
-                    c.samplesPerPrompt, c.retryFailed, c.strict, c.maxAttempts, seconds(c.pollInterval),
-                    seconds(c.maxPollInterval), c.batchSize == null ? Integer.MAX_VALUE : c.batchSize),
-                    budget, new Backoff(c.maxAttempts)).withCheckedPrompts(duplicates);
+                    c.samplesPerPrompt, c.retryFailed, c.strict, c.connection.maxAttempts, seconds(c.pollInterval),
+                    seconds(c.maxPollInterval), c.batchSize == null ? Integer.MAX_VALUE : c.batchSize,
+                    c.resubmitUnconfirmed),
+                    budget, c.connection.backoff()).withCheckedPrompts(duplicates);
             // Ctrl-C: stop polling and keep the batches open (they are bought; the rerun collects them)
-            CountDownLatch finished = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
-                harvester.stop();
-                try {
-                    finished.await(15, TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    // exiting anyway
-                }
-            }, "harvest-interrupt");
-            Runtime.getRuntime().addShutdownHook(hook);
-            BatchHarvester.Result result;
-            try {
-                try (ProgressBar bar = new ProgressBar(err, c.quiet, () -> line(harvester.progress()))) {
-                    result = harvester.run();
-                }
-                printSummary(result, store, budget, api.provider());
-                System.out.flush();
-            } finally {
-                finished.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the JVM is exiting because of Ctrl-C; the open batches stay in the run
-                }
-            }
-            return switch (result.outcome()) {
-                case COMPLETE, BUDGET_REACHED -> 0;
-                case FATAL -> throw new UserError(result.fatal().getMessage()
-                        + " — the batches submitted are kept in the run; fix this and rerun the same command to"
-                        + " resume");
-                case INTERRUPTED -> 130;
-            };
+            BatchHarvester.Result result = HarvestTerminal.run(c.quiet, harvester::stop,
+                    () -> line(harvester.progress()), harvester::run,
+                    r -> printSummary(r, store, budget, api.provider()));
+            // an unconfirmed batch's message says what to do; any other error, that the batches are kept
+            return HarvestTerminal.exitCode(result.outcome(), result.fatal(),
+                    result.fatal() instanceof BatchHarvester.UnconfirmedBatchException ? null
+                            : "the batches submitted are kept in the run; fix this and rerun the same command to"
+                                    + " resume");
         } catch (Harvester.MalformedPromptException bad) {
             throw new UserError(bad.getMessage());
         }
@@ -113,16 +85,9 @@ final class BatchHarvest {
         BatchHarvester.Progress p = r.progress();
         PrintStream out = System.out;
         long open = store.batches(StoredBatch.State.OPEN).size();
-        String how = switch (r.outcome()) {
-            case COMPLETE -> "complete";
-            case BUDGET_REACHED -> String.format(Locale.ROOT, "stopped at the budget of $%.4f", c.budgetUsd);
-            case FATAL -> "stopped by an error";
-            case INTERRUPTED -> "stopped polling";
-        };
-        out.printf(Locale.ROOT, "harvest --batch %s%n", how);
-        out.printf(Locale.ROOT, "  prompts   %s read%s%n", ProgressBar.count(p.promptsRead()),
-                p.malformed() > 0 ? " (" + p.malformed() + " malformed lines skipped: " + r.malformedLines().getFirst()
-                        + (p.malformed() > 1 ? ", ..." : "") + ")" : "");
+        out.printf(Locale.ROOT, "harvest --batch %s%n", HarvestTerminal.how(r.outcome(), c.connection.budgetUsd,
+                "stopped polling"));
+        HarvestTerminal.promptsLine(out, p.promptsRead(), p.malformed(), r.malformedLines());
         out.printf(Locale.ROOT, "  batches   %s submitted now (%s requests), %s resumed from an earlier run, %s"
                         + " collected (%s, at %.2f× the online price)%n", ProgressBar.count(p.batchesSubmitted()),
                 ProgressBar.count(p.submitted()), ProgressBar.count(p.resumed()),
@@ -131,23 +96,19 @@ final class BatchHarvest {
         out.printf(Locale.ROOT, "  samples   %s answered now, %s failed, %s already stored, %s asked again in a"
                         + " later batch (expired, cancelled, or a retryable error)%n", ProgressBar.count(p.done()),
                 ProgressBar.count(p.failed()), ProgressBar.count(p.alreadyDone()), ProgressBar.count(p.requeued()));
-        out.printf(Locale.ROOT, "  tokens    %s prompt + %s completion%n", ProgressBar.count(p.promptTokens()),
-                ProgressBar.count(p.completionTokens()));
+        HarvestTerminal.tokensLine(out, p.promptTokens(), p.completionTokens());
+        Double limit = c.connection.budgetUsd;
         out.printf(Locale.ROOT, "  spend     $%.4f at the batch price%s%n", p.spentUsd(),
-                c.budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget ($%.4f still held for"
-                        + " open batches at their worst case)", c.budgetUsd, budget.reservedUsd()));
+                limit == null ? "" : String.format(Locale.ROOT, " of $%.2f budget ($%.4f still held for"
+                        + " open batches at their worst case)", limit, budget.reservedUsd()));
         out.printf(Locale.ROOT, "  time      %s, %s control calls retried (upload, create, poll, download)%n",
                 ProgressBar.duration(p.elapsed()), ProgressBar.count(p.retries()));
-        out.printf(Locale.ROOT, "  run       %s: %s done, %s failed, %s pending in store; %d batches open%n", c.run,
-                ProgressBar.count(store.count(SampleStatus.DONE)), ProgressBar.count(store.count(SampleStatus.FAILED)),
-                ProgressBar.count(store.count(SampleStatus.PENDING)), open);
+        HarvestTerminal.runLine(out, c.run, store, "; " + open + " batches open");
         for (String note : r.notes()) out.println("  note      " + note);
         if (open > 0) {
             out.println("  open      the open batches are bought and run on at the provider: rerun the same command"
                     + " to collect them");
         }
-        if (p.failed() > 0 || store.count(SampleStatus.FAILED) > 0) {
-            out.println("  failures  see 'distill inspect " + c.run + "'; rerun with --retry-failed to ask again");
-        }
+        HarvestTerminal.failuresLine(out, c.run, store, p.failed());
     }
 }

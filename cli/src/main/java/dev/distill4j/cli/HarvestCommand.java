@@ -1,22 +1,18 @@
 package dev.distill4j.cli;
 
 import dev.distill4j.core.RunManifest;
-import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.io.PromptDuplicates;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.model.local.LocalTeacher;
-import dev.distill4j.teacher.Backoff;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.HarvestEstimate;
 import dev.distill4j.teacher.Harvester;
-import dev.distill4j.teacher.RateLimiter;
 import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.teacher.TeacherConfig;
 import dev.distill4j.teacher.Teachers;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,9 +20,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "harvest", mixinStandardHelpOptions = true, sortOptions = false,
@@ -35,7 +31,9 @@ import picocli.CommandLine.Option;
                 "",
                 "Resumable: each sample has a content key (prompt + teacher + sampling parameters + sample index); "
                         + "re-running the same command only asks for what is missing, also after a crash or kill. "
-                        + "Changing a sampling parameter makes new samples instead of reusing old ones.",
+                        + "Changing a sampling parameter makes new samples instead of reusing old ones. In a run that "
+                        + "holds samples already, --provider and --model left out are the run's teacher's, and so "
+                        + "are --endpoint, --base-url and --api-key-env for the same provider.",
                 "",
                 "Prompts: JSONL lines {\"prompt\": \"...\"} or {\"messages\": [...]} with optional \"id\" and "
                         + "\"metadata\"; or CSV with a 'prompt' column. One id names one prompt: two lines with the "
@@ -69,8 +67,8 @@ import picocli.CommandLine.Option;
                 "      --active --student models/init --budget-usd 2 --rounds 5",
                 "",
                 "Exit codes: 0 every sample stored (answered, or failed after retries: see 'distill inspect'), "
-                        + "or stopped at the budget; 1 a fatal error (bad key, unknown model, unreachable host) or "
-                        + "interrupted; 2 bad usage."})
+                        + "or stopped at the budget; 1 a fatal error (bad key, unknown model, unreachable host); "
+                        + "2 bad usage; 130 interrupted by Ctrl-C (what was answered is stored: rerun to go on)."})
 final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run folder (created if missing).")
     Path run;
@@ -78,44 +76,15 @@ final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "Prompt file: .jsonl or .csv.")
     Path prompts;
 
-    @Option(names = "--provider", paramLabel = "NAME",
-            description = "openai (any OpenAI-compatible API: OpenAI, vLLM, llama.cpp, Ollama, xAI), anthropic, "
-                    + "or local (a model folder run in-process: --model-dir). Default: openai, or the run's teacher.")
-    String provider;
-
-    @Option(names = "--model-dir", paramLabel = "DIR",
-            description = "With --provider local: the teacher's Hugging Face model folder. Raw-text prompts are "
-                    + "generated from as they are, chat prompts through its chat template (--endpoint chat puts "
-                    + "every prompt through the template).")
-    Path modelDir;
+    @Mixin
+    TeacherConnectionOptions connection = new TeacherConnectionOptions();
 
     @Option(names = "--endpoint", paramLabel = "KIND",
             description = "chat (Chat Completions) or completions (legacy /v1/completions for raw-text prompts). "
-                    + "Default: chat.")
+                    + "Default: chat. With --provider local: completions (the default) generates from raw-text "
+                    + "prompts as they are and from chat prompts through the model's chat template; chat puts every "
+                    + "prompt through the template.")
     String endpoint;
-
-    @Option(names = "--base-url", paramLabel = "URL",
-            description = "API base URL, e.g. http://localhost:8000/v1. Default: the provider's public API.")
-    String baseUrl;
-
-    @Option(names = "--model", paramLabel = "NAME", description = "Teacher model name. Default: the run's teacher.")
-    String model;
-
-    @Option(names = "--api-key-env", paramLabel = "VAR",
-            description = "Environment variable holding the API key. Default: OPENAI_API_KEY or ANTHROPIC_API_KEY.")
-    String apiKeyEnv;
-
-    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "16",
-            description = "Requests in flight at most (default ${DEFAULT-VALUE}).")
-    int concurrency;
-
-    @Option(names = "--rpm", paramLabel = "N", defaultValue = "0",
-            description = "Requests per minute at most (0 = no client-side limit; server limits still apply).")
-    long rpm;
-
-    @Option(names = "--tpm", paramLabel = "N", defaultValue = "0",
-            description = "Tokens per minute at most, counting prompt estimate + max tokens (0 = no limit).")
-    long tpm;
 
     @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "512",
             description = "Most tokens per answer (default ${DEFAULT-VALUE}).")
@@ -149,29 +118,6 @@ final class HarvestCommand implements Callable<Integer> {
     @Option(names = "--system", paramLabel = "TEXT", description = "System prompt for every chat.")
     String system;
 
-    @Option(names = "--price-in", paramLabel = "USD_PER_MTOK", defaultValue = "0",
-            description = "Price of 1 M prompt tokens, for spend and budget.")
-    double priceIn;
-
-    @Option(names = "--price-out", paramLabel = "USD_PER_MTOK", defaultValue = "0",
-            description = "Price of 1 M completion tokens, for spend and budget.")
-    double priceOut;
-
-    @Option(names = "--budget-usd", paramLabel = "X",
-            description = "Never spend more than X: every request reserves its worst case (prompt with system "
-                    + "prompt and chat framing at 1 token per byte, plus max tokens) until its answer settles it; "
-                    + "lost answers count at their worst case. Needs --price-in/--price-out.")
-    Double budgetUsd;
-
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
-            description = "Per-request timeout (default ${DEFAULT-VALUE}).")
-    int timeoutSeconds;
-
-    @Option(names = "--max-attempts", paramLabel = "N", defaultValue = "6",
-            description = "Attempts per sample for retryable errors (429, 408/409/5xx, timeouts, broken connections, "
-                    + "a 200 whose body is cut short or not JSON; default ${DEFAULT-VALUE}).")
-    int maxAttempts;
-
     @Option(names = "--batch", description = "Use the provider's batch API instead of one request per sample "
             + "(OpenAI's Batch API, Anthropic's Message Batches): half the price, answers within 24 h. The batch ids "
             + "are kept in the run: rerun the same command to go on polling after a stop or kill; nothing is bought "
@@ -197,6 +143,12 @@ final class HarvestCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}: OpenAI and Anthropic bill batches at half).")
     double batchPriceFactor;
 
+    @Option(names = "--resubmit-unconfirmed", description = "With --batch: a batch whose create call got no answer "
+            + "is looked up at the provider before its requests are sent again (Anthropic: by creation time and "
+            + "request count). When several batches may be it and none has ended, the harvest stops and names them; "
+            + "this flag submits the requests again instead (bought twice if one of them was this run's).")
+    boolean resubmitUnconfirmed;
+
     @Option(names = "--dry-run", description = "Count the requests to make, their tokens (system prompt and chat "
             + "framing included) and worst-case cost; send nothing.")
     boolean dryRun;
@@ -217,11 +169,10 @@ final class HarvestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         RunManifest previous = RunManifest.exists(run) ? RunManifest.read(run) : null;
-        String prov = firstNonNull(provider, previous == null ? null : previous.provider(), "openai")
-                .toLowerCase(Locale.ROOT);
-        if (!prov.equals("openai") && !prov.equals("anthropic") && !prov.equals(LocalTeacher.PROVIDER)) {
-            throw new UserError("unknown --provider '" + prov + "' (use openai, anthropic or local)", Errors.USAGE);
-        }
+        String prov = connection.provider(previous == null ? null : previous.provider());
+        // resuming a run: what is left out is the run's teacher (its URL, key variable and endpoint only when the
+        // provider is the same)
+        RunManifest sameProvider = previous != null && prov.equals(previous.provider()) ? previous : null;
         TeacherSampling sampling = new TeacherSampling(temperature, topP, maxTokens, maxCompletionTokens, seed, stop,
                 topLogprobs, system);
         if (prov.equals(LocalTeacher.PROVIDER)) {
@@ -229,25 +180,17 @@ final class HarvestCommand implements Callable<Integer> {
                 throw new UserError("--batch needs a provider with a batch API (openai, anthropic); a local model"
                         + " answers online only: drop --batch", Errors.USAGE);
             }
-            try (Teacher teacher = localTeacher(sampling, previous)) {
+            // a model folder answering in-process; the harvester's concurrency only queues requests for it
+            String ep = endpoint != null ? endpoint : sameProvider != null ? sameProvider.endpoint()
+                    : LocalTeacher.COMPLETIONS;
+            try (Teacher teacher = connection.openLocal(sampling, ep)) {
                 if (active.enabled) return active.run(this, teacher);
                 return dryRun ? dryRun(teacher) : harvest(teacher, previous);
             }
         }
-        String ep = firstNonNull(endpoint, previous != null && prov.equals(previous.provider())
-                ? previous.endpoint() : null, "chat");
-        String modelName = firstNonNull(model, previous == null ? null : previous.model(), null);
-        if (modelName == null) throw new UserError("--model is required for a new run", Errors.USAGE);
-        String url = firstNonNull(baseUrl, previous != null && prov.equals(previous.provider())
-                ? previous.baseUrl() : null, null);
-        String keyEnv = firstNonNull(apiKeyEnv, previous != null && prov.equals(previous.provider())
-                ? previous.apiKeyEnv() : null, prov.equals("anthropic") ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
-        String key = System.getenv(keyEnv);
-        if ((key == null || key.isBlank()) && !dryRun && (apiKeyEnv != null || url == null)) {
-            throw new UserError("no API key: set " + keyEnv + " (or name another variable with --api-key-env)");
-        }
-        TeacherConfig config = new TeacherConfig(prov, ep, url == null ? null : parseUrl(url), modelName, keyEnv,
-                key, sampling, Duration.ofSeconds(timeoutSeconds), Map.of());
+        String ep = endpoint != null ? endpoint : sameProvider != null ? sameProvider.endpoint() : TeacherConfig.CHAT;
+        TeacherConfig config = connection.http(prov, ep, sameProvider, previous == null ? null : previous.model(),
+                sampling, !dryRun);
         try (Teacher teacher = Teachers.create(config)) {
             if (active.enabled) return active.run(this, teacher);
             if (dryRun) return dryRun(teacher);
@@ -255,28 +198,9 @@ final class HarvestCommand implements Callable<Integer> {
         }
     }
 
-    /** A model folder answering in-process; the harvester's concurrency only queues requests for it. */
-    private Teacher localTeacher(TeacherSampling sampling, RunManifest previous) throws IOException {
-        if (modelDir == null) throw new UserError("--provider local needs --model-dir DIR (the teacher's model folder)",
-                Errors.USAGE);
-        if (baseUrl != null) throw new UserError("--base-url does not apply to --provider local", Errors.USAGE);
-        if (!Files.isDirectory(modelDir)) throw new UserError("no model folder at " + modelDir);
-        String ep = firstNonNull(endpoint, previous != null && previous.provider().equals(LocalTeacher.PROVIDER)
-                ? previous.endpoint() : null, LocalTeacher.COMPLETIONS);
-        if (!ep.equals(LocalTeacher.CHAT) && !ep.equals(LocalTeacher.COMPLETIONS)) {
-            throw new UserError("--endpoint must be chat or completions, not '" + ep + "'", Errors.USAGE);
-        }
-        return LocalTeacher.open(modelDir, sampling, ep);
-    }
-
     private void validate() {
         if (!Files.isRegularFile(prompts)) throw new UserError("no prompt file at " + prompts);
-        if (budgetUsd != null && priceIn == 0 && priceOut == 0) {
-            throw new UserError("--budget-usd needs prices: give --price-in and --price-out (USD per 1 M tokens)",
-                    Errors.USAGE);
-        }
-        if (concurrency < 1 || concurrency > 100_000) throw new UserError("--concurrency must be in 1..100000",
-                Errors.USAGE);
+        connection.validate();
         if (batch) {
             if (!(pollInterval > 0) || !(maxPollInterval > 0)) {
                 throw new UserError("--poll-interval and --max-poll-interval must be positive", Errors.USAGE);
@@ -291,7 +215,7 @@ final class HarvestCommand implements Callable<Integer> {
 
     private int harvest(Teacher teacher, RunManifest previous) throws Exception {
         PrintStream err = System.err;
-        RunManifest manifest = Harvester.manifest(teacher, apiKeyEnvFor(teacher), prompts, previous);
+        RunManifest manifest = Harvester.manifest(teacher, connection.apiKeyEnvFor(teacher), prompts, previous);
         if (previous != null && (!previous.model().equals(manifest.model())
                 || !previous.provider().equals(manifest.provider()))) {
             err.println("note: this run already holds samples from " + previous.provider() + "/" + previous.model()
@@ -302,52 +226,16 @@ final class HarvestCommand implements Callable<Integer> {
         long expected = Math.max(1, duplicates.prompts() * samplesPerPrompt);
         try (RunStore store = RunStore.open(run)) {
             manifest.write(run);
-            Budget budget = new Budget(priceIn, priceOut, budgetUsd);
-            RateLimiter limiter = new RateLimiter(rpm, tpm);
-            Backoff backoff = new Backoff(maxAttempts);
+            Budget budget = connection.budget(1, 0);
             Harvester harvester = new Harvester(teacher, store,
-                    new Harvester.Options(prompts, samplesPerPrompt, concurrency, retryFailed, strict),
-                    limiter, budget, backoff).withCheckedPrompts(duplicates);
-            // Ctrl-C: stop asking, then hold the JVM until the writer has stored what was answered and the
-            // summary is printed (bounded, so a second Ctrl-C is never needed)
-            java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
-            Thread hook = new Thread(() -> {
-                harvester.stop();
-                try {
-                    finished.await(15, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    // exiting anyway
-                }
-            }, "harvest-interrupt");
-            Runtime.getRuntime().addShutdownHook(hook);
-            Harvester.Result result;
-            try {
-                try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(harvester.progress(), expected))) {
-                    result = harvester.run();
-                }
-                printSummary(result, store, budget);
-                System.out.flush();
-            } finally {
-                finished.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the JVM is exiting because of Ctrl-C; the harvest has stopped and stored what it had
-                }
-            }
-            return switch (result.outcome()) {
-                case COMPLETE, BUDGET_REACHED -> 0;
-                case FATAL -> throw new UserError(result.fatal().getMessage()
-                        + " — nothing stored was lost; fix this and rerun the same command to resume");
-                case INTERRUPTED -> 130;
-            };
+                    new Harvester.Options(prompts, samplesPerPrompt, connection.concurrency, retryFailed, strict),
+                    connection.rateLimiter(), budget, connection.backoff()).withCheckedPrompts(duplicates);
+            // Ctrl-C: stop asking; the writer stores what was answered and the summary is printed before the exit
+            Harvester.Result result = HarvestTerminal.run(quiet, harvester::stop,
+                    () -> line(harvester.progress(), expected), harvester::run, r -> printSummary(r, store, budget));
+            return HarvestTerminal.exitCode(result.outcome(), result.fatal(),
+                    "nothing stored was lost; fix this and rerun the same command to resume");
         }
-    }
-
-    String apiKeyEnvFor(Teacher teacher) {
-        if (teacher.provider().equals(LocalTeacher.PROVIDER)) return null;
-        return firstNonNull(apiKeyEnv, null, teacher.provider().equals("anthropic")
-                ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
     }
 
     private static String line(Harvester.Progress p, long expected) {
@@ -368,33 +256,21 @@ final class HarvestCommand implements Callable<Integer> {
         Harvester.Progress p = r.progress();
         double secs = Math.max(1e-3, p.elapsed().toNanos() / 1e9);
         PrintStream out = System.out;
-        String how = switch (r.outcome()) {
-            case COMPLETE -> "complete";
-            case BUDGET_REACHED -> String.format(Locale.ROOT, "stopped at the budget of $%.4f", budgetUsd);
-            case FATAL -> "stopped by an error";
-            case INTERRUPTED -> "interrupted";
-        };
-        out.printf(Locale.ROOT, "harvest %s%n", how);
-        out.printf(Locale.ROOT, "  prompts   %s read%s%n", ProgressBar.count(p.promptsRead()),
-                p.malformed() > 0 ? " (" + p.malformed() + " malformed lines skipped: " + r.malformedLines().getFirst()
-                        + (p.malformed() > 1 ? ", ..." : "") + ")" : "");
+        out.printf(Locale.ROOT, "harvest %s%n", HarvestTerminal.how(r.outcome(), connection.budgetUsd, "interrupted"));
+        HarvestTerminal.promptsLine(out, p.promptsRead(), p.malformed(), r.malformedLines());
         out.printf(Locale.ROOT, "  samples   %s answered now, %s failed, %s already stored, %s retries%n",
                 ProgressBar.count(p.done()), ProgressBar.count(p.failed()), ProgressBar.count(p.alreadyDone()),
                 ProgressBar.count(p.retries()));
-        out.printf(Locale.ROOT, "  tokens    %s prompt + %s completion%n", ProgressBar.count(p.promptTokens()),
-                ProgressBar.count(p.completionTokens()));
+        HarvestTerminal.tokensLine(out, p.promptTokens(), p.completionTokens());
         out.printf(Locale.ROOT, "  spend     $%.4f%s%s%n", p.spentUsd(),
-                budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget", budgetUsd),
+                connection.budgetUsd == null ? "" : String.format(Locale.ROOT, " of $%.2f budget",
+                        connection.budgetUsd),
                 budget.attemptsAtWorstCase() == 0 ? "" : String.format(Locale.ROOT,
                         " (of which $%.4f for %d lost answers, counted at their worst case)",
                         budget.spentAtWorstCaseUsd(), budget.attemptsAtWorstCase()));
         out.printf(Locale.ROOT, "  time      %s, %.1f req/s%n", ProgressBar.duration(p.elapsed()), p.done() / secs);
-        out.printf(Locale.ROOT, "  run       %s: %s done, %s failed, %s pending in store%n", run,
-                ProgressBar.count(store.count(SampleStatus.DONE)), ProgressBar.count(store.count(SampleStatus.FAILED)),
-                ProgressBar.count(store.count(SampleStatus.PENDING)));
-        if (p.failed() > 0 || store.count(SampleStatus.FAILED) > 0) {
-            out.println("  failures  see 'distill inspect " + run + "'; rerun with --retry-failed to ask again");
-        }
+        HarvestTerminal.runLine(out, run, store, "");
+        HarvestTerminal.failuresLine(out, run, store, p.failed());
     }
 
     /** Prints what the harvest would send and its worst-case cost (estimated by {@link HarvestEstimate}). */
@@ -404,7 +280,7 @@ final class HarvestCommand implements Callable<Integer> {
         try (RunStore store = Files.isRegularFile(run.resolve(RunStore.FILE)) ? RunStore.openExisting(run) : null) {
             double f = batch ? batchPriceFactor : 1;
             e = HarvestEstimate.of(teacher, prompts, checked, store, samplesPerPrompt,
-                    new Budget(priceIn * f, priceOut * f, null), retryFailed, strict);
+                    new Budget(connection.priceIn * f, connection.priceOut * f, null), retryFailed, strict);
         } catch (Harvester.MalformedPromptException bad) {
             throw new UserError(bad.getMessage());
         }
@@ -420,13 +296,14 @@ final class HarvestCommand implements Callable<Integer> {
                 ProgressBar.count(e.promptTokens()), ProgressBar.count(e.promptTokenBound()));
         out.printf(Locale.ROOT, "  output tokens  at most %s (%d per sample)%n",
                 ProgressBar.count(e.maxOutputTokens()), maxTokens);
-        if (priceIn == 0 && priceOut == 0) {
+        if (connection.priceIn == 0 && connection.priceOut == 0) {
             out.println("  cost           give --price-in and --price-out (USD per 1 M tokens) for a cost estimate");
         } else {
             out.printf(Locale.ROOT, "  worst case     $%.4f: every answer at its max tokens, prompts at 1 token per"
                     + " byte (~$%.4f at the prompt estimate)%n", e.worstCaseUsd(), e.expectedUsd());
-            if (budgetUsd != null) {
-                out.printf(Locale.ROOT, "  budget         $%.2f%s%n", budgetUsd, e.worstCaseUsd() > budgetUsd
+            Double limit = connection.budgetUsd;
+            if (limit != null) {
+                out.printf(Locale.ROOT, "  budget         $%.2f%s%n", limit, e.worstCaseUsd() > limit
                         ? ": the harvest may stop at the budget (each request reserves its worst case until its"
                                 + " answer settles it)"
                         : ": enough for the worst case");
@@ -449,23 +326,5 @@ final class HarvestCommand implements Callable<Integer> {
         }
         if (duplicates.count() > 0) System.err.println("note: " + duplicates.notice());
         return duplicates;
-    }
-
-    private static URI parseUrl(String url) {
-        try {
-            URI u = URI.create(url);
-            if (u.getScheme() == null || u.getHost() == null
-                    || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
-                throw new IllegalArgumentException();
-            }
-            return u;
-        } catch (IllegalArgumentException e) {
-            throw new UserError("--base-url '" + url + "' is not an http(s) URL (e.g. http://localhost:8000/v1)",
-                    Errors.USAGE);
-        }
-    }
-
-    private static String firstNonNull(String a, String b, String c) {
-        return a != null ? a : b != null ? b : c;
     }
 }

@@ -17,6 +17,8 @@ import dev.distill4j.prompts.SynthesizedPrompt;
 import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Harvester;
 import dev.distill4j.teacher.Teacher;
+import dev.distill4j.teacher.TeacherConfig;
+import dev.distill4j.teacher.TeacherSampling;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +46,8 @@ import picocli.CommandLine.Option;
                 "",
                 "The teacher's requests are harvested into a work run (--work), so they get the harvest's "
                         + "concurrency, rate limits, retries and budget, and a rerun of the same command asks "
-                        + "nothing twice: it replays what is stored and goes on. A larger --n extends the output.",
+                        + "nothing twice: it replays what is stored and goes on. A larger --n extends the output. "
+                        + "--budget-usd caps the work run as a whole: what earlier runs of the command spent counts.",
                 "",
                 "Output: an ordinary prompt file (JSONL: id, prompt, metadata with method, operation, topic, parent "
                         + "ids, round) that 'distill harvest --prompts' reads, and FILE.report.json with the "
@@ -60,7 +63,7 @@ import picocli.CommandLine.Option;
                 "",
                 "Exit codes: 0 --n prompts written; 3 stopped early (budget, or the teacher kept only "
                         + "duplicates: see the report); 1 an error (nothing kept is lost: rerun to resume); "
-                        + "2 bad usage."})
+                        + "2 bad usage; 130 interrupted by Ctrl-C (the prompts kept are written: rerun to go on)."})
 final class PromptsGenerateCommand implements Callable<Integer> {
     @Option(names = "--seed-prompts", required = true, paramLabel = "FILE",
             description = "Seed prompts: JSONL ({\"prompt\": ...} or {\"messages\": [...]}) or CSV with a "
@@ -130,7 +133,15 @@ final class PromptsGenerateCommand implements Callable<Integer> {
     boolean quiet;
 
     @Mixin
-    TeacherOptions teacherOptions;
+    TeacherConnectionOptions connection = new TeacherConnectionOptions();
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
+            description = "Sampling temperature (default ${DEFAULT-VALUE}: variety is the point).")
+    double temperature;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "1024",
+            description = "Most tokens per teacher reply (default ${DEFAULT-VALUE}).")
+    int maxTokens;
 
     @Override
     public Integer call() throws Exception {
@@ -141,57 +152,58 @@ final class PromptsGenerateCommand implements Callable<Integer> {
             for (String line : Files.readAllLines(topicsFile)) if (!line.isBlank()) allTopics.add(line.strip());
         }
         PromptSynthesizer.Options options = new PromptSynthesizer.Options(n, SynthesisMethod.parse(method),
-                allTopics, examples, perRequest, roundSize, maxRounds, seed, teacherOptions.concurrency);
+                allTopics, examples, perRequest, roundSize, maxRounds, seed, connection.concurrency);
         PromptFilter filter = new PromptFilter(minChars, maxChars);
         List<Prompt> seeds = readSeeds();
         Path workDir = work != null ? work : out.resolveSibling(out.getFileName() + ".work");
         PrintStream err = System.err;
-        try (Teacher teacher = teacherOptions.open(); EmbeddingModel model = EmbeddingModels.teacher(embedder);
+        TeacherSampling sampling = new TeacherSampling(temperature, null, maxTokens, false, null, List.of(), 0, null);
+        try (Teacher teacher = connection.open(sampling, TeacherConfig.CHAT);
+             EmbeddingModel model = EmbeddingModels.teacher(embedder);
              RunStore store = RunStore.open(workDir)) {
             double spentBefore = spentUsd(store);
-            Budget budget = teacherOptions.budget(spentBefore);
+            // one cap over every run of the command: what the work run's samples cost already counts
+            Budget budget = connection.budget(1, spentBefore);
             writeManifest(teacher, workDir);
             PromptPool pool = new PromptPool(model, similarity);
             PromptSynthesizer synth = new PromptSynthesizer(teacher, store, workDir, pool, filter, options,
-                    teacherOptions.rateLimiter(), budget, teacherOptions.backoff());
+                    connection.rateLimiter(), budget, connection.backoff());
             AtomicReference<String> status = new AtomicReference<>("starting");
             AtomicReference<Harvester> harvesting = new AtomicReference<>();
-            Thread hook = new Thread(synth::stop, "prompts-interrupt");
-            Runtime.getRuntime().addShutdownHook(hook);
             PromptSynthesizer.Result result;
-            try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(status.get(), harvesting.get()))) {
-                result = synth.run(seeds, out, new PromptSynthesizer.Listener() {
-                    @Override public void harvesting(int round, Harvester h) {
-                        harvesting.set(h);
-                        status.set("round " + round);
-                    }
+            // Ctrl-C: the synthesizer stops after its requests in flight; the output, report and summary are written
+            // before the exit
+            try (CtrlC ctrlC = new CtrlC("prompts-interrupt", synth::stop)) {
+                try (ProgressBar bar = new ProgressBar(err, quiet, () -> line(status.get(), harvesting.get()))) {
+                    result = synth.run(seeds, out, new PromptSynthesizer.Listener() {
+                        @Override public void harvesting(int round, Harvester h) {
+                            harvesting.set(h);
+                            status.set("round " + round);
+                        }
 
-                    @Override public void roundDone(PromptSynthesizer.Round r) {
-                        harvesting.set(null);
-                        status.set(String.format(Locale.ROOT, "round %d kept %d of %d candidates | %d/%d | $%.4f",
-                                r.round(), r.kept(), r.candidates(), r.totalKept(), n, spentBefore + r.spentUsd()));
-                    }
-                });
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // Ctrl-C: the synthesizer stopped after its requests in flight; the output is saved
+                        @Override public void roundDone(PromptSynthesizer.Round r) {
+                            harvesting.set(null);
+                            status.set(String.format(Locale.ROOT, "round %d kept %d of %d candidates | %d/%d | $%.4f",
+                                    r.round(), r.kept(), r.candidates(), r.totalKept(), n,
+                                    spentBefore + r.spentUsd()));
+                        }
+                    });
                 }
+                DiversityReport report = report(pool, result);
+                Path reportFile = out.resolveSibling(out.getFileName() + ".report.json");
+                var json = report.toJson();
+                json.put("stop", result.stop().name().toLowerCase(Locale.ROOT));
+                json.put("rounds", result.rounds());
+                json.put("teacher_requests_this_run", result.requests());
+                json.put("spent_usd", spentBefore + budget.spentUsd());
+                AtomicFiles.writeString(reportFile, Json.writePretty(json) + "\n");
+                printSummary(result, report, spentBefore + budget.spentUsd(), reportFile, workDir);
+                System.out.flush();
             }
-            DiversityReport report = report(pool, result);
-            Path reportFile = out.resolveSibling(out.getFileName() + ".report.json");
-            var json = report.toJson();
-            json.put("stop", result.stop().name().toLowerCase(Locale.ROOT));
-            json.put("rounds", result.rounds());
-            json.put("teacher_requests_this_run", result.requests());
-            json.put("spent_usd", spentBefore + budget.spentUsd());
-            AtomicFiles.writeString(reportFile, Json.writePretty(json) + "\n");
-            printSummary(result, report, spentBefore + budget.spentUsd(), reportFile, workDir);
             return switch (result.stop()) {
                 case TARGET_REACHED -> 0;
                 case BUDGET_REACHED, STALLED, MAX_ROUNDS -> 3;
-                case INTERRUPTED -> 130;
+                case INTERRUPTED -> CtrlC.EXIT_CODE;
                 case FATAL -> throw new UserError(result.fatalMessage() + " — the " + result.kept().size()
                         + " prompts kept are in " + out + "; fix this and rerun the same command to resume");
             };
@@ -219,7 +231,7 @@ final class PromptsGenerateCommand implements Callable<Integer> {
 
     private void writeManifest(Teacher teacher, Path workDir) throws Exception {
         RunManifest previous = RunManifest.exists(workDir) ? RunManifest.read(workDir) : null;
-        Harvester.manifest(teacher, teacher.baseUrl() == null ? null : teacherOptions.apiKeyEnv, seedPrompts, previous)
+        Harvester.manifest(teacher, connection.apiKeyEnvFor(teacher), seedPrompts, previous)
                 .write(workDir);
     }
 

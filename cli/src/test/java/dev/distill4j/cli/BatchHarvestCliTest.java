@@ -8,21 +8,30 @@ import dev.distill4j.core.Json;
 import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.store.RunStore;
 import dev.distill4j.core.store.StoredBatch;
+import dev.distill4j.teacher.stub.AnthropicStub;
 import dev.distill4j.teacher.stub.BatchPlan;
+import dev.distill4j.teacher.stub.Fault;
 import dev.distill4j.teacher.stub.OpenAiStub;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code distill harvest --batch} as a user runs it, in child processes against the OpenAI stub: the same prompts
  * cost half of what they cost online, {@code inspect} shows the batches, and a harvest SIGKILLed after submitting is
- * resumed by the same command, which polls the batches it finds in the run and buys nothing twice.
+ * resumed by the same command, which polls the batches it finds in the run and buys nothing twice; and against the
+ * Anthropic stub, a create call whose answer was lost beside another batch of its size stops the harvest with the
+ * candidates named until {@code --resubmit-unconfirmed}.
  */
 class BatchHarvestCliTest {
     private static final String KEY = "sk-batch-cli";
@@ -119,6 +128,56 @@ class BatchHarvestCliTest {
             var third = distill(args);
             assertThat(third.stdout()).contains("240 already stored");
             assertThat(count(stub, "POST", "/v1/batches")).isEqualTo(creates);
+        }
+    }
+
+    @Test
+    void anAnthropicCreateAnswerLostBesideAnotherBatchOfItsSizeStopsUntilResubmitUnconfirmed() throws Exception {
+        Path prompts = prompts(6);
+        Path run = tmp.resolve("run");
+        Map<String, String> env = Map.of("ANTHROPIC_API_KEY", KEY);
+        try (AnthropicStub stub = AnthropicStub.start().requireApiKey(KEY);
+             HttpClient http = HttpClient.newHttpClient()) {
+            // another client of the workspace makes a batch of the same size just before ours
+            StringBuilder body = new StringBuilder("{\"requests\": [");
+            for (int i = 0; i < 6; i++) {
+                body.append(i == 0 ? "" : ",").append("{\"custom_id\": \"other-").append(i).append("\", \"params\":"
+                        + " {\"model\": \"claude-test\", \"max_tokens\": 16, \"messages\": [{\"role\": \"user\","
+                        + " \"content\": \"hi\"}]}}");
+            }
+            var theirs = http.send(HttpRequest.newBuilder(URI.create(stub.baseUrl() + "/v1/messages/batches"))
+                    .header("x-api-key", KEY).header("anthropic-version", "2023-06-01")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body + "]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            String theirId = Json.parse(theirs.body()).get("id").asText();
+            // ours is made, and the connection drops halfway through the answer
+            AtomicBoolean once = new AtomicBoolean();
+            stub.onRequest(q -> q.method().equals("POST") && q.path().equals("/v1/messages/batches")
+                    && q.body().contains("Tell me about") && once.compareAndSet(false, true)
+                    ? Fault.truncatedBody() : null);
+            List<String> args = new ArrayList<>(List.of("harvest", "--run", run.toString(), "--prompts",
+                    prompts.toString(), "--provider", "anthropic", "--base-url", stub.baseUrl(), "--model",
+                    "claude-test", "--max-tokens", "16", "--batch", "--poll-interval", "0.02", "--max-poll-interval",
+                    "0.1", "--quiet"));
+
+            var first = DistillProcess.run(env, tmp.resolve("logs-a"), args.toArray(String[]::new));
+            assertThat(first.exitCode()).as(first.toString()).isEqualTo(1);
+            assertThat(first.stdout()).contains("harvest --batch stopped by an error");
+            assertThat(first.stderr()).contains("2 batches at the provider may be it", theirId,
+                    "Rerun the same command once they have ended", "--resubmit-unconfirmed")
+                    .doesNotContain("fix this and rerun");
+            try (RunStore store = RunStore.openExisting(run)) {
+                assertThat(store.batches(StoredBatch.State.SUBMITTING)).hasSize(1);
+            }
+
+            args.add("--resubmit-unconfirmed");
+            var second = DistillProcess.run(env, tmp.resolve("logs-b"), args.toArray(String[]::new));
+            assertThat(second.exitCode()).as(second.toString()).isZero();
+            assertThat(second.stdout()).contains("note      --resubmit-unconfirmed")
+                    .contains("6 done, 0 failed, 0 pending");
+            assertThat(stub.requests()).filteredOn(q -> q.method().equals("POST")
+                    && q.path().equals("/v1/messages/batches") && q.body().contains("Tell me about")).hasSize(2);
         }
     }
 

@@ -10,7 +10,12 @@ import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -25,16 +30,36 @@ import java.util.function.Consumer;
  *
  * <p>Limits: 100,000 requests and 256 MB per batch; {@code custom_id} matches {@code ^[a-zA-Z0-9_-]{1,64}$}
  * (our sample keys are 32 hex digits). Errored, canceled and expired requests are not billed.
+ *
+ * <p><b>Finding a batch whose create answer was lost.</b> A Message Batch carries no metadata, so our id cannot be
+ * attached to it. {@link #candidates} lists the workspace's batches instead ({@code GET /v1/messages/batches}, newest
+ * first, pages of {@code limit} walked with {@code after_id} = the page's {@code last_id} while {@code has_more}) back
+ * to {@link #CANDIDATE_WINDOW_BEFORE} before our submission, and keeps those created from then until
+ * {@link #CANDIDATE_WINDOW_AFTER} after it whose request count (the sum of {@code request_counts}) is ours.
  */
 public final class AnthropicBatchApi implements BatchApi {
     /** Anthropic's limit on requests per batch. */
     public static final int MAX_REQUESTS = 100_000;
     /** Anthropic's limit on a batch's size: 256 MB. */
     public static final long MAX_BYTES = 256L * 1000 * 1000;
+    /**
+     * How long before our submission a candidate may have been created: the provider stamps {@code created_at} by its
+     * clock, which may differ from this machine's by seconds (NTP) or, on a machine whose clock has drifted, more.
+     */
+    public static final Duration CANDIDATE_WINDOW_BEFORE = Duration.ofMinutes(2);
+    /**
+     * How long after our submission a candidate may have been created: the batch is made once its body has arrived,
+     * and a body of up to 256 MB may take minutes to upload; a create retried within the run waits out its backoff
+     * first (rate limits may ask for a minute or more).
+     */
+    public static final Duration CANDIDATE_WINDOW_AFTER = Duration.ofMinutes(15);
+    /** Batches per page of the list ({@code limit}: 1 to 1,000, the API's default is 20). */
+    static final int LIST_PAGE = 100;
 
     private final AnthropicTeacher teacher;
     private final URI batches;
     private final HttpTransport transport;
+    private int listPage = LIST_PAGE;
 
     AnthropicBatchApi(AnthropicTeacher teacher, TeacherConfig config) {
         this.teacher = teacher;
@@ -78,8 +103,56 @@ public final class AnthropicBatchApi implements BatchApi {
                 AnthropicBatchApi::status).body();
     }
 
-    /** Anthropic keeps no metadata on a batch, so a submission whose answer was lost cannot be found again. */
-    @Override public Optional<Status> find(String localId) { return Optional.empty(); }
+    /** Batches per page when {@link #candidates} lists them (tests lower it to walk several pages). */
+    AnthropicBatchApi listPage(int limit) {
+        if (limit < 1 || limit > 1000) throw new IllegalArgumentException("limit must be in 1..1000: " + limit);
+        this.listPage = limit;
+        return this;
+    }
+
+    @Override public List<Status> candidates(String localId, Instant submittedAt, int requests)
+            throws TeacherException {
+        Instant from = submittedAt.minus(CANDIDATE_WINDOW_BEFORE);
+        Instant to = submittedAt.plus(CANDIDATE_WINDOW_AFTER);
+        List<Status> found = new ArrayList<>();
+        String after = null;
+        while (true) {
+            URI url = URI.create(batches + "?limit=" + listPage
+                    + (after == null ? "" : "&after_id=" + URLEncoder.encode(after, StandardCharsets.UTF_8)));
+            Page page = transport.getJson(url, AnthropicBatchApi::page).body();
+            boolean reachedOlder = false;
+            for (Status s : page.data()) {
+                if (s.createdAt().isBefore(from)) {
+                    reachedOlder = true; // newest first: the rest of the list is older still
+                } else if (!s.createdAt().isAfter(to) && s.counts().total() == requests) {
+                    found.add(s);
+                }
+            }
+            // a server that hands back the same cursor would loop forever: its list ends there
+            if (reachedOlder || !page.hasMore() || page.data().isEmpty() || page.lastId() == null
+                    || page.lastId().equals(after)) {
+                return found;
+            }
+            after = page.lastId();
+        }
+    }
+
+    @Override public String candidatesMatchedBy() {
+        return "its creation time and request count (Anthropic keeps no metadata on a batch)";
+    }
+
+    /** One page of {@code GET /v1/messages/batches}. */
+    private record Page(List<Status> data, boolean hasMore, String lastId) {}
+
+    private static Page page(JsonNode list) {
+        List<Status> data = new ArrayList<>();
+        for (JsonNode b : WireJson.array(list, "data", "data")) {
+            Status s = status(b);
+            if (s.createdAt() == null) throw new WireJson.MalformedException("lacks data[].created_at");
+            data.add(s);
+        }
+        return new Page(data, list.path("has_more").asBoolean(false), list.path("last_id").asText(null));
+    }
 
     /** The Message Batch object. */
     static Status status(JsonNode b) {
@@ -95,7 +168,19 @@ public final class AnthropicBatchApi implements BatchApi {
         return new Status(id, status, status.equals("ended"),
                 new Counts(processing + succeeded + errored + canceled + expired, succeeded, errored, expired,
                         canceled, processing),
-                null, null, url == null || url.isNull() ? null : url.asText(), null, Json.write(b));
+                null, null, url == null || url.isNull() ? null : url.asText(), null, Json.write(b), createdAt(b));
+    }
+
+    /** {@code created_at} (RFC 3339), or null when absent; one that does not parse is a malformed answer. */
+    private static Instant createdAt(JsonNode b) {
+        JsonNode n = WireJson.optional(b, "created_at");
+        if (n == null) return null;
+        String t = n.asText();
+        try {
+            return OffsetDateTime.parse(t).toInstant();
+        } catch (DateTimeParseException e) {
+            throw new WireJson.MalformedException("has created_at '" + t + "', not an RFC 3339 time");
+        }
     }
 
     @Override public void results(Status ended, Consumer<Item> sink) throws TeacherException {

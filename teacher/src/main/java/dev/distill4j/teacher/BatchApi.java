@@ -3,7 +3,8 @@ package dev.distill4j.teacher;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.Usage;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.time.Instant;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -17,9 +18,13 @@ import java.util.function.Consumer;
  * and {@link #maxRequests()}, the provider's limits.
  */
 public sealed interface BatchApi extends AutoCloseable permits OpenAiBatchApi, AnthropicBatchApi {
-    /** Where a batch stands at the provider, in the provider's words and in ours. */
+    /**
+     * Where a batch stands at the provider, in the provider's words and in ours.
+     *
+     * @param createdAt when the provider made the batch (its {@code created_at}), or null when it did not say
+     */
     record Status(String providerId, String status, boolean ended, Counts counts, String outputFileId,
-                  String errorFileId, String resultsUrl, String errors, String json) {}
+                  String errorFileId, String resultsUrl, String errors, String json, Instant createdAt) {}
 
     /**
      * Requests of a batch by outcome so far. OpenAI reports total/completed/failed (expired requests count as
@@ -72,8 +77,8 @@ public sealed interface BatchApi extends AutoCloseable permits OpenAiBatchApi, A
     /**
      * Submits the batch file (built from {@link #prefix()}, lines, {@link #suffix()}) and returns its status.
      *
-     * @param localId our id for the batch, attached to it where the provider keeps metadata so {@link #find} can
-     *                find a submission whose answer was lost
+     * @param localId our id for the batch, attached to it where the provider keeps metadata so {@link #candidates}
+     *                can find a submission whose answer was lost
      */
     Submitted submit(String localId, Path file, int requests) throws TeacherException;
 
@@ -87,10 +92,22 @@ public sealed interface BatchApi extends AutoCloseable permits OpenAiBatchApi, A
     void results(Status ended, Consumer<Item> sink) throws TeacherException;
 
     /**
-     * The batch submitted under {@code localId}, when the provider can say (OpenAI: by the batch's {@code metadata});
-     * empty when it holds none or cannot tell (Anthropic keeps no metadata on batches).
+     * The batches the provider holds that may be the one submitted under {@code localId}, whose create call's answer
+     * was lost (a timeout, a broken connection, a kill before the store's commit): empty when none may be.
+     * {@link BatchHarvester} adopts a single candidate, and tells several apart by their results.
+     *
+     * <p>OpenAI keeps our id in the batch's {@code metadata}: at most one candidate, and it is ours. Anthropic keeps
+     * no metadata on a batch: the candidates are those created in a window around {@code submittedAt} with
+     * {@code requests} requests ({@link AnthropicBatchApi#CANDIDATE_WINDOW_BEFORE},
+     * {@link AnthropicBatchApi#CANDIDATE_WINDOW_AFTER}), which another client's batch may match too.
+     *
+     * @param submittedAt when we stored the batch, just before its first create call
+     * @param requests    the requests in it
      */
-    Optional<Status> find(String localId) throws TeacherException;
+    List<Status> candidates(String localId, Instant submittedAt, int requests) throws TeacherException;
+
+    /** How {@link #candidates} tells our batch, in the words of a note for the user. */
+    String candidatesMatchedBy();
 
     @Override
     void close();

@@ -16,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -59,10 +61,28 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Resuming.</b> Killed at any point, the same command picks up where it was: open batches are polled again
  * (their worst case held in the budget, since it is already committed), collected batches are never fetched again,
- * and their samples are never submitted again while a batch holds them. A batch stored as submitting whose
- * acceptance was never recorded (a kill between the create call and the store's commit) is looked up at the
- * provider by our id in its metadata (OpenAI); if the provider holds none (or cannot say: Anthropic has no batch
- * metadata), its samples are submitted again.
+ * and their samples are never submitted again while a batch holds them.
+ *
+ * <p><b>A create call whose answer was lost</b> (a timeout or a broken connection after the request went out, or a
+ * kill between the create call and the store's commit) may have made the batch, so before its samples are sent again
+ * the provider is asked for it ({@link BatchApi#candidates}): OpenAI's by our id in its metadata, Anthropic's (no
+ * metadata) by a creation time near ours and our request count. Batches this run already knows are never candidates.
+ * Then:
+ *
+ * <ul>
+ *   <li><b>one candidate</b>: adopted as ours, polled and collected like any other. Its results are matched to our
+ *       samples by {@code custom_id}, so a wrong adoption (another client's batch of the same size at the same time)
+ *       stores nothing of it: our samples are missing from it, re-queued and asked again, never bought twice;</li>
+ *   <li><b>none</b>: the create never made a batch, and its samples are submitted again;</li>
+ *   <li><b>several</b>: those that have ended are told apart by their results: the one that holds our sample keys
+ *       is ours. If none of them does and some are still running, the run stops with {@link UnconfirmedBatchException}
+ *       naming them: rerun once they have ended (their results then say), or set
+ *       {@link Options#resubmitUnconfirmed} to submit the samples again knowingly (bought twice if one was ours).</li>
+ * </ul>
+ *
+ * <p>This happens at once within the run (after the retry's backoff, so that a create still under way at the
+ * provider has made its batch before we look) and, for a batch a stopped run left stored as submitting, when the
+ * next run starts.
  */
 public final class BatchHarvester {
     private static final Logger LOG = LoggerFactory.getLogger(BatchHarvester.class);
@@ -78,9 +98,13 @@ public final class BatchHarvester {
      * @param pollInterval        first wait between polls
      * @param maxPollInterval     longest wait between polls
      * @param maxRequestsPerBatch most requests per batch, at most the provider's limit (lower it to split a harvest)
+     * @param resubmitUnconfirmed submit again the samples of a batch whose create answer was lost when several
+     *                            batches at the provider may be it and none can be told apart yet (instead of
+     *                            stopping with {@link UnconfirmedBatchException}); one that was ours is bought twice
      */
     public record Options(Path promptsFile, int samplesPerPrompt, boolean retryFailed, boolean strict,
-                          int maxAttempts, Duration pollInterval, Duration maxPollInterval, int maxRequestsPerBatch) {
+                          int maxAttempts, Duration pollInterval, Duration maxPollInterval, int maxRequestsPerBatch,
+                          boolean resubmitUnconfirmed) {
         public Options {
             if (samplesPerPrompt < 1) throw new InvalidInputException("--samples-per-prompt must be ≥ 1");
             if (maxAttempts < 1) throw new InvalidInputException("--max-attempts must be ≥ 1");
@@ -113,11 +137,30 @@ public final class BatchHarvester {
                            Duration nextPoll, long batchesSubmitted, long batchesCollected) {}
 
     /**
+     * @param fatal what ended the run when {@code outcome} is {@code FATAL}: a {@link TeacherException} from the
+     *              provider, or an {@link UnconfirmedBatchException}
      * @param notes lines for the user: batches found again or submitted again after a kill, batches that failed
      *              validation
      */
-    public record Result(Harvester.Outcome outcome, Progress progress, TeacherException fatal,
+    public record Result(Harvester.Outcome outcome, Progress progress, Exception fatal,
                          List<String> malformedLines, PromptDuplicates duplicates, List<String> notes) {}
+
+    /**
+     * A create call's answer was lost and several batches at the provider may be the one it made, none of which can
+     * be told apart yet: nothing of that batch is submitted again until they end or the user says so
+     * ({@link Options#resubmitUnconfirmed}).
+     */
+    public static final class UnconfirmedBatchException extends Exception {
+        private final List<String> candidateIds;
+
+        UnconfirmedBatchException(String message, List<String> candidateIds) {
+            super(message);
+            this.candidateIds = List.copyOf(candidateIds);
+        }
+
+        /** The provider's ids of the batches that may be ours. */
+        public List<String> candidateIds() { return candidateIds; }
+    }
 
     private final HttpTeacher teacher;
     private final BatchApi api;
@@ -212,7 +255,7 @@ public final class BatchHarvester {
         runner = Thread.currentThread();
         PromptDuplicates duplicates = checked != null ? checked : PromptDuplicates.scan(options.promptsFile(), store);
         startNanos = System.nanoTime();
-        TeacherException fatal = null;
+        Exception fatal = null;
         try {
             resume();
             phase = Phase.SUBMITTING;
@@ -224,7 +267,7 @@ public final class BatchHarvester {
                 phase = Phase.SUBMITTING;
                 submitRequeued();
             }
-        } catch (TeacherException e) {
+        } catch (TeacherException | UnconfirmedBatchException e) {
             fatal = e;
         } finally {
             if (current != null) current.discard();
@@ -240,21 +283,20 @@ public final class BatchHarvester {
     // ------------------------------------------------------------------------------------------------ resume
 
     /** Finds the batches an earlier run left: submissions never confirmed, and open batches to poll again. */
-    private void resume() throws TeacherException, InterruptedException {
+    private void resume() throws TeacherException, InterruptedException, UnconfirmedBatchException {
         for (StoredBatch b : store.batches(StoredBatch.State.SUBMITTING)) {
             if (!b.provider().equals(api.provider())) continue;
-            var found = retrying("look for batch " + b.id(), () -> api.find(b.id()));
-            if (found.isPresent()) {
-                BatchApi.Status s = found.get();
-                store.updateBatch(b.accepted(s.providerId(), null, s.status(), s.json()));
-                notes.add("batch " + s.providerId() + " (" + b.requests() + " requests) was submitted before the"
-                        + " last run stopped, without its id being stored; found it again by its metadata");
-            } else {
-                store.dropBatch(b.id());
-                notes.add(b.requests() + " requests whose batch submission was never confirmed are submitted again"
-                        + (api.provider().equals(TeacherConfig.ANTHROPIC)
-                        ? " (Anthropic keeps no batch metadata to look the batch up by)"
-                        : " (the provider holds no batch with our id)"));
+            switch (confirm(b)) {
+                case Adopted(BatchApi.Status s, String how) -> {
+                    store.updateBatch(b.accepted(s.providerId(), null, s.status(), s.json()));
+                    notes.add("batch " + s.providerId() + " (" + b.requests() + " requests) was submitted before the"
+                            + " last run stopped, without its id being stored; found it again by " + how);
+                }
+                case NotMade(String why) -> {
+                    store.dropBatch(b.id());
+                    notes.add(b.requests() + " requests whose batch submission was never confirmed are submitted"
+                            + " again (" + why + ")");
+                }
             }
         }
         for (StoredBatch b : store.batches(StoredBatch.State.OPEN)) {
@@ -272,7 +314,8 @@ public final class BatchHarvester {
 
     // ------------------------------------------------------------------------------------------------ submit
 
-    private void submitPromptFile() throws IOException, InterruptedException, TeacherException {
+    private void submitPromptFile() throws IOException, InterruptedException, TeacherException,
+            UnconfirmedBatchException {
         PromptDuplicates duplicates = checked;
         try (PromptReader reader = duplicates == null ? PromptReader.openUnique(options.promptsFile())
                 : PromptReader.openUnique(options.promptsFile(), duplicates)) {
@@ -310,7 +353,7 @@ public final class BatchHarvester {
 
     /** Stores a chunk's prompts, decides which of its samples to ask for, and adds them to batches. */
     private void queueChunk(List<Prompt> chunk, boolean firstChunk)
-            throws IOException, InterruptedException, TeacherException {
+            throws IOException, InterruptedException, TeacherException, UnconfirmedBatchException {
         List<Sample> candidates = Harvester.candidates(teacher, chunk, options.samplesPerPrompt(), Instant.now());
         List<String> keys = candidates.stream().map(Sample::key).toList();
         store.putPrompts(chunk);
@@ -358,7 +401,8 @@ public final class BatchHarvester {
     }
 
     /** Puts the samples re-queued by collected batches into new batches. */
-    private void submitRequeued() throws IOException, InterruptedException, TeacherException {
+    private void submitRequeued() throws IOException, InterruptedException, TeacherException,
+            UnconfirmedBatchException {
         List<Sample> again = List.copyOf(requeue);
         requeue.clear();
         Map<String, Prompt> prompts = store.prompts(again.stream().map(Sample::promptId).toList());
@@ -373,7 +417,7 @@ public final class BatchHarvester {
 
     /** Adds one request to the batch being built, sending that batch first when the request does not fit in it. */
     private void add(Sample s, Prompt prompt, ObjectNode body) throws IOException, InterruptedException,
-            TeacherException {
+            TeacherException, UnconfirmedBatchException {
         byte[] line = api.line(s.key(), body);
         Usage worst = teacher.size(new TeacherRequest(prompt, s.sampleIndex(), s.key())).worstCase();
         long limitBytes = api.maxBytes();
@@ -401,7 +445,7 @@ public final class BatchHarvester {
     }
 
     /** Sends the batch being built: reserve its worst case, store it as submitting, submit, store it as open. */
-    private void flush() throws IOException, InterruptedException, TeacherException {
+    private void flush() throws IOException, InterruptedException, TeacherException, UnconfirmedBatchException {
         Builder b = current;
         current = null;
         if (b == null || b.count == 0) {
@@ -422,7 +466,7 @@ public final class BatchHarvester {
             store.putBatch(stored, b.keys);
             BatchApi.Submitted sub;
             try {
-                sub = submit(b.localId, file, b.count);
+                sub = submit(stored, file);
             } catch (TeacherException e) {
                 if (e.billing() == TeacherException.Billing.NONE) {
                     // the provider refused it (an error status) or never heard of it: nothing was bought
@@ -449,27 +493,137 @@ public final class BatchHarvester {
 
     /**
      * Submits a batch file, retrying as {@link #retrying} does, except that a create call whose answer was lost (a
-     * timeout, a broken connection, a 2xx that could not be read) may have made the batch: it is looked up by our id
-     * before anything is sent again, and when the provider cannot say (Anthropic) the failure ends the run with the
-     * batch stored as submitting, rather than risk buying it twice.
+     * timeout, a broken connection, a 2xx that could not be read) may have made the batch: after the backoff's wait
+     * (so that a create still under way at the provider has made its batch), the provider is asked for it
+     * ({@link #confirm}) before anything is sent again, also after the last attempt. Stopped meanwhile, or when the
+     * provider cannot be asked, the failure ends the run with the batch stored as submitting, and the next run asks.
      */
-    private BatchApi.Submitted submit(String localId, Path file, int count)
-            throws TeacherException, InterruptedException {
+    private BatchApi.Submitted submit(StoredBatch stored, Path file)
+            throws TeacherException, InterruptedException, UnconfirmedBatchException {
         for (int attempt = 1; ; attempt++) {
             try {
-                return api.submit(localId, file, count);
+                return api.submit(stored.id(), file, stored.requests());
             } catch (TeacherException e) {
-                if (e.billing() != TeacherException.Billing.NONE) {
-                    var found = retrying("look for batch " + localId, () -> api.find(localId));
-                    if (found.isPresent()) return new BatchApi.Submitted(found.get().providerId(), null, found.get());
-                    if (api.provider().equals(TeacherConfig.ANTHROPIC)) throw e;
+                boolean lost = e.billing() != TeacherException.Billing.NONE;
+                boolean again = e.kind().retryable() && attempt < backoff.maxAttempts() && stopReason.get() == null;
+                if (!lost && !again) throw e;
+                if (!sleep(backoff.delay(attempt, e.retryAfter()))) throw e;
+                if (lost && confirmAfterLoss(stored, e) instanceof Adopted(BatchApi.Status s, String how)) {
+                    notes.add("batch " + s.providerId() + " (" + stored.requests() + " requests): the answer to its"
+                            + " create call was lost; found it by " + how);
+                    return new BatchApi.Submitted(s.providerId(), null, s);
                 }
-                if (!e.kind().retryable() || attempt >= backoff.maxAttempts() || stopReason.get() != null) throw e;
-                Duration delay = backoff.delay(attempt, e.retryAfter());
+                if (!again) throw e;
                 retries.incrementAndGet();
-                if (!sleep(delay)) throw e;
             }
         }
+    }
+
+    /**
+     * {@link #confirm} within the run. When the provider cannot be asked, the error says so and counts as a lost
+     * answer ({@code WORST_CASE}), so that {@link #flush} keeps the batch stored as submitting for the next run.
+     */
+    private Confirmation confirmAfterLoss(StoredBatch stored, TeacherException lost)
+            throws TeacherException, InterruptedException, UnconfirmedBatchException {
+        try {
+            return confirm(stored);
+        } catch (TeacherException e) {
+            TeacherException t = new TeacherException(e.kind(), e.status(), "the answer to the create call of batch "
+                    + stored.id() + " was lost (" + lost.getMessage() + "), and looking for the batch at the provider"
+                    + " failed: " + e.getMessage() + "; it stays in the run and the next run looks for it again",
+                    e.retryAfter(), e.bodyExcerpt(), e.requestId(), e.rateLimits(), e,
+                    TeacherException.Billing.WORST_CASE, null);
+            t.addSuppressed(lost);
+            throw t;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ confirm
+
+    /** What the provider says of a batch whose create answer was lost. */
+    private sealed interface Confirmation permits Adopted, NotMade {}
+
+    /** This batch at the provider is ours; {@code how} says how it was told, for the user's note. */
+    private record Adopted(BatchApi.Status status, String how) implements Confirmation {}
+
+    /** No batch at the provider is ours (or the user chose to submit again); {@code why}, for the note. */
+    private record NotMade(String why) implements Confirmation {}
+
+    /**
+     * Asks the provider for the batch {@code b} whose create answer was lost: one candidate is adopted; several are
+     * told apart by the results of those that have ended (the one holding our sample keys is ours); several that
+     * cannot be told apart stop the run unless {@link Options#resubmitUnconfirmed}. Batches the run already holds are
+     * never candidates (a harvest's full batches all have the same size).
+     */
+    private Confirmation confirm(StoredBatch b)
+            throws TeacherException, InterruptedException, UnconfirmedBatchException {
+        Set<String> known = new HashSet<>();
+        for (StoredBatch x : store.batches(null)) if (x.providerId() != null) known.add(x.providerId());
+        List<BatchApi.Status> candidates = new ArrayList<>();
+        for (BatchApi.Status s : retrying("look for batch " + b.id(),
+                () -> api.candidates(b.id(), b.createdAt(), b.requests()))) {
+            if (!known.contains(s.providerId())) candidates.add(s);
+        }
+        if (candidates.isEmpty()) return new NotMade("the provider holds no batch that may be it");
+        if (candidates.size() == 1) return new Adopted(candidates.getFirst(), api.candidatesMatchedBy());
+        Set<String> keys = new HashSet<>(store.batchSampleKeys(b.id()));
+        List<BatchApi.Status> ours = new ArrayList<>();
+        List<BatchApi.Status> running = new ArrayList<>();
+        for (BatchApi.Status s : candidates) {
+            if (!s.ended()) {
+                running.add(s);
+            } else if (holdsAny(s, keys)) {
+                ours.add(s);
+            }
+        }
+        if (!ours.isEmpty()) {
+            if (ours.size() > 1) {
+                notes.add("batches " + ids(ours) + " all hold requests of batch " + b.id() + " (its create call was"
+                        + " answered more than once); " + ours.getFirst().providerId() + " is collected, the others"
+                        + " were bought too");
+            }
+            return new Adopted(ours.getFirst(), "its results, which hold this batch's requests (one of "
+                    + candidates.size() + " batches of " + b.requests() + " requests made at that time)");
+        }
+        if (running.isEmpty()) {
+            return new NotMade("the " + candidates.size() + " batches of that size made at that time have ended"
+                    + " without any of its requests");
+        }
+        if (options.resubmitUnconfirmed()) {
+            notes.add("--resubmit-unconfirmed: batch " + b.id() + " (" + b.requests() + " requests) is submitted again"
+                    + " although " + ids(running) + " may be it; if one is, its requests are bought twice");
+            return new NotMade("--resubmit-unconfirmed");
+        }
+        throw new UnconfirmedBatchException("the create call of batch " + b.id() + " (" + b.requests()
+                + " requests, sent at " + b.createdAt().truncatedTo(ChronoUnit.SECONDS) + ") got no answer, and "
+                + candidates.size() + " batches at the provider may be it, matched by " + api.candidatesMatchedBy()
+                + ": "
+                + describe(candidates) + ". Nothing was submitted again. Rerun the same command once "
+                + (running.size() == 1 ? "it has" : "they have") + " ended (their results then show which is"
+                + " this run's), or rerun with --resubmit-unconfirmed to submit these requests again (if one of"
+                + " those batches is this run's, they are bought twice)", ids(candidates));
+    }
+
+    /** Whether an ended batch's results hold any of {@code keys}. */
+    private boolean holdsAny(BatchApi.Status ended, Set<String> keys) throws TeacherException, InterruptedException {
+        return retrying("read the results of batch " + ended.providerId(), () -> {
+            boolean[] hit = {false};
+            api.results(ended, item -> hit[0] |= keys.contains(item.customId()));
+            return hit[0];
+        });
+    }
+
+    private static List<String> ids(List<BatchApi.Status> batches) {
+        return batches.stream().map(BatchApi.Status::providerId).toList();
+    }
+
+    private static String describe(List<BatchApi.Status> batches) {
+        List<String> out = new ArrayList<>();
+        for (BatchApi.Status s : batches) {
+            out.add(s.providerId() + " (" + s.status()
+                    + (s.createdAt() == null ? "" : ", made " + s.createdAt().truncatedTo(ChronoUnit.SECONDS)) + ")");
+        }
+        return String.join(", ", out);
     }
 
     /** The batch being built: its requests in a temporary file in the run folder, their keys and worst case. */
@@ -653,30 +807,14 @@ public final class BatchHarvester {
                     TeacherException e = f.error();
                     String cause = e.kind().name().toLowerCase(Locale.ROOT)
                             + (e.status() > 0 ? " (http " + e.status() + ")" : "") + ": " + e.getMessage();
-                    Sample.Builder nb = prev.toBuilder().costUsd(prev.costUsd() + cost).requestId(e.requestId())
-                            .error(cause, e.bodyExcerpt()).attempts(attempts).updatedAt(now);
-                    if (e.kind().retryable() && attempts < options.maxAttempts()) {
-                        Sample again = nb.status(SampleStatus.PENDING).build();
-                        requeue.add(again);
-                        requeued.incrementAndGet();
-                        results.add(again);
-                    } else {
-                        failed.incrementAndGet();
-                        results.add(nb.status(SampleStatus.FAILED).build());
-                    }
+                    results.add(requeueOrFail(prev.toBuilder().costUsd(prev.costUsd() + cost)
+                            .requestId(e.requestId()).error(cause, e.bodyExcerpt()).attempts(attempts).updatedAt(now),
+                            e.kind().retryable(), attempts));
                 }
                 case BatchApi.NotRun n -> {
                     String cause = "not_run: the batch did not run it (" + n.why() + ")";
-                    Sample.Builder nb = prev.toBuilder().error(cause, null).attempts(attempts).updatedAt(now);
-                    if (attempts < options.maxAttempts()) {
-                        Sample again = nb.status(SampleStatus.PENDING).build();
-                        requeue.add(again);
-                        requeued.incrementAndGet();
-                        results.add(again);
-                    } else {
-                        failed.incrementAndGet();
-                        results.add(nb.status(SampleStatus.FAILED).build());
-                    }
+                    results.add(requeueOrFail(prev.toBuilder().error(cause, null).attempts(attempts).updatedAt(now),
+                            true, attempts));
                 }
             }
         }
@@ -689,6 +827,21 @@ public final class BatchHarvester {
         }
         batchesCollected.incrementAndGet();
         LOG.info("collected batch {}: {} ({})", s.providerId(), s.status(), s.counts());
+    }
+
+    /**
+     * A sample a batch did not answer: pending again and re-queued for the next batch when it may be asked again
+     * ({@code retryable}, attempts left), else failed.
+     */
+    private Sample requeueOrFail(Sample.Builder unanswered, boolean retryable, int attempts) {
+        if (retryable && attempts < options.maxAttempts()) {
+            Sample again = unanswered.status(SampleStatus.PENDING).build();
+            requeue.add(again);
+            requeued.incrementAndGet();
+            return again;
+        }
+        failed.incrementAndGet();
+        return unanswered.status(SampleStatus.FAILED).build();
     }
 
     /** The worst case of the samples whose answers were billed but lost, added to their stored cost. */

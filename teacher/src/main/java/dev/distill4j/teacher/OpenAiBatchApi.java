@@ -8,8 +8,9 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -86,20 +87,24 @@ public final class OpenAiBatchApi implements BatchApi {
         return transport.getJson(URI.create(root + "/batches/" + encode(providerId)), OpenAiBatchApi::status).body();
     }
 
-    @Override public Optional<Status> find(String localId) throws TeacherException {
+    /** The batch whose {@code metadata} holds {@code localId}, among the newest 1,000 ({@code GET /v1/batches}). */
+    @Override public List<Status> candidates(String localId, Instant submittedAt, int requests)
+            throws TeacherException {
         String after = null;
         for (int page = 0; page < FIND_PAGES; page++) {
             URI url = URI.create(root + "/batches?limit=100" + (after == null ? "" : "&after=" + encode(after)));
             JsonNode list = transport.getJson(url, json -> json).body();
             JsonNode data = WireJson.array(list, "data", "data");
             for (JsonNode b : data) {
-                if (localId.equals(b.path("metadata").path(METADATA_KEY).asText(null))) return Optional.of(status(b));
+                if (localId.equals(b.path("metadata").path(METADATA_KEY).asText(null))) return List.of(status(b));
             }
             if (!list.path("has_more").asBoolean(false) || data.isEmpty()) break;
             after = data.get(data.size() - 1).path("id").asText();
         }
-        return Optional.empty();
+        return List.of();
     }
+
+    @Override public String candidatesMatchedBy() { return "our id in its metadata"; }
 
     /** The Batch object: {@code id}, {@code status}, {@code request_counts}, file ids, {@code errors}. */
     static Status status(JsonNode b) {
@@ -127,7 +132,8 @@ public final class OpenAiBatchApi implements BatchApi {
         }
         return new Status(id, status, ended,
                 new Counts(total, completed, failed, 0, 0, ended ? 0 : Math.max(0, total - completed - failed)),
-                textOrNull(b, "output_file_id"), textOrNull(b, "error_file_id"), null, errors, Json.write(b));
+                textOrNull(b, "output_file_id"), textOrNull(b, "error_file_id"), null, errors, Json.write(b),
+                b.path("created_at").canConvertToLong() ? Instant.ofEpochSecond(b.path("created_at").asLong()) : null);
     }
 
     @Override public void results(Status ended, Consumer<Item> sink) throws TeacherException {

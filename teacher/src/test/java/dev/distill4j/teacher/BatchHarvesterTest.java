@@ -68,7 +68,7 @@ class BatchHarvesterTest {
 
     private static BatchHarvester.Options options(Path prompts, int batchSize) {
         return new BatchHarvester.Options(prompts, 1, false, false, 3, Duration.ofMillis(5), Duration.ofMillis(40),
-                batchSize);
+                batchSize, false);
     }
 
     private static Budget batchBudget(Double limit) {
@@ -384,5 +384,193 @@ class BatchHarvesterTest {
             assertThat(stub.billedUsd(PRICE_IN, PRICE_OUT)).isLessThanOrEqualTo(budget.limitUsd());
             assertThat(budget.spentUsd()).isCloseTo(stub.billedUsd(PRICE_IN, PRICE_OUT), within(1e-12));
         }
+    }
+
+    // ------------------------------------------------------------------ Anthropic: a create call whose answer was lost
+
+    private static final java.util.regex.Pattern SAMPLE_KEY = java.util.regex.Pattern.compile("[0-9a-f]{32}");
+
+    /** A harvest against the Anthropic stub with list pages of 2 (so a look-up walks several) and a quick backoff. */
+    private BatchHarvester.Result harvestAnthropic(AnthropicStub stub, RunStore store, BatchHarvester.Options o,
+                                                   Budget budget) throws Exception {
+        TeacherConfig config = anthropic(stub);
+        try (Teacher t = Teachers.create(config);
+             AnthropicBatchApi api = ((AnthropicBatchApi) BatchApi.of(t, config)).listPage(2)) {
+            return new BatchHarvester((HttpTeacher) t, api, store, o, budget,
+                    new Backoff(Duration.ofMillis(5), 2.0, Duration.ofMillis(40), 4, new java.util.Random(7))).run();
+        }
+    }
+
+    private static boolean isCreate(RecordedRequest q) {
+        return q.method().equals("POST") && q.path().equals("/v1/messages/batches");
+    }
+
+    private static boolean isList(RecordedRequest q) {
+        return q.method().equals("GET") && q.path().equals("/v1/messages/batches");
+    }
+
+    /** Create calls this run's harvester made (its custom ids are sample keys), not the other client's. */
+    private static long ourCreates(AnthropicStub stub) {
+        return stub.requests().stream().filter(BatchHarvesterTest::isCreate)
+                .filter(q -> SAMPLE_KEY.matcher(q.json().get("requests").get(0).get("custom_id").asText()).matches())
+                .count();
+    }
+
+    /** Batches the stub holds, by its own list. */
+    private static int batchesMade(OtherAnthropicClient client) throws Exception {
+        return Json.parse(client.list("limit=1000").body()).get("data").size();
+    }
+
+    private static BatchHarvester.Options anthropicOptions(Path prompts, int batchSize, boolean resubmitUnconfirmed) {
+        return new BatchHarvester.Options(prompts, 1, false, false, 3, Duration.ofMillis(5), Duration.ofMillis(40),
+                batchSize, resubmitUnconfirmed);
+    }
+
+    @Test
+    void anthropicBatchWhoseCreateAnswerWasLostIsFoundByTheNextRunAndNotBoughtTwice() throws Exception {
+        Path prompts = prompts(PROMPTS);
+        try (AnthropicStub stub = AnthropicStub.start().requireApiKey(KEY);
+             OtherAnthropicClient other = new OtherAnthropicClient(stub, KEY);
+             RunStore store = RunStore.open(tmp.resolve("run"))) {
+            java.util.concurrent.atomic.AtomicInteger creates = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicBoolean listDown = new AtomicBoolean(true);
+            // the second batch is made, then the connection drops halfway through its answer; the list is down, so
+            // this run cannot look for it and stops with the batch stored as submitting
+            stub.onRequest(q -> isCreate(q) && creates.incrementAndGet() == 2 ? Fault.truncatedBody()
+                    : isList(q) && listDown.get() ? Fault.status(500) : null);
+            var first = harvestAnthropic(stub, store, anthropicOptions(prompts, 10, false), batchBudget(null));
+            assertThat(first.outcome()).isEqualTo(Harvester.Outcome.FATAL);
+            assertThat(first.fatal().getMessage()).contains("looking for the batch at the provider failed",
+                    "the next run looks for it again");
+            assertThat(store.batches(StoredBatch.State.OPEN)).hasSize(1);
+            assertThat(store.batches(StoredBatch.State.SUBMITTING)).hasSize(1);
+            assertThat(ourCreates(stub)).isEqualTo(2);
+
+            // meanwhile another client of the workspace makes batches of other sizes
+            for (int n : new int[] {9, 11, 12}) other.create(n, "other" + n);
+            listDown.set(false);
+            Budget budget = batchBudget(null);
+            var second = harvestAnthropic(stub, store, anthropicOptions(prompts, 10, false), budget);
+            assertThat(second.outcome()).isEqualTo(Harvester.Outcome.COMPLETE);
+            // the first batch (known to the run, also of 10) is no candidate; the lost one is adopted
+            assertThat(second.notes()).anyMatch(n -> n.contains("found it again by its creation time and request"
+                    + " count"));
+            assertThat(second.progress().resumed()).isEqualTo(20);
+            assertThat(ourCreates(stub)).as("the third batch only").isEqualTo(3);
+            assertThat(stub.requests()).filteredOn(BatchHarvesterTest::isList)
+                    .anyMatch(q -> q.queryParams().containsKey("after_id")); // the look-up paged
+            assertThat(store.count(SampleStatus.DONE)).isEqualTo(PROMPTS);
+            assertThat(store.batches(StoredBatch.State.COLLECTED)).hasSize(3);
+            assertThat(stub.batchBilledAnswers()).isEqualTo(PROMPTS);
+            double stored = 0;
+            for (Sample s : doneSamples(store)) stored += s.costUsd();
+            assertThat(stored).isCloseTo(stub.billedUsd(PRICE_IN, PRICE_OUT), within(1e-12));
+            assertThat(budget.spentUsd()).isCloseTo(stored, within(1e-12));
+        }
+    }
+
+    @Test
+    void anthropicBatchWhoseCreateAnswerWasLostIsFoundWithinTheRun() throws Exception {
+        Path prompts = prompts(PROMPTS);
+        try (AnthropicStub stub = AnthropicStub.start().requireApiKey(KEY);
+             RunStore store = RunStore.open(tmp.resolve("run"))) {
+            java.util.concurrent.atomic.AtomicInteger creates = new java.util.concurrent.atomic.AtomicInteger();
+            stub.onRequest(q -> isCreate(q) && creates.incrementAndGet() == 2 ? Fault.truncatedBody() : null);
+            var r = harvestAnthropic(stub, store, anthropicOptions(prompts, 10, false), batchBudget(null));
+            assertThat(r.outcome()).isEqualTo(Harvester.Outcome.COMPLETE);
+            assertThat(r.notes()).anyMatch(n -> n.contains("the answer to its create call was lost; found it by its"
+                    + " creation time and request count"));
+            assertThat(ourCreates(stub)).isEqualTo(3);
+            assertThat(store.count(SampleStatus.DONE)).isEqualTo(PROMPTS);
+            assertThat(stub.batchBilledAnswers()).isEqualTo(PROMPTS);
+        }
+    }
+
+    @Test
+    void anthropicLostCreateWithNoBatchMadeIsSubmittedAgainOnce() throws Exception {
+        Path prompts = prompts(10);
+        try (AnthropicStub stub = AnthropicStub.start().requireApiKey(KEY);
+             OtherAnthropicClient other = new OtherAnthropicClient(stub, KEY);
+             RunStore store = RunStore.open(tmp.resolve("run"))) {
+            // the connection is dropped before the stub makes anything
+            stub.enqueue(Fault.connectionReset());
+            var r = harvestAnthropic(stub, store, anthropicOptions(prompts, 100, false), batchBudget(null));
+            assertThat(r.outcome()).isEqualTo(Harvester.Outcome.COMPLETE);
+            assertThat(ourCreates(stub)).isEqualTo(2);
+            assertThat(stub.requests()).filteredOn(BatchHarvesterTest::isList).hasSize(1); // looked, found none
+            assertThat(batchesMade(other)).isEqualTo(1);
+            assertThat(store.count(SampleStatus.DONE)).isEqualTo(10);
+            assertThat(stub.batchBilledAnswers()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void anthropicLostCreateWithTwoCandidatesStopsUntilTheirResultsTellThemApart() throws Exception {
+        Path prompts = prompts(10);
+        try (AnthropicStub stub = AnthropicStub.start().requireApiKey(KEY);
+             OtherAnthropicClient other = new OtherAnthropicClient(stub, KEY);
+             RunStore store = RunStore.open(tmp.resolve("run"))) {
+            String theirs = other.create(10, "other"); // the same size, a moment earlier
+            java.util.concurrent.atomic.AtomicInteger creates = new java.util.concurrent.atomic.AtomicInteger();
+            stub.onRequest(q -> isCreate(q) && creates.incrementAndGet() == 1 ? Fault.truncatedBody() : null);
+            var first = harvestAnthropic(stub, store, anthropicOptions(prompts, 100, false), batchBudget(null));
+            assertThat(first.outcome()).isEqualTo(Harvester.Outcome.FATAL);
+            var unconfirmed = (BatchHarvester.UnconfirmedBatchException) first.fatal();
+            assertThat(unconfirmed.candidateIds()).hasSize(2).contains(theirs);
+            String ours = unconfirmed.candidateIds().stream().filter(id -> !id.equals(theirs)).findFirst()
+                    .orElseThrow();
+            assertThat(unconfirmed.getMessage()).contains(theirs, ours, "in_progress", "Nothing was submitted again",
+                    "--resubmit-unconfirmed", "once they have ended");
+            assertThat(store.batches(StoredBatch.State.SUBMITTING)).hasSize(1);
+
+            // rerun while both still run: the same stop, nothing submitted
+            var second = harvestAnthropic(stub, store, anthropicOptions(prompts, 100, false), batchBudget(null));
+            assertThat(second.outcome()).isEqualTo(Harvester.Outcome.FATAL);
+            assertThat(second.fatal()).isInstanceOf(BatchHarvester.UnconfirmedBatchException.class);
+            assertThat(ourCreates(stub)).isEqualTo(1);
+            assertThat(stub.batchBilledAnswers()).isZero();
+
+            // once both have ended, their results say which is ours
+            for (String id : List.of(theirs, ours)) {
+                other.poll(id);
+                assertThat(other.poll(id).get("processing_status").asText()).isEqualTo("ended");
+            }
+            Budget budget = batchBudget(null);
+            var third = harvestAnthropic(stub, store, anthropicOptions(prompts, 100, false), budget);
+            assertThat(third.outcome()).isEqualTo(Harvester.Outcome.COMPLETE);
+            assertThat(third.notes()).anyMatch(n -> n.contains("batch " + ours) && n.contains("by its results"));
+            assertThat(store.batches(StoredBatch.State.COLLECTED)).extracting(StoredBatch::providerId)
+                    .containsExactly(ours);
+            assertThat(ourCreates(stub)).isEqualTo(1);
+            assertThat(store.count(SampleStatus.DONE)).isEqualTo(10);
+            assertThat(stub.batchBilledAnswers()).as("ours and theirs, each once").isEqualTo(20);
+            double stored = 0;
+            for (Sample s : doneSamples(store)) stored += s.costUsd();
+            assertThat(stored).isPositive();
+            assertThat(budget.spentUsd()).isCloseTo(stored, within(1e-12));
+        }
+    }
+
+    @Test
+    void resubmitUnconfirmedSubmitsTheRequestsAgainKnowingly() throws Exception {
+        Path prompts = prompts(10);
+        try (AnthropicStub stub = AnthropicStub.start().requireApiKey(KEY);
+             OtherAnthropicClient other = new OtherAnthropicClient(stub, KEY);
+             RunStore store = RunStore.open(tmp.resolve("run"))) {
+            other.create(10, "other");
+            java.util.concurrent.atomic.AtomicInteger creates = new java.util.concurrent.atomic.AtomicInteger();
+            stub.onRequest(q -> isCreate(q) && creates.incrementAndGet() == 1 ? Fault.truncatedBody() : null);
+            var r = harvestAnthropic(stub, store, anthropicOptions(prompts, 100, true), batchBudget(null));
+            assertThat(r.outcome()).isEqualTo(Harvester.Outcome.COMPLETE);
+            assertThat(r.notes()).anyMatch(n -> n.startsWith("--resubmit-unconfirmed") && n.contains("bought twice"));
+            assertThat(ourCreates(stub)).isEqualTo(2);
+            assertThat(store.count(SampleStatus.DONE)).isEqualTo(10);
+        }
+    }
+
+    private static List<Sample> doneSamples(RunStore store) {
+        List<Sample> done = new ArrayList<>();
+        store.forEachSample(SampleStatus.DONE, (p, s) -> done.add(s));
+        return done;
     }
 }

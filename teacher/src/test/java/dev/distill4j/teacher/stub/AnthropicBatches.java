@@ -19,9 +19,12 @@ import java.util.regex.Pattern;
  * ({@code {"requests": [{"custom_id", "params"}]}}, at most 100,000, custom ids {@code ^[a-zA-Z0-9_-]{1,64}$} and
  * unique, else 400), {@code GET /v1/messages/batches/{id}} ({@code processing_status} {@code in_progress} for the
  * plan's polls, then {@code ended}; {@code canceling} after a cancel), {@code GET /v1/messages/batches/{id}/results}
- * (JSONL: {@code succeeded}, {@code errored}, {@code canceled}, {@code expired}) and
- * {@code POST /v1/messages/batches/{id}/cancel}. Each request is answered through the stub's online path when the
- * batch ends, and billed at the batch price.
+ * (JSONL: {@code succeeded}, {@code errored}, {@code canceled}, {@code expired}),
+ * {@code POST /v1/messages/batches/{id}/cancel}, and {@code GET /v1/messages/batches} (the list: newest first,
+ * {@code limit} 1 to 1,000, default 20, else 400; {@code after_id} pages to older batches, {@code before_id} to newer,
+ * both at once is a 400, an unknown id a 404; {@code {"data", "has_more", "first_id", "last_id"}} with null ids on an
+ * empty page and {@code has_more} for the direction asked). Each request is answered through the stub's online path
+ * when the batch ends, and billed at the batch price.
  */
 final class AnthropicBatches {
     static final int MAX_REQUESTS = 100_000;
@@ -66,6 +69,7 @@ final class AnthropicBatches {
         if (!path.startsWith(base)) return null;
         String m = r.method();
         if (m.equals("POST") && path.equals(base)) return create(r);
+        if (m.equals("GET") && path.equals(base)) return list(r);
         String rest = path.substring(base.length());
         if (m.equals("GET") && rest.startsWith("/") && rest.endsWith("/results")) {
             return results(rest.substring(1, rest.length() - "/results".length()));
@@ -112,6 +116,62 @@ final class AnthropicBatches {
         Batch b = new Batch(id, list, stub.nextBatchPlan(), r.headers());
         batches.put(id, b);
         return StubServer.Reply.json(200, Map.of(), object(b));
+    }
+
+    /** {@code GET /v1/messages/batches}: one page of the workspace's batches, newest first. */
+    private StubServer.Reply list(RecordedRequest r) {
+        Map<String, String> q = r.queryParams();
+        int limit = 20;
+        if (q.containsKey("limit")) {
+            try {
+                limit = Integer.parseInt(q.get("limit"));
+            } catch (NumberFormatException e) {
+                return stub.error(400, "limit: Input should be a valid integer, unable to parse string as an integer",
+                        null, null);
+            }
+            if (limit < 1) return stub.error(400, "limit: Input should be greater than or equal to 1", null, null);
+            if (limit > 1000) {
+                return stub.error(400, "limit: Input should be less than or equal to 1000", null, null);
+            }
+        }
+        String before = q.get("before_id");
+        String after = q.get("after_id");
+        if (before != null && after != null) {
+            return stub.error(400, "Only one of before_id and after_id may be given.", null, null);
+        }
+        List<Batch> newestFirst = new java.util.ArrayList<>(batches.values());
+        java.util.Collections.reverse(newestFirst);
+        int from;
+        int to;
+        boolean hasMore;
+        String cursor = after != null ? after : before;
+        int at = -1;
+        if (cursor != null) {
+            for (int i = 0; i < newestFirst.size() && at < 0; i++) if (newestFirst.get(i).id.equals(cursor)) at = i;
+            if (at < 0) return stub.error(404, "No message batch found with id " + cursor, "not_found_error", null);
+        }
+        if (before != null) {
+            to = at;
+            from = Math.max(0, at - limit);
+            hasMore = from > 0;
+        } else {
+            from = at + 1; // 0 without a cursor
+            to = Math.min(newestFirst.size(), from + limit);
+            hasMore = to < newestFirst.size();
+        }
+        ObjectNode out = Json.object();
+        var data = out.putArray("data");
+        List<Batch> page = newestFirst.subList(from, to);
+        for (Batch b : page) data.add(object(b));
+        out.put("has_more", hasMore);
+        if (page.isEmpty()) {
+            out.putNull("first_id");
+            out.putNull("last_id");
+        } else {
+            out.put("first_id", page.getFirst().id);
+            out.put("last_id", page.getLast().id);
+        }
+        return StubServer.Reply.json(200, Map.of(), out);
     }
 
     private StubServer.Reply poll(String id) {

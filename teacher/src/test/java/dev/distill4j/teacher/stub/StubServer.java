@@ -283,7 +283,7 @@ public abstract class StubServer<S extends StubServer<S>> implements AutoCloseab
             byte[] raw = ex.getRequestBody().readAllBytes();
             long seq = sequence.incrementAndGet();
             RecordedRequest req = new RecordedRequest(seq, ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
-                    ex.getRequestHeaders(), new String(raw, StandardCharsets.UTF_8));
+                    ex.getRequestHeaders(), new String(raw, StandardCharsets.UTF_8), ex.getRequestURI().getRawQuery());
             if (recording) {
                 synchronized (requests) {
                     requests.add(req);
