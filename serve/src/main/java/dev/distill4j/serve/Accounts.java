@@ -18,8 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The accounts of a {@link KeyFile}, who a request's key belongs to, and each account's {@link RateLimiter}. The file
- * is polled (modification time and size) and re-read when it changes; a bad new version is logged and the old
- * accounts stay. An account's limiter lives as long as its name, so editing a limit or a key does not reset its use.
+ * is polled (modification time and size) and re-read once a change has settled: a version is read only when the next
+ * poll finds it unchanged, because an editor or script that rewrites the file in place truncates it first, and a poll
+ * landing in between would have installed an empty or half-written file — every account gone until the next poll
+ * (seen in AccountsTest under load). A bad new version is logged and the old accounts stay. An account's limiter lives
+ * as long as its name, so editing a limit or a key does not reset its use.
  */
 final class Accounts implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Accounts.class);
@@ -29,7 +32,10 @@ final class Accounts implements AutoCloseable {
     private final ScheduledExecutorService poller;
     private final Map<String, RateLimiter> limiters = new ConcurrentHashMap<>();
     private volatile List<KeyFile.Account> accounts;
-    private volatile String version;     // mtime + size of what was read last
+    /** Modification time, size and file key of the version read last (installed, or refused as bad). */
+    private String version;
+    /** A newer version seen by the last poll, read if the next poll still finds it; null when none. */
+    private String settling;
 
     /** Reads the file (a bad file is an {@code InvalidInputException} naming file:line) and starts polling it. */
     Accounts(Path file, Duration poll, LongSupplier clock) throws IOException {
@@ -59,15 +65,27 @@ final class Accounts implements AutoCloseable {
         accounts = List.copyOf(list);
     }
 
-    private void poll() {
+    /** One look at the file (the poller's, every poll interval; tests call it directly). */
+    void poll() {
         try {
             String now = version(file);
-            if (now.equals(version)) return;
-            version = now;
+            if (now.equals(version)) {
+                settling = null;
+                return;
+            }
+            if (!now.equals(settling)) {
+                settling = now;    // changed since the last poll: it may still be being written
+                return;
+            }
             List<KeyFile.Account> list = KeyFile.read(file);
+            if (!version(file).equals(now)) return;   // written to while read: settle again
+            settling = null;
+            version = now;
             install(list);
             log.info("reloaded {}: {} accounts", file, list.size());
         } catch (IOException | RuntimeException e) {
+            version = settling;    // a bad version is reported once, not at every poll
+            settling = null;
             // the message names file:line and never a line's text (the keys)
             log.warn("kept the previous {} accounts: could not reload {}: {}", accounts.size(), file, e.getMessage());
         }

@@ -215,6 +215,28 @@ class AccountsTest {
         }
     }
 
+    @Test
+    void aChangedKeyFileIsReadOnlyOnceItHasSettled() throws Exception {
+        String acme = "{\"name\": \"acme\", \"key\": \"" + ACME + "\"}\n";
+        Path keys = Files.writeString(tmp.resolve("settle.jsonl"), acme);
+        // an hour between the poller's own looks: only the test's polls run
+        try (Accounts accounts = new Accounts(keys, java.time.Duration.ofHours(1), System::currentTimeMillis)) {
+            Files.writeString(keys, "");   // an in-place rewrite caught after its truncation
+            accounts.poll();
+            assertThat(accounts.size()).as("a version seen once is not read yet").isEqualTo(1);
+            Files.writeString(keys, acme + "{\"name\": \"beta\", \"key\": \"" + BETA + "\"}\n");
+            accounts.poll();
+            assertThat(accounts.size()).as("changed again since the last poll").isEqualTo(1);
+            accounts.poll();
+            assertThat(accounts.size()).as("unchanged for a poll: read").isEqualTo(2);
+            assertThat(accounts.find(BETA)).isNotNull();
+            Files.writeString(keys, "");   // emptied on purpose, and left so
+            accounts.poll();
+            accounts.poll();
+            assertThat(accounts.size()).isZero();
+        }
+    }
+
     private static boolean eventually(int port, String key, int status) throws Exception {
         for (int i = 0; i < 100; i++) {
             if (ServerFixture.post(port, "/v1/chat/completions", key, chatBody(2)).status() == status) return true;
