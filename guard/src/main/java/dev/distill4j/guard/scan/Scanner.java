@@ -1,5 +1,6 @@
 package dev.distill4j.guard.scan;
 
+import dev.distill4j.guard.stats.Tails;
 import dev.distill4j.embed.EmbeddingModel;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -30,7 +31,7 @@ import java.util.regex.Pattern;
  * <ol>
  *   <li>it <em>significantly</em> collects what distillation trains on: the share of its requests that ask for
  *       logprobs or for reasoning passes an exact binomial test against {@link #SIGNAL_SHARE} at
- *       {@link #HARVEST_ALPHA} ({@code training_signal_share}, {@link Binomial}), or {@code mean_n} fires;</li>
+ *       {@link #HARVEST_ALPHA} ({@code training_signal_share}, {@link Tails#binomialUpper}), or {@code mean_n} fires;</li>
  *   <li>a {@link #COVERAGE} feature fires (systematically generated prompts);</li>
  *   <li>at least {@link Options#minBehaviours} features fire ({@code mmd2} counting as one, temperature 0 not counted:
  *       {@link #NOT_COUNTED}; {@code template_share} and {@code affix_template_share}, two detectors of one fixed
@@ -113,7 +114,7 @@ public final class Scanner {
      * The harvest evidence a flag needs ({@code training_signal_share}): the share of an entity's requests that
      * collect a training signal — ask for logprobs/top_logprobs or for a reasoning trace — must be significantly
      * above this rate: k of n is evidence when the exact one-sided binomial P(X ≥ k | n, 0.3) ≤ {@link #HARVEST_ALPHA}
-     * ({@link Binomial}). A client whose habit is 0.3 or less (a support bot asking for logprobs on a fifth of its
+     * ({@link Tails#binomialUpper}). A client whose habit is 0.3 or less (a support bot asking for logprobs on a fifth of its
      * requests) reaches an observed share of 0.3 by chance in a small window; it does not pass this test. The share
      * features ({@code logprobs_share}, {@code cot_elicitation_share}) still fire at an observed 0.3 and count toward
      * {@link Options#minBehaviours}. One test of the union rather than one per feature: a campaign that asks for
@@ -425,7 +426,7 @@ public final class Scanner {
         int signal = (int) idx.stream().filter(i -> recs.get(i).logprobs() || recs.get(i).topLogprobs() > 0
                 || (recs.get(i).query() != null && cot[i].reasoning())).count();
         double signalShare = n == 0 ? 0 : signal / (double) n;
-        double signalP = Binomial.upperTail(signal, n, SIGNAL_SHARE);
+        double signalP = Tails.binomialUpper(signal, n, SIGNAL_SHARE).value();
         f.add(new Feature("training_signal_share", signalShare, ">= (significantly)", SIGNAL_SHARE,
                 signalShare >= SIGNAL_SHARE && signalP <= HARVEST_ALPHA, String.format(Locale.ROOT, "requests asking "
                         + "for logprobs or for reasoning: %d of %d; exact binomial P(X >= %d | %d, %.2f) = %.3g, "

@@ -11,6 +11,24 @@ import org.junit.jupiter.api.Test;
 /** The tails against values computed by hand and against exact rational sums (BigInteger / BigDecimal). */
 class TailsTest {
 
+    /**
+     * The extraction scanner's cases (training_signal_share; exact values from rational arithmetic, Python's fractions
+     * and math.comb): the session-8 support bot's 8 of 26 and 10 of 33 logprobs requests against 0.3, a harvester's
+     * 25 of 25 (0.3²⁵), a campaign asking on about half of its requests (12 and 13 of 25, 20 of 40); and a long log
+     * far beyond a double's resolution.
+     */
+    @Test
+    void binomialTailsOfTheScannersCases() {
+        assertThat(Tails.binomialUpper(8, 26, 0.3).value()).isCloseTo(0.5395095479362422, within(1e-12));
+        assertThat(Tails.binomialUpper(10, 33, 0.3).value()).isCloseTo(0.5502519059250452, within(1e-12));
+        assertThat(Tails.binomialUpper(25, 25, 0.3).value()).isCloseTo(Math.pow(0.3, 25), within(1e-25));
+        assertThat(Tails.binomialUpper(12, 25, 0.3).value()).isCloseTo(0.04424649739128246, within(1e-12));
+        assertThat(Tails.binomialUpper(13, 25, 0.3).value()).isCloseTo(0.017469740526057695, within(1e-12));
+        assertThat(Tails.binomialUpper(20, 40, 0.3).value()).isCloseTo(0.006254504372435027, within(1e-12));
+        assertThat(Tails.binomialUpper(5000, 10_000, 0.3).value()).isEqualTo(0.0);
+        assertThat(Tails.binomialUpper(2900, 10_000, 0.3).value()).isBetween(0.98, 1.0);
+    }
+
     @Test
     void binomialTailMatchesAHandComputedValue() {
         // P(X ≥ 8), X ~ Bin(10, 1/4) = [C(10,8)·3² + C(10,9)·3 + 1] / 4^10 = (405 + 30 + 1) / 1048576
