@@ -12,4 +12,4 @@ set -euo pipefail
 [[ $# -gt 0 ]] || { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 source "$(dirname "$0")/../lib.sh"
 bench_build demo
-exec "${BENCH_JAVA[@]}" ${LIMIT:+-Dlimit=$LIMIT} ${ON_POLICY_ONLY:+-DonPolicyOnly=true} -cp "$BENCH_CP" dev.distill4j.demo.OnPolicyExperiment "$@" 2> >(bench_quiet_incubator)
+exec "${BENCH_JAVA[@]}" ${LIMIT:+-Dlimit=$LIMIT} ${ON_POLICY_ONLY:+-DonPolicyOnly=true} ${JAVA_OPTS:-} -cp "$BENCH_CP" dev.distill4j.demo.OnPolicyExperiment "$@" 2> >(bench_quiet_incubator)
