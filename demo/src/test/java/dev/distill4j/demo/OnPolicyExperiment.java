@@ -73,7 +73,7 @@ public final class OnPolicyExperiment {
         if (!Files.isDirectory(full)) subset(harvest, full, Integer.MAX_VALUE);
         Path init = out.resolve("init");
         if (!Files.isRegularFile(init.resolve("config.json"))) {
-            ModelInit.create(DemoPipeline.DEFAULT.student(), tokenizer, init, false);
+            ModelInit.create(studentSpec(), tokenizer, init, false);
         }
 
         // off-policy: one student per harvest size
@@ -232,6 +232,19 @@ public final class OnPolicyExperiment {
         if (Boolean.getBoolean("base")) {
             report(log, "start", "-", 0, 0, evaluate(full, student, out.resolve("eval-start")));
         }
+    }
+
+    /**
+     * The students' shape: the demo's, or {@code -Dstudent=HIDDEN,LAYERS,HEADS,KV_HEADS} (a llama as the demo makes
+     * them), to see whether a student that can learn the tasks changes the comparison.
+     */
+    static ModelInit.Spec studentSpec() {
+        String s = System.getProperty("student");
+        if (s == null) return DemoPipeline.DEFAULT.student();
+        String[] f = s.split(",");
+        if (f.length != 4) throw new IllegalArgumentException("-Dstudent=HIDDEN,LAYERS,HEADS,KV_HEADS, not " + s);
+        return new ModelInit.Spec("llama", Integer.parseInt(f[1]), Integer.parseInt(f[0]), Integer.parseInt(f[2]),
+                Integer.parseInt(f[3]), null, null, 10000.0, 512, true, null, 7L, DemoPipeline.DEFAULT.student().dtype());
     }
 
     private static TrainConfig.Builder base(Path run, Path student, Path outDir) {
