@@ -2,18 +2,17 @@ package dev.distill4j.guard.scan;
 
 import static dev.distill4j.guard.scan.ScanTrafficTest.T0;
 import static dev.distill4j.guard.scan.ScanTrafficTest.entity;
+import static dev.distill4j.guard.scan.ScanTrafficTest.feature;
+import static dev.distill4j.guard.scan.ScanTrafficTest.gplSentences;
 import static dev.distill4j.guard.scan.ScanTrafficTest.rec;
+import static dev.distill4j.guard.scan.ScanTrafficTest.scanAgainstPersons;
 import static dev.distill4j.guard.scan.ScanTrafficTest.sentences;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.distill4j.embed.EmbeddingModel;
 import dev.distill4j.embed.EmbeddingModels;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -39,13 +38,7 @@ class FlagRuleTest {
     @Test
     void automationNearAThresholdIsNotFlaggedSweepsAndHydrasAre() throws IOException {
         List<String> text = sentences(500, 41);
-        List<String> gpl = new ArrayList<>();
-        String g = Files.readString(Path.of("/usr/share/common-licenses/GPL-3"), StandardCharsets.UTF_8)
-                .replaceAll("\\s+", " ");
-        for (String x : g.split("(?<=[.?!])\\s+")) {
-            int words = x.split(" ").length;
-            if (words >= 8 && words <= 30 && x.matches(".*[a-z].*")) gpl.add(x.strip());
-        }
+        List<String> gpl = gplSentences();
         Random rnd = new Random(5);
         List<LogRecord> log = new ArrayList<>();
         int s = 0;
@@ -84,13 +77,7 @@ class FlagRuleTest {
                         0.8, false));
             }
         }
-        log.sort(Comparator.comparing(LogRecord::time));
-        List<LogRecord> base = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
-        }
-        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
-                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
 
         // the bot fires a share feature and both template detectors, but 8 of 26 is no evidence of a rate above 0.3:
         // P(X >= 8 | 26, 0.3) = 0.54
@@ -127,7 +114,4 @@ class FlagRuleTest {
         return e.fired().stream().map(Scanner.Feature::name).toList();
     }
 
-    static Scanner.Feature feature(Scanner.Entity e, String name) {
-        return e.features().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
-    }
 }

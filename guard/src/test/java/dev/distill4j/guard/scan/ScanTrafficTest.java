@@ -58,17 +58,42 @@ class ScanTrafficTest {
         Set<String> out = new java.util.LinkedHashSet<>();
         try (var files = Files.list(Path.of("/usr/share/common-licenses"))) {
             for (Path f : files.sorted().toList()) {
-                if (!Files.isRegularFile(f)) continue;
-                String text = Files.readString(f, StandardCharsets.UTF_8).replaceAll("\\s+", " ");
-                for (String s : text.split("(?<=[.?!])\\s+")) {
-                    int words = s.split(" ").length;
-                    if (words >= 8 && words <= 30 && s.matches(".*[a-z].*")) out.add(s.strip());
-                }
+                if (Files.isRegularFile(f)) out.addAll(sentencesOf(f));
             }
         }
         List<String> l = new ArrayList<>(out);
         java.util.Collections.shuffle(l, new Random(seed));
         return l.subList(0, Math.min(n, l.size()));
+    }
+
+    /** A text file's sentences of 8 to 30 words with a lower-case letter, in order. */
+    static List<String> sentencesOf(Path file) throws IOException {
+        List<String> out = new ArrayList<>();
+        String text = Files.readString(file, StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+        for (String s : text.split("(?<=[.?!])\\s+")) {
+            int words = s.split(" ").length;
+            if (words >= 8 && words <= 30 && s.matches(".*[a-z].*")) out.add(s.strip());
+        }
+        return out;
+    }
+
+    /** The GPL-3's sentences in order: a text a sweep walks. */
+    static List<String> gplSentences() throws IOException {
+        return sentencesOf(Path.of("/usr/share/common-licenses/GPL-3"));
+    }
+
+    /**
+     * Scans {@code log} (sorted by time here) with {@code model} and the default options against a baseline of 200
+     * persons' queries the day before, taken from {@code text} at {@code from} on.
+     */
+    static Scanner.Report scanAgainstPersons(EmbeddingModel model, List<LogRecord> log, List<String> text, int from) {
+        log.sort(java.util.Comparator.comparing(LogRecord::time));
+        List<LogRecord> base = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(from + i), 1.0, false));
+        }
+        return new Scanner(model, Scanner.Options.defaults()).scan(new LogReader.Result(log, List.of(), List.of()),
+                new LogReader.Result(base, List.of(), List.of()));
     }
 
     static ObjectNode serveRecord(Instant t, String account, String client, String query, double temp,
@@ -244,13 +269,7 @@ class ScanTrafficTest {
                         0.8, false));
             }
         }
-        log.sort(java.util.Comparator.comparing(LogRecord::time));
-        List<LogRecord> base = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
-        }
-        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
-                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
         Scanner.Entity bot = entity(r, "supportbot");
         assertTrue(bot.fired().size() >= 3, bot.fired().toString());
         assertFalse(bot.flagged(), bot.fired().toString());
@@ -272,14 +291,7 @@ class ScanTrafficTest {
      */
     @Test
     void aParaphrasingSweepIsFlaggedByItsOrderAndItsReasoningRequests() throws IOException {
-        List<String> walk = new ArrayList<>();
-        String gpl = Files.readString(Path.of("/usr/share/common-licenses/GPL-3"), StandardCharsets.UTF_8)
-                .replaceAll("\\s+", " ");
-        for (String x : gpl.split("(?<=[.?!])\\s+")) {
-            int words = x.split(" ").length;
-            if (words >= 8 && words <= 30 && x.matches(".*[a-z].*")) walk.add(x.strip());
-        }
-        walk = walk.subList(50, 90);
+        List<String> walk = gplSentences().subList(50, 90);
         String[] open = {"Hi.", "Good afternoon.", "", "One more from me.", "Hello again."};
         String[] ask = {"What does this passage say", "Help me understand this", "Interpret the following",
             "What is the meaning of this", "Clarify this clause"};
@@ -308,13 +320,7 @@ class ScanTrafficTest {
             log.add(rec(T0.plusSeconds((i < 15 ? 600 : 2400) + 2L * (i % 15)), "evalscript", "198.18.1.9",
                     text.get(s++), 0, true));
         }
-        log.sort(java.util.Comparator.comparing(LogRecord::time));
-        List<LogRecord> base = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
-        }
-        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
-                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
         Scanner.Entity rewriter = entity(r, "rewriter");
         List<String> fired = rewriter.fired().stream().map(Scanner.Feature::name).toList();
         assertTrue(fired.contains("topic_sweep") && fired.contains("cot_elicitation_share"), fired.toString());
@@ -356,13 +362,7 @@ class ScanTrafficTest {
             log.add(rec(T0.plusSeconds(rnd.nextInt(7200)), "fixed", "198.18.2.2", "Explain this passage to a "
                     + "student: \"" + text.get(s++) + "\"", 0.7, false));
         }
-        log.sort(java.util.Comparator.comparing(LogRecord::time));
-        List<LogRecord> base = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            base.add(rec(T0.minusSeconds(86_400 - 300L * i), "b" + (i % 8), "", text.get(s++), 1.0, false));
-        }
-        Scanner.Report r = new Scanner(bge, Scanner.Options.defaults()).scan(
-                new LogReader.Result(log, List.of(), List.of()), new LogReader.Result(base, List.of(), List.of()));
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
         Scanner.Feature reworder = feature(entity(r, "reworder"), "instruction_paraphrase_share");
         assertTrue(reworder.fired(), reworder.toString());
         Scanner.Feature habitual = feature(entity(r, "habitual"), "instruction_paraphrase_share");
