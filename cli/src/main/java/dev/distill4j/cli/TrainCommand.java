@@ -112,7 +112,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--beta", paramLabel = "B",
             description = "Generalized JSD β for full-logit KD: 0 forward KL, 1 reverse KL, 0.5 symmetric JSD. "
-                    + "Needs --teacher-model. Default: forward KL.")
+                    + "Needs --teacher-model. Default: forward KL. With --on-policy-teacher and "
+                    + "--on-policy-top-logprobs K > 0: the same β over the teacher's top-K scores of the "
+                    + "student's samples (default there: 1, the reverse KL).")
     Double beta;
 
     @Option(names = "--on-policy-fraction", paramLabel = "λ", defaultValue = "0",

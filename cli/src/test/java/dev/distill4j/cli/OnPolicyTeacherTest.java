@@ -2,6 +2,7 @@ package dev.distill4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
@@ -173,6 +174,28 @@ class OnPolicyTeacherTest {
                 OnPolicyTeacher.of(proxy.url(), "teacher").withMaxTeacherTokens(budget)).build(), null);
         assertThat(proxy.requests).isEmpty();
         assertThat(again.steps()).isLessThanOrEqualTo(summary.steps() + 1);
+    }
+
+    @Test
+    void betaSetsTheDivergenceOverTheServedTopK() throws IOException {
+        Path student = student(tmp.resolve("student"));
+        OnPolicyTeacher top3 = OnPolicyTeacher.of(proxy.url(), "teacher").withTopLogprobs(3);
+        // the same seed and weights sample the same first step, which the same teacher scores the same: only the
+        // divergence differs, reverse KL (default) against forward KL (β = 0) over the same buckets
+        double[] kd = new double[2];
+        for (int i = 0; i < 2; i++) {
+            Path run = run(tmp.resolve("beta-" + i), 12);
+            Trainer.run(config(run, student, proxy.url()).optMaxSteps(1).optOnPolicyTeacher(top3)
+                    .optBeta(i == 0 ? null : 0.0).build(), null);
+            JsonNode step = Json.parse(Files.readAllLines(run.resolve("out/metrics.jsonl")).getFirst());
+            assertThat(step.get("on_policy").asBoolean()).isTrue();
+            kd[i] = step.get("kd").asDouble();
+        }
+        assertThat(kd[0]).isFinite().isPositive();
+        assertThat(kd[1]).isFinite().isPositive().isNotCloseTo(kd[0], within(1e-6));
+        // without the teacher's alternatives only the sampled token's score exists: β would be ignored, so refused
+        assertThatThrownBy(() -> config(run(tmp.resolve("beta-sampled"), 4), student, proxy.url()).optBeta(0.0)
+                .build()).hasMessageContaining("--beta").hasMessageContaining("--on-policy-top-logprobs");
     }
 
     @Test

@@ -247,13 +247,13 @@ public final class OnPolicyExperiment {
                 Integer.parseInt(f[3]), null, null, 10000.0, 512, true, null, 7L, DemoPipeline.DEFAULT.student().dtype());
     }
 
-    private static TrainConfig.Builder base(Path run, Path student, Path outDir) {
+    static TrainConfig.Builder base(Path run, Path student, Path outDir) {
         return TrainConfig.builder().setRunDir(run).setStudentDir(student).optOutputDir(outDir)
                 .optBatchTokens(2048).optMaxSeqLen(256).optEvalFraction(EVAL_FRACTION).optEvalEvery(0)
                 .optSeed(SEED);
     }
 
-    private static TrainListener progress(String label) {
+    static TrainListener progress(String label) {
         return new TrainListener() {
             @Override public void onStep(Trainer.StepMetrics m) {
                 if (m.step() % 25 == 0 || m.step() == m.totalSteps()) {
@@ -301,7 +301,7 @@ public final class OnPolicyExperiment {
     }
 
     /** A checkpoint folder with the student's tokenizer files, so it loads and evaluates as a model. */
-    private static void asModel(Path checkpoint, Path student, Path out) throws IOException {
+    static void asModel(Path checkpoint, Path student, Path out) throws IOException {
         Files.createDirectories(out);
         try (var s = Files.list(checkpoint)) {
             for (Path f : s.toList()) Files.copy(f, out.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
@@ -314,7 +314,7 @@ public final class OnPolicyExperiment {
         }
     }
 
-    private static Scorecard evaluate(Path run, Path student, Path outDir) throws Exception {
+    static Scorecard evaluate(Path run, Path student, Path outDir) throws Exception {
         long t0 = System.nanoTime();
         Evaluator.Builder b = Evaluator.builder().setRun(run).optStudent(student).optOutDir(outDir)
                 .optEvalFraction(EVAL_FRACTION).optMaxSeqLen(256).optMaxNewTokens(96).optSeed(SEED)
@@ -325,7 +325,7 @@ public final class OnPolicyExperiment {
         return card;
     }
 
-    private static void report(PrintStream log, String arm, String point, long step, long spend, Scorecard c) {
+    static void report(PrintStream log, String arm, String point, long step, long spend, Scorecard c) {
         var acc = c.taskAccuracy();
         var tf = c.teacherForced();
         String line = String.format(Locale.ROOT, "%s\t%s\t%d\t%d\t%.4f\t[%.4f, %.4f]\t%d\t%s\t%s", arm, point, step,

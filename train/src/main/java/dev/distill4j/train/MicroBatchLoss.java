@@ -30,7 +30,8 @@ import java.util.Arrays;
  * {@link FullKdLoss} (the local teacher's full distribution, through {@code --beta}'s divergence). On the student's
  * own samples (on-policy steps) the full-logit loss is the divergence alone: cross-entropy on the student's own tokens
  * would reinforce whatever it sampled. With a remote teacher ({@code --on-policy-teacher}) an on-policy batch carries
- * the teacher's scores as its KD rows and the loss is {@link ReverseKlLoss} (per-token reverse KL).
+ * the teacher's scores as its KD rows and the loss is {@link ReverseKlLoss} (per-token reverse KL, or with the
+ * teacher's top-k and {@code --beta} GKD's generalized JSD over the listed buckets).
  */
 final class MicroBatchLoss {
     private final NDManager manager;
@@ -58,7 +59,7 @@ final class MicroBatchLoss {
         this.onPolicy = new FullKdLoss(divergence, config.temperature());
         this.remote = config.onPolicyTeacher() == null ? null : new ReverseKlLoss(
                 config.onPolicyTeacher().topLogprobs() > 0 ? ReverseKlLoss.Estimator.TOP_K
-                        : ReverseKlLoss.Estimator.SAMPLED);
+                        : ReverseKlLoss.Estimator.SAMPLED, config.beta() == null ? 1.0 : config.beta());
     }
 
     /**

@@ -20,7 +20,8 @@ import java.util.Set;
  * @param loss            the loss ({@code --loss})
  * @param alpha           weight of the distillation term; 1 − α goes to cross-entropy on the teacher's tokens
  * @param temperature     softmax temperature of the distillation term
- * @param beta            generalized JSD β for full-logit KD (0 forward KL, 1 reverse KL), or null for forward KL
+ * @param beta            generalized JSD β for full-logit KD (0 forward KL, 1 reverse KL), or null for forward KL;
+ *                        with --on-policy-teacher, β over the scored top-k buckets (null: 1, the reverse KL)
  * @param lr              peak learning rate
  * @param weightDecay     AdamW decoupled weight decay (norms and biases exempt)
  * @param epochs          passes over the training examples (ignored when maxSteps > 0)
@@ -109,9 +110,10 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
                 + " --on-policy-teacher the on-policy steps use the reverse KL and the other steps --loss auto, topk or"
                 + " sft");
         // flags that would be accepted and then ignored are errors: the user believes they shaped the run
-        check(beta == null || teacherModelDir != null, "--beta sets the divergence of full-logit distillation against"
-                + " a local teacher, and this run has none (it would be ignored): pass --teacher-model DIR, or drop"
-                + " --beta");
+        check(beta == null || teacherModelDir != null || (onPolicyTeacher != null && onPolicyTeacher.topLogprobs() > 0),
+                "--beta sets the divergence of full-logit distillation against a local teacher, or of on-policy steps"
+                + " scored by --on-policy-teacher with top logprobs, and this run has neither (it would be ignored):"
+                + " pass --teacher-model DIR or --on-policy-teacher with --on-policy-top-logprobs K, or drop --beta");
         check(teacherModelDir == null || loss == LossMode.AUTO || loss == LossMode.FULL, "--teacher-model is used"
                 + " only by the full-logit loss, and --loss " + loss.flag() + " would load it and ignore it: use --loss"
                 + " full (or auto), or drop --teacher-model");

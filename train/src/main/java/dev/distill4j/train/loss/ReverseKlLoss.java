@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.distill4j.model.nn.Scalars;
 
 /**
  * On-policy distillation from a teacher that only scores text (a remote API): the per-token reverse KL from the
@@ -45,7 +46,16 @@ import ai.djl.ndarray.types.Shape;
  *       infinite.</li>
  * </ul>
  *
- * The sampling distribution must be the student's own (T = 1) for the expectation above; a sampler at another
+ * With the top-k rows the divergence can also be GKD's generalized JSD over the same buckets ({@code --beta β},
+ * Agarwal et al.; {@link Divergence.GeneralizedJsd}, TRL's convention):
+ * <pre>
+ *   m_b = β q_b + (1 − β) s_b,     ℓ = β Σ_b q_b log(q_b / m_b) + (1 − β) Σ_b s_b log(s_b / m_b)
+ *   β = 1: the reverse KL above (the default);   β = 0: the forward KL Σ_b q_b log(q_b / s_b) on the student's text
+ * </pre>
+ * The forward end is top-k KD's loss ({@link TopKKdLoss}) at the contexts the student wrote: mode-covering where the
+ * reverse KL is mode-seeking, which GKD found the better choice for some tasks and student sizes.
+ *
+ * <p>The sampling distribution must be the student's own (T = 1) for the expectation above; a sampler at another
  * temperature makes the sampled estimator that of a related, tempered objective.
  */
 public final class ReverseKlLoss {
@@ -56,9 +66,25 @@ public final class ReverseKlLoss {
     public enum Estimator { SAMPLED, TOP_K }
 
     private final Estimator estimator;
+    private final double beta;
 
+    /** The reverse KL (β = 1). */
     public ReverseKlLoss(Estimator estimator) {
+        this(estimator, 1.0);
+    }
+
+    /**
+     * @param beta GKD's β over the top-k buckets (1: reverse KL, 0: forward KL); the sampled estimator has only the
+     *             sampled token's score, so it is the reverse KL alone
+     */
+    public ReverseKlLoss(Estimator estimator, double beta) {
         this.estimator = java.util.Objects.requireNonNull(estimator);
+        if (!(beta >= 0 && beta <= 1)) throw new IllegalArgumentException("beta must be in [0, 1], got " + beta);
+        if (estimator == Estimator.SAMPLED && beta != 1) {
+            throw new IllegalArgumentException("the sampled estimator is the reverse KL (beta 1): a divergence with"
+                    + " beta " + beta + " needs the teacher's top-k alternatives (top logprobs > 0)");
+        }
+        this.beta = beta;
     }
 
     public Estimator estimator() { return estimator; }
@@ -119,7 +145,7 @@ public final class ReverseKlLoss {
             }
             NDArray logQArr = manager.create(logQ, new Shape(n, k + 1)).toType(type, false);
             NDArray validArr = manager.create(valid, new Shape(n, k + 1)).toType(type, false);
-            perPosition = logSBuckets.exp().mul(logSBuckets.sub(logQArr)).mul(validArr).sum(new int[] {1});
+            perPosition = buckets(logSBuckets, logQArr).mul(validArr).sum(new int[] {1});
             double[] values = perPosition.toType(DataType.FLOAT64, false).toDoubleArray();
             for (int i = 0; i < n; i++) kd[i] = signal[i] > 0 ? values[i] : 0.0;
         }
@@ -133,5 +159,15 @@ public final class ReverseKlLoss {
             ceSum -= logSyValue[i];
         }
         return new LossSum(sum, positions, positions, kdSum, ceSum);
+    }
+
+    /** Each bucket's term [N, k + 1] of the divergence, from the two bucket log-distributions. */
+    private NDArray buckets(NDArray logS, NDArray logQ) {
+        NDArray s = logS.exp();
+        if (beta == 1) return s.mul(logS.sub(logQ));
+        NDArray q = logQ.exp();
+        if (beta == 0) return q.mul(logQ.sub(logS));
+        NDArray logM = Scalars.mul(q, beta).add(Scalars.mul(s, 1 - beta)).log();
+        return Scalars.mul(q.mul(logQ.sub(logM)), beta).add(Scalars.mul(s.mul(logS.sub(logM)), 1 - beta));
     }
 }

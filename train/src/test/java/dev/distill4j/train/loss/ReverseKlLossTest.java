@@ -49,6 +49,48 @@ class ReverseKlLossTest {
     }
 
     @Test
+    void betaGivesTheForwardKlAndTheGeneralizedJsdOverTheSameBuckets() {
+        // the buckets of the test above: q = [0.25, 0.5, 0.25] (t(1), t(0), tail), s = [0.5, 0.25, 0.25]
+        TopKTeacher teacher = TopKTeacher.of(2, new long[] {1, 0},
+                new float[] {(float) Math.log(0.25), (float) Math.log(0.5)});
+        // β = 0, student softmax(ln [1, 3, 1]) = [0.2, 0.6, 0.2], buckets s = [0.6, 0.2, 0.2]:
+        // Σ q ln(q/s) = 0.25 ln(0.25/0.6) + 0.5 ln(0.5/0.2) + 0.25 ln(0.25/0.2) (the reverse KL: 0.2974)
+        double[] z3 = {0, Math.log(3), 0};
+        assertThat(run(new ReverseKlLoss(ReverseKlLoss.Estimator.TOP_K, 0), z3, new Shape(1, 3), teacher,
+                new long[] {1}).value).isCloseTo(0.25 * Math.log(0.25 / 0.6) + 0.5 * Math.log(2.5)
+                + 0.25 * Math.log(1.25), within(1e-6));
+        // β = 0.5: m = [0.375, 0.375, 0.25]; ½ Σ q ln(q/m) + ½ Σ s ln(s/m) = 0.5 ln(4/3) + 0.25 ln(2/3)
+        Result half = run(new ReverseKlLoss(ReverseKlLoss.Estimator.TOP_K, 0.5), Z, new Shape(1, 3), teacher,
+                new long[] {1});
+        assertThat(half.value).isCloseTo(0.5 * Math.log(4.0 / 3) + 0.25 * Math.log(2.0 / 3), within(1e-6));
+        assertThat(half.sum.kdSum()).isCloseTo(half.value, within(1e-6));
+        // β = 1 is the reverse KL of the test above
+        assertThat(run(new ReverseKlLoss(ReverseKlLoss.Estimator.TOP_K, 1), Z, new Shape(1, 3), teacher,
+                new long[] {1}).value).isCloseTo(0.25 * LN2, within(1e-6));
+    }
+
+    @Test
+    void forwardAndJsdGradientsMatchFiniteDifferences() {
+        Random rnd = new Random(5);
+        double[] z = new double[3 * 6];
+        for (int i = 0; i < z.length; i++) z[i] = rnd.nextGaussian() * 1.5;
+        TopKTeacher teacher = TopKTeacher.of(3, new long[] {2, 0, 5, 3, -1, 1, 4, 4, 0},
+                new float[] {-1.2f, -0.9f, -2.5f, -0.3f, Float.NEGATIVE_INFINITY, -2.0f, -1.0f, -1.5f, -2.2f});
+        for (double beta : new double[] {0, 0.3}) {
+            ReverseKlLoss loss = new ReverseKlLoss(ReverseKlLoss.Estimator.TOP_K, beta);
+            GradCheck.check(z, new Shape(3, 6), x -> loss.compute(x, teacher,
+                    x.getManager().create(new long[] {2, 3, 4}), x.getManager().ones(new Shape(3))).sum());
+        }
+    }
+
+    @Test
+    void theSampledEstimatorHasNoOtherDivergence() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> new ReverseKlLoss(ReverseKlLoss.Estimator.SAMPLED, 0.5))
+                .hasMessageContaining("top-k alternatives");
+    }
+
+    @Test
     void topKGradientMatchesFiniteDifferences() {
         Random rnd = new Random(3);
         double[] z = new double[3 * 6];
