@@ -3,7 +3,7 @@ package dev.distill4j.demo;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.store.RunStore;
-import dev.distill4j.eval.Scorecard;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.model.ops.ModelInit;
 import dev.distill4j.serve.OpenAiServer;
 import dev.distill4j.teacher.TeacherSampling;
@@ -88,7 +88,7 @@ public final class OnPolicyScale {
                     .build(), OnPolicyExperiment.progress("s0"));
             System.out.printf(Locale.ROOT, "S0 trained in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
-        OnPolicyExperiment.report(log, "start S0", "n=" + s0N, s0Steps, 0, score(pool, s0, s0Run.resolve("eval")));
+        report(log, "start S0", "n=" + s0N, s0Steps, 0, pool, s0, s0Run.resolve("eval"));
         System.out.println("S0 spent " + s0Spend + " teacher tokens (not counted below)");
 
         // off-policy: the first S0_N + m prompts, m as many as X buys beyond S0's
@@ -106,8 +106,8 @@ public final class OnPolicyScale {
                 System.out.printf(Locale.ROOT, "off-policy X=%d (%d prompts) trained in %.0f s%n", x, n,
                         (System.nanoTime() - t0) / 1e9);
             }
-            OnPolicyExperiment.report(log, "off-policy lr=" + offLr, "n=" + n, offSteps, spent,
-                    score(pool, dir.resolve("student"), dir.resolve("eval")));
+            report(log, "off-policy lr=" + offLr, "n=" + n, offSteps, spent,
+                    pool, dir.resolve("student"), dir.resolve("eval"));
         }
 
         if (System.getProperty("onPolicy", "mixed").equals("pure")) {
@@ -146,9 +146,9 @@ public final class OnPolicyScale {
                     steps = Math.max(steps, m.get("step").asLong());
                     if (m.has("teacher_tokens")) spent = Math.max(spent, m.get("teacher_tokens").asLong());
                 }
-                OnPolicyExperiment.report(log, String.format(Locale.ROOT, "on-policy mixed k=%d β=%s lr=%s λ=%.3f",
+                report(log, String.format(Locale.ROOT, "on-policy mixed k=%d β=%s lr=%s λ=%.3f",
                         topK, beta == null ? "1" : beta, onLr, lambda), "n=" + s0N, steps, spent,
-                        score(pool, dir.resolve("student"), dir.resolve("eval")));
+                        pool, dir.resolve("student"), dir.resolve("eval"));
             }
         }
     }
@@ -201,9 +201,8 @@ public final class OnPolicyScale {
             if (!Files.isRegularFile(model.resolve("config.json"))) {
                 OnPolicyExperiment.asModel(onOut.resolve("checkpoints/step-" + best), s0, model);
             }
-            OnPolicyExperiment.report(log, "on-policy k=" + topK + " β=" + (beta == null ? "1" : beta) + " lr=" + onLr,
-                    "step " + best, best,
-                    tokensAtStep.get(best), score(pool, model, model.resolve("eval")));
+            report(log, "on-policy k=" + topK + " β=" + (beta == null ? "1" : beta) + " lr=" + onLr,
+                    "step " + best, best, tokensAtStep.get(best), pool, model, model.resolve("eval"));
         }
     }
 
@@ -258,7 +257,26 @@ public final class OnPolicyScale {
         return n;
     }
 
-    private static Scorecard score(Path pool, Path student, Path outDir) throws Exception {
-        return OnPolicyExperiment.evaluate(pool, student, outDir);
+    /**
+     * One results line for a student: its scorecard on the pool's held-out prompts, evaluated once (a rerun of the
+     * bench with more arms reads the stored scorecard instead of evaluating again).
+     */
+    private static void report(PrintStream log, String arm, String point, long step, long spend, Path pool,
+                               Path student, Path evalDir) throws Exception {
+        Path file = evalDir.resolve("scorecard.json");
+        if (!Files.isRegularFile(file)) OnPolicyExperiment.evaluate(pool, student, evalDir);
+        JsonNode card = Json.parse(Files.readString(file));
+        JsonNode acc = card.get("task_accuracy");
+        JsonNode tf = card.get("teacher_forced");
+        StringBuilder kinds = new StringBuilder();
+        for (JsonNode g : acc.get("groups")) {
+            kinds.append(String.format(Locale.ROOT, " %s=%.3f", g.get("group").asText(), g.get("student").asDouble()));
+        }
+        String line = String.format(Locale.ROOT, "%s\t%s\t%d\t%d\t%.4f\t[%.4f, %.4f]\t%d\t%s\t%s\t%s", arm, point, step,
+                spend, acc.get("student").asDouble(), acc.get("student_ci95").get(0).asDouble(),
+                acc.get("student_ci95").get(1).asDouble(), acc.get("prompts").asInt(), tf.get("top1_agreement"),
+                tf.get("kl"), kinds.toString().trim());
+        System.out.println("RESULT " + line);
+        log.println(line);
     }
 }
