@@ -66,8 +66,7 @@ public final class OnPolicyExperiment {
         int topK = Integer.parseInt(a[7]);
         double onLr = a.length > 8 ? Double.parseDouble(a[8]) : 1e-3;
         Files.createDirectories(out);
-        PrintStream log = new PrintStream(Files.newOutputStream(out.resolve("results.tsv"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true);
+        PrintStream log = resultsLog(out);
 
         Path full = out.resolve("full");
         if (!Files.isDirectory(full)) subset(harvest, full, Integer.MAX_VALUE);
@@ -115,11 +114,7 @@ public final class OnPolicyExperiment {
             }
         }
         // each checkpoint's spend from metrics.jsonl; evaluate those nearest each off-policy spend, and the last
-        Map<Long, Long> tokensAtStep = new TreeMap<>();
-        for (String line : Files.readAllLines(onOut.resolve("metrics.jsonl"))) {
-            var n = Json.parse(line);
-            if (n.has("teacher_tokens")) tokensAtStep.put(n.get("step").asLong(), n.get("teacher_tokens").asLong());
-        }
+        Map<Long, Long> tokensAtStep = teacherTokensAtStep(onOut);
         List<Path> checkpoints = new ArrayList<>();
         try (var s = Files.list(onOut.resolve("checkpoints"))) {
             s.filter(p -> p.getFileName().toString().startsWith("step-")).sorted().forEach(checkpoints::add);
@@ -169,8 +164,7 @@ public final class OnPolicyExperiment {
         double lr = Double.parseDouble(a[8]);
         int topK = Integer.parseInt(a[9]);
         Files.createDirectories(out);
-        PrintStream log = new PrintStream(Files.newOutputStream(out.resolve("results.tsv"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true);
+        PrintStream log = resultsLog(out);
         Path full = out.resolve("full");
         if (!Files.isDirectory(full)) subset(harvest, full, Integer.MAX_VALUE);
 
@@ -182,12 +176,7 @@ public final class OnPolicyExperiment {
         Path fresh = out.resolve("new");
         if (!Files.isDirectory(fresh)) {
             long t0 = System.nanoTime();
-            DemoPipeline.harvestServed(teacherDir, null, prompts, fresh, new dev.distill4j.teacher.TeacherSampling(
-                    0.0, null, 96, false, 0L, List.of(), 5, null), "harvest", new DemoPipeline.Listener() {
-                        @Override public void stage(String title, java.util.function.Supplier<String> p) {}
-
-                        @Override public void stageDone(String summary) { System.out.println(summary); }
-                    });
+            harvest(teacherDir, prompts, fresh);
             System.out.printf(Locale.ROOT, "harvested %d prompts in %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
         }
         long spend = trainSpend(fresh);
@@ -264,6 +253,32 @@ public final class OnPolicyExperiment {
 
             @Override public void onWarning(String message) { System.out.println(label + " warning: " + message); }
         };
+    }
+
+    /** The bench's results file, appended to (a rerun with more arms adds its lines). */
+    static PrintStream resultsLog(Path out) throws IOException {
+        return new PrintStream(Files.newOutputStream(out.resolve("results.tsv"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true);
+    }
+
+    /** Harvests a prompt file from the teacher served on loopback as the demo does: greedy, 96 tokens, top-5. */
+    static void harvest(Path teacherDir, Path prompts, Path runDir) throws Exception {
+        DemoPipeline.harvestServed(teacherDir, null, prompts, runDir, new dev.distill4j.teacher.TeacherSampling(
+                0.0, null, 96, false, 0L, List.of(), 5, null), "harvest", new DemoPipeline.Listener() {
+                    @Override public void stage(String title, java.util.function.Supplier<String> p) {}
+
+                    @Override public void stageDone(String summary) { System.out.println(summary); }
+                });
+    }
+
+    /** The billed teacher tokens after each step of an on-policy training's output folder. */
+    static Map<Long, Long> teacherTokensAtStep(Path outDir) throws IOException {
+        Map<Long, Long> tokens = new TreeMap<>();
+        for (String line : Files.readAllLines(outDir.resolve("metrics.jsonl"))) {
+            var n = Json.parse(line);
+            if (n.has("teacher_tokens")) tokens.put(n.get("step").asLong(), n.get("teacher_tokens").asLong());
+        }
+        return tokens;
     }
 
     /** The first {@code n} prompts (by harvest order) of a run and their samples, with its run.json. */

@@ -6,7 +6,6 @@ import dev.distill4j.core.store.RunStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.model.ops.ModelInit;
 import dev.distill4j.serve.OpenAiServer;
-import dev.distill4j.teacher.TeacherSampling;
 import dev.distill4j.train.LossMode;
 import dev.distill4j.train.OnPolicyTeacher;
 import dev.distill4j.train.Trainer;
@@ -16,13 +15,12 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.Map;
 
 /**
  * On-policy vs off-policy distillation after a common off-policy start, on a pool of new demo tasks large enough
@@ -67,8 +65,7 @@ public final class OnPolicyScale {
         int topK = Integer.parseInt(a[9]);
         double onLr = Double.parseDouble(a[10]);
         Files.createDirectories(out);
-        PrintStream log = new PrintStream(Files.newOutputStream(out.resolve("results.tsv"), StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND), true);
+        PrintStream log = OnPolicyExperiment.resultsLog(out);
 
         Path pool = out.resolve("pool");
         if (!Files.isDirectory(pool)) harvestPool(out, teacherDir, corpus, poolN, pool);
@@ -178,11 +175,7 @@ public final class OnPolicyScale {
                 System.out.printf(Locale.ROOT, "on-policy trained in %.0f s%n", (System.nanoTime() - t0) / 1e9);
             }
         }
-        TreeMap<Long, Long> tokensAtStep = new TreeMap<>();
-        for (String line : Files.readAllLines(onOut.resolve("metrics.jsonl"))) {
-            var m = Json.parse(line);
-            if (m.has("teacher_tokens")) tokensAtStep.put(m.get("step").asLong(), m.get("teacher_tokens").asLong());
-        }
+        Map<Long, Long> tokensAtStep = OnPolicyExperiment.teacherTokensAtStep(onOut);
         List<Long> saved = new ArrayList<>();
         try (var s = Files.list(onOut.resolve("checkpoints"))) {
             s.map(p -> p.getFileName().toString()).filter(f -> f.startsWith("step-"))
@@ -221,12 +214,7 @@ public final class OnPolicyScale {
         Path tmp = out.resolve("pool.tmp");
         DemoPipeline.deleteTree(tmp);
         long t0 = System.nanoTime();
-        DemoPipeline.harvestServed(teacherDir, null, prompts, tmp, new TeacherSampling(0.0, null, 96, false, 0L,
-                List.of(), 5, null), "harvest", new DemoPipeline.Listener() {
-                    @Override public void stage(String title, java.util.function.Supplier<String> p) {}
-
-                    @Override public void stageDone(String summary) { System.out.println(summary); }
-                });
+        OnPolicyExperiment.harvest(teacherDir, prompts, tmp);
         Files.move(tmp, pool);
         System.out.printf(Locale.ROOT, "harvested %d pool prompts in %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
     }
