@@ -110,6 +110,65 @@ class FlagRuleTest {
         }
     }
 
+    /**
+     * Session 10: jobs that process a text in order — a rewriting batch with logprobs on every request, an evaluation
+     * harness reading one label's logprob per item of a data set grouped by document and run twice — are not
+     * harvests, while a harvester whose fixed instruction is longer than its slots, walking the same text in order,
+     * is one: its content is what the template leaves free, not the longest sentence.
+     */
+    @Test
+    void documentProcessingIsNotAHarvestAndAnInstructionLongerThanItsSlotsIsNoDisguise() throws IOException {
+        List<String> text = sentences(500, 43);
+        List<String> gpl = gplSentences();
+        Random rnd = new Random(7);
+        List<LogRecord> log = new ArrayList<>();
+        int s = 0;
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(20L * i + rnd.nextInt(5)), "rewriter", "198.18.2.7", "Rewrite the following "
+                    + "sentence from our manual in plain English for the knowledge base: " + gpl.get(10 + i), 0, true));
+        }
+        List<String> set = new ArrayList<>();
+        for (int i = 0; i < 30; i++) set.add(gpl.get(i) + "\nQuestion: " + gpl.get(i + rnd.nextInt(3))
+                + " True or False?\nAnswer:");
+        for (int r = 0; r < 2; r++) {
+            for (int i = 0; i < set.size(); i++) {
+                log.add(new LogRecord(T0.plusSeconds(1000 + 900L * r + 2L * i), "harness", "198.18.3.9",
+                        "/v1/completions", "m", 200, 0, 1, true, 1, 80, 1, set.get(i), null, "harness"));
+            }
+        }
+        // a fixed instruction whose first sentence (22 words) is longer than most of the GPL's sentences
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(2000 + 30L * i + rnd.nextInt(10)), "harvester", "192.0.2.45", "Write the ideal "
+                    + "response a senior maintainer would give to a newcomer who pasted this line from the docs. "
+                    + "Cover background, details and one concrete example.\n---\n" + gpl.get(50 + i) + "\n---", 1.0,
+                    true));
+        }
+        for (int u = 0; u < 8; u++) {
+            for (int i = 0; i < 12; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
+                        0.8, false));
+            }
+        }
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
+
+        Scanner.Entity rewriter = entity(r, "rewriter");
+        assertThat(names(rewriter)).contains("training_signal_share", "logprobs_share", "transformation_share",
+                "topic_sweep");
+        assertThat(rewriter.flagged()).as(rewriter.fired().toString()).isFalse();
+        // one token of reply per item: a scored label, no soft labels over a generation
+        Scanner.Entity harness = entity(r, "harness");
+        assertThat(feature(harness, "logprobs_share").value()).isZero();
+        assertThat(names(harness)).doesNotContain("training_signal_share");
+        assertThat(harness.flagged()).as(harness.fired().toString()).isFalse();
+        Scanner.Entity harvester = entity(r, "harvester");
+        assertThat(feature(harvester, "transformation_share").value()).isZero();
+        assertThat(names(harvester)).contains("training_signal_share", "logprobs_share", "topic_sweep");
+        assertThat(harvester.flagged()).as(harvester.fired().toString()).isTrue();
+        for (Scanner.Entity e : r.ranked()) {
+            if (!e.accounts().contains("harvester")) assertThat(e.flagged()).as(e.name() + " " + e.fired()).isFalse();
+        }
+    }
+
     static List<String> names(Scanner.Entity e) {
         return e.fired().stream().map(Scanner.Feature::name).toList();
     }
