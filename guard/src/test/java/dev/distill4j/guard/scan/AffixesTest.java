@@ -129,6 +129,40 @@ class AffixesTest {
         assertThat(Scanner.softLabels(rec(false, 300))).isFalse();
     }
 
+    @Test
+    void theHarvestGateCountsAPromptOnlyTheFirstTimeItIsSent() {
+        // an evaluation run and its rerun: ten prompts sent twice, logprobs over long replies on all twenty; a
+        // constant embedder (every text the same vector) leaves only the counts to look at
+        EmbeddingModel flat = new EmbeddingModel() {
+            @Override
+            public float[][] embed(List<String> texts) {
+                return texts.stream().map(t -> new float[] {1, 0}).toArray(float[][]::new);
+            }
+
+            @Override
+            public int dimension() { return 2; }
+
+            @Override
+            public String name() { return "flat"; }
+        };
+        List<LogRecord> log = new java.util.ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            for (int i = 0; i < 10; i++) {
+                log.add(new LogRecord(ScanTrafficTest.T0.plusSeconds(100L * r + i), "rerun", "", "/v1/completions",
+                        "m", 200, 0, 1, true, 5, 20, 100, "item " + i + " of the set", null, "rerun"));
+            }
+        }
+        Scanner.Report rep = new Scanner(flat, Scanner.Options.defaults())
+                .scan(new LogReader.Result(log, List.of(), List.of()), null);
+        Scanner.Feature gate = ScanTrafficTest.feature(ScanTrafficTest.entity(rep, "rerun"), "training_signal_share");
+        // 10 of 20: P(X >= 10 | 20, 0.3) = 0.0480, above 0.01
+        assertThat(gate.value()).isEqualTo(0.5);
+        assertThat(gate.note()).contains("10 of 20", "= 0.0480");
+        assertThat(gate.fired()).isFalse();
+        assertThat(ScanTrafficTest.feature(ScanTrafficTest.entity(rep, "rerun"), "logprobs_share").value())
+                .isEqualTo(1.0);
+    }
+
     private static LogRecord rec(boolean logprobs, int completion) {
         return new LogRecord(ScanTrafficTest.T0, "a", "", "/v1/chat/completions", "m", 200, 0, 1, logprobs,
                 logprobs ? 5 : 0, 20, completion, "q", null, "a");

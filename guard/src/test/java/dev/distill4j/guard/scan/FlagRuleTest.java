@@ -151,9 +151,13 @@ class FlagRuleTest {
         }
         Scanner.Report r = scanAgainstPersons(bge, log, text, s);
 
+        // the rewriter walks the GPL in order, but what it asks is a rewrite of each sentence: its queries stay out
+        // of the order test (no open question to order), and a harvest feature and a template are all it shows
         Scanner.Entity rewriter = entity(r, "rewriter");
-        assertThat(names(rewriter)).contains("training_signal_share", "logprobs_share", "transformation_share",
-                "topic_sweep");
+        assertThat(names(rewriter)).contains("training_signal_share", "logprobs_share", "transformation_share")
+                .doesNotContain("topic_sweep");
+        assertThat(feature(rewriter, "transformation_share").value()).isEqualTo(1.0);
+        assertThat(feature(rewriter, "topic_sweep").value()).isNaN();
         assertThat(rewriter.flagged()).as(rewriter.fired().toString()).isFalse();
         // one token of reply per item: a scored label, no soft labels over a generation
         Scanner.Entity harness = entity(r, "harness");
