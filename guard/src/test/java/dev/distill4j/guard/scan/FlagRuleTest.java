@@ -113,8 +113,9 @@ class FlagRuleTest {
     /**
      * Session 10: jobs that process a text in order — a rewriting batch with logprobs on every request, an evaluation
      * harness reading one label's logprob per item of a data set grouped by document and run twice — are not
-     * harvests, while a harvester whose fixed instruction is longer than its slots, walking the same text in order,
-     * is one: its content is what the template leaves free, not the longest sentence.
+     * harvests, while a harvester whose fixed instructions are longer than its slots, walking the same text in order,
+     * is one: its content is what the template leaves free, not the longest sentence (with the longest sentence and
+     * whole-prompt embeddings, as before session 10, its sweep is not seen).
      */
     @Test
     void documentProcessingIsNotAHarvestAndAnInstructionLongerThanItsSlotsIsNoDisguise() throws IOException {
@@ -136,12 +137,16 @@ class FlagRuleTest {
                         "/v1/completions", "m", 200, 0, 1, true, 1, 80, 1, set.get(i), null, "harness"));
             }
         }
-        // a fixed instruction whose first sentence (22 words) is longer than most of the GPL's sentences
+        // two fixed instructions in turn (as a prompt set's formats alternate), each longer than most of the slots:
+        // the GPL's sentences in order
+        String[] formats = {"Write the ideal response a senior maintainer would give to a newcomer who pasted this "
+                + "line from the docs. Cover background, details and one concrete example.\n---\n{s}\n---",
+            "<|user|>\nI'm studying this licence and want to understand every clause of it properly. What does the "
+                + "following mean, how is it used in practice, and what goes wrong if you get it wrong?\n{s}\n"
+                + "<|assistant|>\n"};
         for (int i = 0; i < 40; i++) {
-            log.add(rec(T0.plusSeconds(2000 + 30L * i + rnd.nextInt(10)), "harvester", "192.0.2.45", "Write the ideal "
-                    + "response a senior maintainer would give to a newcomer who pasted this line from the docs. "
-                    + "Cover background, details and one concrete example.\n---\n" + gpl.get(50 + i) + "\n---", 1.0,
-                    true));
+            log.add(rec(T0.plusSeconds(2000 + 30L * i + rnd.nextInt(10)), "harvester", "192.0.2.45",
+                    formats[i % 2].replace("{s}", gpl.get(50 + i)), 1.0, true));
         }
         for (int u = 0; u < 8; u++) {
             for (int i = 0; i < 12; i++) {
@@ -165,6 +170,7 @@ class FlagRuleTest {
         assertThat(names(harness)).doesNotContain("training_signal_share");
         assertThat(harness.flagged()).as(harness.fired().toString()).isFalse();
         Scanner.Entity harvester = entity(r, "harvester");
+        assertThat(harvester.requests()).isGreaterThanOrEqualTo(25);
         assertThat(feature(harvester, "transformation_share").value()).isZero();
         assertThat(names(harvester)).contains("training_signal_share", "logprobs_share", "topic_sweep");
         assertThat(harvester.flagged()).as(harvester.fired().toString()).isTrue();
