@@ -148,7 +148,18 @@ public final class Scanner {
      * default of most programmatic clients (evaluation loops, bots), so on its own it says "a script", not "a
      * harvester"; counted, it made every developer who asks for logprobs two features away from a flag.
      */
-    static final Set<String> NOT_COUNTED = Set.of("temperature0_share", "training_signal_share");
+    static final Set<String> NOT_COUNTED = Set.of("temperature0_share", "training_signal_share",
+            "transformation_share");
+    /**
+     * Replies of fewer tokens are a scored label, a yes/no or a short answer: logprobs on them are a confidence
+     * score, not the per-token distributions over a generation that top-k distillation trains on. A request whose
+     * reply length is not logged (0) counts as long.
+     */
+    static final int LONG_REPLY = 16;
+    /** Queries of an account through one instruction before the order test uses their centred embeddings. */
+    static final int CENTER_MIN = 8;
+    /** Share of an entity's queries with a transformation instruction ({@link Asks}) at which it processes documents. */
+    static final double TRANSFORMATION_SHARE = 0.5;
     /** Template linking: the template is at least this share of each linked account's queries. */
     static final double LINK_TEMPLATE_SHARE = 0.3;
     /** Accounts that must share a template before those with a single instance of it are linked by it. */
@@ -166,6 +177,7 @@ public final class Scanner {
     private final Options o;
     private final List<Indicators> indicators;
     private volatile ReasoningRequests reasoning;
+    private volatile Asks asks;
 
     public Scanner(EmbeddingModel embedder, Options options) {
         this(embedder, options, List.of());
@@ -271,11 +283,25 @@ public final class Scanner {
             baseline.df().forEach((w, c) -> df.merge(w, c, Integer::sum));
             docs += baseline.texts();
         }
+        // each query's content: what its account's template leaves free (Affixes), else its longest sentence
+        Affixes.Split[] split = new Affixes.Split[recs.size()];
+        for (List<Integer> idx : byAccount) {
+            Affixes.Split[] s = Affixes.split(idx.stream().map(i -> recs.get(i).query()).toList());
+            for (int j = 0; j < s.length; j++) split[idx.get(j)] = s[j];
+        }
         Map<String, Double>[] words = new Map[recs.size()];
         for (int i = 0; i < words.length; i++) {
-            words[i] = recs.get(i).query() == null ? null
-                    : Sweep.tfidf(ReasoningRequests.content(recs.get(i).query()), df, docs);
+            words[i] = recs.get(i).query() == null ? null : Sweep.tfidf(split[i] != null ? split[i].content()
+                    : ReasoningRequests.content(recs.get(i).query()), df, docs);
         }
+        // the sweep's embedding of a templated query: its embedding less the mean of its account's queries through
+        // the same instruction, so that what remains is what the slot adds (the fixed words weigh the same in all)
+        float[][] sweepEmb = centered(byAccount, split, emb);
+        // what each templated query asks: a transformation of its content, or an open request (Asks)
+        double[] askMargin = asks().margins(java.util.Arrays.stream(split).map(x -> x == null ? null
+                : x.instruction()).toList());
+        boolean[] transformation = new boolean[recs.size()];
+        for (int i = 0; i < transformation.length; i++) transformation[i] = askMargin[i] >= Asks.MARGIN;
         long[][] sig = new long[recs.size()][];
         if (!indicators.isEmpty()) {
             for (int i = 0; i < sig.length; i++) if (recs.get(i).query() != null) sig[i] = Templates.signature(recs.get(i).query());
@@ -325,7 +351,7 @@ public final class Scanner {
         for (int a = 0; a < accounts.size(); a++) {
             entities.add(entity("account", accounts.get(a), List.of(accounts.get(a)), List.of(), byAccount.get(a),
                     recs, template, emb, cot, reasons.threshold(), wrappers, wrapperVectors, words, sig, mmd, poolOwner,
-                    poolSpread, accountThreshold));
+                    poolSpread, accountThreshold, transformation, sweepEmb));
         }
         int c = 0;
         for (var e : clusters.entrySet()) {
@@ -338,7 +364,7 @@ public final class Scanner {
             for (int a : e.getValue()) links.addAll(why.getOrDefault(a, Set.of()));
             entities.add(entity("cluster", "cluster-" + (++c), members, List.copyOf(links), idx, recs, template,
                     emb, cot, reasons.threshold(), wrappers, wrapperVectors, words, sig, mmd, poolOwner, poolSpread,
-                    accountThreshold));
+                    accountThreshold, transformation, sweepEmb));
         }
         entities.sort(Comparator.comparing(Entity::flagged).thenComparingDouble(Entity::score).reversed()
                 .thenComparing(Entity::name));
@@ -370,7 +396,8 @@ public final class Scanner {
                           List<LogRecord> recs, int[] template, float[][] emb, ReasoningRequests.Match[] cot,
                           double cotThreshold, List<String> wrappers, Map<String, float[]> wrapperVectors,
                           Map<String, Double>[] words, long[][] sig, Mmd mmd,
-                          int[] poolOwner, double poolSpread, double accountThreshold) {
+                          int[] poolOwner, double poolSpread, double accountThreshold, boolean[] transformation,
+                          float[][] sweepEmb) {
         List<Feature> f = new ArrayList<>();
         int n = idx.size();
         // volume and timing
@@ -384,9 +411,10 @@ public final class Scanner {
                 "coefficient of variation of inter-arrival times; a script's fixed pace is near 0, people near 1+"));
         f.add(new Feature("burstiness_cv", cv, ">=", BURSTY_CV, timed && cv >= BURSTY_CV,
                 "inter-arrival CV far above 1: bursts of many requests"));
-        double lp = share(idx, i -> recs.get(i).logprobs() || recs.get(i).topLogprobs() > 0);
-        f.add(new Feature("logprobs_share", lp, ">=", LOGPROBS_SHARE, lp >= LOGPROBS_SHARE,
-                "requests asking for logprobs/top_logprobs (soft labels for distillation)"));
+        double lp = share(idx, i -> softLabels(recs.get(i)));
+        f.add(new Feature("logprobs_share", lp, ">=", LOGPROBS_SHARE, lp >= LOGPROBS_SHARE, String.format(Locale.ROOT,
+                "requests asking for logprobs/top_logprobs over a generation of >= %d tokens or of unlogged length "
+                        + "(soft labels for distillation; a scored label's few tokens are not)", LONG_REPLY)));
         double t0 = share(idx, i -> recs.get(i).temperature() <= 0.01);
         f.add(new Feature("temperature0_share", t0, ">=", TEMP0_SHARE, t0 >= TEMP0_SHARE, "greedy decoding"));
         double meanN = idx.stream().mapToInt(i -> recs.get(i).n()).average().orElse(1);
@@ -423,13 +451,19 @@ public final class Scanner {
                         + "reasoning request than to an ordinary instruction by a cosine margin >= %.3f)",
                 cotThreshold)));
         // the harvest gate: requests that collect a training signal (soft labels or a reasoning trace), tested
-        int signal = (int) idx.stream().filter(i -> recs.get(i).logprobs() || recs.get(i).topLogprobs() > 0
-                || (recs.get(i).query() != null && cot[i].reasoning())).count();
+        // only a prompt the entity sends for the first time: a rerun of the same prompt adds no new training pair
+        Set<String> sent = new java.util.HashSet<>();
+        int signal = 0;
+        for (int i : idx) {
+            String q = recs.get(i).query();
+            boolean fresh = q == null || sent.add(q);
+            if (fresh && (softLabels(recs.get(i)) || (q != null && cot[i].reasoning()))) signal++;
+        }
         double signalShare = n == 0 ? 0 : signal / (double) n;
         double signalP = Tails.binomialUpper(signal, n, SIGNAL_SHARE).value();
         f.add(new Feature("training_signal_share", signalShare, ">= (significantly)", SIGNAL_SHARE,
-                signalShare >= SIGNAL_SHARE && signalP <= HARVEST_ALPHA, String.format(Locale.ROOT, "requests asking "
-                        + "for logprobs or for reasoning: %d of %d; exact binomial P(X >= %d | %d, %.2f) = %.3g, "
+                signalShare >= SIGNAL_SHARE && signalP <= HARVEST_ALPHA, String.format(Locale.ROOT, "first-sent "
+                        + "prompts asking for logprobs over a generation or for reasoning: %d of %d requests; exact binomial P(X >= %d | %d, %.2f) = %.3g, "
                         + "fires at <= %s (the harvest evidence a flag needs; not counted among its features)",
                         signal, n, signal, n, SIGNAL_SHARE, signalP, HARVEST_ALPHA)));
         double para = Paraphrases.share(withText.stream().map(wrappers::get).toList(), wrapperVectors);
@@ -448,8 +482,12 @@ public final class Scanner {
                         + NARROW_SPREAD + " x the baseline's " + String.format(Locale.ROOT, "%.3f", poolSpread)
                         + ")"));
         Map<String, List<Sweep.Item>> perAccount = new LinkedHashMap<>();
+        // the order of the material an entity asks open questions about: a transformation's text is processed,
+        // not asked about, so those queries stay out of the order test
         for (int i : withText) {
-            perAccount.computeIfAbsent(recs.get(i).account(), a -> new ArrayList<>()).add(new Sweep.Item(emb[i], words[i]));
+            if (transformation[i]) continue;
+            perAccount.computeIfAbsent(recs.get(i).account(), a -> new ArrayList<>()).add(new Sweep.Item(sweepEmb[i],
+                    words[i]));
         }
         Sweep.Result sw = Sweep.test(new ArrayList<>(perAccount.values()), 2 * o.window(), SWEEP_PERMUTATIONS,
                 o.seed() ^ name.hashCode());
@@ -457,6 +495,14 @@ public final class Scanner {
                 String.format(Locale.ROOT, "permutation p-value of the query order: consecutive queries (of one "
                         + "account) are %.3f more alike in cosine than any two (%d pairs, %d permutations); a sweep "
                         + "walks its material in order", sw.d(), sw.pairs(), sw.permutations())));
+        double transform = withText.isEmpty() ? 0 : withText.stream().filter(i -> transformation[i]).count()
+                / (double) withText.size();
+        f.add(new Feature("transformation_share", transform, ">=", TRANSFORMATION_SHARE,
+                transform >= TRANSFORMATION_SHARE, String.format(Locale.ROOT, "queries whose fixed instruction asks "
+                        + "to transform or judge the text it supplies (translate, rewrite, summarise, classify, "
+                        + "extract) rather than for an explanation (margin >= %.2f); fired, the order of the material "
+                        + "is document processing and topic_sweep is no generation evidence (not counted)",
+                        Asks.MARGIN)));
         int behaviours = (int) f.stream().filter(Feature::fired).count();
 
         // distribution shift
@@ -498,6 +544,9 @@ public final class Scanner {
         behaviours += mmdFired ? 1 : 0;
         Set<String> fired = new java.util.HashSet<>();
         for (Feature x : f) if (x.fired()) fired.add(x.name());
+        // a sweep through text that the prompts transform is what a document-processing job does (a translation
+        // batch, an extraction pipeline, an evaluation set grouped by document): shown, but no evidence of a harvest
+        if (fired.contains("transformation_share") && fired.remove("topic_sweep")) behaviours--;
         // harvest evidence must be significant: a share near its threshold is what a client with that habit sends
         boolean harvests = fired.contains("training_signal_share") || fired.contains("mean_n");
         long harvestFeatures = fired.stream().filter(HARVEST::contains).count();
@@ -745,6 +794,60 @@ public final class Scanner {
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Each query's embedding for the order test: for a query whose account sends at least {@value #CENTER_MIN}
+     * queries through the same instruction ({@link Affixes}), its embedding minus the mean of those queries'
+     * embeddings, renormalised — what the slot adds to the fixed words; else its embedding. Centring within an
+     * instruction does not depend on the order of the queries, so the permutation test stays exact; it needs a group
+     * of some size because centred members of a group of g are correlated by about −1/(g − 1) among themselves.
+     */
+    static float[][] centered(List<List<Integer>> byAccount, Affixes.Split[] split, float[][] emb) {
+        float[][] out = emb.clone();
+        for (List<Integer> idx : byAccount) {
+            Map<String, List<Integer>> byInstruction = new HashMap<>();
+            for (int i : idx) {
+                if (split[i] != null && emb[i] != null) {
+                    byInstruction.computeIfAbsent(split[i].instruction(), k -> new ArrayList<>()).add(i);
+                }
+            }
+            for (List<Integer> g : byInstruction.values()) {
+                if (g.size() < CENTER_MIN) continue;
+                int d = emb[g.get(0)].length;
+                double[] mean = new double[d];
+                for (int i : g) for (int k = 0; k < d; k++) mean[k] += emb[i][k] / (double) g.size();
+                for (int i : g) {
+                    float[] v = new float[d];
+                    double norm = 0;
+                    for (int k = 0; k < d; k++) {
+                        v[k] = (float) (emb[i][k] - mean[k]);
+                        norm += (double) v[k] * v[k];
+                    }
+                    if (norm <= 1e-12) continue; // all alike: nothing but the instruction
+                    float inv = (float) (1 / Math.sqrt(norm));
+                    for (int k = 0; k < d; k++) v[k] *= inv;
+                    out[i] = v;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Logprobs asked over a generation: a reply of at least {@link #LONG_REPLY} tokens, or of unlogged length. */
+    static boolean softLabels(LogRecord r) {
+        return (r.logprobs() || r.topLogprobs() > 0) && (r.completionTokens() <= 0 || r.completionTokens() >= LONG_REPLY);
+    }
+
+    private Asks asks() {
+        Asks a = asks;
+        if (a == null) {
+            synchronized (this) {
+                if (asks == null) asks = new Asks(embedder);
+                a = asks;
+            }
+        }
+        return a;
     }
 
     private ReasoningRequests reasoning() {

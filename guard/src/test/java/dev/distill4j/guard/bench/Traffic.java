@@ -39,7 +39,7 @@ import java.util.stream.IntStream;
  * cluster.
  *
  * <pre>
- *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval|test|holdout] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
+ *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval|test|holdout|blind] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
  * </pre>
  *
  * {@code dev} evaluates on the dev users and the dev campaign templates (what the scanner was tuned on); {@code eval}
@@ -48,7 +48,11 @@ import java.util.stream.IntStream;
  * default {@code corpus-test.txt} beside CORPUS), phrasings and campaign texts of its own ({@link TrafficSim});
  * {@code holdout} on the held-out split of session 9: a third corpus ({@code -Dtraffic.holdoutCorpus=FILE}, default
  * {@code corpus-holdout.txt} beside CORPUS), users with phrasings of their own, benign automated clients (evaluation
- * harnesses, support bots, classification pipelines, batch jobs, RAG clients) and campaign texts of its own. With
+ * harnesses, support bots, classification pipelines, batch jobs, RAG clients) and campaign texts of its own;
+ * {@code blind} on the held-out split of session 10: a fourth corpus ({@code -Dtraffic.blindCorpus=FILE}, default
+ * {@code corpus-blind.txt} beside CORPUS), users with phrasings of their own and replies of varied length, automated
+ * clients of kinds no earlier split has (code completion, extraction to JSON, moderation, summarisation, agents) and
+ * the earlier kinds with new settings, and campaign texts of its own. With
  * {@code -Dtraffic.warmOnly=true} the run only embeds the split's prompts into the cache and stops before any scan. All
  * scan against the same baseline: a separate population's traffic on documents of its own. Windows hold {@value #WINDOW} queries; benign windows span two hours,
  * or three days for a quarter of them (the low-and-slow campaign's span). Embeddings are cached in
@@ -69,7 +73,9 @@ public final class Traffic {
             case "eval" -> Split.EVAL;
             case "test" -> Split.TEST;
             case "holdout" -> Split.HOLDOUT;
-            default -> throw new IllegalArgumentException("split must be dev, eval, test or holdout, not " + args[3]);
+            case "blind" -> Split.BLIND;
+            default -> throw new IllegalArgumentException("split must be dev, eval, test, holdout or blind, not "
+                    + args[3]);
         };
         String splitName = split.name().toLowerCase(Locale.ROOT);
         int benignWindows = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
@@ -93,6 +99,13 @@ public final class Traffic {
             docs.set(Role.HOLDOUT.ordinal(), held.get(Role.HOLDOUT.ordinal()));
             docs.set(Role.ATTACK_HOLDOUT.ordinal(), held.get(Role.ATTACK_HOLDOUT.ordinal()));
         }
+        if (split == Split.BLIND) {
+            Path blindCorpus = Path.of(System.getProperty("traffic.blindCorpus",
+                    corpus.resolveSibling("corpus-blind.txt").toString()));
+            List<List<Doc>> blind = TrafficSim.blindDocuments(blindCorpus);
+            docs.set(Role.BLIND.ordinal(), blind.get(Role.BLIND.ordinal()));
+            docs.set(Role.ATTACK_BLIND.ordinal(), blind.get(Role.ATTACK_BLIND.ordinal()));
+        }
         for (Role r : Role.values()) System.err.printf("%-12s %5d documents%n", r, docs.get(r.ordinal()).size());
         List<User> basePop = TrafficSim.population("base", docs.get(Role.BASELINE.ordinal()), 250, 101);
         List<User> pop = switch (split) {
@@ -109,12 +122,21 @@ public final class Traffic {
                 people.addAll(TrafficSim.automatedClients("hold", docs.get(Role.HOLDOUT.ordinal()), 5, 909));
                 yield people;
             }
+            case BLIND -> {
+                // 250 people (replies of varied length) and 30 automated clients (TrafficSim.blindClients)
+                List<User> people = new ArrayList<>(TrafficSim.population("blind", docs.get(Role.BLIND.ordinal()),
+                        250, 1212, concat(TrafficSim.ASK, TrafficSim.ASK_BLIND),
+                        concat(TrafficSim.COT, TrafficSim.COT_BLIND), TrafficSim.BOT_BLIND, true));
+                people.addAll(TrafficSim.blindClients("blind", docs.get(Role.BLIND.ordinal()), 1313));
+                yield people;
+            }
         };
         List<Doc> attackDocs = docs.get((switch (split) {
             case DEV -> Role.ATTACK_DEV;
             case EVAL -> Role.ATTACK_EVAL;
             case TEST -> Role.ATTACK_TEST;
             case HOLDOUT -> Role.ATTACK_HOLDOUT;
+            case BLIND -> Role.ATTACK_BLIND;
         }).ordinal());
         Map<Attack, List<String>> campaigns = new EnumMap<>(Attack.class);
         SplittableRandom ar = new SplittableRandom(switch (split) {
@@ -122,6 +144,7 @@ public final class Traffic {
             case EVAL -> 505;
             case TEST -> 707;
             case HOLDOUT -> 1010;
+            case BLIND -> 1414;
         });
         for (Attack a : Attack.values()) campaigns.put(a, TrafficSim.attackTexts(a, split, attackDocs, 250, ar));
         Map<String, Long> kinds = new TreeMap<>();

@@ -39,6 +39,16 @@ import java.util.regex.Pattern;
  * asking for logprobs at its own rate from 0 to 100 %. Its campaigns have new instructions, slot text, a paraphrase
  * grammar and reasoning closers in a terse, interrogative chat style.
  *
+ * <p>The {@code blind} split (session 10, written and committed before that session's scanner changes, run once at
+ * the end) comes from a fourth corpus ({@code bench/guard/corpus-blind.sh}: the PostgreSQL, SQLite, Exim, Postfix
+ * and nginx documentation, no paragraph of the other three): {@link Role#BLIND} and {@link Role#ATTACK_BLIND}. Its
+ * 250 people ask in phrasings of their own ({@link #ASK_BLIND}, {@link #COT_BLIND}) and get replies of varied
+ * length; its 30 automated clients ({@link #blindClients}) are of kinds no earlier split has — IDE code completion,
+ * extraction to JSON over documents in order, moderation classifiers, summarisers of long documents section by
+ * section, tool-using agents — and the earlier kinds with new settings (evaluation harnesses that rerun their set, a
+ * chain-of-thought benchmark among them). Its campaigns use short instructions after the slot and multi-turn chat
+ * transcripts, and a paraphrase grammar of terse follow-up asks and closers.
+ *
  * <p>Benign profiles (shares of the population): casual (occasional questions on one or two documents), power users
  * (long sessions, a third of them asking for step-by-step reasoning), bursty users (several bursts of quick
  * questions), developers (temperature 0 and logprobs on most requests, fast evaluation loops), support bots (one
@@ -50,29 +60,38 @@ final class TrafficSim {
     static final int DOC_PARAGRAPHS = 25;
     static final Instant T0 = Instant.parse("2026-11-02T08:00:00Z");
 
-    enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL, TEST, ATTACK_TEST, HOLDOUT, ATTACK_HOLDOUT }
+    enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL, TEST, ATTACK_TEST, HOLDOUT, ATTACK_HOLDOUT, BLIND,
+        ATTACK_BLIND }
 
     /**
      * The benchmark's splits: tuned on dev; eval (held out in sessions 6 and 7, seen since); test (held out in 8,
-     * seen since); holdout (held out in 9).
+     * seen since); holdout (held out in 9, seen since); blind (held out in 10).
      */
-    enum Split { DEV, EVAL, TEST, HOLDOUT }
+    enum Split { DEV, EVAL, TEST, HOLDOUT, BLIND }
 
     /**
      * Profiles: people (casual, power, bursty, developer), the support bots every split has, and the holdout split's
      * automated clients (evaluation harness, classification pipeline, translation/summarisation batch job, RAG).
      */
-    enum Kind { CASUAL, POWER, BURSTY, DEVELOPER, BOT, EVAL_HARNESS, CLASSIFIER, BATCH, RAG }
+    enum Kind { CASUAL, POWER, BURSTY, DEVELOPER, BOT, EVAL_HARNESS, CLASSIFIER, BATCH, RAG, CODE_ASSIST, EXTRACTOR,
+        MODERATOR, SUMMARIZER, AGENT }
 
     /** A document: its sentences usable as prompt material (6 to 30 words). */
     record Doc(int index, List<String> sentences) {}
 
     /**
      * A simulated user: profile, habits and a fixed history of prompts (windows take slices of it); {@code auto} is
-     * the request settings of an automated client (null for people and for the support bots of dev, eval and test).
+     * the request settings of an automated client (null for people and for the support bots of dev, eval and test);
+     * {@code replyTokens} the median length of a person's replies (0: every reply 200 tokens, as in the splits before
+     * {@code blind}; else log-normal around it, as real answers vary).
      */
     record User(String name, Kind kind, String network, int host, double cotRate, double logprobRate,
-                double temp0Rate, List<String> history, Automation auto) {}
+                double temp0Rate, List<String> history, Automation auto, int replyTokens) {
+        User(String name, Kind kind, String network, int host, double cotRate, double logprobRate, double temp0Rate,
+             List<String> history, Automation auto) {
+            this(name, kind, network, host, cotRate, logprobRate, temp0Rate, history, auto, 0);
+        }
+    }
 
     /**
      * How an automated client of the holdout split sends its requests: logprobs on a share of them (with
@@ -139,6 +158,14 @@ final class TrafficSim {
      */
     static List<List<Doc>> holdoutDocuments(Path corpus) throws IOException {
         return heldOut(corpus, Role.HOLDOUT, Role.ATTACK_HOLDOUT, 0x8CB92BA72F3D8DD7L, 31);
+    }
+
+    /**
+     * The blind corpus's documents ({@code corpus-blind.sh}), cut like {@link #documents}: users' reading
+     * ({@link Role#BLIND}, 70 %) or campaigns' slot text ({@link Role#ATTACK_BLIND}, 30 %) by a hash of the index.
+     */
+    static List<List<Doc>> blindDocuments(Path corpus) throws IOException {
+        return heldOut(corpus, Role.BLIND, Role.ATTACK_BLIND, 0xA0761D6478BD642FL, 37);
     }
 
     private static List<List<Doc>> heldOut(Path corpus, Role users, Role attacks, long mul, long add)
@@ -234,6 +261,12 @@ final class TrafficSim {
      */
     static List<User> population(String prefix, List<Doc> docs, int n, long seed, String[] ask, String[] cotAsks,
                                  String[] bots) {
+        return population(prefix, docs, n, seed, ask, cotAsks, bots, false);
+    }
+
+    /** As above; with {@code variedReplies} each person's replies vary in length around a median of their own. */
+    static List<User> population(String prefix, List<Doc> docs, int n, long seed, String[] ask, String[] cotAsks,
+                                 String[] bots, boolean variedReplies) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<User> users = new ArrayList<>();
         int nat = 0, natLeft = 0;
@@ -287,8 +320,9 @@ final class TrafficSim {
                 }
                 hist.add(q);
             }
+            int reply = variedReplies ? 60 + rnd.nextInt(440) : 0;
             users.add(new User(prefix + "-" + kind.name().toLowerCase(Locale.ROOT) + "-" + u, kind, net, host, cot,
-                    lp, t0, hist, null));
+                    lp, t0, hist, null, reply));
         }
         return users;
     }
@@ -340,7 +374,9 @@ final class TrafficSim {
                 double temp = t0 ? 0 : new double[] {1.0, 1.0, 0.7, 0.8, 0.3}[rnd.nextInt(5)];
                 boolean lp = rnd.nextDouble() < u.logprobRate();
                 int n = rnd.nextDouble() < 0.03 ? 2 + rnd.nextInt(3) : 1;
-                out.add(new Query(times[i], u.name(), client, text, temp, lp, lp ? 5 : 0, n, false));
+                int reply = u.replyTokens() == 0 ? 200 : (int) Math.max(5, Math.min(2000,
+                        u.replyTokens() * Math.exp(0.6 * gaussian(rnd))));
+                out.add(new Query(times[i], u.name(), client, text, temp, lp, lp ? 5 : 0, n, false, reply));
             }
         }
         return out;
@@ -524,6 +560,230 @@ final class TrafficSim {
         return tpl.replace("{c}", c).replace("{q}", q + "?");
     }
 
+    /**
+     * More ways of asking, used only by the blind split's users (with {@link #ASK}): written in session 10 before the
+     * scanner changes, in the register of database administrators, mail-server operators and web developers.
+     */
+    static final String[] ASK_BLIND = {
+        "{s} Does that hold on a replica too?", "Our DBA pasted this from the docs: {s} Should I worry?",
+        "What would break if we ignored this? {s}", "{s} - in practice, what do people do instead?",
+        "Can you turn this into a checklist item? {s}", "Portuguese please: {s}",
+        "Explain to an intern: {s}", "is this only for older versions? {l}", "{s} Give me a one-line version.",
+        "What config change does this imply? {s}", "Help, I don't follow: \"{s}\"",
+        "Write a Slack message warning the team about this: {s}", "{s} Is this the default?",
+        "How would I test this? {s}", "Rewrite for a runbook: {s}", "what's the gist: {l}",
+        "Two-sentence explanation please. {s}", "Is this a performance thing or a correctness thing? {s}"};
+    /** Reasoning requests of the blind split's users (with {@link #COT}). */
+    static final String[] COT_BLIND = {" Go through it slowly.", " I want the why, step after step.",
+        " Show me the argument, not just the answer.", " Think out loud for me.",
+        " Derive it rather than just stating it."};
+    /** The blind split's support bots: other products, other instructions. */
+    static final String[] BOT_BLIND = {
+        "[system] You are the assistant of PgCloud, a managed database service. Keep answers under 80 words.\n"
+                + "[user] {s}",
+        "{s}\n\n(Reply as MailRelay support. If the question is about billing, ask for the invoice number.)",
+        "Hosting helpdesk. Ticket text follows.\n{s}\nSuggested reply:"};
+
+    // ------------------------------------------------------------------ the blind split's automated clients
+
+    /** IDE completions: a comment from the document being written about, then the code to complete (FIM style). */
+    private static final String[] CODE_PROMPT = {
+        "<fim_prefix>-- {p}\n-- TODO: query for this\nSELECT <fim_suffix>\n<fim_middle>",
+        "# {p}\n# implement the check described above\ndef check_config(conf):\n    ",
+        "// {p}\n// Write the nginx location block for this.\nlocation "};
+    /** Extraction of structured data from the documentation, passage after passage. */
+    private static final String[] EXTRACT_PROMPT = {
+        "Extract every configuration parameter mentioned in the passage as JSON: [{\"name\": ..., \"default\": ..., "
+                + "\"meaning\": ...}]. Return [] if there is none.\n\nPassage:\n{p}",
+        "From the text, output a JSON object with fields \"commands\" (list), \"files\" (list), \"warnings\" "
+                + "(list of strings). Text: {p}",
+        "Read the documentation excerpt and fill this schema.\nSchema: {\"topic\": string, \"entities\": "
+                + "[string], \"is_deprecated\": bool}\nExcerpt: {p}\nJSON:"};
+    /** Moderation / policy classifiers: one label, its probability read from the logprobs. */
+    private static final String[] MODERATION_PROMPT = {
+        "You are a content moderator for a developer forum. Classify the post as one of: ok, spam, abuse, "
+                + "off-topic. Answer with the label only.\n\nPost: {s}\nLabel:",
+        "Is the following message safe to show to all users? Answer Yes or No.\nMessage: {s}\nAnswer:",
+        "Policy check. Does this text contain credentials, secrets or personal data? Reply with one of "
+                + "NONE / SECRET / PERSONAL.\n{s}"};
+    /** Summarisation of long documents section by section (a rolling summary). */
+    private static final String[] SUMMARY_PROMPT = {
+        "Summarize the following section of a long technical document in three bullet points. Do not add "
+                + "information that is not in the text.\n\n{p}",
+        "You are writing an executive summary of a manual, one section at a time. Section text:\n{p}\n\n"
+                + "Summary of this section (max 60 words):",
+        "TL;DR of this part of the docs, for the changelog digest:\n{p}"};
+    /** Tool-using agents (ReAct and function-calling styles): the question, the last observation, the next step. */
+    private static final String[] AGENT_PROMPT = {
+        "You are an operations agent. Tools: search_docs(query), run_sql(statement), finish(answer).\nUse the "
+                + "format:\nThought: think step by step about what to do next\nAction: tool(argument)\n"
+                + "Observation: the result\n\nQuestion: {q}\n{obs}Thought:",
+        "SYSTEM: You can call functions. Available: get_config(key), read_log(lines), restart(service). Reply "
+                + "with a JSON function call or a final answer.\nUSER: {q}\n{obs}ASSISTANT:"};
+    private static final String[] AGENT_Q = {"why does our setup complain that {l}", "check whether {l}",
+        "the on-call says {l} is that our problem?", "find out if {l}"};
+    /** A chain-of-thought evaluation (GSM8K style): the question about a passage, "Let's think step by step". */
+    private static final String COT_EVAL = "Q: According to the documentation, \"{s}\" What follows from this for a "
+            + "system administrator?\nA: Let's think step by step.";
+    /** Sentiment / intent labelling of user feedback (earlier kind, new task). */
+    private static final String[] INTENT_PROMPT = {
+        "Label the intent of this user request: question, bug_report, feature_request, complaint. Label only.\n{s}",
+        "Sentiment of the following review of our documentation (positive/neutral/negative):\n{s}\nSentiment:"};
+
+    /**
+     * The blind split's benign automated clients (session 10, written before that session's scanner changes, from what
+     * real API traffic holds): five kinds no earlier split simulated, four of each — IDE code completion, extraction
+     * to JSON over documents in order, moderation classifiers reading a label's probability, summarisers of long
+     * documents section by section, tool-using agents — and the earlier kinds with new parameters, two of each:
+     * evaluation harnesses that rerun their data set (grouped by document, with logprobs; a chain-of-thought
+     * generation benchmark), translation/rewrite batch jobs in document order with logprobs, intent/sentiment
+     * classifiers voting with n = 5, RAG clients scoring confidence with logprobs, support bots. Each client's logprob
+     * rate is fixed here, per client, before any scan.
+     */
+    static List<User> blindClients(String prefix, List<Doc> docs, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<User> out = new ArrayList<>();
+        double[] codeLp = {1.0, 0.5, 0.0, 1.0};
+        double[] extractLp = {0.0, 1.0, 0.5, 0.0};
+        double[] modLp = {1.0, 1.0, 0.0, 1.0};
+        double[] sumLp = {0.0, 0.0, 0.0, 1.0};
+        double[] agentLp = {0.0, 0.0, 0.2, 0.0};
+        int no = 0;
+        for (Kind kind : new Kind[] {Kind.CODE_ASSIST, Kind.EXTRACTOR, Kind.MODERATOR, Kind.SUMMARIZER, Kind.AGENT,
+                Kind.EVAL_HARNESS, Kind.BATCH, Kind.CLASSIFIER, Kind.RAG, Kind.BOT}) {
+            boolean fresh = kind.ordinal() >= Kind.CODE_ASSIST.ordinal();
+            for (int k = 0; k < (fresh ? 4 : 2); k++, no++) {
+                String net = (60 + rnd.nextInt(150)) + "." + rnd.nextInt(256) + "." + rnd.nextInt(256);
+                int host = 2 + rnd.nextInt(250);
+                List<String> hist = new ArrayList<>();
+                Automation auto;
+                switch (kind) {
+                    case CODE_ASSIST -> {
+                        // a developer writing code next to one document: the comment is the passage the cursor is
+                        // at, moving forward through it, each position completed a few times as they type
+                        String tpl = CODE_PROMPT[k % CODE_PROMPT.length];
+                        int d = rnd.nextInt(docs.size());
+                        while (hist.size() < 120) {
+                            List<String> ss = docs.get(d++ % docs.size()).sentences();
+                            for (String x : ss) {
+                                int repeats = 1 + rnd.nextInt(3);
+                                for (int r = 0; r < repeats; r++) hist.add(fill(tpl.replace("{p}", x), x));
+                            }
+                        }
+                        auto = new Automation(codeLp[k], 1 + rnd.nextInt(5), k == 1 ? 1.0 : 0, 3, 0.2, 24 + rnd.nextInt(40),
+                                30, 90, 1_500);
+                    }
+                    case EXTRACTOR -> {
+                        // a document pipeline: passages of two or three sentences, in document order
+                        String tpl = EXTRACT_PROMPT[k % EXTRACT_PROMPT.length];
+                        int d = rnd.nextInt(docs.size());
+                        while (hist.size() < 100) {
+                            List<String> ss = docs.get(d++ % docs.size()).sentences();
+                            for (int i = 0; i < ss.size(); i += 2) {
+                                hist.add(tpl.replace("{p}", String.join(" ", ss.subList(i, Math.min(ss.size(), i + 2
+                                        + rnd.nextInt(2))))));
+                            }
+                        }
+                        auto = new Automation(extractLp[k], extractLp[k] > 0 ? 1 : 0, 0, 1, 0.0, 60 + rnd.nextInt(100),
+                                20, 60, 3_000 + rnd.nextInt(5_000));
+                    }
+                    case MODERATOR -> {
+                        String tpl = MODERATION_PROMPT[k % MODERATION_PROMPT.length];
+                        List<Doc> mine = pick(docs, 40, rnd);
+                        for (int i = 0; i < 100; i++) {
+                            String s = sentence(mine, rnd);
+                            hist.add(fill(tpl, rnd.nextBoolean() ? s : clause(s, rnd)));
+                        }
+                        auto = new Automation(modLp[k], modLp[k] > 0 ? 10 + 10 * rnd.nextInt(2) : 0, 0, 1, 0.0, 1,
+                                30, 80, 0);
+                    }
+                    case SUMMARIZER -> {
+                        // one long document after another, section (five or six sentences) by section, in order
+                        String tpl = SUMMARY_PROMPT[k % SUMMARY_PROMPT.length];
+                        int d = rnd.nextInt(docs.size());
+                        while (hist.size() < 80) {
+                            List<String> ss = docs.get(d++ % docs.size()).sentences();
+                            for (int i = 0; i < ss.size(); i += 5) {
+                                hist.add(tpl.replace("{p}", String.join(" ", ss.subList(i, Math.min(ss.size(), i + 5
+                                        + rnd.nextInt(2))))));
+                            }
+                        }
+                        auto = new Automation(sumLp[k], sumLp[k] > 0 ? 1 : 0, 0, 1, rnd.nextBoolean() ? 0.0 : 0.3,
+                                120 + rnd.nextInt(150), 15, 45, 5_000 + rnd.nextInt(10_000));
+                    }
+                    case AGENT -> {
+                        // each user question takes two to four steps, the scratchpad growing by one observation
+                        String tpl = AGENT_PROMPT[k % AGENT_PROMPT.length];
+                        List<Doc> mine = pick(docs, 30, rnd);
+                        while (hist.size() < 100) {
+                            Doc dd = mine.get(rnd.nextInt(mine.size()));
+                            String q = fill(AGENT_Q[rnd.nextInt(AGENT_Q.length)], sentence(List.of(dd), rnd))
+                                    .replaceAll("[.:;!?]+$", "") + "?";
+                            StringBuilder obs = new StringBuilder();
+                            int steps = 2 + rnd.nextInt(3);
+                            for (int st = 0; st < steps; st++) {
+                                hist.add(tpl.replace("{q}", q).replace("{obs}", obs));
+                                obs.append(k % 2 == 0 ? "Thought: I should look this up.\nAction: search_docs(\""
+                                        + clause(q, rnd) + "\")\nObservation: " : "FUNCTION RESULT: ")
+                                        .append(sentence(List.of(dd), rnd)).append('\n');
+                            }
+                        }
+                        auto = new Automation(agentLp[k], agentLp[k] > 0 ? 5 : 0, 0, 1, 0.0, 40 + rnd.nextInt(120),
+                                20, 70, 0);
+                    }
+                    case EVAL_HARNESS -> {
+                        // k = 0: a log-likelihood set grouped by document, rerun for four checkpoints, logprobs on
+                        // every request; k = 1: a chain-of-thought generation benchmark, rerun three times, no logprobs
+                        List<Doc> mine = pick(docs, 10 + rnd.nextInt(10), rnd);
+                        List<String> set = new ArrayList<>();
+                        int items = 50 + rnd.nextInt(50);
+                        for (int i = 0; i < items; i++) {
+                            Doc d = mine.get(i * mine.size() / items);
+                            set.add(k == 0 ? evalItem(EVAL_TASKS[i % 2 == 0 ? 0 : 2], d, docs, rnd)
+                                    : fill(COT_EVAL, d.sentences().get(rnd.nextInt(d.sentences().size()))));
+                        }
+                        for (int r = 0; r < (k == 0 ? 4 : 3); r++) hist.addAll(set);
+                        auto = new Automation(k == 0 ? 1.0 : 0.0, k == 0 ? 1 : 0, 0, 1, 0.0, k == 0 ? 1 : 256, 30, 90,
+                                400 + rnd.nextInt(800));
+                    }
+                    case BATCH -> {
+                        String tpl = k == 0 ? "Translate this passage from our docs into Spanish, keeping SQL and "
+                                + "configuration keywords as they are:\n{s}" : "Simplify the wording of this sentence "
+                                + "for non-native readers. Keep the meaning exactly.\n{s}";
+                        int d = rnd.nextInt(docs.size());
+                        while (hist.size() < 100) {
+                            for (String x : docs.get(d++ % docs.size()).sentences()) hist.add(fill(tpl, x));
+                        }
+                        auto = new Automation(k == 0 ? 1.0 : 0.5, k == 0 ? 1 : 3, 0, 1, 0.0, 40 + rnd.nextInt(40),
+                                25, 60, 1_500 + rnd.nextInt(4_000));
+                    }
+                    case CLASSIFIER -> {
+                        String tpl = INTENT_PROMPT[k % INTENT_PROMPT.length];
+                        List<Doc> mine = pick(docs, 30, rnd);
+                        for (int i = 0; i < 80; i++) hist.add(fill(tpl, sentence(mine, rnd)));
+                        auto = new Automation(1.0, 5, 0.5, 5, 0.7, 3, 20, 50, 5_000 + rnd.nextInt(20_000));
+                    }
+                    case RAG -> {
+                        String tpl = RAG_PROMPT[k % RAG_PROMPT.length];
+                        List<Doc> mine = pick(docs, 40, rnd);
+                        for (int i = 0; i < 80; i++) hist.add(ragPrompt(tpl, mine.get(rnd.nextInt(mine.size())), k + 1,
+                                rnd));
+                        auto = new Automation(k == 0 ? 1.0 : 0.3, 5, 0, 1, 0.0, 100 + rnd.nextInt(150), 20, 50, 0);
+                    }
+                    default -> { // BOT
+                        String tpl = BOT_BLIND[k % BOT_BLIND.length];
+                        List<Doc> mine = pick(docs, 12, rnd);
+                        for (int i = 0; i < 50; i++) hist.add(fill(tpl, clause(sentence(mine, rnd), rnd)));
+                        auto = new Automation(k == 0 ? 0.3 : 0.0, 3, 0, 1, 0.2, 80, 20, 50, 0);
+                    }
+                }
+                out.add(new User(prefix + "-" + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + "-auto" + no,
+                        kind, net, host, 0, auto.logprobRate(), auto.temperature() <= 0.01 ? 1 : 0, hist, auto));
+            }
+        }
+        return out;
+    }
+
     /** Request times of an automated client's {@code c} requests within the span. */
     static long[] automatedTimes(Kind kind, Automation a, int c, long span, SplittableRandom rnd) {
         long[] t = new long[c];
@@ -539,7 +799,18 @@ final class TrafficSim {
                     slot[s] += a.paceMillis() / 2 + rnd.nextLong(a.paceMillis());
                 }
             }
-            case CLASSIFIER, BATCH -> {
+            case CODE_ASSIST -> {
+                // typing sessions: bursts of completions a second or two apart, a pause to think between them
+                long s = (long) (rnd.nextDouble() * span * 0.7);
+                for (int i = 0; i < c; i++) {
+                    s += rnd.nextDouble() < 0.1 ? 60_000 + rnd.nextLong(600_000) : 500 + rnd.nextLong(a.paceMillis());
+                    t[i] = Math.min(s, span);
+                }
+            }
+            case AGENT, MODERATOR -> { // end users' questions and forum posts arrive as they come
+                for (int i = 0; i < c; i++) t[i] = (long) (rnd.nextDouble() * span);
+            }
+            case CLASSIFIER, BATCH, EXTRACTOR, SUMMARIZER -> {
                 // a queue consumer or a sequential job: one request after the other at its own pace, now and then
                 // a pause (the queue runs empty, the job is restarted)
                 long s = (long) (rnd.nextDouble() * span * 0.5);
@@ -608,7 +879,11 @@ final class TrafficSim {
         {"<|user|>\nI'm studying this manual. What does the following mean, how is it used in practice, and what "
                 + "goes wrong if you get it wrong?\n{s}\n<|assistant|>\n",
          "Write the ideal response a senior maintainer would give to a newcomer who pasted this line from the docs. "
-                + "Cover background, details and one concrete example.\n---\n{s}\n---"}};
+                + "Cover background, details and one concrete example.\n---\n{s}\n---"},
+        // blind (session 10): a short instruction after the slot, and a multi-turn chat transcript
+        {"{s}\n\nExplain.",
+         "User: I'm reading the manual.\nAssistant: Sure, paste the part you want to discuss.\nUser: {s}\n"
+                + "Assistant:"}};
     /** Hydra campaigns: a long shared instruction (chain-of-thought elicitation) with the sentence as the slot. */
     static final String[][] HYDRA = {
         {"I need a complete answer for my study notes. First restate the problem in your own words, then reason "
@@ -621,7 +896,8 @@ final class TrafficSim {
                 + "for mistakes, and finish with a one-paragraph answer labelled ANSWER. Text: {s}"},
         {"We are building a reasoning data set. For the excerpt below: list the facts it relies on, derive what "
                 + "follows from them in explicit stages, question each stage, and state the conclusion last.\n"
-                + "Excerpt >>> {s}"}};
+                + "Excerpt >>> {s}"},
+        {"{s}\n---\nWhy is that so? Answer like an examiner's model solution: premises, inference, verdict."}};
 
     /**
      * A campaign's prompts, fixed once per split (windows take slices of them, as of a user's history): a topic sweep
@@ -756,7 +1032,34 @@ final class TrafficSim {
         "Could you build the explanation up from first principles?", "", "Trace the cause and effect.",
         "Lay out the chain of inferences.", "Work through it out loud.", "Reason from the basics upward."};
 
+    /**
+     * The blind split's paraphrasing campaign (session 10): a multi-turn chat in which the passage comes first and a
+     * short follow-up asks about it, or a one-line ask after the passage; the asks are short and informal, and the
+     * reasoning closers are terse imperatives unlike the earlier grammars': 10 openers x 10 asks x 4 shapes x 10
+     * closers.
+     */
+    private static final String[] B_OPEN = {"", "ok.", "Next one.", "Another.", "", "cont.", "And this:", "Then:",
+        "Right.", "So."};
+    private static final String[] B_ASK = {"meaning", "explain", "why", "elaborate", "significance",
+        "what for", "context please", "expand", "interpretation", "implications"};
+    private static final String[] B_CLOSE = {"Stepwise.", "Show the working.", "Justify.", "Derive it.",
+        "Premises first.", "", "Go slowly.", "Spell out each inference.", "Reasons, then verdict.",
+        "Unpack the logic."};
+
     static String paraphrase(String s, Split split, SplittableRandom rnd) {
+        if (split == Split.BLIND) {
+            String open = B_OPEN[rnd.nextInt(10)];
+            String ask = B_ASK[rnd.nextInt(10)];
+            String close = B_CLOSE[rnd.nextInt(10)];
+            String c = close.isEmpty() ? "" : " " + close;
+            return switch (rnd.nextInt(4)) {
+                case 0 -> "user: " + s + "\nassistant: Got it.\nuser: " + (open.isEmpty() ? "" : open + " ") + ask
+                        + "?" + c;
+                case 1 -> s + "\n\n" + (open.isEmpty() ? "" : open + " ") + ask + "?" + c;
+                case 2 -> "[1] " + s + "\n[2] " + ask + c;
+                default -> (open.isEmpty() ? "" : open + "\n") + s + " // " + ask + c;
+            };
+        }
         if (split == Split.HOLDOUT) {
             String open = H_OPEN[rnd.nextInt(10)];
             String ask = H_ASK[rnd.nextInt(10)];
@@ -796,6 +1099,10 @@ final class TrafficSim {
         };
         return (open.isEmpty() ? "" : open + " ") + Character.toUpperCase(body.charAt(0)) + body.substring(1)
                 + (close.isEmpty() ? "" : " " + close);
+    }
+
+    static double gaussian(SplittableRandom rnd) {
+        return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
     }
 
     static long mix(long z) {

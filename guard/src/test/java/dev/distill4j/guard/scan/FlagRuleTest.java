@@ -110,6 +110,75 @@ class FlagRuleTest {
         }
     }
 
+    /**
+     * Session 10: jobs that process a text in order — a rewriting batch with logprobs on every request, an evaluation
+     * harness reading one label's logprob per item of a data set grouped by document and run twice — are not
+     * harvests, while a harvester whose fixed instructions are longer than its slots, walking the same text in order,
+     * is one: its content is what the template leaves free, not the longest sentence (with the longest sentence and
+     * whole-prompt embeddings, as before session 10, its sweep is not seen).
+     */
+    @Test
+    void documentProcessingIsNotAHarvestAndAnInstructionLongerThanItsSlotsIsNoDisguise() throws IOException {
+        List<String> text = sentences(500, 43);
+        List<String> gpl = gplSentences();
+        Random rnd = new Random(7);
+        List<LogRecord> log = new ArrayList<>();
+        int s = 0;
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(20L * i + rnd.nextInt(5)), "rewriter", "198.18.2.7", "Rewrite the following "
+                    + "sentence from our manual in plain English for the knowledge base: " + gpl.get(10 + i), 0, true));
+        }
+        List<String> set = new ArrayList<>();
+        for (int i = 0; i < 30; i++) set.add(gpl.get(i) + "\nQuestion: " + gpl.get(i + rnd.nextInt(3))
+                + " True or False?\nAnswer:");
+        for (int r = 0; r < 2; r++) {
+            for (int i = 0; i < set.size(); i++) {
+                log.add(new LogRecord(T0.plusSeconds(1000 + 900L * r + 2L * i), "harness", "198.18.3.9",
+                        "/v1/completions", "m", 200, 0, 1, true, 1, 80, 1, set.get(i), null, "harness"));
+            }
+        }
+        // two fixed instructions in turn (as a prompt set's formats alternate), each longer than most of the slots:
+        // the GPL's sentences in order
+        String[] formats = {"Write the ideal response a senior maintainer would give to a newcomer who pasted this "
+                + "line from the docs. Cover background, details and one concrete example.\n---\n{s}\n---",
+            "<|user|>\nI'm studying this licence and want to understand every clause of it properly. What does the "
+                + "following mean, how is it used in practice, and what goes wrong if you get it wrong?\n{s}\n"
+                + "<|assistant|>\n"};
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(2000 + 30L * i + rnd.nextInt(10)), "harvester", "192.0.2.45",
+                    formats[i % 2].replace("{s}", gpl.get(50 + i)), 1.0, true));
+        }
+        for (int u = 0; u < 8; u++) {
+            for (int i = 0; i < 12; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
+                        0.8, false));
+            }
+        }
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
+
+        // the rewriter walks the GPL in order, but what it asks is a rewrite of each sentence: its queries stay out
+        // of the order test (no open question to order), and a harvest feature and a template are all it shows
+        Scanner.Entity rewriter = entity(r, "rewriter");
+        assertThat(names(rewriter)).contains("training_signal_share", "logprobs_share", "transformation_share")
+                .doesNotContain("topic_sweep");
+        assertThat(feature(rewriter, "transformation_share").value()).isEqualTo(1.0);
+        assertThat(feature(rewriter, "topic_sweep").value()).isNaN();
+        assertThat(rewriter.flagged()).as(rewriter.fired().toString()).isFalse();
+        // one token of reply per item: a scored label, no soft labels over a generation
+        Scanner.Entity harness = entity(r, "harness");
+        assertThat(feature(harness, "logprobs_share").value()).isZero();
+        assertThat(names(harness)).doesNotContain("training_signal_share");
+        assertThat(harness.flagged()).as(harness.fired().toString()).isFalse();
+        Scanner.Entity harvester = entity(r, "harvester");
+        assertThat(harvester.requests()).isGreaterThanOrEqualTo(25);
+        assertThat(feature(harvester, "transformation_share").value()).isZero();
+        assertThat(names(harvester)).contains("training_signal_share", "logprobs_share", "topic_sweep");
+        assertThat(harvester.flagged()).as(harvester.fired().toString()).isTrue();
+        for (Scanner.Entity e : r.ranked()) {
+            if (!e.accounts().contains("harvester")) assertThat(e.flagged()).as(e.name() + " " + e.fired()).isFalse();
+        }
+    }
+
     static List<String> names(Scanner.Entity e) {
         return e.fired().stream().map(Scanner.Feature::name).toList();
     }

@@ -81,7 +81,8 @@ class HarvestScanTest {
                 }
                 return codes;
             });
-            var sampling = new TeacherSampling(null, null, 4, false, null, List.of(), 5, null);
+            // answers of 32 tokens: top-k distillation wants distributions over a generation, not over a label
+            var sampling = new TeacherSampling(null, null, 32, false, null, List.of(), 5, null);
             var config = new TeacherConfig("openai", "chat", URI.create(base), "tiny", "HARVEST_KEY", "sk-harvest",
                     sampling, null, null);
             try (Teacher teacher = Teachers.create(config); RunStore store = RunStore.open(tmp.resolve("run"))) {

@@ -45,6 +45,8 @@ class ScanTrafficTest {
         "the Wittig reaction", "hydroboration", "ozonolysis", "epoxide opening", "Claisen condensation",
         "Michael addition", "SN1 solvolysis", "E2 elimination", "catalytic hydrogenation", "the Cannizzaro reaction",
         "Suzuki coupling", "Heck coupling", "the Mannich reaction"};
+    static final String[] ASPECTS = {"its causes", "its main actors", "its economic side", "its consequences",
+        "how historians judge it"};
     static final String[] ERAS = {"the Punic Wars", "the reign of Augustus", "the Gracchi reforms", "the fall of "
         + "Carthage", "the Year of the Four Emperors", "Hadrian's Wall", "the Crisis of the Third Century",
         "Diocletian's tetrarchy", "the Battle of Actium", "the Social War", "Sulla's dictatorship",
@@ -176,8 +178,9 @@ class ScanTrafficTest {
             for (int round = 0; round < 5; round++) {
                 for (int a = 0; a < 20; a++) {
                     String era = ERAS[k % ERAS.length];
-                    String query = "Write a detailed essay about " + era + " in Roman history; think it through "
-                            + "before answering.";
+                    // a new prompt every time (the era's aspect changes by round): a hydra buys new answers
+                    String query = "Write a detailed essay about " + era + " in Roman history, " + ASPECTS[round]
+                            + "; think it through before answering.";
                     native_.add(Json.write(serveRecord(T0.plusSeconds(7200 + 3L * k++), "hydra" + a,
                             "45.33.12." + (20 + a), query, 0.0, true, 1)));
                 }
