@@ -2,7 +2,6 @@ package dev.distill4j.guard.scan;
 
 import dev.distill4j.embed.EmbeddingModel;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What a fixed instruction asks for: a <em>transformation</em> of text the prompt supplies (translate, rewrite,
@@ -50,45 +49,20 @@ public final class Asks {
     /** Margin at which an instruction counts as a transformation. */
     public static final double MARGIN = 0.0;
 
-    private final EmbeddingModel embedder;
-    private final float[][] transform;
-    private final float[][] open;
-    private final Map<String, Double> seen = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ExemplarMargins margins;
 
     public Asks(EmbeddingModel embedder) {
-        this.embedder = embedder;
-        this.transform = embedder.embed(TRANSFORM);
-        this.open = embedder.embed(OPEN);
+        this.margins = new ExemplarMargins(embedder, TRANSFORM, OPEN);
     }
 
     /** The margin of each instruction (NaN for null), embedding the distinct ones not seen before. */
     public double[] margins(List<String> instructions) {
-        List<String> todo = instructions.stream().filter(x -> x != null && !seen.containsKey(x)).distinct().toList();
-        for (int s = 0; s < todo.size(); s += 64) {
-            List<String> batch = todo.subList(s, Math.min(todo.size(), s + 64));
-            float[][] v = embedder.embed(batch);
-            for (int i = 0; i < v.length; i++) seen.put(batch.get(i), margin(v[i], transform, open));
-        }
+        margins.score(instructions.stream().filter(java.util.Objects::nonNull).toList());
         double[] out = new double[instructions.size()];
         for (int i = 0; i < out.length; i++) {
             String x = instructions.get(i);
-            out[i] = x == null ? Double.NaN : seen.get(x);
+            out[i] = x == null ? Double.NaN : margins.get(x);
         }
         return out;
-    }
-
-    /** max cos to {@code transform} − max cos to {@code open}, for a unit vector. */
-    static double margin(float[] v, float[][] transform, float[][] open) {
-        return best(v, transform) - best(v, open);
-    }
-
-    private static double best(float[] v, float[][] set) {
-        double top = -1;
-        for (float[] e : set) {
-            double s = 0;
-            for (int d = 0; d < v.length; d++) s += v[d] * e[d];
-            top = Math.max(top, s);
-        }
-        return top;
     }
 }

@@ -105,26 +105,19 @@ public final class ReasoningRequests {
     /** Sentence ends: . ! ? (optionally followed by a closing quote or bracket) before white space. */
     private static final Pattern SPLIT = Pattern.compile("(?<=[.!?][\"'”’)\\]]?)\\s+");
 
-    private final EmbeddingModel embedder;
     private final double threshold;
-    private final float[][] exemplars;
-    private final float[][] ordinary;
-    private final Map<String, Double> seen = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ExemplarMargins margins;
 
     /** Counts a segment as a reasoning request at margin ≥ {@code threshold}. */
     public ReasoningRequests(EmbeddingModel embedder, double threshold) {
-        this.embedder = embedder;
         this.threshold = threshold;
-        this.exemplars = embedder.embed(EXEMPLARS);
-        this.ordinary = embedder.embed(ORDINARY);
+        this.margins = new ExemplarMargins(embedder, EXEMPLARS, ORDINARY);
     }
 
+    /** Another threshold over the same margins (they do not depend on it, so the two share what was scored). */
     private ReasoningRequests(ReasoningRequests from, double threshold) {
-        this.embedder = from.embedder;
         this.threshold = threshold;
-        this.exemplars = from.exemplars;
-        this.ordinary = from.ordinary;
-        this.seen.putAll(from.seen);
+        this.margins = from.margins;
     }
 
     public double threshold() { return threshold; }
@@ -143,8 +136,8 @@ public final class ReasoningRequests {
             for (String x : instructionSegments(p)) if (!Scanner.COT.matcher(x).find()) segs.add(x);
         }
         if (segs.size() < CALIBRATION_MIN) return this;
-        score(segs);
-        double[] m = segs.stream().mapToDouble(seen::get).sorted().toArray();
+        margins.score(segs);
+        double[] m = segs.stream().mapToDouble(margins::get).sorted().toArray();
         int k = (int) Math.floor(rate * m.length);
         double t = Math.nextUp(m[m.length - 1 - Math.min(k, m.length - 1)]);
         return new ReasoningRequests(this, Math.max(MIN_MARGIN, t));
@@ -155,24 +148,12 @@ public final class ReasoningRequests {
         if (Scanner.COT.matcher(segment).find()) return true;
         int w = words(segment);
         if (w < MIN_WORDS || w > MAX_WORDS) return false;
-        score(List.of(segment));
-        return seen.get(segment) >= threshold;
+        return margins.margin(segment) >= threshold;
     }
 
-    /** Margin of a segment ({@link #score} must have seen it). */
+    /** Margin of a segment, scored if needed. */
     double margin(String segment) {
-        score(List.of(segment));
-        return seen.get(segment);
-    }
-
-    /** Embeds the segments not scored yet, in batches of 64, and remembers their margins. */
-    private void score(List<String> segments) {
-        List<String> list = segments.stream().filter(x -> !seen.containsKey(x)).distinct().toList();
-        for (int s = 0; s < list.size(); s += 64) {
-            List<String> batch = list.subList(s, Math.min(list.size(), s + 64));
-            float[][] v = embedder.embed(batch);
-            for (int i = 0; i < v.length; i++) seen.put(batch.get(i), best(v[i], exemplars) - best(v[i], ordinary));
-        }
+        return margins.margin(segment);
     }
 
     /** The prompt's instruction segments: every sentence but the longest, of {@value #MIN_WORDS}–{@value #MAX_WORDS} words. */
@@ -216,7 +197,7 @@ public final class ReasoningRequests {
             segs.add(s);
             for (String x : s) todo.putIfAbsent(x, todo.size());
         }
-        score(new ArrayList<>(todo.keySet()));
+        margins.score(new ArrayList<>(todo.keySet()));
         Match[] out = new Match[prompts.size()];
         for (int i = 0; i < out.length; i++) {
             String p = prompts.get(i);
@@ -227,7 +208,7 @@ public final class ReasoningRequests {
             double top = Double.NaN;
             String which = null;
             for (String x : segs.get(i)) {
-                double c = seen.get(x);
+                double c = margins.get(x);
                 if (Double.isNaN(top) || c > top) {
                     top = c;
                     which = x;
@@ -241,14 +222,4 @@ public final class ReasoningRequests {
 
     /** One prompt's verdict: asks for reasoning; the best margin of its segments; that segment. */
     public record Match(boolean reasoning, double margin, String segment) {}
-
-    private static double best(float[] v, float[][] exemplars) {
-        double top = -1;
-        for (float[] e : exemplars) {
-            double s = 0;
-            for (int d = 0; d < v.length; d++) s += v[d] * e[d];
-            top = Math.max(top, s);
-        }
-        return top;
-    }
 }
