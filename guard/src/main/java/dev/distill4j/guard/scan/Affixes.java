@@ -93,8 +93,10 @@ public final class Affixes {
         for (int i = 0; i < n; i++) order[i] = i;
         Arrays.sort(order, (x, y) -> Arrays.compare(seq[x], seq[y]));
         int[] lcp = new int[n - 1]; // between sorted neighbours j and j + 1
-        for (int j = 0; j + 1 < n; j++) lcp[j] = Arrays.mismatch(seq[order[j]], seq[order[j + 1]]) < 0
-                ? seq[order[j]].length : Arrays.mismatch(seq[order[j]], seq[order[j + 1]]);
+        for (int j = 0; j + 1 < n; j++) {
+            int at = Arrays.mismatch(seq[order[j]], seq[order[j + 1]]);
+            lcp[j] = at < 0 ? seq[order[j]].length : at;   // -1: equal sequences
+        }
         for (int j = 0; j < n; j++) {
             int best = 0;
             // the runs of GROUP = 3 sorted neighbours that contain position j: starting at j - 2, j - 1 and j

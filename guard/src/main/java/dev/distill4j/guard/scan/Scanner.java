@@ -2,6 +2,7 @@ package dev.distill4j.guard.scan;
 
 import dev.distill4j.guard.stats.Tails;
 import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.Vectors;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -819,15 +820,9 @@ public final class Scanner {
                 for (int i : g) for (int k = 0; k < d; k++) mean[k] += emb[i][k] / (double) g.size();
                 for (int i : g) {
                     float[] v = new float[d];
-                    double norm = 0;
-                    for (int k = 0; k < d; k++) {
-                        v[k] = (float) (emb[i][k] - mean[k]);
-                        norm += (double) v[k] * v[k];
-                    }
-                    if (norm <= 1e-12) continue; // all alike: nothing but the instruction
-                    float inv = (float) (1 / Math.sqrt(norm));
-                    for (int k = 0; k < d; k++) v[k] *= inv;
-                    out[i] = v;
+                    for (int k = 0; k < d; k++) v[k] = (float) (emb[i][k] - mean[k]);
+                    if (Vectors.dot(v, v) <= 1e-12) continue; // all alike: nothing but the instruction
+                    out[i] = Vectors.normalize(v);
                 }
             }
         }
