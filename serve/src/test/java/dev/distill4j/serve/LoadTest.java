@@ -51,10 +51,13 @@ class LoadTest {
             assertThat(ok).isEqualTo(64);
             String metrics = ServerFixture.get(port, "/metrics", null).body();
             assertThat(metrics).contains("distill4j_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 64");
-            // one observation per decode step (continuous batching): on average a step ran several requests' rows
+            // one observation per decode step (continuous batching): steps ran several requests' rows together.
+            // How many rows a step averages depends on how the 32 client threads overlap on the machine's cores
+            // (1.9 was seen on a loaded 2-core CI run), so the check is that batching happened, not how much:
+            // with one row per step, rows would equal steps
             long steps = number(metrics, "distill4j_batch_size_count (\\d+)");
             long rows = number(metrics, "distill4j_batch_size_sum (\\d+)");
-            assertThat(rows).as("rows in all steps").isGreaterThan(2 * steps);
+            assertThat(rows).as("rows in all steps").isGreaterThan(steps + steps / 4);
         }
     }
 
