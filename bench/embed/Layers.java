@@ -10,7 +10,7 @@ import java.util.*;
  * in CACHE_DIR (CachedEmbeddingModel), so only the first run pays the teacher.
  *
  *   Layers.java TEACHER TRAIN VAL EVAL CACHE_DIR RECIPE...
- *   RECIPE = layers=0,4,8,11:n=10000:epochs=2:lr=3e-4:pair=1:batch=32[:save=DIR]   (omitted keys: the defaults)
+ *   RECIPE = layers=0,4,8,11:n=10000:epochs=2:lr=3e-4:pair=1:hidden=0:batch=32[:save=DIR]   (omitted keys: the defaults)
  */
 public class Layers {
     public static void main(String[] a) throws Exception {
@@ -43,7 +43,8 @@ public class Layers {
                 int n = Math.min(train.size(), Integer.parseInt(r.getOrDefault("n", "10000")));
                 var o = new EncoderDistiller.Options(layers, Integer.parseInt(r.getOrDefault("epochs", "2")),
                         Double.parseDouble(r.getOrDefault("lr", "3e-4")), Integer.parseInt(r.getOrDefault("batch", "32")), 42,
-                        Boolean.parseBoolean(r.getOrDefault("words", "false")), Double.parseDouble(r.getOrDefault("pair", "1")), cache);
+                        Boolean.parseBoolean(r.getOrDefault("words", "false")), Double.parseDouble(r.getOrDefault("pair", "1")), cache,
+                        Double.parseDouble(r.getOrDefault("hidden", "0")));
                 long[] start = {System.nanoTime()};
                 var res = EncoderDistiller.distill(t, teacherId, train.subList(0, n), val, o, new EncoderDistiller.Progress() {
                     public void onStep(int epoch, long step, long total, double loss, double lr) {

@@ -315,6 +315,12 @@ final class EmbedCommand implements Runnable {
                 + " (static-tuned), " + EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT + " (layers).")
         Double structureWeight;
 
+        @Option(names = "--hidden-weight", paramLabel = "W", description = "layers: weight of the token-level loss "
+                + "that pulls each kept layer's output towards the teacher layer it was copied from, at every token "
+                + "(TinyBERT); it runs the whole teacher on each batch, about doubling a step. 0 = off. Default: "
+                + "${DEFAULT-VALUE}.", defaultValue = "" + EncoderDistiller.Options.DEFAULT_HIDDEN_WEIGHT)
+        double hiddenWeight = EncoderDistiller.Options.DEFAULT_HIDDEN_WEIGHT;
+
         @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
                 + "are kept between runs (in-process teachers). Default: $" + CachedEmbeddingModel.ENV
                 + "/<teacher>, else $XDG_CACHE_HOME/distill4j/embed-teacher/<teacher> (~/.cache/…).")
@@ -350,7 +356,7 @@ final class EmbedCommand implements Runnable {
         EncoderDistiller.Options encoderOptions(int[] layers, Path cacheDir) {
             return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
                     or(batchSize, LAYERS_BATCH), seed, false,
-                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir);
+                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight);
         }
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }

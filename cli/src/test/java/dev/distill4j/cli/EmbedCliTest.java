@@ -135,5 +135,9 @@ class EmbedCliTest {
                 "--structure-weight", "-1", "--out", tmp.resolve("x").toString());
         assertThat(w.exitCode()).isEqualTo(1);
         assertThat(w.stderr()).contains("--structure-weight must be a finite number ≥ 0, got -1.0").doesNotContain("\tat ");
+        var h = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11",
+                "--hidden-weight", "NaN", "--out", tmp.resolve("x").toString());
+        assertThat(h.exitCode()).isEqualTo(1);
+        assertThat(h.stderr()).contains("--hidden-weight must be a finite number ≥ 0, got NaN").doesNotContain("\tat ");
     }
 }

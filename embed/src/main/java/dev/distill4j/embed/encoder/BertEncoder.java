@@ -66,6 +66,17 @@ public final class BertEncoder implements AutoCloseable {
      * @param ids  token ids per sentence (special tokens included), not padded
      */
     public NDArray embed(NDManager m, long[][] ids, Pooling pooling) {
+        return pool(states(m, ids), pooling);
+    }
+
+    /**
+     * Token states of a padded batch: {@code layers.get(l)} is the output of layer l ([B, T, D], l = 0 … L−1, so
+     * {@code layers.getLast()} is what pooling reads); {@code keep} [B, T] is 1 at real tokens, 0 at padding.
+     */
+    public record States(List<NDArray> layers, NDArray keep) {}
+
+    /** The states of every layer for {@code ids} (special tokens included, not padded); arrays live in {@code m}. */
+    public States states(NDManager m, long[][] ids) {
         int b = ids.length, t = 0;
         for (long[] x : ids) t = Math.max(t, x.length);
         long[] flat = new long[b * t];
@@ -74,17 +85,21 @@ public final class BertEncoder implements AutoCloseable {
             System.arraycopy(ids[i], 0, flat, i * t, ids[i].length);
             for (int j = 0; j < ids[i].length; j++) mask[i * t + j] = 1;
         }
-        NDArray inputIds = m.create(flat, new Shape(b, t));
         NDArray keep = m.create(mask, new Shape(b, t));                              // [B, T], 1 = real token
-        NDArray x = hidden(inputIds, keep);                                          // [B, T, D]
+        return new States(hidden(m.create(flat, new Shape(b, t)), keep), keep);
+    }
+
+    /** The last layer's states pooled as the model was trained (CLS or masked mean) and L2-normalised: [B, D]. */
+    public static NDArray pool(States s, Pooling pooling) {
+        NDArray x = s.layers().getLast(), keep = s.keep();                          // [B, T, D], [B, T]
         NDArray e = pooling == Pooling.CLS
                 ? x.get(new NDIndex(":, 0, :"))
                 : x.mul(keep.expandDims(2)).sum(new int[] {1}).div(keep.sum(new int[] {1}, true));
         return e.div(Scalars.maximum(e.norm(new int[] {1}, true), 1e-12));
     }
 
-    /** The last layer's token states [B, T, D]. */
-    NDArray hidden(NDArray inputIds, NDArray keep) {
+    /** Each layer's token states [B, T, D], in order. */
+    private List<NDArray> hidden(NDArray inputIds, NDArray keep) {
         long b = inputIds.getShape().get(0), t = inputIds.getShape().get(1);
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed the " + config.maxPositionEmbeddings() + " positions");
@@ -96,8 +111,12 @@ public final class BertEncoder implements AutoCloseable {
                 .add(p("embeddings.token_type_embeddings.weight").get(0));
         x = layerNorm(x, "embeddings.LayerNorm");
         NDArray additive = keep.sub(1).mul(-MASKED).reshape(b, 1, 1, t);             // 0 real, −10⁹ padding
-        for (int l = 0; l < config.numHiddenLayers(); l++) x = layer(x, BertWeights.layerPrefix(l), additive, m);
-        return x;
+        List<NDArray> out = new ArrayList<>(config.numHiddenLayers());
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            x = layer(x, BertWeights.layerPrefix(l), additive, m);
+            out.add(x);
+        }
+        return out;
     }
 
     private NDArray layer(NDArray x, String pre, NDArray additive, NDManager m) {

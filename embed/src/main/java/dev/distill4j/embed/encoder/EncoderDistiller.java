@@ -13,6 +13,7 @@ import dev.distill4j.embed.CachedEmbeddingModel;
 import dev.distill4j.embed.EmbedCorpus;
 import dev.distill4j.embed.Fidelity;
 import dev.distill4j.embed.OnnxEmbeddingModel;
+import dev.distill4j.model.nn.Scalars;
 import dev.distill4j.train.optim.AdamW;
 import dev.distill4j.train.optim.GradClip;
 import dev.distill4j.train.optim.Gradients;
@@ -33,10 +34,14 @@ import java.util.Random;
  * subset of its layers, then trained so the student's pooled, normalised embedding matches the teacher's:
  * <pre>
  *   L = mean_batch ‖ s(x) − t(x) ‖²  +  λ · mean_{i≠j in batch} (s_i·s_j − t_i·t_j)²      ({@link CosineStructureLoss})
+ *         [ + μ · L_h ]                                                                   ({@link HiddenStateLoss})
  * </pre>
  * The first term alone is 2 − 2·cos(s, t) per sentence (unit vectors: MSE and cosine loss agree); the second makes
  * the batch's pairwise cosines the teacher's. The teacher's vectors can be kept on disk between runs
  * ({@link CachedEmbeddingModel}).
+ * L_h, off by default (μ = 0), compares every token's state at every kept layer with the whole teacher's, run on
+ * DJL beside the student; on real text it added +0.02 Spearman at 250 steps for 1.75× the step time, less than the
+ * same time spent on more sentences gives (docs/embed.md).
  * The word-embedding table stays frozen by default: a corpus touches few of its 30k rows, and weight decay would
  * otherwise shrink every row it never sees. Batches hold sentences of similar length (little padding); their order
  * is shuffled each epoch with the seed.
@@ -53,9 +58,11 @@ public final class EncoderDistiller {
      * @param trainWordEmbeddings also update the word-embedding table
      * @param pairWeight     λ of {@link CosineStructureLoss}: weight of the in-batch pairwise-cosine term (0 = MSE only)
      * @param teacherCache   folder keeping the teacher's vectors between runs ({@link CachedEmbeddingModel}); null = none
+     * @param hiddenWeight   weight of {@link HiddenStateLoss}, the per-token, per-layer term (0 = sentence vectors only);
+     *                       it runs the whole teacher on every batch, about doubling a step's time
      */
     public record Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
-                          double pairWeight, Path teacherCache) {
+                          double pairWeight, Path teacherCache, double hiddenWeight) {
         // chosen on real text's validation split (docs/benchmarks.md, "Layer-dropped student on real text"):
         // lr 1e-3 beat 3e-4 and the pairwise term beat MSE alone at the same steps
         public static final int DEFAULT_EPOCHS = 4;
@@ -63,6 +70,7 @@ public final class EncoderDistiller {
         public static final int DEFAULT_BATCH = 32;
         public static final int DEFAULT_TRAIN_SENTENCES = 4000;
         public static final double DEFAULT_PAIR_WEIGHT = 1.0;
+        public static final double DEFAULT_HIDDEN_WEIGHT = 0.0;
 
         public Options {
             if (layers.length == 0) throw new InvalidInputException("keep at least one teacher layer");
@@ -75,6 +83,15 @@ public final class EncoderDistiller {
             if (!(pairWeight >= 0) || Double.isInfinite(pairWeight)) {
                 throw new InvalidInputException("--structure-weight must be a finite number ≥ 0, got " + pairWeight);
             }
+            if (!(hiddenWeight >= 0) || Double.isInfinite(hiddenWeight)) {
+                throw new InvalidInputException("--hidden-weight must be a finite number ≥ 0, got " + hiddenWeight);
+            }
+        }
+
+        /** Sentence-vector losses only (no {@link HiddenStateLoss}). */
+        public Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
+                       double pairWeight, Path teacherCache) {
+            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, 0);
         }
 
         /** The default loss ({@link #DEFAULT_PAIR_WEIGHT}) and no teacher cache. */
@@ -131,8 +148,9 @@ public final class EncoderDistiller {
         ArrayNode kept = info.putArray("teacher_layers");
         for (int l : o.layers()) kept.add(l);
         info.put("teacher_num_layers", all.config().numHiddenLayers());
-        info.put("loss", o.pairWeight() == 0 ? "mse" : "mse+pairwise-cosine");
+        info.put("loss", (o.pairWeight() == 0 ? "mse" : "mse+pairwise-cosine") + (o.hiddenWeight() > 0 ? "+hidden-states" : ""));
         info.put("pair_weight", o.pairWeight());
+        info.put("hidden_weight", o.hiddenWeight());
         info.put("epochs", o.epochs());
         info.put("lr", o.lr());
         info.put("batch_size", o.batchSize());
@@ -141,7 +159,14 @@ public final class EncoderDistiller {
                 teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info,
                 new EncoderStudent.Graph(() -> teacherGraph, o.layers()));
         Targets targets = Targets.of(teacher, train, heldOut, o.teacherCache(), progress);
-        Curves curves = train(student, targets, train, heldOut, o, progress);
+        Curves curves;
+        if (o.hiddenWeight() > 0 && o.epochs() > 0) {
+            try (NDManager m = NDManager.newBaseManager(); BertEncoder whole = new BertEncoder(all, m)) {
+                curves = train(student, whole, targets, train, heldOut, o, progress);
+            }
+        } else {
+            curves = train(student, null, targets, train, heldOut, o, progress);
+        }
         info.put("held_out_sentences", heldOut.size());
         info.put("held_out_spearman", curves.spearman()[curves.spearman().length - 1]);
         return new Result(student, curves.loss(), curves.spearman(), targets.cached(), (System.nanoTime() - start) / 1e9);
@@ -182,9 +207,12 @@ public final class EncoderDistiller {
     /** Held-out MSE and Spearman before training (index 0) and after each epoch. */
     record Curves(double[] loss, double[] spearman) {}
 
-    /** Trains {@code student} in place towards the teacher's vectors {@code targets}; returns the held-out curves. */
-    static Curves train(EncoderStudent student, Targets targets, List<String> train, List<String> heldOut,
-                        Options o, Progress progress) {
+    /**
+     * Trains {@code student} in place towards the teacher's vectors {@code targets}, and, when {@code teacher} (the
+     * whole teacher on DJL) is given, towards its token states ({@link HiddenStateLoss}); returns the held-out curves.
+     */
+    static Curves train(EncoderStudent student, BertEncoder teacher, Targets targets, List<String> train,
+                        List<String> heldOut, Options o, Progress progress) {
         long[][] trainIds = tokenize(student, train), evalIds = tokenize(student, heldOut);
         float[][] trainTargets = targets.train(), evalTargets = targets.heldOut();
         double[] curve = new double[o.epochs() + 1], rho = new double[o.epochs() + 1];
@@ -218,12 +246,20 @@ public final class EncoderDistiller {
                         System.arraycopy(trainTargets[batch[i]], 0, target, i * d, d);
                     }
                     double loss;
-                    try (NDManager m = student.manager().newSubManager();
-                         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray s = student.encoder().embed(m, ids, student.pooling());                  // [B, D]
-                        NDArray l = CosineStructureLoss.of(s, m.create(target, new Shape(batch.length, d)), o.pairWeight());
-                        collector.backward(l);
-                        loss = l.getFloat();
+                    try (NDManager m = student.manager().newSubManager()) {
+                        // the teacher's states before the collector opens: constants, no graph kept for them
+                        List<NDArray> teacherStates = teacher == null ? null : kept(teacher.states(m, ids), o.layers());
+                        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                            BertEncoder.States states = student.encoder().states(m, ids);
+                            NDArray s = BertEncoder.pool(states, student.pooling());                      // [B, D]
+                            NDArray l = CosineStructureLoss.of(s, m.create(target, new Shape(batch.length, d)), o.pairWeight());
+                            if (teacherStates != null) {
+                                NDArray h = HiddenStateLoss.of(states.layers(), teacherStates, states.keep());
+                                l = l.add(Scalars.mul(h, o.hiddenWeight()));
+                            }
+                            collector.backward(l);
+                            loss = l.getFloat();
+                        }
                     }
                     double norm = GradClip.clip(paramList, 1.0);
                     double lr = schedule.at(step);
@@ -246,6 +282,13 @@ public final class EncoderDistiller {
         }
         for (NDArray p : paramList) p.setRequiresGradient(false);
         return new Curves(curve, rho);
+    }
+
+    /** The teacher's outputs of the layers the student kept, in the student's order. */
+    private static List<NDArray> kept(BertEncoder.States teacher, int[] layers) {
+        List<NDArray> out = new ArrayList<>(layers.length);
+        for (int l : layers) out.add(teacher.layers().get(l));
+        return out;
     }
 
     /** Spearman of pairwise cosines; NaN with fewer than 3 sentences (no ranking to compare). */

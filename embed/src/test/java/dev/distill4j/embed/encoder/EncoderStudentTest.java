@@ -3,6 +3,8 @@ package dev.distill4j.embed.encoder;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
 import dev.distill4j.embed.EmbedCorpus;
@@ -130,12 +132,51 @@ class EncoderStudentTest {
     }
 
     @Test
+    void hiddenStateTermBringsEachKeptLayerTowardsItsTeacherLayer() throws Exception {
+        List<String> corpus = EmbedCorpus.synthetic(120, 7);
+        List<String> train = new ArrayList<>(corpus.subList(0, 80)), heldOut = corpus.subList(80, 120);
+        int[] layers = {0, 6, 11};
+        try (NDManager m = NDManager.newBaseManager(); BertEncoder whole = new BertEncoder(all, m);
+             EncoderStudent init = new EncoderStudent("init", all.keepLayers(layers), teacher.tokenizerJson(),
+                     teacher.pooling(), teacher.maxLength(), Json.object())) {
+            long[][] ids = heldOut.stream().map(init::tokenize).toArray(long[][]::new);
+            double before = hiddenLoss(whole, init, ids, layers, m);
+            assertThat(before).as("layer 6 stands in for layers 1–6 at the start").isGreaterThan(0.05);
+            EncoderDistiller.Result r = EncoderDistiller.distill(teacher, TEACHER, train, heldOut,
+                    new EncoderDistiller.Options(layers, 2, 2e-4, 16, 1, false, 1.0, null, 4.0), new EncoderDistiller.Progress() {
+                        @Override public void onStep(int epoch, long step, long total, double loss, double lr) {}
+
+                        @Override public void onEval(int epoch, double heldOutLoss, double heldOutSpearman) {}
+                    });
+            try (EncoderStudent s = r.student()) {
+                assertThat(hiddenLoss(whole, s, ids, layers, m)).as("held-out token-state error after 10 steps")
+                        .isLessThan(before * 0.8);
+                assertThat(r.heldOutLoss()[2]).isLessThan(r.heldOutLoss()[0]);
+                assertThat(s.info().path("loss").asText()).isEqualTo("mse+pairwise-cosine+hidden-states");
+                assertThat(s.info().path("hidden_weight").asDouble()).isEqualTo(4.0);
+            }
+        }
+    }
+
+    /** {@link HiddenStateLoss} of {@code student}'s layers against the teacher layers they were copied from. */
+    private static double hiddenLoss(BertEncoder teacher, EncoderStudent student, long[][] ids, int[] layers, NDManager parent) {
+        try (NDManager m = parent.newSubManager()) {
+            BertEncoder.States t = teacher.states(m, ids), s = student.encoder().states(m, ids);
+            List<NDArray> kept = new ArrayList<>();
+            for (int l : layers) kept.add(t.layers().get(l));
+            return HiddenStateLoss.of(s.layers(), kept, s.keep()).getFloat();
+        }
+    }
+
+    @Test
     void layersSpecParses() {
         assertThat(EncoderDistiller.Options.parseLayers("layers:0, 4,8")).containsExactly(0, 4, 8);
         assertThat(EncoderDistiller.Options.parseLayers("static")).isNull();
         assertThatThrownBy(() -> EncoderDistiller.Options.parseLayers("layers:a")).hasMessageContaining("layers:0,4,8");
         assertThatThrownBy(() -> new EncoderDistiller.Options(new int[] {0, 4, 4}, 1, 1e-4, 8, 1, false))
                 .hasMessageContaining("kept once");
+        assertThatThrownBy(() -> new EncoderDistiller.Options(new int[] {0, 4}, 1, 1e-4, 8, 1, false, 1, null, -1))
+                .hasMessageContaining("--hidden-weight must be a finite number ≥ 0");
     }
 
     @Test
