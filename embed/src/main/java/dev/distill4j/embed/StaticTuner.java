@@ -240,7 +240,7 @@ public final class StaticTuner {
                         Batch b = Batch.of(scope, local, targets, batch, dim);
                         NDArray pooled = pool(table, b.ids(), b.mask());
                         NDArray loss = loss(pooled, b.targets(), o.loss(), o.temperature());
-                        if (o.structureWeight() > 0) loss = loss.add(structure(pooled, b.targets()).mul(o.structureWeight()));
+                        if (o.structureWeight() > 0) loss = loss.add(Scalars.mul(structure(pooled, b.targets()), o.structureWeight()));
                         collector.backward(loss);
                         lossSum += loss.getFloat() * batch.length;
                     }

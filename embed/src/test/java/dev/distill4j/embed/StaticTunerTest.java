@@ -106,6 +106,20 @@ class StaticTunerTest {
     }
 
     @Test
+    void theStructureTermTrainsAndIsRecorded() throws Exception {
+        // a weight on the pairwise-cosine term once turned the loss into F64 (DJL's Number overload) and the
+        // first step failed; the term must train like the others and be written into the folder's config
+        var o = StaticTuner.Options.defaults(StaticTuner.Loss.COSINE).withEpochs(2).withBatchSize(32).withStructureWeight(0.5);
+        StaticTuner.Result r = StaticTuner.tune(start.model(), start.pca(), teacher, train.subList(0, 200), o, null);
+        try {
+            assertThat(r.spearmanAfter()).isGreaterThan(r.spearmanBefore());
+            assertThat(r.model().config().path("tuned").path("structure_weight").asDouble()).isEqualTo(0.5);
+        } finally {
+            r.model().close();
+        }
+    }
+
+    @Test
     void tooSmallACorpusIsRefusedWithAClearMessage() {
         assertThatThrownBy(() -> StaticTuner.tune(start.model(), start.pca(), teacher, train.subList(0, 40),
                 StaticTuner.Options.defaults(StaticTuner.Loss.MSE), null))
