@@ -160,12 +160,10 @@ public final class EncoderDistiller {
                 new EncoderStudent.Graph(() -> teacherGraph, o.layers()));
         Targets targets = Targets.of(teacher, train, heldOut, o.teacherCache(), progress);
         Curves curves;
-        if (o.hiddenWeight() > 0 && o.epochs() > 0) {
-            try (NDManager m = NDManager.newBaseManager(); BertEncoder whole = new BertEncoder(all, m)) {
-                curves = train(student, whole, targets, train, heldOut, o, progress);
-            }
-        } else {
-            curves = train(student, null, targets, train, heldOut, o, progress);
+        // the whole teacher on DJL only when the token-state term needs it (null resources are skipped on close)
+        try (NDManager m = NDManager.newBaseManager();
+             BertEncoder whole = o.hiddenWeight() > 0 && o.epochs() > 0 ? new BertEncoder(all, m) : null) {
+            curves = train(student, whole, targets, train, heldOut, o, progress);
         }
         info.put("held_out_sentences", heldOut.size());
         info.put("held_out_spearman", curves.spearman()[curves.spearman().length - 1]);
@@ -285,7 +283,7 @@ public final class EncoderDistiller {
     }
 
     /** The teacher's outputs of the layers the student kept, in the student's order. */
-    private static List<NDArray> kept(BertEncoder.States teacher, int[] layers) {
+    static List<NDArray> kept(BertEncoder.States teacher, int[] layers) {
         List<NDArray> out = new ArrayList<>(layers.length);
         for (int l : layers) out.add(teacher.layers().get(l));
         return out;

@@ -3,7 +3,6 @@ package dev.distill4j.embed.encoder;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
@@ -161,10 +160,8 @@ class EncoderStudentTest {
     /** {@link HiddenStateLoss} of {@code student}'s layers against the teacher layers they were copied from. */
     private static double hiddenLoss(BertEncoder teacher, EncoderStudent student, long[][] ids, int[] layers, NDManager parent) {
         try (NDManager m = parent.newSubManager()) {
-            BertEncoder.States t = teacher.states(m, ids), s = student.encoder().states(m, ids);
-            List<NDArray> kept = new ArrayList<>();
-            for (int l : layers) kept.add(t.layers().get(l));
-            return HiddenStateLoss.of(s.layers(), kept, s.keep()).getFloat();
+            BertEncoder.States s = student.encoder().states(m, ids);
+            return HiddenStateLoss.of(s.layers(), EncoderDistiller.kept(teacher.states(m, ids), layers), s.keep()).getFloat();
         }
     }
 
