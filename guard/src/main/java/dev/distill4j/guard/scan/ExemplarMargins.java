@@ -1,6 +1,7 @@
 package dev.distill4j.guard.scan;
 
 import dev.distill4j.embed.EmbeddingModel;
+import dev.distill4j.embed.Vectors;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,11 +58,7 @@ final class ExemplarMargins {
 
     private static double best(float[] v, float[][] set) {
         double top = -1;
-        for (float[] e : set) {
-            double s = 0;
-            for (int d = 0; d < v.length; d++) s += v[d] * e[d];
-            top = Math.max(top, s);
-        }
+        for (float[] e : set) top = Math.max(top, Vectors.dot(v, e));
         return top;
     }
 }
