@@ -23,7 +23,8 @@ import java.util.Locale;
  * @param diversity       shortlist factor f of {@link Selection} (1 = pure top-n)
  * @param studentSamples  sampled student answers per prompt for {@link ScoreKind#DISAGREEMENT} (0 = none)
  * @param maxCandidates   pool prompts the student scores per round at most, drawn at random (0 = all)
- * @param pilot           with {@link ScoreKind#AUTO}: held-out prompts each round's calibration scores at most
+ * @param pilot           with {@link ScoreKind#AUTO} or {@link ScoreKind#GAIN}: held-out prompts each round
+ *                        calibrates on, or measures the student's divergence on, at most
  * @param probeTokens     tokens of each student probe answer at most
  * @param trainSteps      optimizer steps of each round's training
  * @param retrain         whether a round continues from the previous round's student or starts from the initial one
@@ -73,8 +74,8 @@ public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEn
         check(studentSamples >= 0, "--student-samples must be >= 0, got " + studentSamples);
         check(select != ScoreKind.DISAGREEMENT || studentSamples >= 2, "--select disagreement compares several "
                 + "sampled student answers: add --student-samples K (K >= 2, e.g. 4)");
-        check(pilot >= 3 || select != ScoreKind.AUTO, "--pilot must be at least 3 (prompts to rank the scores on), "
-                + "got " + pilot);
+        check(pilot >= 3 || (select != ScoreKind.AUTO && select != ScoreKind.GAIN), "--pilot must be at least 3 "
+                + "(held-out prompts to rank the scores on or to predict the gain from), got " + pilot);
         check(warmupSteps <= trainSteps, "--warmup-steps " + warmupSteps + " is more than a round's --train-steps "
                 + trainSteps + ": lower it");
         check(maxCandidates >= 0, "--candidates must be >= 0 (0 = the whole pool), got " + maxCandidates);

@@ -256,6 +256,15 @@ public final class ActiveHarvester {
                 java.util.Collections.shuffle(shuffled, random);
                 scoring = shuffled.subList(0, config.maxCandidates());
             }
+            Gains gains = null;
+            if (kind == ScoreKind.GAIN) {
+                gains = gains(r, current, store, heldOut, scoring, random);
+                calibration.put("gain (leave-one-out)", gains.looSpearman());
+                if (gains.candidates().isEmpty()) {
+                    kind = ScoreKind.UNIFORM;
+                    label = "uniform (no gain)";
+                }
+            }
             if (kind == ScoreKind.UNIFORM) {
                 // nothing to rank by: a uniform draw from the whole pool, nothing scored
                 List<Candidate> blank = candidates.stream().map(p -> new Candidate(p.id(), Double.NaN, Double.NaN,
@@ -263,6 +272,10 @@ public final class ActiveHarvester {
                 chosen = Selection.select(blank, ScoreKind.UNIFORM, n, 1, random);
                 scoredAll = List.of();
                 scoredCount = 0;
+            } else if (gains != null) {
+                scoredAll = gains.candidates();
+                scoredCount = scoredAll.size();
+                chosen = Selection.select(scoredAll, kind, n, 1, random);
             } else {
                 scoredAll = probe(current, scoring, "round " + r + ": the student scores " + scoring.size()
                         + " pool prompts (" + kind + ")");
@@ -304,6 +317,72 @@ public final class ActiveHarvester {
         return out;
     }
 
+    /** The pool's candidates with their expected gain, and how well the gain predicted the held-out answers. */
+    private record Gains(List<Candidate> candidates, double looSpearman) {}
+
+    /**
+     * {@code --select gain}: the current student measures its excess divergence on up to {@code --pilot} held-out
+     * answers (already bought, never trained on) and embeds the pool prompts; each pool prompt's gain is predicted
+     * from its nearest held-out prompts ({@link ExpectedGain}). No answer is generated, so this costs two forward
+     * passes per prompt.
+     */
+    private Gains gains(int r, Path student, RunStore store, List<Prompt> heldOut, List<Prompt> pool, Random random)
+            throws IOException {
+        Map<String, Sample> answers = heldOutAnswers(store, heldOut, random);
+        List<Prompt> answered = heldOut.stream().filter(p -> answers.containsKey(p.id()))
+                .sorted(Comparator.comparing(Prompt::id)).toList();
+        var done = new java.util.concurrent.atomic.AtomicInteger();
+        int total = 2 * answered.size() + pool.size();
+        listener.stage("round " + r + ": the student measures itself on " + answered.size() + " held-out answers and "
+                + "embeds " + pool.size() + " pool prompts (gain)", () -> done.get() + "/" + total);
+        List<ExpectedGain.Reference> refs = new ArrayList<>();
+        List<float[]> poolEmbeddings;
+        try (StudentProbe probe = new StudentProbe(student, config.probeTokens(), 0, config.seed())) {
+            List<float[]> e = probe.embed(answered, done::set);
+            for (int i = 0; i < answered.size(); i++) {
+                Prompt p = answered.get(i);
+                Sample s = answers.get(p.id());
+                StudentProbe.Likelihood l = probe.likelihood(p, s.text());
+                done.incrementAndGet();
+                // an answer cut by the student's context is measured on a prefix the teacher's figure does not match
+                if (l.tokens() == 0 || !l.whole()) continue;
+                refs.add(new ExpectedGain.Reference(p.id(), e.get(i), ExpectedGain.excess(l.nats(), s.tokens()),
+                        s.costUsd()));
+            }
+            int before = done.get();
+            poolEmbeddings = probe.embed(pool, k -> done.set(before + k));
+        }
+        if (refs.isEmpty()) {
+            listener.stageDone("no held-out answer could be measured: nothing to predict the gain from");
+            return new Gains(List.of(), Double.NaN);
+        }
+        List<Candidate> out = new ArrayList<>(pool.size());
+        for (int i = 0; i < pool.size(); i++) {
+            float[] e = poolEmbeddings.get(i);
+            out.add(Candidate.withGain(pool.get(i).id(), ExpectedGain.predict(e, refs), e));
+        }
+        double rho = ExpectedGain.leaveOneOutSpearman(refs);
+        double excess = refs.stream().mapToDouble(ExpectedGain.Reference::excessNats).average().orElse(0);
+        listener.stageDone(String.format(Locale.ROOT, "%d held-out answers: mean excess divergence %.2f nats an "
+                + "answer; the gain predicts them at leave-one-out Spearman ρ %.3f", refs.size(), excess, rho));
+        return new Gains(out, rho);
+    }
+
+    /** Up to {@code --pilot} held-out prompts, drawn with {@code random}, with the answers the store holds for them. */
+    private Map<String, Sample> heldOutAnswers(RunStore store, List<Prompt> heldOut, Random random) {
+        List<Prompt> sample = new ArrayList<>(heldOut);
+        sample.sort(Comparator.comparing(Prompt::id));
+        java.util.Collections.shuffle(sample, random);
+        if (sample.size() > config.pilot()) sample = sample.subList(0, config.pilot());
+        Set<String> ids = new HashSet<>();
+        for (Prompt p : sample) ids.add(p.id());
+        Map<String, Sample> answers = new HashMap<>();
+        store.forEachSample(SampleStatus.DONE, (p, s) -> {
+            if (ids.contains(p.id()) && s.text() != null) answers.putIfAbsent(p.id(), s);
+        });
+        return answers;
+    }
+
     /**
      * Which score tracks the current student's distance from the teacher: up to {@code --pilot} held-out prompts
      * (answers already bought, never trained on) are scored, and each score is ranked against the student's
@@ -311,17 +390,9 @@ public final class ActiveHarvester {
      */
     private Calibration.Result calibrate(int r, Path student, RunStore store, List<Prompt> heldOut, Random random)
             throws IOException {
-        List<Prompt> sample = new ArrayList<>(heldOut);
-        sample.sort(Comparator.comparing(Prompt::id));
-        java.util.Collections.shuffle(sample, random);
-        if (sample.size() > config.pilot()) sample = sample.subList(0, config.pilot());
-        Set<String> ids = new HashSet<>();
-        for (Prompt p : sample) ids.add(p.id());
-        Map<String, String> answers = new HashMap<>();
-        store.forEachSample(SampleStatus.DONE, (p, s) -> {
-            if (ids.contains(p.id()) && s.text() != null) answers.putIfAbsent(p.id(), s.text());
-        });
-        List<Prompt> answered = sample.stream().filter(p -> answers.containsKey(p.id())).toList();
+        Map<String, Sample> answers = heldOutAnswers(store, heldOut, random);
+        List<Prompt> answered = heldOut.stream().filter(p -> answers.containsKey(p.id()))
+                .sorted(Comparator.comparing(Prompt::id)).toList();
         Map<String, Double> divergence = new HashMap<>();
         var done = new java.util.concurrent.atomic.AtomicInteger();
         listener.stage("round " + r + ": calibrating the scores on " + answered.size() + " held-out answers",
@@ -331,7 +402,7 @@ public final class ActiveHarvester {
                 config.seed())) {
             scored = probe.score(answered, k -> done.set(k / 2));
             for (Prompt p : answered) {
-                double d = probe.divergence(p, answers.get(p.id()));
+                double d = probe.divergence(p, answers.get(p.id()).text());
                 if (!Double.isNaN(d)) divergence.put(p.id(), d);
                 done.incrementAndGet();
             }
@@ -517,6 +588,7 @@ public final class ActiveHarvester {
                 put(o, "margin", c.margin());
                 put(o, "least_confidence", c.leastConfidence());
                 put(o, "disagreement", c.disagreement());
+                put(o, "gain", c.gain());
                 w.append(Json.write(o)).append('\n');
             }
             AtomicFiles.writeString(file, w.toString());
@@ -530,7 +602,7 @@ public final class ActiveHarvester {
                 if (l.isBlank()) continue;
                 JsonNode o = Json.parse(l);
                 out.add(new Candidate(o.path("id").asText(), get(o, "entropy"), get(o, "margin"),
-                        get(o, "least_confidence"), get(o, "disagreement"), new float[0]));
+                        get(o, "least_confidence"), get(o, "disagreement"), get(o, "gain"), new float[0]));
             }
             Map<String, Double> cal = new LinkedHashMap<>();
             head.path("calibration_spearman").properties().forEach(e -> cal.put(e.getKey(), e.getValue().asDouble()));

@@ -10,12 +10,15 @@ import java.util.Locale;
  * is the baseline active harvesting is
  * measured against: random prompts from the pool, with everything else the same. {@link #AUTO} calibrates every
  * round on held-out answers and uses the best-correlated score, or buys uniformly while none predicts divergence.
+ * {@link #GAIN} is not an uncertainty score: it predicts, from the held-out answers, how much of the student's
+ * divergence from the teacher a dollar buys at each prompt ({@link ExpectedGain}), and draws in proportion to it.
  */
 public enum ScoreKind {
     ENTROPY("entropy"),
     MARGIN("margin"),
     LEAST_CONFIDENCE("least-confidence"),
     DISAGREEMENT("disagreement"),
+    GAIN("gain"),
     AUTO("auto"),
     UNIFORM("uniform");
 

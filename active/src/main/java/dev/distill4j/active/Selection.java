@@ -16,6 +16,11 @@ import java.util.Random;
  * uncertain one. f = 1 is pure top-n; a larger f trades uncertainty for coverage.
  *
  * <p>{@link ScoreKind#UNIFORM} ignores the scores: n prompts drawn uniformly with the given random generator.
+ * {@link ScoreKind#GAIN} draws n without replacement with probabilities in proportion to each prompt's expected gain
+ * (Efraimidis &amp; Spirakis, "Weighted random sampling with a reservoir", 2006: each prompt gets the key
+ * u^(1/gain), u uniform in (0, 1), and the n largest keys win), so a round buys most where most is to be learnt and
+ * still some of every region whose gain is not 0; the top-n of a gain estimate would spend a whole round on one kind
+ * of prompt, which a uniform draw beats. Prompts of gain 0 come last, in random order.
  */
 public final class Selection {
     private Selection() {}
@@ -29,6 +34,7 @@ public final class Selection {
             java.util.Collections.shuffle(sorted, random);
             return List.copyOf(sorted.subList(0, Math.min(n, sorted.size())));
         }
+        if (kind == ScoreKind.GAIN) return proportional(sorted, n, random);
         // stable sort: equal scores keep the id order
         sorted.sort(Comparator.comparingDouble((Candidate c) -> {
             double s = c.score(kind);
@@ -37,6 +43,24 @@ public final class Selection {
         int shortlist = (int) Math.min(sorted.size(), Math.ceil(Math.max(1.0, diversity) * n));
         if (shortlist <= n) return List.copyOf(sorted.subList(0, Math.min(n, sorted.size())));
         return kCenter(sorted.subList(0, shortlist), n);
+    }
+
+    /** n of {@code candidates} drawn with probabilities in proportion to their gain, without replacement. */
+    static List<Candidate> proportional(List<Candidate> candidates, int n, Random random) {
+        record Keyed(Candidate candidate, double key) {}
+        List<Keyed> positive = new ArrayList<>();
+        List<Candidate> rest = new ArrayList<>();
+        for (Candidate c : candidates) {
+            double u = 1 - random.nextDouble();   // in (0, 1]
+            // log(u^(1/w)) = log(u) / w orders the keys as u^(1/w) does, without underflow
+            if (c.gain() > 0) positive.add(new Keyed(c, Math.log(u) / c.gain()));
+            else rest.add(c);
+        }
+        positive.sort(Comparator.comparingDouble(Keyed::key).reversed());
+        java.util.Collections.shuffle(rest, random);
+        List<Candidate> out = new ArrayList<>(positive.stream().map(Keyed::candidate).toList());
+        out.addAll(rest);
+        return List.copyOf(out.subList(0, Math.min(n, out.size())));
     }
 
     /** Greedy k-center over {@code ranked} (most uncertain first), seeded with the first. */
@@ -75,7 +99,7 @@ public final class Selection {
         return out;
     }
 
-    private static double dot(float[] a, float[] b) {
+    static double dot(float[] a, float[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
         return s;

@@ -75,16 +75,43 @@ public final class StudentProbe implements AutoCloseable {
      * the answer's T tokens in the student's tokenizer (so it works across tokenizers); NaN for an empty answer.
      */
     public double divergence(Prompt prompt, String teacherAnswer) {
-        int[] answer = model.tokenizer().encode(teacherAnswer, false);
-        if (answer.length == 0) return Double.NaN;
+        Likelihood l = likelihood(prompt, teacherAnswer);
+        return l.tokens() == 0 ? Double.NaN : l.nats() / l.tokens();
+    }
+
+    /**
+     * How surprised the student is by an answer: {@code nats} = −log p(answer | prompt) over its {@code tokens};
+     * {@code whole} is false when the context cut the answer short (the nats then cover a prefix).
+     */
+    public record Likelihood(double nats, int tokens, boolean whole) {}
+
+    /**
+     * −log p_student(answer | prompt), summed over the answer's tokens in the student's tokenizer; the answer is cut
+     * where the context ends. A sequence's probability does not depend on how it is cut into tokens, so this can be
+     * set against the teacher's own log-probability of the same text.
+     */
+    public Likelihood likelihood(Prompt prompt, String answerText) {
+        int[] answer = model.tokenizer().encode(answerText, false);
+        if (answer.length == 0) return new Likelihood(0, 0, true);
         int[] p = encode(prompt);
         int room = model.contextLength() - p.length;
-        if (room <= 0) return Double.NaN;
-        if (answer.length > room) answer = java.util.Arrays.copyOf(answer, room);
-        double[] lp = model.scorer().score(p, answer, 0).logprobs();
+        if (room <= 0) return new Likelihood(0, 0, false);
+        boolean whole = answer.length <= room;
+        if (!whole) answer = java.util.Arrays.copyOf(answer, room);
         double s = 0;
-        for (double l : lp) s -= l;
-        return s / lp.length;
+        for (double l : model.scorer().score(p, answer, 0).logprobs()) s -= l;
+        return new Likelihood(s, answer.length, whole);
+    }
+
+    /** Each prompt's embedding alone (no answer generated): what {@link ScoreKind#GAIN} needs of the pool. */
+    public List<float[]> embed(List<Prompt> prompts, IntConsumer progress) {
+        List<float[]> out = new ArrayList<>(prompts.size());
+        for (int from = 0; from < prompts.size(); from += BATCH) {
+            List<Prompt> batch = prompts.subList(from, Math.min(prompts.size(), from + BATCH));
+            out.addAll(List.of(embeddings(batch.stream().map(this::encode).toList())));
+            progress.accept(out.size());
+        }
+        return out;
     }
 
     private SamplingParams params(double temperature, long s) {

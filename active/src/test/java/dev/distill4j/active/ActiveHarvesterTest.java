@@ -185,6 +185,34 @@ class ActiveHarvesterTest {
     }
 
     @Test
+    void gainRoundsDrawFromPredictedGainsWithinTheBudget() throws Exception {
+        Path run = shared.resolve("gain");
+        double budget = 0.0015;
+        Log log = new Log();
+        ActiveHarvester.Result r;
+        try (Teacher t = teacher()) {
+            r = new ActiveHarvester(config(run, budget, 2, ScoreKind.GAIN), t, RateLimiter.unlimited(),
+                    new Backoff(), log).run();
+        }
+        assertThat(storedSpend(run)).isLessThanOrEqualTo(budget);
+        assertThat(r.rounds()).hasSize(2);
+        for (RoundRecord x : r.rounds()) {
+            assertThat(x.select()).isEqualTo("gain");
+            assertThat(x.bought()).isPositive();
+            // every unbought training prompt had its gain predicted; the leave-one-out check ran on held-out answers
+            assertThat(x.candidates()).isGreaterThan(x.bought());
+            assertThat(x.calibration()).containsKey("gain (leave-one-out)");
+            assertThat(x.meanScorePool()).isPositive();
+        }
+        assertThat(log.lines).anyMatch(l -> l.contains("held-out answers: mean excess divergence"));
+        // what a round bought is logged with its predicted gain before anything is bought
+        List<String> scores = Files.readAllLines(run.resolve("active/round-001/scores.jsonl"));
+        assertThat(Json.parse(scores.getFirst()).path("select").asText()).isEqualTo("gain");
+        assertThat(scores.subList(1, scores.size())).allMatch(l -> Json.parse(l).path("gain").asDouble() >= 0
+                && Json.parse(l).has("gain"));
+    }
+
+    @Test
     void aRunKilledInARoundResumesWithoutBuyingTwice() throws Exception {
         Path run = shared.resolve("killed");
         double budget = 0.0015;

@@ -35,9 +35,12 @@ final class ActiveHarvest {
 
     @Option(names = "--select", paramLabel = "SCORE", defaultValue = "auto", description = "With --active: what a "
             + "round buys by: entropy, margin, least-confidence (of the student's own greedy answer, mean per token), "
-            + "disagreement (among --student-samples sampled answers), uniform (random: the baseline), or auto: "
+            + "disagreement (among --student-samples sampled answers), uniform (random: the baseline), auto: "
             + "each round ranks the scores against the student's distance from the teacher on --pilot held-out "
-            + "answers and uses the best, or buys uniformly while none predicts it (default ${DEFAULT-VALUE}).")
+            + "answers and uses the best, or buys uniformly while none predicts it; or gain: draws prompts in "
+            + "proportion to the divergence from the teacher a dollar is expected to remove there, measured on "
+            + "--pilot held-out answers (the student's surprise at each minus the teacher's own) and carried to the "
+            + "pool by the 10 nearest held-out prompts (default ${DEFAULT-VALUE}).")
     String select;
 
     @Option(names = "--eval-fraction", paramLabel = "F", defaultValue = "0.1", description = "With --active: share of "
@@ -58,9 +61,9 @@ final class ActiveHarvest {
             + "prompts the student scores per round at most, drawn at random (0 = the whole pool).")
     int candidates;
 
-    @Option(names = "--pilot", paramLabel = "N", defaultValue = "200", description = "With --select auto: "
-            + "held-out prompts (answers already bought) each round calibrates the scores on (default "
-            + "${DEFAULT-VALUE}).")
+    @Option(names = "--pilot", paramLabel = "N", defaultValue = "200", description = "With --select auto or "
+            + "gain: held-out prompts (answers already bought) each round calibrates the scores on, or measures the "
+            + "student's divergence on (default ${DEFAULT-VALUE}).")
     int pilot;
 
     @Option(names = "--probe-tokens", paramLabel = "N", defaultValue = "64", description = "With --active: tokens "
