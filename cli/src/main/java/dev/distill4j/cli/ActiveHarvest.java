@@ -33,7 +33,7 @@ final class ActiveHarvest {
             + "run (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--select", paramLabel = "SCORE", defaultValue = "auto", description = "With --active: what a "
+    @Option(names = "--select", paramLabel = "SCORE", defaultValue = "gain", description = "With --active: what a "
             + "round buys by: entropy, margin, least-confidence (of the student's own greedy answer, mean per token), "
             + "disagreement (among --student-samples sampled answers), uniform (random: the baseline), auto: "
             + "each round ranks the scores against the student's distance from the teacher on --pilot held-out "
@@ -48,8 +48,8 @@ final class ActiveHarvest {
             + "before round 1 and only measured on (default ${DEFAULT-VALUE}).")
     double evalFraction;
 
-    @Option(names = "--diversity", paramLabel = "F", defaultValue = "2", description = "With --active: a round "
-            + "picks its n prompts among the F·n most uncertain by greedy k-center on the student's prompt "
+    @Option(names = "--diversity", paramLabel = "F", defaultValue = "2", description = "With --active and an "
+            + "uncertainty score: a round picks its n prompts among the F·n most uncertain by greedy k-center on the student's prompt "
             + "embeddings, so it does not buy near-duplicates; 1 = the n most uncertain (default ${DEFAULT-VALUE}).")
     double diversity;
 

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code distill harvest --active} as a user runs it: a child process against a real {@code distill serve} teacher on
- * loopback, a tiny student, two rounds; and the flag combinations it refuses before anything is sent.
+ * loopback, a tiny student, two rounds with the default selection (gain); and the flag combinations it refuses
+ * before anything is sent.
  */
 class ActiveHarvestCliTest {
     @TempDir Path tmp;
@@ -40,9 +41,9 @@ class ActiveHarvestCliTest {
                     concat(common, "--active", "--student", student.toString(), "--budget-usd", "0.0008",
                             "--rounds", "2", "--train-steps", "2", "--warmup-steps", "0", "--batch-tokens", "256",
                             "--max-seq-len", "48", "--probe-tokens", "6", "--eval-fraction", "0.25",
-                            "--select", "entropy", "--quiet"));
+                            "--quiet"));
             assertThat(r.exitCode()).as(r.toString()).isZero();
-            assertThat(r.stdout()).contains("active harvest done").contains("held-out").contains("entropy")
+            assertThat(r.stdout()).contains("active harvest done").contains("held-out").contains("gain")
                     .contains("of $0.0008 budget");
             assertThat(r.stderr()).contains("round 2: bought");
             assertThat(Files.readAllLines(run.resolve("active/rounds.jsonl"))).hasSize(2);
