@@ -34,12 +34,17 @@ public final class OpenAiBatchApi implements BatchApi {
     public static final long MAX_BYTES = 200L * 1000 * 1000;
     /** The metadata key that carries our id for a batch. */
     public static final String METADATA_KEY = "distill4j_batch";
-    private static final int FIND_PAGES = 10;
+    /**
+     * How long before our submission our batch may have been stamped {@code created_at} (the provider's clock against
+     * ours): once a page of the newest-first list reaches batches older than that, ours is not on a later one.
+     */
+    public static final java.time.Duration CLOCK_SLACK = java.time.Duration.ofMinutes(2);
 
     private final HttpTeacher teacher;
     private final String endpointPath;
     private final URI root;
     private final HttpTransport transport;
+    private int listPage = 100;
 
     OpenAiBatchApi(HttpTeacher teacher, TeacherConfig config, String endpointPath) {
         this.teacher = teacher;
@@ -87,21 +92,42 @@ public final class OpenAiBatchApi implements BatchApi {
         return transport.getJson(URI.create(root + "/batches/" + encode(providerId)), OpenAiBatchApi::status).body();
     }
 
-    /** The batch whose {@code metadata} holds {@code localId}, among the newest 1,000 ({@code GET /v1/batches}). */
+    /** Batches per page when {@link #candidates} lists them: OpenAI's most, 100 (tests lower it to walk pages). */
+    OpenAiBatchApi listPage(int limit) {
+        if (limit < 1 || limit > 100) throw new IllegalArgumentException("limit must be in 1..100: " + limit);
+        this.listPage = limit;
+        return this;
+    }
+
+    /**
+     * The batch whose {@code metadata} holds {@code localId} ({@code GET /v1/batches}, newest first, {@code after}
+     * cursors): the walk goes back as far as {@code submittedAt} less {@link #CLOCK_SLACK}, however many batches the
+     * organisation made since, and no further.
+     */
     @Override public List<Status> candidates(String localId, Instant submittedAt, int requests)
             throws TeacherException {
+        Instant from = submittedAt.minus(CLOCK_SLACK);
         String after = null;
-        for (int page = 0; page < FIND_PAGES; page++) {
-            URI url = URI.create(root + "/batches?limit=100" + (after == null ? "" : "&after=" + encode(after)));
+        while (true) {
+            URI url = URI.create(root + "/batches?limit=" + listPage + (after == null ? "" : "&after=" + encode(after)));
             JsonNode list = transport.getJson(url, json -> json).body();
             JsonNode data = WireJson.array(list, "data", "data");
+            boolean reachedOlder = false;
             for (JsonNode b : data) {
                 if (localId.equals(b.path("metadata").path(METADATA_KEY).asText(null))) return List.of(status(b));
+                // newest first: past the window, the rest of the list is older still
+                if (b.path("created_at").canConvertToLong()
+                        && Instant.ofEpochSecond(b.path("created_at").asLong()).isBefore(from)) {
+                    reachedOlder = true;
+                }
             }
-            if (!list.path("has_more").asBoolean(false) || data.isEmpty()) break;
-            after = data.get(data.size() - 1).path("id").asText();
+            String last = data.isEmpty() ? null : data.get(data.size() - 1).path("id").asText(null);
+            // a server that hands back the same cursor would loop forever: its list ends there
+            if (reachedOlder || !list.path("has_more").asBoolean(false) || last == null || last.equals(after)) {
+                return List.of();
+            }
+            after = last;
         }
-        return List.of();
     }
 
     @Override public String candidatesMatchedBy() { return "our id in its metadata"; }

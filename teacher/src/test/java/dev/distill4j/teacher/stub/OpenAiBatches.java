@@ -77,7 +77,7 @@ final class OpenAiBatches {
             return content(path.substring("/v1/files/".length(), path.length() - "/content".length()));
         }
         if (m.equals("POST") && path.equals("/v1/batches")) return create(r);
-        if (m.equals("GET") && path.equals("/v1/batches")) return list();
+        if (m.equals("GET") && path.equals("/v1/batches")) return list(r);
         if (m.equals("POST") && path.startsWith("/v1/batches/") && path.endsWith("/cancel")) {
             return cancel(path.substring("/v1/batches/".length(), path.length() - "/cancel".length()));
         }
@@ -194,21 +194,50 @@ final class OpenAiBatches {
         return StubServer.Reply.json(200, Map.of(), object(b));
     }
 
-    private StubServer.Reply list() {
+    /** {@code GET /v1/batches}: one page of the organisation's batches, newest first ({@code limit} 1–100, {@code after}). */
+    private StubServer.Reply list(RecordedRequest r) {
+        Map<String, String> q = r.queryParams();
+        int limit = 20;
+        if (q.containsKey("limit")) {
+            try {
+                limit = Integer.parseInt(q.get("limit"));
+            } catch (NumberFormatException e) {
+                return stub.error(400, "Invalid 'limit': expected an integer, but got a string instead.", null,
+                        "invalid_type");
+            }
+            if (limit < 1) {
+                return stub.error(400, "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got "
+                        + limit + " instead.", null, "integer_below_min_value");
+            }
+            if (limit > 100) {
+                return stub.error(400, "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got "
+                        + limit + " instead.", null, "integer_above_max_value");
+            }
+        }
+        List<Batch> newestFirst = new ArrayList<>(batches.values());
+        java.util.Collections.reverse(newestFirst);
+        int from = 0;
+        String after = q.get("after");
+        if (after != null) {
+            int at = -1;
+            for (int i = 0; i < newestFirst.size() && at < 0; i++) if (newestFirst.get(i).id.equals(after)) at = i;
+            if (at < 0) return stub.error(404, "No batch found with id '" + after + "'.", null, null);
+            from = at + 1;
+        }
+        int to = Math.min(newestFirst.size(), from + limit);
+        List<Batch> page = newestFirst.subList(from, to);
         ObjectNode out = Json.object();
         out.put("object", "list");
         ArrayNode data = out.putArray("data");
-        List<Batch> newestFirst = new ArrayList<>(batches.values());
-        java.util.Collections.reverse(newestFirst);
-        for (Batch b : newestFirst) data.add(object(b));
-        if (newestFirst.isEmpty()) {
+        for (Batch b : page) data.add(object(b));
+        if (page.isEmpty()) {
             out.putNull("first_id");
             out.putNull("last_id");
         } else {
-            out.put("first_id", newestFirst.getFirst().id);
-            out.put("last_id", newestFirst.getLast().id);
+            out.put("first_id", page.getFirst().id);
+            out.put("last_id", page.getLast().id);
         }
-        out.put("has_more", false);
+        out.put("has_more", to < newestFirst.size());
         return StubServer.Reply.json(200, Map.of(), out);
     }
 
