@@ -21,6 +21,7 @@ import java.util.Locale;
  *                        once, before the first round, and only ever used to measure agreement
  * @param select          what a round buys by
  * @param diversity       shortlist factor f of {@link Selection} (1 = pure top-n)
+ * @param uniformShare    share ε of each selected round drawn uniformly from the pool, the rest by {@code select}
  * @param studentSamples  sampled student answers per prompt for {@link ScoreKind#DISAGREEMENT} (0 = none)
  * @param maxCandidates   pool prompts the student scores per round at most, drawn at random (0 = all)
  * @param pilot           with {@link ScoreKind#AUTO} or {@link ScoreKind#GAIN}: held-out prompts each round
@@ -38,7 +39,7 @@ import java.util.Locale;
  * @param seed            seeds the pilot and uniform draws, candidate sampling and training
  */
 public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEnv, double budgetUsd, double priceIn,
-                           double priceOut, int rounds, double evalFraction, ScoreKind select, double diversity,
+                           double priceOut, int rounds, double evalFraction, ScoreKind select, double diversity, double uniformShare,
                            int studentSamples, int maxCandidates, int pilot, int probeTokens, long trainSteps, Retrain retrain,
                            LossMode loss, double alpha, double lr, long warmupSteps, int batchTokens, int maxSeqLen,
                            int concurrency, long seed) {
@@ -71,6 +72,8 @@ public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEn
                 + "agreement on that share of the pool, got " + evalFraction);
         check(diversity >= 1, "--diversity must be at least 1 (1 = the most uncertain prompts, no spreading), got "
                 + diversity);
+        check(uniformShare >= 0 && uniformShare <= 1, "--uniform-share must be in [0, 1] (the share of a round "
+                + "drawn uniformly), got " + uniformShare);
         check(studentSamples >= 0, "--student-samples must be >= 0, got " + studentSamples);
         check(select != ScoreKind.DISAGREEMENT || studentSamples >= 2, "--select disagreement compares several "
                 + "sampled student answers: add --student-samples K (K >= 2, e.g. 4)");
@@ -92,7 +95,8 @@ public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEn
      */
     String fingerprint(String poolSha256) {
         return String.join(" ", poolSha256, student.toAbsolutePath().normalize().toString(), select.flag(),
-                Double.toString(evalFraction), Double.toString(diversity), Integer.toString(studentSamples),
+                Double.toString(evalFraction), Double.toString(diversity), Double.toString(uniformShare),
+                Integer.toString(studentSamples),
                 Integer.toString(maxCandidates), Integer.toString(pilot), Integer.toString(probeTokens), Long.toString(trainSteps),
                 retrain.toString(), loss.name(), Double.toString(alpha), Double.toString(lr),
                 Long.toString(warmupSteps), Integer.toString(batchTokens), Integer.toString(maxSeqLen),

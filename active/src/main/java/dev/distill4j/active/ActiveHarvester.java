@@ -275,12 +275,15 @@ public final class ActiveHarvester {
             } else if (gains != null) {
                 scoredAll = gains.candidates();
                 scoredCount = scoredAll.size();
-                chosen = Selection.select(scoredAll, kind, n, 1, random);
+                chosen = Selection.select(scoredAll, kind, n, 1, config.uniformShare(), random);
             } else {
                 scoredAll = probe(current, scoring, "round " + r + ": the student scores " + scoring.size()
                         + " pool prompts (" + kind + ")");
                 scoredCount = scoredAll.size();
-                chosen = Selection.select(scoredAll, kind, n, config.diversity(), random);
+                chosen = Selection.select(scoredAll, kind, n, config.diversity(), config.uniformShare(), random);
+            }
+            if (kind != ScoreKind.UNIFORM && config.uniformShare() > 0) {
+                label += String.format(Locale.ROOT, " + %.0f %% uniform", 100 * config.uniformShare());
             }
             probeSeconds = (System.nanoTime() - t0) / 1e9;
             Selected.write(scoresFile, chosen, scoredCount, scoredAll, kind, label, calibration);

@@ -2,8 +2,10 @@ package dev.distill4j.active;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Picks the prompts one round buys: the most uncertain, spread out so a round does not pay for near-duplicates.
@@ -27,7 +29,27 @@ public final class Selection {
 
     public static List<Candidate> select(List<Candidate> candidates, ScoreKind kind, int n, double diversity,
                                          Random random) {
+        return select(candidates, kind, n, diversity, 0, random);
+    }
+
+    /**
+     * As {@link #select(List, ScoreKind, int, double, Random)}, with a share ε of the n drawn uniformly first and the
+     * rest chosen by {@code kind} among the candidates left (ε-greedy: a student that already knows part of the pool
+     * keeps being shown some of it, which a round bought only where it is behind would let it forget).
+     */
+    public static List<Candidate> select(List<Candidate> candidates, ScoreKind kind, int n, double diversity,
+                                         double uniformShare, Random random) {
         if (n <= 0 || candidates.isEmpty()) return List.of();
+        int u = kind == ScoreKind.UNIFORM ? 0 : (int) Math.round(uniformShare * n);
+        if (u > 0) {
+            List<Candidate> uniform = select(candidates, ScoreKind.UNIFORM, u, 1, 0, random);
+            Set<String> taken = new HashSet<>();
+            for (Candidate c : uniform) taken.add(c.promptId());
+            List<Candidate> out = new ArrayList<>(uniform);
+            out.addAll(select(candidates.stream().filter(c -> !taken.contains(c.promptId())).toList(), kind,
+                    n - uniform.size(), diversity, 0, random));
+            return List.copyOf(out);
+        }
         List<Candidate> sorted = new ArrayList<>(candidates);
         sorted.sort(Comparator.comparing(Candidate::promptId));
         if (kind == ScoreKind.UNIFORM) {

@@ -80,7 +80,7 @@ class ActiveHarvesterTest {
     }
 
     private static ActiveConfig config(Path run, double budget, int rounds, ScoreKind select, int concurrency) {
-        return new ActiveConfig(run, pool, student, null, budget, PRICE_IN, PRICE_OUT, rounds, 0.25, select, 1.0, 0,
+        return new ActiveConfig(run, pool, student, null, budget, PRICE_IN, PRICE_OUT, rounds, 0.25, select, 1.0, 0, 0,
                 0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE, LossMode.AUTO, 0.5, 3e-3, 0, 512, 64, concurrency, 11);
     }
 
@@ -260,6 +260,9 @@ class ActiveHarvesterTest {
         assertThat(storedSpend(run)).isLessThanOrEqualTo(0.0001);
         assertThatThrownBy(() -> config(run, 1, 2, ScoreKind.DISAGREEMENT))
                 .hasMessageContaining("--student-samples");
+        assertThatThrownBy(() -> new ActiveConfig(run, pool, student, null, 1, PRICE_IN, PRICE_OUT, 2, 0.25,
+                ScoreKind.GAIN, 1.0, 1.5, 0, 0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE, LossMode.AUTO, 0.5, 3e-3, 0,
+                512, 64, 4, 11)).hasMessageContaining("--uniform-share must be in [0, 1]");
     }
 
     /** The real client, counting answers; after {@code limit} of them it answers 401 (a fatal error). */

@@ -108,4 +108,26 @@ class ExpectedGainTest {
                         .stream().map(Candidate::promptId).toList());
         assertThat(Selection.select(pool, ScoreKind.GAIN, 9, 1, new Random(1))).hasSize(4);
     }
+
+    @Test
+    void aUniformShareOfTheRoundIsDrawnFirst() {
+        // four prompts with gain and four without: a gain draw of 4 never reaches the gainless ones, a round with half
+        // of it drawn uniformly does, and neither buys a prompt twice
+        List<Candidate> pool = new ArrayList<>();
+        for (int i = 0; i < 4; i++) pool.add(Candidate.withGain("g" + i, 1 + i, new float[0]));
+        for (int i = 0; i < 4; i++) pool.add(Candidate.withGain("z" + i, 0, new float[0]));
+        int reachedGainless = 0;
+        for (int seed = 0; seed < 200; seed++) {
+            List<Candidate> pure = Selection.select(pool, ScoreKind.GAIN, 4, 1, 0, new Random(seed));
+            assertThat(pure).extracting(Candidate::promptId).containsExactlyInAnyOrder("g0", "g1", "g2", "g3");
+            List<Candidate> mixed = Selection.select(pool, ScoreKind.GAIN, 4, 1, 0.5, new Random(seed));
+            assertThat(mixed).hasSize(4).extracting(Candidate::promptId).doesNotHaveDuplicates();
+            if (mixed.stream().anyMatch(c -> c.promptId().startsWith("z"))) reachedGainless++;
+        }
+        // two uniform picks of eight miss all four gainless prompts with probability (4/8)(3/7) = 3/14
+        assertThat(reachedGainless / 200.0).isCloseTo(11.0 / 14, within(0.1));
+        // a uniform round has no share to draw: the same prompts as without one
+        assertThat(Selection.select(pool, ScoreKind.UNIFORM, 3, 1, 0.5, new Random(4)))
+                .containsExactlyElementsOf(Selection.select(pool, ScoreKind.UNIFORM, 3, 1, new Random(4)));
+    }
 }

@@ -53,6 +53,12 @@ final class ActiveHarvest {
             + "embeddings, so it does not buy near-duplicates; 1 = the n most uncertain (default ${DEFAULT-VALUE}).")
     double diversity;
 
+    @Option(names = "--uniform-share", paramLabel = "E", defaultValue = "0", description = "With --active and a "
+            + "selection other than uniform: the share of each round drawn uniformly from the pool, the rest by "
+            + "--select. Use 0.5 when --student already knows part of the pool: a round bought only where it is "
+            + "behind lets it forget the rest (default ${DEFAULT-VALUE}).")
+    double uniformShare;
+
     @Option(names = "--student-samples", paramLabel = "K", defaultValue = "0", description = "With --active: sampled "
             + "student answers per prompt for the disagreement score (0 = none; costs K generations per prompt).")
     int studentSamples;
@@ -137,7 +143,7 @@ final class ActiveHarvest {
         };
         TeacherConnectionOptions t = c.connection;
         ActiveConfig config = new ActiveConfig(c.run, c.prompts, student, t.apiKeyEnvFor(teacher), t.budgetUsd,
-                t.priceIn, t.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, studentSamples,
+                t.priceIn, t.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, uniformShare, studentSamples,
                 candidates, pilot, probeTokens, trainSteps, ActiveConfig.Retrain.parse(retrain), mode, alpha, lr,
                 warmupSteps, batchTokens, maxSeqLen, t.concurrency, seed);
         PrintStream err = System.err;
