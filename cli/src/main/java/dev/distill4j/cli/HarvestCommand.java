@@ -42,8 +42,9 @@ import picocli.CommandLine.Option;
                 "",
                 "Active harvesting (--active --student DIR --budget-usd X): instead of buying every prompt, buy in "
                         + "rounds where the student is weakest. A share of the pool is held out and bought first "
-                        + "(--eval-fraction); each round the student scores the rest by its own uncertainty "
-                        + "(--select), the most uncertain and mutually different prompts are bought, the student is "
+                        + "(--eval-fraction); each round the student measures how far it is from the teacher's "
+                        + "held-out answers, prompts are drawn in proportion to the divergence a dollar is expected to "
+                        + "remove near them (--select gain; or by the student's own uncertainty), the student is "
                         + "retrained on everything bought (--train-steps) and its top-1 agreement with the teacher on "
                         + "the held-out answers is logged to <run>/active/rounds.jsonl. The budget is a hard cap; a "
                         + "killed run resumes at its round and never buys an answer twice."},
