@@ -2,7 +2,9 @@ package dev.distill4j.active;
 
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.train.LossMode;
+import dev.distill4j.train.RunShare;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -37,12 +39,15 @@ import java.util.Locale;
  * @param maxSeqLen       training examples are cut to this many tokens
  * @param concurrency     teacher requests in flight
  * @param seed            seeds the pilot and uniform draws, candidate sampling and training
+ * @param replay          earlier runs whose answers every round also trains on, mixed by weight with this run's
+ *                        (weight 1): what the student was distilled on before, so that rounds bought where it is
+ *                        behind do not make it forget the rest; empty = none
  */
 public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEnv, double budgetUsd, double priceIn,
                            double priceOut, int rounds, double evalFraction, ScoreKind select, double diversity, double uniformShare,
                            int studentSamples, int maxCandidates, int pilot, int probeTokens, long trainSteps, Retrain retrain,
                            LossMode loss, double alpha, double lr, long warmupSteps, int batchTokens, int maxSeqLen,
-                           int concurrency, long seed) {
+                           int concurrency, long seed, List<RunShare> replay) {
 
     /** Where each round's training starts. */
     public enum Retrain {
@@ -85,6 +90,11 @@ public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEn
         check(probeTokens >= 1, "--probe-tokens must be at least 1, got " + probeTokens);
         check(trainSteps >= 1, "--train-steps must be at least 1, got " + trainSteps);
         check(concurrency >= 1, "--concurrency must be at least 1");
+        replay = replay == null ? List.of() : List.copyOf(replay);
+        for (RunShare r : replay) {
+            check(!r.dir().toAbsolutePath().normalize().equals(runDir.toAbsolutePath().normalize()), "--replay "
+                    + r.dir() + " is this run: name earlier runs, whose answers the rounds should keep training on");
+        }
         if (retrain == null) retrain = Retrain.CONTINUE;
         if (loss == null) loss = LossMode.AUTO;
     }
@@ -94,13 +104,16 @@ public record ActiveConfig(Path runDir, Path pool, Path student, String apiKeyEn
      * the number of rounds may change: raising the budget lets a finished run go on).
      */
     String fingerprint(String poolSha256) {
-        return String.join(" ", poolSha256, student.toAbsolutePath().normalize().toString(), select.flag(),
-                Double.toString(evalFraction), Double.toString(diversity), Double.toString(uniformShare),
-                Integer.toString(studentSamples),
+        String f = String.join(" ", poolSha256, student.toAbsolutePath().normalize().toString(), select.flag(),
+                Double.toString(evalFraction), Double.toString(diversity), Integer.toString(studentSamples),
                 Integer.toString(maxCandidates), Integer.toString(pilot), Integer.toString(probeTokens), Long.toString(trainSteps),
                 retrain.toString(), loss.name(), Double.toString(alpha), Double.toString(lr),
                 Long.toString(warmupSteps), Integer.toString(batchTokens), Integer.toString(maxSeqLen),
                 Long.toString(seed));
+        // settings added later count only when set, so a run made before them still resumes
+        if (uniformShare > 0) f += " uniform-share " + uniformShare;
+        for (RunShare r : replay) f += " replay " + r.dir().toAbsolutePath().normalize() + ":" + r.weight();
+        return f;
     }
 
     private static void check(boolean ok, String message) {

@@ -19,6 +19,7 @@ import dev.distill4j.teacher.Budget;
 import dev.distill4j.teacher.Harvester;
 import dev.distill4j.teacher.RateLimiter;
 import dev.distill4j.teacher.Teacher;
+import dev.distill4j.train.RunShare;
 import dev.distill4j.train.TrainConfig;
 import dev.distill4j.train.TrainListener;
 import dev.distill4j.train.TrainSummary;
@@ -145,6 +146,12 @@ public final class ActiveHarvester {
         if (!Files.isRegularFile(config.student().resolve("config.json"))) {
             throw new InvalidInputException("no student model folder at " + config.student()
                     + " (config.json missing): create one with 'distill model init' or give a Hugging Face folder");
+        }
+        for (RunShare r : config.replay()) {
+            if (!Files.isRegularFile(r.dir().resolve(RunStore.FILE))) {
+                throw new InvalidInputException("--replay " + r.dir() + " is not a run (no " + RunStore.FILE + "):"
+                        + " name the run folder the student was trained on");
+            }
         }
         PromptDuplicates checked;
         try (RunStore existing = Files.isRegularFile(config.runDir().resolve(RunStore.FILE))
@@ -414,7 +421,17 @@ public final class ActiveHarvester {
     }
 
     private TrainSummary train(int r, Path from, Path out) throws IOException {
-        TrainConfig tc = TrainConfig.builder().setRunDir(config.runDir()).setStudentDir(from).optOutputDir(out)
+        TrainConfig.Builder b = TrainConfig.builder();
+        if (config.replay().isEmpty()) {
+            b.setRunDir(config.runDir());
+        } else {
+            // this run's answers at weight 1 beside the replayed ones; agreement on this run's held-out prompts only
+            List<RunShare> runs = new ArrayList<>();
+            runs.add(new RunShare(config.runDir(), 1.0));
+            runs.addAll(config.replay());
+            b.setRuns(runs).optEvalFirstRunOnly(true);
+        }
+        TrainConfig tc = b.setStudentDir(from).optOutputDir(out)
                 .optLoss(config.loss()).optAlpha(config.alpha()).optMaxSteps(config.trainSteps())
                 .optLr(config.lr()).optWarmupSteps(config.warmupSteps()).optBatchTokens(config.batchTokens())
                 .optMaxSeqLen(config.maxSeqLen()).optEvalFraction(config.evalFraction()).optEvalEvery(0)

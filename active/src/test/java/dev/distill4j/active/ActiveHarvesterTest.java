@@ -81,7 +81,8 @@ class ActiveHarvesterTest {
 
     private static ActiveConfig config(Path run, double budget, int rounds, ScoreKind select, int concurrency) {
         return new ActiveConfig(run, pool, student, null, budget, PRICE_IN, PRICE_OUT, rounds, 0.25, select, 1.0, 0, 0,
-                0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE, LossMode.AUTO, 0.5, 3e-3, 0, 512, 64, concurrency, 11);
+                0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE, LossMode.AUTO, 0.5, 3e-3, 0, 512, 64, concurrency, 11,
+                List.of());
     }
 
     private static Teacher teacher() {
@@ -213,6 +214,51 @@ class ActiveHarvesterTest {
     }
 
     @Test
+    void replayedRunsAreTrainedOnBesideTheRoundsAnswers() throws Exception {
+        Path earlier = shared.resolve("replay-earlier");
+        Path run = shared.resolve("replay");
+        double budget = 0.0015;
+        try (Teacher t = teacher()) {
+            new ActiveHarvester(config(earlier, budget, 1, ScoreKind.UNIFORM), t, RateLimiter.unlimited(),
+                    new Backoff(), new Log()).run();
+        }
+        ActiveConfig plain = config(run, budget, 2, ScoreKind.GAIN);
+        ActiveConfig withReplay = new ActiveConfig(run, pool, student, null, budget, PRICE_IN, PRICE_OUT, 2, 0.25,
+                ScoreKind.GAIN, 1.0, 0.5, 0, 0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE, LossMode.AUTO, 0.5, 3e-3,
+                0, 512, 64, 4, 11, List.of(new dev.distill4j.train.RunShare(earlier, 2.0)));
+        ActiveHarvester.Result r;
+        try (Teacher t = teacher()) {
+            r = new ActiveHarvester(withReplay, t, RateLimiter.unlimited(), new Backoff(), new Log()).run();
+        }
+        assertThat(r.rounds()).hasSize(2);
+        assertThat(r.rounds()).allMatch(x -> x.select().equals("gain + 50 % uniform"));
+        assertThat(storedSpend(run)).isLessThanOrEqualTo(budget);
+        // each round's training mixed both runs, by the weights given, and says so in the student's record
+        String record = Files.readString(r.student().resolve("distill_training.json"));
+        assertThat(record).containsPattern("replay:1\\.0\\(\\d+\\),replay-earlier:2\\.0\\(\\d+\\)");
+        // the replayed run is read, never written: its store holds what it held
+        assertThat(storedSpend(earlier)).isLessThanOrEqualTo(budget);
+        // the same run resumed without the replay (or with another) is refused, not mixed up
+        try (Teacher t = teacher()) {
+            assertThatThrownBy(() -> new ActiveHarvester(plain, t, RateLimiter.unlimited(), new Backoff(), new Log())
+                    .run()).isInstanceOf(InvalidInputException.class).hasMessageContaining("other settings");
+        }
+        // a folder that is not a run, or this run itself, is refused before anything is bought
+        ActiveConfig notARun = new ActiveConfig(shared.resolve("fresh"), pool, student, null, budget, PRICE_IN,
+                PRICE_OUT, 2, 0.25, ScoreKind.GAIN, 1.0, 0, 0, 0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE,
+                LossMode.AUTO, 0.5, 3e-3, 0, 512, 64, 4, 11, List.of(new dev.distill4j.train.RunShare(shared, 1.0)));
+        try (Teacher t = teacher()) {
+            assertThatThrownBy(() -> new ActiveHarvester(notARun, t, RateLimiter.unlimited(), new Backoff(),
+                    new Log()).run()).isInstanceOf(InvalidInputException.class).hasMessageContaining("is not a run");
+        }
+        assertThat(shared.resolve("fresh/samples.db")).doesNotExist();
+        assertThatThrownBy(() -> new ActiveConfig(run, pool, student, null, budget, PRICE_IN, PRICE_OUT, 2, 0.25,
+                ScoreKind.GAIN, 1.0, 0, 0, 0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE, LossMode.AUTO, 0.5, 3e-3, 0,
+                512, 64, 4, 11, List.of(new dev.distill4j.train.RunShare(run, 1.0))))
+                .hasMessageContaining("is this run");
+    }
+
+    @Test
     void aRunKilledInARoundResumesWithoutBuyingTwice() throws Exception {
         Path run = shared.resolve("killed");
         double budget = 0.0015;
@@ -262,7 +308,7 @@ class ActiveHarvesterTest {
                 .hasMessageContaining("--student-samples");
         assertThatThrownBy(() -> new ActiveConfig(run, pool, student, null, 1, PRICE_IN, PRICE_OUT, 2, 0.25,
                 ScoreKind.GAIN, 1.0, 1.5, 0, 0, 200, 8, 3, ActiveConfig.Retrain.CONTINUE, LossMode.AUTO, 0.5, 3e-3, 0,
-                512, 64, 4, 11)).hasMessageContaining("--uniform-share must be in [0, 1]");
+                512, 64, 4, 11, List.of())).hasMessageContaining("--uniform-share must be in [0, 1]");
     }
 
     /** The real client, counting answers; after {@code limit} of them it answers 401 (a fatal error). */

@@ -6,9 +6,12 @@ import dev.distill4j.active.RoundRecord;
 import dev.distill4j.active.ScoreKind;
 import dev.distill4j.teacher.Teacher;
 import dev.distill4j.train.LossMode;
+import dev.distill4j.train.RunShare;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
@@ -58,6 +61,12 @@ final class ActiveHarvest {
             + "--select. Use 0.5 when --student already knows part of the pool: a round bought only where it is "
             + "behind lets it forget the rest (default ${DEFAULT-VALUE}).")
     double uniformShare;
+
+    @Option(names = "--replay", paramLabel = "RUN[:W]", description = "With --active, repeatable: an earlier run "
+            + "whose answers every round also trains on, mixed with this run's (weight 1) by weight W (default 1), "
+            + "e.g. the run --student was distilled on, so that rounds bought where it is behind do not make it "
+            + "forget the rest. Held-out agreement stays measured on this run's held-out prompts.")
+    List<String> replay = new ArrayList<>();
 
     @Option(names = "--student-samples", paramLabel = "K", defaultValue = "0", description = "With --active: sampled "
             + "student answers per prompt for the disagreement score (0 = none; costs K generations per prompt).")
@@ -117,6 +126,7 @@ final class ActiveHarvest {
     void validate(HarvestCommand c) {
         if (!enabled) {
             if (student != null) throw new UserError("--student applies to --active: add --active", Errors.USAGE);
+            if (!replay.isEmpty()) throw new UserError("--replay applies to --active: add --active", Errors.USAGE);
             return;
         }
         if (c.batch) throw new UserError("--active buys in rounds online; --batch waits up to a day per batch: drop "
@@ -145,7 +155,8 @@ final class ActiveHarvest {
         ActiveConfig config = new ActiveConfig(c.run, c.prompts, student, t.apiKeyEnvFor(teacher), t.budgetUsd,
                 t.priceIn, t.priceOut, rounds, evalFraction, ScoreKind.parse(select), diversity, uniformShare, studentSamples,
                 candidates, pilot, probeTokens, trainSteps, ActiveConfig.Retrain.parse(retrain), mode, alpha, lr,
-                warmupSteps, batchTokens, maxSeqLen, t.concurrency, seed);
+                warmupSteps, batchTokens, maxSeqLen, t.concurrency, seed,
+                replay.stream().map(RunShare::parse).toList());
         PrintStream err = System.err;
         Lines lines = new Lines(err, c.quiet);
         ActiveHarvester loop = new ActiveHarvester(config, teacher, t.rateLimiter(),

@@ -60,6 +60,10 @@ class ActiveHarvestCliTest {
                     concat(common, "--student", student.toString()));
             assertThat(stray.exitCode()).isEqualTo(2);
             assertThat(stray.stderr()).contains("--student applies to --active");
+            DistillProcess.Result strayReplay = DistillProcess.run(Map.of(), tmp.resolve("log-d"),
+                    concat(common, "--replay", run.toString()));
+            assertThat(strayReplay.exitCode()).isEqualTo(2);
+            assertThat(strayReplay.stderr()).contains("--replay applies to --active");
         }
     }
 

@@ -52,6 +52,10 @@ import java.util.Set;
  *                        being {@code runDir}; one run of weight 1 when not given
  * @param onPolicyTeacher a remote teacher that scores the on-policy steps' samples over HTTP (per-token reverse KL,
  *                        {@code --on-policy-teacher}), or null; excludes {@code teacherModelDir}
+ * @param evalFirstRunOnly with several runs, evaluate on the first run's held-out prompts alone (the other runs'
+ *                        held-out prompts are then neither trained nor evaluated on); false = all runs' held-out
+ *                        prompts. {@code distill harvest --active --replay} sets it, so its agreement stays the
+ *                        active run's.
  */
 public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, LossMode loss, double alpha,
                           double temperature, Double beta, double lr, double weightDecay, int epochs, long maxSteps,
@@ -59,7 +63,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
                           long saveEvery, boolean resume, long seed, double maxGradNorm, double evalFraction,
                           int chunkRows, int keepCheckpoints, double onPolicyFraction, PromptFormat promptFormat,
                           TokenSource tokenSource, Set<String> allowChanged, Path outputDir,
-                          OnPolicyTeacher onPolicyTeacher, List<RunShare> runs) {
+                          OnPolicyTeacher onPolicyTeacher, List<RunShare> runs, boolean evalFirstRunOnly) {
 
     public TrainConfig {
         if (runDir == null && runs != null && !runs.isEmpty()) runDir = runs.getFirst().dir();
@@ -157,6 +161,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         b.chunkRows = chunkRows; b.keepCheckpoints = keepCheckpoints; b.onPolicyFraction = onPolicyFraction;
         b.promptFormat = promptFormat; b.tokenSource = tokenSource; b.allowChanged = allowChanged;
         b.outputDir = outputDir; b.onPolicyTeacher = onPolicyTeacher; b.runs = runs;
+        b.evalFirstRunOnly = evalFirstRunOnly;
         return b;
     }
 
@@ -192,6 +197,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         private Path outputDir;
         private List<RunShare> runs;
         private OnPolicyTeacher onPolicyTeacher;
+        private boolean evalFirstRunOnly;
 
         private Builder() {}
 
@@ -229,6 +235,8 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
         public Builder optOutputDir(Path v) { outputDir = v; return this; }
         /** A remote teacher scoring the on-policy steps over HTTP ({@code --on-policy-teacher}). */
         public Builder optOnPolicyTeacher(OnPolicyTeacher v) { onPolicyTeacher = v; return this; }
+        /** With several runs, evaluate on the first run's held-out prompts alone. */
+        public Builder optEvalFirstRunOnly(boolean v) { evalFirstRunOnly = v; return this; }
         public Builder optPromptFormat(PromptFormat v) { promptFormat = Objects.requireNonNull(v); return this; }
         public Builder optTokenSource(TokenSource v) { tokenSource = Objects.requireNonNull(v); return this; }
         /** Objective flags {@code --resume} may change on purpose: {@code --alpha} or {@code alpha}, .... */
@@ -247,7 +255,7 @@ public record TrainConfig(Path runDir, Path studentDir, Path teacherModelDir, Lo
             return new TrainConfig(runDir, studentDir, teacherModelDir, loss, alpha, temperature, beta, lr, weightDecay,
                     epochs, maxSteps, batchTokens, gradAccum, maxSeqLen, warmupSteps, evalEvery, saveEvery, resume,
                     seed, maxGradNorm, evalFraction, chunkRows, keepCheckpoints, onPolicyFraction, promptFormat,
-                    tokenSource, allowChanged, outputDir, onPolicyTeacher, runs);
+                    tokenSource, allowChanged, outputDir, onPolicyTeacher, runs, evalFirstRunOnly);
         }
     }
 }

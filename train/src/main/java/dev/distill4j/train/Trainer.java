@@ -129,6 +129,7 @@ public final class Trainer {
                     }
                 }
                 data = ExampleSet.concat(sets);
+                if (config.evalFirstRunOnly()) data = new ExampleSet(data.train(), sets.getFirst().eval(), data.report());
                 List<Mixture.Part> parts = new ArrayList<>();
                 int offset = 0;
                 for (int i = 0; i < sets.size(); i++) {

@@ -96,6 +96,25 @@ class MixtureTrainingTest {
     }
 
     @Test
+    void evaluationCanBeTheFirstRunsHeldOutPromptsAlone() throws IOException {
+        // held out: by default every run's share; with evalFirstRunOnly the first run's alone, as if trained alone
+        int[] union = new int[1], first = new int[1], alone = new int[1];
+        Trainer.run(mixed(tmp.resolve("eval-union"), 1).optEvalFraction(0.5).build(), new TrainListener() {
+            @Override public void onStart(Trainer.Plan p) { union[0] = p.evalExamples(); }
+        });
+        Trainer.run(mixed(tmp.resolve("eval-first"), 1).optEvalFraction(0.5).optEvalFirstRunOnly(true).build(),
+                new TrainListener() {
+                    @Override public void onStart(Trainer.Plan p) { first[0] = p.evalExamples(); }
+                });
+        Trainer.run(mixed(tmp.resolve("eval-alone"), 1).setRunDir(run).optEvalFraction(0.5).build(),
+                new TrainListener() {
+                    @Override public void onStart(Trainer.Plan p) { alone[0] = p.evalExamples(); }
+                });
+        assertThat(first[0]).isPositive().isEqualTo(alone[0]);
+        assertThat(union[0]).as("the gold run holds out prompts of its own").isGreaterThan(first[0]);
+    }
+
+    @Test
     void aMissingRunOfTheMixtureIsNamed() {
         assertThatThrownBy(() -> Trainer.run(TrainConfig.builder().setRuns(List.of(new RunShare(run, 1),
                 new RunShare(tmp.resolve("nowhere"), 1))).setStudentDir(student).build(), null))
