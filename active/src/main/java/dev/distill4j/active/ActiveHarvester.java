@@ -338,9 +338,9 @@ public final class ActiveHarvester {
      */
     private Gains gains(int r, Path student, RunStore store, List<Prompt> heldOut, List<Prompt> pool, Random random)
             throws IOException {
-        Map<String, Sample> answers = heldOutAnswers(store, heldOut, random);
-        List<Prompt> answered = heldOut.stream().filter(p -> answers.containsKey(p.id()))
-                .sorted(Comparator.comparing(Prompt::id)).toList();
+        Pilot pilot = pilot(store, heldOut, random);
+        List<Prompt> answered = pilot.prompts();
+        Map<String, Sample> answers = pilot.answers();
         var done = new java.util.concurrent.atomic.AtomicInteger();
         int total = 2 * answered.size() + pool.size();
         listener.stage("round " + r + ": the student measures itself on " + answered.size() + " held-out answers and "
@@ -378,8 +378,11 @@ public final class ActiveHarvester {
         return new Gains(out, rho);
     }
 
+    /** Held-out prompts with a stored answer, in id order, and those answers by prompt id. */
+    private record Pilot(List<Prompt> prompts, Map<String, Sample> answers) {}
+
     /** Up to {@code --pilot} held-out prompts, drawn with {@code random}, with the answers the store holds for them. */
-    private Map<String, Sample> heldOutAnswers(RunStore store, List<Prompt> heldOut, Random random) {
+    private Pilot pilot(RunStore store, List<Prompt> heldOut, Random random) {
         List<Prompt> sample = new ArrayList<>(heldOut);
         sample.sort(Comparator.comparing(Prompt::id));
         java.util.Collections.shuffle(sample, random);
@@ -390,7 +393,8 @@ public final class ActiveHarvester {
         store.forEachSample(SampleStatus.DONE, (p, s) -> {
             if (ids.contains(p.id()) && s.text() != null) answers.putIfAbsent(p.id(), s);
         });
-        return answers;
+        return new Pilot(heldOut.stream().filter(p -> answers.containsKey(p.id()))
+                .sorted(Comparator.comparing(Prompt::id)).toList(), answers);
     }
 
     /**
@@ -400,9 +404,9 @@ public final class ActiveHarvester {
      */
     private Calibration.Result calibrate(int r, Path student, RunStore store, List<Prompt> heldOut, Random random)
             throws IOException {
-        Map<String, Sample> answers = heldOutAnswers(store, heldOut, random);
-        List<Prompt> answered = heldOut.stream().filter(p -> answers.containsKey(p.id()))
-                .sorted(Comparator.comparing(Prompt::id)).toList();
+        Pilot pilot = pilot(store, heldOut, random);
+        List<Prompt> answered = pilot.prompts();
+        Map<String, Sample> answers = pilot.answers();
         Map<String, Double> divergence = new HashMap<>();
         var done = new java.util.concurrent.atomic.AtomicInteger();
         listener.stage("round " + r + ": calibrating the scores on " + answered.size() + " held-out answers",

@@ -31,8 +31,15 @@ public final class ExpectedGain {
 
     private ExpectedGain() {}
 
-    /** One held-out prompt: the student's embedding of it and what its answer showed. */
+    /**
+     * One held-out prompt: the student's embedding of it (kept at unit length: only its direction is compared) and
+     * what its answer showed.
+     */
     public record Reference(String promptId, float[] embedding, double excessNats, double costUsd) {
+        public Reference {
+            embedding = Selection.normalized(embedding);
+        }
+
         /** Nats of excess divergence per USD; 0 for an answer that cost nothing to hold (nothing to learn from its price). */
         public double value() { return costUsd > 0 ? excessNats / costUsd : 0; }
     }
@@ -74,13 +81,9 @@ public final class ExpectedGain {
             throw new IllegalArgumentException("no held-out reference to predict from");
         }
         int k = Math.min(NEIGHBOURS, references.size() - (skip >= 0 ? 1 : 0));
+        float[] unit = Selection.normalized(embedding);
         double[] sim = new double[references.size()];
-        double norm = Math.sqrt(Selection.dot(embedding, embedding));
-        for (int i = 0; i < sim.length; i++) {
-            float[] e = references.get(i).embedding();
-            double d = norm * Math.sqrt(Selection.dot(e, e));
-            sim[i] = d == 0 ? 0 : Selection.dot(embedding, e) / d;
-        }
+        for (int i = 0; i < sim.length; i++) sim[i] = Selection.dot(unit, references.get(i).embedding());
         // the k largest similarities by partial selection; ties go to the earlier reference
         boolean[] taken = new boolean[sim.length];
         if (skip >= 0) taken[skip] = true;

@@ -111,7 +111,8 @@ public final class Selection {
         return out;
     }
 
-    private static float[] normalized(float[] v) {
+    /** {@code v} at unit length; a zero vector stays zero (its cosine with anything counts as 0). */
+    static float[] normalized(float[] v) {
         double n = 0;
         for (float x : v) n += (double) x * x;
         n = Math.sqrt(n);

@@ -98,9 +98,7 @@ public final class StudentProbe implements AutoCloseable {
         if (room <= 0) return new Likelihood(0, 0, false);
         boolean whole = answer.length <= room;
         if (!whole) answer = java.util.Arrays.copyOf(answer, room);
-        double s = 0;
-        for (double l : model.scorer().score(p, answer, 0).logprobs()) s -= l;
-        return new Likelihood(s, answer.length, whole);
+        return new Likelihood(-model.scorer().score(p, answer, 0).total(), answer.length, whole);
     }
 
     /** Each prompt's embedding alone (no answer generated): what {@link ScoreKind#GAIN} needs of the pool. */
