@@ -19,8 +19,8 @@ import java.util.List;
  * <pre>
  *   margin(x) = max_t cos(x, t) − max_o cos(x, o)      t ∈ {@link #TRANSFORM}, o ∈ {@link #OPEN}
  * </pre>
- * and is a transformation when the margin is at least {@value #MARGIN}: nearer to some transformation than to any open
- * request. Each distinct instruction is embedded once (instructions repeat). The exemplars are written from the usual
+ * and is a transformation when the margin is at least {@value #MARGIN}: clearly nearer to some transformation than to
+ * any open request. Each distinct instruction is embedded once (instructions repeat). The exemplars are written from the usual
  * task families of instruction-tuning collections and API use (translation, summarisation, classification,
  * extraction, grammatical correction, rating; explanation, open questions, discussion), not from any traffic the
  * scanner was measured on.
@@ -46,8 +46,13 @@ public final class Asks {
             "Answer the question thoroughly.", "Describe the background and the details.",
             "What are the consequences of this?", "Elaborate on this.", "Write an in-depth explanation for a "
                     + "student.", "Help me understand this.", "What is the significance of this?");
-    /** Margin at which an instruction counts as a transformation. */
-    public static final double MARGIN = 0.0;
+    /**
+     * Margin at which an instruction counts as a transformation: clearly nearer to one than to any open request.
+     * Fixed words that ask for nothing explicitly — a chat transcript's turn markers, a code comment before the code —
+     * sit near 0 either way (−0.03 to 0.01 on the benchmark's splits), so their side of 0 is noise: 0 (before session
+     * 13) read a harvest wrapped in a transcript as document processing. Such instructions count as open.
+     */
+    public static final double MARGIN = 0.03;
 
     private final ExemplarMargins margins;
 

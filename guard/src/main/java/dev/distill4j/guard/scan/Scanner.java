@@ -298,6 +298,14 @@ public final class Scanner {
         // the sweep's embedding of a templated query: its embedding less the mean of its account's queries through
         // the same instruction, so that what remains is what the slot adds (the fixed words weigh the same in all)
         float[][] sweepEmb = centered(byAccount, split, emb);
+        // the later turns of a conversation an account already started (chat applications, agents): read through
+        // its first turn only, by the harvest gate and the order test (Conversations)
+        boolean[] continuation = new boolean[recs.size()];
+        for (List<Integer> idx : byAccount) {
+            List<Integer> inTime = idx.stream().sorted(Comparator.comparing(i -> recs.get(i).time())).toList();
+            boolean[] c = Conversations.continuations(inTime.stream().map(i -> recs.get(i).query()).toList());
+            for (int j = 0; j < c.length; j++) continuation[inTime.get(j)] = c[j];
+        }
         // what each templated query asks: a transformation of its content, or an open request (Asks)
         double[] askMargin = asks().margins(java.util.Arrays.stream(split).map(x -> x == null ? null
                 : x.instruction()).toList());
@@ -352,7 +360,7 @@ public final class Scanner {
         for (int a = 0; a < accounts.size(); a++) {
             entities.add(entity("account", accounts.get(a), List.of(accounts.get(a)), List.of(), byAccount.get(a),
                     recs, template, emb, cot, reasons.threshold(), wrappers, wrapperVectors, words, sig, mmd, poolOwner,
-                    poolSpread, accountThreshold, transformation, sweepEmb));
+                    poolSpread, accountThreshold, transformation, sweepEmb, continuation));
         }
         int c = 0;
         for (var e : clusters.entrySet()) {
@@ -365,7 +373,7 @@ public final class Scanner {
             for (int a : e.getValue()) links.addAll(why.getOrDefault(a, Set.of()));
             entities.add(entity("cluster", "cluster-" + (++c), members, List.copyOf(links), idx, recs, template,
                     emb, cot, reasons.threshold(), wrappers, wrapperVectors, words, sig, mmd, poolOwner, poolSpread,
-                    accountThreshold, transformation, sweepEmb));
+                    accountThreshold, transformation, sweepEmb, continuation));
         }
         entities.sort(Comparator.comparing(Entity::flagged).thenComparingDouble(Entity::score).reversed()
                 .thenComparing(Entity::name));
@@ -398,7 +406,7 @@ public final class Scanner {
                           double cotThreshold, List<String> wrappers, Map<String, float[]> wrapperVectors,
                           Map<String, Double>[] words, long[][] sig, Mmd mmd,
                           int[] poolOwner, double poolSpread, double accountThreshold, boolean[] transformation,
-                          float[][] sweepEmb) {
+                          float[][] sweepEmb, boolean[] continuation) {
         List<Feature> f = new ArrayList<>();
         int n = idx.size();
         // volume and timing
@@ -452,12 +460,13 @@ public final class Scanner {
                         + "reasoning request than to an ordinary instruction by a cosine margin >= %.3f)",
                 cotThreshold)));
         // the harvest gate: requests that collect a training signal (soft labels or a reasoning trace), tested
-        // only a prompt the entity sends for the first time: a rerun of the same prompt adds no new training pair
+        // only a prompt the entity sends for the first time: a rerun of the same prompt adds no new training pair;
+        // and a conversation counts through its first turn (its later turns are built from it)
         Set<String> sent = new java.util.HashSet<>();
         int signal = 0;
         for (int i : idx) {
             String q = recs.get(i).query();
-            boolean fresh = q == null || sent.add(q);
+            boolean fresh = q == null || (sent.add(q) && !continuation[i]);
             if (fresh && (softLabels(recs.get(i)) || (q != null && cot[i].reasoning()))) signal++;
         }
         double signalShare = n == 0 ? 0 : signal / (double) n;
@@ -486,7 +495,8 @@ public final class Scanner {
         // the order of the material an entity asks open questions about: a transformation's text is processed,
         // not asked about, so those queries stay out of the order test
         for (int i : withText) {
-            if (transformation[i]) continue;
+            // (and a conversation's later turns: each contains the one before, alike by construction)
+            if (transformation[i] || continuation[i]) continue;
             perAccount.computeIfAbsent(recs.get(i).account(), a -> new ArrayList<>()).add(new Sweep.Item(sweepEmb[i],
                     words[i]));
         }

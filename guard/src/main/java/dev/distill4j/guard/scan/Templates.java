@@ -2,6 +2,7 @@ package dev.distill4j.guard.scan;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -74,8 +75,9 @@ public final class Templates {
 
     /**
      * The share of {@code queries} that are instances of one of their two most common <em>affix templates</em>: the
-     * same first {@value #AFFIX_TOKENS} skeleton tokens, or the same last {@value #AFFIX_TOKENS}, with at least
-     * {@value #AFFIX_SLOT} more tokens of slot, the affix shared by at least {@value #MIN_GROUP} of the queries.
+     * same first {@value #AFFIX_TOKENS} skeleton tokens, or the same last {@value #AFFIX_TOKENS}, or the same first or
+     * last line ({@link #lineAffixes}), with at least {@value #AFFIX_SLOT} more tokens of slot, the affix shared by at
+     * least {@value #MIN_GROUP} of the queries.
      *
      * <p>Why beside {@link #group}: MinHash over the whole skeleton finds templates whose slot is short next to the
      * fixed text ("Explain {topic} step by step"), but a distillation prompt set that wraps whole passages or
@@ -90,30 +92,54 @@ public final class Templates {
         Map<String, Integer> count = new HashMap<>();
         for (String q : queries) {
             List<String> sk = skeleton(q);
-            if (sk.size() < AFFIX_TOKENS + AFFIX_SLOT) {
-                keys.add(new String[0]);
-                continue;
+            LinkedHashSet<String> k = new LinkedHashSet<>();
+            if (sk.size() >= AFFIX_TOKENS + AFFIX_SLOT) {
+                k.add("^ " + String.join(" ", sk.subList(0, AFFIX_TOKENS)));
+                k.add(String.join(" ", sk.subList(sk.size() - AFFIX_TOKENS, sk.size())) + " $");
             }
-            String pre = "^ " + String.join(" ", sk.subList(0, AFFIX_TOKENS));
-            String suf = String.join(" ", sk.subList(sk.size() - AFFIX_TOKENS, sk.size())) + " $";
-            keys.add(pre.equals(suf) ? new String[] {pre} : new String[] {pre, suf});
-            count.merge(pre, 1, Integer::sum);
-            if (!pre.equals(suf)) count.merge(suf, 1, Integer::sum);
+            k.addAll(lineAffixes(q));
+            keys.add(k.toArray(String[]::new));
+            for (String x : k) count.merge(x, 1, Integer::sum);
         }
-        List<String> top = count.entrySet().stream().filter(e -> e.getValue() >= MIN_GROUP)
-                .sorted(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry::getKey))
-                .limit(2).map(Map.Entry::getKey).toList();
-        if (top.isEmpty() || queries.isEmpty()) return 0;
+        if (queries.isEmpty()) return 0;
+        // the one or two instructions: the most shared key, then the key that covers the most queries the first does
+        // not (a query has up to four keys, and a template's prefix and first line would otherwise take both places)
+        boolean[] covered = new boolean[keys.size()];
         int hit = 0;
-        for (String[] k : keys) {
-            for (String x : k) {
-                if (top.contains(x)) {
+        for (int round = 0; round < 2; round++) {
+            Map<String, Integer> gain = new HashMap<>();
+            for (int i = 0; i < keys.size(); i++) {
+                if (covered[i]) continue;
+                for (String x : keys.get(i)) if (count.get(x) >= MIN_GROUP) gain.merge(x, 1, Integer::sum);
+            }
+            String best = gain.entrySet().stream().max(Map.Entry.<String, Integer>comparingByValue()
+                    .thenComparing(Map.Entry::getKey, Comparator.reverseOrder())).map(Map.Entry::getKey).orElse(null);
+            if (best == null) break;
+            for (int i = 0; i < keys.size(); i++) {
+                if (!covered[i] && java.util.Arrays.asList(keys.get(i)).contains(best)) {
+                    covered[i] = true;
                     hit++;
-                    break;
                 }
             }
         }
         return hit / (double) queries.size();
+    }
+
+    /**
+     * A multi-line query's first and last lines as affix keys, when the other lines hold at least {@value #AFFIX_SLOT}
+     * skeleton tokens: a fixed line is a fixed instruction however short it is ("{passage}\n\nExplain." has no
+     * 8-token affix: its last 8 tokens are mostly slot). Since session 13.
+     */
+    static List<String> lineAffixes(String q) {
+        List<String> lines = q.lines().map(String::strip).filter(x -> !x.isEmpty()).toList();
+        if (lines.size() < 2) return List.of();
+        List<String> out = new ArrayList<>(2);
+        int total = skeleton(q).size();
+        List<String> first = skeleton(lines.get(0));
+        List<String> last = skeleton(lines.get(lines.size() - 1));
+        if (!first.isEmpty() && total - first.size() >= AFFIX_SLOT) out.add("^line " + String.join(" ", first));
+        if (!last.isEmpty() && total - last.size() >= AFFIX_SLOT) out.add(String.join(" ", last) + " line$");
+        return out;
     }
 
     /** The skeleton a template is recognised by: lower case, numbers masked, words and punctuation split. */

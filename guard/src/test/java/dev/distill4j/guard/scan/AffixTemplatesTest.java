@@ -41,4 +41,23 @@ class AffixTemplatesTest {
         assertThat(Templates.affixShare(q)).isZero();
         assertThat(Templates.affixShare(List.of())).isZero();
     }
+    @Test
+    void aFixedLineIsATemplateHoweverShort() {
+        List<String> q = new ArrayList<>();
+        for (String s : Q) q.add(s + ".\n\nExplain.");
+        // neither detector of session 12 sees it: the last 8 tokens are mostly slot, the slot is nearly everything
+        assertThat(Templates.group(q)).containsOnly(-1);
+        assertThat(Templates.affixShare(q)).isEqualTo(1.0);
+        // a line with too little beside it is no instance (the slot must hold 3 tokens), a one-line query has no lines
+        assertThat(Templates.lineAffixes("why\nExplain.")).isEmpty();
+        assertThat(Templates.lineAffixes(Q[0] + " Explain.")).isEmpty();
+        // the turn marker is a key (the message beside it is the slot); the message is not (2 tokens beside it)
+        assertThat(Templates.lineAffixes("User: " + Q[1] + "\nAssistant:")).containsExactly("assistant : line$");
+        assertThat(Templates.lineAffixes("Context: the archive\nUser: " + Q[1] + "\nAssistant:"))
+                .containsExactly("^line context : the archive", "assistant : line$");
+        // the same closing line on two of five queries is shared by fewer than three
+        List<String> few = new ArrayList<>(List.of(Q[0] + "\nExplain.", Q[1] + "\nExplain."));
+        for (int i = 2; i < 5; i++) few.add(Q[i]);
+        assertThat(Templates.affixShare(few)).isZero();
+    }
 }

@@ -179,6 +179,71 @@ class FlagRuleTest {
         }
     }
 
+    /**
+     * Session 13: an agent whose every step repeats "think step by step" in its instructions is one conversation per
+     * question (its later steps resend the earlier ones), not a reasoning harvest; a harvester whose instruction is one
+     * word on a line after the slot has no 8-token affix and no MinHash template, but its fixed last line is its
+     * template; and a harvester that wraps each passage in a chat transcript asks for nothing explicitly, which is no
+     * transformation (its margin is near 0).
+     */
+    @Test
+    void conversationsAreNotHarvestsAndAOneWordInstructionOrATranscriptIsNoDisguise() throws IOException {
+        List<String> text = sentences(500, 47);
+        List<String> gpl = gplSentences();
+        Random rnd = new Random(11);
+        List<LogRecord> log = new ArrayList<>();
+        int s = 0;
+        String agent = "You are a licensing agent. Tools: search(query), finish(answer).\nUse the format:\nThought: "
+                + "think step by step about what to do next\nAction: tool(argument)\nObservation: the result\n\n"
+                + "Question: does this clause apply to us: %s\n%sThought:";
+        long t = 0;
+        for (int q = 0; q < 10; q++) {
+            StringBuilder obs = new StringBuilder();
+            for (int step = 0; step < 3; step++) {
+                log.add(rec(T0.plusSeconds(t += 5 + rnd.nextInt(20)), "agent", "198.18.4.2",
+                        String.format(agent, text.get(400 + q), obs), 0, false));
+                obs.append("Thought: I should search.\nAction: search(\"").append(text.get(400 + q), 0, 20)
+                        .append("\")\nObservation: ").append(text.get(420 + 3 * q + step)).append('\n');
+            }
+        }
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(2000 + 30L * i + rnd.nextInt(10)), "oneword", "192.0.2.46",
+                    gpl.get(10 + i) + "\n\nExplain.", 1.0, true));
+        }
+        for (int i = 0; i < 40; i++) {
+            log.add(rec(T0.plusSeconds(4000 + 30L * i + rnd.nextInt(10)), "transcript", "192.0.2.47", "User: I'm "
+                    + "reading the licence.\nAssistant: Sure, paste the part you want to discuss.\nUser: "
+                    + gpl.get(50 + i) + "\nAssistant:", 1.0, true));
+        }
+        for (int u = 0; u < 8; u++) {
+            for (int i = 0; i < 12; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
+                        0.8, false));
+            }
+        }
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
+
+        // every step asks for reasoning, but the gate counts a conversation once: 10 questions in 30 requests,
+        // P(X >= 10 | 30, 0.3) = 0.41
+        Scanner.Entity ag = entity(r, "agent");
+        assertThat(feature(ag, "cot_elicitation_share").value()).isEqualTo(1.0);
+        assertThat(feature(ag, "training_signal_share").note()).contains("10 of 30");
+        assertThat(names(ag)).doesNotContain("training_signal_share");
+        assertThat(ag.flagged()).as(ag.fired().toString()).isFalse();
+        Scanner.Entity one = entity(r, "oneword");
+        assertThat(names(one)).contains("training_signal_share", "logprobs_share", "topic_sweep",
+                "affix_template_share").doesNotContain("template_share");
+        assertThat(one.flagged()).as(one.fired().toString()).isTrue();
+        Scanner.Entity tr = entity(r, "transcript");
+        assertThat(feature(tr, "transformation_share").value()).isLessThan(Scanner.TRANSFORMATION_SHARE);
+        assertThat(names(tr)).contains("training_signal_share", "topic_sweep");
+        assertThat(tr.flagged()).as(tr.fired().toString()).isTrue();
+        for (Scanner.Entity e : r.ranked()) {
+            boolean attack = e.accounts().contains("oneword") || e.accounts().contains("transcript");
+            if (!attack) assertThat(e.flagged()).as(e.name() + " " + e.fired()).isFalse();
+        }
+    }
+
     static List<String> names(Scanner.Entity e) {
         return e.fired().stream().map(Scanner.Feature::name).toList();
     }
