@@ -23,11 +23,12 @@ with open(src, encoding="utf-8", errors="replace") as f:
 flush()
 end = re.compile(r"[.!?:][\"')\]]?$")
 seen, kept, words, chars = set(), [], 0, 0
-excluded = 0
+excluded = overlap = 0
 for path in sys.argv[3:]:
     with open(path, encoding="utf-8") as f:
         for line in f:
             seen.add(re.sub(r"[^a-z]+", " ", line.strip().lower()).strip())
+other = set(seen)                                              # the EXCLUDE corpora's paragraphs
 for p in paras:
     p = unicodedata.normalize("NFC", re.sub(r"\s+", " ", p)).strip()
     p = re.sub(r"(\w)- (\w)", r"\1\2", p)                      # hyphenation across joined lines
@@ -41,6 +42,7 @@ for p in paras:
     key = re.sub(r"[^a-z]+", " ", p.lower()).strip()
     if key in seen:
         excluded += 1
+        overlap += key in other
         continue
     seen.add(key)
     kept.append(p); words += len(w); chars += len(p)
@@ -49,4 +51,5 @@ with open(tmp, "w", encoding="utf-8") as f:
     f.write("\n".join(kept) + "\n")
 import os; os.replace(tmp, out)
 print(f"{out}: {len(kept)} paragraphs, {words} words, {chars} characters "
-      f"({len(paras)} candidate paragraphs before cleanup and de-duplication; {excluded} duplicates or excluded)")
+      f"({len(paras)} candidate paragraphs before cleanup and de-duplication; {excluded} duplicates or excluded"
+      + (f", {overlap} of them in the {len(sys.argv) - 3} EXCLUDE corpora" if sys.argv[3:] else "") + ")")

@@ -39,7 +39,7 @@ import java.util.stream.IntStream;
  * cluster.
  *
  * <pre>
- *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval|test|holdout|blind] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
+ *   Traffic CORPUS OUT_DIR CACHE_DIR [dev|eval|test|holdout|blind|fresh] [BENIGN_WINDOWS=1000] [ATTACK_WINDOWS=100] [DELAY_WINDOWS=20]
  * </pre>
  *
  * {@code dev} evaluates on the dev users and the dev campaign templates (what the scanner was tuned on); {@code eval}
@@ -52,7 +52,12 @@ import java.util.stream.IntStream;
  * {@code blind} on the held-out split of session 10: a fourth corpus ({@code -Dtraffic.blindCorpus=FILE}, default
  * {@code corpus-blind.txt} beside CORPUS), users with phrasings of their own and replies of varied length, automated
  * clients of kinds no earlier split has (code completion, extraction to JSON, moderation, summarisation, agents) and
- * the earlier kinds with new settings, and campaign texts of its own. With
+ * the earlier kinds with new settings, and campaign texts of its own; {@code fresh} on the split of session 13, written
+ * by a helper that had not read the scanner: a fifth corpus ({@code -Dtraffic.freshCorpus=FILE}, default
+ * {@code corpus-fresh.txt} beside CORPUS), users with phrasings of their own, 30 automated clients of what API
+ * customers ran in 2026 (chat apps, tutors, graders, rerankers, autocompletion, calibration studies, synthetic-data
+ * pipelines, document QA, evaluation harnesses, self-consistency samplers, agents, batch jobs) and campaigns with
+ * texts and settings of their own. With
  * {@code -Dtraffic.warmOnly=true} the run only embeds the split's prompts into the cache and stops before any scan. All
  * scan against the same baseline: a separate population's traffic on documents of its own. Windows hold {@value #WINDOW} queries; benign windows span two hours,
  * or three days for a quarter of them (the low-and-slow campaign's span). Embeddings are cached in
@@ -74,8 +79,9 @@ public final class Traffic {
             case "test" -> Split.TEST;
             case "holdout" -> Split.HOLDOUT;
             case "blind" -> Split.BLIND;
-            default -> throw new IllegalArgumentException("split must be dev, eval, test, holdout or blind, not "
-                    + args[3]);
+            case "fresh" -> Split.FRESH;
+            default -> throw new IllegalArgumentException("split must be dev, eval, test, holdout, blind or fresh, "
+                    + "not " + args[3]);
         };
         String splitName = split.name().toLowerCase(Locale.ROOT);
         int benignWindows = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
@@ -106,6 +112,13 @@ public final class Traffic {
             docs.set(Role.BLIND.ordinal(), blind.get(Role.BLIND.ordinal()));
             docs.set(Role.ATTACK_BLIND.ordinal(), blind.get(Role.ATTACK_BLIND.ordinal()));
         }
+        if (split == Split.FRESH) {
+            Path freshCorpus = Path.of(System.getProperty("traffic.freshCorpus",
+                    corpus.resolveSibling("corpus-fresh.txt").toString()));
+            List<List<Doc>> fresh = TrafficSim.freshDocuments(freshCorpus);
+            docs.set(Role.FRESH.ordinal(), fresh.get(Role.FRESH.ordinal()));
+            docs.set(Role.ATTACK_FRESH.ordinal(), fresh.get(Role.ATTACK_FRESH.ordinal()));
+        }
         for (Role r : Role.values()) System.err.printf("%-12s %5d documents%n", r, docs.get(r.ordinal()).size());
         List<User> basePop = TrafficSim.population("base", docs.get(Role.BASELINE.ordinal()), 250, 101);
         List<User> pop = switch (split) {
@@ -130,6 +143,14 @@ public final class Traffic {
                 people.addAll(TrafficSim.blindClients("blind", docs.get(Role.BLIND.ordinal()), 1313));
                 yield people;
             }
+            case FRESH -> {
+                // 250 people (replies of varied length) and 30 automated clients (TrafficSim.freshClients)
+                List<User> people = new ArrayList<>(TrafficSim.population("fresh", docs.get(Role.FRESH.ordinal()),
+                        250, 1616, concat(TrafficSim.ASK, TrafficSim.ASK_FRESH),
+                        concat(TrafficSim.COT, TrafficSim.COT_FRESH), TrafficSim.BOT_FRESH, true));
+                people.addAll(TrafficSim.freshClients("fresh", docs.get(Role.FRESH.ordinal()), 1717));
+                yield people;
+            }
         };
         List<Doc> attackDocs = docs.get((switch (split) {
             case DEV -> Role.ATTACK_DEV;
@@ -137,6 +158,7 @@ public final class Traffic {
             case TEST -> Role.ATTACK_TEST;
             case HOLDOUT -> Role.ATTACK_HOLDOUT;
             case BLIND -> Role.ATTACK_BLIND;
+            case FRESH -> Role.ATTACK_FRESH;
         }).ordinal());
         Map<Attack, List<String>> campaigns = new EnumMap<>(Attack.class);
         SplittableRandom ar = new SplittableRandom(switch (split) {
@@ -145,6 +167,7 @@ public final class Traffic {
             case TEST -> 707;
             case HOLDOUT -> 1010;
             case BLIND -> 1414;
+            case FRESH -> 1818;
         });
         for (Attack a : Attack.values()) campaigns.put(a, TrafficSim.attackTexts(a, split, attackDocs, 250, ar));
         Map<String, Long> kinds = new TreeMap<>();
@@ -241,7 +264,7 @@ public final class Traffic {
                     SplittableRandom rnd = new SplittableRandom((7L + split.ordinal()) * 1_000_003L + a.ordinal() * 10_007L
                             + (long) (share * 1000) * 101 + w);
                     List<Query> q = new ArrayList<>(TrafficSim.benign(pop, WINDOW - k, span, rnd));
-                    q.addAll(TrafficSim.attack(a, campaigns.get(a), k, span, rnd, "w" + w));
+                    q.addAll(TrafficSim.attack(a, split, campaigns.get(a), k, span, rnd, "w" + w));
                     return judge(scanner.scanAgainst(result(q), baseline), q, a);
                 }).toList()).get();
                 long tp = rs.stream().filter(WindowResult::detected).count();
@@ -287,7 +310,7 @@ public final class Traffic {
             List<int[]> d = fj.submit(() -> IntStream.range(0, delayWindows).parallel().mapToObj(w -> {
                 SplittableRandom rnd = new SplittableRandom((17L + split.ordinal()) * 1_000_003L + a.ordinal() * 10_007L + w);
                 List<Query> q = new ArrayList<>(TrafficSim.benign(pop, WINDOW - k, span, rnd));
-                q.addAll(TrafficSim.attack(a, campaigns.get(a), k, span, rnd, "d" + w));
+                q.addAll(TrafficSim.attack(a, split, campaigns.get(a), k, span, rnd, "d" + w));
                 q.sort(Comparator.comparingLong(Query::millis));
                 int seen = 0;
                 for (int i = 0; i < q.size(); i++) {
@@ -320,8 +343,9 @@ public final class Traffic {
         if (html != null) {
             SplittableRandom rnd = new SplittableRandom(99);
             List<Query> q = new ArrayList<>(TrafficSim.benign(pop, WINDOW - 100, HOURS2, rnd));
-            q.addAll(TrafficSim.attack(Attack.HYDRA, campaigns.get(Attack.HYDRA), 50, HOURS2, rnd, "html"));
-            q.addAll(TrafficSim.attack(Attack.PARAPHRASE, campaigns.get(Attack.PARAPHRASE), 50, HOURS2, rnd, "html"));
+            q.addAll(TrafficSim.attack(Attack.HYDRA, split, campaigns.get(Attack.HYDRA), 50, HOURS2, rnd, "html"));
+            q.addAll(TrafficSim.attack(Attack.PARAPHRASE, split, campaigns.get(Attack.PARAPHRASE), 50, HOURS2, rnd,
+                    "html"));
             ScanWriter.write(scanner.scanAgainst(result(q), baseline), Path.of(html));
             System.out.println("wrote " + Path.of(html).resolve("scan.html"));
         }

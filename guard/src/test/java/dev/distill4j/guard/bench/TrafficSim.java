@@ -49,6 +49,19 @@ import java.util.regex.Pattern;
  * chain-of-thought benchmark among them). Its campaigns use short instructions after the slot and multi-turn chat
  * transcripts, and a paraphrase grammar of terse follow-up asks and closers.
  *
+ * <p>The {@code fresh} split (session 13) was written by a helper session that had not read the scanner, and
+ * committed before any scan of it. A fifth corpus ({@code bench/guard/corpus-fresh.sh}: the Django documentation, the
+ * BIND 9 reference manual, Vim's help files and the Linux kernel's admin and development-process guides, no paragraph
+ * of the other four): {@link Role#FRESH} and {@link Role#ATTACK_FRESH}. Its 250 people ask in phrasings of their own
+ * ({@link #ASK_FRESH}, {@link #COT_FRESH}, {@link #BOT_FRESH}) with replies of varied length; its 30 automated clients
+ * ({@link #freshClients}) are what API customers ran in 2026 — multi-turn chat apps carrying the conversation,
+ * tutoring apps and graders asking for step-by-step reasoning, rerankers and autocompletion reading logprobs,
+ * calibration studies (top_logprobs 20, n = 10), synthetic-data pipelines over a company's own documents, document
+ * QA, evaluation harnesses that rerun their sets, self-consistency samplers (n = 5, 10), agents and batch jobs — with
+ * replies of varied length. Its campaigns ({@link #freshAttack}) have prompt sets of their own (question generation
+ * over the corpus, structured task records, reasoning traces in {@code <think>} tags, Self-Instruct records, an
+ * Evol-Instruct-style paraphrase grammar) and settings of their own.
+ *
  * <p>Benign profiles (shares of the population): casual (occasional questions on one or two documents), power users
  * (long sessions, a third of them asking for step-by-step reasoning), bursty users (several bursts of quick
  * questions), developers (temperature 0 and logprobs on most requests, fast evaluation loops), support bots (one
@@ -61,20 +74,25 @@ final class TrafficSim {
     static final Instant T0 = Instant.parse("2026-11-02T08:00:00Z");
 
     enum Role { BASELINE, DEV, EVAL, ATTACK_DEV, ATTACK_EVAL, TEST, ATTACK_TEST, HOLDOUT, ATTACK_HOLDOUT, BLIND,
-        ATTACK_BLIND }
+        ATTACK_BLIND, FRESH, ATTACK_FRESH }
 
     /**
      * The benchmark's splits: tuned on dev; eval (held out in sessions 6 and 7, seen since); test (held out in 8,
-     * seen since); holdout (held out in 9, seen since); blind (held out in 10).
+     * seen since); holdout (held out in 9, seen since); blind (held out in 10, seen since); fresh (session 13, written
+     * by a helper that had not read the scanner).
      */
-    enum Split { DEV, EVAL, TEST, HOLDOUT, BLIND }
+    enum Split { DEV, EVAL, TEST, HOLDOUT, BLIND, FRESH }
 
     /**
-     * Profiles: people (casual, power, bursty, developer), the support bots every split has, and the holdout split's
-     * automated clients (evaluation harness, classification pipeline, translation/summarisation batch job, RAG).
+     * Profiles: people (casual, power, bursty, developer), the support bots every split has, the holdout split's
+     * automated clients (evaluation harness, classification pipeline, translation/summarisation batch job, RAG), the
+     * blind split's (code completion, extraction, moderation, summarisation, agents) and the fresh split's (multi-turn
+     * chat apps, tutoring apps, graders, rerankers, autocompletion, calibration studies, synthetic-data pipelines over
+     * a company's own documents, document QA, self-consistency samplers).
      */
     enum Kind { CASUAL, POWER, BURSTY, DEVELOPER, BOT, EVAL_HARNESS, CLASSIFIER, BATCH, RAG, CODE_ASSIST, EXTRACTOR,
-        MODERATOR, SUMMARIZER, AGENT }
+        MODERATOR, SUMMARIZER, AGENT, CHAT_APP, TUTOR, GRADER, RERANKER, AUTOCOMPLETE, CALIBRATION, SYNTH_DATA, DOC_QA,
+        SELF_CONSISTENCY }
 
     /** A document: its sentences usable as prompt material (6 to 30 words). */
     record Doc(int index, List<String> sentences) {}
@@ -96,10 +114,18 @@ final class TrafficSim {
     /**
      * How an automated client of the holdout split sends its requests: logprobs on a share of them (with
      * {@code topLogprobs} alternatives), {@code n} completions on a share ({@code nValue} each), its temperature, its
-     * replies' length, and its volume per window (between {@code minCount} and {@code maxCount}).
+     * replies' length, and its volume per window (between {@code minCount} and {@code maxCount}); {@code replySpread}
+     * (the fresh split's clients) the sigma of a log-normal spread of reply lengths around {@code completionTokens}
+     * (0: every reply that long, as in the earlier splits).
      */
     record Automation(double logprobRate, int topLogprobs, double nRate, int nValue, double temperature,
-                      int completionTokens, int minCount, int maxCount, long paceMillis) {}
+                      int completionTokens, int minCount, int maxCount, long paceMillis, double replySpread) {
+        Automation(double logprobRate, int topLogprobs, double nRate, int nValue, double temperature,
+                   int completionTokens, int minCount, int maxCount, long paceMillis) {
+            this(logprobRate, topLogprobs, nRate, nValue, temperature, completionTokens, minCount, maxCount,
+                    paceMillis, 0);
+        }
+    }
 
     /** One request before it becomes a {@link LogRecord}. */
     record Query(long millis, String account, String client, String text, double temperature, boolean logprobs,
@@ -166,6 +192,14 @@ final class TrafficSim {
      */
     static List<List<Doc>> blindDocuments(Path corpus) throws IOException {
         return heldOut(corpus, Role.BLIND, Role.ATTACK_BLIND, 0xA0761D6478BD642FL, 37);
+    }
+
+    /**
+     * The fresh corpus's documents ({@code corpus-fresh.sh}), cut like {@link #documents}: users' reading
+     * ({@link Role#FRESH}, 70 %) or campaigns' slot text ({@link Role#ATTACK_FRESH}, 30 %) by a hash of the index.
+     */
+    static List<List<Doc>> freshDocuments(Path corpus) throws IOException {
+        return heldOut(corpus, Role.FRESH, Role.ATTACK_FRESH, 0xE7037ED1A0B428DBL, 41);
     }
 
     private static List<List<Doc>> heldOut(Path corpus, Role users, Role attacks, long mul, long add)
@@ -362,8 +396,11 @@ final class TrafficSim {
                     String text = u.history().get((off + i) % u.history().size());
                     boolean lp = rnd.nextDouble() < auto.logprobRate();
                     int n = rnd.nextDouble() < auto.nRate() ? auto.nValue() : 1;
+                    // a spread only for the clients that have one, so the earlier splits draw what they drew
+                    int reply = auto.replySpread() > 0 ? replyLength(auto.completionTokens(), auto.replySpread(),
+                            4 * auto.completionTokens(), rnd) : auto.completionTokens();
                     out.add(new Query(times[i], u.name(), client, text, auto.temperature(), lp,
-                            lp ? auto.topLogprobs() : 0, n, false, auto.completionTokens()));
+                            lp ? auto.topLogprobs() : 0, n, false, reply));
                 }
                 continue;
             }
@@ -788,7 +825,7 @@ final class TrafficSim {
     static long[] automatedTimes(Kind kind, Automation a, int c, long span, SplittableRandom rnd) {
         long[] t = new long[c];
         switch (kind) {
-            case EVAL_HARNESS -> {
+            case EVAL_HARNESS, CALIBRATION, SELF_CONSISTENCY -> {
                 // a run of the data set: 8 requests in flight, each a short scoring call
                 long[] slot = new long[8];
                 java.util.Arrays.fill(slot, (long) (rnd.nextDouble() * span * 0.8));
@@ -799,7 +836,7 @@ final class TrafficSim {
                     slot[s] += a.paceMillis() / 2 + rnd.nextLong(a.paceMillis());
                 }
             }
-            case CODE_ASSIST -> {
+            case CODE_ASSIST, AUTOCOMPLETE -> {
                 // typing sessions: bursts of completions a second or two apart, a pause to think between them
                 long s = (long) (rnd.nextDouble() * span * 0.7);
                 for (int i = 0; i < c; i++) {
@@ -810,7 +847,30 @@ final class TrafficSim {
             case AGENT, MODERATOR -> { // end users' questions and forum posts arrive as they come
                 for (int i = 0; i < c; i++) t[i] = (long) (rnd.nextDouble() * span);
             }
-            case CLASSIFIER, BATCH, EXTRACTOR, SUMMARIZER -> {
+            case RERANKER -> {
+                // one end user's search: its 2 to 20 candidates or windows (consecutive in the history) scored at
+                // once, within a second; the searches arrive as they come
+                int i = 0;
+                while (i < c) {
+                    long s = (long) (rnd.nextDouble() * span);
+                    int burst = Math.min(c - i, 2 + rnd.nextInt(19));
+                    for (int j = 0; j < burst; j++, i++) t[i] = Math.min(span, s + rnd.nextInt(900));
+                }
+            }
+            case CHAT_APP, TUTOR, DOC_QA -> {
+                // end users' sessions: three to eight turns 20 s to 3 min apart (reading the reply, typing the next
+                // message), the sessions starting as they come
+                int i = 0;
+                while (i < c) {
+                    long s = (long) (rnd.nextDouble() * span * 0.9);
+                    int turns = Math.min(c - i, 3 + rnd.nextInt(6));
+                    for (int j = 0; j < turns; j++, i++) {
+                        s += 20_000 + rnd.nextLong(160_000);
+                        t[i] = Math.min(s, span);
+                    }
+                }
+            }
+            case CLASSIFIER, BATCH, EXTRACTOR, SUMMARIZER, GRADER, SYNTH_DATA -> {
                 // a queue consumer or a sequential job: one request after the other at its own pace, now and then
                 // a pause (the queue runs empty, the job is restarted)
                 long s = (long) (rnd.nextDouble() * span * 0.5);
@@ -883,7 +943,15 @@ final class TrafficSim {
         // blind (session 10): a short instruction after the slot, and a multi-turn chat transcript
         {"{s}\n\nExplain.",
          "User: I'm reading the manual.\nAssistant: Sure, paste the part you want to discuss.\nUser: {s}\n"
-                + "Assistant:"}};
+                + "Assistant:"},
+        // fresh (session 13): question generation over the corpus, answered in the same call (a document-grounded
+        // instruction set), and the structured task record a synthetic-data pipeline emits and sends as it is
+        {"Below is an excerpt from technical documentation. First write the question a user is most likely to have "
+                + "about it, then answer that question completely and accurately, as an expert would.\nFormat:\n"
+                + "Question: ...\nAnswer: ...\n\nExcerpt: {s}",
+         "{\"task\": \"explain\", \"source\": \"software documentation\", \"text\": \"{s}\", \"requirements\": "
+                + "[\"say what it means\", \"give a concrete example\", \"name a common mistake\"], \"audience\": "
+                + "\"intermediate\", \"format\": \"markdown\"}"}};
     /** Hydra campaigns: a long shared instruction (chain-of-thought elicitation) with the sentence as the slot. */
     static final String[][] HYDRA = {
         {"I need a complete answer for my study notes. First restate the problem in your own words, then reason "
@@ -897,7 +965,12 @@ final class TrafficSim {
         {"We are building a reasoning data set. For the excerpt below: list the facts it relies on, derive what "
                 + "follows from them in explicit stages, question each stage, and state the conclusion last.\n"
                 + "Excerpt >>> {s}"},
-        {"{s}\n---\nWhy is that so? Answer like an examiner's model solution: premises, inference, verdict."}};
+        {"{s}\n---\nWhy is that so? Answer like an examiner's model solution: premises, inference, verdict."},
+        // fresh (session 13): reasoning traces for supervised fine-tuning — the teacher asked to write out the private
+        // reasoning behind a statement given as correct, in the <think> tags reasoning students are trained on
+        {"{s}\n\nThe statement above is correct. Write out, step by step, the reasoning someone would go through to "
+                + "arrive at it from first principles, as if thinking privately before answering. Put that reasoning "
+                + "between <think> and </think>, then give a concise final explanation."}};
 
     /**
      * A campaign's prompts, fixed once per split (windows take slices of them, as of a user's history): a topic sweep
@@ -909,12 +982,23 @@ final class TrafficSim {
         int d = rnd.nextInt(docs.size());
         while (slots.size() < count) slots.addAll(docs.get(d++ % docs.size()).sentences());
         String[] tpl = (kind == Attack.HYDRA ? HYDRA : HARVEST)[split.ordinal()];
+        if (split == Split.FRESH && kind == Attack.LOW_AND_SLOW) tpl = SLOW_FRESH; // its own prompt set
         List<String> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             out.add(kind == Attack.PARAPHRASE ? paraphrase(slots.get(i), split, rnd) : fill(tpl[i % tpl.length],
                     slots.get(i)));
         }
         return out;
+    }
+
+    /**
+     * One campaign of {@code split}: the fresh split's campaigns send with settings of their own
+     * ({@link #freshAttack}); every other split's as {@link #attack(Attack, List, int, long, SplittableRandom, String)}.
+     */
+    static List<Query> attack(Attack kind, Split split, List<String> texts, int count, long span,
+                              SplittableRandom rnd, String tag) {
+        return split == Split.FRESH ? freshAttack(kind, texts, count, span, rnd, tag)
+                : attack(kind, texts, count, span, rnd, tag);
     }
 
     /** One campaign's {@code count} requests over the span, at its pace, with prompts from {@code texts}. */
@@ -1047,6 +1131,7 @@ final class TrafficSim {
         "Unpack the logic."};
 
     static String paraphrase(String s, Split split, SplittableRandom rnd) {
+        if (split == Split.FRESH) return evolve(s, rnd);
         if (split == Split.BLIND) {
             String open = B_OPEN[rnd.nextInt(10)];
             String ask = B_ASK[rnd.nextInt(10)];
@@ -1099,6 +1184,683 @@ final class TrafficSim {
         };
         return (open.isEmpty() ? "" : open + " ") + Character.toUpperCase(body.charAt(0)) + body.substring(1)
                 + (close.isEmpty() ? "" : " " + close);
+    }
+
+    // ------------------------------------------------------------------------------------------ the fresh split
+
+    /**
+     * More ways of asking, used only by the fresh split's users (with {@link #ASK}): written in session 13 by a helper
+     * that had not read the scanner, in the register of web developers, DNS administrators, Vim users and people
+     * looking after Linux machines.
+     */
+    static final String[] ASK_FRESH = {
+        "{s} Wait, so what happens if I don't?", "I'm migrating an old project and hit this: {s} What do I change?",
+        "Reading this on my phone, summarise please: {s}", "{s} Can you show me a before and after?",
+        "Is this why things broke after the upgrade? {s}", "explain like I'm a backend dev who never touched this: {s}",
+        "Put this in a small table, pros and cons: {s}", "{s} Which option would you pick for a small site?",
+        "Dutch translation please: {s}", "Someone quoted this in code review: \"{s}\" Is it relevant for us?",
+        "{s} Any gotchas on Debian?", "What would the config look like for this? {s}",
+        "Shorter version please: {s}", "my understanding is that {l} right?",
+        "{s} How do I check whether this applies to my machine?", "Write a code comment that explains this: {s}",
+        "Is this documented behaviour or an implementation detail? {s}",
+        "Give me a trick to remember this: {s}"};
+    /** Reasoning requests of the fresh split's users (with {@link #COT}). */
+    static final String[] COT_FRESH = {" Reason it through with me.", " Could you go step by step? I want to follow.",
+        " Don't skip steps, please.", " How would you work this out yourself?",
+        " Reasoning first, then the answer please."};
+    /** The fresh split's support bots: other products, other instructions. */
+    static final String[] BOT_FRESH = {
+        "You are Zonekeeper, the support assistant of a managed DNS provider. Answer in plain language and never ask "
+                + "for passwords.\n{s}",
+        "Customer chat (an online shop). Respond helpfully in under 100 words.\nMessage: {s}",
+        "{s}\n\n-- Draft an auto-reply for the IT service desk. Keep it short and include the placeholder [TICKET]."};
+
+    private static final java.util.Set<String> STOP = java.util.Set.of("this", "that", "with", "from", "when",
+            "which", "there", "their", "will", "have", "been", "were", "they", "then", "than", "also", "into", "only",
+            "such", "these", "those", "other", "some", "what", "your", "should", "would", "could", "does", "must",
+            "more", "most", "each", "used", "using", "about", "after", "before", "where", "while", "because", "here",
+            "them", "being", "very", "just", "like", "make", "many", "much", "same", "both", "either", "it's",
+            "don't", "can't", "isn't");
+
+    /** What someone types into a search box about a sentence: two to four of its content words, in order. */
+    static String keywords(String s, SplittableRandom rnd) {
+        List<String> w = new ArrayList<>();
+        for (String x : s.toLowerCase(Locale.ROOT).split("[^a-z0-9_'-]+")) {
+            if (x.length() >= 4 && !STOP.contains(x)) w.add(x);
+        }
+        if (w.isEmpty()) return s.toLowerCase(Locale.ROOT).replaceAll("[.:;!?]+$", "");
+        int k = Math.min(w.size(), 2 + rnd.nextInt(3));
+        int start = rnd.nextInt(w.size() - k + 1);
+        return String.join(" ", w.subList(start, start + k));
+    }
+
+    /** {@link #fill} and {kw}: the sentence's keywords; {q}: the sentence as a question ("Is it true that ...?"). */
+    private static String fillFresh(String template, String s, SplittableRandom rnd) {
+        String t = template.contains("{kw}") ? template.replace("{kw}", keywords(s, rnd)) : template;
+        if (t.contains("{lq}")) {
+            String l = fill("{l}", s).replaceAll("[.:;!?]+$", "");
+            t = t.replace("{lq}", l);
+        }
+        return fill(t, s);
+    }
+
+    /** {@code len} consecutive sentences of {@code d} from a random start: a passage, a section, a retrieved chunk. */
+    private static String passage(Doc d, int len, SplittableRandom rnd) {
+        List<String> ss = d.sentences();
+        int from = rnd.nextInt(Math.max(1, ss.size() - len + 1));
+        return String.join(" ", ss.subList(from, Math.min(ss.size(), from + len)));
+    }
+
+    /** A reply length: log-normal around {@code median} with {@code sigma}, 1 to {@code cap} tokens. */
+    static int replyLength(int median, double sigma, int cap, SplittableRandom rnd) {
+        return (int) Math.max(1, Math.min(cap, median * Math.exp(sigma * gaussian(rnd))));
+    }
+
+    // ------------------------------------------------------------------ the fresh split's automated clients
+
+    /** Multi-turn chat apps: the system message (none for the editor panel) and the conversation so far. */
+    private static final String[] CHAT_SYSTEM = {
+        "You are DevHelp, the internal assistant of a small engineering team. Answer questions about our stack "
+                + "(Django, BIND, Vim, Linux servers) concisely, with commands or code where useful, and say so when "
+                + "you are not sure.",
+        "You are a helpful assistant. Current date: 2026-11-02. Knowledge cutoff: 2025-06.",
+        "You are the chat assistant on the website of a web hosting company. Be friendly and brief. Answer general "
+                + "technical questions; for anything about a customer's own account, offer to open a support ticket.",
+        ""};
+    private static final String[] CHAT_FIRST = {"{s} Can you explain what this means?",
+        "I'm reading the docs and got stuck here: {s}", "quick question about {kw}",
+        "What's the difference between this and the default? {s}", "{s}", "how do I deal with {kw}?"};
+    private static final String[] CHAT_NEXT = {"ok, and what about this: {s}", "Can you give me an example?", "Why?",
+        "hmm, the docs also say {l} How does that fit?", "Thanks! One more: {s}", "Could you make that shorter?",
+        "that didn't work for me. what else could it be?", "So if I understand correctly, {l}",
+        "And is that the default?", "what would you recommend for a small setup?"};
+    private static final String[] CHAT_REPLY_OPEN = {"", "Sure. ", "Good question. ", "In short: ",
+        "Here's how it works. ", "Right. "};
+
+    /** Tutoring apps: step-by-step guidance around a student's question, or a worked example for exam preparation. */
+    private static final String[] TUTOR_PROMPT = {
+        "You are a teaching assistant for an introductory Linux and web administration course. Guide the student to "
+                + "the answer step by step instead of just stating it, and end with one short question that checks "
+                + "their understanding.\nStudent: {q}",
+        "You are a Socratic tutor. Never give the final answer directly. Think step by step about what the learner "
+                + "is missing, then respond with hints and questions that lead them there.\nLearner: {q}",
+        "Explain the following statement as a worked example for exam preparation: break it into steps, explain "
+                + "each step, then give one practice question with its answer.\nStatement: {s}"};
+    private static final String[] TUTOR_Q = {"I don't understand this sentence from the reading: {s}",
+        "Why is this true? {s}", "Can you help me with this part of the assignment? {s}",
+        "our lecturer said {lq}, but I don't see why.", "Is this going to be on the exam? {s} Please explain it."};
+
+    /** Graders: a short-answer grader and a faithfulness judge that reason first, a G-Eval-style score. */
+    private static final String[] GRADER_PROMPT = {
+        "You are grading short answers in a system administration course.\nReference answer: {ref}\nStudent answer: "
+                + "{ans}\nThink step by step about whether the student's answer means the same as the reference, then "
+                + "finish with exactly one line: \"Grade: correct\", \"Grade: partially correct\" or "
+                + "\"Grade: incorrect\".",
+        "Given the context and an answer generated from it, decide whether every claim in the answer is supported by "
+                + "the context. Reason step by step, then answer with one word on the last line: Faithful or "
+                + "Unfaithful.\n\nContext: {ref}\n\nAnswer: {ans}",
+        "You will be given a source text and a summary of it.\n\nEvaluation steps:\n1. Read the source text and "
+                + "identify its main points.\n2. Read the summary and check that it states them without adding "
+                + "anything.\n3. Assign a consistency score from 1 (worst) to 5 (best).\n\nSource text:\n{ref}\n\n"
+                + "Summary:\n{ans}\n\nConsistency score (1-5):"};
+
+    /** Rerankers: pointwise yes/no relevance, a graded relevance label, a listwise (RankGPT-style) window. */
+    private static final String[] RERANK_PROMPT = {
+        "Query: {q}\nDocument: {d}\nIs the document relevant to the query? Answer Yes or No.\nAnswer:",
+        "Rate how well the passage answers the search query. 3 = answers it fully, 2 = partly, 1 = related but does "
+                + "not answer it, 0 = irrelevant. Output only the number.\n\nSearch query: {q}\nPassage: {d}\n"
+                + "Rating:",
+        "I will provide you with {n} passages, each indicated by a numerical identifier []. Rank the passages based on "
+                + "their relevance to the search query: {q}.\n\n{d}\nSearch Query: {q}.\nRank the {n} passages above "
+                + "based on their relevance to the search query. All the passages should be included and listed "
+                + "using identifiers, in descending order of relevance. The output format should be [] > [], e.g., "
+                + "[2] > [1]. Only respond with the ranking results, do not say any word or explain."};
+
+    /** Document QA: a section of a document and one of several questions asked about it in a row. */
+    private static final String[] DOCQA_PROMPT = {
+        "Read the document and answer the question. If the answer is not in the document, reply \"Not found in the "
+                + "document.\"\n\nDocument:\n{p}\n\nQuestion: {q}",
+        "<document>\n{p}\n</document>\n\nUsing only the document above, answer the question below and quote the "
+                + "sentence you relied on.\nQuestion: {q}"};
+    private static final String[] DOCQA_Q = {"What does the document say about {kw}?", "Is this right: {s}",
+        "When does this apply: {kw}?", "Summarize the part about {kw}.", "Who is this section written for?",
+        "What should I do first according to this?", "Does it mention {kw}?"};
+
+    /** Synthetic data a company makes from its own documentation: an FAQ, test cases, a retrieval evaluation set. */
+    private static final String[] SYNTH_PROMPT = {
+        "You are helping our documentation team build an FAQ. From the passage below, write 3 question-and-answer "
+                + "pairs a customer might ask. Return JSON: [{\"question\": ..., \"answer\": ...}]. Use only "
+                + "information in the passage.\n\nPassage:\n{p}",
+        "Based on the following behaviour described in our product documentation, write test cases (title, "
+                + "preconditions, steps, expected result) that a QA engineer could run to verify it.\n\n{p}",
+        "Generate 5 diverse questions that can be answered from the passage below, from simple lookups to questions "
+                + "that need two sentences together. One question per line, no numbering.\n\n{p}"};
+
+    /** Agents: a plan-and-execute planner and a coding agent, each step carrying what was done so far. */
+    private static final String[] AGENT_FRESH = {
+        "You are the planner of an operations agent. Objective: {q}\n\nSteps completed so far:\n{obs}\nThink step by "
+                + "step about what is still missing, then output the remaining plan as a JSON list of steps, or "
+                + "{\"final_answer\": \"...\"} if the objective is met.",
+        "You are a coding agent working in a Git repository. Before each tool call, think step by step about what you "
+                + "know and what you still need. Tools: read_file(path), grep(pattern), run(command), "
+                + "apply_patch(diff), submit().\n\nTask: {q}\n\n{obs}"};
+    private static final String[] AGENT_FRESH_Q = {"find out whether this affects our servers: {s}",
+        "make our setup follow this recommendation: {s}", "check the repository for code that relies on this: {s}",
+        "the nightly job failed and the log points here: {s} Fix it."};
+
+    /**
+     * The fresh split's 30 benign automated clients (session 13, written by a helper that had not read the scanner,
+     * from how customers used LLM APIs in 2026), each on its own /24 with its settings fixed here:
+     * <ul>
+     *   <li>multi-turn chat apps (4) whose prompt carries the system message and the conversation so far (one
+     *       front-end keeps only the last six messages), one reading the sampled tokens' logprobs to hand a shaky
+     *       answer to a human;
+     *   <li>tutoring apps (3) asking for step-by-step guidance or worked examples;
+     *   <li>graders (3): a short-answer grader and a faithfulness judge that reason before their verdict, and a
+     *       G-Eval-style scorer that reads the probabilities of the score tokens (top_logprobs 20);
+     *   <li>rerankers (3): pointwise yes/no and graded relevance read from logprobs, and a listwise ranker without
+     *       them, each end user's search a burst of candidates;
+     *   <li>autocompletion (2): next words in a documentation editor (logprobs, to show only confident
+     *       suggestions) and search-box completions sampled three at a time (n = 3);
+     *   <li>calibration studies (2): multiple-choice answers' token probabilities (top_logprobs 20) rerun with the
+     *       options reordered, and semantic-entropy estimation (n = 10 at temperature 1, with logprobs);
+     *   <li>synthetic-data pipelines over a company's own documents (3), in document order: an FAQ, QA test cases,
+     *       a retrieval evaluation set (n = 2 on half the requests);
+     *   <li>document QA (2): several questions in a row on one section of a document;
+     *   <li>evaluation harnesses (2): a multiple-choice set run under three prompt templates (logprobs), an
+     *       MT-Bench-style pairwise judge rerun with the answers swapped;
+     *   <li>self-consistency samplers (2): a fact-checker voting over n = 5 reasoned verdicts, a pass@k code
+     *       sampler (n = 10);
+     *   <li>agents (2): a plan-and-execute planner and a coding agent, their transcripts growing step by step;
+     *   <li>batch jobs at temperature 0 (2): a Japanese translation and search snippets, in document order.
+     * </ul>
+     */
+    static List<User> freshClients(String prefix, List<Doc> docs, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<User> out = new ArrayList<>();
+        Kind[] kinds = {Kind.CHAT_APP, Kind.TUTOR, Kind.GRADER, Kind.RERANKER, Kind.AUTOCOMPLETE, Kind.CALIBRATION,
+            Kind.SYNTH_DATA, Kind.DOC_QA, Kind.EVAL_HARNESS, Kind.SELF_CONSISTENCY, Kind.AGENT, Kind.BATCH};
+        int[] perKind = {4, 3, 3, 3, 2, 2, 3, 2, 2, 2, 2, 2};
+        int no = 0;
+        for (int g = 0; g < kinds.length; g++) {
+            for (int k = 0; k < perKind[g]; k++, no++) {
+                String net = (20 + rnd.nextInt(200)) + "." + rnd.nextInt(256) + "." + rnd.nextInt(256);
+                int host = 2 + rnd.nextInt(250);
+                List<String> hist = new ArrayList<>();
+                Automation auto = switch (kinds[g]) {
+                    case CHAT_APP -> chatApp(k, docs, hist, rnd);
+                    case TUTOR -> tutor(k, docs, hist, rnd);
+                    case GRADER -> grader(k, docs, hist, rnd);
+                    case RERANKER -> reranker(k, docs, hist, rnd);
+                    case AUTOCOMPLETE -> autocomplete(k, docs, hist, rnd);
+                    case CALIBRATION -> calibration(k, docs, hist, rnd);
+                    case SYNTH_DATA -> synthData(k, docs, hist, rnd);
+                    case DOC_QA -> docQa(k, docs, hist, rnd);
+                    case EVAL_HARNESS -> freshEval(k, docs, hist, rnd);
+                    case SELF_CONSISTENCY -> selfConsistency(k, docs, hist, rnd);
+                    case AGENT -> freshAgent(k, docs, hist, rnd);
+                    default -> freshBatch(k, docs, hist, rnd);
+                };
+                out.add(new User(prefix + "-" + kinds[g].name().toLowerCase(Locale.ROOT).replace('_', '-') + "-auto"
+                        + no, kinds[g], net, host, 0, auto.logprobRate(), auto.temperature() <= 0.01 ? 1 : 0, hist,
+                        auto));
+            }
+        }
+        return out;
+    }
+
+    private static Automation chatApp(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        // conversations of two to eight user turns about one document; the assistant's earlier turns are sentences of
+        // that document (standing in for the replies the app got); the prompt is the messages' contents in order
+        String sys = CHAT_SYSTEM[k];
+        List<Doc> mine = pick(docs, 25, rnd);
+        while (hist.size() < 150) {
+            Doc d = mine.get(rnd.nextInt(mine.size()));
+            List<String> msgs = new ArrayList<>();
+            if (!sys.isEmpty()) msgs.add(sys);
+            int turns = 2 + rnd.nextInt(7);
+            for (int t = 0; t < turns; t++) {
+                String s = d.sentences().get(rnd.nextInt(d.sentences().size()));
+                String user = fillFresh(t == 0 ? CHAT_FIRST[rnd.nextInt(CHAT_FIRST.length)]
+                        : CHAT_NEXT[rnd.nextInt(CHAT_NEXT.length)], s, rnd);
+                // the editor panel (k = 3) sends the open file's excerpt with the first message
+                if (k == 3 && t == 0) user = "Context from the open file:\n" + passage(d, 3, rnd) + "\n\n" + user;
+                msgs.add(user);
+                List<String> sent = msgs;
+                if (k == 1 && msgs.size() > 7) { // this front-end keeps the system message and the last six messages
+                    sent = new ArrayList<>(List.of(msgs.get(0)));
+                    sent.addAll(msgs.subList(msgs.size() - 6, msgs.size()));
+                }
+                hist.add(String.join("\n", sent));
+                msgs.add(CHAT_REPLY_OPEN[rnd.nextInt(CHAT_REPLY_OPEN.length)] + passage(d, 2 + rnd.nextInt(2), rnd));
+            }
+        }
+        double[] temp = {0.7, 1.0, 0.5, 0.2};
+        int[] reply = {220, 350, 120, 300};
+        // k = 2 asks for the sampled tokens' logprobs (no alternatives) and hands low-confidence answers to a human
+        return new Automation(k == 2 ? 1.0 : 0.0, 0, 0, 1, temp[k], reply[k], 15, 50, 0, 0.6);
+    }
+
+    private static Automation tutor(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        List<Doc> reading = pick(docs, 12, rnd); // the course's reading list
+        while (hist.size() < 120) {
+            String s = sentence(reading, rnd);
+            String q = fillFresh(TUTOR_Q[rnd.nextInt(TUTOR_Q.length)], s, rnd);
+            hist.add(TUTOR_PROMPT[k].replace("{q}", q).replace("{s}", s));
+        }
+        double[] temp = {0.7, 0.8, 0.3};
+        int[] reply = {380, 220, 450};
+        return new Automation(0, 0, 0, 1, temp[k], reply[k], 15, 45, 0, 0.5);
+    }
+
+    private static Automation grader(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        // a class's or a pipeline's submissions: half close to the reference, half not
+        List<Doc> mine = pick(docs, 20, rnd);
+        while (hist.size() < 120) {
+            Doc d = mine.get(rnd.nextInt(mine.size()));
+            String ref = k == 0 ? d.sentences().get(rnd.nextInt(d.sentences().size())) : passage(d, k == 1 ? 3 : 4,
+                    rnd);
+            String ans = rnd.nextBoolean() ? clause(ref, rnd) + (k == 0 ? "" : ".")
+                    : k == 0 ? sentence(docs, rnd) : passage(d, 1 + rnd.nextInt(2), rnd);
+            hist.add(GRADER_PROMPT[k].replace("{ref}", ref).replace("{ans}", ans));
+        }
+        return switch (k) {
+            case 0 -> new Automation(0, 0, 0, 1, 0.0, 160, 20, 60, 5_000, 0.4);
+            // the verdict's probability is the faithfulness score
+            case 1 -> new Automation(1.0, 5, 0, 1, 0.0, 140, 20, 60, 3_000, 0.4);
+            // G-Eval: the score weighted by the probabilities of "1" to "5", read from 20 alternatives
+            default -> new Automation(1.0, 20, 0, 1, 0.0, 2, 25, 70, 1_500, 0);
+        };
+    }
+
+    private static Automation reranker(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        // each end user's search: the query, then its 10 to 20 retrieved candidates (a few from the document the
+        // query is about, the rest from elsewhere) scored one by one, or in windows of five for the listwise ranker
+        List<Doc> mine = pick(docs, 60, rnd);
+        while (hist.size() < 200) {
+            Doc d = mine.get(rnd.nextInt(mine.size()));
+            String s = d.sentences().get(rnd.nextInt(d.sentences().size()));
+            String q = rnd.nextInt(4) == 0 ? "how to " + keywords(s, rnd) : keywords(s, rnd);
+            List<String> cands = new ArrayList<>(List.of(s));
+            int n = 10 + rnd.nextInt(11);
+            for (int i = 1; i < n; i++) cands.add(i < 4 ? d.sentences().get(rnd.nextInt(d.sentences().size()))
+                    : sentence(mine, rnd));
+            java.util.Collections.shuffle(cands, new java.util.Random(rnd.nextLong()));
+            if (k < 2) {
+                for (String c : cands) hist.add(RERANK_PROMPT[k].replace("{q}", q).replace("{d}", c));
+            } else {
+                // sliding windows of five from the end of the list, step three
+                for (int end = cands.size(); end > 0; end -= 3) {
+                    List<String> w = cands.subList(Math.max(0, end - 5), end);
+                    StringBuilder list = new StringBuilder();
+                    for (int i = 0; i < w.size(); i++) list.append('[').append(i + 1).append("] ").append(w.get(i))
+                            .append('\n');
+                    hist.add(RERANK_PROMPT[2].replace("{n}", Integer.toString(w.size())).replace("{q}", q)
+                            .replace("{d}", list));
+                    if (end <= 5) break;
+                }
+            }
+        }
+        return switch (k) {
+            case 0 -> new Automation(1.0, 5, 0, 1, 0.0, 1, 30, 90, 0, 0);   // P(Yes) is the score
+            case 1 -> new Automation(1.0, 10, 0, 1, 0.0, 1, 30, 90, 0, 0);  // expected grade over "0".."3"
+            default -> new Automation(0, 0, 0, 1, 0.0, 24, 15, 45, 0, 0.2);
+        };
+    }
+
+    private static Automation autocomplete(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        int d = rnd.nextInt(docs.size());
+        if (k == 0) {
+            // a writer in a documentation editor: after each pause, the previous sentence and what is typed so far
+            String prev = "";
+            while (hist.size() < 150) {
+                for (String s : docs.get(d++ % docs.size()).sentences()) {
+                    String[] w = s.split("\\s+");
+                    for (int j = 3; j < w.length; j += 2 + rnd.nextInt(3)) {
+                        String typed = String.join(" ", java.util.Arrays.copyOf(w, j));
+                        hist.add("Continue the text. Reply with the continuation only, at most 12 words.\n\n"
+                                + (prev.isEmpty() ? "" : prev + " ") + typed);
+                    }
+                    prev = s;
+                }
+            }
+            // logprobs to show a suggestion only when the model is confident
+            return new Automation(1.0, 5, 0, 1, 0.0, 10, 30, 90, 1_500, 0.3);
+        }
+        // a documentation site's search box: the query as it is typed, three sampled completions each time
+        List<Doc> mine = pick(docs, 40, rnd);
+        while (hist.size() < 150) {
+            String q = keywords(sentence(mine, rnd), rnd);
+            for (int j = 3 + rnd.nextInt(3); j < q.length(); j += 3 + rnd.nextInt(5)) {
+                hist.add("Complete the search query typed into a documentation site's search box. Reply with the "
+                        + "completed query only.\nTyped so far: \"" + q.substring(0, j) + "\"");
+            }
+        }
+        return new Automation(0, 0, 1.0, 3, 0.8, 6, 20, 70, 800, 0.3);
+    }
+
+    private static Automation calibration(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        List<Doc> mine = pick(docs, 15 + rnd.nextInt(10), rnd);
+        if (k == 0) {
+            // multiple-choice items over passages; the answer letter's probability against the accuracy, the whole
+            // set rerun with the options rotated (a position-bias check)
+            int items = 80 + rnd.nextInt(60);
+            List<String[]> set = new ArrayList<>();
+            for (int i = 0; i < items; i++) {
+                Doc d = mine.get(rnd.nextInt(mine.size()));
+                String p = passage(d, 3, rnd);
+                String[] it = {p, sentence(docs, rnd), sentence(docs, rnd), sentence(docs, rnd), sentence(docs, rnd)};
+                it[1 + rnd.nextInt(4)] = p.split("(?<=[.!?])\\s+")[0]; // the true option, at a random letter
+                set.add(it);
+            }
+            for (int run = 0; run < 2; run++) {
+                for (int i = 0; i < set.size(); i++) {
+                    String[] it = set.get(i);
+                    StringBuilder opts = new StringBuilder();
+                    for (int o = 0; o < 4; o++) { // the rerun rotates the options by one to three places
+                        opts.append((char) ('A' + o)).append(") ").append(it[1 + (o + run * (1 + i % 3)) % 4])
+                                .append('\n');
+                    }
+                    hist.add("Answer the following multiple-choice question with the letter of the correct option "
+                            + "only.\n\nPassage: " + it[0] + "\n\nQuestion: According to the passage, which of these "
+                            + "statements is true?\n" + opts + "\nAnswer:");
+                }
+            }
+            return new Automation(1.0, 20, 0, 1, 0.0, 1, 30, 90, 600, 0);
+        }
+        // semantic entropy: ten sampled answers per question at temperature 1, with their sequence log-likelihoods
+        String[] qs = {"What does the documentation say about {kw}?", "Is the following statement correct? {s}",
+            "What is the purpose of {kw}?", "What happens when {kw} is changed?"};
+        while (hist.size() < 120) {
+            String s = sentence(mine, rnd);
+            hist.add("Answer the following question in a single brief but complete sentence.\nQuestion: "
+                    + fillFresh(qs[rnd.nextInt(qs.length)], s, rnd) + "\nAnswer:");
+        }
+        return new Automation(1.0, 0, 1.0, 10, 1.0, 30, 20, 60, 1_500, 0.3);
+    }
+
+    private static Automation synthData(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        // over the company's own manual, passage after passage, in document order
+        int d = rnd.nextInt(docs.size());
+        int len = new int[] {4, 2, 3}[k];
+        while (hist.size() < 100) {
+            List<String> ss = docs.get(d++ % docs.size()).sentences();
+            for (int i = 0; i < ss.size(); i += len) {
+                hist.add(SYNTH_PROMPT[k].replace("{p}", String.join(" ", ss.subList(i, Math.min(ss.size(), i + len)))));
+            }
+        }
+        return switch (k) {
+            case 0 -> new Automation(0, 0, 0, 1, 0.7, 280, 20, 60, 6_000, 0.3);
+            case 1 -> new Automation(0, 0, 0, 1, 0.2, 450, 15, 45, 10_000, 0.4);
+            default -> new Automation(0, 0, 0.5, 2, 1.0, 90, 20, 60, 4_000, 0.3); // two samples for more variety
+        };
+    }
+
+    private static Automation docQa(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        // an end user uploads a section (six to ten sentences) and asks three to six questions about it
+        List<Doc> mine = pick(docs, 30, rnd);
+        while (hist.size() < 120) {
+            Doc d = mine.get(rnd.nextInt(mine.size()));
+            String p = passage(d, 6 + rnd.nextInt(5), rnd);
+            int qs = 3 + rnd.nextInt(4);
+            for (int i = 0; i < qs; i++) {
+                String q = fillFresh(DOCQA_Q[rnd.nextInt(DOCQA_Q.length)], d.sentences().get(rnd.nextInt(
+                        d.sentences().size())), rnd);
+                hist.add(DOCQA_PROMPT[k].replace("{p}", p).replace("{q}", q));
+            }
+        }
+        return k == 0 ? new Automation(0, 0, 0, 1, 0.0, 120, 15, 45, 0, 0.6)
+                : new Automation(0.3, 3, 0, 1, 0.0, 150, 15, 45, 0, 0.5);
+    }
+
+    private static Automation freshEval(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        List<Doc> mine = pick(docs, 10 + rnd.nextInt(10), rnd);
+        int items = 60 + rnd.nextInt(40);
+        if (k == 0) {
+            // a prompt-sensitivity study: the same four-option items under three templates, one full pass each
+            List<String[]> set = new ArrayList<>();
+            for (int i = 0; i < items; i++) {
+                String[] o = {sentence(mine, rnd), sentence(docs, rnd), sentence(docs, rnd), sentence(docs, rnd)};
+                int right = rnd.nextInt(4);
+                String t = o[0];
+                o[0] = o[right];
+                o[right] = t;
+                set.add(o);
+            }
+            for (int tpl = 0; tpl < 3; tpl++) {
+                for (String[] o : set) {
+                    hist.add(switch (tpl) {
+                        case 0 -> "Question: Which of the following statements appears in the documentation?\nA. "
+                                + o[0] + "\nB. " + o[1] + "\nC. " + o[2] + "\nD. " + o[3] + "\nAnswer:";
+                        case 1 -> "Which option is quoted from the manual? Respond with A, B, C or D.\n(A) " + o[0]
+                                + "\n(B) " + o[1] + "\n(C) " + o[2] + "\n(D) " + o[3];
+                        default -> "1. " + o[0] + "\n2. " + o[1] + "\n3. " + o[2] + "\n4. " + o[3] + "\nOnly one "
+                                + "of the sentences above comes from the documentation. It is number";
+                    });
+                }
+            }
+            return new Automation(1.0, 5, 0, 1, 0.0, 1, 30, 90, 500, 0);
+        }
+        // an MT-Bench-style pairwise judge over two systems' answers, rerun with the answers swapped
+        List<String[]> set = new ArrayList<>();
+        for (int i = 0; i < items; i++) {
+            Doc d = mine.get(rnd.nextInt(mine.size()));
+            String s = d.sentences().get(rnd.nextInt(d.sentences().size()));
+            set.add(new String[] {"Explain " + keywords(s, rnd) + ".", passage(d, 2, rnd), clause(sentence(docs, rnd),
+                    rnd) + "."});
+        }
+        for (int run = 0; run < 2; run++) {
+            for (String[] it : set) {
+                hist.add("Please act as an impartial judge and evaluate the quality of the responses provided by two "
+                        + "AI assistants to the user question displayed below. Begin your evaluation by comparing the "
+                        + "two responses and provide a short explanation. After providing your explanation, output "
+                        + "your final verdict by strictly following this format: \"[[A]]\" if assistant A is better, "
+                        + "\"[[B]]\" if assistant B is better, and \"[[C]]\" for a tie.\n\n[User Question]\n" + it[0]
+                        + "\n\n[The Start of Assistant A's Answer]\n" + it[1 + run] + "\n[The End of Assistant A's "
+                        + "Answer]\n\n[The Start of Assistant B's Answer]\n" + it[2 - run] + "\n[The End of Assistant "
+                        + "B's Answer]");
+            }
+        }
+        return new Automation(0, 0, 0, 1, 0.0, 250, 20, 60, 2_500, 0.4);
+    }
+
+    private static Automation selfConsistency(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        List<Doc> mine = pick(docs, 20, rnd);
+        if (k == 0) {
+            // a fact-checker: five reasoned verdicts per claim, the majority wins
+            while (hist.size() < 100) {
+                Doc d = mine.get(rnd.nextInt(mine.size()));
+                String claim = rnd.nextBoolean() ? d.sentences().get(rnd.nextInt(d.sentences().size()))
+                        : sentence(docs, rnd);
+                hist.add("Claim: " + claim + "\nEvidence: " + passage(d, 3, rnd) + "\nDoes the evidence support the "
+                        + "claim? Think step by step, then finish with \"Verdict: SUPPORTED\", \"Verdict: REFUTED\" "
+                        + "or \"Verdict: NOT ENOUGH INFO\".");
+            }
+            return new Automation(0, 0, 1.0, 5, 0.7, 180, 20, 50, 2_000, 0.4);
+        }
+        // pass@k: ten sampled programs per task, the task set run for two model versions
+        List<String> set = new ArrayList<>();
+        for (int i = 0, n = 50 + rnd.nextInt(30); i < n; i++) {
+            set.add("Write a small Python function that checks or implements the behaviour described in this "
+                    + "documentation sentence. Return only code, no explanation.\n\n# " + sentence(mine, rnd));
+        }
+        hist.addAll(set);
+        hist.addAll(set);
+        return new Automation(0, 0, 1.0, 10, 0.8, 150, 15, 40, 3_000, 0.4);
+    }
+
+    private static Automation freshAgent(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        // each task takes three to seven steps; every step's prompt carries what was done so far
+        List<Doc> mine = pick(docs, 30, rnd);
+        while (hist.size() < 120) {
+            Doc d = mine.get(rnd.nextInt(mine.size()));
+            String q = fillFresh(AGENT_FRESH_Q[rnd.nextInt(AGENT_FRESH_Q.length)], d.sentences().get(rnd.nextInt(
+                    d.sentences().size())), rnd);
+            StringBuilder obs = new StringBuilder();
+            int steps = 3 + rnd.nextInt(5);
+            for (int st = 0; st < steps; st++) {
+                hist.add(AGENT_FRESH[k].replace("{q}", q).replace("{obs}", obs.isEmpty() && k == 0 ? "(none)\n"
+                        : obs));
+                String found = d.sentences().get(rnd.nextInt(d.sentences().size()));
+                if (k == 0) {
+                    obs.append(st + 1).append(". search_docs(\"").append(keywords(found, rnd)).append("\") -> ")
+                            .append(found).append('\n');
+                } else {
+                    obs.append("Assistant: Let me look for it.\ngrep(\"").append(keywords(found, rnd))
+                            .append("\")\nTool result: ").append(found).append('\n');
+                }
+            }
+        }
+        return new Automation(0, 0, 0, 1, k == 0 ? 0.0 : 0.2, k == 0 ? 160 : 130, 20, 60, 0, 0.5);
+    }
+
+    private static Automation freshBatch(int k, List<Doc> docs, List<String> hist, SplittableRandom rnd) {
+        int d = rnd.nextInt(docs.size());
+        while (hist.size() < 100) {
+            List<String> ss = docs.get(d++ % docs.size()).sentences();
+            for (int i = 0; i < ss.size(); i += 2) {
+                String p = String.join(" ", ss.subList(i, Math.min(ss.size(), i + 1 + (k == 0 ? rnd.nextInt(2) : 1))));
+                hist.add(k == 0 ? "Translate the following documentation text into Japanese. Keep code, commands, "
+                        + "option names and placeholders unchanged. Output only the translation.\n\n" + p
+                        : "Write a search-result snippet (at most 155 characters) for a documentation page whose "
+                        + "text begins: " + p);
+            }
+        }
+        // the snippet job keeps token logprobs on a fifth of its requests, a sample for quality review
+        return k == 0 ? new Automation(0, 0, 0, 1, 0.0, 110, 25, 70, 3_000, 0.3)
+                : new Automation(0.2, 1, 0, 1, 0.0, 40, 25, 70, 1_500, 0.2);
+    }
+
+    // ------------------------------------------------------------------------------ the fresh split's campaigns
+
+    /**
+     * The fresh split's low-and-slow campaign has a prompt set of its own (every other split's uses its harvest
+     * formats): Self-Instruct-style instruction/input records built over the corpus, as a small lab collecting top-k
+     * logprobs for a student, at a rate under any limit, would send them.
+     */
+    static final String[] SLOW_FRESH = {
+        "Instruction: Explain what the following sentence from a software manual means and why it matters.\n"
+                + "Input: {s}\nOutput:",
+        "Instruction: Describe a realistic situation in which the following note from the documentation would save "
+                + "someone time, and explain how.\nInput: {s}\nOutput:",
+        "Instruction: Identify the assumptions behind the following statement and explain each of them.\nInput: {s}\n"
+                + "Output:"};
+
+    /**
+     * The fresh split's paraphrasing campaign (session 13): each instruction is rewritten by the distiller's own
+     * rewriting model in the manner of Evol-Instruct — a persona or setting (opener), a deepened task (ask), a shape
+     * that adds a constraint (a condition under which it fails, a length limit) and a reasoning or format requirement
+     * (closer): 10 openers x 10 asks x 4 shapes x 10 closers.
+     */
+    private static final String[] E_OPEN = {"", "As a systems engineer,", "For a workshop I'm preparing,",
+        "In a production setting,", "Assuming I know the basics already,", "", "For internal documentation,",
+        "Reviewing a colleague's setup,", "Coming from a different tool,", "With security in mind,"};
+    private static final String[] E_ASK = {"explain how this works", "describe the mechanism behind this",
+        "analyze what this implies", "clarify the purpose of this", "interpret this statement",
+        "explain the trade-offs involved", "detail the consequences of this", "justify why it is designed this way",
+        "explain how this interacts with related settings", "explore the edge cases of this"};
+    private static final String[] E_CLOSE = {"Reason explicitly in multiple steps.",
+        "Break your answer into numbered reasoning steps.", "Weigh at least two perspectives before concluding.",
+        "Include a worked example.", "Support each claim with a reason.", "",
+        "Compare it with an alternative approach and say which is better.",
+        "Identify one common misconception and correct it.", "End with a one-sentence takeaway.",
+        "Give your reasoning before the final answer."};
+
+    private static String evolve(String s, SplittableRandom rnd) {
+        String open = E_OPEN[rnd.nextInt(10)];
+        String ask = E_ASK[rnd.nextInt(10)];
+        String close = E_CLOSE[rnd.nextInt(10)];
+        String lead = open.isEmpty() ? cap(ask) : open + " " + ask; // starts a sentence
+        String body = switch (rnd.nextInt(4)) {
+            case 0 -> lead + ": " + s;
+            case 1 -> "Given the statement \"" + s + "\", " + (open.isEmpty() ? "" : open.substring(0, 1)
+                    .toLowerCase(Locale.ROOT) + open.substring(1) + " ") + ask + ".";
+            case 2 -> s + "\n\n" + lead + ", and add one condition under which it would no longer hold.";
+            default -> "Consider the following: " + s + " " + lead + " in no more than 200 words.";
+        };
+        return body + (close.isEmpty() ? "" : " " + close);
+    }
+
+    private static String cap(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    /**
+     * The fresh split's campaigns, at the volumes, shares and account counts every split's have (one account; 24 for
+     * the hydra), with settings chosen for what each campaign collects:
+     * <ul>
+     *   <li><b>harvest</b>: an asyncio collector with 16 requests in flight, temperature 1 and logprobs with 20
+     *       alternatives (the most an OpenAI-style API returns; top-k distillation wants as many as it can get);
+     *       its answers are long (a median of 500 tokens), so a request takes 2 to 10 s;
+     *   <li><b>hydra</b>: reasoning traces for supervised fine-tuning, so no logprobs (the traces are the product;
+     *       the chat APIs such campaigns were reported against in 2026 return none) and the temperature reasoning
+     *       models are sampled at (0.6); 24 accounts from a key pool, each request on a key drawn at random, each key
+     *       pinned to one of four cloud /24s; arrivals at the harness's mean rate but as a Poisson process; replies
+     *       of a median 900 tokens;
+     *   <li><b>low-and-slow</b>: the harness's timing (independent arrivals over three days); logprobs with 20
+     *       alternatives at temperature 1 (top-k distillation matches the teacher's own distribution), replies of a
+     *       median 350 tokens;
+     *   <li><b>paraphrase</b>: the harness's sequential pace (5 to 45 s); half its requests greedy (temperature 0,
+     *       one answer), half at 0.8 with n = 4 (candidates for rejection sampling by a reward model); logprobs with 5
+     *       alternatives on half, independently; replies of a median 400 tokens.
+     * </ul>
+     * Reply lengths are log-normal around each median (the earlier splits' campaigns all get 200 tokens).
+     */
+    static List<Query> freshAttack(Attack kind, List<String> texts, int count, long span, SplittableRandom rnd,
+                                   String tag) {
+        List<Query> out = new ArrayList<>();
+        int off = rnd.nextInt(texts.size());
+        java.util.function.IntFunction<String> text = i -> texts.get((off + i) % texts.size());
+        switch (kind) {
+            case HARVEST -> {
+                long[] slot = new long[16];
+                java.util.Arrays.fill(slot, (long) (rnd.nextDouble() * span * 0.8));
+                String client = "34." + rnd.nextInt(256) + "." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
+                for (int i = 0; i < count; i++) {
+                    int s = 0;
+                    for (int j = 1; j < 16; j++) if (slot[j] < slot[s]) s = j;
+                    long t = slot[s];
+                    slot[s] += 2_000 + rnd.nextInt(8_000);
+                    out.add(new Query(t, "harvest-" + tag, client, text.apply(i), 1.0, true, 20, 1, true,
+                            replyLength(500, 0.5, 2048, rnd)));
+                }
+            }
+            case HYDRA -> {
+                int accounts = 24;
+                String[] nets = new String[4];
+                for (int k = 0; k < 4; k++) nets[k] = "104." + rnd.nextInt(256) + "." + rnd.nextInt(256);
+                long step = Math.max(2_000, span / Math.max(1, count));
+                long t = 0;
+                for (int i = 0; i < count; i++) {
+                    t += (long) (-Math.log(1 - rnd.nextDouble()) * step);
+                    int a = rnd.nextInt(accounts);
+                    out.add(new Query(Math.min(t, span), "hydra-" + tag + "-" + a, nets[a % 4] + "." + (10 + a),
+                            text.apply(i), 0.6, false, 0, 1, true, replyLength(900, 0.5, 4096, rnd)));
+                }
+            }
+            case LOW_AND_SLOW -> {
+                String client = "82." + rnd.nextInt(256) + "." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
+                long[] times = new long[count];
+                for (int i = 0; i < count; i++) times[i] = (long) (rnd.nextDouble() * span);
+                java.util.Arrays.sort(times);
+                for (int i = 0; i < count; i++) {
+                    out.add(new Query(times[i], "slow-" + tag, client, text.apply(i), 1.0, true, 20, 1, true,
+                            replyLength(350, 0.5, 2048, rnd)));
+                }
+            }
+            case PARAPHRASE -> {
+                String client = "185." + rnd.nextInt(256) + "." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
+                long t = (long) (rnd.nextDouble() * span * 0.5);
+                for (int i = 0; i < count; i++) {
+                    t += 5_000 + rnd.nextInt(40_000);
+                    boolean greedy = rnd.nextDouble() < 0.5;
+                    boolean lp = rnd.nextDouble() < 0.5;
+                    out.add(new Query(t, "para-" + tag, client, text.apply(i), greedy ? 0.0 : 0.8, lp, lp ? 5 : 0,
+                            greedy ? 1 : 4, true, replyLength(400, 0.5, 2048, rnd)));
+                }
+            }
+        }
+        return out;
     }
 
     static double gaussian(SplittableRandom rnd) {
