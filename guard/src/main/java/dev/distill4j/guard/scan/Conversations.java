@@ -18,9 +18,10 @@ import java.util.Map;
  * <p>A prompt B <em>continues</em> an earlier prompt A of the same account when B is longer and either
  * <ul>
  *   <li>A is a prefix of B (a transcript whose newest line is the user's message), or</li>
- *   <li>A without its last line is a prefix of B, that part is at least half of A, and B ends with the same last
- *       line as A (a transcript closed by a fixed generation cue — {@code Assistant:}, {@code Thought:} — that moves
- *       to the end as turns are added).</li>
+ *   <li>A without its last line (and the blank lines before it) is a prefix of B, that part is at least half of A,
+ *       and B ends with the same last line as A (a transcript closed by a fixed generation cue — {@code Assistant:},
+ *       {@code Thought:} — or an agent's scratchpad followed by its fixed instruction, which moves to the end as
+ *       steps are added).</li>
  * </ul>
  * A prompt template with the slot at the end ("Explain the following:\n{passage}") is no conversation: its last
  * lines differ. Nor is a slot followed by a fixed instruction ("{passage}\n\nExplain."): the first lines differ.
@@ -65,10 +66,12 @@ public final class Conversations {
         if (b.startsWith(a)) return true;
         String at = a.stripTrailing();
         int cut = at.lastIndexOf('\n');
-        if (cut < 0 || cut < at.length() / 2) return false;
-        String head = at.substring(0, cut + 1);
+        if (cut < 0) return false;
+        // the part before the cue, without the blank lines that separate it from the cue: a scratchpad in the middle
+        // of a prompt grows where those blank lines are
+        String head = at.substring(0, cut).stripTrailing();
         String last = at.substring(cut + 1).strip();
-        if (last.isEmpty() || !b.startsWith(head)) return false;
+        if (last.isEmpty() || head.length() < at.length() / 2 || !b.startsWith(head)) return false;
         String bt = b.stripTrailing();
         return bt.substring(bt.lastIndexOf('\n') + 1).strip().equals(last);
     }

@@ -39,8 +39,9 @@ import java.util.regex.Pattern;
  *       template, counting once: {@link #TEMPLATE});</li>
  *   <li>and when the coverage evidence is no more than a fixed template over a narrow subject (no
  *       {@link #GENERATION} feature: no topic sweep, no reworded instruction, no stream over many keys) — what
- *       every support bot, evaluation harness and classification pipeline looks like — two {@link #HARVEST}
- *       features fire.</li>
+ *       every support bot, evaluation harness and classification pipeline looks like — both {@link #TRACES}
+ *       features fire (soft labels and reasoning traces) and the instructions are not mostly transformations of
+ *       supplied text ({@code transformation_share}).</li>
  * </ol>
  * Automation alone — a support bot's template at temperature 0, an evaluation script's bursts with logprobs — fires
  * several features, and a benign user's queries on their own few subjects shift the embedding distribution as far
@@ -106,11 +107,15 @@ public final class Scanner {
     /** Permutations the sweep test may run (it stops early for accounts whose order is unremarkable). */
     static final int SWEEP_PERMUTATIONS = 20_000;
     /**
-     * Features that collect what distillation trains on: soft labels (logprobs), reasoning traces (chain-of-thought
-     * elicitation), several samples per prompt. Temperature 0 is not one of them: it is the default of most
-     * automation (support bots, evaluation scripts), so it supports a flag but does not make one.
+     * The two kinds of teacher output distillation trains on beyond the text: soft labels (logprobs over a
+     * generation) and reasoning traces (chain-of-thought elicitation). A fixed template that asks for both, and is no
+     * transformation of supplied text, is flagged without a {@link #GENERATION} feature. Several samples per prompt
+     * ({@code mean_n}) counted as a third kind until session 13: the fresh split's self-consistency voters (n = 5 with
+     * reasoning) and semantic-entropy estimators (n = 10 with logprobs) are what 2026 clients do to measure
+     * uncertainty, and were flagged so in 168 and 149 of its 1,000 benign windows. Temperature 0 is none of them: it is the
+     * default of most automation (support bots, evaluation scripts), so it supports a flag but does not make one.
      */
-    static final Set<String> HARVEST = Set.of("logprobs_share", "cot_elicitation_share", "mean_n");
+    static final Set<String> TRACES = Set.of("logprobs_share", "cot_elicitation_share");
     /**
      * The harvest evidence a flag needs ({@code training_signal_share}): the share of an entity's requests that
      * collect a training signal — ask for logprobs/top_logprobs or for a reasoning trace — must be significantly
@@ -560,17 +565,19 @@ public final class Scanner {
         if (fired.contains("transformation_share") && fired.remove("topic_sweep")) behaviours--;
         // harvest evidence must be significant: a share near its threshold is what a client with that habit sends
         boolean harvests = fired.contains("training_signal_share") || fired.contains("mean_n");
-        long harvestFeatures = fired.stream().filter(HARVEST::contains).count();
+        long traces = fired.stream().filter(TRACES::contains).count();
         boolean covers = fired.stream().anyMatch(COVERAGE::contains);
         // temperature 0 is every script's default: it raises the score but is not one of the features a flag counts;
         // a fixed template seen by both template detectors is one fact
         int counted = behaviours - (int) fired.stream().filter(NOT_COUNTED::contains).count()
                 - (fired.containsAll(TEMPLATE) ? 1 : 0);
         // a fixed template over one subject is every bot's and harness's shape: without a sweep or reworded
-        // instructions, ask for two kinds of training signal
+        // instructions, ask for both soft labels and reasoning traces, about text it does not merely transform (a
+        // judge that reasons before a verdict and reads its logprobs transforms the text it is given)
         boolean generated = fired.stream().anyMatch(GENERATION::contains);
         boolean flagged = indFired || (harvests && covers && counted >= o.minBehaviours()
-                && (generated || harvestFeatures >= 2) && n >= o.minRequests());
+                && (generated || (traces == TRACES.size() && !fired.contains("transformation_share")))
+                && n >= o.minRequests());
         double ratio = worst == null || worst.threshold() <= 0 ? 0 : Math.max(0, worst.mmd2() / worst.threshold());
         double score = (mmdFired ? 1 : 0) + (indFired ? 2 : 0) + Math.min(3, ratio) + behaviours;
 

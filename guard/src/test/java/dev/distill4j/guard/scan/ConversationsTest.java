@@ -32,6 +32,16 @@ class ConversationsTest {
     }
 
     @Test
+    void aScratchpadInTheMiddleGrowsWhereTheBlankLinesAre() {
+        String head = "You are the planner of an operations agent. Objective: rotate the logs.\n\nSteps so far:\n";
+        String tail = "\n\nThink step by step about what is missing, then output the remaining plan as JSON.";
+        String s1 = head + "1. search(\"logrotate\") -> weekly by default";
+        String s2 = s1 + "\n2. read(\"/etc/logrotate.conf\") -> compress is off";
+        // the first step's placeholder is replaced, not extended: the second step starts the chain anew
+        assertThat(marks(head + "(none)" + tail, s1 + tail, s2 + tail)).containsExactly(false, false, true);
+    }
+
+    @Test
     void promptTemplatesAreNotConversations() {
         // the slot last: the last lines differ
         assertThat(marks("Explain the following passage for a new administrator:\nThe queue manager delivers mail.",

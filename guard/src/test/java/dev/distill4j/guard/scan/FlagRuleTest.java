@@ -244,6 +244,44 @@ class FlagRuleTest {
         }
     }
 
+    /**
+     * Session 13: several samples per prompt are how a client measures uncertainty (self-consistency voting, semantic
+     * entropy), not a second kind of training signal: a fixed template asking for reasoning with n = 5 is not flagged;
+     * the same template asking for reasoning and soft labels over a generation (both kinds) is.
+     */
+    @Test
+    void severalSamplesAreNoSecondKindOfSignalSoftLabelsAndTracesAre() throws IOException {
+        List<String> text = sentences(500, 53);
+        Random rnd = new Random(13);
+        List<LogRecord> log = new ArrayList<>();
+        int s = 0;
+        String tpl = "You check claims for our knowledge base. Think step by step about the evidence, then give the "
+                + "verdict.\nClaim: ";
+        for (int i = 0; i < 30; i++) {
+            log.add(new LogRecord(T0.plusSeconds(60L * i + rnd.nextInt(30)), "voter", "198.18.5.3",
+                    "/v1/chat/completions", "m", 200, 0.7, 5, false, 0, 60, 400, tpl + text.get(s++), null, "voter"));
+        }
+        for (int i = 0; i < 30; i++) {
+            log.add(new LogRecord(T0.plusSeconds(60L * i + rnd.nextInt(30)), "tracer", "192.0.2.48",
+                    "/v1/chat/completions", "m", 200, 0.7, 1, true, 5, 60, 400, tpl + text.get(s++), null, "tracer"));
+        }
+        for (int u = 0; u < 8; u++) {
+            for (int i = 0; i < 12; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
+                        0.8, false));
+            }
+        }
+        Scanner.Report r = scanAgainstPersons(bge, log, text, s);
+        Scanner.Entity voter = entity(r, "voter");
+        assertThat(names(voter)).contains("mean_n", "cot_elicitation_share", "training_signal_share")
+                .doesNotContain("logprobs_share", "topic_sweep", "instruction_paraphrase_share");
+        assertThat(voter.flagged()).as(voter.fired().toString()).isFalse();
+        Scanner.Entity tracer = entity(r, "tracer");
+        assertThat(names(tracer)).contains("logprobs_share", "cot_elicitation_share", "training_signal_share")
+                .doesNotContain("transformation_share", "topic_sweep");
+        assertThat(tracer.flagged()).as(tracer.fired().toString()).isTrue();
+    }
+
     static List<String> names(Scanner.Entity e) {
         return e.fired().stream().map(Scanner.Feature::name).toList();
     }
