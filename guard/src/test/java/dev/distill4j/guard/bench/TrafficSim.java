@@ -829,12 +829,7 @@ final class TrafficSim {
                 // a run of the data set: 8 requests in flight, each a short scoring call
                 long[] slot = new long[8];
                 java.util.Arrays.fill(slot, (long) (rnd.nextDouble() * span * 0.8));
-                for (int i = 0; i < c; i++) {
-                    int s = 0;
-                    for (int j = 1; j < slot.length; j++) if (slot[j] < slot[s]) s = j;
-                    t[i] = slot[s];
-                    slot[s] += a.paceMillis() / 2 + rnd.nextLong(a.paceMillis());
-                }
+                for (int i = 0; i < c; i++) t[i] = nextFree(slot, a.paceMillis() / 2 + rnd.nextLong(a.paceMillis()));
             }
             case CODE_ASSIST, AUTOCOMPLETE -> {
                 // typing sessions: bursts of completions a second or two apart, a pause to think between them
@@ -1001,6 +996,18 @@ final class TrafficSim {
                 : attack(kind, texts, count, span, rnd, tag);
     }
 
+    /**
+     * A client with requests in flight on every slot: the next request starts when the earliest slot is free and
+     * keeps it busy for {@code busy} ms. Returns the start.
+     */
+    static long nextFree(long[] slot, long busy) {
+        int s = 0;
+        for (int j = 1; j < slot.length; j++) if (slot[j] < slot[s]) s = j;
+        long t = slot[s];
+        slot[s] += busy;
+        return t;
+    }
+
     /** One campaign's {@code count} requests over the span, at its pace, with prompts from {@code texts}. */
     static List<Query> attack(Attack kind, List<String> texts, int count, long span, SplittableRandom rnd,
                               String tag) {
@@ -1015,10 +1022,7 @@ final class TrafficSim {
                 java.util.Arrays.fill(slot, start);
                 String client = "198.51." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
                 for (int i = 0; i < count; i++) {
-                    int s = 0;
-                    for (int j = 1; j < 16; j++) if (slot[j] < slot[s]) s = j;
-                    long t = slot[s];
-                    slot[s] += 1000 + rnd.nextInt(3000);
+                    long t = nextFree(slot, 1000 + rnd.nextInt(3000));
                     out.add(new Query(t, "harvest-" + tag, client, text.apply(i), 1.0, true, 5, 1, true));
                 }
             }
@@ -1817,10 +1821,7 @@ final class TrafficSim {
                 java.util.Arrays.fill(slot, (long) (rnd.nextDouble() * span * 0.8));
                 String client = "34." + rnd.nextInt(256) + "." + rnd.nextInt(256) + "." + (2 + rnd.nextInt(250));
                 for (int i = 0; i < count; i++) {
-                    int s = 0;
-                    for (int j = 1; j < 16; j++) if (slot[j] < slot[s]) s = j;
-                    long t = slot[s];
-                    slot[s] += 2_000 + rnd.nextInt(8_000);
+                    long t = nextFree(slot, 2_000 + rnd.nextInt(8_000));
                     out.add(new Query(t, "harvest-" + tag, client, text.apply(i), 1.0, true, 20, 1, true,
                             replyLength(500, 0.5, 2048, rnd)));
                 }
