@@ -8,8 +8,11 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +23,8 @@ import java.util.function.Supplier;
  * An embedder that remembers every vector it computed, in memory and in a file between runs: bge-small costs about
  * 10 ms per short query on this machine, and the traffic benchmark scans the same prompts in many windows and runs.
  * The inner model is opened only when a text is missing. File format: int count, then per entry a modified-UTF-8
- * text (DataOutput.writeUTF) and {@code dimension} floats; written whole to a temporary file and renamed.
+ * text (DataOutput.writeUTF) and {@code dimension} floats; written whole to a temporary file and renamed, merged with
+ * the file's current entries under a lock ({@link #save}).
  */
 final class EmbeddingCache implements EmbeddingModel {
     private final Path file;
@@ -36,15 +40,19 @@ final class EmbeddingCache implements EmbeddingModel {
         this.name = name;
         this.dimension = dimension;
         this.open = open;
-        if (Files.isRegularFile(file)) {
-            try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
-                int n = in.readInt();
-                for (int i = 0; i < n; i++) {
-                    String t = in.readUTF();
-                    float[] v = new float[dimension];
-                    for (int j = 0; j < dimension; j++) v[j] = in.readFloat();
-                    cache.put(t, v);
-                }
+        readInto(cache);
+    }
+
+    /** Adds the file's entries that {@code into} lacks. */
+    private void readInto(Map<String, float[]> into) throws IOException {
+        if (!Files.isRegularFile(file)) return;
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                String t = in.readUTF();
+                float[] v = new float[dimension];
+                for (int j = 0; j < dimension; j++) v[j] = in.readFloat();
+                into.putIfAbsent(t, v);
             }
         }
     }
@@ -82,24 +90,37 @@ final class EmbeddingCache implements EmbeddingModel {
         return out;
     }
 
+    /**
+     * Writes the cache, merged with what the file holds now: two bench processes warming different splits into one
+     * file would otherwise each write only their own view, and the later would drop the other's new vectors. The
+     * read-merge-write runs under an exclusive lock on a sibling file.
+     */
     synchronized void save() {
         if (added == 0) return;
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(cache.size() * (dimension * 4 + 120));
-            try (DataOutputStream out = new DataOutputStream(bytes)) {
-                List<Map.Entry<String, float[]>> entries = new ArrayList<>(cache.entrySet());
-                out.writeInt(entries.size());
-                for (var e : entries) {
-                    out.writeUTF(e.getKey());
-                    for (float x : e.getValue()) out.writeFloat(x);
-                }
-            }
             Files.createDirectories(file.getParent());
-            AtomicFiles.writeBytes(file, bytes.toByteArray());
+            try (FileChannel lock = FileChannel.open(file.resolveSibling(file.getFileName() + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+                readInto(cache);
+                write();
+            }
             added = 0;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void write() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(cache.size() * (dimension * 4 + 120));
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            List<Map.Entry<String, float[]>> entries = new ArrayList<>(cache.entrySet());
+            out.writeInt(entries.size());
+            for (var e : entries) {
+                out.writeUTF(e.getKey());
+                for (float x : e.getValue()) out.writeFloat(x);
+            }
+        }
+        AtomicFiles.writeBytes(file, bytes.toByteArray());
     }
 
     @Override
