@@ -20,8 +20,8 @@ import java.util.List;
  *   margin(x) = max_t cos(x, t) − max_o cos(x, o)      t ∈ {@link #TRANSFORM}, o ∈ {@link #OPEN}
  * </pre>
  * and is a transformation when the margin is at least {@value #MARGIN}: clearly nearer to some transformation than to
- * any open request. Each distinct instruction is embedded once (instructions repeat). The exemplars are written from the usual
- * task families of instruction-tuning collections and API use (translation, summarisation, classification,
+ * any open request. Each distinct instruction is embedded once (instructions repeat). The exemplars are written from
+ * the usual task families of instruction-tuning collections and API use (translation, summarisation, classification,
  * extraction, grammatical correction, rating; explanation, open questions, discussion), not from any traffic the
  * scanner was measured on.
  */
@@ -48,9 +48,9 @@ public final class Asks {
                     + "student.", "Help me understand this.", "What is the significance of this?");
     /**
      * Margin at which an instruction counts as a transformation: clearly nearer to one than to any open request.
-     * Fixed words that ask for nothing explicitly — a chat transcript's turn markers, a code comment before the code —
-     * sit near 0 either way (−0.03 to 0.01 on the benchmark's splits), so their side of 0 is noise: 0 (before session
-     * 13) read a harvest wrapped in a transcript as document processing. Such instructions count as open.
+     * Fixed words that ask for nothing explicitly — a chat transcript's turn markers — sit near 0 (0.009 to 0.02 on
+     * the blind split), so their side of 0 is noise: 0 (before session 13) read a harvest wrapped in a transcript as
+     * document processing. Such instructions count as open.
      */
     public static final double MARGIN = 0.03;
 

@@ -112,8 +112,9 @@ public final class Scanner {
      * transformation of supplied text, is flagged without a {@link #GENERATION} feature. Several samples per prompt
      * ({@code mean_n}) counted as a third kind until session 13: the fresh split's self-consistency voters (n = 5 with
      * reasoning) and semantic-entropy estimators (n = 10 with logprobs) are what 2026 clients do to measure
-     * uncertainty, and were flagged so in 168 and 149 of its 1,000 benign windows. Temperature 0 is none of them: it is the
-     * default of most automation (support bots, evaluation scripts), so it supports a flag but does not make one.
+     * uncertainty, and were flagged so in 168 and 149 of its 1,000 benign windows. Temperature 0 is none of them:
+     * it is the default of most automation (support bots, evaluation scripts), so it supports a flag but does not
+     * make one.
      */
     static final Set<String> TRACES = Set.of("logprobs_share", "cot_elicitation_share");
     /**
