@@ -305,12 +305,12 @@ public final class Scanner {
         // the same instruction, so that what remains is what the slot adds (the fixed words weigh the same in all)
         float[][] sweepEmb = centered(byAccount, split, emb);
         // the later turns of a conversation an account already started (chat applications, agents): read through
-        // its first turn only, by the harvest gate and the order test (Conversations)
+        // its first turn only, by the harvest gate and the order test (Conversations; an account's records are in
+        // time order, as the log's are)
         boolean[] continuation = new boolean[recs.size()];
         for (List<Integer> idx : byAccount) {
-            List<Integer> inTime = idx.stream().sorted(Comparator.comparing(i -> recs.get(i).time())).toList();
-            boolean[] c = Conversations.continuations(inTime.stream().map(i -> recs.get(i).query()).toList());
-            for (int j = 0; j < c.length; j++) continuation[inTime.get(j)] = c[j];
+            boolean[] c = Conversations.continuations(idx.stream().map(i -> recs.get(i).query()).toList());
+            for (int j = 0; j < c.length; j++) continuation[idx.get(j)] = c[j];
         }
         // what each templated query asks: a transformation of its content, or an open request (Asks)
         double[] askMargin = asks().margins(java.util.Arrays.stream(split).map(x -> x == null ? null

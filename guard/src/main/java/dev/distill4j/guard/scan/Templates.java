@@ -88,20 +88,20 @@ public final class Templates {
      * phrase many people type ("Can you explain this to me:") does not join their accounts.
      */
     public static double affixShare(List<String> queries) {
-        List<String[]> keys = new ArrayList<>();
+        if (queries.isEmpty()) return 0;
+        List<Set<String>> keys = new ArrayList<>();
         Map<String, Integer> count = new HashMap<>();
         for (String q : queries) {
             List<String> sk = skeleton(q);
-            LinkedHashSet<String> k = new LinkedHashSet<>();
+            Set<String> k = new LinkedHashSet<>();
             if (sk.size() >= AFFIX_TOKENS + AFFIX_SLOT) {
                 k.add("^ " + String.join(" ", sk.subList(0, AFFIX_TOKENS)));
                 k.add(String.join(" ", sk.subList(sk.size() - AFFIX_TOKENS, sk.size())) + " $");
             }
-            k.addAll(lineAffixes(q));
-            keys.add(k.toArray(String[]::new));
+            k.addAll(lineAffixes(q, sk.size()));
+            keys.add(k);
             for (String x : k) count.merge(x, 1, Integer::sum);
         }
-        if (queries.isEmpty()) return 0;
         // the one or two instructions: the most shared key, then the key that covers the most queries the first does
         // not (a query has up to four keys, and a template's prefix and first line would otherwise take both places)
         boolean[] covered = new boolean[keys.size()];
@@ -116,7 +116,7 @@ public final class Templates {
                     .thenComparing(Map.Entry::getKey, Comparator.reverseOrder())).map(Map.Entry::getKey).orElse(null);
             if (best == null) break;
             for (int i = 0; i < keys.size(); i++) {
-                if (!covered[i] && java.util.Arrays.asList(keys.get(i)).contains(best)) {
+                if (!covered[i] && keys.get(i).contains(best)) {
                     covered[i] = true;
                     hit++;
                 }
@@ -131,14 +131,18 @@ public final class Templates {
      * 8-token affix: its last 8 tokens are mostly slot). Since session 13.
      */
     static List<String> lineAffixes(String q) {
+        return lineAffixes(q, skeleton(q).size());
+    }
+
+    /** As {@link #lineAffixes(String)}, given the query's skeleton length (its caller has the skeleton). */
+    private static List<String> lineAffixes(String q, int tokens) {
         List<String> lines = q.lines().map(String::strip).filter(x -> !x.isEmpty()).toList();
         if (lines.size() < 2) return List.of();
         List<String> out = new ArrayList<>(2);
-        int total = skeleton(q).size();
         List<String> first = skeleton(lines.get(0));
         List<String> last = skeleton(lines.get(lines.size() - 1));
-        if (!first.isEmpty() && total - first.size() >= AFFIX_SLOT) out.add("^line " + String.join(" ", first));
-        if (!last.isEmpty() && total - last.size() >= AFFIX_SLOT) out.add(String.join(" ", last) + " line$");
+        if (!first.isEmpty() && tokens - first.size() >= AFFIX_SLOT) out.add("^line " + String.join(" ", first));
+        if (!last.isEmpty() && tokens - last.size() >= AFFIX_SLOT) out.add(String.join(" ", last) + " line$");
         return out;
     }
 
