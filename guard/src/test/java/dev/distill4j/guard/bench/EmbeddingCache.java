@@ -13,6 +13,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,8 @@ final class EmbeddingCache implements EmbeddingModel {
     private final Map<String, float[]> cache = new ConcurrentHashMap<>();
     private EmbeddingModel inner;
     private int added;
+    /** The file's identity and modification time when this cache last read or wrote it (null: never). */
+    private List<Object> seen;
 
     EmbeddingCache(Path file, String name, int dimension, Supplier<EmbeddingModel> open) throws IOException {
         this.file = file;
@@ -43,9 +46,11 @@ final class EmbeddingCache implements EmbeddingModel {
         readInto(cache);
     }
 
-    /** Adds the file's entries that {@code into} lacks. */
+    /** Adds the file's entries that {@code into} lacks, unless the file is as this cache last read or wrote it. */
     private void readInto(Map<String, float[]> into) throws IOException {
         if (!Files.isRegularFile(file)) return;
+        List<Object> now = stamp();
+        if (now.equals(seen)) return;
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
@@ -55,6 +60,7 @@ final class EmbeddingCache implements EmbeddingModel {
                 into.putIfAbsent(t, v);
             }
         }
+        seen = now;
     }
 
     int size() { return cache.size(); }
@@ -93,7 +99,8 @@ final class EmbeddingCache implements EmbeddingModel {
     /**
      * Writes the cache, merged with what the file holds now: two bench processes warming different splits into one
      * file would otherwise each write only their own view, and the later would drop the other's new vectors. The
-     * read-merge-write runs under an exclusive lock on a sibling file.
+     * read-merge-write runs under an exclusive lock on a sibling file; the file is read again only when another
+     * process wrote it since this cache last did (its inode or modification time changed), not at every save of a warm-up.
      */
     synchronized void save() {
         if (added == 0) return;
@@ -121,6 +128,16 @@ final class EmbeddingCache implements EmbeddingModel {
             }
         }
         AtomicFiles.writeBytes(file, bytes.toByteArray());
+        seen = stamp();
+    }
+
+    /**
+     * The file's key (its inode: every write replaces the file by a rename) and modification time; either changes
+     * when another process writes it.
+     */
+    private List<Object> stamp() throws IOException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        return java.util.Arrays.asList(a.fileKey(), a.lastModifiedTime());
     }
 
     @Override
