@@ -4,6 +4,7 @@ import static dev.distill4j.guard.scan.ScanTrafficTest.T0;
 import static dev.distill4j.guard.scan.ScanTrafficTest.entity;
 import static dev.distill4j.guard.scan.ScanTrafficTest.feature;
 import static dev.distill4j.guard.scan.ScanTrafficTest.gplSentences;
+import static dev.distill4j.guard.scan.ScanTrafficTest.persons;
 import static dev.distill4j.guard.scan.ScanTrafficTest.rec;
 import static dev.distill4j.guard.scan.ScanTrafficTest.scanAgainstPersons;
 import static dev.distill4j.guard.scan.ScanTrafficTest.sentences;
@@ -71,12 +72,7 @@ class FlagRuleTest {
                     + "with a one-sentence summary. Clause: "
                     + gpl.get(65 + i), 0, true));
         }
-        for (int u = 0; u < 8; u++) {
-            for (int i = 0; i < 12; i++) {
-                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
-                        0.8, false));
-            }
-        }
+        s = persons(log, 8, 12, text, s, rnd);
         Scanner.Report r = scanAgainstPersons(bge, log, text, s);
 
         // the bot fires a share feature and both template detectors, but 8 of 26 is no evidence of a rate above 0.3:
@@ -148,12 +144,7 @@ class FlagRuleTest {
             log.add(rec(T0.plusSeconds(2000 + 30L * i + rnd.nextInt(10)), "harvester", "192.0.2.45",
                     formats[i % 2].replace("{s}", gpl.get(50 + i)), 1.0, true));
         }
-        for (int u = 0; u < 8; u++) {
-            for (int i = 0; i < 12; i++) {
-                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
-                        0.8, false));
-            }
-        }
+        s = persons(log, 8, 12, text, s, rnd);
         Scanner.Report r = scanAgainstPersons(bge, log, text, s);
 
         // the rewriter walks the GPL in order, but what it asks is a rewrite of each sentence: its queries stay out
@@ -215,12 +206,7 @@ class FlagRuleTest {
                     + "reading the licence.\nAssistant: Sure, paste the part you want to discuss.\nUser: "
                     + gpl.get(50 + i) + "\nAssistant:", 1.0, true));
         }
-        for (int u = 0; u < 8; u++) {
-            for (int i = 0; i < 12; i++) {
-                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
-                        0.8, false));
-            }
-        }
+        s = persons(log, 8, 12, text, s, rnd);
         Scanner.Report r = scanAgainstPersons(bge, log, text, s);
 
         // every step asks for reasoning, but the gate counts a conversation once: 10 questions in 30 requests,
@@ -265,12 +251,7 @@ class FlagRuleTest {
             log.add(new LogRecord(T0.plusSeconds(60L * i + rnd.nextInt(30)), "tracer", "192.0.2.48",
                     "/v1/chat/completions", "m", 200, 0.7, 1, true, 5, 60, 400, tpl + text.get(s++), null, "tracer"));
         }
-        for (int u = 0; u < 8; u++) {
-            for (int i = 0; i < 12; i++) {
-                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
-                        0.8, false));
-            }
-        }
+        s = persons(log, 8, 12, text, s, rnd);
         Scanner.Report r = scanAgainstPersons(bge, log, text, s);
         Scanner.Entity voter = entity(r, "voter");
         assertThat(names(voter)).contains("mean_n", "cot_elicitation_share", "training_signal_share")

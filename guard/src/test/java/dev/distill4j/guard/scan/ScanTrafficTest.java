@@ -266,12 +266,7 @@ class ScanTrafficTest {
             log.add(rec(T0.plusSeconds(500L * a + 7), "key" + a, "45." + (10 + a) + ".3.4", "Think it through step "
                     + "by step and show all reasoning: " + ERAS[a] + ".", 0, true));
         }
-        for (int u = 0; u < 6; u++) {
-            for (int i = 0; i < 8; i++) {
-                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
-                        0.8, false));
-            }
-        }
+        s = persons(log, 6, 8, text, s, rnd);
         Scanner.Report r = scanAgainstPersons(bge, log, text, s);
         Scanner.Entity bot = entity(r, "supportbot");
         assertTrue(bot.fired().size() >= 3, bot.fired().toString());
@@ -379,6 +374,22 @@ class ScanTrafficTest {
 
     static Scanner.Feature feature(Scanner.Entity e, String name) {
         return e.features().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /**
+     * Adds {@code people} persons ("person0", ...; one /24 each) asking {@code each} questions apiece, the sentences of
+     * {@code text} from {@code from} on, at random times within the hour after T0, at temperature 0.8 without logprobs.
+     * Returns the index of the next unused sentence.
+     */
+    static int persons(List<LogRecord> log, int people, int each, List<String> text, int from, Random rnd) {
+        int s = from;
+        for (int u = 0; u < people; u++) {
+            for (int i = 0; i < each; i++) {
+                log.add(rec(T0.plusSeconds(rnd.nextInt(3600)), "person" + u, "203.0." + u + ".9", text.get(s++),
+                        0.8, false));
+            }
+        }
+        return s;
     }
 
     static LogRecord rec(Instant t, String account, String client, String query, double temp, boolean logprobs) {
