@@ -1,9 +1,11 @@
-# Debian documentation as text — sourced by the corpus scripts (bench/embed/corpus.sh, bench/guard/corpus.sh,
-# bench/guard/corpus-test.sh), which build real English text from what they install:
+# Debian documentation as text — sourced by the corpus scripts (bench/embed/corpus.sh, bench/guard/corpus*.sh),
+# which build real English text from what they install:
 #
 #   source "$(dirname "$0")/../docs.sh"
 #   install_doc_packages PROBES PKG...    PROBES: paths, ':'-separated, that all exist once the documentation is on disk
 #   html_text < FILE.html                 the text of an HTML page, a blank line at every block-level tag
+#   require_corpora FILE...               exits unless every FILE (an earlier corpus that a held-out guard corpus
+#                                         leaves out) has text, naming the script that writes it
 #
 # Installs the missing packages (apt-get, through sudo when not root and sudo exists). Debian's docker images
 # exclude /usr/share/man, /usr/share/doc and /usr/share/info from package installs (dpkg path-exclude): the packages
@@ -28,6 +30,20 @@ install_doc_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --reinstall \
       -o Dpkg::Options::=--path-include='/usr/share/*' "$@" >/dev/null
   fi
+}
+
+# The guard corpora a held-out one must not overlap: corpus-X.txt is written by bench/guard/corpus-X.sh.
+require_corpora() {
+  local e hint
+  for e in "$@"; do
+    [[ -s "$e" ]] && continue
+    case "$(basename "$e")" in
+      corpus*.txt) hint="run bench/guard/$(basename "$e" .txt).sh first (bench/guard/traffic.sh builds them in order)" ;;
+      *) hint="give a corpus file that exists" ;;
+    esac
+    echo "$(basename "$0"): $e missing: $hint" >&2
+    exit 1
+  done
 }
 
 # Strips tags and entities; scripts, styles, code, navigation and tables go; a block-level tag ends a paragraph.

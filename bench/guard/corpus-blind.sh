@@ -19,14 +19,10 @@ EXCLUDE=("$@")
 ((${#EXCLUDE[@]})) || EXCLUDE=("$(dirname "$OUT")/corpus.txt" "$(dirname "$OUT")/corpus-test.txt"
                                "$(dirname "$OUT")/corpus-holdout.txt")
 mkdir -p "$(dirname "$OUT")"
-for e in "${EXCLUDE[@]}"; do
-  [[ -s "$e" ]] || { echo "corpus-blind.sh: $e missing: run bench/guard/corpus.sh, corpus-test.sh and" \
-                          "corpus-holdout.sh first" >&2
-                     exit 1; }
-done
+source "$(dirname "$0")/../docs.sh"
+require_corpora "${EXCLUDE[@]}"
 PKGS=(postgresql-doc-15 sqlite3-doc exim4-doc-html postfix-doc nginx-doc)
 
-source "$(dirname "$0")/../docs.sh"
 install_doc_packages /usr/share/doc/postgresql-doc-15/html:/usr/share/doc/sqlite3-doc:/usr/share/doc/exim4-doc-html \
   "${PKGS[@]}"
 dpkg-query -W "${PKGS[@]}" > "$OUT.sources"

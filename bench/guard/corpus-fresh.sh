@@ -24,17 +24,13 @@ EXCLUDE=("$@")
 ((${#EXCLUDE[@]})) || EXCLUDE=("$(dirname "$OUT")/corpus.txt" "$(dirname "$OUT")/corpus-test.txt"
                                "$(dirname "$OUT")/corpus-holdout.txt" "$(dirname "$OUT")/corpus-blind.txt")
 mkdir -p "$(dirname "$OUT")"
-for e in "${EXCLUDE[@]}"; do
-  [[ -s "$e" ]] || { echo "corpus-fresh.sh: $e missing: run bench/guard/corpus.sh, corpus-test.sh," \
-                          "corpus-holdout.sh and corpus-blind.sh first" >&2
-                     exit 1; }
-done
+source "$(dirname "$0")/../docs.sh"
+require_corpora "${EXCLUDE[@]}"
 PKGS=(python-django-doc bind9-doc vim-runtime linux-doc-6.1)
 DJANGO=/usr/share/doc/python-django-doc/html
 BIND=/usr/share/doc/bind9-doc/arm
 KERNEL=/usr/share/doc/linux-doc-6.1/html
 
-source "$(dirname "$0")/../docs.sh"
 install_doc_packages "$DJANGO:$BIND:$KERNEL/admin-guide" "${PKGS[@]}"
 dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
 

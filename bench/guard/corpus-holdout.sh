@@ -19,13 +19,10 @@ shift || true
 EXCLUDE=("$@")
 ((${#EXCLUDE[@]})) || EXCLUDE=("$(dirname "$OUT")/corpus.txt" "$(dirname "$OUT")/corpus-test.txt")
 mkdir -p "$(dirname "$OUT")"
-for e in "${EXCLUDE[@]}"; do
-  [[ -s "$e" ]] || { echo "corpus-holdout.sh: $e missing: run bench/guard/corpus.sh and corpus-test.sh first" >&2
-                     exit 1; }
-done
+source "$(dirname "$0")/../docs.sh"
+require_corpora "${EXCLUDE[@]}"
 PKGS=(autoconf-doc automake m4-doc libtool-doc flex-doc zsh-doc screen r-doc-info apache2-doc info)
 
-source "$(dirname "$0")/../docs.sh"
 install_doc_packages /usr/share/info/autoconf.info.gz:/usr/share/info/R-intro.info.gz:/usr/share/doc/apache2-doc/manual/en \
   "${PKGS[@]}"
 dpkg-query -W "${PKGS[@]}" > "$OUT.sources"

@@ -14,10 +14,10 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${1:-$ROOT/bench/out/guard/corpus-test.txt}"
 EXCLUDE="${2:-$(dirname "$OUT")/corpus.txt}"
 mkdir -p "$(dirname "$OUT")"
-[[ -s "$EXCLUDE" ]] || { echo "corpus-test.sh: $EXCLUDE missing: run bench/guard/corpus.sh first" >&2; exit 1; }
+source "$(dirname "$0")/../docs.sh"
+require_corpora "$EXCLUDE"
 PKGS=(python3-doc python3.11-doc git-doc gnupg wget diffutils grep sed gzip bc info)
 
-source "$(dirname "$0")/../docs.sh"
 install_doc_packages /usr/share/info/python3.11.info.gz:/usr/share/doc/git-doc "${PKGS[@]}"
 dpkg-query -W "${PKGS[@]}" > "$OUT.sources"
 
