@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
         description = {"Distil sentence-embedding models: an ONNX encoder teacher (bge-small-en-v1.5, all-MiniLM-L6-v2, "
                 + "or your own export) into a static student that needs no transformer at inference."},
         subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class,
-                EmbedCorpusCommand.class},
+                EmbedCorpusCommand.class, EmbedQuantizeCommand.class},
         footer = {
                 "",
                 "Examples:",

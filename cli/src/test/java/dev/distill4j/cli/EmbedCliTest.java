@@ -116,6 +116,56 @@ class EmbedCliTest {
         assertThat(student.get("model_type").asText()).isEqualTo("bert");
         // the footprint of what runs: the ONNX file (embeddings + 2 layers), not safetensors and ONNX together
         assertThat(student.get("efficiency").get("bytes").asLong()).isEqualTo(Files.size(out.resolve("model.onnx")));
+
+        // the student's int8 copy: same folder (float safetensors, config, tokenizer) with an int8 model.onnx
+        Path int8 = tmp.resolve("bert-int8");
+        var q = distill("embed", "quantize", "--model", out.toString(), "--out", int8.toString(),
+                "--calibration", corpus.toString());
+        assertThat(q.exitCode()).as(q.toString()).isZero();
+        assertThat(q.stderr()).contains("calibrating on 60 sentences from " + corpus);
+        assertThat(q.stdout()).contains("12 dense layers in int8 (SmoothQuant alpha 0.75)");
+        assertThat(int8.resolve("model.safetensors")).hasSameBinaryContentAs(out.resolve("model.safetensors"));
+        assertThat(int8.resolve("config.json")).hasSameTextualContentAs(out.resolve("config.json"));
+        assertThat(Files.size(int8.resolve("model.onnx"))).isLessThan(Files.size(out.resolve("model.onnx")));
+        JsonNode report = Json.MAPPER.readTree(int8.resolve("quantization.json").toFile());
+        assertThat(report.get("quantized_matmuls").asInt()).isEqualTo(12);
+        assertThat(report.get("calibration_sentences").asInt()).isEqualTo(60);
+        var scored = distill("embed", "eval", "--teacher", out.toString(), "--student", int8.toString(),
+                "--corpus", corpus.toString(), "--json");
+        assertThat(scored.exitCode()).as(scored.toString()).isZero();
+        assertThat(Json.MAPPER.readTree(int8.resolve("scorecard.json").toFile()).get("spearman").asDouble())
+                .as("the int8 copy embeds as its float original").isGreaterThan(0.9);
+    }
+
+    @Test
+    void quantizesABuiltInTeacherAndRefusesWhatItCannotDo() throws Exception {
+        Path corpus = tmp.resolve("corpus.txt");
+        lines(corpus, 40, i -> "a sentence about harbour number " + i + (i % 3 == 0 ? " and the weather" : ""));
+        Path int8 = tmp.resolve("minilm-int8");
+        var q = distill("embed", "quantize", "--model", "all-minilm-l6-v2", "--out", int8.toString(), "--no-smooth");
+        assertThat(q.exitCode()).as(q.toString()).isZero();
+        assertThat(q.stdout()).contains("36 dense layers in int8 (dynamic)");
+        assertThat(q.stderr()).doesNotContain("calibrating");
+        assertThat(int8.resolve("tokenizer.json")).isRegularFile();
+        JsonNode pooling = Json.MAPPER.readTree(int8.resolve("1_Pooling/config.json").toFile());
+        assertThat(pooling.get("pooling_mode_mean_tokens").asBoolean()).isTrue();
+        assertThat(pooling.get("word_embedding_dimension").asInt()).isEqualTo(384);
+        var scored = distill("embed", "eval", "--teacher", "all-minilm-l6-v2", "--student", int8.toString(),
+                "--corpus", corpus.toString(), "--json");
+        assertThat(scored.exitCode()).as(scored.toString()).isZero();
+        assertThat(Json.MAPPER.readTree(int8.resolve("scorecard.json").toFile()).get("spearman").asDouble()).isGreaterThan(0.9);
+
+        var again = distill("embed", "quantize", "--model", int8.toString(), "--out", tmp.resolve("twice").toString(), "--no-smooth");
+        assertThat(again.exitCode()).isEqualTo(1);
+        assertThat(again.stderr()).contains("int8 already").doesNotContain("\tat ");
+        assertThat(tmp.resolve("twice")).doesNotExist();
+        assertThat(tmp.toFile().list()).noneMatch(f -> f.contains(".tmp"));
+        var exists = distill("embed", "quantize", "--model", "all-minilm-l6-v2", "--out", int8.toString(), "--no-smooth");
+        assertThat(exists.exitCode()).isEqualTo(1);
+        assertThat(exists.stderr()).contains("already exists").doesNotContain("\tat ");
+        var missing = distill("embed", "quantize", "--model", tmp.resolve("nope").toString(), "--out", tmp.resolve("z").toString());
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.stderr()).contains("no model folder at").doesNotContain("\tat ");
     }
 
     @Test

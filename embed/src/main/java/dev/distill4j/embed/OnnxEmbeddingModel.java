@@ -46,6 +46,8 @@ public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
             this.maxLength = maxLength;
         }
 
+        public Pooling pooling() { return pooling; }
+
         /** This model's tokenizer.json, from its jar. */
         public byte[] tokenizerJson() throws IOException { return resource(tokenizerResource); }
 

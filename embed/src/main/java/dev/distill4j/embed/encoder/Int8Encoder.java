@@ -1,0 +1,160 @@
+package dev.distill4j.embed.encoder;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill4j.core.AtomicFiles;
+import dev.distill4j.core.InvalidInputException;
+import dev.distill4j.core.Json;
+import dev.distill4j.embed.HfTokenizers;
+import dev.distill4j.embed.OnnxEmbeddingModel;
+import dev.distill4j.embed.Pooling;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * An ONNX sentence encoder with int8 dense layers: a built-in teacher, a layers student, or any ONNX encoder folder,
+ * copied to a new folder whose {@code model.onnx} is {@link OnnxQuantize}'s dynamic int8 graph with SmoothQuant
+ * calibrated on sentences of the user's domain. Everything else in the folder (tokenizer, pooling, the float
+ * safetensors a layers student keeps for training and for sentence-transformers) is copied as it is, and
+ * {@value #REPORT} says what was done. The folder loads wherever an embedding model folder is taken; ONNX Runtime
+ * runs the int8 graph.
+ */
+public final class Int8Encoder {
+    private Int8Encoder() {}
+
+    /** SmoothQuant's migration strength; 0.75 measured best on bge-small over real text (docs/embed.md). */
+    public static final double DEFAULT_ALPHA = 0.75;
+    /** Calibration sentences by default: the ranges settle within a few hundred. */
+    public static final int DEFAULT_CALIBRATION = 256;
+    public static final String REPORT = "quantization.json";
+    private static final int BATCH = 32;
+
+    public record Result(Path out, int matmuls, long floatWeightBytes, long int8WeightBytes, long onnxBytesBefore,
+                         long onnxBytesAfter, int calibrationSentences, double alpha) {}
+
+    /**
+     * Writes the int8 copy of {@code source} (a built-in teacher id or a folder with {@code model.onnx} or
+     * {@code onnx/model.onnx} and {@code tokenizer.json}) to {@code out}, which must not exist; {@code calibration}
+     * sentences set the SmoothQuant ranges (none: plain dynamic int8, {@code alpha} unused).
+     */
+    public static Result write(String source, Path out, List<String> calibration, double alpha) throws IOException {
+        if (Files.exists(out)) throw new InvalidInputException(out + " already exists: give a new folder");
+        if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("alpha must be between 0 and 1, got " + alpha);
+        OnnxEmbeddingModel.Builtin builtin = OnnxEmbeddingModel.Builtin.byId(source);
+        Path dir = builtin == null ? Path.of(source) : null;
+        byte[] onnx, tokenizer;
+        Path onnxFile;
+        int maxLength = 512;
+        if (builtin != null) {
+            onnx = OnnxEmbeddingModel.onnxBytes(builtin.id);
+            tokenizer = builtin.tokenizerJson();
+            onnxFile = Path.of("model.onnx");
+        } else {
+            if (!Files.isDirectory(dir)) {
+                throw new InvalidInputException("no model folder at " + dir + " (and '" + source + "' is not a built-in "
+                        + "teacher: bge-small-en-v1.5, all-minilm-l6-v2)");
+            }
+            onnxFile = Files.isRegularFile(dir.resolve("model.onnx")) ? Path.of("model.onnx") : Path.of("onnx", "model.onnx");
+            if (!Files.isRegularFile(dir.resolve(onnxFile)) || !Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+                throw new InvalidInputException(dir + " needs model.onnx (or onnx/model.onnx) and tokenizer.json; a "
+                        + "layers student saved without its teacher's graph has no model.onnx to quantise");
+            }
+            onnx = Files.readAllBytes(dir.resolve(onnxFile));
+            tokenizer = Files.readAllBytes(dir.resolve("tokenizer.json"));
+        }
+
+        OnnxQuantize.Report report;
+        if (calibration.isEmpty()) {
+            report = OnnxQuantize.int8(onnx);
+        } else {
+            HuggingFaceTokenizer tok = HfTokenizers.load(tokenizer, true, maxLength);
+            List<long[][]> batches = new ArrayList<>();
+            for (int i = 0; i < calibration.size(); i += BATCH) {
+                List<String> part = calibration.subList(i, Math.min(calibration.size(), i + BATCH));
+                long[][] ids = new long[part.size()][];
+                for (int j = 0; j < ids.length; j++) ids[j] = tok.encode(part.get(j)).getIds();
+                batches.add(ids);
+            }
+            var ranges = OnnxQuantize.calibrate(onnx, name -> true, batches);
+            report = OnnxQuantize.int8(onnx, name -> true, ranges, alpha);
+        }
+
+        // assemble beside the target, then one rename: a killed run leaves no half-written model folder behind
+        Path parent = out.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp");
+        try {
+            if (builtin != null) {
+                Files.write(tmp.resolve("tokenizer.json"), tokenizer);
+                writePooling(tmp, builtin.pooling(), OnnxGraph.parseStructure(onnx));
+            } else {
+                copyTree(dir, tmp, onnxFile);
+            }
+            Files.createDirectories(tmp.resolve(onnxFile).getParent() == null ? tmp : tmp.resolve(onnxFile).getParent());
+            Files.write(tmp.resolve(onnxFile), report.model());
+            ObjectNode info = Json.object();
+            info.put("source", source);
+            info.put("method", calibration.isEmpty() ? "dynamic int8" : "dynamic int8 with SmoothQuant");
+            info.put("weights", "int8, symmetric, one scale per output column");
+            info.put("activations", "uint8, asymmetric, one range per tensor per batch (DynamicQuantizeLinear)");
+            info.put("quantized_matmuls", report.matmuls());
+            info.put("calibration_sentences", calibration.size());
+            if (!calibration.isEmpty()) info.put("smoothquant_alpha", alpha);
+            AtomicFiles.writeString(tmp.resolve(REPORT), Json.writePretty(info));
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+        return new Result(out, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
+                report.model().length, calibration.size(), alpha);
+    }
+
+    /** sentence-transformers' pooling description, so the folder pools as the built-in teacher does. */
+    private static void writePooling(Path dir, Pooling pooling, OnnxGraph g) throws IOException {
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        ObjectNode p = Json.object();
+        long width = 0;
+        for (OnnxGraph.Tensor t : g.initializers().values()) {
+            if (t.name().endsWith("word_embeddings.weight") && t.dims().length == 2) width = t.dims()[1];
+        }
+        if (width > 0) p.put("word_embedding_dimension", width);
+        p.put("pooling_mode_cls_token", pooling == Pooling.CLS);
+        p.put("pooling_mode_mean_tokens", pooling == Pooling.MEAN);
+        p.put("pooling_mode_max_tokens", false);
+        p.put("pooling_mode_mean_sqrt_len_tokens", false);
+        Files.writeString(dir.resolve("1_Pooling/config.json"), Json.writePretty(p));
+    }
+
+    private static void copyTree(Path from, Path to, Path skip) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path rel = from.relativize(f);
+                if (rel.equals(skip) || rel.toString().isEmpty()) continue;
+                if (Files.isDirectory(f)) Files.createDirectories(to.resolve(rel.toString()));
+                else Files.copy(f, to.resolve(rel.toString()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: the temporary folder is hidden and named after the target
+        }
+    }
+}

@@ -1,0 +1,437 @@
+package dev.distill4j.embed.encoder;
+
+import static dev.distill4j.embed.encoder.OnnxGraph.*;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.WireFormat;
+import dev.distill4j.core.InvalidInputException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.function.Predicate;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Dynamic int8 quantisation of an ONNX encoder, as ONNX Runtime's {@code quantize_dynamic} writes it: every
+ * {@code MatMul} whose right operand is a float weight becomes
+ *
+ * <pre>
+ *   x_q, s_x, z_x = DynamicQuantizeLinear(x)          // uint8, per tensor, range of this batch
+ *   y = Cast(MatMulInteger(x_q, W_q, z_x)) · (s_x · s_W)
+ * </pre>
+ *
+ * with {@code W_q = round(W / s_W)} in int8 and one symmetric scale {@code s_W[j] = max_i |W_ij| / 127} per output
+ * column (so a column of small weights keeps its resolution). ONNX Runtime fuses the pattern into one
+ * {@code MatMulIntegerToFloat} kernel, which on CPUs with VNNI multiplies four int8 pairs per lane per instruction:
+ * the dense layers, most of an encoder's time, run on a quarter of the bytes at several times the float rate.
+ * The attention products (activation × activation), LayerNorm, GELU, softmax and the embeddings stay float.
+ *
+ * <p>An x read by several MatMuls (a layer's query, key and value projections) is quantised once. The rest of the
+ * model is copied field by field, so the operator patterns ORT fuses in float (LayerNorm, GELU, attention) stay.
+ */
+public final class OnnxQuantize {
+    private OnnxQuantize() {}
+
+    // onnx.proto: ModelProto.opset_import, OperatorSetIdProto, NodeProto.domain, AttributeProto, TensorProto types
+    private static final int MODEL_OPSET_IMPORT = 8, OPSET_DOMAIN = 1, OPSET_VERSION = 2;
+    private static final int NODE_DOMAIN = 7;
+    private static final int ATTR_NAME = 1, ATTR_I = 3, ATTR_TYPE = 20, ATTR_TYPE_INT = 2;
+    private static final int UINT8 = 2, INT8 = 3;
+    // ValueInfoProto.type, TypeProto.tensor_type, TypeProto.Tensor.elem_type
+    private static final int VALUE_INFO_TYPE = 2, TYPE_TENSOR_TYPE = 1, TYPE_TENSOR_ELEM_TYPE = 1;
+    /** DynamicQuantizeLinear came with opset 11. */
+    private static final int MIN_OPSET = 11;
+
+    /** What {@link #int8} did: how many MatMuls it quantised and the weights' bytes before and after. */
+    public record Report(byte[] model, int matmuls, long floatWeightBytes, long int8WeightBytes) {}
+
+    /**
+     * The int8 model. A model with no float-weight MatMul, an opset older than 11, or bytes that are not ONNX fail
+     * with a message; a model quantised already has no float-weight MatMul left.
+     */
+    public static Report int8(byte[] model) throws IOException { return int8(model, name -> true); }
+
+    /** As {@link #int8(byte[])}, quantising only the MatMuls whose node name {@code quantise} accepts. */
+    public static Report int8(byte[] model, Predicate<String> quantise) throws IOException {
+        return int8(model, quantise, Map.of(), 0);
+    }
+
+    /**
+     * As {@link #int8(byte[], Predicate)}, with SmoothQuant (Xiao et al. 2023) on every input {@code x} that
+     * {@code absMax} has ranges for ({@link #calibrate}): encoders carry a few channels whose activations are tens
+     * of times larger than the rest, and one uint8 range per tensor then leaves the other channels a handful of
+     * levels. Dividing channel c of x by {@code s_c = max|x_c|^α / max|W_c,:|^(1−α)} and multiplying row c of every
+     * weight that reads x by the same s_c leaves x·W unchanged in exact arithmetic and moves the outliers into
+     * the weights, which are quantised per column and have room for them. {@code α} trades the two ranges (0.5 in
+     * the paper). The division is one Mul node before the quantiser.
+     */
+    public static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax, double alpha)
+            throws IOException {
+        return int8(model, quantise, absMax, x -> alpha);
+    }
+
+    /** As above with α chosen per input tensor. */
+    public static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax,
+                              java.util.function.ToDoubleFunction<String> alphaOf) throws IOException {
+        checkOpset(model);
+        OnnxGraph g = OnnxGraph.parse(model);
+        Map<String, Integer> readers = new HashMap<>();
+        for (OnnxGraph.Node n : g.nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
+        List<OnnxGraph.Tensor> weightOf = selected(g, quantise);
+
+        // per input x: the largest |W| of each row c over the weights that read x (SmoothQuant's denominator)
+        Map<String, float[]> rowMax = new HashMap<>();
+        for (int i = 0; i < weightOf.size(); i++) {
+            OnnxGraph.Tensor w = weightOf.get(i);
+            if (w == null) continue;
+            int k = (int) w.dims()[0], cols = (int) w.dims()[1];
+            float[] m = rowMax.computeIfAbsent(g.nodes().get(i).inputs().get(0), x -> new float[k]);
+            if (m.length != k) throw new InvalidInputException("MatMuls reading one tensor disagree on its width");
+            for (int r = 0; r < k; r++) for (int c = 0; c < cols; c++) m[r] = Math.max(m[r], Math.abs(w.floats()[r * cols + c]));
+        }
+        Map<String, float[]> smooth = new HashMap<>();
+        for (var e : rowMax.entrySet()) {
+            float[] a = absMax.get(e.getKey());
+            if (a == null) continue;
+            if (a.length != e.getValue().length) {
+                throw new InvalidInputException("calibration ranges of " + e.getKey() + " have " + a.length
+                        + " channels, the weights " + e.getValue().length);
+            }
+            float[] s = new float[a.length];
+            double alpha = alphaOf.applyAsDouble(e.getKey());
+            for (int c = 0; c < s.length; c++) {
+                double v = Math.pow(Math.max(a[c], 1e-5), alpha) / Math.pow(Math.max(e.getValue()[c], 1e-5), 1 - alpha);
+                s[c] = (float) Math.max(v, 1e-5);
+            }
+            smooth.put(e.getKey(), s);
+        }
+
+        Map<String, byte[]> newInitializers = new LinkedHashMap<>();
+        Map<String, Integer> quantisedReads = new HashMap<>();
+        List<byte[]> nodes = new ArrayList<>();
+        Set<String> quantisedInputs = new HashSet<>();
+        int matmuls = 0;
+        long floatBytes = 0, int8Bytes = 0;
+        for (int i = 0; i < weightOf.size(); i++) {
+            OnnxGraph.Node n = g.nodes().get(i);
+            OnnxGraph.Tensor w = weightOf.get(i);
+            if (w == null) {
+                nodes.add(null);   // copied as it is, below
+                continue;
+            }
+            String x = n.inputs().get(0), y = n.outputs().get(0);
+            String base = n.name().isEmpty() ? y : n.name();
+            float[] s = smooth.get(x);
+            String xs0 = s == null ? x : x + "_smoothed";
+            String xq = x + "_quantized", xs = x + "_scale", xz = x + "_zero_point";
+            if (quantisedInputs.add(x)) {
+                if (s != null) {
+                    float[] inverse = new float[s.length];
+                    for (int c = 0; c < s.length; c++) inverse[c] = 1f / s[c];
+                    newInitializers.put(x + "_smooth", floatTensor(x + "_smooth", new long[] {s.length}, inverse));
+                    nodes.add(node(base + "_smooth", "Mul", List.of(x, x + "_smooth"), List.of(xs0), null));
+                }
+                nodes.add(node(base + "_DynamicQuantizeLinear", "DynamicQuantizeLinear", List.of(xs0), List.of(xq, xs, xz), null));
+            }
+            // a weight read by one quantised MatMul is quantised once; smoothing makes it x's own
+            String wq = s == null ? w.name() : w.name() + "_" + x;
+            if (!newInitializers.containsKey(wq + "_quantized")) {
+                int k = (int) w.dims()[0], cols = (int) w.dims()[1];
+                float[] values = w.floats();
+                if (s != null) {
+                    values = values.clone();
+                    for (int r = 0; r < k; r++) for (int c = 0; c < cols; c++) values[r * cols + c] *= s[r];
+                }
+                float[] scale = new float[cols];
+                byte[] q = quantiseColumns(values, k, cols, scale);
+                newInitializers.put(wq + "_quantized", tensor(wq + "_quantized", w.dims(), INT8, q));
+                newInitializers.put(wq + "_scale", floatTensor(wq + "_scale", new long[] {cols}, scale));
+                floatBytes += 4L * k * cols;
+                int8Bytes += (long) k * cols + 4L * cols;
+            }
+            quantisedReads.merge(w.name(), 1, Integer::sum);
+            nodes.add(node(base + "_MatMulInteger", "MatMulInteger", List.of(xq, wq + "_quantized", xz),
+                    List.of(y + "_int32"), null));
+            nodes.add(node(base + "_scales_mul", "Mul", List.of(xs, wq + "_scale"), List.of(y + "_scales"), null));
+            nodes.add(node(base + "_cast", "Cast", List.of(y + "_int32"), List.of(y + "_float"), FLOAT));
+            nodes.add(node(base + "_mul", "Mul", List.of(y + "_float", y + "_scales"), List.of(y), null));
+            nodes.add(new byte[0]);   // marks the original node as replaced
+            matmuls++;
+        }
+        if (matmuls == 0) {
+            throw new InvalidInputException("no MatMul with a float weight to quantise in this model (it may be int8 already)");
+        }
+        // a float weight that something else still reads (tied weights) stays
+        Set<String> dropped = new HashSet<>();
+        for (var e : quantisedReads.entrySet()) if (e.getValue().equals(readers.get(e.getKey()))) dropped.add(e.getKey());
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length / 3);
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        CodedInputStream in = newStream(model, 0, model.length);
+        for (int tag; (tag = in.readTag()) != 0; ) {
+            if (!isMessage(tag, MODEL_GRAPH)) {
+                in.skipField(tag, out);
+                continue;
+            }
+            int length = in.readRawVarint32(), start = in.getTotalBytesRead();
+            out.writeByteArray(MODEL_GRAPH, graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()));
+            in.skipRawBytes(length);
+        }
+        out.flush();
+        return new Report(bytes.toByteArray(), matmuls, floatBytes, int8Bytes);
+    }
+
+    /** Per node of the graph: the 2-d float weight of a MatMul to quantise, else null. */
+    private static List<OnnxGraph.Tensor> selected(OnnxGraph g, Predicate<String> quantise) {
+        List<OnnxGraph.Tensor> weights = new ArrayList<>();
+        for (OnnxGraph.Node n : g.nodes()) {
+            OnnxGraph.Tensor w = n.opType().equals("MatMul") && n.inputs().size() == 2
+                    ? g.initializers().get(n.inputs().get(1)) : null;
+            boolean ok = w != null && w.dataType() == FLOAT && w.dims().length == 2 && w.floats() != null
+                    && quantise.test(n.name());
+            weights.add(ok ? w : null);
+        }
+        return weights;
+    }
+
+    /**
+     * SmoothQuant's calibration: per channel, the largest |x| each input of a MatMul {@link #int8} would quantise
+     * takes over {@code batches} of token ids (rows padded with 0; the mask marks the real tokens, and the padded
+     * positions count too, because the dynamic quantiser sees them), from ONNX Runtime running the float model.
+     */
+    public static Map<String, float[]> calibrate(byte[] model, Predicate<String> quantise, List<long[][]> batches)
+            throws IOException {
+        OnnxGraph g = OnnxGraph.parseStructure(model);
+        List<String> inputs = new ArrayList<>();
+        for (OnnxGraph.Node n : g.nodes()) {
+            OnnxGraph.Tensor w = n.opType().equals("MatMul") && n.inputs().size() == 2
+                    ? g.initializers().get(n.inputs().get(1)) : null;
+            if (w != null && w.dataType() == FLOAT && w.dims().length == 2 && quantise.test(n.name())
+                    && !inputs.contains(n.inputs().get(0))) {
+                inputs.add(n.inputs().get(0));
+            }
+        }
+        byte[] probed = withOutputs(model, inputs);
+        Map<String, float[]> absMax = new LinkedHashMap<>();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+            try (OrtSession session = env.createSession(probed, options)) {
+                boolean typeIds = session.getInputNames().contains("token_type_ids");
+                for (long[][] batch : batches) {
+                    int b = batch.length, t = 0;
+                    for (long[] row : batch) t = Math.max(t, row.length);
+                    long[] ids = new long[b * t], mask = new long[b * t];
+                    for (int i = 0; i < b; i++) {
+                        System.arraycopy(batch[i], 0, ids, i * t, batch[i].length);
+                        Arrays.fill(mask, i * t, i * t + batch[i].length, 1L);
+                    }
+                    long[] shape = {b, t};
+                    Map<String, OnnxTensor> feed = new HashMap<>();
+                    try {
+                        feed.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+                        feed.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
+                        if (typeIds) feed.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[b * t]), shape));
+                        try (OrtSession.Result r = session.run(feed, new LinkedHashSet<>(inputs))) {
+                            for (String x : inputs) {
+                                OnnxTensor v = (OnnxTensor) r.get(x).orElseThrow();
+                                long[] dims = v.getInfo().getShape();
+                                int c = (int) dims[dims.length - 1];
+                                FloatBuffer f = v.getFloatBuffer();
+                                float[] m = absMax.computeIfAbsent(x, k -> new float[c]);
+                                for (int i = 0, n = f.remaining(); i < n; i++) {
+                                    m[i % c] = Math.max(m[i % c], Math.abs(f.get(i)));
+                                }
+                            }
+                        }
+                    } finally {
+                        feed.values().forEach(OnnxTensor::close);
+                    }
+                }
+            }
+        } catch (OrtException e) {
+            throw new IOException("ONNX Runtime cannot run the model for calibration: " + e.getMessage(), e);
+        }
+        return absMax;
+    }
+
+    /** The model with {@code names} added to the graph's outputs (float tensors of any shape). */
+    private static byte[] withOutputs(byte[] model, List<String> names) throws IOException {
+        List<byte[]> outputs = new ArrayList<>();
+        for (String name : names) {
+            ByteArrayOutputStream tensorType = new ByteArrayOutputStream(), type = new ByteArrayOutputStream(),
+                    info = new ByteArrayOutputStream();
+            CodedOutputStream t = CodedOutputStream.newInstance(tensorType);
+            t.writeInt32(TYPE_TENSOR_ELEM_TYPE, FLOAT);
+            t.flush();
+            CodedOutputStream ty = CodedOutputStream.newInstance(type);
+            ty.writeByteArray(TYPE_TENSOR_TYPE, tensorType.toByteArray());
+            ty.flush();
+            CodedOutputStream v = CodedOutputStream.newInstance(info);
+            v.writeString(VALUE_INFO_NAME, name);
+            v.writeByteArray(VALUE_INFO_TYPE, type.toByteArray());
+            v.flush();
+            outputs.add(info.toByteArray());
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length + 4096);
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        CodedInputStream in = newStream(model, 0, model.length);
+        for (int tag; (tag = in.readTag()) != 0; ) {
+            if (!isMessage(tag, MODEL_GRAPH)) {
+                in.skipField(tag, out);
+                continue;
+            }
+            int length = in.readRawVarint32(), start = in.getTotalBytesRead();
+            out.writeByteArray(MODEL_GRAPH, graph(model, start, length, null, List.of(), Set.of(), outputs));
+            in.skipRawBytes(length);
+        }
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Symmetric int8 per column of a row-major [k, cols] matrix: {@code q = round(w / s)}, {@code s = max|w| / 127}
+     * (1 for a column of zeros), the scales written into {@code scale}.
+     */
+    static byte[] quantiseColumns(float[] w, int k, int cols, float[] scale) {
+        float[] max = new float[cols];
+        for (int i = 0; i < k; i++) for (int j = 0; j < cols; j++) max[j] = Math.max(max[j], Math.abs(w[i * cols + j]));
+        for (int j = 0; j < cols; j++) scale[j] = max[j] == 0 ? 1f : max[j] / 127f;
+        byte[] q = new byte[k * cols];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < cols; j++) {
+                q[i * cols + j] = (byte) Math.max(-127, Math.min(127, Math.round(w[i * cols + j] / scale[j])));
+            }
+        }
+        return q;
+    }
+
+    /** The graph message: its fields less the dropped weights and the old nodes, the new weights, then the nodes. */
+    private static byte[] graph(byte[] model, int start, int length, List<byte[]> plan,
+                                Iterable<byte[]> newInitializers, Set<String> dropped, List<byte[]> newOutputs)
+            throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(length / 3);
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        List<byte[]> oldNodes = new ArrayList<>();
+        CodedInputStream in = newStream(model, start, length);
+        while (!in.isAtEnd()) {
+            int tag = in.readTag(), field = WireFormat.getTagFieldNumber(tag);
+            if (field == GRAPH_NODE && plan != null) {
+                oldNodes.add(in.readByteArray());
+            } else if (field == GRAPH_INITIALIZER) {
+                int size = in.readRawVarint32(), at = start + in.getTotalBytesRead();
+                in.skipRawBytes(size);
+                if (dropped.contains(stringField(model, at, size, TENSOR_NAME))) continue;
+                out.writeTag(GRAPH_INITIALIZER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                out.writeUInt32NoTag(size);
+                out.writeRawBytes(model, at, size);
+            } else {
+                in.skipField(tag, out);
+            }
+        }
+        for (byte[] t : newInitializers) out.writeByteArray(GRAPH_INITIALIZER, t);
+        for (byte[] o : newOutputs) out.writeByteArray(GRAPH_OUTPUT, o);
+        if (plan == null) {
+            out.flush();
+            return bytes.toByteArray();
+        }
+        // the plan holds, per original node, null (copy it), or its replacement nodes closed by an empty marker
+        int old = 0;
+        for (byte[] p : plan) {
+            if (p == null) {
+                out.writeByteArray(GRAPH_NODE, oldNodes.get(old++));
+            } else if (p.length == 0) {
+                old++;
+            } else {
+                out.writeByteArray(GRAPH_NODE, p);
+            }
+        }
+        if (old != oldNodes.size()) throw new IOException("the graph's nodes changed while it was rewritten");
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, Integer castTo)
+            throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        for (String i : inputs) out.writeString(NODE_INPUT, i);
+        for (String o : outputs) out.writeString(NODE_OUTPUT, o);
+        out.writeString(NODE_NAME, name);
+        out.writeString(NODE_OP_TYPE, op);
+        if (castTo != null) {
+            ByteArrayOutputStream attr = new ByteArrayOutputStream();
+            CodedOutputStream a = CodedOutputStream.newInstance(attr);
+            a.writeString(ATTR_NAME, "to");
+            a.writeInt64(ATTR_I, castTo);
+            a.writeInt32(ATTR_TYPE, ATTR_TYPE_INT);
+            a.flush();
+            out.writeByteArray(NODE_ATTRIBUTE, attr.toByteArray());
+        }
+        out.writeString(NODE_DOMAIN, "");
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    private static byte[] tensor(String name, long[] dims, int type, byte[] raw) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length + 64);
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        for (long d : dims) out.writeInt64(TENSOR_DIMS, d);
+        out.writeInt32(TENSOR_DATA_TYPE, type);
+        out.writeString(TENSOR_NAME, name);
+        out.writeByteArray(TENSOR_RAW_DATA, raw);
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    private static byte[] floatTensor(String name, long[] dims, float[] values) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        return tensor(name, dims, FLOAT, b.array());
+    }
+
+    /** The default domain's opset must have DynamicQuantizeLinear (11+). */
+    private static void checkOpset(byte[] model) throws IOException {
+        CodedInputStream in = newStream(model, 0, model.length);
+        long version = -1;
+        try {
+            for (int tag; (tag = in.readTag()) != 0; ) {
+                if (!isMessage(tag, MODEL_OPSET_IMPORT)) {
+                    in.skipField(tag);
+                    continue;
+                }
+                int limit = in.pushLimit(in.readRawVarint32());
+                String domain = "";
+                long v = -1;
+                for (int t; (t = in.readTag()) != 0; ) {
+                    int f = WireFormat.getTagFieldNumber(t);
+                    if (f == OPSET_DOMAIN) domain = in.readString();
+                    else if (f == OPSET_VERSION) v = in.readInt64();
+                    else in.skipField(t);
+                }
+                in.popLimit(limit);
+                if (domain.isEmpty() || domain.equals("ai.onnx")) version = v;
+            }
+        } catch (IOException e) {
+            throw new InvalidInputException("not an ONNX model (the protobuf does not parse: " + e.getMessage() + ")");
+        }
+        if (version >= 0 && version < MIN_OPSET) {
+            throw new InvalidInputException("the model's opset is " + version + "; int8 quantisation needs opset "
+                    + MIN_OPSET + " or later (DynamicQuantizeLinear): export it again with a newer opset");
+        }
+    }
+}

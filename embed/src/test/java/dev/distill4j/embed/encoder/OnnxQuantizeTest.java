@@ -1,0 +1,113 @@
+package dev.distill4j.embed.encoder;
+
+import static dev.distill4j.embed.encoder.OnnxLayerDropTest.TEXTS;
+import static dev.distill4j.embed.encoder.OnnxLayerDropTest.ort;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.distill4j.core.InvalidInputException;
+import dev.distill4j.embed.OnnxEmbeddingModel;
+import dev.distill4j.embed.OnnxEmbeddingModel.Builtin;
+import dev.distill4j.embed.Pooling;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Dynamic int8 quantisation of an encoder graph: the weight rounding by hand, the rewritten graph on ONNX Runtime. */
+class OnnxQuantizeTest {
+
+    @Test
+    void weightsRoundToInt8PerColumnWithSymmetricScales() {
+        // columns (1, -2) and (-0.5, 0.25): scales 2/127 and 0.5/127; 1 → 63.5 → 64, -2 → -127, -0.5 → -127, 0.25 → 64
+        float[] scale = new float[2];
+        byte[] q = OnnxQuantize.quantiseColumns(new float[] {1f, -0.5f, -2f, 0.25f}, 2, 2, scale);
+        assertThat(scale).containsExactly(2f / 127, 0.5f / 127);
+        assertThat(q).containsExactly(64, -127, -127, 64);
+        // a column of zeros keeps scale 1 (no division by zero) and quantises to zeros
+        q = OnnxQuantize.quantiseColumns(new float[] {0f, 3f, 0f, -3f}, 2, 2, scale);
+        assertThat(scale).containsExactly(1f, 3f / 127);
+        assertThat(q).containsExactly(0, 127, 0, -127);
+    }
+
+    @Test
+    void everyDenseLayerOfMiniLmRunsInInt8AndEmbedsAsTheFloatModel() throws Exception {
+        byte[] model = OnnxEmbeddingModel.onnxBytes(Builtin.ALL_MINILM_L6_V2.id);
+        OnnxQuantize.Report r = OnnxQuantize.int8(model);
+        // six per layer: query, key, value, attention output, intermediate, output
+        assertThat(r.matmuls()).isEqualTo(6 * 6);
+        assertThat(r.int8WeightBytes()).isLessThan(r.floatWeightBytes() / 3);
+        assertThat(r.model().length).isLessThan(model.length - (int) (r.floatWeightBytes() * 2 / 3));
+
+        OnnxGraph g = OnnxGraph.parse(r.model());
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("MatMulInteger")).hasSize(36);
+        // each layer quantises its hidden state once for the three projections that read it
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("DynamicQuantizeLinear")).hasSize(4 * 6);
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("MatMul"))
+                .allMatch(n -> g.initializers().get(n.inputs().get(1)) == null, "no float weight left");
+
+        float[][] exact = ort(model, Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        float[][] int8 = ort(r.model(), Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        double maxDiff = 0;
+        for (int i = 0; i < exact.length; i++) {
+            assertThat(cosine(exact[i], int8[i])).as(TEXTS.get(i)).isGreaterThan(0.95);
+            for (int j = 0; j < exact[i].length; j++) maxDiff = Math.max(maxDiff, Math.abs(exact[i][j] - int8[i][j]));
+        }
+        assertThat(maxDiff).as("the int8 path really ran").isGreaterThan(1e-4);
+
+        assertThatThrownBy(() -> OnnxQuantize.int8(r.model())).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("int8 already");
+    }
+
+    @Test
+    void smoothQuantCalibratedOnTheSentencesBringsInt8CloserToTheFloatModel() throws Exception {
+        byte[] model = OnnxEmbeddingModel.onnxBytes(Builtin.ALL_MINILM_L6_V2.id);
+        OnnxEmbeddingModel teacher = OnnxEmbeddingModel.load(Builtin.ALL_MINILM_L6_V2);
+        long[][] ids = new long[TEXTS.size()][];
+        for (int i = 0; i < ids.length; i++) ids[i] = teacher.tokenize(TEXTS.get(i));
+        Map<String, float[]> ranges = OnnxQuantize.calibrate(model, name -> true, List.<long[][]>of(ids));
+        // one input per group of MatMuls that read it: the layer input (q, k, v), the attention context, the
+        // attention block's output (intermediate) and the GELU output (output dense)
+        assertThat(ranges).hasSize(4 * 6);
+        // the motive: a LayerNorm output has channels far outside the others' range
+        float[] ln = ranges.entrySet().stream().filter(e -> e.getKey().contains("layer.2/attention/output/LayerNorm"))
+                .findFirst().orElseThrow().getValue();
+        assertThat(ln).hasSize(384);
+        double mean = 0, max = 0;
+        for (float v : ln) {
+            mean += v / ln.length;
+            max = Math.max(max, v);
+        }
+        assertThat(max).isGreaterThan(5 * mean);
+
+        float[][] exact = ort(model, Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        float[][] plain = ort(OnnxQuantize.int8(model).model(), Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        OnnxQuantize.Report smoothed = OnnxQuantize.int8(model, name -> true, ranges, 0.75);
+        assertThat(OnnxGraph.parse(smoothed.model()).nodes()).filteredOn(n -> n.name().endsWith("_smooth")).hasSize(24);
+        float[][] smooth = ort(smoothed.model(), Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        double plainError = 0, smoothError = 0;
+        for (int i = 0; i < exact.length; i++) {
+            plainError += 1 - cosine(exact[i], plain[i]);
+            smoothError += 1 - cosine(exact[i], smooth[i]);
+        }
+        assertThat(smoothError).isLessThan(plainError / 2);
+
+        assertThatThrownBy(() -> OnnxQuantize.int8(model, name -> true, Map.of(ranges.keySet().iterator().next(),
+                new float[3]), 0.75)).isInstanceOf(InvalidInputException.class).hasMessageContaining("3 channels");
+    }
+
+    @Test
+    void bytesThatAreNotOnnxFailWithAMessage() {
+        assertThatThrownBy(() -> OnnxQuantize.int8(new byte[] {(byte) 0xff, (byte) 0xff, 1, 2, 3}))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("not an ONNX model");
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
