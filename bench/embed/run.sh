@@ -19,6 +19,11 @@
 #       # real-text corpus, teacher vectors from the on-disk cache, which `Static.java teach N` fills first),
 #       # scored on the 1,000 evaluation sentences; lines appended to bench/out/embed/static-scale.txt
 #
+#   bench/embed/run.sh int8 [ROUNDS=7] STUDENT_DIR... [teacher]   # int8 copies (distill embed quantize's
+#       SmoothQuant) of each student and of the teacher, scored against the float teacher on the real corpus's 1,000
+#       evaluation sentences, speed in alternating rounds in one JVM (bench/embed/Int8.java); int8 folders in
+#       bench/out/embed/int8/
+#
 # Prints the scorecard (also in bench/out/embed/<teacher>-static-<dims>/scorecard.json) and the load average.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -53,6 +58,15 @@ if [[ "${1:-}" == "layers-real" ]]; then
     -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Layers.java" bge-small-en-v1.5 "$REAL/train.txt" "$REAL/${VAL:-val.txt}" \
     "$REAL/eval.txt" "$REAL/teacher-cache" "$@"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+if [[ "${1:-}" == "int8" ]]; then
+  shift
+  ROUNDS=7; [[ "${1:-}" =~ ^[0-9]+$ ]] && { ROUNDS="$1"; shift; }
+  ./distill --help >/dev/null
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+  "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
+    "$ROOT/bench/embed/Int8.java" bge-small-en-v1.5 "$ROUNDS" "$OUT/int8" "$@"
   exit 0
 fi
 if [[ "${1:-}" == "tune-sweep" ]]; then
