@@ -25,9 +25,12 @@ import picocli.CommandLine.Option;
                 "Tokenizer, pooling and any safetensors are copied; quantization.json says what was done. Score the "
                         + "result with 'distill embed eval'."},
         footer = {"", "Examples:",
-                "  distill embed quantize --model students/bge-layers --out students/bge-layers-int8",
-                "  distill embed quantize --model bge-small-en-v1.5 --out models/bge-small-int8 --calibration my-texts.txt",
-                "  distill embed eval --teacher bge-small-en-v1.5 --student students/bge-layers-int8"})
+                "  distill embed quantize --model students/bge-layers \\",
+                "      --out students/bge-layers-int8",
+                "  distill embed quantize --model bge-small-en-v1.5 --out models/bge-int8 \\",
+                "      --calibration my-texts.txt",
+                "  distill embed eval --teacher bge-small-en-v1.5 \\",
+                "      --student students/bge-layers-int8"})
 final class EmbedQuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR|ID",
             description = "Encoder to quantise: a folder with model.onnx (or onnx/model.onnx) and tokenizer.json, or a "
