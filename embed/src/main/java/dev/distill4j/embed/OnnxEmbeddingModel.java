@@ -216,7 +216,11 @@ public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
         return out;
     }
 
-    private float[][] run(long[][] batch, Pooling pooling) {
+    /**
+     * A BERT-style encoder's inputs for a batch of token-id rows: ids padded with 0 to the longest row, the attention
+     * mask marking the real tokens, and zero token types when the graph takes them. The caller closes the tensors.
+     */
+    public static Map<String, OnnxTensor> inputs(OrtEnvironment env, long[][] batch, boolean typeIds) throws OrtException {
         int b = batch.length, t = 0;
         for (long[] x : batch) t = Math.max(t, x.length);
         long[] ids = new long[b * t], mask = new long[b * t];
@@ -229,7 +233,20 @@ public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
         try {
             inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
             inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-            if (needsTypeIds) inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[b * t]), shape));
+            if (typeIds) inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[b * t]), shape));
+            return inputs;
+        } catch (OrtException | RuntimeException e) {
+            inputs.values().forEach(OnnxTensor::close);
+            throw e;
+        }
+    }
+
+    private float[][] run(long[][] batch, Pooling pooling) {
+        int b = batch.length, t = 0;
+        for (long[] x : batch) t = Math.max(t, x.length);
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            inputs = inputs(env, batch, needsTypeIds);
             try (OrtSession.Result r = session.run(inputs)) {
                 OnnxTensor states = (OnnxTensor) r.get(0);
                 long[] s = states.getInfo().getShape();

@@ -6,6 +6,7 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import dev.distill4j.core.InvalidInputException;
+import dev.distill4j.embed.OnnxEmbeddingModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import ai.onnxruntime.OnnxTensor;
@@ -13,9 +14,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.function.Predicate;
@@ -179,20 +178,9 @@ public final class OnnxQuantize {
         Set<String> dropped = new HashSet<>();
         for (var e : quantisedReads.entrySet()) if (e.getValue().equals(readers.get(e.getKey()))) dropped.add(e.getKey());
 
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length / 3);
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        CodedInputStream in = newStream(model, 0, model.length);
-        for (int tag; (tag = in.readTag()) != 0; ) {
-            if (!isMessage(tag, MODEL_GRAPH)) {
-                in.skipField(tag, out);
-                continue;
-            }
-            int length = in.readRawVarint32(), start = in.getTotalBytesRead();
-            out.writeByteArray(MODEL_GRAPH, graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()));
-            in.skipRawBytes(length);
-        }
-        out.flush();
-        return new Report(bytes.toByteArray(), matmuls, floatBytes, int8Bytes);
+        byte[] rewritten = withGraph(model, (start, length) ->
+                graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()));
+        return new Report(rewritten, matmuls, floatBytes, int8Bytes);
     }
 
     /** Per node of the graph: the 2-d float weight of a MatMul to quantise, else null. */
@@ -233,19 +221,8 @@ public final class OnnxQuantize {
             try (OrtSession session = env.createSession(probed, options)) {
                 boolean typeIds = session.getInputNames().contains("token_type_ids");
                 for (long[][] batch : batches) {
-                    int b = batch.length, t = 0;
-                    for (long[] row : batch) t = Math.max(t, row.length);
-                    long[] ids = new long[b * t], mask = new long[b * t];
-                    for (int i = 0; i < b; i++) {
-                        System.arraycopy(batch[i], 0, ids, i * t, batch[i].length);
-                        Arrays.fill(mask, i * t, i * t + batch[i].length, 1L);
-                    }
-                    long[] shape = {b, t};
-                    Map<String, OnnxTensor> feed = new HashMap<>();
+                    Map<String, OnnxTensor> feed = OnnxEmbeddingModel.inputs(env, batch, typeIds);
                     try {
-                        feed.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-                        feed.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-                        if (typeIds) feed.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[b * t]), shape));
                         try (OrtSession.Result r = session.run(feed, new LinkedHashSet<>(inputs))) {
                             for (String x : inputs) {
                                 OnnxTensor v = (OnnxTensor) r.get(x).orElseThrow();
@@ -287,7 +264,17 @@ public final class OnnxQuantize {
             v.flush();
             outputs.add(info.toByteArray());
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length + 4096);
+        return withGraph(model, (start, length) -> graph(model, start, length, null, List.of(), Set.of(), outputs));
+    }
+
+    /** The graph message's new bytes, from where the old one starts in the model and its length. */
+    private interface GraphRewrite {
+        byte[] apply(int start, int length) throws IOException;
+    }
+
+    /** The model with its graph message replaced by {@code rewrite}'s, every other field copied as it is. */
+    private static byte[] withGraph(byte[] model, GraphRewrite rewrite) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length / 2);
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         CodedInputStream in = newStream(model, 0, model.length);
         for (int tag; (tag = in.readTag()) != 0; ) {
@@ -296,7 +283,7 @@ public final class OnnxQuantize {
                 continue;
             }
             int length = in.readRawVarint32(), start = in.getTotalBytesRead();
-            out.writeByteArray(MODEL_GRAPH, graph(model, start, length, null, List.of(), Set.of(), outputs));
+            out.writeByteArray(MODEL_GRAPH, rewrite.apply(start, length));
             in.skipRawBytes(length);
         }
         out.flush();
