@@ -13,6 +13,7 @@ import dev.distill4j.embed.StaticDistiller;
 import dev.distill4j.embed.StaticEmbeddingModel;
 import dev.distill4j.embed.encoder.EncoderDistiller;
 import dev.distill4j.embed.encoder.EncoderStudent;
+import dev.distill4j.embed.encoder.Int8Encoder;
 import dev.distill4j.embed.StaticRecipe;
 import dev.distill4j.embed.StaticTuner;
 import dev.distill4j.embed.StudentKind;
@@ -100,6 +101,12 @@ final class EmbedCommand implements Runnable {
         @Option(names = "--no-eval", description = "Skip the fidelity and speed scorecard after building.")
         boolean noEval;
 
+        @Option(names = "--int8", description = "layers: save model.onnx with int8 dense layers (SmoothQuant calibrated "
+                + "on " + Int8Encoder.DEFAULT_CALIBRATION + " training sentences, as 'distill embed quantize' writes it), "
+                + "several times faster on CPUs with VNNI; the scorecard then scores the int8 model. The safetensors "
+                + "stay float.")
+        boolean int8;
+
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Student folder to write.")
         Path out;
 
@@ -115,6 +122,10 @@ final class EmbedCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             StudentKind kind = StudentKind.parse(student);
+            if (int8 && !(kind instanceof StudentKind.Layers)) {
+                throw new UserError("--int8 is for layers students (their model.onnx); a static student has no "
+                        + "matrix products to quantise");
+            }
             if (kind instanceof StudentKind.Layers l) return distillEncoder(l.layers());
             boolean tuned = kind instanceof StudentKind.StaticTuned;
             StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
@@ -242,6 +253,13 @@ final class EmbedCommand implements Runnable {
                             + "Spearman %.4f -> %.4f, built in %.1f s (%d teacher vectors from the cache)%n", out,
                             layers.length, s.info().path("teacher_num_layers").asInt(), c[0], c[c.length - 1], rho[0],
                             rho[rho.length - 1], r.seconds(), r.cachedVectors());
+                }
+                if (int8) {
+                    List<String> calibration = split.train().subList(0, Math.min(split.train().size(), Int8Encoder.DEFAULT_CALIBRATION));
+                    Int8Encoder.Result q = Int8Encoder.inPlace(out, calibration, Int8Encoder.DEFAULT_ALPHA);
+                    System.out.printf(Locale.ROOT, "int8 model.onnx: %d dense layers in int8, %.1f MB -> %.1f MB "
+                                    + "(SmoothQuant alpha %.2f on %d training sentences)%n", q.matmuls(),
+                            q.onnxBytesBefore() / 1e6, q.onnxBytesAfter() / 1e6, q.alpha(), q.calibrationSentences());
                 }
                 if (!noEval) {
                     // scored as it will be served: loaded back from the folder (its ONNX export on ONNX Runtime)

@@ -138,6 +138,27 @@ class EmbedCliTest {
     }
 
     @Test
+    void aLayersStudentSavedInInt8IsScoredAsInt8() throws Exception {
+        Path corpus = tmp.resolve("corpus.txt");
+        lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
+        Path out = tmp.resolve("bert-int8");
+        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--epochs", "1",
+                "--batch-size", "16", "--corpus", corpus.toString(), "--teacher-cache", tmp.resolve("cache").toString(),
+                "--int8", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("int8 model.onnx: 12 dense layers in int8").contains("on 48 training sentences")
+                .contains("Spearman");
+        assertThat(Json.MAPPER.readTree(out.resolve("quantization.json").toFile()).get("calibration_sentences").asInt())
+                .isEqualTo(48);
+        assertThat(out.resolve("model.safetensors")).isRegularFile();
+        var twice = distill("embed", "quantize", "--model", out.toString(), "--out", tmp.resolve("q").toString(), "--no-smooth");
+        assertThat(twice.stderr()).contains("int8 already");
+        var staticInt8 = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--int8", "--out", tmp.resolve("s").toString());
+        assertThat(staticInt8.exitCode()).isEqualTo(1);
+        assertThat(staticInt8.stderr()).contains("--int8 is for layers students").doesNotContain("\tat ");
+    }
+
+    @Test
     void quantizesABuiltInTeacherAndRefusesWhatItCannotDo() throws Exception {
         Path corpus = tmp.resolve("corpus.txt");
         lines(corpus, 40, i -> "a sentence about harbour number " + i + (i % 3 == 0 ? " and the weather" : ""));

@@ -70,21 +70,7 @@ public final class Int8Encoder {
             tokenizer = Files.readAllBytes(dir.resolve("tokenizer.json"));
         }
 
-        OnnxQuantize.Report report;
-        if (calibration.isEmpty()) {
-            report = OnnxQuantize.int8(onnx);
-        } else {
-            HuggingFaceTokenizer tok = HfTokenizers.load(tokenizer, true, maxLength);
-            List<long[][]> batches = new ArrayList<>();
-            for (int i = 0; i < calibration.size(); i += BATCH) {
-                List<String> part = calibration.subList(i, Math.min(calibration.size(), i + BATCH));
-                long[][] ids = new long[part.size()][];
-                for (int j = 0; j < ids.length; j++) ids[j] = tok.encode(part.get(j)).getIds();
-                batches.add(ids);
-            }
-            var ranges = OnnxQuantize.calibrate(onnx, name -> true, batches);
-            report = OnnxQuantize.int8(onnx, name -> true, ranges, alpha);
-        }
+        OnnxQuantize.Report report = quantise(onnx, tokenizer, maxLength, calibration, alpha);
 
         // assemble beside the target, then one rename: a killed run leaves no half-written model folder behind
         Path parent = out.toAbsolutePath().getParent();
@@ -99,15 +85,7 @@ public final class Int8Encoder {
             }
             Files.createDirectories(tmp.resolve(onnxFile).getParent() == null ? tmp : tmp.resolve(onnxFile).getParent());
             Files.write(tmp.resolve(onnxFile), report.model());
-            ObjectNode info = Json.object();
-            info.put("source", source);
-            info.put("method", calibration.isEmpty() ? "dynamic int8" : "dynamic int8 with SmoothQuant");
-            info.put("weights", "int8, symmetric, one scale per output column");
-            info.put("activations", "uint8, asymmetric, one range per tensor per batch (DynamicQuantizeLinear)");
-            info.put("quantized_matmuls", report.matmuls());
-            info.put("calibration_sentences", calibration.size());
-            if (!calibration.isEmpty()) info.put("smoothquant_alpha", alpha);
-            AtomicFiles.writeString(tmp.resolve(REPORT), Json.writePretty(info));
+            writeReport(tmp, source, report, calibration.size(), alpha);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             deleteTree(tmp);
@@ -115,6 +93,49 @@ public final class Int8Encoder {
         }
         return new Result(out, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
                 report.model().length, calibration.size(), alpha);
+    }
+
+    /**
+     * Replaces the float {@code model.onnx} of a folder (a layers student just saved) by its int8 graph, calibrated on
+     * {@code calibration}; the safetensors stay float. The new file replaces the old in one rename.
+     */
+    public static Result inPlace(Path dir, List<String> calibration, double alpha) throws IOException {
+        Path onnxFile = dir.resolve("model.onnx");
+        if (!Files.isRegularFile(onnxFile)) throw new InvalidInputException(dir + " has no model.onnx to quantise");
+        byte[] onnx = Files.readAllBytes(onnxFile);
+        OnnxQuantize.Report report = quantise(onnx, Files.readAllBytes(dir.resolve("tokenizer.json")), 512, calibration, alpha);
+        AtomicFiles.writeBytes(onnxFile, report.model());
+        writeReport(dir, dir.toString(), report, calibration.size(), alpha);
+        return new Result(dir, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
+                report.model().length, calibration.size(), alpha);
+    }
+
+    private static OnnxQuantize.Report quantise(byte[] onnx, byte[] tokenizer, int maxLength, List<String> calibration,
+                                                double alpha) throws IOException {
+        if (calibration.isEmpty()) return OnnxQuantize.int8(onnx);
+        HuggingFaceTokenizer tok = HfTokenizers.load(tokenizer, true, maxLength);
+        List<long[][]> batches = new ArrayList<>();
+        for (int i = 0; i < calibration.size(); i += BATCH) {
+            List<String> part = calibration.subList(i, Math.min(calibration.size(), i + BATCH));
+            long[][] ids = new long[part.size()][];
+            for (int j = 0; j < ids.length; j++) ids[j] = tok.encode(part.get(j)).getIds();
+            batches.add(ids);
+        }
+        var ranges = OnnxQuantize.calibrate(onnx, name -> true, batches);
+        return OnnxQuantize.int8(onnx, name -> true, ranges, alpha);
+    }
+
+    private static void writeReport(Path dir, String source, OnnxQuantize.Report report, int calibration, double alpha)
+            throws IOException {
+        ObjectNode info = Json.object();
+        info.put("source", source);
+        info.put("method", calibration == 0 ? "dynamic int8" : "dynamic int8 with SmoothQuant");
+        info.put("weights", "int8, symmetric, one scale per output column");
+        info.put("activations", "uint8, asymmetric, one range per tensor per batch (DynamicQuantizeLinear)");
+        info.put("quantized_matmuls", report.matmuls());
+        info.put("calibration_sentences", calibration);
+        if (calibration > 0) info.put("smoothquant_alpha", alpha);
+        AtomicFiles.writeString(dir.resolve(REPORT), Json.writePretty(info));
     }
 
     /** sentence-transformers' pooling description, so the folder pools as the built-in teacher does. */
