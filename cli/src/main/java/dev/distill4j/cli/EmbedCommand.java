@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "embed", mixinStandardHelpOptions = true,
         description = {"Distil sentence-embedding models: an ONNX encoder teacher (bge-small-en-v1.5, all-MiniLM-L6-v2, "
-                + "or your own export) into a static student that needs no transformer at inference."},
+                + "or your own export) into a static student that needs no transformer at inference, or a BERT student "
+                + "that keeps some of the teacher's layers; 'quantize' makes an int8 copy of any ONNX encoder."},
         subcommands = {EmbedCommand.DistillEmbed.class, EmbedCommand.EvalEmbed.class, EmbedHarvestCommand.class,
                 EmbedCorpusCommand.class, EmbedQuantizeCommand.class},
         footer = {
@@ -103,7 +104,7 @@ final class EmbedCommand implements Runnable {
 
         @Option(names = "--int8", description = "layers: save model.onnx with int8 dense layers (SmoothQuant calibrated "
                 + "on " + Int8Encoder.DEFAULT_CALIBRATION + " training sentences, as 'distill embed quantize' writes it), "
-                + "several times faster on CPUs with VNNI; the scorecard then scores the int8 model. The safetensors "
+                + "about twice as fast on CPUs with VNNI; the scorecard then scores the int8 model. The safetensors "
                 + "stay float.")
         boolean int8;
 
