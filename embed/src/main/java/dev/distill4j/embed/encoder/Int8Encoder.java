@@ -8,13 +8,12 @@ import dev.distill4j.core.Json;
 import dev.distill4j.embed.HfTokenizers;
 import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.Pooling;
+import dev.distill4j.model.ops.ModelFolders;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -35,6 +34,8 @@ public final class Int8Encoder {
     public static final int DEFAULT_CALIBRATION = 256;
     public static final String REPORT = "quantization.json";
     private static final int BATCH = 32;
+    /** Calibration sentences are cut at BERT's position limit, as the encoders embed them. */
+    private static final int MAX_LENGTH = 512;
 
     public record Result(Path out, int matmuls, long floatWeightBytes, long int8WeightBytes, long onnxBytesBefore,
                          long onnxBytesAfter, int calibrationSentences, double alpha) {}
@@ -51,7 +52,6 @@ public final class Int8Encoder {
         Path dir = builtin == null ? Path.of(source) : null;
         byte[] onnx, tokenizer;
         Path onnxFile;
-        int maxLength = 512;
         if (builtin != null) {
             onnx = OnnxEmbeddingModel.onnxBytes(builtin.id);
             tokenizer = builtin.tokenizerJson();
@@ -70,27 +70,20 @@ public final class Int8Encoder {
             tokenizer = Files.readAllBytes(dir.resolve("tokenizer.json"));
         }
 
-        OnnxQuantize.Report report = quantise(onnx, tokenizer, maxLength, calibration, alpha);
+        OnnxQuantize.Report report = quantise(onnx, tokenizer, calibration, alpha);
 
-        // assemble beside the target, then one rename: a killed run leaves no half-written model folder behind
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp");
-        try {
+        // assembled beside the target, then one rename: a killed run leaves no half-written model folder behind
+        ModelFolders.write(out, false, tmp -> {
             if (builtin != null) {
                 Files.write(tmp.resolve("tokenizer.json"), tokenizer);
                 writePooling(tmp, builtin.pooling(), OnnxGraph.parseStructure(onnx));
             } else {
                 copyTree(dir, tmp, onnxFile);
             }
-            Files.createDirectories(tmp.resolve(onnxFile).getParent() == null ? tmp : tmp.resolve(onnxFile).getParent());
+            Files.createDirectories(tmp.resolve(onnxFile).getParent());
             Files.write(tmp.resolve(onnxFile), report.model());
             writeReport(tmp, source, report, calibration.size(), alpha);
-            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
-            throw e;
-        }
+        });
         return new Result(out, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
                 report.model().length, calibration.size(), alpha);
     }
@@ -103,17 +96,17 @@ public final class Int8Encoder {
         Path onnxFile = dir.resolve("model.onnx");
         if (!Files.isRegularFile(onnxFile)) throw new InvalidInputException(dir + " has no model.onnx to quantise");
         byte[] onnx = Files.readAllBytes(onnxFile);
-        OnnxQuantize.Report report = quantise(onnx, Files.readAllBytes(dir.resolve("tokenizer.json")), 512, calibration, alpha);
+        OnnxQuantize.Report report = quantise(onnx, Files.readAllBytes(dir.resolve("tokenizer.json")), calibration, alpha);
         AtomicFiles.writeBytes(onnxFile, report.model());
         writeReport(dir, dir.toString(), report, calibration.size(), alpha);
         return new Result(dir, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
                 report.model().length, calibration.size(), alpha);
     }
 
-    private static OnnxQuantize.Report quantise(byte[] onnx, byte[] tokenizer, int maxLength, List<String> calibration,
-                                                double alpha) throws IOException {
+    private static OnnxQuantize.Report quantise(byte[] onnx, byte[] tokenizer, List<String> calibration, double alpha)
+            throws IOException {
         if (calibration.isEmpty()) return OnnxQuantize.int8(onnx);
-        HuggingFaceTokenizer tok = HfTokenizers.load(tokenizer, true, maxLength);
+        HuggingFaceTokenizer tok = HfTokenizers.load(tokenizer, true, MAX_LENGTH);
         List<long[][]> batches = new ArrayList<>();
         for (int i = 0; i < calibration.size(); i += BATCH) {
             List<String> part = calibration.subList(i, Math.min(calibration.size(), i + BATCH));
@@ -162,20 +155,6 @@ public final class Int8Encoder {
                 if (Files.isDirectory(f)) Files.createDirectories(to.resolve(rel.toString()));
                 else Files.copy(f, to.resolve(rel.toString()), StandardCopyOption.COPY_ATTRIBUTES);
             }
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort: the temporary folder is hidden and named after the target
         }
     }
 }

@@ -80,12 +80,6 @@ public final class OnnxQuantize {
      */
     public static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax, double alpha)
             throws IOException {
-        return int8(model, quantise, absMax, x -> alpha);
-    }
-
-    /** As above with α chosen per input tensor. */
-    public static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax,
-                              java.util.function.ToDoubleFunction<String> alphaOf) throws IOException {
         checkOpset(model);
         OnnxGraph g = OnnxGraph.parse(model);
         Map<String, Integer> readers = new HashMap<>();
@@ -111,7 +105,6 @@ public final class OnnxQuantize {
                         + " channels, the weights " + e.getValue().length);
             }
             float[] s = new float[a.length];
-            double alpha = alphaOf.applyAsDouble(e.getKey());
             for (int c = 0; c < s.length; c++) {
                 double v = Math.pow(Math.max(a[c], 1e-5), alpha) / Math.pow(Math.max(e.getValue()[c], 1e-5), 1 - alpha);
                 s[c] = (float) Math.max(v, 1e-5);
@@ -186,14 +179,18 @@ public final class OnnxQuantize {
     /** Per node of the graph: the 2-d float weight of a MatMul to quantise, else null. */
     private static List<OnnxGraph.Tensor> selected(OnnxGraph g, Predicate<String> quantise) {
         List<OnnxGraph.Tensor> weights = new ArrayList<>();
-        for (OnnxGraph.Node n : g.nodes()) {
-            OnnxGraph.Tensor w = n.opType().equals("MatMul") && n.inputs().size() == 2
-                    ? g.initializers().get(n.inputs().get(1)) : null;
-            boolean ok = w != null && w.dataType() == FLOAT && w.dims().length == 2 && w.floats() != null
-                    && quantise.test(n.name());
-            weights.add(ok ? w : null);
-        }
+        for (OnnxGraph.Node n : g.nodes()) weights.add(weight(g, n, quantise));
         return weights;
+    }
+
+    /**
+     * The 2-d float weight {@code n} multiplies by when it is a MatMul {@code quantise} accepts, else null. Works on
+     * a graph parsed with or without values ({@link OnnxGraph#parseStructure}).
+     */
+    private static OnnxGraph.Tensor weight(OnnxGraph g, OnnxGraph.Node n, Predicate<String> quantise) {
+        OnnxGraph.Tensor w = n.opType().equals("MatMul") && n.inputs().size() == 2
+                ? g.initializers().get(n.inputs().get(1)) : null;
+        return w != null && w.dataType() == FLOAT && w.dims().length == 2 && quantise.test(n.name()) ? w : null;
     }
 
     /**
@@ -206,12 +203,7 @@ public final class OnnxQuantize {
         OnnxGraph g = OnnxGraph.parseStructure(model);
         List<String> inputs = new ArrayList<>();
         for (OnnxGraph.Node n : g.nodes()) {
-            OnnxGraph.Tensor w = n.opType().equals("MatMul") && n.inputs().size() == 2
-                    ? g.initializers().get(n.inputs().get(1)) : null;
-            if (w != null && w.dataType() == FLOAT && w.dims().length == 2 && quantise.test(n.name())
-                    && !inputs.contains(n.inputs().get(0))) {
-                inputs.add(n.inputs().get(0));
-            }
+            if (weight(g, n, quantise) != null && !inputs.contains(n.inputs().get(0))) inputs.add(n.inputs().get(0));
         }
         byte[] probed = withOutputs(model, inputs);
         Map<String, float[]> absMax = new LinkedHashMap<>();
