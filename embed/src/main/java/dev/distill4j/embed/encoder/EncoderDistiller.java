@@ -60,9 +60,12 @@ public final class EncoderDistiller {
      * @param teacherCache   folder keeping the teacher's vectors between runs ({@link CachedEmbeddingModel}); null = none
      * @param hiddenWeight   weight of {@link HiddenStateLoss}, the per-token, per-layer term (0 = sentence vectors only);
      *                       it runs the whole teacher on every batch, about doubling a step's time
+     * @param neighbourhood  0: batches of sentences of similar length (least padding); K &gt; 0: each batch is a
+     *                       random sentence and sentences drawn from its K nearest ({@link NeighbourBatches}), so
+     *                       the pairwise term orders near neighbours, what recall@k and nDCG@k score
      */
     public record Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
-                          double pairWeight, Path teacherCache, double hiddenWeight) {
+                          double pairWeight, Path teacherCache, double hiddenWeight, int neighbourhood) {
         // chosen on real text's validation split (docs/benchmarks.md, "Layer-dropped student on real text"):
         // lr 1e-3 beat 3e-4 and the pairwise term beat MSE alone at the same steps
         public static final int DEFAULT_EPOCHS = 4;
@@ -71,6 +74,7 @@ public final class EncoderDistiller {
         public static final int DEFAULT_TRAIN_SENTENCES = 4000;
         public static final double DEFAULT_PAIR_WEIGHT = 1.0;
         public static final double DEFAULT_HIDDEN_WEIGHT = 0.0;
+        public static final int DEFAULT_NEIGHBOURHOOD = 0;
 
         public Options {
             if (layers.length == 0) throw new InvalidInputException("keep at least one teacher layer");
@@ -86,12 +90,16 @@ public final class EncoderDistiller {
             if (!(hiddenWeight >= 0) || Double.isInfinite(hiddenWeight)) {
                 throw new InvalidInputException("--hidden-weight must be a finite number ≥ 0, got " + hiddenWeight);
             }
+            if (neighbourhood != 0 && neighbourhood < batchSize - 1) {
+                throw new InvalidInputException("--neighbourhood must be 0 (batches by length) or at least the batch's "
+                        + "other " + (batchSize - 1) + " sentences, got " + neighbourhood);
+            }
         }
 
         /** Sentence-vector losses only (no {@link HiddenStateLoss}). */
         public Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
                        double pairWeight, Path teacherCache) {
-            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, 0);
+            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, 0, 0);
         }
 
         /** The default loss ({@link #DEFAULT_PAIR_WEIGHT}) and no teacher cache. */
@@ -154,6 +162,8 @@ public final class EncoderDistiller {
         info.put("epochs", o.epochs());
         info.put("lr", o.lr());
         info.put("batch_size", o.batchSize());
+        info.put("batches", o.neighbourhood() == 0 ? "length" : "neighbours");
+        if (o.neighbourhood() > 0) info.put("neighbourhood", o.neighbourhood());
         info.put("train_sentences", train.size());
         EncoderStudent student = new EncoderStudent(teacher.name() + "-" + o.layers().length + "L", all.keepLayers(o.layers()),
                 teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info,
@@ -227,14 +237,15 @@ public final class EncoderDistiller {
             params.put(e.getKey(), e.getValue());
         }
         List<NDArray> paramList = new ArrayList<>(params.values());
-        List<int[]> batches = lengthBatches(trainIds, o.batchSize());
-        long total = (long) batches.size() * o.epochs();
+        List<int[]> batches = o.neighbourhood() == 0 ? lengthBatches(trainIds, o.batchSize()) : null;
+        long total = (long) ((train.size() + o.batchSize() - 1) / o.batchSize()) * o.epochs();   // ⌈n/B⌉ batches, either way
         LrSchedule schedule = new LrSchedule(o.lr(), 0, total / 10, total);
         Random rnd = new Random(o.seed());
         long step = 0;
         int d = student.dimension();
         try (AdamW adamW = AdamW.builder().build()) {
             for (int epoch = 1; epoch <= o.epochs(); epoch++) {
+                if (o.neighbourhood() > 0) batches = NeighbourBatches.of(trainTargets, o.batchSize(), o.neighbourhood(), rnd);
                 Collections.shuffle(batches, rnd);
                 for (int[] batch : batches) {
                     long[][] ids = new long[batch.length][];
