@@ -14,7 +14,7 @@ import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** Neighbour batches: a partition of the sentences, whose batches are the seeds' neighbourhoods. */
+/** Neighbour batches: a partition of the sentences, whose batches are the seeds' neighbourhoods, run in parts by length. */
 class NeighbourBatchesTest {
 
     @Test
@@ -65,6 +65,21 @@ class NeighbourBatchesTest {
         Set<Integer> expected = new HashSet<>(Arrays.asList(brute));
         assertThat(Arrays.stream(got).boxed().toList()).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(NeighbourBatches.dot(v[3], v[4])).isCloseTo((float) dot(v[3], v[4]), within(1e-5f));
+    }
+
+    @Test
+    void aMixedLengthBatchRunsInPartsWhenThatSavesPadding() {
+        long[][] ids = {new long[5], new long[5], new long[5], new long[5], new long[40], new long[40]};
+        // one pass: 6·40 + 10 = 250 token slots; cut after the fourth: (4·5 + 10) + (2·40 + 10) = 120, the least
+        assertThat(EncoderDistiller.paddingCuts(ids, 10)).containsExactly(0, 4, 6);
+        // a pass dearer than the padding it saves: one pass
+        assertThat(EncoderDistiller.paddingCuts(ids, 1000)).containsExactly(0, 6);
+        // equal lengths never gain from a cut
+        long[][] even = new long[8][12];
+        assertThat(EncoderDistiller.paddingCuts(even, 1)).containsExactly(0, 8);
+        // byLength sorts a batch's indices by token count
+        long[][] all = {new long[9], new long[3], new long[6]};
+        assertThat(EncoderDistiller.byLength(new int[] {0, 1, 2}, all)).containsExactly(1, 2, 0);
     }
 
     @Test
