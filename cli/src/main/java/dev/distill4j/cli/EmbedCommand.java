@@ -341,13 +341,6 @@ final class EmbedCommand implements Runnable {
                 + "${DEFAULT-VALUE}.", defaultValue = "" + EncoderDistiller.Options.DEFAULT_HIDDEN_WEIGHT)
         double hiddenWeight = EncoderDistiller.Options.DEFAULT_HIDDEN_WEIGHT;
 
-        @Option(names = "--neighbourhood", paramLabel = "K", description = "layers: build each batch from a random "
-                + "training sentence and sentences drawn from its K nearest (teacher cosine), so the pairwise term "
-                + "learns to order near neighbours, which is what recall@10 and nDCG@10 score; K = batch size - 1 takes "
-                + "the nearest. 0 = batches of sentences of similar length (least padding, faster steps). "
-                + "Default: ${DEFAULT-VALUE}.", defaultValue = "" + EncoderDistiller.Options.DEFAULT_NEIGHBOURHOOD)
-        int neighbourhood = EncoderDistiller.Options.DEFAULT_NEIGHBOURHOOD;
-
         @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
                 + "are kept between runs (in-process teachers). Default: $" + CachedEmbeddingModel.ENV
                 + "/<teacher>, else $XDG_CACHE_HOME/distill4j/embed-teacher/<teacher> (~/.cache/…).")
@@ -383,8 +376,7 @@ final class EmbedCommand implements Runnable {
         EncoderDistiller.Options encoderOptions(int[] layers, Path cacheDir) {
             return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
                     or(batchSize, LAYERS_BATCH), seed, false,
-                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight,
-                    neighbourhood);
+                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight);
         }
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }

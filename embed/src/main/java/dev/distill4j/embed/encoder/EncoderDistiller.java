@@ -2,8 +2,6 @@ package dev.distill4j.embed.encoder;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -62,12 +60,9 @@ public final class EncoderDistiller {
      * @param teacherCache   folder keeping the teacher's vectors between runs ({@link CachedEmbeddingModel}); null = none
      * @param hiddenWeight   weight of {@link HiddenStateLoss}, the per-token, per-layer term (0 = sentence vectors only);
      *                       it runs the whole teacher on every batch, about doubling a step's time
-     * @param neighbourhood  0: batches of sentences of similar length (least padding); K &gt; 0: each batch is a
-     *                       random sentence and sentences drawn from its K nearest ({@link NeighbourBatches}), so
-     *                       the pairwise term orders near neighbours, what recall@k and nDCG@k score
      */
     public record Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
-                          double pairWeight, Path teacherCache, double hiddenWeight, int neighbourhood) {
+                          double pairWeight, Path teacherCache, double hiddenWeight) {
         // chosen on real text's validation split (docs/benchmarks.md, "Layer-dropped student on real text"):
         // lr 1e-3 beat 3e-4 and the pairwise term beat MSE alone at the same steps
         public static final int DEFAULT_EPOCHS = 4;
@@ -76,7 +71,6 @@ public final class EncoderDistiller {
         public static final int DEFAULT_TRAIN_SENTENCES = 4000;
         public static final double DEFAULT_PAIR_WEIGHT = 1.0;
         public static final double DEFAULT_HIDDEN_WEIGHT = 0.0;
-        public static final int DEFAULT_NEIGHBOURHOOD = 0;
 
         public Options {
             if (layers.length == 0) throw new InvalidInputException("keep at least one teacher layer");
@@ -92,16 +86,12 @@ public final class EncoderDistiller {
             if (!(hiddenWeight >= 0) || Double.isInfinite(hiddenWeight)) {
                 throw new InvalidInputException("--hidden-weight must be a finite number ≥ 0, got " + hiddenWeight);
             }
-            if (neighbourhood != 0 && neighbourhood < batchSize - 1) {
-                throw new InvalidInputException("--neighbourhood must be 0 (batches by length) or at least the batch's "
-                        + "other " + (batchSize - 1) + " sentences, got " + neighbourhood);
-            }
         }
 
         /** Sentence-vector losses only (no {@link HiddenStateLoss}). */
         public Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
                        double pairWeight, Path teacherCache) {
-            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, 0, 0);
+            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, 0);
         }
 
         /** The default loss ({@link #DEFAULT_PAIR_WEIGHT}) and no teacher cache. */
@@ -164,8 +154,6 @@ public final class EncoderDistiller {
         info.put("epochs", o.epochs());
         info.put("lr", o.lr());
         info.put("batch_size", o.batchSize());
-        info.put("batches", o.neighbourhood() == 0 ? "length" : "neighbours");
-        if (o.neighbourhood() > 0) info.put("neighbourhood", o.neighbourhood());
         info.put("train_sentences", train.size());
         EncoderStudent student = new EncoderStudent(teacher.name() + "-" + o.layers().length + "L", all.keepLayers(o.layers()),
                 teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info,
@@ -239,41 +227,34 @@ public final class EncoderDistiller {
             params.put(e.getKey(), e.getValue());
         }
         List<NDArray> paramList = new ArrayList<>(params.values());
-        List<int[]> batches = o.neighbourhood() == 0 ? lengthBatches(trainIds, o.batchSize()) : null;
-        long total = (long) ((train.size() + o.batchSize() - 1) / o.batchSize()) * o.epochs();   // ⌈n/B⌉ batches, either way
+        List<int[]> batches = lengthBatches(trainIds, o.batchSize());
+        long total = (long) batches.size() * o.epochs();
         LrSchedule schedule = new LrSchedule(o.lr(), 0, total / 10, total);
         Random rnd = new Random(o.seed());
         long step = 0;
         int d = student.dimension();
         try (AdamW adamW = AdamW.builder().build()) {
             for (int epoch = 1; epoch <= o.epochs(); epoch++) {
-                if (o.neighbourhood() > 0) batches = NeighbourBatches.of(trainTargets, o.batchSize(), o.neighbourhood(), rnd);
                 Collections.shuffle(batches, rnd);
                 for (int[] batch : batches) {
-                    int[] sorted = byLength(batch, trainIds);                  // the loss ignores order; parts need it
-                    long[][] ids = new long[sorted.length][];
-                    float[] target = new float[sorted.length * d];
-                    for (int i = 0; i < sorted.length; i++) {
-                        ids[i] = trainIds[sorted[i]];
-                        System.arraycopy(trainTargets[sorted[i]], 0, target, i * d, d);
+                    long[][] ids = new long[batch.length][];
+                    float[] target = new float[batch.length * d];
+                    for (int i = 0; i < batch.length; i++) {
+                        ids[i] = trainIds[batch[i]];
+                        System.arraycopy(trainTargets[batch[i]], 0, target, i * d, d);
                     }
-                    // the hidden-state term is a ratio over the whole batch: it takes the batch in one pass
-                    int[] cuts = teacher != null ? new int[] {0, ids.length} : paddingCuts(ids, FORWARD_OVERHEAD_TOKENS);
                     double loss;
                     try (NDManager m = student.manager().newSubManager()) {
                         // the teacher's states before the collector opens: constants, no graph kept for them
                         List<NDArray> teacherStates = teacher == null ? null : kept(teacher.states(m, ids), o.layers());
                         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                            NDList pooled = new NDList();
-                            NDArray h = null;
-                            for (int c = 0; c + 1 < cuts.length; c++) {
-                                BertEncoder.States states = student.encoder().states(m, Arrays.copyOfRange(ids, cuts[c], cuts[c + 1]));
-                                pooled.add(BertEncoder.pool(states, student.pooling()));                   // [part, D]
-                                if (teacherStates != null) h = HiddenStateLoss.of(states.layers(), teacherStates, states.keep());
+                            BertEncoder.States states = student.encoder().states(m, ids);
+                            NDArray s = BertEncoder.pool(states, student.pooling());                      // [B, D]
+                            NDArray l = CosineStructureLoss.of(s, m.create(target, new Shape(batch.length, d)), o.pairWeight());
+                            if (teacherStates != null) {
+                                NDArray h = HiddenStateLoss.of(states.layers(), teacherStates, states.keep());
+                                l = l.add(Scalars.mul(h, o.hiddenWeight()));
                             }
-                            NDArray s = pooled.size() == 1 ? pooled.head() : NDArrays.concat(pooled);      // [B, D]
-                            NDArray l = CosineStructureLoss.of(s, m.create(target, new Shape(sorted.length, d)), o.pairWeight());
-                            if (h != null) l = l.add(Scalars.mul(h, o.hiddenWeight()));
                             collector.backward(l);
                             loss = l.getFloat();
                         }
@@ -339,48 +320,6 @@ public final class EncoderDistiller {
         long[][] ids = new long[texts.size()][];
         for (int i = 0; i < ids.length; i++) ids[i] = s.tokenize(texts.get(i));
         return ids;
-    }
-
-    /**
-     * What one more forward pass costs, in padded tokens' worth of work: a pass runs a few hundred ops of some
-     * microseconds of JNI each, about as long as the arithmetic of a few dozen tokens (see {@link #paddingCuts}).
-     */
-    static final int FORWARD_OVERHEAD_TOKENS = 32;
-
-    /** {@code batch}'s indices in order of token count. */
-    static int[] byLength(int[] batch, long[][] ids) {
-        return Arrays.stream(batch).boxed().sorted(Comparator.comparingInt(i -> ids[i].length)).mapToInt(Integer::intValue).toArray();
-    }
-
-    /**
-     * Where to cut a batch (sorted by length) into parts that each pad only to their own longest sentence. A batch of
-     * mixed lengths ({@link NeighbourBatches}) run in one pass pads every sentence to the longest; cut into parts it
-     * does less arithmetic but more passes. The cuts minimise the work, Σ_parts (sentences × longest) + overhead per
-     * part, exactly, by dynamic programming over the cut points (B² steps for B sentences):
-     * <pre>
-     *   W(j) = min_{i &lt; j} W(i) + (j − i)·len(j − 1) + overhead,   W(0) = 0
-     * </pre>
-     * @return cut points 0 = c_0 &lt; c_1 &lt; … &lt; c_k = B; part p is [c_p, c_{p+1})
-     */
-    static int[] paddingCuts(long[][] sortedIds, int overheadTokens) {
-        int b = sortedIds.length;
-        long[] work = new long[b + 1];
-        int[] from = new int[b + 1];
-        for (int j = 1; j <= b; j++) {
-            work[j] = Long.MAX_VALUE;
-            for (int i = 0; i < j; i++) {
-                long w = work[i] + (long) (j - i) * sortedIds[j - 1].length + overheadTokens;
-                if (w < work[j]) {
-                    work[j] = w;
-                    from[j] = i;
-                }
-            }
-        }
-        List<Integer> cuts = new ArrayList<>();
-        for (int j = b; j > 0; j = from[j]) cuts.add(j);
-        cuts.add(0);
-        Collections.reverse(cuts);
-        return cuts.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Indices sorted by token count, cut into batches: each batch pads to nearly its own length. */
