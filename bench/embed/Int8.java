@@ -15,12 +15,8 @@ import java.util.*;
  *   MODEL = a folder (a student; its int8 copy is made in OUT_DIR with SmoothQuant calibrated on the real corpus's
  *           first 256 training sentences, unless the name ends in -int8 already) or "teacher" (the teacher's int8
  *           copy). Every float folder is scored as it is and as int8.
- *   The int8 copies take the tanh GELU (distill embed quantize's default); with EXACT_GELU=1 in the environment they
- *   keep the erf GELU and are named -int8-erf.
  */
 public class Int8 {
-    static final boolean EXACT_GELU = "1".equals(System.getenv("EXACT_GELU"));
-
     public static void main(String[] a) throws Exception {
         String teacherId = a[0];
         int rounds = Integer.parseInt(a[1]);
@@ -35,15 +31,14 @@ public class Int8 {
             String src = a[i].equals("teacher") ? teacherId : a[i];
             String name = a[i].equals("teacher") ? teacherId : Path.of(a[i]).getFileName().toString();
             if (!a[i].equals("teacher")) models.put(name, EmbeddingModels.student(Path.of(src)));
-            String suffix = EXACT_GELU ? "-int8-erf" : "-int8";
-            Path q = out.resolve(name + suffix);
+            Path q = out.resolve(name + "-int8");
             if (!Files.exists(q)) {
                 long t0 = System.nanoTime();
-                var r = Int8Encoder.write(src, q, calibration, Int8Encoder.DEFAULT_ALPHA, EXACT_GELU);
-                System.out.printf(Locale.ROOT, "quantised %s: %d MatMuls, %d tanh GELUs, model.onnx %.1f -> %.1f MB, %.1f s%n", name,
-                        r.matmuls(), r.tanhGelus(), r.onnxBytesBefore() / 1e6, r.onnxBytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
+                var r = Int8Encoder.write(src, q, calibration, Int8Encoder.DEFAULT_ALPHA);
+                System.out.printf(Locale.ROOT, "quantised %s: %d MatMuls, model.onnx %.1f -> %.1f MB, %.1f s%n", name,
+                        r.matmuls(), r.onnxBytesBefore() / 1e6, r.onnxBytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
             }
-            models.put(name + suffix, EmbeddingModels.student(q));
+            models.put(name + "-int8", EmbeddingModels.student(q));
         }
         System.out.printf(Locale.ROOT, "%d evaluation sentences, %d calibration sentences (training set), %d CPUs, load %.2f%n",
                 eval.size(), calibration.size(), Runtime.getRuntime().availableProcessors(), EmbedEval.loadAverage());

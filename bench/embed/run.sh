@@ -23,6 +23,8 @@
 #       SmoothQuant) of each student and of the teacher, scored against the float teacher on the real corpus's 1,000
 #       evaluation sentences, speed in alternating rounds in one JVM (bench/embed/Int8.java); int8 folders in
 #       bench/out/embed/int8/
+#   bench/embed/run.sh profile MODEL...   # per-operator time of each ONNX encoder (folder or built-in id) on the
+#       1,000 evaluation sentences, from ONNX Runtime's profiler (bench/embed/Profile.java); traces in bench/out/embed/profile/
 #
 # Prints the scorecard (also in bench/out/embed/<teacher>-static-<dims>/scorecard.json) and the load average.
 set -euo pipefail
@@ -67,6 +69,13 @@ if [[ "${1:-}" == "int8" ]]; then
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
   "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
     "$ROOT/bench/embed/Int8.java" bge-small-en-v1.5 "$ROUNDS" "$OUT/int8" "$@"
+  exit 0
+fi
+if [[ "${1:-}" == "profile" ]]; then
+  shift
+  ./distill --help >/dev/null
+  "$JAVA_HOME/bin/java" -Xmx4g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
+    "$ROOT/bench/embed/Profile.java" "$OUT/profile" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
   exit 0
 fi
 if [[ "${1:-}" == "tune-sweep" ]]; then

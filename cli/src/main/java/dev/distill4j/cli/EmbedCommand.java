@@ -103,8 +103,7 @@ final class EmbedCommand implements Runnable {
         boolean noEval;
 
         @Option(names = "--int8", description = "layers: save model.onnx with int8 dense layers (SmoothQuant calibrated "
-                + "on " + Int8Encoder.DEFAULT_CALIBRATION + " training sentences, tanh GELU, as 'distill embed quantize' "
-                + "writes it), "
+                + "on " + Int8Encoder.DEFAULT_CALIBRATION + " training sentences, as 'distill embed quantize' writes it), "
                 + "about twice as fast on CPUs with VNNI; the scorecard then scores the int8 model. The safetensors "
                 + "stay float.")
         boolean int8;
@@ -258,9 +257,9 @@ final class EmbedCommand implements Runnable {
                 }
                 if (int8) {
                     List<String> calibration = split.train().subList(0, Math.min(split.train().size(), Int8Encoder.DEFAULT_CALIBRATION));
-                    Int8Encoder.Result q = Int8Encoder.inPlace(out, calibration, Int8Encoder.DEFAULT_ALPHA, false);
-                    System.out.printf(Locale.ROOT, "int8 model.onnx: %d dense layers in int8, %d tanh GELUs, %.1f MB -> %.1f MB "
-                                    + "(SmoothQuant alpha %.2f on %d training sentences)%n", q.matmuls(), q.tanhGelus(),
+                    Int8Encoder.Result q = Int8Encoder.inPlace(out, calibration, Int8Encoder.DEFAULT_ALPHA);
+                    System.out.printf(Locale.ROOT, "int8 model.onnx: %d dense layers in int8, %.1f MB -> %.1f MB "
+                                    + "(SmoothQuant alpha %.2f on %d training sentences)%n", q.matmuls(),
                             q.onnxBytesBefore() / 1e6, q.onnxBytesAfter() / 1e6, q.alpha(), q.calibrationSentences());
                 }
                 if (!noEval) {

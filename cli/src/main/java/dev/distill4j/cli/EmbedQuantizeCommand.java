@@ -20,8 +20,7 @@ import picocli.CommandLine.Option;
                         + "Encoders carry a few activation channels ten or more times larger than the rest, which one "
                         + "uint8 range per tensor handles badly; SmoothQuant moves that range into the weights, with "
                         + "per-channel scales measured on --calibration-sentences sentences of your domain. "
-                        + "Attention products, LayerNorm, GELU and the embeddings stay float. The erf GELU becomes ONNX "
-                        + "Runtime's tanh form (FastGelu), within 5e-4 of it and much faster, unless --exact-gelu.",
+                        + "Attention products, LayerNorm, GELU and the embeddings stay float.",
                 "",
                 "Tokenizer, pooling and any safetensors are copied; quantization.json says what was done. Score the "
                         + "result with 'distill embed eval'."},
@@ -58,9 +57,6 @@ final class EmbedQuantizeCommand implements Callable<Integer> {
     @Option(names = "--no-smooth", description = "Plain dynamic int8, no calibration (less faithful; docs/embed.md).")
     boolean noSmooth;
 
-    @Option(names = "--exact-gelu", description = "Keep the model's erf GELU instead of the faster tanh form.")
-    boolean exactGelu;
-
     @Override
     public Integer call() throws Exception {
         if (calibrationSentences < 1) throw new UserError("--calibration-sentences must be at least 1");
@@ -73,10 +69,10 @@ final class EmbedQuantizeCommand implements Callable<Integer> {
                     calibration != null ? calibration : "the real-text corpus's training set");
         }
         long t0 = System.nanoTime();
-        Int8Encoder.Result r = Int8Encoder.write(model, out, sentences, alpha, exactGelu);
-        System.out.printf(Locale.ROOT, "int8 encoder %s: %d dense layers in int8 (%s), %d tanh GELUs, weights %.1f MB -> "
-                        + "%.1f MB, model.onnx %.1f MB -> %.1f MB, in %.1f s%n", out, r.matmuls(),
-                noSmooth ? "dynamic" : String.format(Locale.ROOT, "SmoothQuant alpha %.2f", alpha), r.tanhGelus(),
+        Int8Encoder.Result r = Int8Encoder.write(model, out, sentences, alpha);
+        System.out.printf(Locale.ROOT, "int8 encoder %s: %d dense layers in int8 (%s), weights %.1f MB -> %.1f MB, "
+                        + "model.onnx %.1f MB -> %.1f MB, in %.1f s%n", out, r.matmuls(),
+                noSmooth ? "dynamic" : String.format(Locale.ROOT, "SmoothQuant alpha %.2f", alpha),
                 r.floatWeightBytes() / 1e6, r.int8WeightBytes() / 1e6, r.onnxBytesBefore() / 1e6,
                 r.onnxBytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
         System.out.println("  score it: distill embed eval --teacher TEACHER --student " + out);

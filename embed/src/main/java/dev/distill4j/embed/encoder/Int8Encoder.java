@@ -23,8 +23,7 @@ import java.util.stream.Stream;
  * calibrated on sentences of the user's domain. Everything else in the folder (tokenizer, pooling, the float
  * safetensors a layers student keeps for training and for sentence-transformers) is copied as it is, and
  * {@value #REPORT} says what was done. The folder loads wherever an embedding model folder is taken; ONNX Runtime
- * runs the int8 graph. Unless {@code exactGelu}, the erf GELU becomes ONNX Runtime's tanh FastGelu
- * ({@link OnnxFastGelu}) first: an error far below int8's own, and the largest cost an int8 encoder has left.
+ * runs the int8 graph.
  */
 public final class Int8Encoder {
     private Int8Encoder() {}
@@ -38,17 +37,15 @@ public final class Int8Encoder {
     /** Calibration sentences are cut at BERT's position limit, as the encoders embed them. */
     private static final int MAX_LENGTH = 512;
 
-    public record Result(Path out, int matmuls, int tanhGelus, long floatWeightBytes, long int8WeightBytes,
-                         long onnxBytesBefore, long onnxBytesAfter, int calibrationSentences, double alpha) {}
+    public record Result(Path out, int matmuls, long floatWeightBytes, long int8WeightBytes, long onnxBytesBefore,
+                         long onnxBytesAfter, int calibrationSentences, double alpha) {}
 
     /**
      * Writes the int8 copy of {@code source} (a built-in teacher id or a folder with {@code model.onnx} or
      * {@code onnx/model.onnx} and {@code tokenizer.json}) to {@code out}, which must not exist; {@code calibration}
-     * sentences set the SmoothQuant ranges (none: plain dynamic int8, {@code alpha} unused); {@code exactGelu} keeps
-     * the erf GELU.
+     * sentences set the SmoothQuant ranges (none: plain dynamic int8, {@code alpha} unused).
      */
-    public static Result write(String source, Path out, List<String> calibration, double alpha, boolean exactGelu)
-            throws IOException {
+    public static Result write(String source, Path out, List<String> calibration, double alpha) throws IOException {
         if (Files.exists(out)) throw new InvalidInputException(out + " already exists: give a new folder");
         if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("alpha must be between 0 and 1, got " + alpha);
         OnnxEmbeddingModel.Builtin builtin = OnnxEmbeddingModel.Builtin.byId(source);
@@ -73,7 +70,7 @@ public final class Int8Encoder {
             tokenizer = Files.readAllBytes(dir.resolve("tokenizer.json"));
         }
 
-        Rewritten report = quantise(onnx, tokenizer, calibration, alpha, exactGelu);
+        OnnxQuantize.Report report = quantise(onnx, tokenizer, calibration, alpha);
 
         // assembled beside the target, then one rename: a killed run leaves no half-written model folder behind
         ModelFolders.write(out, false, tmp -> {
@@ -84,46 +81,29 @@ public final class Int8Encoder {
                 copyTree(dir, tmp, onnxFile);
             }
             Files.createDirectories(tmp.resolve(onnxFile).getParent());
-            Files.write(tmp.resolve(onnxFile), report.int8().model());
+            Files.write(tmp.resolve(onnxFile), report.model());
             writeReport(tmp, source, report, calibration.size(), alpha);
         });
-        return report.result(out, onnx.length, calibration.size(), alpha);
+        return new Result(out, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
+                report.model().length, calibration.size(), alpha);
     }
 
     /**
      * Replaces the float {@code model.onnx} of a folder (a layers student just saved) by its int8 graph, calibrated on
      * {@code calibration}; the safetensors stay float. The new file replaces the old in one rename.
      */
-    public static Result inPlace(Path dir, List<String> calibration, double alpha, boolean exactGelu) throws IOException {
+    public static Result inPlace(Path dir, List<String> calibration, double alpha) throws IOException {
         Path onnxFile = dir.resolve("model.onnx");
         if (!Files.isRegularFile(onnxFile)) throw new InvalidInputException(dir + " has no model.onnx to quantise");
         byte[] onnx = Files.readAllBytes(onnxFile);
-        Rewritten report = quantise(onnx, Files.readAllBytes(dir.resolve("tokenizer.json")), calibration, alpha, exactGelu);
-        AtomicFiles.writeBytes(onnxFile, report.int8().model());
+        OnnxQuantize.Report report = quantise(onnx, Files.readAllBytes(dir.resolve("tokenizer.json")), calibration, alpha);
+        AtomicFiles.writeBytes(onnxFile, report.model());
         writeReport(dir, dir.toString(), report, calibration.size(), alpha);
-        return report.result(dir, onnx.length, calibration.size(), alpha);
+        return new Result(dir, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
+                report.model().length, calibration.size(), alpha);
     }
 
-    /** The int8 graph and how many GELUs took the tanh form before it was quantised. */
-    private record Rewritten(OnnxQuantize.Report int8, int tanhGelus) {
-        Result result(Path out, long onnxBytesBefore, int calibration, double alpha) {
-            return new Result(out, int8.matmuls(), tanhGelus, int8.floatWeightBytes(), int8.int8WeightBytes(),
-                    onnxBytesBefore, int8.model().length, calibration, alpha);
-        }
-    }
-
-    private static Rewritten quantise(byte[] onnx, byte[] tokenizer, List<String> calibration, double alpha,
-                                      boolean exactGelu) throws IOException {
-        int tanh = 0;
-        if (!exactGelu) {                                       // before calibration: the ranges are the ones it will see
-            OnnxFastGelu.Report fast = OnnxFastGelu.rewrite(onnx);
-            onnx = fast.model();
-            tanh = fast.replaced();
-        }
-        return new Rewritten(int8(onnx, tokenizer, calibration, alpha), tanh);
-    }
-
-    private static OnnxQuantize.Report int8(byte[] onnx, byte[] tokenizer, List<String> calibration, double alpha)
+    private static OnnxQuantize.Report quantise(byte[] onnx, byte[] tokenizer, List<String> calibration, double alpha)
             throws IOException {
         if (calibration.isEmpty()) return OnnxQuantize.int8(onnx);
         HuggingFaceTokenizer tok = HfTokenizers.load(tokenizer, true, MAX_LENGTH);
@@ -138,16 +118,14 @@ public final class Int8Encoder {
         return OnnxQuantize.int8(onnx, name -> true, ranges, alpha);
     }
 
-    private static void writeReport(Path dir, String source, Rewritten report, int calibration, double alpha)
+    private static void writeReport(Path dir, String source, OnnxQuantize.Report report, int calibration, double alpha)
             throws IOException {
         ObjectNode info = Json.object();
         info.put("source", source);
         info.put("method", calibration == 0 ? "dynamic int8" : "dynamic int8 with SmoothQuant");
         info.put("weights", "int8, symmetric, one scale per output column");
         info.put("activations", "uint8, asymmetric, one range per tensor per batch (DynamicQuantizeLinear)");
-        info.put("quantized_matmuls", report.int8().matmuls());
-        info.put("gelu", report.tanhGelus() > 0 ? "tanh (com.microsoft.FastGelu)" : "as in the source");
-        info.put("tanh_gelus", report.tanhGelus());
+        info.put("quantized_matmuls", report.matmuls());
         info.put("calibration_sentences", calibration);
         if (calibration > 0) info.put("smoothquant_alpha", alpha);
         AtomicFiles.writeString(dir.resolve(REPORT), Json.writePretty(info));

@@ -46,7 +46,7 @@ public final class OnnxQuantize {
     private OnnxQuantize() {}
 
     // onnx.proto: ModelProto.opset_import, OperatorSetIdProto, NodeProto.domain, AttributeProto, TensorProto types
-    static final int MODEL_OPSET_IMPORT = 8, OPSET_DOMAIN = 1, OPSET_VERSION = 2;
+    private static final int MODEL_OPSET_IMPORT = 8, OPSET_DOMAIN = 1, OPSET_VERSION = 2;
     private static final int NODE_DOMAIN = 7;
     private static final int ATTR_NAME = 1, ATTR_I = 3, ATTR_TYPE = 20, ATTR_TYPE_INT = 2;
     private static final int UINT8 = 2, INT8 = 3;
@@ -260,12 +260,12 @@ public final class OnnxQuantize {
     }
 
     /** The graph message's new bytes, from where the old one starts in the model and its length. */
-    interface GraphRewrite {
+    private interface GraphRewrite {
         byte[] apply(int start, int length) throws IOException;
     }
 
     /** The model with its graph message replaced by {@code rewrite}'s, every other field copied as it is. */
-    static byte[] withGraph(byte[] model, GraphRewrite rewrite) throws IOException {
+    private static byte[] withGraph(byte[] model, GraphRewrite rewrite) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length / 2);
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         CodedInputStream in = newStream(model, 0, model.length);
@@ -300,7 +300,7 @@ public final class OnnxQuantize {
     }
 
     /** The graph message: its fields less the dropped weights and the old nodes, the new weights, then the nodes. */
-    static byte[] graph(byte[] model, int start, int length, List<byte[]> plan,
+    private static byte[] graph(byte[] model, int start, int length, List<byte[]> plan,
                                 Iterable<byte[]> newInitializers, Set<String> dropped, List<byte[]> newOutputs)
             throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(length / 3);
@@ -346,12 +346,6 @@ public final class OnnxQuantize {
 
     private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, Integer castTo)
             throws IOException {
-        return node(name, op, "", inputs, outputs, castTo);
-    }
-
-    /** A node of operator {@code op} in {@code domain} ("" = ONNX's own), with a Cast's {@code to} when given. */
-    static byte[] node(String name, String op, String domain, List<String> inputs, List<String> outputs, Integer castTo)
-            throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         for (String i : inputs) out.writeString(NODE_INPUT, i);
@@ -367,7 +361,7 @@ public final class OnnxQuantize {
             a.flush();
             out.writeByteArray(NODE_ATTRIBUTE, attr.toByteArray());
         }
-        out.writeString(NODE_DOMAIN, domain);
+        out.writeString(NODE_DOMAIN, "");
         out.flush();
         return bytes.toByteArray();
     }
