@@ -1,5 +1,6 @@
 package dev.distill4j.active;
 
+import dev.distill4j.core.io.FileTrees;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,7 +41,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * Budget-closed active harvesting: spends a teacher budget where the student is weakest, in rounds.
@@ -305,7 +305,7 @@ public final class ActiveHarvester {
 
         if (stopped) throw new InterruptedException("stopped after round " + r + "'s purchase");
         Path trainDir = roundDir.resolve("train");
-        deleteTree(trainDir);
+        FileTrees.delete(trainDir);
         Path from = config.retrain() == ActiveConfig.Retrain.CONTINUE ? current : config.student();
         TrainSummary t = train(r, from, trainDir);
         Spend after = Spend.of(store, split);
@@ -557,15 +557,8 @@ public final class ActiveHarvester {
     /** Keeps disk bounded: an older round's student and checkpoints go once a newer round is logged. */
     private void dropStudent(int round) throws IOException {
         Path train = dir.resolve(String.format(Locale.ROOT, "round-%03d", round)).resolve("train");
-        deleteTree(train.resolve("student"));
-        deleteTree(train.resolve("checkpoints"));
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
+        FileTrees.delete(train.resolve("student"));
+        FileTrees.delete(train.resolve("checkpoints"));
     }
 
     /** What the run has spent, on held-out and on training prompts, from the store's per-sample costs. */

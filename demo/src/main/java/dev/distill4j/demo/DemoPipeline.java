@@ -1,5 +1,6 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.core.io.FileTrees;
 import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.RunManifest;
@@ -36,7 +37,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -169,14 +169,14 @@ public final class DemoPipeline {
         }
         harvest(data, teacherDir);
         Path init = runDir.resolve("student-init");
-        deleteTree(init);
+        FileTrees.delete(init);
         ModelInit.create(profile.student(), data.tokenizer(), init, false);
         long studentParams = ModelInfo.read(init).parameters();
         Trained kd = trainStudent("kd", "distilling the student by top-k KD on the teacher's logprobs", LossMode.TOPK,
                 init);
         Trained sft = trainStudent("sft", "control: the same student on the same answers as text only (SFT)",
                 LossMode.SFT, init);
-        deleteTree(init);
+        FileTrees.delete(init);
         Scorecard kdCard = evaluate(kd, teacherDir, List.of(kd, sft));
         Scorecard sftCard = evaluate(sft, null, List.of(kd, sft));
         ServedAnswer served = serveStudent(kd.student(), data, kdCard);
@@ -210,9 +210,9 @@ public final class DemoPipeline {
         if (Files.isRegularFile(layout.manifest())) return layout;
         listener.stage("generating the task corpus and training its tokenizer", () -> "");
         Path tmp = Files.createDirectories(cacheDir).resolve(".corpus-" + ProcessHandle.current().pid());
-        deleteTree(tmp);
+        FileTrees.delete(tmp);
         DemoData.prepare(tmp, seed, profile.sizes(), TaskCorpus.ALL_KINDS, profile.vocab());
-        deleteTree(root);
+        FileTrees.delete(root);
         Files.move(tmp, root, StandardCopyOption.ATOMIC_MOVE);
         listener.stageDone(profile.sizes().teacher() + " teacher tasks, " + profile.sizes().harvest()
                 + " prompts to harvest, tokenizer of " + profile.vocab() + " tokens");
@@ -221,7 +221,7 @@ public final class DemoPipeline {
 
     private void trainHouseTeacher(DemoData.Layout data, Path teacherDir) throws Exception {
         Path work = cacheDir.resolve(".teacher-work-" + ProcessHandle.current().pid());
-        deleteTree(work);
+        FileTrees.delete(work);
         Path init = work.resolve("init");
         ModelInit.create(profile.teacher(), data.tokenizer(), init, false);
         // the gold run is shared by later demos: train in a copy so its student/ and checkpoints/ stay ours
@@ -233,9 +233,9 @@ public final class DemoPipeline {
                         .optWarmupSteps(profile.warmupSteps()).optBatchTokens(profile.batchTokens())
                         .optMaxSeqLen(256).optEvalFraction(0.02).optEvalEvery(0).optSaveEvery(0).optSeed(seed)
                         .build());
-        deleteTree(teacherDir);
+        FileTrees.delete(teacherDir);
         Files.move(s.student(), teacherDir, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(work);
+        FileTrees.delete(work);
         listener.stageDone(String.format(Locale.ROOT, "house teacher: %d steps in %.0f s, final loss %.3f, %s",
                 s.steps(), s.elapsedSeconds(), s.finalLoss(), teacherDir));
     }
@@ -341,7 +341,7 @@ public final class DemoPipeline {
                         m.path("train_seconds").asDouble(), true);
             }
         }
-        deleteTree(out);
+        FileTrees.delete(out);
         TrainSummary s = train(title, config);
         var m = Json.object().put("settings", settings).put("steps", s.steps())
                 .put("train_seconds", s.elapsedSeconds());
@@ -409,13 +409,6 @@ public final class DemoPipeline {
             listener.stageDone("POST /v1/chat/completions answered 200");
             return new ServedAnswer(task.prompt(), answer, task.answer(), AnswerExtractor.isCorrect(answer,
                     task.answer()));
-        }
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.core.io.FileTrees;
 import dev.distill4j.core.AtomicFiles;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Prompt;
@@ -125,12 +126,12 @@ public final class GuardDemo {
                 + "a watermark, harvested the same way (for the control student)", listener);
 
         Path init = runDir.resolve("student-init");
-        DemoPipeline.deleteTree(init);
+        FileTrees.delete(init);
         ModelInit.create(settings.profile().student(), house.data().tokenizer(), init, false);
         List<AuditText> texts = watermarkedTexts(marked);
         List<Audited> out = new ArrayList<>();
         for (double f : settings.fractions()) out.add(student(f, marked, plain, init, wm, texts));
-        DemoPipeline.deleteTree(init);
+        FileTrees.delete(init);
 
         Result result = new Result(house.dir(), house.fromCache(), key.keyId(), key.params(), texts.size(), out);
         AtomicFiles.writeString(runDir.resolve("guard-demo.json"), Json.writePretty(toJson(result)) + "\n");

@@ -1,5 +1,6 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.core.io.FileTrees;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Prompt;
 import dev.distill4j.core.Sample;
@@ -284,7 +285,7 @@ public final class OnPolicyExperiment {
     /** The first {@code n} prompts (by harvest order) of a run and their samples, with its run.json. */
     static void subset(Path from, Path to, int n) throws IOException {
         Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
-        DemoPipeline.deleteTree(tmp);
+        FileTrees.delete(tmp);
         List<Prompt> prompts = new ArrayList<>();
         List<Sample> samples = new ArrayList<>();
         try (RunStore in = RunStore.openExisting(from)) {

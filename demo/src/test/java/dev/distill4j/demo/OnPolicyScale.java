@@ -1,5 +1,6 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.core.io.FileTrees;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.SampleStatus;
 import dev.distill4j.core.store.RunStore;
@@ -212,7 +213,7 @@ public final class OnPolicyScale {
         Path prompts = out.resolve("pool-prompts.jsonl");
         CorpusFiles.writePrompts(prompts, tasks);
         Path tmp = out.resolve("pool.tmp");
-        DemoPipeline.deleteTree(tmp);
+        FileTrees.delete(tmp);
         long t0 = System.nanoTime();
         OnPolicyExperiment.harvest(teacherDir, prompts, tmp);
         Files.move(tmp, pool);

@@ -1,5 +1,6 @@
 package dev.distill4j.demo;
 
+import dev.distill4j.core.io.FileTrees;
 import dev.distill4j.core.Message;
 import dev.distill4j.eval.AnswerExtractor;
 import dev.distill4j.model.generate.Generation;
@@ -73,12 +74,12 @@ public final class TeacherExperiment {
         if (!Files.exists(l.manifest())) DemoData.prepare(data, 1, new DemoData.Sizes(n, 50, heldN), System.getProperty("kinds") == null ? TaskCorpus.ALL_KINDS : java.util.Arrays.stream(System.getProperty("kinds").split(",")).map(TaskCorpus.Kind::parse).collect(java.util.stream.Collectors.toCollection(() -> java.util.EnumSet.noneOf(TaskCorpus.Kind.class))), vocab);
         System.out.printf("corpus %.1fs%n", (System.nanoTime() - t0) / 1e9);
         Path init = out.resolve("init");
-        DemoPipeline.deleteTree(init);
+        FileTrees.delete(init);
         var r = ModelInit.create(new ModelInit.Spec("llama", layers, hidden, heads, kv, null, null, 10000.0, 512, true,
                 null, 7L, DType.F32), l.tokenizer(), init, false);
         System.out.println("params " + r.parameters());
         Path run = out.resolve("run");
-        DemoPipeline.deleteTree(run);
+        FileTrees.delete(run);
         DemoPipeline.copyTree(l.goldRun(), run);
         long t1 = System.nanoTime();
         TrainSummary s = Trainer.run(TrainConfig.builder().setRunDir(run).setStudentDir(init).optLoss(LossMode.SFT)

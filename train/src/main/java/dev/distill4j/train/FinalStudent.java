@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.io.FileTrees;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.io.Checkpoint;
 import dev.distill4j.model.io.DType;
@@ -23,7 +24,7 @@ final class FinalStudent {
         Path out = config.studentOut();
         Path tmp = config.outputs().resolve(".student.tmp");
         Path old = config.outputs().resolve(".student.old");
-        TrainerCheckpoint.deleteTree(tmp);
+        FileTrees.delete(tmp);
         Checkpoint.save(tmp, student.config(), student.parameters(), Checkpoint.SaveOptions.defaults()
                 .withDtype(DType.F32)
                 .withTokenizerFrom(config.studentDir())
@@ -31,11 +32,11 @@ final class FinalStudent {
                         .orElse(GenerationConfig.of(student.config()))));
         record.write(tmp);
         if (Files.exists(out)) {
-            TrainerCheckpoint.deleteTree(old);
+            FileTrees.delete(old);
             Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-        TrainerCheckpoint.deleteTree(old);
+        FileTrees.delete(old);
         return out;
     }
 }

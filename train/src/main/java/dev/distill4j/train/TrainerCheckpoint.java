@@ -1,5 +1,6 @@
 package dev.distill4j.train;
 
+import dev.distill4j.core.io.FileTrees;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,7 +15,6 @@ import dev.distill4j.model.io.SafetensorsReader;
 import dev.distill4j.model.io.SafetensorsWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -78,7 +77,7 @@ public final class TrainerCheckpoint {
         Files.createDirectories(checkpointsDir);
         Path target = checkpointsDir.resolve("step-" + state.step());
         Path tmp = checkpointsDir.resolve(".step-" + state.step() + ".tmp");
-        deleteTree(tmp);
+        FileTrees.delete(tmp);
         Files.createDirectories(tmp);
         Checkpoint.save(tmp, config, weights, Checkpoint.SaveOptions.defaults().withDtype(DType.F32));
         SafetensorsWriter optimizer = new SafetensorsWriter();
@@ -90,7 +89,7 @@ public final class TrainerCheckpoint {
         for (Map.Entry<String, String> e : checksums(tmp).entrySet()) sums.put(e.getKey(), e.getValue());
         AtomicFiles.writeString(tmp.resolve(CHECKSUMS_FILE), Json.writePretty(sums) + "\n");
         // a stale folder of this step (left by a run resumed from an earlier one) makes way for the new one
-        deleteTree(target);
+        FileTrees.delete(target);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         prune(checkpointsDir, keep);
         return target;
@@ -188,24 +187,9 @@ public final class TrainerCheckpoint {
 
     private static void prune(Path checkpointsDir, int keep) throws IOException {
         List<Path> all = list(checkpointsDir);
-        for (int i = keep; i < all.size(); i++) deleteTree(all.get(i));
+        for (int i = keep; i < all.size(); i++) FileTrees.delete(all.get(i));
         try (Stream<Path> s = Files.list(checkpointsDir)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()) deleteTree(p);
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        List<Path> paths = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(paths::add);
-        }
-        for (Path p : paths) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()) FileTrees.delete(p);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.distill4j.model.engine;
 
+import dev.distill4j.core.io.FileTrees;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
@@ -90,7 +91,7 @@ public final class Int8Checkpoint {
             writeWeights(model, tmp.resolve(WEIGHTS));
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            FileTrees.deleteQuietly(tmp);   // a leftover temporary folder is harmless
             throw e;
         }
     }
@@ -196,13 +197,5 @@ public final class Int8Checkpoint {
         }
         Weights w = Weights.build(c, Quantization.INT8, floats::get, matrices::get);
         return new Loaded(floats, DecodeEngine.of(w));
-    }
-
-    private static void deleteTree(Path p) {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
-        } catch (IOException ignored) {
-            // best effort: a leftover temp folder is harmless
-        }
     }
 }
