@@ -19,13 +19,13 @@ public class Profile {
         List<String> eval = StudentSentences.real(null).evaluation(StudentSentences.EVALUATION_SENTENCES);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         for (int m = 1; m < a.length; m++) {
-            OnnxEmbeddingModel.Builtin b = OnnxEmbeddingModel.Builtin.byId(a[m]);
-            Path dir = b == null ? Path.of(a[m]) : null;
-            Path file = dir == null ? null : Files.exists(dir.resolve("model.onnx")) ? dir.resolve("model.onnx") : dir.resolve("onnx/model.onnx");
-            byte[] onnx = b != null ? OnnxEmbeddingModel.onnxBytes(b.id) : Files.readAllBytes(file);
-            OnnxEmbeddingModel model = b != null ? OnnxEmbeddingModel.load(b) : OnnxEmbeddingModel.load(dir, null);
-            long[][] ids = eval.stream().map(model::tokenize).sorted(Comparator.comparingInt(x -> x.length)).toArray(long[][]::new);
-            String name = b != null ? b.id : dir.getFileName().toString();
+            byte[] onnx = OnnxEmbeddingModel.onnxBytes(a[m]);
+            long[][] ids;
+            String name;
+            try (OnnxEmbeddingModel model = OnnxEmbeddingModel.load(a[m])) {     // its tokenizer, as the benches embed
+                ids = eval.stream().map(model::tokenize).sorted(Comparator.comparingInt(x -> x.length)).toArray(long[][]::new);
+                name = model.name();
+            }
             try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
                 o.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
                 o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

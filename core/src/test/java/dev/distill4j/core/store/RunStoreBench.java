@@ -1,5 +1,6 @@
 package dev.distill4j.core.store;
 
+import dev.distill4j.core.io.FileTrees;
 import dev.distill4j.core.Capability;
 import dev.distill4j.core.Json;
 import dev.distill4j.core.Prompt;
@@ -91,9 +92,7 @@ public final class RunStoreBench {
         }
         System.out.printf("samples.db: %,d bytes; heap used at end: %,d MB%n", Files.size(dir.resolve(RunStore.FILE)),
                 (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        FileTrees.delete(dir);
     }
 
     private static String key(int i) { return String.format("%032x", (long) i * 2654435761L); }
