@@ -250,9 +250,11 @@ final class EmbedCommand implements Runnable {
                 try (EncoderStudent s = r.student()) {
                     s.save(out);
                     double[] c = r.heldOutLoss(), rho = r.heldOutSpearman();
-                    System.out.printf(Locale.ROOT, "BERT student %s: %d of %d teacher layers, held-out MSE %.4f -> %.4f, "
+                    String width = s.info().has("ffn_width") ? String.format(Locale.ROOT, ", %d of %d feed-forward neurons each",
+                            s.info().get("ffn_width").asInt(), s.info().path("teacher_ffn_width").asInt()) : "";
+                    System.out.printf(Locale.ROOT, "BERT student %s: %d of %d teacher layers%s, held-out MSE %.4f -> %.4f, "
                             + "Spearman %.4f -> %.4f, built in %.1f s (%d teacher vectors from the cache)%n", out,
-                            layers.length, s.info().path("teacher_num_layers").asInt(), c[0], c[c.length - 1], rho[0],
+                            layers.length, s.info().path("teacher_num_layers").asInt(), width, c[0], c[c.length - 1], rho[0],
                             rho[rho.length - 1], r.seconds(), r.cachedVectors());
                 }
                 if (int8) {
@@ -340,6 +342,13 @@ final class EmbedCommand implements Runnable {
                 + "${DEFAULT-VALUE}.", defaultValue = "" + EncoderDistiller.Options.DEFAULT_HIDDEN_WEIGHT)
         double hiddenWeight = EncoderDistiller.Options.DEFAULT_HIDDEN_WEIGHT;
 
+        @Option(names = "--ffn-width", paramLabel = "N", description = "layers: keep N of each layer's feed-forward "
+                + "neurons (bge-small has 1536), the ones that contribute most on the first "
+                + EncoderDistiller.IMPORTANCE_SENTENCES + " training sentences, before training: width pruning, "
+                + "which cuts each layer's cost instead of dropping whole layers (e.g. --student "
+                + "layers:0,1,2,3,4,5,6,7,8,9,10,11 --ffn-width 768). Default: all of the teacher's.")
+        int ffnWidth;
+
         @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
                 + "are kept between runs (in-process teachers). Default: $" + CachedEmbeddingModel.ENV
                 + "/<teacher>, else $XDG_CACHE_HOME/distill4j/embed-teacher/<teacher> (~/.cache/…).")
@@ -375,7 +384,7 @@ final class EmbedCommand implements Runnable {
         EncoderDistiller.Options encoderOptions(int[] layers, Path cacheDir) {
             return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
                     or(batchSize, LAYERS_BATCH), seed, false,
-                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight);
+                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight, ffnWidth);
         }
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }

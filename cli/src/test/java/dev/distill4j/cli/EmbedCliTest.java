@@ -159,6 +159,30 @@ class EmbedCliTest {
     }
 
     @Test
+    void aWidthPrunedStudentKeepsFewerFeedForwardNeuronsAndRunsFromItsOnnxExport() throws Exception {
+        Path corpus = tmp.resolve("corpus.txt");
+        lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
+        Path out = tmp.resolve("narrow");
+        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--ffn-width", "384",
+                "--epochs", "1", "--batch-size", "16", "--corpus", corpus.toString(), "--teacher-cache",
+                tmp.resolve("cache").toString(), "--int8", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("2 of 12 teacher layers, 384 of 1536 feed-forward neurons each")
+                .contains("int8 model.onnx: 12 dense layers in int8");
+        JsonNode config = Json.MAPPER.readTree(out.resolve("config.json").toFile());
+        assertThat(config.get("intermediate_size").asInt()).isEqualTo(384);
+        assertThat(config.get("distill4j").get("ffn_width").asInt()).isEqualTo(384);
+        var scored = distill("embed", "eval", "--teacher", "bge-small-en-v1.5", "--student", out.toString(),
+                "--corpus", corpus.toString(), "--json");
+        assertThat(scored.exitCode()).as(scored.toString()).isZero();
+
+        var wide = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--ffn-width", "5000",
+                "--corpus", corpus.toString(), "--teacher-cache", tmp.resolve("cache").toString(), "--out", tmp.resolve("w").toString());
+        assertThat(wide.exitCode()).isEqualTo(1);
+        assertThat(wide.stderr()).contains("--ffn-width must be between 1 and the teacher's 1536, got 5000").doesNotContain("\tat ");
+    }
+
+    @Test
     void quantizesABuiltInTeacherAndRefusesWhatItCannotDo() throws Exception {
         Path corpus = tmp.resolve("corpus.txt");
         lines(corpus, 40, i -> "a sentence about harbour number " + i + (i % 3 == 0 ? " and the weather" : ""));

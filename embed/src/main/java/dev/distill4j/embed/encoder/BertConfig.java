@@ -21,6 +21,11 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
                 typeVocabSize, layerNormEps);
     }
 
+    public BertConfig withIntermediateSize(int width) {
+        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, width, maxPositionEmbeddings,
+                typeVocabSize, layerNormEps);
+    }
+
     /** HF's config.json fields for {@code BertModel}, so transformers and sentence-transformers load the folder. */
     public ObjectNode toJson() {
         ObjectNode n = Json.object();

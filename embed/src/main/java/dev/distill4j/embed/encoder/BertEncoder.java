@@ -11,9 +11,11 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.norm.LayerNorm;
 import dev.distill4j.embed.Pooling;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A BERT encoder (Devlin et al. 2019) on DJL's PyTorch engine, post-norm as the original:
@@ -76,7 +78,9 @@ public final class BertEncoder implements AutoCloseable {
     public record States(List<NDArray> layers, NDArray keep) {}
 
     /** The states of every layer for {@code ids} (special tokens included, not padded); arrays live in {@code m}. */
-    public States states(NDManager m, long[][] ids) {
+    public States states(NDManager m, long[][] ids) { return states(m, ids, null); }
+
+    private States states(NDManager m, long[][] ids, Consumer<NDArray> ffnProbe) {
         int b = ids.length, t = 0;
         for (long[] x : ids) t = Math.max(t, x.length);
         long[] flat = new long[b * t];
@@ -86,7 +90,48 @@ public final class BertEncoder implements AutoCloseable {
             for (int j = 0; j < ids[i].length; j++) mask[i * t + j] = 1;
         }
         NDArray keep = m.create(mask, new Shape(b, t));                              // [B, T], 1 = real token
-        return new States(hidden(m.create(flat, new Shape(b, t)), keep), keep);
+        return new States(hidden(m.create(flat, new Shape(b, t)), keep, ffnProbe), keep);
+    }
+
+    /**
+     * How much each feed-forward neuron of each layer contributes to the layer's output on {@code batches} (token
+     * ids, special tokens included): {@code I[l][j] = mean_tokens |GELU(h·W_1ᵀ + b_1)_j| · ‖W_2[:, j]‖}, the size of
+     * the neuron's term in {@code GELU(·)·W_2ᵀ}, over real tokens only. This is the activation-based importance of
+     * width pruning (Minitron, Muralidharan et al. 2024): a neuron that is rarely active or writes little is the
+     * cheapest to remove.
+     */
+    public float[][] ffnImportance(List<long[][]> batches) {
+        int layers = config.numHiddenLayers(), width = config.intermediateSize(), d = config.hiddenSize();
+        double[][] sum = new double[layers][width];
+        double tokens = 0;
+        for (long[][] ids : batches) {
+            int t = 0;
+            for (long[] x : ids) t = Math.max(t, x.length);
+            float[] mask = new float[ids.length * t];
+            for (int i = 0; i < ids.length; i++) {
+                Arrays.fill(mask, i * t, i * t + ids[i].length, 1f);
+                tokens += ids[i].length;
+            }
+            try (NDManager m = manager.newSubManager()) {
+                NDArray keep = m.create(mask, new Shape(ids.length, t, 1));                 // 1 = real token
+                int[] layer = {0};
+                states(m, ids, act -> {
+                    float[] a = act.abs().mul(keep).sum(new int[] {0, 1}).toFloatArray();
+                    for (int j = 0; j < width; j++) sum[layer[0]][j] += a[j];
+                    layer[0]++;
+                });
+            }
+        }
+        float[][] importance = new float[layers][width];
+        for (int l = 0; l < layers; l++) {
+            float[] w2 = p(BertWeights.layerPrefix(l) + "output.dense.weight").toFloatArray();   // [D, I]
+            for (int j = 0; j < width; j++) {
+                double norm = 0;
+                for (int r = 0; r < d; r++) norm += (double) w2[r * width + j] * w2[r * width + j];
+                importance[l][j] = (float) (sum[l][j] / Math.max(tokens, 1) * Math.sqrt(norm));
+            }
+        }
+        return importance;
     }
 
     /** The last layer's states pooled as the model was trained (CLS or masked mean) and L2-normalised: [B, D]. */
@@ -98,8 +143,8 @@ public final class BertEncoder implements AutoCloseable {
         return e.div(Scalars.maximum(e.norm(new int[] {1}, true), 1e-12));
     }
 
-    /** Each layer's token states [B, T, D], in order. */
-    private List<NDArray> hidden(NDArray inputIds, NDArray keep) {
+    /** Each layer's token states [B, T, D], in order; {@code ffnProbe}, when given, sees each layer's GELU output. */
+    private List<NDArray> hidden(NDArray inputIds, NDArray keep, Consumer<NDArray> ffnProbe) {
         long b = inputIds.getShape().get(0), t = inputIds.getShape().get(1);
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed the " + config.maxPositionEmbeddings() + " positions");
@@ -113,13 +158,13 @@ public final class BertEncoder implements AutoCloseable {
         NDArray additive = keep.sub(1).mul(-MASKED).reshape(b, 1, 1, t);             // 0 real, −10⁹ padding
         List<NDArray> out = new ArrayList<>(config.numHiddenLayers());
         for (int l = 0; l < config.numHiddenLayers(); l++) {
-            x = layer(x, BertWeights.layerPrefix(l), additive, m);
+            x = layer(x, BertWeights.layerPrefix(l), additive, ffnProbe);
             out.add(x);
         }
         return out;
     }
 
-    private NDArray layer(NDArray x, String pre, NDArray additive, NDManager m) {
+    private NDArray layer(NDArray x, String pre, NDArray additive, Consumer<NDArray> ffnProbe) {
         long b = x.getShape().get(0), t = x.getShape().get(1);
         int heads = config.numAttentionHeads(), d = config.headDim();
         NDArray q = linear(x, pre + "attention.self.query").reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [B, H, T, d]
@@ -128,7 +173,9 @@ public final class BertEncoder implements AutoCloseable {
         NDArray scores = Scalars.div(q.matMul(k), Math.sqrt(d)).add(additive);                                        // [B, H, T, T]
         NDArray a = scores.softmax(3).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);       // [B, T, D]
         NDArray h = layerNorm(x.add(linear(a, pre + "attention.output.dense")), pre + "attention.output.LayerNorm");
-        NDArray f = linear(Activation.gelu(linear(h, pre + "intermediate.dense")), pre + "output.dense");
+        NDArray g = Activation.gelu(linear(h, pre + "intermediate.dense"));                                   // [B, T, I]
+        if (ffnProbe != null) ffnProbe.accept(g);
+        NDArray f = linear(g, pre + "output.dense");
         return layerNorm(h.add(f), pre + "output.LayerNorm");
     }
 

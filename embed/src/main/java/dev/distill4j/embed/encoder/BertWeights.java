@@ -120,6 +120,44 @@ public record BertWeights(BertConfig config, Map<String, Tensor> tensors) {
         return new BertWeights(config.withLayers(layers.length), kept);
     }
 
+    /**
+     * Width pruning of the feed-forward blocks: each layer keeps the {@code width} neurons of its intermediate layer
+     * with the largest {@code importance[layer][neuron]} ({@link BertEncoder#ffnImportance}), in their original order:
+     * rows of {@code intermediate.dense} (weight [I, D], bias [I]) and columns of {@code output.dense.weight}
+     * ([D, I]). Each layer's FFN then costs width / I of the teacher's, and the model is still a Hugging Face
+     * {@code BertModel} with {@code intermediate_size = width}.
+     */
+    public BertWeights pruneFfn(int width, float[][] importance) {
+        int full = config.intermediateSize(), d = config.hiddenSize();
+        if (width < 1 || width > full) {
+            throw new InvalidInputException("--ffn-width must be between 1 and the teacher's " + full + ", got " + width);
+        }
+        if (importance.length != config.numHiddenLayers()) {
+            throw new IllegalArgumentException(importance.length + " layers of importance for " + config.numHiddenLayers() + " layers");
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>(tensors);
+        for (int l = 0; l < importance.length; l++) {
+            float[] score = importance[l];
+            if (score.length != full) throw new IllegalArgumentException("layer " + l + " has " + score.length + " scores for " + full + " neurons");
+            int[] keep = java.util.stream.IntStream.range(0, full).boxed()
+                    .sorted((a, b) -> Float.compare(score[b], score[a])).limit(width)
+                    .mapToInt(Integer::intValue).sorted().toArray();
+            String pre = layerPrefix(l);
+            Tensor w1 = tensors.get(pre + "intermediate.dense.weight"), b1 = tensors.get(pre + "intermediate.dense.bias");
+            Tensor w2 = tensors.get(pre + "output.dense.weight");
+            float[] nw1 = new float[width * d], nb1 = new float[width], nw2 = new float[d * width];
+            for (int i = 0; i < width; i++) {
+                System.arraycopy(w1.data(), keep[i] * d, nw1, i * d, d);
+                nb1[i] = b1.data()[keep[i]];
+                for (int r = 0; r < d; r++) nw2[r * width + i] = w2.data()[r * full + keep[i]];
+            }
+            out.put(pre + "intermediate.dense.weight", new Tensor(new long[] {width, d}, nw1));
+            out.put(pre + "intermediate.dense.bias", new Tensor(new long[] {width}, nb1));
+            out.put(pre + "output.dense.weight", new Tensor(new long[] {d, width}, nw2));
+        }
+        return new BertWeights(config.withIntermediateSize(width), out);
+    }
+
     /** The PyTorch name with any model prefix ({@code bert.}, {@code model.}) removed; null for other names. */
     private static String hfName(String onnxName) {
         for (String root : new String[] {"embeddings.", "encoder.layer."}) {

@@ -60,9 +60,11 @@ public final class EncoderDistiller {
      * @param teacherCache   folder keeping the teacher's vectors between runs ({@link CachedEmbeddingModel}); null = none
      * @param hiddenWeight   weight of {@link HiddenStateLoss}, the per-token, per-layer term (0 = sentence vectors only);
      *                       it runs the whole teacher on every batch, about doubling a step's time
+     * @param ffnWidth       feed-forward neurons each kept layer keeps ({@link BertWeights#pruneFfn}, the most important
+     *                       on the first {@value #IMPORTANCE_SENTENCES} training sentences); 0 = all of the teacher's
      */
     public record Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
-                          double pairWeight, Path teacherCache, double hiddenWeight) {
+                          double pairWeight, Path teacherCache, double hiddenWeight, int ffnWidth) {
         // chosen on real text's validation split (docs/benchmarks.md, "Layer-dropped student on real text"):
         // lr 1e-3 beat 3e-4 and the pairwise term beat MSE alone at the same steps
         public static final int DEFAULT_EPOCHS = 4;
@@ -86,6 +88,13 @@ public final class EncoderDistiller {
             if (!(hiddenWeight >= 0) || Double.isInfinite(hiddenWeight)) {
                 throw new InvalidInputException("--hidden-weight must be a finite number ≥ 0, got " + hiddenWeight);
             }
+            if (ffnWidth < 0) throw new InvalidInputException("--ffn-width must be ≥ 1 (or 0 for the teacher's), got " + ffnWidth);
+        }
+
+        /** The teacher's feed-forward width. */
+        public Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
+                       double pairWeight, Path teacherCache, double hiddenWeight) {
+            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, hiddenWeight, 0);
         }
 
         /** Sentence-vector losses only (no {@link HiddenStateLoss}). */
@@ -155,7 +164,13 @@ public final class EncoderDistiller {
         info.put("lr", o.lr());
         info.put("batch_size", o.batchSize());
         info.put("train_sentences", train.size());
-        EncoderStudent student = new EncoderStudent(teacher.name() + "-" + o.layers().length + "L", all.keepLayers(o.layers()),
+        BertWeights initial = all.keepLayers(o.layers());
+        if (o.ffnWidth() > 0 && o.ffnWidth() != initial.config().intermediateSize()) {
+            initial = pruned(initial, teacher, train, o.ffnWidth());
+            info.put("ffn_width", o.ffnWidth());
+            info.put("teacher_ffn_width", all.config().intermediateSize());
+        }
+        EncoderStudent student = new EncoderStudent(teacher.name() + "-" + o.layers().length + "L", initial,
                 teacher.tokenizerJson(), teacher.pooling(), teacher.maxLength(), info,
                 new EncoderStudent.Graph(() -> teacherGraph, o.layers()));
         Targets targets = Targets.of(teacher, train, heldOut, o.teacherCache(), progress);
@@ -168,6 +183,28 @@ public final class EncoderDistiller {
         info.put("held_out_sentences", heldOut.size());
         info.put("held_out_spearman", curves.spearman()[curves.spearman().length - 1]);
         return new Result(student, curves.loss(), curves.spearman(), targets.cached(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Training sentences whose feed-forward activations rank the neurons {@link Options#ffnWidth} keeps. */
+    public static final int IMPORTANCE_SENTENCES = 512;
+
+    /**
+     * {@code start} with {@code width} feed-forward neurons per layer: the ones that contribute most on the first
+     * {@value #IMPORTANCE_SENTENCES} training sentences, measured on the unpruned layers ({@link BertEncoder#ffnImportance}).
+     */
+    static BertWeights pruned(BertWeights start, OnnxEmbeddingModel teacher, List<String> train, int width) {
+        if (train.isEmpty()) throw new InvalidInputException("--ffn-width needs training sentences to rank the neurons by");
+        long[][] ids = new long[Math.min(train.size(), IMPORTANCE_SENTENCES)][];
+        for (int i = 0; i < ids.length; i++) ids[i] = teacher.tokenize(train.get(i));
+        List<long[][]> batches = new ArrayList<>();
+        for (int[] b : lengthBatches(ids, 32)) {
+            long[][] batch = new long[b.length][];
+            for (int i = 0; i < b.length; i++) batch[i] = ids[b[i]];
+            batches.add(batch);
+        }
+        try (NDManager m = NDManager.newBaseManager(); BertEncoder encoder = new BertEncoder(start, m)) {
+            return start.pruneFfn(width, encoder.ffnImportance(batches));
+        }
     }
 
     /**

@@ -93,7 +93,7 @@ public final class OnnxLayerDrop {
         order.addAll(layers.after());
         checkTopological(g, order, hiddenInput, layers);
 
-        Map<String, float[]> replaced = studentInitializers(g, kept, student);
+        Map<String, BertWeights.Tensor> replaced = studentInitializers(g, kept, student);
         Set<String> usedInitializers = new HashSet<>();
         for (int n : order) {
             OnnxGraph.Node node = g.nodes().get(n);
@@ -186,7 +186,7 @@ public final class OnnxLayerDrop {
      */
     private static List<Piece> graph(byte[] model, int start, int length, OnnxGraph g, List<Integer> order, Layers layers,
                                      Map<String, String> hiddenInput, UnaryOperator<String> rename,
-                                     Set<String> usedInitializers, Map<String, float[]> replaced, Set<String> produced)
+                                     Set<String> usedInitializers, Map<String, BertWeights.Tensor> replaced, Set<String> produced)
             throws IOException {
         List<Piece> pieces = new ArrayList<>();
         List<byte[]> nodes = new ArrayList<>();
@@ -204,7 +204,8 @@ public final class OnnxLayerDrop {
                         : produced.contains(rename.apply(name));
                 if (!keep) continue;
                 if (replaced.containsKey(name)) {
-                    pieces.add(new Piece.Floats(rename.apply(name), g.initializers().get(name).dims(), replaced.get(name)));
+                    BertWeights.Tensor t = replaced.get(name);
+                    pieces.add(new Piece.Floats(rename.apply(name), t.shape(), t.data()));
                 } else {
                     pieces.add(new Piece.Message(field, renameFields(Arrays.copyOfRange(model, at, at + size),
                             Map.of(field == GRAPH_INITIALIZER ? TENSOR_NAME : VALUE_INFO_NAME, rename))));
@@ -224,22 +225,31 @@ public final class OnnxLayerDrop {
         return pieces;
     }
 
-    /** Teacher initialiser name → the student's values for it, in the teacher's layout ([in, out] for MatMul weights). */
-    private static Map<String, float[]> studentInitializers(OnnxGraph g, int[] kept, BertWeights student) {
+    /**
+     * Teacher initialiser name → the student's tensor for it, in the teacher's layout ([in, out] for MatMul weights).
+     * A student's tensor has the teacher's shape, except that a width-pruned student ({@link BertWeights#pruneFfn})
+     * has fewer feed-forward neurons: nothing in a BERT graph fixes that width but the weights themselves.
+     */
+    private static Map<String, BertWeights.Tensor> studentInitializers(OnnxGraph g, int[] kept, BertWeights student) {
         Map<String, BertWeights.OnnxName> names = BertWeights.onnxNames(g);
-        Map<String, float[]> replaced = new HashMap<>();
+        Map<String, BertWeights.Tensor> replaced = new HashMap<>();
+        int width = student.config().intermediateSize();
         for (var e : student.tensors().entrySet()) {
             String teacherName = teacherName(e.getKey(), kept);
             BertWeights.OnnxName where = names.get(teacherName);
             if (where == null) throw new IllegalArgumentException("the teacher graph has no tensor " + teacherName);
             BertWeights.Tensor t = where.transposed() ? BertWeights.transpose(e.getValue()) : e.getValue();
             long[] dims = g.initializers().get(where.initializer()).dims();
-            if (!Arrays.equals(dims, t.shape())) {
+            boolean fits = dims.length == t.shape().length;
+            for (int a = 0; fits && a < dims.length; a++) {
+                fits = dims[a] == t.shape()[a] || (t.shape()[a] == width && dims[a] > width && e.getKey().contains("dense"));
+            }
+            if (!fits) {
                 throw new IllegalArgumentException("student tensor " + e.getKey() + " is " + Arrays.toString(t.shape())
                         + " but the teacher graph's " + where.initializer() + " is " + Arrays.toString(dims)
                         + ": the student was not built from this teacher");
             }
-            replaced.put(where.initializer(), t.data());
+            replaced.put(where.initializer(), t);
         }
         return replaced;
     }
