@@ -25,22 +25,27 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Dynamic int8 quantisation of an ONNX encoder, as ONNX Runtime's {@code quantize_dynamic} writes it: every
+ * Dynamic int8 quantisation of an ONNX encoder, the arithmetic of ONNX Runtime's {@code quantize_dynamic}: every
  * {@code MatMul} whose right operand is a float weight becomes
  *
  * <pre>
  *   x_q, s_x, z_x = DynamicQuantizeLinear(x)          // uint8, per tensor, range of this batch
- *   y = Cast(MatMulInteger(x_q, W_q, z_x)) · (s_x · s_W)
+ *   y = (x_q − z_x)·W_q · (s_x · s_W) + b
  * </pre>
  *
  * with {@code W_q = round(W / s_W)} in int8 and one symmetric scale {@code s_W[j] = max_i |W_ij| / 127} per output
- * column (so a column of small weights keeps its resolution). ONNX Runtime fuses the pattern into one
- * {@code MatMulIntegerToFloat} kernel, which on CPUs with VNNI multiplies four int8 pairs per lane per instruction:
- * the dense layers, most of an encoder's time, run on a quarter of the bytes at several times the float rate.
- * The attention products (activation × activation), LayerNorm, GELU, softmax and the embeddings stay float.
+ * column (so a column of small weights keeps its resolution). The products run in ORT's int8 GEMM kernels, written
+ * as such ({@code com.microsoft.DynamicQuantizeMatMul}, or {@code MatMulIntegerToFloat} after one shared
+ * {@code DynamicQuantizeLinear} when several MatMuls read x, as a layer's query, key and value projections do):
+ * on CPUs with VNNI they multiply four int8 pairs per lane per instruction, so the dense layers, most of an
+ * encoder's time, run on a quarter of the bytes at several times the float rate. The bias {@code b} of the Add that
+ * follows a MatMul goes into the kernel, which adds it while scaling back to float: ORT's own fusion of
+ * {@code quantize_dynamic}'s standard operators leaves that Add, one more pass over the activations per layer. So
+ * the int8 graph runs on ONNX Runtime only. The attention products (activation × activation), LayerNorm, GELU,
+ * softmax and the embeddings stay float.
  *
- * <p>An x read by several MatMuls (a layer's query, key and value projections) is quantised once. The rest of the
- * model is copied field by field, so the operator patterns ORT fuses in float (LayerNorm, GELU, attention) stay.
+ * <p>The rest of the model is copied field by field, so the operator patterns ORT fuses in float (LayerNorm, GELU,
+ * attention) stay.
  */
 public final class OnnxQuantize {
     private OnnxQuantize() {}
@@ -52,6 +57,8 @@ public final class OnnxQuantize {
     private static final int UINT8 = 2, INT8 = 3;
     // ValueInfoProto.type, TypeProto.tensor_type, TypeProto.Tensor.elem_type
     private static final int VALUE_INFO_TYPE = 2, TYPE_TENSOR_TYPE = 1, TYPE_TENSOR_ELEM_TYPE = 1;
+    /** ONNX Runtime's contributed operators (the fused int8 GEMMs). */
+    private static final String MS_DOMAIN = "com.microsoft";
     /** DynamicQuantizeLinear came with opset 11. */
     private static final int MIN_OPSET = 11;
 
@@ -112,32 +119,48 @@ public final class OnnxQuantize {
             smooth.put(e.getKey(), s);
         }
 
+        // how many quantised MatMuls read each input: one quantiser serves them all when there are several
+        Map<String, Integer> quantisedReaders = new HashMap<>();
+        for (int i = 0; i < weightOf.size(); i++) {
+            if (weightOf.get(i) != null) quantisedReaders.merge(g.nodes().get(i).inputs().get(0), 1, Integer::sum);
+        }
+        // the bias Add after each quantised MatMul, taken into the int8 kernel: node index → the bias it adds
+        Map<Integer, Integer> biasAddOf = biasAdds(g, weightOf);
+
         Map<String, byte[]> newInitializers = new LinkedHashMap<>();
         Map<String, Integer> quantisedReads = new HashMap<>();
         List<byte[]> nodes = new ArrayList<>();
         Set<String> quantisedInputs = new HashSet<>();
+        Set<Integer> foldedAdds = new HashSet<>(biasAddOf.values());
         int matmuls = 0;
         long floatBytes = 0, int8Bytes = 0;
         for (int i = 0; i < weightOf.size(); i++) {
             OnnxGraph.Node n = g.nodes().get(i);
             OnnxGraph.Tensor w = weightOf.get(i);
             if (w == null) {
-                nodes.add(null);   // copied as it is, below
+                nodes.add(foldedAdds.contains(i) ? new byte[0] : null);   // a folded bias Add goes; the rest is copied below
                 continue;
             }
-            String x = n.inputs().get(0), y = n.outputs().get(0);
-            String base = n.name().isEmpty() ? y : n.name();
+            String x = n.inputs().get(0);
+            String base = n.name().isEmpty() ? n.outputs().get(0) : n.name();
+            Integer add = biasAddOf.get(i);
+            String bias = add == null ? "" : biasOf(g, g.nodes().get(add), n.outputs().get(0));
+            String y = add == null ? n.outputs().get(0) : g.nodes().get(add).outputs().get(0);
             float[] s = smooth.get(x);
             String xs0 = s == null ? x : x + "_smoothed";
             String xq = x + "_quantized", xs = x + "_scale", xz = x + "_zero_point";
+            boolean shared = quantisedReaders.get(x) > 1;
             if (quantisedInputs.add(x)) {
                 if (s != null) {
                     float[] inverse = new float[s.length];
                     for (int c = 0; c < s.length; c++) inverse[c] = 1f / s[c];
                     newInitializers.put(x + "_smooth", floatTensor(x + "_smooth", new long[] {s.length}, inverse));
-                    nodes.add(node(base + "_smooth", "Mul", List.of(x, x + "_smooth"), List.of(xs0), null));
+                    nodes.add(node(base + "_smooth", "Mul", List.of(x, x + "_smooth"), List.of(xs0), null, ""));
                 }
-                nodes.add(node(base + "_DynamicQuantizeLinear", "DynamicQuantizeLinear", List.of(xs0), List.of(xq, xs, xz), null));
+                if (shared) {   // quantised once for all its readers
+                    nodes.add(node(base + "_DynamicQuantizeLinear", "DynamicQuantizeLinear", List.of(xs0),
+                            List.of(xq, xs, xz), null, ""));
+                }
             }
             // a weight read by one quantised MatMul is quantised once; smoothing makes it x's own
             String wq = s == null ? w.name() : w.name() + "_" + x;
@@ -156,11 +179,12 @@ public final class OnnxQuantize {
                 int8Bytes += (long) k * cols + 4L * cols;
             }
             quantisedReads.merge(w.name(), 1, Integer::sum);
-            nodes.add(node(base + "_MatMulInteger", "MatMulInteger", List.of(xq, wq + "_quantized", xz),
-                    List.of(y + "_int32"), null));
-            nodes.add(node(base + "_scales_mul", "Mul", List.of(xs, wq + "_scale"), List.of(y + "_scales"), null));
-            nodes.add(node(base + "_cast", "Cast", List.of(y + "_int32"), List.of(y + "_float"), FLOAT));
-            nodes.add(node(base + "_mul", "Mul", List.of(y + "_float", y + "_scales"), List.of(y), null));
+            // ORT's int8 GEMM kernels: the bias is added as the products are scaled back to float
+            nodes.add(shared
+                    ? node(base + "_MatMulIntegerToFloat", "MatMulIntegerToFloat",
+                            List.of(xq, wq + "_quantized", xs, wq + "_scale", xz, "", bias), List.of(y), null, MS_DOMAIN)
+                    : node(base + "_DynamicQuantizeMatMul", "DynamicQuantizeMatMul",
+                            List.of(xs0, wq + "_quantized", wq + "_scale", "", bias), List.of(y), null, MS_DOMAIN));
             nodes.add(new byte[0]);   // marks the original node as replaced
             matmuls++;
         }
@@ -172,7 +196,7 @@ public final class OnnxQuantize {
         for (var e : quantisedReads.entrySet()) if (e.getValue().equals(readers.get(e.getKey()))) dropped.add(e.getKey());
 
         byte[] rewritten = withGraph(model, (start, length) ->
-                graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()));
+                graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()), MS_DOMAIN);
         return new Report(rewritten, matmuls, floatBytes, int8Bytes);
     }
 
@@ -181,6 +205,38 @@ public final class OnnxQuantize {
         List<OnnxGraph.Tensor> weights = new ArrayList<>();
         for (OnnxGraph.Node n : g.nodes()) weights.add(weight(g, n, quantise));
         return weights;
+    }
+
+    /**
+     * Per quantised MatMul (node index), the Add that follows it when that Add only adds a bias: the MatMul's output
+     * is read by nothing else, and the other operand is a 1-d float initialiser as wide as the product. ORT's int8
+     * kernels add such a bias while they scale the integer products back to float; as a separate Add it is one more
+     * pass over the activations, 10 % of an eleven-layer student's time (docs/embed.md).
+     */
+    private static Map<Integer, Integer> biasAdds(OnnxGraph g, List<OnnxGraph.Tensor> weightOf) {
+        Map<String, List<Integer>> readers = new HashMap<>();
+        for (int i = 0; i < g.nodes().size(); i++) {
+            for (String in : g.nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
+        }
+        Set<String> graphOutputs = new HashSet<>(g.outputs());
+        Map<Integer, Integer> adds = new HashMap<>();
+        for (int i = 0; i < weightOf.size(); i++) {
+            OnnxGraph.Tensor w = weightOf.get(i);
+            if (w == null) continue;
+            String y = g.nodes().get(i).outputs().get(0);
+            List<Integer> r = readers.getOrDefault(y, List.of());
+            if (r.size() != 1 || graphOutputs.contains(y)) continue;
+            OnnxGraph.Node add = g.nodes().get(r.get(0));
+            if (!add.opType().equals("Add") || add.inputs().size() != 2) continue;
+            OnnxGraph.Tensor b = g.initializers().get(biasOf(g, add, y));
+            if (b != null && b.dataType() == FLOAT && b.dims().length == 1 && b.dims()[0] == w.dims()[1]) adds.put(i, r.get(0));
+        }
+        return adds;
+    }
+
+    /** The operand of {@code add} that is not {@code y}. */
+    private static String biasOf(OnnxGraph g, OnnxGraph.Node add, String y) {
+        return add.inputs().get(0).equals(y) ? add.inputs().get(1) : add.inputs().get(0);
     }
 
     /**
@@ -266,6 +322,12 @@ public final class OnnxQuantize {
 
     /** The model with its graph message replaced by {@code rewrite}'s, every other field copied as it is. */
     private static byte[] withGraph(byte[] model, GraphRewrite rewrite) throws IOException {
+        return withGraph(model, rewrite, null);
+    }
+
+    /** As {@link #withGraph(byte[], GraphRewrite)}, importing operator set 1 of {@code domain} when the model does not. */
+    private static byte[] withGraph(byte[] model, GraphRewrite rewrite, String domain) throws IOException {
+        boolean imported = domain == null || importsDomain(model, domain);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length / 2);
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         CodedInputStream in = newStream(model, 0, model.length);
@@ -277,6 +339,14 @@ public final class OnnxQuantize {
             int length = in.readRawVarint32(), start = in.getTotalBytesRead();
             out.writeByteArray(MODEL_GRAPH, rewrite.apply(start, length));
             in.skipRawBytes(length);
+        }
+        if (!imported) {
+            ByteArrayOutputStream opset = new ByteArrayOutputStream();
+            CodedOutputStream o = CodedOutputStream.newInstance(opset);
+            o.writeString(OPSET_DOMAIN, domain);
+            o.writeInt64(OPSET_VERSION, 1);
+            o.flush();
+            out.writeByteArray(MODEL_OPSET_IMPORT, opset.toByteArray());
         }
         out.flush();
         return bytes.toByteArray();
@@ -344,8 +414,8 @@ public final class OnnxQuantize {
         return bytes.toByteArray();
     }
 
-    private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, Integer castTo)
-            throws IOException {
+    private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, Integer castTo,
+                               String domain) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         for (String i : inputs) out.writeString(NODE_INPUT, i);
@@ -361,7 +431,7 @@ public final class OnnxQuantize {
             a.flush();
             out.writeByteArray(NODE_ATTRIBUTE, attr.toByteArray());
         }
-        out.writeString(NODE_DOMAIN, "");
+        out.writeString(NODE_DOMAIN, domain);
         out.flush();
         return bytes.toByteArray();
     }
@@ -385,32 +455,44 @@ public final class OnnxQuantize {
 
     /** The default domain's opset must have DynamicQuantizeLinear (11+). */
     private static void checkOpset(byte[] model) throws IOException {
-        CodedInputStream in = newStream(model, 0, model.length);
-        long version = -1;
+        Long version;
         try {
-            for (int tag; (tag = in.readTag()) != 0; ) {
-                if (!isMessage(tag, MODEL_OPSET_IMPORT)) {
-                    in.skipField(tag);
-                    continue;
-                }
-                int limit = in.pushLimit(in.readRawVarint32());
-                String domain = "";
-                long v = -1;
-                for (int t; (t = in.readTag()) != 0; ) {
-                    int f = WireFormat.getTagFieldNumber(t);
-                    if (f == OPSET_DOMAIN) domain = in.readString();
-                    else if (f == OPSET_VERSION) v = in.readInt64();
-                    else in.skipField(t);
-                }
-                in.popLimit(limit);
-                if (domain.isEmpty() || domain.equals("ai.onnx")) version = v;
-            }
+            Map<String, Long> imports = opsetImports(model);
+            version = imports.containsKey("") ? imports.get("") : imports.get("ai.onnx");
         } catch (IOException e) {
             throw new InvalidInputException("not an ONNX model (the protobuf does not parse: " + e.getMessage() + ")");
         }
-        if (version >= 0 && version < MIN_OPSET) {
+        if (version != null && version >= 0 && version < MIN_OPSET) {
             throw new InvalidInputException("the model's opset is " + version + "; int8 quantisation needs opset "
                     + MIN_OPSET + " or later (DynamicQuantizeLinear): export it again with a newer opset");
         }
+    }
+
+    private static boolean importsDomain(byte[] model, String domain) throws IOException {
+        return opsetImports(model).containsKey(domain);
+    }
+
+    /** The model's operator set imports: domain ("" for the default) → version (−1 when absent). */
+    private static Map<String, Long> opsetImports(byte[] model) throws IOException {
+        Map<String, Long> imports = new HashMap<>();
+        CodedInputStream in = newStream(model, 0, model.length);
+        for (int tag; (tag = in.readTag()) != 0; ) {
+            if (!isMessage(tag, MODEL_OPSET_IMPORT)) {
+                in.skipField(tag);
+                continue;
+            }
+            int limit = in.pushLimit(in.readRawVarint32());
+            String domain = "";
+            long v = -1;
+            for (int t; (t = in.readTag()) != 0; ) {
+                int f = WireFormat.getTagFieldNumber(t);
+                if (f == OPSET_DOMAIN) domain = in.readString();
+                else if (f == OPSET_VERSION) v = in.readInt64();
+                else in.skipField(t);
+            }
+            in.popLimit(limit);
+            imports.put(domain, v);
+        }
+        return imports;
     }
 }

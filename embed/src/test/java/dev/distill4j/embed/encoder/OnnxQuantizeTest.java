@@ -39,9 +39,19 @@ class OnnxQuantizeTest {
         assertThat(r.model().length).isLessThan(model.length - (int) (r.floatWeightBytes() * 2 / 3));
 
         OnnxGraph g = OnnxGraph.parse(r.model());
-        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("MatMulInteger")).hasSize(36);
-        // each layer quantises its hidden state once for the three projections that read it
-        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("DynamicQuantizeLinear")).hasSize(4 * 6);
+        // each layer quantises its hidden state once for the three projections that read it (MatMulIntegerToFloat);
+        // the attention output, intermediate and output projections quantise their own input (DynamicQuantizeMatMul)
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("DynamicQuantizeLinear")).hasSize(6);
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("MatMulIntegerToFloat")).hasSize(3 * 6)
+                .allMatch(n -> n.inputs().get(0).equals(g.nodes().stream().filter(d -> d.opType().equals("DynamicQuantizeLinear")
+                        && d.outputs().get(0).equals(n.inputs().get(0))).findFirst().orElseThrow().outputs().get(0)));
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("DynamicQuantizeMatMul")).hasSize(3 * 6);
+        // every projection's bias is added inside its int8 kernel: 36 Adds fewer, each bias the float model's
+        OnnxGraph before = OnnxGraph.parse(model);
+        long adds = before.nodes().stream().filter(n -> n.opType().equals("Add")).count();
+        assertThat(g.nodes().stream().filter(n -> n.opType().equals("Add")).count()).isEqualTo(adds - 36);
+        assertThat(g.nodes()).filteredOn(n -> n.opType().endsWith("MatMulIntegerToFloat") || n.opType().equals("DynamicQuantizeMatMul"))
+                .allMatch(n -> n.inputs().getLast().endsWith(".bias") && before.initializers().containsKey(n.inputs().getLast()));
         assertThat(g.nodes()).filteredOn(n -> n.opType().equals("MatMul"))
                 .allMatch(n -> g.initializers().get(n.inputs().get(1)) == null, "no float weight left");
 
