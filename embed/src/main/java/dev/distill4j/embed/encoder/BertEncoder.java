@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * A BERT encoder (Devlin et al. 2019) on DJL's PyTorch engine, post-norm as the original:
@@ -80,7 +79,17 @@ public final class BertEncoder implements AutoCloseable {
     /** The states of every layer for {@code ids} (special tokens included, not padded); arrays live in {@code m}. */
     public States states(NDManager m, long[][] ids) { return states(m, ids, null); }
 
-    private States states(NDManager m, long[][] ids, Consumer<NDArray> ffnProbe) {
+    /**
+     * What a layer's feed-forward block does with its GELU output {@code g} [B, T, I] before the output projection
+     * reads it: returns it as it is to observe it, or a changed copy (int8 rounding simulated in training).
+     */
+    @FunctionalInterface
+    public interface FfnHook {
+        NDArray apply(int layer, NDArray g);
+    }
+
+    /** As {@link #states(NDManager, long[][])}, with {@code hook} (null = none) on every layer's GELU output. */
+    public States states(NDManager m, long[][] ids, FfnHook hook) {
         int b = ids.length, t = 0;
         for (long[] x : ids) t = Math.max(t, x.length);
         long[] flat = new long[b * t];
@@ -90,7 +99,7 @@ public final class BertEncoder implements AutoCloseable {
             for (int j = 0; j < ids[i].length; j++) mask[i * t + j] = 1;
         }
         NDArray keep = m.create(mask, new Shape(b, t));                              // [B, T], 1 = real token
-        return new States(hidden(m.create(flat, new Shape(b, t)), keep, ffnProbe), keep);
+        return new States(hidden(m.create(flat, new Shape(b, t)), keep, hook), keep);
     }
 
     /**
@@ -114,11 +123,10 @@ public final class BertEncoder implements AutoCloseable {
             }
             try (NDManager m = manager.newSubManager()) {
                 NDArray keep = m.create(mask, new Shape(ids.length, t, 1));                 // 1 = real token
-                int[] layer = {0};
-                states(m, ids, act -> {
-                    float[] a = act.abs().mul(keep).sum(new int[] {0, 1}).toFloatArray();
-                    for (int j = 0; j < width; j++) sum[layer[0]][j] += a[j];
-                    layer[0]++;
+                states(m, ids, (layer, g) -> {
+                    float[] a = g.abs().mul(keep).sum(new int[] {0, 1}).toFloatArray();
+                    for (int j = 0; j < width; j++) sum[layer][j] += a[j];
+                    return g;
                 });
             }
         }
@@ -143,8 +151,8 @@ public final class BertEncoder implements AutoCloseable {
         return e.div(Scalars.maximum(e.norm(new int[] {1}, true), 1e-12));
     }
 
-    /** Each layer's token states [B, T, D], in order; {@code ffnProbe}, when given, sees each layer's GELU output. */
-    private List<NDArray> hidden(NDArray inputIds, NDArray keep, Consumer<NDArray> ffnProbe) {
+    /** Each layer's token states [B, T, D], in order; {@code hook}, when given, sees each layer's GELU output. */
+    private List<NDArray> hidden(NDArray inputIds, NDArray keep, FfnHook hook) {
         long b = inputIds.getShape().get(0), t = inputIds.getShape().get(1);
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed the " + config.maxPositionEmbeddings() + " positions");
@@ -158,13 +166,14 @@ public final class BertEncoder implements AutoCloseable {
         NDArray additive = keep.sub(1).mul(-MASKED).reshape(b, 1, 1, t);             // 0 real, −10⁹ padding
         List<NDArray> out = new ArrayList<>(config.numHiddenLayers());
         for (int l = 0; l < config.numHiddenLayers(); l++) {
-            x = layer(x, BertWeights.layerPrefix(l), additive, ffnProbe);
+            x = layer(x, l, additive, hook);
             out.add(x);
         }
         return out;
     }
 
-    private NDArray layer(NDArray x, String pre, NDArray additive, Consumer<NDArray> ffnProbe) {
+    private NDArray layer(NDArray x, int l, NDArray additive, FfnHook hook) {
+        String pre = BertWeights.layerPrefix(l);
         long b = x.getShape().get(0), t = x.getShape().get(1);
         int heads = config.numAttentionHeads(), d = config.headDim();
         NDArray q = linear(x, pre + "attention.self.query").reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [B, H, T, d]
@@ -174,7 +183,7 @@ public final class BertEncoder implements AutoCloseable {
         NDArray a = scores.softmax(3).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);       // [B, T, D]
         NDArray h = layerNorm(x.add(linear(a, pre + "attention.output.dense")), pre + "attention.output.LayerNorm");
         NDArray g = Activation.gelu(linear(h, pre + "intermediate.dense"));                                   // [B, T, I]
-        if (ffnProbe != null) ffnProbe.accept(g);
+        if (hook != null) g = hook.apply(l, g);
         NDArray f = linear(g, pre + "output.dense");
         return layerNorm(h.add(f), pre + "output.LayerNorm");
     }
