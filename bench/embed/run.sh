@@ -23,6 +23,9 @@
 #       SmoothQuant) of each student and of the teacher, scored against the float teacher on the real corpus's 1,000
 #       evaluation sentences, speed in alternating rounds in one JVM (bench/embed/Int8.java); int8 folders in
 #       bench/out/embed/int8/
+#   bench/embed/run.sh int8-groups MODEL_DIR GROUPS [ALPHAS]   # fidelity of the int8 copy with one group of
+#       projections left in float (bench/embed/Int8Groups.java), e.g. int8-groups L11 ffnout-all,qkv-all 0.7,0.75;
+#       VAL=1 scores on 1,000 held-out training sentences instead of the evaluation sentences
 #   bench/embed/run.sh profile MODEL...   # per-operator time of each ONNX encoder (folder or built-in id) on the
 #       1,000 evaluation sentences, from ONNX Runtime's profiler (bench/embed/Profile.java); traces in bench/out/embed/profile/
 #
@@ -69,6 +72,13 @@ if [[ "${1:-}" == "int8" ]]; then
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
   "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -cp "$ROOT/cli/target/lib/*" \
     "$ROOT/bench/embed/Int8.java" bge-small-en-v1.5 "$ROUNDS" "$OUT/int8" "$@"
+  exit 0
+fi
+if [[ "${1:-}" == "int8-groups" ]]; then
+  shift
+  ./distill --help >/dev/null
+  "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true ${VAL:+-Dval=1} \
+    -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Int8Groups.java" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
   exit 0
 fi
 if [[ "${1:-}" == "profile" ]]; then

@@ -349,11 +349,6 @@ final class EmbedCommand implements Runnable {
                 + "layers:0,1,2,3,4,5,6,7,8,9,10,11 --ffn-width 768). Default: all of the teacher's.")
         int ffnWidth;
 
-        @Option(names = "--int8-aware", description = "layers: train with the int8 rounding that --int8 (and 'embed "
-                + "quantize') will apply to each feed-forward output projection's input simulated, the one int8 step "
-                + "that costs a student measurable fidelity (quantisation-aware training).")
-        boolean int8Aware;
-
         @Option(names = "--teacher-cache", paramLabel = "DIR", description = "Where the teacher's sentence vectors "
                 + "are kept between runs (in-process teachers). Default: $" + CachedEmbeddingModel.ENV
                 + "/<teacher>, else $XDG_CACHE_HOME/distill4j/embed-teacher/<teacher> (~/.cache/…).")
@@ -389,8 +384,7 @@ final class EmbedCommand implements Runnable {
         EncoderDistiller.Options encoderOptions(int[] layers, Path cacheDir) {
             return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
                     or(batchSize, LAYERS_BATCH), seed, false,
-                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight, ffnWidth,
-                    int8Aware);
+                    or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight, ffnWidth);
         }
 
         static <T> T or(T value, T otherwise) { return value != null ? value : otherwise; }

@@ -144,13 +144,12 @@ class EmbedCliTest {
         Path out = tmp.resolve("bert-int8");
         var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--epochs", "1",
                 "--batch-size", "16", "--corpus", corpus.toString(), "--teacher-cache", tmp.resolve("cache").toString(),
-                "--int8", "--int8-aware", "--out", out.toString());
+                "--int8", "--out", out.toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("int8 model.onnx: 12 dense layers in int8").contains("on 48 training sentences")
                 .contains("Spearman");
         assertThat(Json.MAPPER.readTree(out.resolve("quantization.json").toFile()).get("calibration_sentences").asInt())
                 .isEqualTo(48);
-        assertThat(Json.MAPPER.readTree(out.resolve("config.json").toFile()).get("distill4j").get("int8_aware").asBoolean()).isTrue();
         assertThat(out.resolve("model.safetensors")).isRegularFile();
         var twice = distill("embed", "quantize", "--model", out.toString(), "--out", tmp.resolve("q").toString(), "--no-smooth");
         assertThat(twice.stderr()).contains("int8 already");

@@ -79,17 +79,14 @@ public final class BertEncoder implements AutoCloseable {
     /** The states of every layer for {@code ids} (special tokens included, not padded); arrays live in {@code m}. */
     public States states(NDManager m, long[][] ids) { return states(m, ids, null); }
 
-    /**
-     * What a layer's feed-forward block does with its GELU output {@code g} [B, T, I] before the output projection
-     * reads it: returns it as it is to observe it, or a changed copy (int8 rounding simulated in training).
-     */
+    /** Sees a layer's GELU output {@code g} [B, T, I] and returns what the output projection reads. */
     @FunctionalInterface
-    public interface FfnHook {
+    interface FfnHook {
         NDArray apply(int layer, NDArray g);
     }
 
     /** As {@link #states(NDManager, long[][])}, with {@code hook} (null = none) on every layer's GELU output. */
-    public States states(NDManager m, long[][] ids, FfnHook hook) {
+    private States states(NDManager m, long[][] ids, FfnHook hook) {
         int b = ids.length, t = 0;
         for (long[] x : ids) t = Math.max(t, x.length);
         long[] flat = new long[b * t];

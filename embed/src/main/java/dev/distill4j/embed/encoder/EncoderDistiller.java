@@ -62,11 +62,9 @@ public final class EncoderDistiller {
      *                       it runs the whole teacher on every batch, about doubling a step's time
      * @param ffnWidth       feed-forward neurons each kept layer keeps ({@link BertWeights#pruneFfn}, the most important
      *                       on the first {@value #IMPORTANCE_SENTENCES} training sentences); 0 = all of the teacher's
-     * @param int8Aware      simulate in training the int8 rounding {@link OnnxQuantize} will apply to each feed-forward
-     *                       output projection's input ({@link SimulatedInt8}), for a student to be saved in int8
      */
     public record Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
-                          double pairWeight, Path teacherCache, double hiddenWeight, int ffnWidth, boolean int8Aware) {
+                          double pairWeight, Path teacherCache, double hiddenWeight, int ffnWidth) {
         // chosen on real text's validation split (docs/benchmarks.md, "Layer-dropped student on real text"):
         // lr 1e-3 beat 3e-4 and the pairwise term beat MSE alone at the same steps
         public static final int DEFAULT_EPOCHS = 4;
@@ -93,10 +91,10 @@ public final class EncoderDistiller {
             if (ffnWidth < 0) throw new InvalidInputException("--ffn-width must be ≥ 1 (or 0 for the teacher's), got " + ffnWidth);
         }
 
-        /** The teacher's feed-forward width, trained in float. */
+        /** The teacher's feed-forward width. */
         public Options(int[] layers, int epochs, double lr, int batchSize, long seed, boolean trainWordEmbeddings,
                        double pairWeight, Path teacherCache, double hiddenWeight) {
-            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, hiddenWeight, 0, false);
+            this(layers, epochs, lr, batchSize, seed, trainWordEmbeddings, pairWeight, teacherCache, hiddenWeight, 0);
         }
 
         /** Sentence-vector losses only (no {@link HiddenStateLoss}). */
@@ -166,7 +164,6 @@ public final class EncoderDistiller {
         info.put("lr", o.lr());
         info.put("batch_size", o.batchSize());
         info.put("train_sentences", train.size());
-        if (o.int8Aware()) info.put("int8_aware", true);
         BertWeights initial = all.keepLayers(o.layers());
         if (o.ffnWidth() > 0 && o.ffnWidth() != initial.config().intermediateSize()) {
             initial = pruned(initial, teacher, train, o.ffnWidth());
@@ -185,20 +182,6 @@ public final class EncoderDistiller {
         }
         info.put("held_out_sentences", heldOut.size());
         info.put("held_out_spearman", curves.spearman()[curves.spearman().length - 1]);
-        return new Result(student, curves.loss(), curves.spearman(), targets.cached(), (System.nanoTime() - start) / 1e9);
-    }
-
-    /**
-     * Trains a saved student further ({@link EncoderStudent#load}): on another domain's sentences, or int8-aware
-     * ({@link Options#int8Aware}) after float training. {@code o.layers()} is not used (the student keeps what it has);
-     * the token-state term needs the teacher layers a student was cut from, so it must be off.
-     */
-    public static Result continueTraining(EncoderStudent student, OnnxEmbeddingModel teacher, List<String> train,
-                                          List<String> heldOut, Options o, Progress progress) throws IOException {
-        if (o.hiddenWeight() > 0) throw new InvalidInputException("continuing a saved student takes no --hidden-weight");
-        long start = System.nanoTime();
-        Targets targets = Targets.of(teacher, train, heldOut, o.teacherCache(), progress);
-        Curves curves = train(student, null, targets, train, heldOut, o, progress);
         return new Result(student, curves.loss(), curves.spearman(), targets.cached(), (System.nanoTime() - start) / 1e9);
     }
 
@@ -281,8 +264,6 @@ public final class EncoderDistiller {
             params.put(e.getKey(), e.getValue());
         }
         List<NDArray> paramList = new ArrayList<>(params.values());
-        BertEncoder.FfnHook int8 = o.int8Aware() ? new SimulatedInt8(student.encoder().parameters(),
-                SimulatedInt8.calibrate(student.encoder(), calibrationBatches(trainIds)), Int8Encoder.DEFAULT_ALPHA) : null;
         List<int[]> batches = lengthBatches(trainIds, o.batchSize());
         long total = (long) batches.size() * o.epochs();
         LrSchedule schedule = new LrSchedule(o.lr(), 0, total / 10, total);
@@ -304,7 +285,7 @@ public final class EncoderDistiller {
                         // the teacher's states before the collector opens: constants, no graph kept for them
                         List<NDArray> teacherStates = teacher == null ? null : kept(teacher.states(m, ids), o.layers());
                         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                            BertEncoder.States states = student.encoder().states(m, ids, int8);
+                            BertEncoder.States states = student.encoder().states(m, ids);
                             NDArray s = BertEncoder.pool(states, student.pooling());                      // [B, D]
                             NDArray l = CosineStructureLoss.of(s, m.create(target, new Shape(batch.length, d)), o.pairWeight());
                             if (teacherStates != null) {
@@ -336,17 +317,6 @@ public final class EncoderDistiller {
         }
         for (NDArray p : paramList) p.setRequiresGradient(false);
         return new Curves(curve, rho);
-    }
-
-    /**
-     * The sentences {@code --int8} calibrates the saved student on, batched as it batches them ({@link Int8Encoder#BATCH}): the first
-     * {@value Int8Encoder#DEFAULT_CALIBRATION} training sentences, in order.
-     */
-    private static List<long[][]> calibrationBatches(long[][] trainIds) {
-        int n = Math.min(trainIds.length, Int8Encoder.DEFAULT_CALIBRATION);
-        List<long[][]> batches = new ArrayList<>();
-        for (int s = 0; s < n; s += Int8Encoder.BATCH) batches.add(Arrays.copyOfRange(trainIds, s, Math.min(n, s + Int8Encoder.BATCH)));
-        return batches;
     }
 
     /** The teacher's outputs of the layers the student kept, in the student's order. */

@@ -33,8 +33,7 @@ public final class Int8Encoder {
     /** Calibration sentences by default: the ranges settle within a few hundred. */
     public static final int DEFAULT_CALIBRATION = 256;
     public static final String REPORT = "quantization.json";
-    /** Sentences per calibration batch: the dynamic ranges are measured per batch, so training simulates the same. */
-    static final int BATCH = 32;
+    private static final int BATCH = 32;
     /** Calibration sentences are cut at BERT's position limit, as the encoders embed them. */
     private static final int MAX_LENGTH = 512;
 

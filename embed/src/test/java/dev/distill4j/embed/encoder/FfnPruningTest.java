@@ -122,7 +122,7 @@ class FfnPruningTest {
         float[][] importance = new float[all.config().numHiddenLayers()][all.config().intermediateSize()];
         assertThatThrownBy(() -> all.pruneFfn(0, importance)).hasMessageContaining("between 1 and the teacher's 1536, got 0");
         assertThatThrownBy(() -> all.pruneFfn(2000, importance)).hasMessageContaining("got 2000");
-        assertThatThrownBy(() -> new EncoderDistiller.Options(new int[] {0}, 1, 1e-4, 8, 1, false, 1, null, 0, -5, false))
+        assertThatThrownBy(() -> new EncoderDistiller.Options(new int[] {0}, 1, 1e-4, 8, 1, false, 1, null, 0, -5))
                 .hasMessageContaining("--ffn-width must be ≥ 1");
     }
 
