@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill4j.core.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -139,12 +141,8 @@ class EmbedCliTest {
 
     @Test
     void aLayersStudentSavedInInt8IsScoredAsInt8() throws Exception {
-        Path corpus = tmp.resolve("corpus.txt");
-        lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
         Path out = tmp.resolve("bert-int8");
-        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--epochs", "1",
-                "--batch-size", "16", "--corpus", corpus.toString(), "--teacher-cache", tmp.resolve("cache").toString(),
-                "--int8", "--out", out.toString());
+        var r = int8LayersStudent(out);
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("int8 model.onnx: 12 dense layers in int8").contains("on 48 training sentences")
                 .contains("Spearman");
@@ -160,12 +158,9 @@ class EmbedCliTest {
 
     @Test
     void aWidthPrunedStudentKeepsFewerFeedForwardNeuronsAndRunsFromItsOnnxExport() throws Exception {
-        Path corpus = tmp.resolve("corpus.txt");
-        lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
         Path out = tmp.resolve("narrow");
-        var r = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11", "--ffn-width", "384",
-                "--epochs", "1", "--batch-size", "16", "--corpus", corpus.toString(), "--teacher-cache",
-                tmp.resolve("cache").toString(), "--int8", "--out", out.toString());
+        var r = int8LayersStudent(out, "--ffn-width", "384");
+        Path corpus = tmp.resolve("corpus.txt");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("2 of 12 teacher layers, 384 of 1536 feed-forward neurons each")
                 .contains("int8 model.onnx: 12 dense layers in int8");
@@ -180,6 +175,17 @@ class EmbedCliTest {
                 "--corpus", corpus.toString(), "--teacher-cache", tmp.resolve("cache").toString(), "--out", tmp.resolve("w").toString());
         assertThat(wide.exitCode()).isEqualTo(1);
         assertThat(wide.stderr()).contains("--ffn-width must be between 1 and the teacher's 1536, got 5000").doesNotContain("\tat ");
+    }
+
+    /** A layers:0,11 student of bge-small trained one epoch on 60 sentences (corpus.txt in tmp) and saved in int8. */
+    private DistillProcess.Result int8LayersStudent(Path out, String... extra) throws Exception {
+        Path corpus = tmp.resolve("corpus.txt");
+        lines(corpus, 60, i -> "sentence number " + i + " about the " + (i % 2 == 0 ? "weather" : "harbour"));
+        List<String> args = new ArrayList<>(List.of("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student",
+                "layers:0,11", "--epochs", "1", "--batch-size", "16", "--corpus", corpus.toString(), "--teacher-cache",
+                tmp.resolve("cache").toString(), "--int8", "--out", out.toString()));
+        args.addAll(List.of(extra));
+        return distill(args.toArray(String[]::new));
     }
 
     @Test
