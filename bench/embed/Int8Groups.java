@@ -1,7 +1,6 @@
 import dev.distill4j.embed.*;
 import dev.distill4j.embed.corpus.*;
 import dev.distill4j.embed.encoder.*;
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.nio.file.*;
 import java.util.*;
 import java.util.function.Predicate;
@@ -23,16 +22,7 @@ public class Int8Groups {
         RealCorpus real = StudentSentences.real(null);
         List<String> eval = System.getProperty("val") != null
                 ? new ArrayList<>(real.train(151000).subList(150000, 151000)) : real.evaluation(StudentSentences.EVALUATION_SENTENCES);
-        List<String> cal = real.train(256);
-        HuggingFaceTokenizer tok = HfTokenizers.load(tokJson, true, 512);
-        List<long[][]> batches = new ArrayList<>();
-        for (int i = 0; i < cal.size(); i += 32) {
-            List<String> part = cal.subList(i, Math.min(cal.size(), i + 32));
-            long[][] ids = new long[part.size()][];
-            for (int j = 0; j < ids.length; j++) ids[j] = tok.encode(part.get(j)).getIds();
-            batches.add(ids);
-        }
-        var ranges = OnnxQuantize.calibrate(onnx, n -> true, batches);
+        var ranges = Int8Encoder.calibrate(onnx, tokJson, real.train(Int8Encoder.DEFAULT_CALIBRATION));
         float[][] tv;
         try (EmbeddingModel t = EmbeddingModels.teacher("bge-small-en-v1.5")) { tv = t.embed(eval); }
         double[] tp = Fidelity.pairwiseCosines(tv);

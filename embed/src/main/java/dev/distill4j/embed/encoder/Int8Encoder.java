@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -106,16 +107,23 @@ public final class Int8Encoder {
     private static OnnxQuantize.Report quantise(byte[] onnx, byte[] tokenizer, List<String> calibration, double alpha)
             throws IOException {
         if (calibration.isEmpty()) return OnnxQuantize.int8(onnx);
+        return OnnxQuantize.int8(onnx, name -> true, calibrate(onnx, tokenizer, calibration), alpha);
+    }
+
+    /**
+     * SmoothQuant's ranges ({@link OnnxQuantize#calibrate}) of every quantisable MatMul input of {@code onnx}, over
+     * {@code sentences} tokenised with {@code tokenizer} (tokenizer.json bytes) in batches of {@value #BATCH}.
+     */
+    public static Map<String, float[]> calibrate(byte[] onnx, byte[] tokenizer, List<String> sentences) throws IOException {
         HuggingFaceTokenizer tok = HfTokenizers.load(tokenizer, true, MAX_LENGTH);
         List<long[][]> batches = new ArrayList<>();
-        for (int i = 0; i < calibration.size(); i += BATCH) {
-            List<String> part = calibration.subList(i, Math.min(calibration.size(), i + BATCH));
+        for (int i = 0; i < sentences.size(); i += BATCH) {
+            List<String> part = sentences.subList(i, Math.min(sentences.size(), i + BATCH));
             long[][] ids = new long[part.size()][];
             for (int j = 0; j < ids.length; j++) ids[j] = tok.encode(part.get(j)).getIds();
             batches.add(ids);
         }
-        var ranges = OnnxQuantize.calibrate(onnx, name -> true, batches);
-        return OnnxQuantize.int8(onnx, name -> true, ranges, alpha);
+        return OnnxQuantize.calibrate(onnx, name -> true, batches);
     }
 
     private static void writeReport(Path dir, String source, OnnxQuantize.Report report, int calibration, double alpha)

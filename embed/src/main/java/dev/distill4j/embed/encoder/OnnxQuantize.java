@@ -89,8 +89,11 @@ public final class OnnxQuantize {
             throws IOException {
         checkOpset(model);
         OnnxGraph g = OnnxGraph.parse(model);
-        Map<String, Integer> readers = new HashMap<>();
-        for (OnnxGraph.Node n : g.nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
+        // per tensor, the nodes (by index) that read it
+        Map<String, List<Integer>> readers = new HashMap<>();
+        for (int i = 0; i < g.nodes().size(); i++) {
+            for (String in : g.nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
+        }
         List<OnnxGraph.Tensor> weightOf = selected(g, quantise);
 
         // per input x: the largest |W| of each row c over the weights that read x (SmoothQuant's denominator)
@@ -125,7 +128,7 @@ public final class OnnxQuantize {
             if (weightOf.get(i) != null) quantisedReaders.merge(g.nodes().get(i).inputs().get(0), 1, Integer::sum);
         }
         // the bias Add after each quantised MatMul, taken into the int8 kernel: node index → the bias it adds
-        Map<Integer, Integer> biasAddOf = biasAdds(g, weightOf);
+        Map<Integer, Integer> biasAddOf = biasAdds(g, weightOf, readers);
 
         Map<String, byte[]> newInitializers = new LinkedHashMap<>();
         Map<String, Integer> quantisedReads = new HashMap<>();
@@ -144,7 +147,7 @@ public final class OnnxQuantize {
             String x = n.inputs().get(0);
             String base = n.name().isEmpty() ? n.outputs().get(0) : n.name();
             Integer add = biasAddOf.get(i);
-            String bias = add == null ? "" : biasOf(g, g.nodes().get(add), n.outputs().get(0));
+            String bias = add == null ? "" : biasOf(g.nodes().get(add), n.outputs().get(0));
             String y = add == null ? n.outputs().get(0) : g.nodes().get(add).outputs().get(0);
             float[] s = smooth.get(x);
             String xs0 = s == null ? x : x + "_smoothed";
@@ -193,7 +196,7 @@ public final class OnnxQuantize {
         }
         // a float weight that something else still reads (tied weights) stays
         Set<String> dropped = new HashSet<>();
-        for (var e : quantisedReads.entrySet()) if (e.getValue().equals(readers.get(e.getKey()))) dropped.add(e.getKey());
+        for (var e : quantisedReads.entrySet()) if (e.getValue() == readers.get(e.getKey()).size()) dropped.add(e.getKey());
 
         byte[] rewritten = withGraph(model, (start, length) ->
                 graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()), MS_DOMAIN);
@@ -213,11 +216,8 @@ public final class OnnxQuantize {
      * kernels add such a bias while they scale the integer products back to float; as a separate Add it is one more
      * pass over the activations, 10 % of an eleven-layer student's time (docs/embed.md).
      */
-    private static Map<Integer, Integer> biasAdds(OnnxGraph g, List<OnnxGraph.Tensor> weightOf) {
-        Map<String, List<Integer>> readers = new HashMap<>();
-        for (int i = 0; i < g.nodes().size(); i++) {
-            for (String in : g.nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
-        }
+    private static Map<Integer, Integer> biasAdds(OnnxGraph g, List<OnnxGraph.Tensor> weightOf,
+                                                  Map<String, List<Integer>> readers) {
         Set<String> graphOutputs = new HashSet<>(g.outputs());
         Map<Integer, Integer> adds = new HashMap<>();
         for (int i = 0; i < weightOf.size(); i++) {
@@ -228,14 +228,14 @@ public final class OnnxQuantize {
             if (r.size() != 1 || graphOutputs.contains(y)) continue;
             OnnxGraph.Node add = g.nodes().get(r.get(0));
             if (!add.opType().equals("Add") || add.inputs().size() != 2) continue;
-            OnnxGraph.Tensor b = g.initializers().get(biasOf(g, add, y));
+            OnnxGraph.Tensor b = g.initializers().get(biasOf(add, y));
             if (b != null && b.dataType() == FLOAT && b.dims().length == 1 && b.dims()[0] == w.dims()[1]) adds.put(i, r.get(0));
         }
         return adds;
     }
 
     /** The operand of {@code add} that is not {@code y}. */
-    private static String biasOf(OnnxGraph g, OnnxGraph.Node add, String y) {
+    private static String biasOf(OnnxGraph.Node add, String y) {
         return add.inputs().get(0).equals(y) ? add.inputs().get(1) : add.inputs().get(0);
     }
 
