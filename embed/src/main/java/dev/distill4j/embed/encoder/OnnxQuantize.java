@@ -53,12 +53,18 @@ public final class OnnxQuantize {
     // onnx.proto: ModelProto.opset_import, OperatorSetIdProto, NodeProto.domain, AttributeProto, TensorProto types
     private static final int MODEL_OPSET_IMPORT = 8, OPSET_DOMAIN = 1, OPSET_VERSION = 2;
     private static final int NODE_DOMAIN = 7;
-    private static final int ATTR_NAME = 1, ATTR_I = 3, ATTR_TYPE = 20, ATTR_TYPE_INT = 2;
+    private static final int ATTR_NAME = 1, ATTR_I = 3, ATTR_INTS = 8, ATTR_TYPE = 20, ATTR_TYPE_INT = 2, ATTR_TYPE_INTS = 7;
     private static final int UINT8 = 2, INT8 = 3;
     // ValueInfoProto.type, TypeProto.tensor_type, TypeProto.Tensor.elem_type
     private static final int VALUE_INFO_TYPE = 2, TYPE_TENSOR_TYPE = 1, TYPE_TENSOR_ELEM_TYPE = 1;
     /** ONNX Runtime's contributed operators (the fused int8 GEMMs). */
     private static final String MS_DOMAIN = "com.microsoft";
+    /**
+     * The zero point of per-token ranges: 16 of the 255 levels lie below zero, enough for a GELU's negative side
+     * (down to −0.17) whenever the token's largest value is above 2.5; a token with a smaller maximum or a deeper
+     * minimum gets a coarser step, never a clipped value. 8, 16 and 32 measured the same (docs/benchmarks.md).
+     */
+    static final byte TOKEN_ZERO_POINT = 16;
     /** DynamicQuantizeLinear came with opset 11. */
     private static final int MIN_OPSET = 11;
 
@@ -87,6 +93,31 @@ public final class OnnxQuantize {
      */
     public static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax, double alpha)
             throws IOException {
+        return int8(model, quantise, absMax, alpha, false);
+    }
+
+    /**
+     * As {@link #int8(byte[], Predicate, Map, double)}; with {@code tokenRanges}, the input of every down-projection
+     * (a weight with more rows than columns: a transformer's feed-forward output, which reads the GELU) is quantised
+     * with one uint8 range per token (per row of its last axis) instead of one per tensor:
+     *
+     * <pre>
+     *   s_t = max( max(0, max_c x_tc) / (255 − z),  max(0, −min_c x_tc) / z )      z = {@value #TOKEN_ZERO_POINT}
+     *   x_q = clamp(round(x / s_t) + z, 0, 255)                  (QuantizeLinear along the token axis)
+     *   y   = s_t · ( s_W ⊙ ((x_q − z)·W_q) ) + b
+     * </pre>
+     *
+     * A GELU output spans a different range in every token (a few reach 10 or more, most stay near 2), so one range
+     * per tensor leaves most tokens a few dozen levels; rounding it is where an int8 encoder loses most of its
+     * fidelity (docs/embed.md). ORT's int8 GEMMs take a single scale and zero point for x, so the zero point is fixed
+     * (it goes into the GEMM) and only the scale varies per token, applied to the product, whose rows are narrower
+     * than the input's. The range [−z·s_t, (255 − z)·s_t] covers every value of the token; a GELU's negative side
+     * (down to −0.17) needs only a few of the 255 levels. These inputs are not smoothed: per-token ranges leave no
+     * outlier channel to move (measured: the same fidelity without), and the smoothing is a pass over the widest
+     * activations.
+     */
+    public static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax, double alpha,
+                              boolean tokenRanges) throws IOException {
         checkOpset(model);
         OnnxGraph g = OnnxGraph.parse(model);
         // per tensor, the nodes (by index) that read it
@@ -127,6 +158,12 @@ public final class OnnxQuantize {
         for (int i = 0; i < weightOf.size(); i++) {
             if (weightOf.get(i) != null) quantisedReaders.merge(g.nodes().get(i).inputs().get(0), 1, Integer::sum);
         }
+        // inputs quantised per token: those a down-projection reads (all their readers share the quantisation)
+        Set<String> tokenInputs = new HashSet<>();
+        for (int i = 0; i < weightOf.size(); i++) {
+            OnnxGraph.Tensor w = weightOf.get(i);
+            if (tokenRanges && w != null && w.dims()[0] > w.dims()[1]) tokenInputs.add(g.nodes().get(i).inputs().get(0));
+        }
         // the bias Add after each quantised MatMul, taken into the int8 kernel: node index → the bias it adds
         Map<Integer, Integer> biasAddOf = biasAdds(g, weightOf, readers);
 
@@ -149,20 +186,24 @@ public final class OnnxQuantize {
             Integer add = biasAddOf.get(i);
             String bias = add == null ? "" : biasOf(g.nodes().get(add), n.outputs().get(0));
             String y = add == null ? n.outputs().get(0) : g.nodes().get(add).outputs().get(0);
-            float[] s = smooth.get(x);
+            // a range per token leaves no outlier channel to smooth away (measured: the same fidelity without), and
+            // smoothing would cost a pass over the widest activations
+            float[] s = tokenInputs.contains(x) ? null : smooth.get(x);
             String xs0 = s == null ? x : x + "_smoothed";
             String xq = x + "_quantized", xs = x + "_scale", xz = x + "_zero_point";
-            boolean shared = quantisedReaders.get(x) > 1;
+            boolean shared = quantisedReaders.get(x) > 1, token = tokenInputs.contains(x);
             if (quantisedInputs.add(x)) {
                 if (s != null) {
                     float[] inverse = new float[s.length];
                     for (int c = 0; c < s.length; c++) inverse[c] = 1f / s[c];
                     newInitializers.put(x + "_smooth", floatTensor(x + "_smooth", new long[] {s.length}, inverse));
-                    nodes.add(node(base + "_smooth", "Mul", List.of(x, x + "_smooth"), List.of(xs0), null, ""));
+                    nodes.add(node(base + "_smooth", "Mul", List.of(x, x + "_smooth"), List.of(xs0), ""));
                 }
-                if (shared) {   // quantised once for all its readers
+                if (token) {
+                    perTokenQuantiser(nodes, newInitializers, xs0, x, (int) w.dims()[0]);
+                } else if (shared) {   // quantised once for all its readers
                     nodes.add(node(base + "_DynamicQuantizeLinear", "DynamicQuantizeLinear", List.of(xs0),
-                            List.of(xq, xs, xz), null, ""));
+                            List.of(xq, xs, xz), ""));
                 }
             }
             // a weight read by one quantised MatMul is quantised once; smoothing makes it x's own
@@ -183,11 +224,13 @@ public final class OnnxQuantize {
             }
             quantisedReads.merge(w.name(), 1, Integer::sum);
             // ORT's int8 GEMM kernels: the bias is added as the products are scaled back to float
-            nodes.add(shared
+            if (token) {
+                perTokenProduct(nodes, newInitializers, x, base, wq, bias, y);
+            } else nodes.add(shared
                     ? node(base + "_MatMulIntegerToFloat", "MatMulIntegerToFloat",
-                            List.of(xq, wq + "_quantized", xs, wq + "_scale", xz, "", bias), List.of(y), null, MS_DOMAIN)
+                            List.of(xq, wq + "_quantized", xs, wq + "_scale", xz, "", bias), List.of(y), MS_DOMAIN)
                     : node(base + "_DynamicQuantizeMatMul", "DynamicQuantizeMatMul",
-                            List.of(xs0, wq + "_quantized", wq + "_scale", "", bias), List.of(y), null, MS_DOMAIN));
+                            List.of(xs0, wq + "_quantized", wq + "_scale", "", bias), List.of(y), MS_DOMAIN));
             nodes.add(new byte[0]);   // marks the original node as replaced
             matmuls++;
         }
@@ -201,6 +244,63 @@ public final class OnnxQuantize {
         byte[] rewritten = withGraph(model, (start, length) ->
                 graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()), MS_DOMAIN);
         return new Report(rewritten, matmuls, floatBytes, int8Bytes);
+    }
+
+    /**
+     * The nodes that quantise {@code x} per token ({@link #int8(byte[], Predicate, Map, double, boolean)}), named after
+     * {@code name}: its uint8 values {@code name_quantized} (x's shape) and per token the scale {@code name_scale}
+     * (x's shape with a last axis of 1). ORT's QuantizeLinear takes one scale per index of one axis, so x goes through
+     * it as a [tokens, k] matrix (reshapes copy nothing).
+     */
+    private static void perTokenQuantiser(List<byte[]> nodes, Map<String, byte[]> inits, String x, String name, int k)
+            throws IOException {
+        constant(inits, floatTensor("token_range_zero", new long[0], 0f));
+        constant(inits, floatTensor("token_range_above", new long[0], 1f / (255 - TOKEN_ZERO_POINT)));
+        constant(inits, floatTensor("token_range_below", new long[0], -1f / TOKEN_ZERO_POINT));
+        constant(inits, floatTensor("token_range_tiny", new long[0], 1e-12f));
+        constant(inits, tensor("token_range_zero_points", new long[] {1}, UINT8, new byte[] {TOKEN_ZERO_POINT}));
+        constant(inits, longTensor("token_range_flat", new long[] {1}, -1));
+        constant(inits, longTensor("token_range_rows_" + k, new long[] {2}, -1, k));
+        String p = name + "_token_";
+        byte[] lastAxis = attribute("axes", true, -1), keep = attribute("keepdims", false, 1);
+        nodes.add(node(p + "Shape", "Shape", List.of(x), List.of(p + "shape"), ""));
+        nodes.add(node(p + "ReduceMin", "ReduceMin", List.of(x), List.of(p + "min"), "", lastAxis, keep));
+        nodes.add(node(p + "ReduceMax", "ReduceMax", List.of(x), List.of(p + "max"), "", lastAxis, keep));
+        nodes.add(node(p + "Lo", "Min", List.of(p + "min", "token_range_zero"), List.of(p + "lo"), ""));
+        nodes.add(node(p + "Hi", "Max", List.of(p + "max", "token_range_zero"), List.of(p + "hi"), ""));
+        nodes.add(node(p + "Above", "Mul", List.of(p + "hi", "token_range_above"), List.of(p + "above"), ""));
+        nodes.add(node(p + "Below", "Mul", List.of(p + "lo", "token_range_below"), List.of(p + "below"), ""));
+        nodes.add(node(p + "Scale", "Max", List.of(p + "above", p + "below", "token_range_tiny"),
+                List.of(name + "_scale"), ""));
+        nodes.add(node(p + "FlatScale", "Reshape", List.of(name + "_scale", "token_range_flat"), List.of(p + "flat_scale"), ""));
+        nodes.add(node(p + "Tokens", "Shape", List.of(p + "flat_scale"), List.of(p + "tokens"), ""));
+        nodes.add(node(p + "ZeroPoints", "Expand", List.of("token_range_zero_points", p + "tokens"),
+                List.of(p + "zero_points"), ""));
+        nodes.add(node(p + "Rows", "Reshape", List.of(x, "token_range_rows_" + k), List.of(p + "rows"), ""));
+        nodes.add(node(p + "QuantizeLinear", "QuantizeLinear", List.of(p + "rows", p + "flat_scale", p + "zero_points"),
+                List.of(p + "rows_quantized"), MS_DOMAIN, attribute("axis", false, 0)));
+        nodes.add(node(p + "Unrows", "Reshape", List.of(p + "rows_quantized", p + "shape"), List.of(name + "_quantized"), ""));
+    }
+
+    /**
+     * The nodes of {@code y = x·W + bias} on x quantised per token ({@link #perTokenQuantiser}, named after {@code x})
+     * and the int8 weight {@code wq}: the GEMM takes the fixed zero point and the weight's column scales, then each
+     * token's scale and the bias are applied.
+     */
+    private static void perTokenProduct(List<byte[]> nodes, Map<String, byte[]> inits, String x, String base,
+                                        String wq, String bias, String y) throws IOException {
+        constant(inits, floatTensor("token_range_one", new long[0], 1f));
+        constant(inits, tensor("token_range_zero_point", new long[0], UINT8, new byte[] {TOKEN_ZERO_POINT}));
+        String p = base + "_token_", scaled = bias.isEmpty() ? y : p + "scaled";
+        nodes.add(node(p + "MatMulIntegerToFloat", "MatMulIntegerToFloat", List.of(x + "_quantized", wq + "_quantized",
+                "token_range_one", wq + "_scale", "token_range_zero_point"), List.of(p + "product"), MS_DOMAIN));
+        nodes.add(node(p + "Scaled", "Mul", List.of(p + "product", x + "_scale"), List.of(scaled), ""));
+        if (!bias.isEmpty()) nodes.add(node(p + "Bias", "Add", List.of(scaled, bias), List.of(y), ""));
+    }
+
+    /** Adds a constant shared by all per-token quantisers once (its name is read back from the tensor). */
+    private static void constant(Map<String, byte[]> inits, byte[] tensor) throws IOException {
+        inits.putIfAbsent(stringField(tensor, 0, tensor.length, TENSOR_NAME), tensor);
     }
 
     /** Per node of the graph: the 2-d float weight of a MatMul to quantise, else null. */
@@ -414,26 +514,29 @@ public final class OnnxQuantize {
         return bytes.toByteArray();
     }
 
-    private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, Integer castTo,
-                               String domain) throws IOException {
+    private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, String domain,
+                               byte[]... attributes) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         for (String i : inputs) out.writeString(NODE_INPUT, i);
         for (String o : outputs) out.writeString(NODE_OUTPUT, o);
         out.writeString(NODE_NAME, name);
         out.writeString(NODE_OP_TYPE, op);
-        if (castTo != null) {
-            ByteArrayOutputStream attr = new ByteArrayOutputStream();
-            CodedOutputStream a = CodedOutputStream.newInstance(attr);
-            a.writeString(ATTR_NAME, "to");
-            a.writeInt64(ATTR_I, castTo);
-            a.writeInt32(ATTR_TYPE, ATTR_TYPE_INT);
-            a.flush();
-            out.writeByteArray(NODE_ATTRIBUTE, attr.toByteArray());
-        }
+        for (byte[] a : attributes) out.writeByteArray(NODE_ATTRIBUTE, a);
         out.writeString(NODE_DOMAIN, domain);
         out.flush();
         return bytes.toByteArray();
+    }
+
+    /** An integer attribute ({@code AttributeProto} with one {@code i}), or a list of them when {@code list}. */
+    private static byte[] attribute(String name, boolean list, long... values) throws IOException {
+        ByteArrayOutputStream attr = new ByteArrayOutputStream();
+        CodedOutputStream a = CodedOutputStream.newInstance(attr);
+        a.writeString(ATTR_NAME, name);
+        for (long v : values) a.writeInt64(list ? ATTR_INTS : ATTR_I, v);
+        a.writeInt32(ATTR_TYPE, list ? ATTR_TYPE_INTS : ATTR_TYPE_INT);
+        a.flush();
+        return attr.toByteArray();
     }
 
     private static byte[] tensor(String name, long[] dims, int type, byte[] raw) throws IOException {
@@ -447,7 +550,13 @@ public final class OnnxQuantize {
         return bytes.toByteArray();
     }
 
-    private static byte[] floatTensor(String name, long[] dims, float[] values) throws IOException {
+    private static byte[] longTensor(String name, long[] dims, long... values) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values);
+        return tensor(name, dims, INT64, b.array());
+    }
+
+    private static byte[] floatTensor(String name, long[] dims, float... values) throws IOException {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
         return tensor(name, dims, FLOAT, b.array());
