@@ -13,8 +13,11 @@ import java.util.function.Predicate;
  *
  *   Int8Groups.java MODEL_DIR GROUP,GROUP,... [ALPHA,ALPHA,...]
  *   GROUP = ffnout-all | ffnin-all | attout-all | qkv-all | ffnoutN | ffninN | attoutN | qkvN | layerN (layer N's)
+ *           | tokens (nothing left in float, the feed-forward outputs' inputs quantised per token: --token-ranges)
  */
 public class Int8Groups {
+    static final String TOKENS = "all int8, token ranges";
+
     public static void main(String[] a) throws Exception {
         Path dir = Path.of(a[0]);
         byte[] onnx = Files.readAllBytes(dir.resolve("model.onnx"));
@@ -29,7 +32,8 @@ public class Int8Groups {
         Map<String, Predicate<String>> variants = new LinkedHashMap<>();
         variants.put("all int8", n -> true);
         for (String v : a[1].split(",")) {
-            if (v.equals("ffnout-all")) variants.put("float FFN-out all", n -> !(n.contains("/output/dense") && !n.contains("attention")));
+            if (v.equals("tokens")) variants.put(TOKENS, n -> true);
+            else if (v.equals("ffnout-all")) variants.put("float FFN-out all", n -> !(n.contains("/output/dense") && !n.contains("attention")));
             else if (v.equals("ffnin-all")) variants.put("float FFN-in all", n -> !n.contains("/intermediate/dense"));
             else if (v.equals("attout-all")) variants.put("float attn-out all", n -> !n.contains("/attention/output/dense"));
             else if (v.equals("qkv-all")) variants.put("float QKV all", n -> !n.contains("/attention/self"));
@@ -43,7 +47,7 @@ public class Int8Groups {
         for (String al : (a.length > 2 ? a[2] : "0.75").split(",")) {
         double alpha = Double.parseDouble(al);
         for (var e : variants.entrySet()) {
-            var r = OnnxQuantize.int8(onnx, e.getValue(), ranges, alpha);
+            var r = OnnxQuantize.int8(onnx, e.getValue(), ranges, alpha, e.getKey().equals(TOKENS));
             try (OnnxEmbeddingModel m = OnnxEmbeddingModel.of("v", r.model(), tokJson, Pooling.CLS, 512)) {
                 float[][] v = m.embed(eval);
                 var ag = EmbedEval.agreement(tp, tv, v);

@@ -20,11 +20,13 @@
 #       # scored on the 1,000 evaluation sentences; lines appended to bench/out/embed/static-scale.txt
 #
 #   bench/embed/run.sh int8 [ROUNDS=7] STUDENT_DIR... [teacher]   # int8 copies (distill embed quantize's
-#       SmoothQuant) of each student and of the teacher, scored against the float teacher on the real corpus's 1,000
+#       SmoothQuant; STUDENT_DIR:tokens or teacher:tokens for the copy with --token-ranges) of each student and of
+#       the teacher, scored against the float teacher on the real corpus's 1,000
 #       evaluation sentences, speed in alternating rounds in one JVM (bench/embed/Int8.java); int8 folders in
 #       bench/out/embed/int8/
 #   bench/embed/run.sh int8-groups MODEL_DIR GROUPS [ALPHAS]   # fidelity of the int8 copy with one group of
-#       projections left in float (bench/embed/Int8Groups.java), e.g. int8-groups L11 ffnout-all,qkv-all 0.7,0.75;
+#       projections left in float (bench/embed/Int8Groups.java), e.g. int8-groups L11 ffnout-all,qkv-all 0.7,0.75
+#       ("tokens": all int8 with --token-ranges);
 #       VAL=1 scores on 1,000 held-out training sentences instead of the evaluation sentences
 #   bench/embed/run.sh profile MODEL...   # per-operator time of each ONNX encoder (folder or built-in id) on the
 #       1,000 evaluation sentences, from ONNX Runtime's profiler (bench/embed/Profile.java); traces in bench/out/embed/profile/

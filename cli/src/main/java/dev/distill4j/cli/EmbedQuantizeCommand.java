@@ -22,13 +22,17 @@ import picocli.CommandLine.Option;
                         + "per-channel scales measured on --calibration-sentences sentences of your domain. "
                         + "Attention products, LayerNorm, GELU and the embeddings stay float.",
                 "",
+                "What int8 still loses is mostly the rounding of the GELU outputs, whose range differs from token to "
+                        + "token; --token-ranges gives each token its own range there (recall@10 of an eleven-layer "
+                        + "bge-small student 0.842 -> 0.852 against the float student's 0.854, about 6%% slower).",
+                "",
                 "Tokenizer, pooling and any safetensors are copied; quantization.json says what was done. Score the "
                         + "result with 'distill embed eval'."},
         footer = {"", "Examples:",
                 "  distill embed quantize --model students/bge-layers \\",
                 "      --out students/bge-layers-int8",
                 "  distill embed quantize --model bge-small-en-v1.5 --out models/bge-int8 \\",
-                "      --calibration my-texts.txt",
+                "      --calibration my-texts.txt --token-ranges",
                 "  distill embed eval --teacher bge-small-en-v1.5 \\",
                 "      --student students/bge-layers-int8"})
 final class EmbedQuantizeCommand implements Callable<Integer> {
@@ -57,6 +61,10 @@ final class EmbedQuantizeCommand implements Callable<Integer> {
     @Option(names = "--no-smooth", description = "Plain dynamic int8, no calibration (less faithful; docs/embed.md).")
     boolean noSmooth;
 
+    @Option(names = "--token-ranges", description = "Quantise the input of every down-projection (the feed-forward "
+            + "output, which reads the GELU) with one uint8 range per token instead of one per batch.")
+    boolean tokenRanges;
+
     @Override
     public Integer call() throws Exception {
         if (calibrationSentences < 1) throw new UserError("--calibration-sentences must be at least 1");
@@ -69,10 +77,11 @@ final class EmbedQuantizeCommand implements Callable<Integer> {
                     calibration != null ? calibration : "the real-text corpus's training set");
         }
         long t0 = System.nanoTime();
-        Int8Encoder.Result r = Int8Encoder.write(model, out, sentences, alpha);
-        System.out.printf(Locale.ROOT, "int8 encoder %s: %d dense layers in int8 (%s), weights %.1f MB -> %.1f MB, "
+        Int8Encoder.Result r = Int8Encoder.write(model, out, sentences, alpha, tokenRanges);
+        System.out.printf(Locale.ROOT, "int8 encoder %s: %d dense layers in int8 (%s%s), weights %.1f MB -> %.1f MB, "
                         + "model.onnx %.1f MB -> %.1f MB, in %.1f s%n", out, r.matmuls(),
                 noSmooth ? "dynamic" : String.format(Locale.ROOT, "SmoothQuant alpha %.2f", alpha),
+                tokenRanges ? ", per-token ranges for the feed-forward outputs" : "",
                 r.floatWeightBytes() / 1e6, r.int8WeightBytes() / 1e6, r.onnxBytesBefore() / 1e6,
                 r.onnxBytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
         System.out.println("  score it: distill embed eval --teacher TEACHER --student " + out);

@@ -142,18 +142,23 @@ class EmbedCliTest {
     @Test
     void aLayersStudentSavedInInt8IsScoredAsInt8() throws Exception {
         Path out = tmp.resolve("bert-int8");
-        var r = int8LayersStudent(out);
+        var r = int8LayersStudent(out, "--token-ranges");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("int8 model.onnx: 12 dense layers in int8").contains("on 48 training sentences")
-                .contains("Spearman");
-        assertThat(Json.MAPPER.readTree(out.resolve("quantization.json").toFile()).get("calibration_sentences").asInt())
-                .isEqualTo(48);
+                .contains("per-token ranges for the feed-forward outputs").contains("Spearman");
+        JsonNode report = Json.MAPPER.readTree(out.resolve("quantization.json").toFile());
+        assertThat(report.get("calibration_sentences").asInt()).isEqualTo(48);
+        assertThat(report.get("token_ranges").asBoolean()).isTrue();
         assertThat(out.resolve("model.safetensors")).isRegularFile();
         var twice = distill("embed", "quantize", "--model", out.toString(), "--out", tmp.resolve("q").toString(), "--no-smooth");
         assertThat(twice.stderr()).contains("int8 already");
         var staticInt8 = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--int8", "--out", tmp.resolve("s").toString());
         assertThat(staticInt8.exitCode()).isEqualTo(1);
         assertThat(staticInt8.stderr()).contains("--int8 is for layers students").doesNotContain("\tat ");
+        var float32 = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11",
+                "--token-ranges", "--out", tmp.resolve("f").toString());
+        assertThat(float32.exitCode()).isEqualTo(1);
+        assertThat(float32.stderr()).contains("--token-ranges goes with --int8").doesNotContain("\tat ");
     }
 
     @Test

@@ -64,7 +64,7 @@ public final class OnnxQuantize {
      * (down to −0.17) whenever the token's largest value is above 2.5; a token with a smaller maximum or a deeper
      * minimum gets a coarser step, never a clipped value. 8, 16 and 32 measured the same (docs/benchmarks.md).
      */
-    static final byte TOKEN_ZERO_POINT = 16;
+    public static final byte TOKEN_ZERO_POINT = 16;
     /** DynamicQuantizeLinear came with opset 11. */
     private static final int MIN_OPSET = 11;
 
@@ -395,7 +395,7 @@ public final class OnnxQuantize {
     }
 
     /** The model with {@code names} added to the graph's outputs (float tensors of any shape). */
-    private static byte[] withOutputs(byte[] model, List<String> names) throws IOException {
+    static byte[] withOutputs(byte[] model, List<String> names) throws IOException {
         List<byte[]> outputs = new ArrayList<>();
         for (String name : names) {
             ByteArrayOutputStream tensorType = new ByteArrayOutputStream(), type = new ByteArrayOutputStream(),

@@ -9,6 +9,9 @@ import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.embed.OnnxEmbeddingModel;
 import dev.distill4j.embed.OnnxEmbeddingModel.Builtin;
 import dev.distill4j.embed.Pooling;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -103,6 +106,85 @@ class OnnxQuantizeTest {
 
         assertThatThrownBy(() -> OnnxQuantize.int8(model, name -> true, Map.of(ranges.keySet().iterator().next(),
                 new float[3]), 0.75)).isInstanceOf(InvalidInputException.class).hasMessageContaining("3 channels");
+    }
+
+    @Test
+    void tokenRangesGiveEachTokenOfTheFeedForwardOutputItsOwnRange() throws Exception {
+        byte[] model = OnnxEmbeddingModel.onnxBytes(Builtin.ALL_MINILM_L6_V2.id);
+        OnnxEmbeddingModel teacher = OnnxEmbeddingModel.load(Builtin.ALL_MINILM_L6_V2);
+        long[][] ids = new long[TEXTS.size()][];
+        for (int i = 0; i < ids.length; i++) ids[i] = teacher.tokenize(TEXTS.get(i));
+        Map<String, float[]> ranges = OnnxQuantize.calibrate(model, name -> true, List.<long[][]>of(ids));
+        OnnxQuantize.Report perBatch = OnnxQuantize.int8(model, name -> true, ranges, 0.75);
+        OnnxQuantize.Report perToken = OnnxQuantize.int8(model, name -> true, ranges, 0.75, true);
+
+        // the feed-forward output (1536 → 384) is each layer's one down-projection: its input gets a quantiser of
+        // its own and no smoothing; the other five projections are quantised as before
+        OnnxGraph g = OnnxGraph.parse(perToken.model());
+        assertThat(perToken.matmuls()).isEqualTo(36);
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("QuantizeLinear")).hasSize(6);
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("DynamicQuantizeMatMul")).hasSize(2 * 6);
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("MatMulIntegerToFloat")).hasSize(4 * 6);
+        assertThat(g.nodes()).filteredOn(n -> n.name().endsWith("_smooth")).hasSize(3 * 6);
+
+        // the arithmetic of layer 0's feed-forward output, from ONNX Runtime's own float input x, by hand
+        OnnxGraph before = OnnxGraph.parse(model);
+        OnnxGraph.Node down = before.nodes().stream().filter(n -> n.opType().equals("MatMul")
+                && before.initializers().get(n.inputs().get(1)) != null
+                && before.initializers().get(n.inputs().get(1)).dims()[0] > before.initializers().get(n.inputs().get(1)).dims()[1])
+                .findFirst().orElseThrow();
+        OnnxGraph.Node add = before.nodes().stream().filter(n -> n.opType().equals("Add")
+                && n.inputs().contains(down.outputs().get(0))).findFirst().orElseThrow();
+        String x = down.inputs().get(0), y = add.outputs().get(0);
+        OnnxGraph.Tensor w = before.initializers().get(down.inputs().get(1));
+        float[] bias = before.initializers().get(add.inputs().get(0).equals(down.outputs().get(0))
+                ? add.inputs().get(1) : add.inputs().get(0)).floats();
+        int k = (int) w.dims()[0], cols = (int) w.dims()[1], z = OnnxQuantize.TOKEN_ZERO_POINT;
+        float[] wScale = new float[cols];
+        byte[] wq = OnnxQuantize.quantiseColumns(w.floats(), k, cols, wScale);
+        float[][] xs, ys;
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Map<String, OnnxTensor> feed = OnnxEmbeddingModel.inputs(env, new long[][] {ids[0]}, true);
+        try (OrtSession session = env.createSession(OnnxQuantize.withOutputs(perToken.model(), List.of(x, y)));
+             OrtSession.Result out = session.run(feed, new java.util.LinkedHashSet<>(List.of(x, y)))) {
+            xs = ((float[][][]) out.get(x).orElseThrow().getValue())[0];
+            ys = ((float[][][]) out.get(y).orElseThrow().getValue())[0];
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+        assertThat(xs).hasNumberOfRows(ids[0].length);
+        double worst = 0;
+        for (int t = 0; t < xs.length; t++) {
+            float lo = 0, hi = 0;
+            for (float v : xs[t]) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            float step = Math.max(hi / (255 - z), -lo / z);
+            int[] q = new int[k];
+            for (int i = 0; i < k; i++) {
+                q[i] = (int) Math.rint(xs[t][i] / step) + z;
+                assertThat(q[i]).isBetween(0, 255);   // the range covers every value: nothing clips
+            }
+            for (int j = 0; j < cols; j++) {
+                long dot = 0;
+                for (int i = 0; i < k; i++) dot += (long) (q[i] - z) * wq[i * cols + j];
+                double expected = step * (wScale[j] * dot) + bias[j];
+                worst = Math.max(worst, Math.abs(expected - ys[t][j]) / (1e-3 + Math.abs(expected)));
+            }
+        }
+        assertThat(worst).isLessThan(1e-3);
+
+        // and the point of it: the embeddings come closer to the float model's than with one range per batch
+        float[][] exact = ort(model, Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        float[][] batchVectors = ort(perBatch.model(), Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        float[][] tokenVectors = ort(perToken.model(), Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
+        double batchError = 0, tokenError = 0;
+        for (int i = 0; i < exact.length; i++) {
+            batchError += 1 - cosine(exact[i], batchVectors[i]);
+            tokenError += 1 - cosine(exact[i], tokenVectors[i]);
+        }
+        assertThat(tokenError).isLessThan(batchError);
     }
 
     @Test
