@@ -110,7 +110,7 @@ final class EmbedCommand implements Runnable {
 
         @Option(names = "--token-ranges", description = "With --int8: quantise the feed-forward output's input with "
                 + "one range per token instead of one per batch; closer to the float student (recall@10 0.842 -> "
-                + "0.852 on real text), about 6%% slower (docs/embed.md).")
+                + "0.852 on real text), 6-10%% slower (docs/embed.md).")
         boolean tokenRanges;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Student folder to write.")
@@ -288,7 +288,6 @@ final class EmbedCommand implements Runnable {
      */
     static final class TrainingOptions {
         static final int LAYERS_EPOCHS = EncoderDistiller.Options.DEFAULT_EPOCHS;
-        static final double LAYERS_LR = EncoderDistiller.Options.DEFAULT_LR;
         static final int LAYERS_BATCH = EncoderDistiller.Options.DEFAULT_BATCH;
         static final int LAYERS_TRAIN_SENTENCES = EncoderDistiller.Options.DEFAULT_TRAIN_SENTENCES;
 
@@ -302,7 +301,9 @@ final class EmbedCommand implements Runnable {
         Integer epochs;
 
         @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate (warmup, cosine decay). Default: "
-                + StaticTuner.Options.DEFAULT_LR + " (static-tuned), " + LAYERS_LR + " (layers).")
+                + StaticTuner.Options.DEFAULT_LR + " (static-tuned); layers: by how many of the teacher's layers the "
+                + "student keeps, 1e-3 for a third or fewer down to 1e-4 for five sixths or more (a student that starts "
+                + "near its teacher wants a low rate; docs/embed.md).")
         Double lr;
 
         @Option(names = "--batch-size", paramLabel = "N", description = "Sentences per step. Default: "
@@ -389,7 +390,7 @@ final class EmbedCommand implements Runnable {
 
         /** @param cacheDir where the teacher's vectors are kept ({@link CachedEmbeddingModel}); null = nowhere */
         EncoderDistiller.Options encoderOptions(int[] layers, Path cacheDir) {
-            return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, LAYERS_LR),
+            return new EncoderDistiller.Options(layers, or(epochs, LAYERS_EPOCHS), or(lr, EncoderDistiller.Options.DEFAULT_LR),
                     or(batchSize, LAYERS_BATCH), seed, false,
                     or(structureWeight, EncoderDistiller.Options.DEFAULT_PAIR_WEIGHT), cacheDir, hiddenWeight, ffnWidth);
         }
