@@ -48,30 +48,36 @@ public final class LocalModel implements AutoCloseable {
 
     private final Path dir;
     private final NDManager manager;
-    private final CausalLM model;
-    /** Generation runs here; the DJL {@link #model} serves teacher-forced scoring and eval's NLL. */
+    private final ModelConfig config;
+    /** How the DJL model's matrices are held when it is built: int8-rounded to score what the engine generates. */
+    private final Quantization quantization;
+    /**
+     * The DJL model for teacher-forced scoring and eval's NLL, built from the folder on first use: generation runs on
+     * the {@link #engine}'s own copy of the weights, so a model that only generates holds them once.
+     */
+    private CausalLM model;
     private final DecodeEngine engine;
     private final HfTokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final GenerationConfig generationConfig;
     private final List<Integer> eosTokenIds;
     private Generator generator;
-    private final Scorer scorer;
+    private Scorer scorer;  // with the model, on first use
     private ModelInfo info; // read on first use: only eval asks
 
-    private LocalModel(Path dir, NDManager manager, CausalLM model, DecodeEngine engine, HfTokenizer tokenizer,
-                       ChatTemplate chatTemplate, GenerationConfig generationConfig) {
+    private LocalModel(Path dir, NDManager manager, ModelConfig config, Quantization quantization, DecodeEngine engine,
+                       HfTokenizer tokenizer, ChatTemplate chatTemplate, GenerationConfig generationConfig) {
         this.dir = dir;
         this.manager = manager;
-        this.model = model;
+        this.config = config;
+        this.quantization = quantization;
         this.engine = engine;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.generationConfig = generationConfig;
         // computed once: the server asks on every request
-        this.eosTokenIds = eosTokenIds(generationConfig, model.config(), tokenizer);
+        this.eosTokenIds = eosTokenIds(generationConfig, config, tokenizer);
         this.generator = new Generator(engine, tokenizer);
-        this.scorer = new Scorer(model, tokenizer);
     }
 
     /**
@@ -110,29 +116,18 @@ public final class LocalModel implements AutoCloseable {
         HfTokenizer tokenizer = null;
         try {
             ModelConfig cfg;
-            CausalLM model;
             DecodeEngine engine;
             if (Int8Checkpoint.isInt8Folder(dir)) {
+                // saved int8 (distill model quantize): the engine takes the blocks as saved
                 cfg = ModelConfig.read(dir);
-                // saved int8 (distill model quantize): the engine takes the blocks as saved, DJL their F32 values
-                Int8Checkpoint.Loaded q = Int8Checkpoint.read(dir);
-                Map<String, NDArray> weights = new LinkedHashMap<>();
-                var shapes = CausalLM.parameterShapes(cfg);
-                for (var e : q.dequantized().entrySet()) {
-                    weights.put(e.getKey(), manager.create(e.getValue(), shapes.get(e.getKey())));
-                }
-                model = CausalLM.fromWeights(cfg, weights, manager);
-                engine = q.engine();
+                engine = Int8Checkpoint.read(dir).engine();
             } else {
-                try (Checkpoint c = Checkpoint.open(dir); NDManager load = manager.newSubManager()) {
-                    cfg = c.config();
-                    Map<String, NDArray> weights = c.load(load);
-                    // the model takes the arrays it keeps; closing load frees the stored-dtype (e.g. BF16) originals
-                    // of those it converted to F32, which would otherwise live as long as the model
-                    model = CausalLM.fromWeights(cfg, weights, manager);
+                // the engine copies the weights out of a DJL model that is freed at once (rebuilt if scoring asks)
+                try (NDManager build = manager.newSubManager()) {
+                    CausalLM model = djlModel(dir, null, build);
+                    cfg = model.config();
+                    engine = DecodeEngine.of(model, quantization);
                 }
-                engine = DecodeEngine.of(model, quantization);
-                if (quantization == Quantization.INT8) Int8.roundTripInPlace(model);
             }
             tokenizer = HfTokenizer.load(dir);
             if (tokenizer.vocabSize() > cfg.vocabSize()) {
@@ -141,12 +136,36 @@ public final class LocalModel implements AutoCloseable {
             }
             ChatTemplate template = ChatTemplate.load(dir).orElse(null);
             GenerationConfig gen = GenerationConfig.read(dir).orElse(GenerationConfig.of(cfg));
-            return new LocalModel(dir, manager, model, engine, tokenizer, template, gen);
+            return new LocalModel(dir, manager, cfg, engine.quantization(), engine, tokenizer, template, gen);
         } catch (IOException | RuntimeException e) {
             if (tokenizer != null) tokenizer.close();
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * The folder's weights as a DJL model in {@code manager}: a saved int8 folder's blocks dequantised, otherwise the
+     * checkpoint at F32, int8-rounded when {@code quantization} is INT8 (null: as stored, for the engine to copy).
+     */
+    private static CausalLM djlModel(Path dir, Quantization quantization, NDManager manager) throws IOException {
+        if (Int8Checkpoint.isInt8Folder(dir)) {
+            ModelConfig cfg = ModelConfig.read(dir);
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            var shapes = CausalLM.parameterShapes(cfg);
+            for (var e : Int8Checkpoint.read(dir).dequantized().entrySet()) {
+                weights.put(e.getKey(), manager.create(e.getValue(), shapes.get(e.getKey())));
+            }
+            return CausalLM.fromWeights(cfg, weights, manager);
+        }
+        CausalLM model;
+        try (Checkpoint c = Checkpoint.open(dir); NDManager load = manager.newSubManager()) {
+            // the model takes the arrays it keeps; closing load frees the stored-dtype (e.g. BF16) originals
+            // of those it converted to F32, which would otherwise live as long as the model
+            model = CausalLM.fromWeights(c.config(), c.load(load), manager);
+        }
+        if (quantization == Quantization.INT8) Int8.roundTripInPlace(model);
+        return model;
     }
 
     /**
@@ -282,7 +301,24 @@ public final class LocalModel implements AutoCloseable {
 
     public Optional<ChatTemplate> chatTemplate() { return Optional.ofNullable(chatTemplate); }
 
-    public CausalLM model() { return model; }
+    /**
+     * The DJL model (teacher-forced scoring, eval's NLL, training probes), read from the folder on the first call:
+     * with {@code --quantize int8} its matrices are the int8 round trip, so scoring measures the model that generates.
+     */
+    public synchronized CausalLM model() {
+        if (model == null) {
+            try {
+                model = djlModel(dir, quantization, manager);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the weights of " + dir + " again for scoring: "
+                        + e.getMessage(), e);
+            }
+        }
+        return model;
+    }
+
+    /** Whether {@link #model()} has been built (the weights are then held twice: DJL's and the engine's). */
+    synchronized boolean scoringLoaded() { return model != null; }
 
     /**
      * The inference engine generation runs on, as a {@link StepDecoder} (for continuous batching): any number of
@@ -305,14 +341,19 @@ public final class LocalModel implements AutoCloseable {
     /** The batched generator over this model; callers must not run two batches at once. */
     public Generator generator() { return generator; }
 
-    /** Teacher-forced scoring (echo logprobs) over this model; the same one-at-a-time rule. */
-    public Scorer scorer() { return scorer; }
+    /** Teacher-forced scoring (echo logprobs) over this model ({@link #model()}); the same one-at-a-time rule. */
+    public synchronized Scorer scorer() {
+        if (scorer == null) scorer = new Scorer(model(), tokenizer);
+        return scorer;
+    }
 
     /** Longest sequence (prompt + completion) the model was configured for: max_position_embeddings. */
-    public int contextLength() { return model.config().maxPositionEmbeddings(); }
+    public int contextLength() { return config.maxPositionEmbeddings(); }
 
     /** Parameter count, for logs. */
-    public long parameterCount() { return model.parameterCount(); }
+    public long parameterCount() {
+        return CausalLM.parameterShapes(config).values().stream().mapToLong(ai.djl.ndarray.types.Shape::size).sum();
+    }
 
     /**
      * The folder's {@link ModelInfo} (family, parameters, dtype, weight and folder bytes), read once on first use.
@@ -326,7 +367,7 @@ public final class LocalModel implements AutoCloseable {
 
     public GenerationConfig generationConfig() { return generationConfig; }
 
-    public ModelConfig config() { return model.config(); }
+    public ModelConfig config() { return config; }
 
     public Path dir() { return dir; }
 
@@ -340,7 +381,9 @@ public final class LocalModel implements AutoCloseable {
     public void close() {
         tokenizer.close();
         engine.close();
-        model.close();
+        synchronized (this) {
+            if (model != null) model.close();
+        }
         manager.close();
     }
 }

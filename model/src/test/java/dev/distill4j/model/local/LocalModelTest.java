@@ -2,6 +2,7 @@ package dev.distill4j.model.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -122,6 +123,29 @@ class LocalModelTest {
             assertThat(Arrays.stream(g.tokenIds()).max().orElseThrow()).isLessThan(356);
             assertThat(g.distribution().positions()).allSatisfy(p -> assertThat(p.alternatives()).hasSize(5));
             assertThat(streamed.toString()).isEqualTo(g.text());
+        }
+    }
+
+    @Test
+    void theWeightsAreHeldOnceUntilScoringAsksForTheDjlModel() throws Exception {
+        Path dir = tmp.resolve("once");
+        ModelInit.create(TinyModels.spec("llama", 1), TinyModels.tokenizerDir(), dir, false);
+        try (LocalModel m = LocalModel.load(dir)) {
+            int[] prompt = m.encodeText("the cat sat");
+            Generation g = m.generate(prompt, SamplingParams.greedy(6));
+            assertThat(m.scoringLoaded()).as("generation runs on the engine's copy alone").isFalse();
+            long parameters = m.parameterCount();
+            var first = m.scorer().score(prompt, g.tokenIds(), 0);
+            assertThat(m.scoringLoaded()).isTrue();
+            assertThat(m.model()).isSameAs(m.model());
+            assertThat(m.model().parameterCount()).isEqualTo(parameters);
+            // the greedy tokens are the DJL model's most likely ones too: both read the same weights
+            var again = m.scorer().score(prompt, g.tokenIds(), 1);
+            assertThat(again.total()).isEqualTo(first.total());
+            for (int i = 0; i < g.tokenIds().length; i++) {
+                assertThat(again.logprobs()[i]).as("token %d is the DJL model's most likely", i).isCloseTo(
+                        again.distribution().positions().get(i).alternatives().getFirst().logprob(), within(1e-4));
+            }
         }
     }
 
