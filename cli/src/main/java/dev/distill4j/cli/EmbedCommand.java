@@ -269,7 +269,11 @@ final class EmbedCommand implements Runnable {
                     System.out.printf(Locale.ROOT, "int8 model.onnx: %d dense layers in int8, %.1f MB -> %.1f MB "
                                     + "(SmoothQuant alpha %.2f on %d training sentences%s)%n", q.matmuls(),
                             q.onnxBytesBefore() / 1e6, q.onnxBytesAfter() / 1e6, q.alpha(), q.calibrationSentences(),
-                            tokenRanges ? ", per-token ranges for the feed-forward outputs" : "");
+                            q.tokenRangeInputs() > 0 ? ", per-token ranges for " + q.tokenRangeInputs() + " feed-forward outputs" : "");
+                    if (tokenRanges && q.tokenRangeInputs() == 0) {
+                        System.err.println("note: --token-ranges changed nothing: with --ffn-width at or under the hidden "
+                                + "size the feed-forward output is no down-projection");
+                    }
                 }
                 if (!noEval) {
                     // scored as it will be served: loaded back from the folder (its ONNX export on ONNX Runtime)

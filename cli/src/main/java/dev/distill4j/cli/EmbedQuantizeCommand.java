@@ -81,9 +81,13 @@ final class EmbedQuantizeCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "int8 encoder %s: %d dense layers in int8 (%s%s), weights %.1f MB -> %.1f MB, "
                         + "model.onnx %.1f MB -> %.1f MB, in %.1f s%n", out, r.matmuls(),
                 noSmooth ? "dynamic" : String.format(Locale.ROOT, "SmoothQuant alpha %.2f", alpha),
-                tokenRanges ? ", per-token ranges for the feed-forward outputs" : "",
+                r.tokenRangeInputs() > 0 ? ", per-token ranges for " + r.tokenRangeInputs() + " feed-forward outputs" : "",
                 r.floatWeightBytes() / 1e6, r.int8WeightBytes() / 1e6, r.onnxBytesBefore() / 1e6,
                 r.onnxBytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
+        if (tokenRanges && r.tokenRangeInputs() == 0) {
+            System.err.println("note: --token-ranges changed nothing: this model has no down-projection (a weight with "
+                    + "more rows than columns, as a full-width feed-forward output has)");
+        }
         System.out.println("  score it: distill embed eval --teacher TEACHER --student " + out);
         return 0;
     }

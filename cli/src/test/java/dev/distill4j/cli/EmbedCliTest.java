@@ -145,10 +145,11 @@ class EmbedCliTest {
         var r = int8LayersStudent(out, "--token-ranges");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("int8 model.onnx: 12 dense layers in int8").contains("on 48 training sentences")
-                .contains("per-token ranges for the feed-forward outputs").contains("Spearman");
+                .contains("per-token ranges for 2 feed-forward outputs").contains("Spearman");
         JsonNode report = Json.MAPPER.readTree(out.resolve("quantization.json").toFile());
         assertThat(report.get("calibration_sentences").asInt()).isEqualTo(48);
         assertThat(report.get("token_ranges").asBoolean()).isTrue();
+        assertThat(report.get("token_range_inputs").asInt()).isEqualTo(2);
         assertThat(out.resolve("model.safetensors")).isRegularFile();
         var twice = distill("embed", "quantize", "--model", out.toString(), "--out", tmp.resolve("q").toString(), "--no-smooth");
         assertThat(twice.stderr()).contains("int8 already");
@@ -164,11 +165,12 @@ class EmbedCliTest {
     @Test
     void aWidthPrunedStudentKeepsFewerFeedForwardNeuronsAndRunsFromItsOnnxExport() throws Exception {
         Path out = tmp.resolve("narrow");
-        var r = int8LayersStudent(out, "--ffn-width", "384");
+        var r = int8LayersStudent(out, "--ffn-width", "384", "--token-ranges");
         Path corpus = tmp.resolve("corpus.txt");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("2 of 12 teacher layers, 384 of 1536 feed-forward neurons each")
                 .contains("int8 model.onnx: 12 dense layers in int8");
+        assertThat(r.stderr()).contains("--token-ranges changed nothing");
         JsonNode config = Json.MAPPER.readTree(out.resolve("config.json").toFile());
         assertThat(config.get("intermediate_size").asInt()).isEqualTo(384);
         assertThat(config.get("distill4j").get("ffn_width").asInt()).isEqualTo(384);

@@ -39,7 +39,7 @@ public final class Int8Encoder {
     private static final int MAX_LENGTH = 512;
 
     public record Result(Path out, int matmuls, long floatWeightBytes, long int8WeightBytes, long onnxBytesBefore,
-                         long onnxBytesAfter, int calibrationSentences, double alpha, boolean tokenRanges) {}
+                         long onnxBytesAfter, int calibrationSentences, double alpha, int tokenRangeInputs) {}
 
     /**
      * Writes the int8 copy of {@code source} (a built-in teacher id or a folder with {@code model.onnx} or
@@ -89,7 +89,7 @@ public final class Int8Encoder {
             writeReport(tmp, source, report, calibration.size(), alpha, tokenRanges);
         });
         return new Result(out, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
-                report.model().length, calibration.size(), alpha, tokenRanges);
+                report.model().length, calibration.size(), alpha, report.tokenRangeInputs());
     }
 
     /**
@@ -107,7 +107,7 @@ public final class Int8Encoder {
         AtomicFiles.writeBytes(onnxFile, report.model());
         writeReport(dir, dir.toString(), report, calibration.size(), alpha, tokenRanges);
         return new Result(dir, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
-                report.model().length, calibration.size(), alpha, tokenRanges);
+                report.model().length, calibration.size(), alpha, report.tokenRangeInputs());
     }
 
     private static OnnxQuantize.Report quantise(byte[] onnx, byte[] tokenizer, List<String> calibration, double alpha,
@@ -142,6 +142,7 @@ public final class Int8Encoder {
                 + (tokenRanges ? "; feed-forward outputs' inputs: one range per token, zero point "
                         + OnnxQuantize.TOKEN_ZERO_POINT : ""));
         info.put("token_ranges", tokenRanges);
+        info.put("token_range_inputs", report.tokenRangeInputs());
         info.put("quantized_matmuls", report.matmuls());
         info.put("calibration_sentences", calibration);
         if (calibration > 0) info.put("smoothquant_alpha", alpha);

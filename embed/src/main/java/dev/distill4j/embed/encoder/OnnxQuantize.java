@@ -68,8 +68,11 @@ public final class OnnxQuantize {
     /** DynamicQuantizeLinear came with opset 11. */
     private static final int MIN_OPSET = 11;
 
-    /** What {@link #int8} did: how many MatMuls it quantised and the weights' bytes before and after. */
-    public record Report(byte[] model, int matmuls, long floatWeightBytes, long int8WeightBytes) {}
+    /**
+     * What {@link #int8} did: how many MatMuls it quantised, the weights' bytes before and after, and how many inputs
+     * got per-token ranges.
+     */
+    public record Report(byte[] model, int matmuls, long floatWeightBytes, long int8WeightBytes, int tokenRangeInputs) {}
 
     /**
      * The int8 model. A model with no float-weight MatMul, an opset older than 11, or bytes that are not ONNX fail
@@ -243,7 +246,7 @@ public final class OnnxQuantize {
 
         byte[] rewritten = withGraph(model, (start, length) ->
                 graph(model, start, length, nodes, newInitializers.values(), dropped, List.of()), MS_DOMAIN);
-        return new Report(rewritten, matmuls, floatBytes, int8Bytes);
+        return new Report(rewritten, matmuls, floatBytes, int8Bytes, tokenInputs.size());
     }
 
     /**
