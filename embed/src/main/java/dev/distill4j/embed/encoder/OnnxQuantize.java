@@ -65,6 +65,11 @@ public final class OnnxQuantize {
      * minimum gets a coarser step, never a clipped value. 8, 16 and 32 measured the same (docs/benchmarks.md).
      */
     public static final byte TOKEN_ZERO_POINT = 16;
+    /**
+     * Below every GELU output: x·Φ(x) has its minimum −0.16997 at x ≈ −0.75, the tanh approximation −0.17004. A
+     * per-token range over a GELU output needs no minimum measured.
+     */
+    static final float GELU_FLOOR = 0.1701f;
     /** DynamicQuantizeLinear came with opset 11. */
     private static final int MIN_OPSET = 11;
 
@@ -105,7 +110,7 @@ public final class OnnxQuantize {
      * with one uint8 range per token (per row of its last axis) instead of one per tensor:
      *
      * <pre>
-     *   s_t = max( max(0, max_c x_tc) / (255 − z),  max(0, −min_c x_tc) / z )      z = {@value #TOKEN_ZERO_POINT}
+     *   s_t = max( max_c x_tc / (255 − z),  −min_c x_tc / z )      z = {@value #TOKEN_ZERO_POINT}
      *   x_q = clamp(round(x / s_t) + z, 0, 255)                  (QuantizeLinear along the token axis)
      *   y   = s_t · ( s_W ⊙ ((x_q − z)·W_q) ) + b
      * </pre>
@@ -115,12 +120,19 @@ public final class OnnxQuantize {
      * fidelity (docs/embed.md). ORT's int8 GEMMs take a single scale and zero point for x, so the zero point is fixed
      * (it goes into the GEMM) and only the scale varies per token, applied to the product, whose rows are narrower
      * than the input's. The range [−z·s_t, (255 − z)·s_t] covers every value of the token; a GELU's negative side
-     * (down to −0.17) needs only a few of the 255 levels. These inputs are not smoothed: per-token ranges leave no
-     * outlier channel to move (measured: the same fidelity without), and the smoothing is a pass over the widest
-     * activations.
+     * (down to −0.17) needs only a few of the 255 levels, and over a GELU output, whose minimum is known, the second
+     * term is the constant {@link #GELU_FLOOR}{@code / z}: one reduction instead of two. These inputs are not
+     * smoothed: per-token ranges leave no outlier channel to move (measured: the same fidelity without), and the
+     * smoothing is a pass over the widest activations.
      */
     public static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax, double alpha,
                               boolean tokenRanges) throws IOException {
+        return int8(model, quantise, absMax, alpha, tokenRanges, true);
+    }
+
+    /** As above; {@code geluFloor} false measures every per-token minimum, GELU or not (for tests of that path). */
+    static Report int8(byte[] model, Predicate<String> quantise, Map<String, float[]> absMax, double alpha,
+                       boolean tokenRanges, boolean geluFloor) throws IOException {
         checkOpset(model);
         OnnxGraph g = OnnxGraph.parse(model);
         // per tensor, the nodes (by index) that read it
@@ -161,6 +173,8 @@ public final class OnnxQuantize {
         for (int i = 0; i < weightOf.size(); i++) {
             if (weightOf.get(i) != null) quantisedReaders.merge(g.nodes().get(i).inputs().get(0), 1, Integer::sum);
         }
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < g.nodes().size(); i++) for (String out : g.nodes().get(i).outputs()) producer.put(out, i);
         // inputs quantised per token: those a down-projection reads (all their readers share the quantisation)
         Set<String> tokenInputs = new HashSet<>();
         for (int i = 0; i < weightOf.size(); i++) {
@@ -203,7 +217,7 @@ public final class OnnxQuantize {
                     nodes.add(node(base + "_smooth", "Mul", List.of(x, x + "_smooth"), List.of(xs0), ""));
                 }
                 if (token) {
-                    perTokenQuantiser(nodes, newInitializers, xs0, x, (int) w.dims()[0]);
+                    perTokenQuantiser(nodes, newInitializers, xs0, x, (int) w.dims()[0], geluFloor && isGeluOutput(g, x, producer));
                 } else if (shared) {   // quantised once for all its readers
                     nodes.add(node(base + "_DynamicQuantizeLinear", "DynamicQuantizeLinear", List.of(xs0),
                             List.of(xq, xs, xz), ""));
@@ -255,9 +269,8 @@ public final class OnnxQuantize {
      * (x's shape with a last axis of 1). ORT's QuantizeLinear takes one scale per index of one axis, so x goes through
      * it as a [tokens, k] matrix (reshapes copy nothing).
      */
-    private static void perTokenQuantiser(List<byte[]> nodes, Map<String, byte[]> inits, String x, String name, int k)
-            throws IOException {
-        constant(inits, floatTensor("token_range_zero", new long[0], 0f));
+    private static void perTokenQuantiser(List<byte[]> nodes, Map<String, byte[]> inits, String x, String name, int k,
+                                          boolean gelu) throws IOException {
         constant(inits, floatTensor("token_range_above", new long[0], 1f / (255 - TOKEN_ZERO_POINT)));
         constant(inits, floatTensor("token_range_below", new long[0], -1f / TOKEN_ZERO_POINT));
         constant(inits, floatTensor("token_range_tiny", new long[0], 1e-12f));
@@ -267,14 +280,17 @@ public final class OnnxQuantize {
         String p = name + "_token_";
         byte[] lastAxis = attribute("axes", true, -1), keep = attribute("keepdims", false, 1);
         nodes.add(node(p + "Shape", "Shape", List.of(x), List.of(p + "shape"), ""));
-        nodes.add(node(p + "ReduceMin", "ReduceMin", List.of(x), List.of(p + "min"), "", lastAxis, keep));
         nodes.add(node(p + "ReduceMax", "ReduceMax", List.of(x), List.of(p + "max"), "", lastAxis, keep));
-        nodes.add(node(p + "Lo", "Min", List.of(p + "min", "token_range_zero"), List.of(p + "lo"), ""));
-        nodes.add(node(p + "Hi", "Max", List.of(p + "max", "token_range_zero"), List.of(p + "hi"), ""));
-        nodes.add(node(p + "Above", "Mul", List.of(p + "hi", "token_range_above"), List.of(p + "above"), ""));
-        nodes.add(node(p + "Below", "Mul", List.of(p + "lo", "token_range_below"), List.of(p + "below"), ""));
-        nodes.add(node(p + "Scale", "Max", List.of(p + "above", p + "below", "token_range_tiny"),
-                List.of(name + "_scale"), ""));
+        nodes.add(node(p + "Above", "Mul", List.of(p + "max", "token_range_above"), List.of(p + "above"), ""));
+        if (gelu) {   // the GELU's minimum is known, so no pass over x for it: the scale never drops below floor / z
+            constant(inits, floatTensor("token_range_gelu_step", new long[0], GELU_FLOOR / TOKEN_ZERO_POINT));
+            nodes.add(node(p + "Scale", "Max", List.of(p + "above", "token_range_gelu_step"), List.of(name + "_scale"), ""));
+        } else {
+            nodes.add(node(p + "ReduceMin", "ReduceMin", List.of(x), List.of(p + "min"), "", lastAxis, keep));
+            nodes.add(node(p + "Below", "Mul", List.of(p + "min", "token_range_below"), List.of(p + "below"), ""));
+            nodes.add(node(p + "Scale", "Max", List.of(p + "above", p + "below", "token_range_tiny"),
+                    List.of(name + "_scale"), ""));
+        }
         nodes.add(node(p + "FlatScale", "Reshape", List.of(name + "_scale", "token_range_flat"), List.of(p + "flat_scale"), ""));
         nodes.add(node(p + "Tokens", "Shape", List.of(p + "flat_scale"), List.of(p + "tokens"), ""));
         nodes.add(node(p + "ZeroPoints", "Expand", List.of("token_range_zero_points", p + "tokens"),
@@ -299,6 +315,32 @@ public final class OnnxQuantize {
                 "token_range_one", wq + "_scale", "token_range_zero_point"), List.of(p + "product"), MS_DOMAIN));
         nodes.add(node(p + "Scaled", "Mul", List.of(p + "product", x + "_scale"), List.of(scaled), ""));
         if (!bias.isEmpty()) nodes.add(node(p + "Bias", "Add", List.of(scaled, bias), List.of(y), ""));
+    }
+
+    /**
+     * Whether {@code x} is a GELU's output: ORT's fused {@code Gelu}, {@code BiasGelu} or {@code FastGelu}, or the
+     * exporters' erf form {@code 0.5 · h · (1 + erf(h / √2))}, a Mul whose inputs lead to an Erf within three Mul/Add
+     * nodes.
+     */
+    static boolean isGeluOutput(OnnxGraph g, String x, Map<String, Integer> producer) {
+        Integer p = producer.get(x);
+        if (p == null) return false;
+        String op = g.nodes().get(p).opType();
+        if (op.equals("Gelu") || op.equals("BiasGelu") || op.equals("FastGelu")) return true;
+        if (!op.equals("Mul")) return false;
+        List<String> frontier = g.nodes().get(p).inputs();
+        for (int depth = 0; depth < 3; depth++) {
+            List<String> next = new ArrayList<>();
+            for (String t : frontier) {
+                Integer q = producer.get(t);
+                if (q == null) continue;
+                String o = g.nodes().get(q).opType();
+                if (o.equals("Erf")) return true;
+                if (o.equals("Mul") || o.equals("Add")) next.addAll(g.nodes().get(q).inputs());
+            }
+            frontier = next;
+        }
+        return false;
     }
 
     /** Adds a constant shared by all per-token quantisers once (its name is read back from the tensor). */

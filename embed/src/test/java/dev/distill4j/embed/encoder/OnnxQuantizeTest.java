@@ -127,53 +127,24 @@ class OnnxQuantizeTest {
         assertThat(g.nodes()).filteredOn(n -> n.opType().equals("MatMulIntegerToFloat")).hasSize(4 * 6);
         assertThat(g.nodes()).filteredOn(n -> n.name().endsWith("_smooth")).hasSize(3 * 6);
 
-        // the arithmetic of layer 0's feed-forward output, from ONNX Runtime's own float input x, by hand
+        // the arithmetic of layer 0's feed-forward output, from ONNX Runtime's own float input x, by hand: over a
+        // GELU output the scale needs only the token's maximum (the GELU's minimum is known); the general path,
+        // forced here, measures the minimum too
         OnnxGraph before = OnnxGraph.parse(model);
         OnnxGraph.Node down = before.nodes().stream().filter(n -> n.opType().equals("MatMul")
                 && before.initializers().get(n.inputs().get(1)) != null
                 && before.initializers().get(n.inputs().get(1)).dims()[0] > before.initializers().get(n.inputs().get(1)).dims()[1])
                 .findFirst().orElseThrow();
-        OnnxGraph.Node add = before.nodes().stream().filter(n -> n.opType().equals("Add")
-                && n.inputs().contains(down.outputs().get(0))).findFirst().orElseThrow();
-        String x = down.inputs().get(0), y = add.outputs().get(0);
-        OnnxGraph.Tensor w = before.initializers().get(down.inputs().get(1));
-        float[] bias = before.initializers().get(add.inputs().get(0).equals(down.outputs().get(0))
-                ? add.inputs().get(1) : add.inputs().get(0)).floats();
-        int k = (int) w.dims()[0], cols = (int) w.dims()[1], z = OnnxQuantize.TOKEN_ZERO_POINT;
-        float[] wScale = new float[cols];
-        byte[] wq = OnnxQuantize.quantiseColumns(w.floats(), k, cols, wScale);
-        float[][] xs, ys;
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        Map<String, OnnxTensor> feed = OnnxEmbeddingModel.inputs(env, new long[][] {ids[0]}, true);
-        try (OrtSession session = env.createSession(OnnxQuantize.withOutputs(perToken.model(), List.of(x, y)));
-             OrtSession.Result out = session.run(feed, new java.util.LinkedHashSet<>(List.of(x, y)))) {
-            xs = ((float[][][]) out.get(x).orElseThrow().getValue())[0];
-            ys = ((float[][][]) out.get(y).orElseThrow().getValue())[0];
-        } finally {
-            feed.values().forEach(OnnxTensor::close);
-        }
-        assertThat(xs).hasNumberOfRows(ids[0].length);
-        double worst = 0;
-        for (int t = 0; t < xs.length; t++) {
-            float lo = 0, hi = 0;
-            for (float v : xs[t]) {
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
-            }
-            float step = Math.max(hi / (255 - z), -lo / z);
-            int[] q = new int[k];
-            for (int i = 0; i < k; i++) {
-                q[i] = (int) Math.rint(xs[t][i] / step) + z;
-                assertThat(q[i]).isBetween(0, 255);   // the range covers every value: nothing clips
-            }
-            for (int j = 0; j < cols; j++) {
-                long dot = 0;
-                for (int i = 0; i < k; i++) dot += (long) (q[i] - z) * wq[i * cols + j];
-                double expected = step * (wScale[j] * dot) + bias[j];
-                worst = Math.max(worst, Math.abs(expected - ys[t][j]) / (1e-3 + Math.abs(expected)));
-            }
-        }
-        assertThat(worst).isLessThan(1e-3);
+        Map<String, Integer> producer = new java.util.HashMap<>();
+        for (int i = 0; i < before.nodes().size(); i++) for (String o : before.nodes().get(i).outputs()) producer.put(o, i);
+        assertThat(OnnxQuantize.isGeluOutput(before, down.inputs().get(0), producer)).isTrue();
+        assertThat(before.nodes()).filteredOn(n -> n.opType().equals("MatMul") && n.name().contains("/query/"))
+                .allMatch(n -> !OnnxQuantize.isGeluOutput(before, n.inputs().get(0), producer), "a LayerNorm output is no GELU's");
+        assertThat(g.nodes()).filteredOn(n -> n.opType().equals("ReduceMin")).isEmpty();
+        OnnxQuantize.Report measured = OnnxQuantize.int8(model, name -> true, ranges, 0.75, true, false);
+        assertThat(OnnxGraph.parse(measured.model()).nodes()).filteredOn(n -> n.opType().equals("ReduceMin")).hasSize(6);
+        assertMatchesByHand(perToken.model(), before, down, ids[0], true);
+        assertMatchesByHand(measured.model(), before, down, ids[0], false);
 
         // and the point of it: the embeddings come closer to the float model's than with one range per batch
         float[][] exact = ort(model, Builtin.ALL_MINILM_L6_V2, Pooling.MEAN);
@@ -191,6 +162,56 @@ class OnnxQuantizeTest {
     void bytesThatAreNotOnnxFailWithAMessage() {
         assertThatThrownBy(() -> OnnxQuantize.int8(new byte[] {(byte) 0xff, (byte) 0xff, 1, 2, 3}))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("not an ONNX model");
+    }
+
+    /**
+     * The per-token product of {@code down} in the int8 model equals the formula computed in Java from ORT's own float
+     * input: s_t = max(max x_t / 239, floor / 16), floor the GELU's bound or the token's own −min.
+     */
+    private static void assertMatchesByHand(byte[] int8, OnnxGraph before, OnnxGraph.Node down, long[] ids,
+                                            boolean geluFloor) throws Exception {
+        OnnxGraph.Node add = before.nodes().stream().filter(n -> n.opType().equals("Add")
+                && n.inputs().contains(down.outputs().get(0))).findFirst().orElseThrow();
+        String x = down.inputs().get(0), y = add.outputs().get(0);
+        OnnxGraph.Tensor w = before.initializers().get(down.inputs().get(1));
+        float[] bias = before.initializers().get(add.inputs().get(0).equals(down.outputs().get(0))
+                ? add.inputs().get(1) : add.inputs().get(0)).floats();
+        int k = (int) w.dims()[0], cols = (int) w.dims()[1], z = OnnxQuantize.TOKEN_ZERO_POINT;
+        float[] wScale = new float[cols];
+        byte[] wq = OnnxQuantize.quantiseColumns(w.floats(), k, cols, wScale);
+        float[][] xs, ys;
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Map<String, OnnxTensor> feed = OnnxEmbeddingModel.inputs(env, new long[][] {ids}, true);
+        try (OrtSession session = env.createSession(OnnxQuantize.withOutputs(int8, List.of(x, y)));
+             OrtSession.Result out = session.run(feed, new java.util.LinkedHashSet<>(List.of(x, y)))) {
+            xs = ((float[][][]) out.get(x).orElseThrow().getValue())[0];
+            ys = ((float[][][]) out.get(y).orElseThrow().getValue())[0];
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+        assertThat(xs).hasNumberOfRows(ids.length);
+        double worst = 0;
+        for (int t = 0; t < xs.length; t++) {
+            float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
+            for (float v : xs[t]) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            assertThat(lo).isGreaterThanOrEqualTo(-OnnxQuantize.GELU_FLOOR);
+            float step = Math.max(hi / (255 - z), (geluFloor ? OnnxQuantize.GELU_FLOOR : -lo) / z);
+            int[] q = new int[k];
+            for (int i = 0; i < k; i++) {
+                q[i] = (int) Math.rint(xs[t][i] / step) + z;
+                assertThat(q[i]).isBetween(0, 255);   // the range covers every value: nothing clips
+            }
+            for (int j = 0; j < cols; j++) {
+                long dot = 0;
+                for (int i = 0; i < k; i++) dot += (long) (q[i] - z) * wq[i * cols + j];
+                double expected = step * (wScale[j] * dot) + bias[j];
+                worst = Math.max(worst, Math.abs(expected - ys[t][j]) / (1e-3 + Math.abs(expected)));
+            }
+        }
+        assertThat(worst).isLessThan(1e-3);
     }
 
     static double cosine(float[] a, float[] b) {
