@@ -74,9 +74,7 @@ class OnnxQuantizeTest {
     @Test
     void smoothQuantCalibratedOnTheSentencesBringsInt8CloserToTheFloatModel() throws Exception {
         byte[] model = OnnxEmbeddingModel.onnxBytes(Builtin.ALL_MINILM_L6_V2.id);
-        OnnxEmbeddingModel teacher = OnnxEmbeddingModel.load(Builtin.ALL_MINILM_L6_V2);
-        long[][] ids = new long[TEXTS.size()][];
-        for (int i = 0; i < ids.length; i++) ids[i] = teacher.tokenize(TEXTS.get(i));
+        long[][] ids = miniLmIds();
         Map<String, float[]> ranges = OnnxQuantize.calibrate(model, name -> true, List.<long[][]>of(ids));
         // one input per group of MatMuls that read it: the layer input (q, k, v), the attention context, the
         // attention block's output (intermediate) and the GELU output (output dense)
@@ -111,9 +109,7 @@ class OnnxQuantizeTest {
     @Test
     void tokenRangesGiveEachTokenOfTheFeedForwardOutputItsOwnRange() throws Exception {
         byte[] model = OnnxEmbeddingModel.onnxBytes(Builtin.ALL_MINILM_L6_V2.id);
-        OnnxEmbeddingModel teacher = OnnxEmbeddingModel.load(Builtin.ALL_MINILM_L6_V2);
-        long[][] ids = new long[TEXTS.size()][];
-        for (int i = 0; i < ids.length; i++) ids[i] = teacher.tokenize(TEXTS.get(i));
+        long[][] ids = miniLmIds();
         Map<String, float[]> ranges = OnnxQuantize.calibrate(model, name -> true, List.<long[][]>of(ids));
         OnnxQuantize.Report perBatch = OnnxQuantize.int8(model, name -> true, ranges, 0.75);
         OnnxQuantize.Report perToken = OnnxQuantize.int8(model, name -> true, ranges, 0.75, true);
@@ -162,6 +158,15 @@ class OnnxQuantizeTest {
     void bytesThatAreNotOnnxFailWithAMessage() {
         assertThatThrownBy(() -> OnnxQuantize.int8(new byte[] {(byte) 0xff, (byte) 0xff, 1, 2, 3}))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("not an ONNX model");
+    }
+
+    /** The test sentences as MiniLM's token ids. */
+    private static long[][] miniLmIds() throws Exception {
+        try (OnnxEmbeddingModel m = OnnxEmbeddingModel.load(Builtin.ALL_MINILM_L6_V2)) {
+            long[][] ids = new long[TEXTS.size()][];
+            for (int i = 0; i < ids.length; i++) ids[i] = m.tokenize(TEXTS.get(i));
+            return ids;
+        }
     }
 
     /**
