@@ -96,7 +96,8 @@ public final class EncoderDistiller {
          * The learning rate for a student that keeps {@code kept} of the teacher's {@code teacherLayers} layers: the
          * nearer it starts to its teacher, the lower. Measured on real text: a third of the layers (4 of 12) trains
          * best at 1e-3 (+0.033 Spearman over 3e-4), five sixths (10 of 12) at 1e-4 (0.923 against 0.851 at 1e-3);
-         * in between the rate falls geometrically (not measured), and it stays at the ends outside.
+         * in between the rate falls geometrically (checked at 7 of 12: 3.2e-4 beat 1e-3 and 1e-4), and it stays at
+         * the ends outside.
          */
         public static double defaultLr(int kept, int teacherLayers) {
             double f = (double) kept / teacherLayers, far = 1.0 / 3, near = 5.0 / 6;
