@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
                         + "Attention products, LayerNorm, GELU and the embeddings stay float.",
                 "",
                 "What int8 still loses is mostly the rounding of the GELU outputs, whose range differs from token to "
-                        + "token; --token-ranges gives each token its own range there (recall@10 of an eleven-layer "
-                        + "bge-small student 0.842 -> 0.852 against the float student's 0.854, 6-10%% slower).",
+                        + "token; --token-ranges gives each token its own range there (recall@10 against the float "
+                        + "model: bge-small 0.927 -> 0.955, an eleven-layer student of it 0.842 -> 0.852), 6-10%% "
+                        + "slower.",
                 "",
                 "Tokenizer, pooling and any safetensors are copied; quantization.json says what was done. Score the "
                         + "result with 'distill embed eval'."},
