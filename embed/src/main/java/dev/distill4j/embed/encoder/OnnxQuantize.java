@@ -319,8 +319,10 @@ public final class OnnxQuantize {
 
     /**
      * Whether {@code x} is a GELU's output: ORT's fused {@code Gelu}, {@code BiasGelu} or {@code FastGelu}, or the
-     * exporters' erf form {@code 0.5 · h · (1 + erf(h / √2))}, a Mul whose inputs lead to an Erf within three Mul/Add
-     * nodes.
+     * exporters' erf form {@code 0.5 · h · (1 + erf(h / √2))} in any association: the Mul and Add nodes behind x
+     * (three deep at most) hold an Erf of {@code h / √2} (or {@code h · 1/√2}), an Add of 1, a factor 0.5 and h
+     * itself, and nothing else but constants. Anything less certain is not taken for a GELU, whose minimum the
+     * per-token range would then assume.
      */
     static boolean isGeluOutput(OnnxGraph g, String x, Map<String, Integer> producer) {
         Integer p = producer.get(x);
@@ -328,19 +330,66 @@ public final class OnnxQuantize {
         String op = g.nodes().get(p).opType();
         if (op.equals("Gelu") || op.equals("BiasGelu") || op.equals("FastGelu")) return true;
         if (!op.equals("Mul")) return false;
-        List<String> frontier = g.nodes().get(p).inputs();
-        for (int depth = 0; depth < 3; depth++) {
+        Map<String, Float> scalars = new HashMap<>();
+        for (OnnxGraph.Node n : g.nodes()) {
+            if (n.value() != null && n.value().floats() != null && n.value().floats().length == 1) {
+                scalars.put(n.outputs().get(0), n.value().floats()[0]);
+            }
+        }
+        for (OnnxGraph.Tensor t : g.initializers().values()) {
+            if (t.floats() != null && t.floats().length == 1) scalars.put(t.name(), t.floats()[0]);
+        }
+        // h: what the Erf behind x reads, scaled by 1/√2 (a Div by √2 or a Mul by 1/√2)
+        String h = geluInput(g, x, producer, scalars);
+        if (h == null) return false;
+        // the Mul/Add tree between h and x: its leaves must be h, the Erf's output and the constants 1 and 0.5
+        boolean half = false, one = false, erf = false;
+        List<Integer> frontier = List.of(p);
+        for (int depth = 0; depth < 3 && !frontier.isEmpty(); depth++) {
+            List<Integer> next = new ArrayList<>();
+            for (int i : frontier) {
+                OnnxGraph.Node n = g.nodes().get(i);
+                for (String in : n.inputs()) {
+                    Float c = scalars.get(in);
+                    Integer q = producer.get(in);
+                    String qop = q == null ? "" : g.nodes().get(q).opType();
+                    if (in.equals(h)) continue;
+                    if (c != null && n.opType().equals("Mul") && Math.abs(c - 0.5f) < 1e-6) half = true;
+                    else if (c != null && n.opType().equals("Add") && Math.abs(c - 1f) < 1e-6) one = true;
+                    else if (qop.equals("Erf") && n.opType().equals("Add")) erf = true;
+                    else if (c == null && (qop.equals("Mul") || qop.equals("Add"))) next.add(q);
+                    else return false;
+                }
+            }
+            frontier = next;
+        }
+        return half && one && erf && frontier.isEmpty();
+    }
+
+    /** The h of an Erf(h / √2) within three Mul/Add nodes behind x, else null. */
+    private static String geluInput(OnnxGraph g, String x, Map<String, Integer> producer, Map<String, Float> scalars) {
+        List<String> frontier = List.of(x);
+        for (int depth = 0; depth < 4; depth++) {
             List<String> next = new ArrayList<>();
             for (String t : frontier) {
                 Integer q = producer.get(t);
                 if (q == null) continue;
-                String o = g.nodes().get(q).opType();
-                if (o.equals("Erf")) return true;
-                if (o.equals("Mul") || o.equals("Add")) next.addAll(g.nodes().get(q).inputs());
+                OnnxGraph.Node n = g.nodes().get(q);
+                if (n.opType().equals("Erf")) {
+                    Integer d = producer.get(n.inputs().get(0));
+                    if (d == null) return null;
+                    OnnxGraph.Node scale = g.nodes().get(d);
+                    Float c = scale.inputs().size() == 2 ? scalars.get(scale.inputs().get(1)) : null;
+                    if (c == null) return null;
+                    boolean root2 = scale.opType().equals("Div") ? Math.abs(c - Math.sqrt(2)) < 1e-3
+                            : scale.opType().equals("Mul") && Math.abs(c - Math.sqrt(0.5)) < 1e-3;
+                    return root2 ? scale.inputs().get(0) : null;
+                }
+                if (n.opType().equals("Mul") || n.opType().equals("Add")) next.addAll(n.inputs());
             }
             frontier = next;
         }
-        return false;
+        return null;
     }
 
     /** Adds a constant shared by all per-token quantisers once (its name is read back from the tensor). */

@@ -155,6 +155,34 @@ class OnnxQuantizeTest {
     }
 
     @Test
+    void onlyAGeluIsTakenForOneWhoseMinimumIsKnown() {
+        // 0.5 · h · (1 + erf(h / √2)) as exporters write it, and three look-alikes whose minimum is not the GELU's
+        assertThat(gelu("Div", (float) Math.sqrt(2), 1f, 0.5f, false)).isTrue();
+        assertThat(gelu("Mul", (float) Math.sqrt(0.5), 1f, 0.5f, false)).isTrue();
+        assertThat(gelu("Div", 2f, 1f, 0.5f, false)).as("erf(h / 2)").isFalse();
+        assertThat(gelu("Div", (float) Math.sqrt(2), 1f, 5f, false)).as("5 · h · (1 + erf)").isFalse();
+        assertThat(gelu("Div", (float) Math.sqrt(2), 1f, 0.5f, true)).as("0.5 · g · (1 + erf(h / √2)), g ≠ h").isFalse();
+    }
+
+    /** Whether {@link OnnxQuantize#isGeluOutput} takes x = half · m · (add + erf(h op c)) for a GELU; m = h unless other. */
+    private static boolean gelu(String op, float c, float add, float half, boolean other) {
+        Map<String, OnnxGraph.Tensor> init = new java.util.HashMap<>();
+        for (var e : Map.of("c", c, "one", add, "half", half).entrySet()) {
+            init.put(e.getKey(), new OnnxGraph.Tensor(e.getKey(), new long[0], OnnxGraph.FLOAT, new float[] {e.getValue()}, null));
+        }
+        List<OnnxGraph.Node> nodes = List.of(
+                new OnnxGraph.Node("s", op, List.of("h", "c"), List.of("hs"), Map.of(), null),
+                new OnnxGraph.Node("e", "Erf", List.of("hs"), List.of("erf"), Map.of(), null),
+                new OnnxGraph.Node("a", "Add", List.of("erf", "one"), List.of("phi"), Map.of(), null),
+                new OnnxGraph.Node("m", "Mul", List.of(other ? "g" : "h", "phi"), List.of("hp"), Map.of(), null),
+                new OnnxGraph.Node("x", "Mul", List.of("hp", "half"), List.of("x"), Map.of(), null));
+        OnnxGraph g = new OnnxGraph(init, nodes, List.of("h", "g"), List.of("x"));
+        Map<String, Integer> producer = new java.util.HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) producer.put(nodes.get(i).outputs().get(0), i);
+        return OnnxQuantize.isGeluOutput(g, "x", producer);
+    }
+
+    @Test
     void bytesThatAreNotOnnxFailWithAMessage() {
         assertThatThrownBy(() -> OnnxQuantize.int8(new byte[] {(byte) 0xff, (byte) 0xff, 1, 2, 3}))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("not an ONNX model");
