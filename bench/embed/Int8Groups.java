@@ -38,7 +38,6 @@ public class Int8Groups {
             else if (v.equals("attout-all")) variants.put("float attn-out all", n -> !n.contains("/attention/output/dense"));
             else if (v.equals("qkv-all")) variants.put("float QKV all", n -> !n.contains("/attention/self"));
             else if (v.startsWith("ffnout")) { String L = v.substring(6); variants.put("float FFN-out L" + L, n -> !n.contains("layer." + L + "/output/dense")); }
-            else if (v.equals("ffnout-all")) variants.put("float FFN-out all", n -> !n.contains("/output/dense") || n.contains("attention"));
             else if (v.startsWith("ffnin")) { String L = v.substring(5); variants.put("float FFN-in L" + L, n -> !n.contains("layer." + L + "/intermediate/dense")); }
             else if (v.startsWith("attout")) { String L = v.substring(6); variants.put("float attn-out L" + L, n -> !n.contains("layer." + L + "/attention/output/dense")); }
             else if (v.startsWith("qkv")) { String L = v.substring(3); variants.put("float QKV L" + L, n -> !n.contains("layer." + L + "/attention/self")); }
