@@ -330,17 +330,8 @@ public final class OnnxQuantize {
         String op = g.nodes().get(p).opType();
         if (op.equals("Gelu") || op.equals("BiasGelu") || op.equals("FastGelu")) return true;
         if (!op.equals("Mul")) return false;
-        Map<String, Float> scalars = new HashMap<>();
-        for (OnnxGraph.Node n : g.nodes()) {
-            if (n.value() != null && n.value().floats() != null && n.value().floats().length == 1) {
-                scalars.put(n.outputs().get(0), n.value().floats()[0]);
-            }
-        }
-        for (OnnxGraph.Tensor t : g.initializers().values()) {
-            if (t.floats() != null && t.floats().length == 1) scalars.put(t.name(), t.floats()[0]);
-        }
         // h: what the Erf behind x reads, scaled by 1/√2 (a Div by √2 or a Mul by 1/√2)
-        String h = geluInput(g, x, producer, scalars);
+        String h = geluInput(g, x, producer);
         if (h == null) return false;
         // the Mul/Add tree between h and x: its leaves must be h, the Erf's output and the constants 1 and 0.5
         boolean half = false, one = false, erf = false;
@@ -350,7 +341,7 @@ public final class OnnxQuantize {
             for (int i : frontier) {
                 OnnxGraph.Node n = g.nodes().get(i);
                 for (String in : n.inputs()) {
-                    Float c = scalars.get(in);
+                    Float c = scalar(g, in);
                     Integer q = producer.get(in);
                     String qop = q == null ? "" : g.nodes().get(q).opType();
                     if (in.equals(h)) continue;
@@ -367,7 +358,7 @@ public final class OnnxQuantize {
     }
 
     /** The h of an Erf(h / √2) within three Mul/Add nodes behind x, else null. */
-    private static String geluInput(OnnxGraph g, String x, Map<String, Integer> producer, Map<String, Float> scalars) {
+    private static String geluInput(OnnxGraph g, String x, Map<String, Integer> producer) {
         List<String> frontier = List.of(x);
         for (int depth = 0; depth < 4; depth++) {
             List<String> next = new ArrayList<>();
@@ -379,7 +370,7 @@ public final class OnnxQuantize {
                     Integer d = producer.get(n.inputs().get(0));
                     if (d == null) return null;
                     OnnxGraph.Node scale = g.nodes().get(d);
-                    Float c = scale.inputs().size() == 2 ? scalars.get(scale.inputs().get(1)) : null;
+                    Float c = scale.inputs().size() == 2 ? scalar(g, scale.inputs().get(1)) : null;
                     if (c == null) return null;
                     boolean root2 = scale.opType().equals("Div") ? Math.abs(c - Math.sqrt(2)) < 1e-3
                             : scale.opType().equals("Mul") && Math.abs(c - Math.sqrt(0.5)) < 1e-3;
@@ -390,6 +381,12 @@ public final class OnnxQuantize {
             frontier = next;
         }
         return null;
+    }
+
+    /** The one float of the initialiser or Constant node {@code name} ({@link OnnxGraph#constant}), else null. */
+    private static Float scalar(OnnxGraph g, String name) {
+        OnnxGraph.Tensor t = g.constant(name);
+        return t != null && t.floats() != null && t.floats().length == 1 ? t.floats()[0] : null;
     }
 
     /** Adds a constant shared by all per-token quantisers once (its name is read back from the tensor). */
