@@ -79,14 +79,14 @@ public final class BertEncoder implements AutoCloseable {
     /** The states of every layer for {@code ids} (special tokens included, not padded); arrays live in {@code m}. */
     public States states(NDManager m, long[][] ids) { return states(m, ids, null); }
 
-    /** Sees a layer's GELU output {@code g} [B, T, I] and returns what the output projection reads. */
+    /** Sees layer {@code layer}'s GELU output {@code g} [B, T, I] (for {@link #ffnImportance}). */
     @FunctionalInterface
-    interface FfnHook {
-        NDArray apply(int layer, NDArray g);
+    interface FfnProbe {
+        void accept(int layer, NDArray g);
     }
 
-    /** As {@link #states(NDManager, long[][])}, with {@code hook} (null = none) on every layer's GELU output. */
-    private States states(NDManager m, long[][] ids, FfnHook hook) {
+    /** As {@link #states(NDManager, long[][])}, with {@code probe} (null = none) on every layer's GELU output. */
+    private States states(NDManager m, long[][] ids, FfnProbe probe) {
         int b = ids.length, t = 0;
         for (long[] x : ids) t = Math.max(t, x.length);
         long[] flat = new long[b * t];
@@ -96,7 +96,7 @@ public final class BertEncoder implements AutoCloseable {
             for (int j = 0; j < ids[i].length; j++) mask[i * t + j] = 1;
         }
         NDArray keep = m.create(mask, new Shape(b, t));                              // [B, T], 1 = real token
-        return new States(hidden(m.create(flat, new Shape(b, t)), keep, hook), keep);
+        return new States(hidden(m.create(flat, new Shape(b, t)), keep, probe), keep);
     }
 
     /**
@@ -123,7 +123,6 @@ public final class BertEncoder implements AutoCloseable {
                 states(m, ids, (layer, g) -> {
                     float[] a = g.abs().mul(keep).sum(new int[] {0, 1}).toFloatArray();
                     for (int j = 0; j < width; j++) sum[layer][j] += a[j];
-                    return g;
                 });
             }
         }
@@ -148,8 +147,8 @@ public final class BertEncoder implements AutoCloseable {
         return e.div(Scalars.maximum(e.norm(new int[] {1}, true), 1e-12));
     }
 
-    /** Each layer's token states [B, T, D], in order; {@code hook}, when given, sees each layer's GELU output. */
-    private List<NDArray> hidden(NDArray inputIds, NDArray keep, FfnHook hook) {
+    /** Each layer's token states [B, T, D], in order; {@code probe}, when given, sees each layer's GELU output. */
+    private List<NDArray> hidden(NDArray inputIds, NDArray keep, FfnProbe probe) {
         long b = inputIds.getShape().get(0), t = inputIds.getShape().get(1);
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed the " + config.maxPositionEmbeddings() + " positions");
@@ -163,13 +162,13 @@ public final class BertEncoder implements AutoCloseable {
         NDArray additive = keep.sub(1).mul(-MASKED).reshape(b, 1, 1, t);             // 0 real, −10⁹ padding
         List<NDArray> out = new ArrayList<>(config.numHiddenLayers());
         for (int l = 0; l < config.numHiddenLayers(); l++) {
-            x = layer(x, l, additive, hook);
+            x = layer(x, l, additive, probe);
             out.add(x);
         }
         return out;
     }
 
-    private NDArray layer(NDArray x, int l, NDArray additive, FfnHook hook) {
+    private NDArray layer(NDArray x, int l, NDArray additive, FfnProbe probe) {
         String pre = BertWeights.layerPrefix(l);
         long b = x.getShape().get(0), t = x.getShape().get(1);
         int heads = config.numAttentionHeads(), d = config.headDim();
@@ -180,7 +179,7 @@ public final class BertEncoder implements AutoCloseable {
         NDArray a = scores.softmax(3).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);       // [B, T, D]
         NDArray h = layerNorm(x.add(linear(a, pre + "attention.output.dense")), pre + "attention.output.LayerNorm");
         NDArray g = Activation.gelu(linear(h, pre + "intermediate.dense"));                                   // [B, T, I]
-        if (hook != null) g = hook.apply(l, g);
+        if (probe != null) probe.accept(l, g);
         NDArray f = linear(g, pre + "output.dense");
         return layerNorm(h.add(f), pre + "output.LayerNorm");
     }
