@@ -49,8 +49,6 @@ public final class LocalModel implements AutoCloseable {
     private final Path dir;
     private final NDManager manager;
     private final ModelConfig config;
-    /** How the DJL model's matrices are held when it is built: int8-rounded to score what the engine generates. */
-    private final Quantization quantization;
     /**
      * The DJL model for teacher-forced scoring and eval's NLL, built from the folder on first use: generation runs on
      * the {@link #engine}'s own copy of the weights, so a model that only generates holds them once.
@@ -65,12 +63,11 @@ public final class LocalModel implements AutoCloseable {
     private Scorer scorer;  // with the model, on first use
     private ModelInfo info; // read on first use: only eval asks
 
-    private LocalModel(Path dir, NDManager manager, ModelConfig config, Quantization quantization, DecodeEngine engine,
-                       HfTokenizer tokenizer, ChatTemplate chatTemplate, GenerationConfig generationConfig) {
+    private LocalModel(Path dir, NDManager manager, ModelConfig config, DecodeEngine engine, HfTokenizer tokenizer,
+                       ChatTemplate chatTemplate, GenerationConfig generationConfig) {
         this.dir = dir;
         this.manager = manager;
         this.config = config;
-        this.quantization = quantization;
         this.engine = engine;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -136,7 +133,7 @@ public final class LocalModel implements AutoCloseable {
             }
             ChatTemplate template = ChatTemplate.load(dir).orElse(null);
             GenerationConfig gen = GenerationConfig.read(dir).orElse(GenerationConfig.of(cfg));
-            return new LocalModel(dir, manager, cfg, engine.quantization(), engine, tokenizer, template, gen);
+            return new LocalModel(dir, manager, cfg, engine, tokenizer, template, gen);
         } catch (IOException | RuntimeException e) {
             if (tokenizer != null) tokenizer.close();
             manager.close();
@@ -308,7 +305,8 @@ public final class LocalModel implements AutoCloseable {
     public synchronized CausalLM model() {
         if (model == null) {
             try {
-                model = djlModel(dir, quantization, manager);
+                // int8-rounded when the engine is int8, so scoring measures the model that generates
+                model = djlModel(dir, engine.quantization(), manager);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("cannot read the weights of " + dir + " again for scoring: "
                         + e.getMessage(), e);
@@ -352,7 +350,7 @@ public final class LocalModel implements AutoCloseable {
 
     /** Parameter count, for logs. */
     public long parameterCount() {
-        return CausalLM.parameterShapes(config).values().stream().mapToLong(ai.djl.ndarray.types.Shape::size).sum();
+        return Checkpoint.parameterCount(config);
     }
 
     /**
