@@ -10,9 +10,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.distill4j.train.optim.AdamW;
-import dev.distill4j.train.optim.GradClip;
-import dev.distill4j.train.optim.Gradients;
 import dev.distill4j.train.optim.LrSchedule;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -49,8 +46,10 @@ import java.util.function.Consumer;
  * of the sentence the kept axes hold); it is offered because the issue asks for it and reads on that scale.
  *
  * <p>Only the rows of tokens that occur in the training sentences can receive a gradient, so training runs on that
- * compact sub-table and writes it back: exact, and a few hundred times less optimizer work on a 30k vocabulary.
- * There is no separate per-token weight: a row's norm already is its token's weight in the mean, and AdamW runs
+ * compact sub-table and writes it back. Within it, a step reads only its batch's rows (about a thousand of tens of
+ * thousands), so only those go through autograd and only those are updated, by lazy Adam ({@link RowAdam}): on 50,000
+ * real sentences an epoch takes 5–6 s instead of 20–35 s with a dense step over the whole sub-table, at the same
+ * fidelity (docs/benchmarks.md). There is no separate per-token weight: a row's norm already is its token's weight in the mean, and AdamW runs
  * without weight decay for the same reason (decay would shrink trained rows against untrained ones). The
  * held-out split picks the best epoch by Spearman of pairwise cosines against the teacher; given the seed, the
  * split, the batch order and therefore the result are the same on every run.
@@ -222,11 +221,8 @@ public final class StaticTuner {
         double bestSpearman = before;
         int bestEpoch = 0;
         Engine engine = Engine.getEngine("PyTorch");
-        try (NDManager manager = engine.newBaseManager();
-             AdamW adam = AdamW.builder().optWeightDecay(0).build()) {
-            NDArray table = manager.create(sub, new Shape(vocabIds.length, dim));
-            table.setRequiresGradient(true);
-            Map<String, NDArray> params = Map.of("embeddings", table);
+        RowAdam adam = new RowAdam(sub, dim);
+        try (NDManager manager = engine.newBaseManager()) {
             for (int epoch = 1; epoch <= o.epochs(); epoch++) {
                 int[] batchOrder = shuffled(trainIdx.length, rnd);
                 double lossSum = 0;
@@ -234,26 +230,31 @@ public final class StaticTuner {
                     int to = Math.min(trainIdx.length, from + o.batchSize());
                     int[] batch = new int[to - from];
                     for (int i = from; i < to; i++) batch[i - from] = trainIdx[batchOrder[i]];
+                    // only the rows this batch reads get a gradient, so only they go through autograd
+                    Batch b = Batch.of(local, targets, batch, dim);
+                    float[] grad;
                     try (NDManager scope = manager.newSubManager();
                          GradientCollector collector = engine.newGradientCollector()) {
-                        scope.tempAttachAll(table);
-                        Batch b = Batch.of(scope, local, targets, batch, dim);
-                        NDArray pooled = pool(table, b.ids(), b.mask());
-                        NDArray loss = loss(pooled, b.targets(), o.loss(), o.temperature());
-                        if (o.structureWeight() > 0) loss = loss.add(Scalars.mul(structure(pooled, b.targets()), o.structureWeight()));
+                        NDArray rows = scope.create(adam.gather(b.rows()), new Shape(b.rows().length, dim));
+                        rows.setRequiresGradient(true);
+                        NDArray ids = scope.create(b.ids(), new Shape(batch.length, b.length()));
+                        NDArray mask = scope.create(b.mask(), new Shape(batch.length, b.length()));
+                        NDArray y = scope.create(b.targets(), new Shape(batch.length, dim));
+                        NDArray pooled = pool(rows, ids, mask);
+                        NDArray loss = loss(pooled, y, o.loss(), o.temperature());
+                        if (o.structureWeight() > 0) loss = loss.add(Scalars.mul(structure(pooled, y), o.structureWeight()));
                         collector.backward(loss);
                         lossSum += loss.getFloat() * batch.length;
+                        grad = rows.getGradient().toFloatArray();
                     }
-                    if (o.maxGradNorm() > 0) GradClip.clip(params.values(), o.maxGradNorm());
-                    adam.step(params, schedule.at(adam.steps()));
-                    Gradients.zero(params.values());
+                    adam.step(b.rows(), grad, schedule.at(adam.steps()), o.maxGradNorm());
                 }
-                float[] now = table.toFloatArray();
+                float[] now = adam.table();
                 double spearman = heldOutSpearman(now, dim, local, heldIdx, heldTeacher);
                 if (spearman > bestSpearman) {
                     bestSpearman = spearman;
                     bestEpoch = epoch;
-                    best = now;
+                    best = now.clone();
                 }
                 report.accept(new Progress.Epoch(epoch, o.epochs(), adam.steps(), lossSum / trainIdx.length, spearman,
                         (System.nanoTime() - t0) / 1e9));
@@ -299,24 +300,85 @@ public final class StaticTuner {
         return y;
     }
 
-    /** A padded batch: token ids [B, L] (0 past each sentence's end), mask [B, L] (1 = token), targets [B, d]. */
-    record Batch(NDArray ids, NDArray mask, NDArray targets) {
-        static Batch of(NDManager m, int[][] tokens, float[][] targets, int[] rows, int dim) {
+    /**
+     * A padded batch over the rows it reads: {@code rows} are the table rows its sentences use (ascending), {@code ids}
+     * [B, length] index into {@code rows} (0 past each sentence's end), {@code mask} [B, length] is 1 at a token,
+     * {@code targets} [B, d].
+     */
+    record Batch(int[] rows, long[] ids, float[] mask, int length, float[] targets) {
+        static Batch of(int[][] tokens, float[][] targets, int[] sentences, int dim) {
             int len = 0;
-            for (int r : rows) len = Math.max(len, tokens[r].length);
-            long[] ids = new long[rows.length * len];
-            float[] mask = new float[rows.length * len];
-            float[] y = new float[rows.length * dim];
-            for (int b = 0; b < rows.length; b++) {
-                int[] t = tokens[rows[b]];
+            TreeMap<Integer, Integer> slot = new TreeMap<>();
+            for (int r : sentences) {
+                len = Math.max(len, tokens[r].length);
+                for (int t : tokens[r]) slot.putIfAbsent(t, 0);
+            }
+            int[] rows = slot.keySet().stream().mapToInt(Integer::intValue).toArray();
+            for (int i = 0; i < rows.length; i++) slot.put(rows[i], i);
+            long[] ids = new long[sentences.length * len];
+            float[] mask = new float[sentences.length * len];
+            float[] y = new float[sentences.length * dim];
+            for (int b = 0; b < sentences.length; b++) {
+                int[] t = tokens[sentences[b]];
                 for (int l = 0; l < t.length; l++) {
-                    ids[b * len + l] = t[l];
+                    ids[b * len + l] = slot.get(t[l]);
                     mask[b * len + l] = 1;
                 }
-                System.arraycopy(targets[rows[b]], 0, y, b * dim, dim);
+                System.arraycopy(targets[sentences[b]], 0, y, b * dim, dim);
             }
-            return new Batch(m.create(ids, new Shape(rows.length, len)), m.create(mask, new Shape(rows.length, len)),
-                    m.create(y, new Shape(rows.length, dim)));
+            return new Batch(rows, ids, mask, len, y);
+        }
+    }
+
+    /**
+     * Adam over the rows of a table, updating only the rows a step has a gradient for (the lazy Adam of
+     * {@code torch.optim.SparseAdam} and TensorFlow's LazyAdam): a batch of 64 sentences reads about a thousand of a
+     * table's tens of thousands of rows, and a dense step would decay the moments of, and move, every row at every
+     * step. A row's moments change only on the steps that read it; the step count and bias correction are
+     * global, as in {@link dev.distill4j.train.optim.AdamW}, whose update this is for the rows read (the first step equals AdamW's exactly).
+     * The gradient is clipped to a global norm first, which over the rows read is the whole table's norm.
+     */
+    static final class RowAdam {
+        private static final double BETA1 = 0.9, BETA2 = 0.999, EPSILON = 1e-8;
+        private final float[] table, m, v;
+        private final int dim;
+        private long step;
+
+        RowAdam(float[] table, int dim) {
+            this.table = table;
+            this.dim = dim;
+            this.m = new float[table.length];
+            this.v = new float[table.length];
+        }
+
+        long steps() { return step; }
+
+        /** The live table (row-major [rows, d]). */
+        float[] table() { return table; }
+
+        /** The given rows, concatenated. */
+        float[] gather(int[] rows) {
+            float[] out = new float[rows.length * dim];
+            for (int i = 0; i < rows.length; i++) System.arraycopy(table, rows[i] * dim, out, i * dim, dim);
+            return out;
+        }
+
+        /** One update of {@code rows} by their gradient {@code grad} ([rows, d], as {@link #gather} lays them out). */
+        void step(int[] rows, float[] grad, double lr, double maxNorm) {
+            step++;
+            double norm = 0;
+            for (float g : grad) norm += (double) g * g;
+            norm = Math.sqrt(norm);
+            double clip = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
+            double c1 = 1 - Math.pow(BETA1, step), c2 = Math.sqrt(1 - Math.pow(BETA2, step));
+            for (int i = 0; i < rows.length; i++) {
+                for (int k = 0, at = rows[i] * dim; k < dim; k++, at++) {
+                    double g = grad[i * dim + k] * clip;
+                    m[at] = (float) (BETA1 * m[at] + (1 - BETA1) * g);
+                    v[at] = (float) (BETA2 * v[at] + (1 - BETA2) * g * g);
+                    table[at] -= (float) (lr / c1 * m[at] / (Math.sqrt(v[at]) / c2 + EPSILON));
+                }
+            }
         }
     }
 

@@ -58,9 +58,15 @@ class StaticTunerLossTest {
         Random r = new Random(3);
         float[] table = new float[6 * 4];
         for (int i = 0; i < table.length; i++) table[i] = (float) r.nextGaussian();
-        int[][] sentences = {{0, 3, 3, 5}, {2}};
-        StaticTuner.Batch b = StaticTuner.Batch.of(m, sentences, new float[][] {new float[4], new float[4]}, new int[] {0, 1}, 4);
-        float[] pooled = StaticTuner.pool(m.create(table, new Shape(6, 4)), b.ids(), b.mask()).toFloatArray();
+        int[][] sentences = {{0, 3, 3, 5}, {2}, {1, 4}};
+        // the batch of sentences 0 and 1 reads rows 0, 2, 3, 5 only, and pools over those rows alone
+        StaticTuner.Batch b = StaticTuner.Batch.of(sentences, new float[][] {new float[4], new float[4], new float[4]},
+                new int[] {0, 1}, 4);
+        assertThat(b.rows()).containsExactly(0, 2, 3, 5);
+        float[] rows = new float[b.rows().length * 4];
+        for (int i = 0; i < b.rows().length; i++) System.arraycopy(table, b.rows()[i] * 4, rows, i * 4, 4);
+        float[] pooled = StaticTuner.pool(m.create(rows, new Shape(b.rows().length, 4)),
+                m.create(b.ids(), new Shape(2, b.length())), m.create(b.mask(), new Shape(2, b.length()))).toFloatArray();
         for (int i = 0; i < 2; i++) {
             float[] expected = StaticEmbeddingModel.pool(table, 4, sentences[i]);
             for (int k = 0; k < 4; k++) assertThat(pooled[i * 4 + k]).isCloseTo(expected[k], within(1e-6f));
@@ -145,5 +151,59 @@ class StaticTunerLossTest {
     private NDArray lossAt(NDArray table, long[] ids, double[] mask, double[] targets, StaticTuner.Loss loss) {
         NDArray s = StaticTuner.pool(table, m.create(ids, new Shape(3, 4)), m.create(mask, new Shape(3, 4)));
         return StaticTuner.loss(s, m.create(targets, new Shape(3, 3)).toType(DataType.FLOAT64, false), loss, 0.3);
+    }
+
+    @Test
+    void rowAdamIsAdamWWhenEveryRowIsReadAtEveryStep() {
+        int rows = 4, dim = 3, steps = 6;
+        Random r = new Random(7);
+        float[] table = new float[rows * dim];
+        for (int i = 0; i < table.length; i++) table[i] = (float) r.nextGaussian();
+        StaticTuner.RowAdam lazy = new StaticTuner.RowAdam(table.clone(), dim);
+        NDArray dense = m.create(table.clone(), new Shape(rows, dim));
+        dense.setRequiresGradient(true);
+        int[] all = {0, 1, 2, 3};
+        try (dev.distill4j.train.optim.AdamW adamw = dev.distill4j.train.optim.AdamW.builder().optWeightDecay(0).build()) {
+            for (int t = 0; t < steps; t++) {
+                float[] g = new float[rows * dim];
+                for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian() * 0.1f;   // norm < 1: no clipping
+                double lr = 0.01 * (t + 1);
+                lazy.step(all, g, lr, 1.0);
+                try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    gc.backward(dense.mul(m.create(g, new Shape(rows, dim))).sum());   // ∂/∂θ = g
+                }
+                adamw.step(java.util.Map.of("table", dense), lr);
+                dense.getGradient().subi(dense.getGradient());
+            }
+        }
+        float[] expected = dense.toFloatArray();
+        for (int i = 0; i < expected.length; i++) assertThat(lazy.table()[i]).isCloseTo(expected[i], within(1e-6f));
+        assertThat(lazy.steps()).isEqualTo(steps);
+    }
+
+    @Test
+    void rowAdamLeavesRowsAStepDoesNotReadWhereTheyAre() {
+        int dim = 2;
+        StaticTuner.RowAdam adam = new StaticTuner.RowAdam(new float[] {1, 1, 2, 2, 3, 3}, dim);
+        adam.step(new int[] {0, 1, 2}, new float[] {0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f}, 0.1, 0);
+        float[] afterFirst = adam.table().clone();
+        // row 1 has momentum from the first step; dense Adam would keep moving it, lazy Adam does not
+        adam.step(new int[] {0, 2}, new float[] {0.1f, 0.1f, -0.1f, -0.1f}, 0.1, 0);
+        assertThat(adam.table()[2]).isEqualTo(afterFirst[2]);
+        assertThat(adam.table()[3]).isEqualTo(afterFirst[3]);
+        assertThat(adam.table()[0]).isLessThan(afterFirst[0]);
+        assertThat(adam.table()[4]).isNotEqualTo(afterFirst[4]);
+    }
+
+    @Test
+    void rowAdamClipsTheGradientToTheGlobalNorm() {
+        // a gradient of norm 10 clipped to 1 moves a fresh row exactly as the same gradient of norm 1 does
+        StaticTuner.RowAdam big = new StaticTuner.RowAdam(new float[] {0, 0}, 2), unit = new StaticTuner.RowAdam(new float[] {0, 0}, 2);
+        big.step(new int[] {0}, new float[] {6, 8}, 0.1, 1.0);
+        unit.step(new int[] {0}, new float[] {0.6f, 0.8f}, 0.1, 0);
+        unit.step(new int[] {0}, new float[] {0.6f, 0.8f}, 0.1, 0);
+        big.step(new int[] {0}, new float[] {6, 8}, 0.1, 1.0);
+        assertThat(big.table()[0]).isCloseTo(unit.table()[0], within(1e-6f));
+        assertThat(big.table()[1]).isCloseTo(unit.table()[1], within(1e-6f));
     }
 }
