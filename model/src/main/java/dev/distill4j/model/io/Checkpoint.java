@@ -9,6 +9,7 @@ import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.core.Json;
 import dev.distill4j.model.config.GenerationConfig;
 import dev.distill4j.model.config.ModelConfig;
+import dev.distill4j.model.nn.CausalLM;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -210,40 +211,13 @@ public final class Checkpoint implements AutoCloseable {
         return r.file();
     }
 
-    /** The tensors of a model with this config, in the order HF's modelling code registers them. */
+    /**
+     * The tensors of a model with this config, in the order HF's modelling code registers them: the model's own
+     * parameter list ({@link CausalLM#parameterShapes}), so a checkpoint is checked against what the model reads.
+     */
     public static List<ExpectedTensor> expectedTensors(ModelConfig c) {
-        long d = c.hiddenSize();
-        long v = c.vocabSize();
-        long q = (long) c.numAttentionHeads() * c.headDim();
-        long kv = (long) c.numKeyValueHeads() * c.headDim();
-        long ff = c.intermediateSize();
-        boolean qkvBias = c.attentionBias();
-        // qwen2 hard-codes bias on q/k/v only; the others put attention_bias on all four projections
-        boolean oBias = c.attentionBias() && !c.modelType().equals("qwen2");
         List<ExpectedTensor> out = new ArrayList<>();
-        out.add(new ExpectedTensor("model.embed_tokens.weight", new long[] {v, d}));
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            out.add(new ExpectedTensor(p + "input_layernorm.weight", new long[] {d}));
-            out.add(new ExpectedTensor(p + "self_attn.q_proj.weight", new long[] {q, d}));
-            if (qkvBias) out.add(new ExpectedTensor(p + "self_attn.q_proj.bias", new long[] {q}));
-            out.add(new ExpectedTensor(p + "self_attn.k_proj.weight", new long[] {kv, d}));
-            if (qkvBias) out.add(new ExpectedTensor(p + "self_attn.k_proj.bias", new long[] {kv}));
-            out.add(new ExpectedTensor(p + "self_attn.v_proj.weight", new long[] {kv, d}));
-            if (qkvBias) out.add(new ExpectedTensor(p + "self_attn.v_proj.bias", new long[] {kv}));
-            out.add(new ExpectedTensor(p + "self_attn.o_proj.weight", new long[] {d, q}));
-            if (oBias) out.add(new ExpectedTensor(p + "self_attn.o_proj.bias", new long[] {d}));
-            if (c.modelType().equals("qwen3")) {
-                out.add(new ExpectedTensor(p + "self_attn.q_norm.weight", new long[] {c.headDim()}));
-                out.add(new ExpectedTensor(p + "self_attn.k_norm.weight", new long[] {c.headDim()}));
-            }
-            out.add(new ExpectedTensor(p + "post_attention_layernorm.weight", new long[] {d}));
-            out.add(new ExpectedTensor(p + "mlp.gate_proj.weight", new long[] {ff, d}));
-            out.add(new ExpectedTensor(p + "mlp.up_proj.weight", new long[] {ff, d}));
-            out.add(new ExpectedTensor(p + "mlp.down_proj.weight", new long[] {d, ff}));
-        }
-        out.add(new ExpectedTensor("model.norm.weight", new long[] {d}));
-        if (!c.tieWordEmbeddings()) out.add(new ExpectedTensor("lm_head.weight", new long[] {v, d}));
+        CausalLM.parameterShapes(c).forEach((name, shape) -> out.add(new ExpectedTensor(name, shape.getShape())));
         return out;
     }
 
