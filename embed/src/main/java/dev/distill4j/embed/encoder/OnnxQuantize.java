@@ -272,8 +272,6 @@ public final class OnnxQuantize {
     private static void perTokenQuantiser(List<byte[]> nodes, Map<String, byte[]> inits, String x, String name, int k,
                                           boolean gelu) throws IOException {
         constant(inits, floatTensor("token_range_above", new long[0], 1f / (255 - TOKEN_ZERO_POINT)));
-        constant(inits, floatTensor("token_range_below", new long[0], -1f / TOKEN_ZERO_POINT));
-        constant(inits, floatTensor("token_range_tiny", new long[0], 1e-12f));
         constant(inits, tensor("token_range_zero_points", new long[] {1}, UINT8, new byte[] {TOKEN_ZERO_POINT}));
         constant(inits, longTensor("token_range_flat", new long[] {1}, -1));
         constant(inits, longTensor("token_range_rows_" + k, new long[] {2}, -1, k));
@@ -285,7 +283,9 @@ public final class OnnxQuantize {
         if (gelu) {   // the GELU's minimum is known, so no pass over x for it: the scale never drops below floor / z
             constant(inits, floatTensor("token_range_gelu_step", new long[0], GELU_FLOOR / TOKEN_ZERO_POINT));
             nodes.add(node(p + "Scale", "Max", List.of(p + "above", "token_range_gelu_step"), List.of(name + "_scale"), ""));
-        } else {
+        } else {   // (constants only this branch reads: ONNX Runtime warns on load about an unused initialiser)
+            constant(inits, floatTensor("token_range_below", new long[0], -1f / TOKEN_ZERO_POINT));
+            constant(inits, floatTensor("token_range_tiny", new long[0], 1e-12f));
             nodes.add(node(p + "ReduceMin", "ReduceMin", List.of(x), List.of(p + "min"), "", lastAxis, keep));
             nodes.add(node(p + "Below", "Mul", List.of(p + "min", "token_range_below"), List.of(p + "below"), ""));
             nodes.add(node(p + "Scale", "Max", List.of(p + "above", p + "below", "token_range_tiny"),
