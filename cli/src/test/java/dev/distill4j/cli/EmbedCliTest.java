@@ -103,7 +103,8 @@ class EmbedCliTest {
                 .contains("overlap of the held-out sentences with training: 12 exact, 0 near (they differ");
         assertThat(cache.resolve("vectors.bin")).isRegularFile();
         JsonNode info = Json.MAPPER.readTree(out.resolve("config.json").toFile()).get("distill4j");
-        assertThat(info.get("loss").asText()).isEqualTo("mse+pairwise-cosine");
+        assertThat(info.get("loss").asText()).isEqualTo("mse+pairwise-cosine+hidden-states");   // --hidden-weight's default
+        assertThat(info.get("hidden_weight").asDouble()).isEqualTo(4.0);
         assertThat(info.get("pair_weight").asDouble()).isEqualTo(0.5);
         // protobuf-java (the ONNX graph) calls sun.misc.Unsafe; with the launcher's JVM options the user sees none of it
         assertThat(r.stderr()).as(r.toString()).doesNotContainPattern("(?m)^WARNING: ");

@@ -73,7 +73,10 @@ public final class EncoderDistiller {
         public static final int DEFAULT_BATCH = 32;
         public static final int DEFAULT_TRAIN_SENTENCES = 4000;
         public static final double DEFAULT_PAIR_WEIGHT = 1.0;
-        public static final double DEFAULT_HIDDEN_WEIGHT = 0.0;
+        // the token-state term at μ = 4 (session 11's best on four layers: +0.02 recall@10 at equal steps) lifted the
+        // eleven-layer student from 0.854 to 0.870 recall@10 where 50 % more sentences gave +0.001 (session 18);
+        // it costs 1.6-1.75× the time per step (the whole teacher runs on each batch)
+        public static final double DEFAULT_HIDDEN_WEIGHT = 4.0;
 
         public Options {
             if (layers.length == 0) throw new InvalidInputException("keep at least one teacher layer");
