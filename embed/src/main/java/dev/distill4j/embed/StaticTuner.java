@@ -47,10 +47,11 @@ import java.util.function.Consumer;
  *
  * <p>Only the rows of tokens that occur in the training sentences can receive a gradient, so training runs on that
  * compact sub-table and writes it back. Within it, a step reads only its batch's rows (about a thousand of tens of
- * thousands), so only those go through autograd and only those are updated, by lazy Adam ({@link RowAdam}): on 50,000
- * real sentences an epoch takes 5–6 s instead of 20–35 s with a dense step over the whole sub-table, at the same
- * fidelity (docs/benchmarks.md). There is no separate per-token weight: a row's norm already is its token's weight in the mean, and AdamW runs
- * without weight decay for the same reason (decay would shrink trained rows against untrained ones). The
+ * thousands), so only those go through autograd and only those are updated, by lazy Adam ({@link RowAdam}): on
+ * 50,000 real sentences an epoch takes 5–6 s instead of 20–35 s with a dense step over the whole sub-table, at the
+ * same fidelity (docs/benchmarks.md). There is no separate per-token weight: a row's norm already is its token's
+ * weight in the mean, and the optimizer has no weight decay for the same reason (decay would shrink trained rows
+ * against untrained ones). The
  * held-out split picks the best epoch by Spearman of pairwise cosines against the teacher; given the seed, the
  * split, the batch order and therefore the result are the same on every run.
  */
