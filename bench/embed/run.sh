@@ -37,12 +37,16 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
 OUT="$ROOT/bench/out/embed"; mkdir -p "$OUT"
 cd "$ROOT"
+# every bench JVM: the CLI's classpath, offline DJL, and the CLI's logging (no library DEBUG lines on stdout)
+bench_java() {
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
+    -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" -cp "$ROOT/cli/target/lib/*" "$@"
+}
 if [[ "${1:-}" == "sweep" ]]; then
   shift
   ./distill --help >/dev/null   # builds the CLI (and its lib/ folder) when sources changed
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" -cp "$ROOT/cli/target/lib/*" \
-    "$ROOT/bench/embed/Sweep.java" "$@"
+  bench_java "$ROOT/bench/embed/Sweep.java" "$@"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
@@ -61,8 +65,7 @@ if [[ "${1:-}" == "layers-real" ]]; then
   [[ -s "$REAL/train.txt" ]] || python3 "$ROOT/bench/embed/layers-corpus.py" "$REAL"
   ./distill --help >/dev/null
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}"
-  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" \
-    -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Layers.java" bge-small-en-v1.5 "$REAL/train.txt" "$REAL/${VAL:-val.txt}" \
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" bench_java -Xmx6g "$ROOT/bench/embed/Layers.java" bge-small-en-v1.5 "$REAL/train.txt" "$REAL/${VAL:-val.txt}" \
     "$REAL/eval.txt" "$REAL/teacher-cache" "$@"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
@@ -72,30 +75,26 @@ if [[ "${1:-}" == "int8" ]]; then
   ROUNDS=7; [[ "${1:-}" =~ ^[0-9]+$ ]] && { ROUNDS="$1"; shift; }
   ./distill --help >/dev/null
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
-  "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" -cp "$ROOT/cli/target/lib/*" \
-    "$ROOT/bench/embed/Int8.java" bge-small-en-v1.5 "$ROUNDS" "$OUT/int8" "$@"
+  bench_java -Xmx6g "$ROOT/bench/embed/Int8.java" bge-small-en-v1.5 "$ROUNDS" "$OUT/int8" "$@"
   exit 0
 fi
 if [[ "${1:-}" == "int8-groups" ]]; then
   shift
   ./distill --help >/dev/null
-  "$JAVA_HOME/bin/java" -Xmx6g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" ${VAL:+-Dval=1} \
-    -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Int8Groups.java" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
+  bench_java -Xmx6g ${VAL:+-Dval=1} "$ROOT/bench/embed/Int8Groups.java" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
   exit 0
 fi
 if [[ "${1:-}" == "profile" ]]; then
   shift
   ./distill --help >/dev/null
-  "$JAVA_HOME/bin/java" -Xmx4g --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" -cp "$ROOT/cli/target/lib/*" \
-    "$ROOT/bench/embed/Profile.java" "$OUT/profile" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
+  bench_java -Xmx4g "$ROOT/bench/embed/Profile.java" "$OUT/profile" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
   exit 0
 fi
 if [[ "${1:-}" == "tune-sweep" ]]; then
   shift
   ./distill --help >/dev/null
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" -cp "$ROOT/cli/target/lib/*" \
-    "$ROOT/bench/embed/Tune.java" "$@"
+  bench_java "$ROOT/bench/embed/Tune.java" "$@"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
@@ -105,8 +104,7 @@ if [[ "${1:-}" == "static-scale" ]]; then
   for n in $SIZES; do
     for d in $DIMSET; do
       echo "== $n sentences, $d dims; load average $(cut -d' ' -f1-3 /proc/loadavg), OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}"
-      OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$JAVA_HOME/bin/java" -Xmx8g --enable-native-access=ALL-UNNAMED \
-        -Dai.djl.offline=true -Dlogback.configurationFile="$ROOT/cli/src/main/resources/logback.xml" -cp "$ROOT/cli/target/lib/*" "$ROOT/bench/embed/Static.java" "$n" "$d" "$VARIANT" \
+      OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" bench_java -Xmx8g "$ROOT/bench/embed/Static.java" "$n" "$d" "$VARIANT" \
         | tee -a "$OUT/static-scale.txt"
     done
   done
