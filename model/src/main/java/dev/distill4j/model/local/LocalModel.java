@@ -305,7 +305,6 @@ public final class LocalModel implements AutoCloseable {
     public synchronized CausalLM model() {
         if (model == null) {
             try {
-                // int8-rounded when the engine is int8, so scoring measures the model that generates
                 model = djlModel(dir, engine.quantization(), manager);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("cannot read the weights of " + dir + " again for scoring: "
