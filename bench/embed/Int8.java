@@ -15,7 +15,8 @@ import java.util.*;
  *   MODEL = a folder (a student; its int8 copy is made in OUT_DIR with SmoothQuant calibrated on the real corpus's
  *           first 256 training sentences, unless the name ends in -int8 already) or "teacher" (the teacher's int8
  *           copy), either with ":tokens" after it for the copy with per-token ranges on the feed-forward outputs
- *           (--token-ranges; OUT_DIR/NAME-int8-tokens). Every float folder is scored as it is and as int8.
+ *           (--token-ranges; OUT_DIR/NAME-int8-tokens) and/or ":erf" for the copy that keeps the erf GELU
+ *           (--exact-gelu; OUT_DIR/NAME-int8[-tokens]-erf). Every float folder is scored as it is and as int8.
  */
 public class Int8 {
     public static void main(String[] a) throws Exception {
@@ -29,15 +30,16 @@ public class Int8 {
         Map<String, EmbeddingModel> models = new LinkedHashMap<>();
         models.put("teacher " + teacherId, EmbeddingModels.teacher(teacherId));
         for (int i = 3; i < a.length; i++) {
-            boolean tokens = a[i].endsWith(":tokens");
-            String arg = tokens ? a[i].substring(0, a[i].length() - ":tokens".length()) : a[i];
+            List<String> spec = List.of(a[i].split(":"));
+            String arg = spec.get(0);
+            boolean tokens = spec.contains("tokens"), erf = spec.contains("erf");
             String src = arg.equals("teacher") ? teacherId : arg;
             String name = arg.equals("teacher") ? teacherId : Path.of(arg).getFileName().toString();
             if (!arg.equals("teacher")) models.putIfAbsent(name, EmbeddingModels.student(Path.of(src)));
-            Path q = out.resolve(name + (tokens ? "-int8-tokens" : "-int8"));
+            Path q = out.resolve(name + "-int8" + (tokens ? "-tokens" : "") + (erf ? "-erf" : ""));
             if (!Files.exists(q)) {
                 long t0 = System.nanoTime();
-                var r = Int8Encoder.write(src, q, calibration, Int8Encoder.DEFAULT_ALPHA, tokens);
+                var r = Int8Encoder.write(src, q, calibration, new Int8Encoder.Recipe(Int8Encoder.DEFAULT_ALPHA, tokens, erf));
                 System.out.printf(Locale.ROOT, "quantised %s: %d MatMuls, model.onnx %.1f -> %.1f MB, %.1f s%n", name,
                         r.matmuls(), r.onnxBytesBefore() / 1e6, r.onnxBytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
             }

@@ -20,7 +20,7 @@
 #       # scored on the 1,000 evaluation sentences; lines appended to bench/out/embed/static-scale.txt
 #
 #   bench/embed/run.sh int8 [ROUNDS=7] STUDENT_DIR... [teacher]   # int8 copies (distill embed quantize's
-#       SmoothQuant; STUDENT_DIR:tokens or teacher:tokens for the copy with --token-ranges) of each student and of
+#       SmoothQuant; STUDENT_DIR:tokens or teacher:tokens for the copy with --token-ranges, :erf for --exact-gelu) of each student and of
 #       the teacher, scored against the float teacher on the real corpus's 1,000
 #       evaluation sentences, speed in alternating rounds in one JVM (bench/embed/Int8.java); int8 folders in
 #       bench/out/embed/int8/

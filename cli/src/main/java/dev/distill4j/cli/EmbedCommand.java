@@ -113,6 +113,10 @@ final class EmbedCommand implements Runnable {
                 + "0.852 on real text), 6-10%% slower (docs/embed.md).")
         boolean tokenRanges;
 
+        @Option(names = "--exact-gelu", description = "With --int8: keep the erf GELU instead of its faster tanh form "
+                + "(as 'distill embed quantize --exact-gelu').")
+        boolean exactGelu;
+
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Student folder to write.")
         Path out;
 
@@ -132,7 +136,10 @@ final class EmbedCommand implements Runnable {
                 throw new UserError("--int8 is for layers students (their model.onnx); a static student has no "
                         + "matrix products to quantise");
             }
-            if (tokenRanges && !int8) throw new UserError("--token-ranges goes with --int8 (it is how the int8 copy is quantised)");
+            if ((tokenRanges || exactGelu) && !int8) {
+                throw new UserError((tokenRanges ? "--token-ranges" : "--exact-gelu")
+                        + " goes with --int8 (it is how the int8 copy is written)");
+            }
             if (kind instanceof StudentKind.Layers l) return distillEncoder(l.layers());
             boolean tuned = kind instanceof StudentKind.StaticTuned;
             StaticTuner.Options tuneOptions = tuned ? training.tunerOptions() : null;
@@ -265,15 +272,10 @@ final class EmbedCommand implements Runnable {
                 }
                 if (int8) {
                     List<String> calibration = split.train().subList(0, Math.min(split.train().size(), Int8Encoder.DEFAULT_CALIBRATION));
-                    Int8Encoder.Result q = Int8Encoder.inPlace(out, calibration, Int8Encoder.DEFAULT_ALPHA, tokenRanges);
-                    System.out.printf(Locale.ROOT, "int8 model.onnx: %d dense layers in int8, %.1f MB -> %.1f MB "
-                                    + "(SmoothQuant alpha %.2f on %d training sentences%s)%n", q.matmuls(),
-                            q.onnxBytesBefore() / 1e6, q.onnxBytesAfter() / 1e6, q.alpha(), q.calibrationSentences(),
-                            q.tokenRangeInputs() > 0 ? ", per-token ranges for " + q.tokenRangeInputs() + " feed-forward outputs" : "");
-                    if (tokenRanges && q.tokenRangeInputs() == 0) {
-                        System.err.println("note: --token-ranges changed nothing: with --ffn-width at or under the hidden "
-                                + "size the feed-forward output is no down-projection");
-                    }
+                    Int8Encoder.Result q = Int8Encoder.inPlace(out, calibration,
+                            new Int8Encoder.Recipe(Int8Encoder.DEFAULT_ALPHA, tokenRanges, exactGelu));
+                    System.out.println("int8 model.onnx: " + q.summary());
+                    if (q.note() != null) System.err.println(q.note());
                 }
                 if (!noEval) {
                     // scored as it will be served: loaded back from the folder (its ONNX export on ONNX Runtime)

@@ -20,7 +20,9 @@ import picocli.CommandLine.Option;
                         + "Encoders carry a few activation channels ten or more times larger than the rest, which one "
                         + "uint8 range per tensor handles badly; SmoothQuant moves that range into the weights, with "
                         + "per-channel scales measured on --calibration-sentences sentences of your domain. "
-                        + "Attention products, LayerNorm, GELU and the embeddings stay float.",
+                        + "Attention products, LayerNorm, GELU and the embeddings stay float; the GELU is written in "
+                        + "its tanh form (ONNX Runtime's FastGelu, within 5e-4 of the erf GELU), a sixth of an int8 "
+                        + "encoder's time in the erf form and two thirds of that in the tanh form (--exact-gelu keeps erf).",
                 "",
                 "What int8 still loses is mostly the rounding of the GELU outputs, whose range differs from token to "
                         + "token; --token-ranges gives each token its own range there (recall@10 against the float "
@@ -66,6 +68,11 @@ final class EmbedQuantizeCommand implements Callable<Integer> {
             + "output, which reads the GELU) with one uint8 range per token instead of one per batch.")
     boolean tokenRanges;
 
+    @Option(names = "--exact-gelu", description = "Keep the erf GELU. By default it becomes its tanh form (ONNX "
+            + "Runtime's FastGelu), which differs by under 5e-4, a tenth of int8's step there, and makes the int8 "
+            + "model about 5%% faster.")
+    boolean exactGelu;
+
     @Override
     public Integer call() throws Exception {
         if (calibrationSentences < 1) throw new UserError("--calibration-sentences must be at least 1");
@@ -78,17 +85,10 @@ final class EmbedQuantizeCommand implements Callable<Integer> {
                     calibration != null ? calibration : "the real-text corpus's training set");
         }
         long t0 = System.nanoTime();
-        Int8Encoder.Result r = Int8Encoder.write(model, out, sentences, alpha, tokenRanges);
-        System.out.printf(Locale.ROOT, "int8 encoder %s: %d dense layers in int8 (%s%s), weights %.1f MB -> %.1f MB, "
-                        + "model.onnx %.1f MB -> %.1f MB, in %.1f s%n", out, r.matmuls(),
-                noSmooth ? "dynamic" : String.format(Locale.ROOT, "SmoothQuant alpha %.2f", alpha),
-                r.tokenRangeInputs() > 0 ? ", per-token ranges for " + r.tokenRangeInputs() + " feed-forward outputs" : "",
-                r.floatWeightBytes() / 1e6, r.int8WeightBytes() / 1e6, r.onnxBytesBefore() / 1e6,
-                r.onnxBytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
-        if (tokenRanges && r.tokenRangeInputs() == 0) {
-            System.err.println("note: --token-ranges changed nothing: this model has no down-projection (a weight with "
-                    + "more rows than columns, as a full-width feed-forward output has)");
-        }
+        Int8Encoder.Result r = Int8Encoder.write(model, out, sentences,
+                new Int8Encoder.Recipe(alpha, tokenRanges, exactGelu));
+        System.out.printf(Locale.ROOT, "int8 encoder %s: %s, in %.1f s%n", out, r.summary(), (System.nanoTime() - t0) / 1e9);
+        if (r.note() != null) System.err.println(r.note());
         System.out.println("  score it: distill embed eval --teacher TEACHER --student " + out);
         return 0;
     }

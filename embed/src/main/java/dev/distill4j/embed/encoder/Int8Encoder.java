@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -38,20 +39,51 @@ public final class Int8Encoder {
     /** Calibration sentences are cut at BERT's position limit, as the encoders embed them. */
     private static final int MAX_LENGTH = 512;
 
+    /**
+     * How the int8 graph is written: SmoothQuant's {@code alpha} (unused without calibration sentences);
+     * {@code tokenRanges} quantises the feed-forward output's input with one range per token ({@link
+     * OnnxQuantize#int8(byte[], java.util.function.Predicate, Map, double, boolean)}): closer to the float model, a
+     * few per cent slower; {@code exactGelu} keeps the erf GELU instead of its tanh form ({@link OnnxQuantize#tanhGelu}),
+     * which runs faster and moves the embeddings by much less than int8's rounding does.
+     */
+    public record Recipe(double alpha, boolean tokenRanges, boolean exactGelu) {
+        public static final Recipe DEFAULT = new Recipe(DEFAULT_ALPHA, false, false);
+
+        public Recipe {
+            if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("alpha must be between 0 and 1, got " + alpha);
+        }
+    }
+
     public record Result(Path out, int matmuls, long floatWeightBytes, long int8WeightBytes, long onnxBytesBefore,
-                         long onnxBytesAfter, int calibrationSentences, double alpha, int tokenRangeInputs) {}
+                         long onnxBytesAfter, int calibrationSentences, Recipe recipe, int tokenRangeInputs,
+                         int tanhGelus) {
+        /** One line for a terminal: what was quantised, how, and the sizes before and after. */
+        public String summary() {
+            return String.format(Locale.ROOT, "%d dense layers in int8 (%s%s%s), weights %.1f MB -> %.1f MB, "
+                            + "model.onnx %.1f MB -> %.1f MB", matmuls,
+                    calibrationSentences == 0 ? "dynamic" : String.format(Locale.ROOT,
+                            "SmoothQuant alpha %.2f on %d sentences", recipe.alpha(), calibrationSentences),
+                    tokenRangeInputs > 0 ? ", per-token ranges for " + tokenRangeInputs + " feed-forward outputs" : "",
+                    tanhGelus > 0 ? ", " + tanhGelus + " GELUs in tanh form" : "",
+                    floatWeightBytes / 1e6, int8WeightBytes / 1e6, onnxBytesBefore / 1e6, onnxBytesAfter / 1e6);
+        }
+
+        /** A line for stderr when per-token ranges were asked for and changed nothing in this model, else null. */
+        public String note() {
+            return recipe.tokenRanges() && tokenRangeInputs == 0
+                    ? "note: --token-ranges changed nothing: this model has no down-projection (a weight with more rows "
+                    + "than columns, as a full-width feed-forward output has; --ffn-width at or under the hidden size "
+                    + "leaves none)" : null;
+        }
+    }
 
     /**
      * Writes the int8 copy of {@code source} (a built-in teacher id or a folder with {@code model.onnx} or
      * {@code onnx/model.onnx} and {@code tokenizer.json}) to {@code out}, which must not exist; {@code calibration}
-     * sentences set the SmoothQuant ranges (none: plain dynamic int8, {@code alpha} unused); {@code tokenRanges}
-     * quantises the feed-forward output's input with one range per token ({@link OnnxQuantize#int8(byte[],
-     * java.util.function.Predicate, Map, double, boolean)}): closer to the float model, a few per cent slower.
+     * sentences set the SmoothQuant ranges (none: plain dynamic int8); {@code recipe} says how the graph is written.
      */
-    public static Result write(String source, Path out, List<String> calibration, double alpha, boolean tokenRanges)
-            throws IOException {
+    public static Result write(String source, Path out, List<String> calibration, Recipe recipe) throws IOException {
         if (Files.exists(out)) throw new InvalidInputException(out + " already exists: give a new folder");
-        if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("alpha must be between 0 and 1, got " + alpha);
         OnnxEmbeddingModel.Builtin builtin = OnnxEmbeddingModel.Builtin.byId(source);
         Path dir = builtin == null ? Path.of(source) : null;
         byte[] onnx, tokenizer;
@@ -74,7 +106,7 @@ public final class Int8Encoder {
             tokenizer = Files.readAllBytes(dir.resolve("tokenizer.json"));
         }
 
-        OnnxQuantize.Report report = quantise(onnx, tokenizer, calibration, alpha, tokenRanges);
+        Quantised q = quantise(onnx, tokenizer, calibration, recipe);
 
         // assembled beside the target, then one rename: a killed run leaves no half-written model folder behind
         ModelFolders.write(out, false, tmp -> {
@@ -85,11 +117,10 @@ public final class Int8Encoder {
                 copyTree(dir, tmp, onnxFile);
             }
             Files.createDirectories(tmp.resolve(onnxFile).getParent());
-            Files.write(tmp.resolve(onnxFile), report.model());
-            writeReport(tmp, source, report, calibration.size(), alpha, tokenRanges);
+            Files.write(tmp.resolve(onnxFile), q.model());
+            writeReport(tmp, source, q.result(out, onnx.length, calibration.size(), recipe));
         });
-        return new Result(out, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
-                report.model().length, calibration.size(), alpha, report.tokenRangeInputs());
+        return q.result(out, onnx.length, calibration.size(), recipe);
     }
 
     /**
@@ -97,23 +128,32 @@ public final class Int8Encoder {
      * {@code calibration}, as {@link #write} does; the safetensors stay float. The new file replaces the old in one
      * rename.
      */
-    public static Result inPlace(Path dir, List<String> calibration, double alpha, boolean tokenRanges)
-            throws IOException {
+    public static Result inPlace(Path dir, List<String> calibration, Recipe recipe) throws IOException {
         Path onnxFile = dir.resolve("model.onnx");
         if (!Files.isRegularFile(onnxFile)) throw new InvalidInputException(dir + " has no model.onnx to quantise");
         byte[] onnx = Files.readAllBytes(onnxFile);
-        OnnxQuantize.Report report = quantise(onnx, Files.readAllBytes(dir.resolve("tokenizer.json")), calibration,
-                alpha, tokenRanges);
-        AtomicFiles.writeBytes(onnxFile, report.model());
-        writeReport(dir, dir.toString(), report, calibration.size(), alpha, tokenRanges);
-        return new Result(dir, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), onnx.length,
-                report.model().length, calibration.size(), alpha, report.tokenRangeInputs());
+        Quantised q = quantise(onnx, Files.readAllBytes(dir.resolve("tokenizer.json")), calibration, recipe);
+        Result result = q.result(dir, onnx.length, calibration.size(), recipe);
+        AtomicFiles.writeBytes(onnxFile, q.model());
+        writeReport(dir, dir.toString(), result);
+        return result;
     }
 
-    private static OnnxQuantize.Report quantise(byte[] onnx, byte[] tokenizer, List<String> calibration, double alpha,
-                                                boolean tokenRanges) throws IOException {
+    /** The int8 graph and what went into it. */
+    private record Quantised(byte[] model, OnnxQuantize.Report report, int tanhGelus) {
+        Result result(Path out, long bytesBefore, int calibrationSentences, Recipe recipe) {
+            return new Result(out, report.matmuls(), report.floatWeightBytes(), report.int8WeightBytes(), bytesBefore,
+                    model.length, calibrationSentences, recipe, report.tokenRangeInputs(), tanhGelus);
+        }
+    }
+
+    private static Quantised quantise(byte[] onnx, byte[] tokenizer, List<String> calibration, Recipe recipe)
+            throws IOException {
         Map<String, float[]> ranges = calibration.isEmpty() ? Map.of() : calibrate(onnx, tokenizer, calibration);
-        return OnnxQuantize.int8(onnx, name -> true, ranges, alpha, tokenRanges);
+        OnnxQuantize.Report report = OnnxQuantize.int8(onnx, name -> true, ranges, recipe.alpha(), recipe.tokenRanges());
+        if (recipe.exactGelu()) return new Quantised(report.model(), report, 0);
+        OnnxQuantize.GeluRewrite gelu = OnnxQuantize.tanhGelu(report.model());
+        return new Quantised(gelu.model(), report, gelu.replaced());
     }
 
     /**
@@ -132,20 +172,21 @@ public final class Int8Encoder {
         return OnnxQuantize.calibrate(onnx, name -> true, batches);
     }
 
-    private static void writeReport(Path dir, String source, OnnxQuantize.Report report, int calibration, double alpha,
-                                    boolean tokenRanges) throws IOException {
+    private static void writeReport(Path dir, String source, Result r) throws IOException {
         ObjectNode info = Json.object();
         info.put("source", source);
-        info.put("method", calibration == 0 ? "dynamic int8" : "dynamic int8 with SmoothQuant");
+        info.put("method", r.calibrationSentences() == 0 ? "dynamic int8" : "dynamic int8 with SmoothQuant");
         info.put("weights", "int8, symmetric, one scale per output column");
         info.put("activations", "uint8, asymmetric, one range per tensor per batch (DynamicQuantizeLinear)"
-                + (tokenRanges ? "; feed-forward outputs' inputs: one range per token, zero point "
+                + (r.recipe().tokenRanges() ? "; feed-forward outputs' inputs: one range per token, zero point "
                         + OnnxQuantize.TOKEN_ZERO_POINT : ""));
-        info.put("token_ranges", tokenRanges);
-        info.put("token_range_inputs", report.tokenRangeInputs());
-        info.put("quantized_matmuls", report.matmuls());
-        info.put("calibration_sentences", calibration);
-        if (calibration > 0) info.put("smoothquant_alpha", alpha);
+        info.put("token_ranges", r.recipe().tokenRanges());
+        info.put("token_range_inputs", r.tokenRangeInputs());
+        info.put("gelu", r.tanhGelus() > 0 ? "tanh (com.microsoft.FastGelu)" : r.recipe().exactGelu() ? "erf (exact)" : "as the source");
+        info.put("tanh_gelus", r.tanhGelus());
+        info.put("quantized_matmuls", r.matmuls());
+        info.put("calibration_sentences", r.calibrationSentences());
+        if (r.calibrationSentences() > 0) info.put("smoothquant_alpha", r.recipe().alpha());
         AtomicFiles.writeString(dir.resolve(REPORT), Json.writePretty(info));
     }
 
