@@ -28,6 +28,8 @@
 #       projections left in float (bench/embed/Int8Groups.java), e.g. int8-groups L11 ffnout-all,qkv-all 0.7,0.75
 #       ("tokens": all int8 with --token-ranges);
 #       VAL=1 scores on 1,000 held-out training sentences instead of the evaluation sentences
+#   bench/embed/run.sh tokenize [STATIC_DIR...]   # the Java WordPiece tokenizer against DJL's tokenizers on the
+#       whole real corpus: sentences taken, ids that differ, µs per sentence (bench/embed/Tokenize.java)
 #   bench/embed/run.sh profile MODEL...   # per-operator time of each ONNX encoder (folder or built-in id) on the
 #       1,000 evaluation sentences, from ONNX Runtime's profiler (bench/embed/Profile.java); traces in bench/out/embed/profile/
 #
@@ -82,6 +84,14 @@ if [[ "${1:-}" == "int8-groups" ]]; then
   shift
   ./distill --help >/dev/null
   bench_java -Xmx6g ${VAL:+-Dval=1} "$ROOT/bench/embed/Int8Groups.java" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
+  exit 0
+fi
+if [[ "${1:-}" == "tokenize" ]]; then
+  shift
+  ./distill --help >/dev/null
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  bench_java -Xmx4g "$ROOT/bench/embed/Tokenize.java" "$@" 2> >(grep -v -e DEBUG -e WARN -e INFO >&2)
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
 if [[ "${1:-}" == "profile" ]]; then

@@ -29,6 +29,8 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
 
     private final String name;
     private final HuggingFaceTokenizer tokenizer;
+    /** BERT's tokenizer in Java where it gives the reference's ids (most real text, several times faster), else null. */
+    private final WordPieceTokenizer fast;
     private final byte[] tokenizerJson;
     private final float[] table;  // [V, d] row-major
     private final int vocab;
@@ -45,6 +47,7 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
         this.dim = dim;
         this.config = config;
         this.tokenizer = HfTokenizers.load(tokenizerJson, false, 0);
+        this.fast = WordPieceTokenizer.of(Json.MAPPER.readTree(tokenizerJson));
     }
 
     @Override
@@ -87,7 +90,10 @@ public final class StaticEmbeddingModel implements EmbeddingModel {
     }
 
     /** Token ids of {@code text}, no special tokens: the rows a sentence sums. */
-    public long[] tokenize(String text) { return tokenizer.encode(text, false, false).getIds(); }
+    public long[] tokenize(String text) {
+        long[] ids = fast == null ? null : fast.encode(text);
+        return ids != null ? ids : tokenizer.encode(text, false, false).getIds();
+    }
 
     private float[] embedOne(long[] ids) { return pool(table, dim, inTable(ids)); }
 
