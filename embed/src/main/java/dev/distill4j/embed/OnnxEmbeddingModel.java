@@ -70,6 +70,8 @@ public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
     private final boolean needsTypeIds;
     private final int batchSize;
     private final long[] frame;     // tokenize(""), e.g. [CLS] [SEP]: given ids go before the closing special token
+    /** BERT's tokenizer in Java where it gives the reference's ids, framed and cut as the reference does; else null. */
+    private final WordPieceTokenizer fast;
     private final int vocab;
     private final ModelFootprint footprint;
 
@@ -93,6 +95,7 @@ public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
         }
         tokenizer = HfTokenizers.load(tokenizerJson, true, maxLength);
         frame = tokenizer.encode("").getIds();
+        fast = WordPieceTokenizer.of(Json.MAPPER.readTree(tokenizerJson));
         vocab = HfTokenizers.vocabSize(Json.MAPPER.readTree(tokenizerJson));
         hidden = run(new long[][] {tokenizer.encode("a").getIds()}, pooling)[0].length;
     }
@@ -266,7 +269,10 @@ public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
     }
 
     /** Token ids of {@code text} with the special tokens the model expects ([CLS] … [SEP]). */
-    public long[] tokenize(String text) { return tokenizer.encode(text).getIds(); }
+    public long[] tokenize(String text) {
+        long[] ids = fast == null ? null : fast.encode(text);
+        return ids != null ? withSpecialTokens(ids) : tokenizer.encode(text).getIds();
+    }
 
     /** The tokenizer.json this teacher uses, so a student can share the vocabulary. */
     public byte[] tokenizerJson() { return tokenizerJson.clone(); }

@@ -76,6 +76,22 @@ class WordPieceTokenizerTest {
     }
 
     @Test
+    void anOnnxEncoderFramesAndCutsTheJavaIdsAsTheReferenceDoes() throws Exception {
+        List<String> texts = new ArrayList<>(CRAFTED);
+        texts.add("word ".repeat(600));                      // cut to 512 with [CLS] and [SEP] kept
+        texts.add("a sentence of exactly one token less. ".repeat(60));
+        for (Builtin b : Builtin.values()) {
+            try (OnnxEmbeddingModel model = OnnxEmbeddingModel.load(b);
+                 HuggingFaceTokenizer reference = HfTokenizers.load(b.tokenizerJson(), true, b.maxLength)) {
+                for (String t : texts) {
+                    assertThat(model.tokenize(t)).as(b.id + ": " + t).containsExactly(reference.encode(t).getIds());
+                }
+                assertThat(model.tokenize("word ".repeat(600))).hasSize(b.maxLength);
+            }
+        }
+    }
+
+    @Test
     void aTokenizerOtherThanBertsIsNotTaken() throws Exception {
         ObjectNode json = (ObjectNode) Json.MAPPER.readTree(Builtin.BGE_SMALL_EN_V15.tokenizerJson());
         assertThat(WordPieceTokenizer.of(json.deepCopy().put("normalizer", (String) null))).isNull();
