@@ -47,8 +47,6 @@ public final class Int8Encoder {
      * which runs faster and moves the embeddings by much less than int8's rounding does.
      */
     public record Recipe(double alpha, boolean tokenRanges, boolean exactGelu) {
-        public static final Recipe DEFAULT = new Recipe(DEFAULT_ALPHA, false, false);
-
         public Recipe {
             if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("alpha must be between 0 and 1, got " + alpha);
         }
