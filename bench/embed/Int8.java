@@ -13,7 +13,8 @@ import java.util.*;
  *
  *   Int8.java TEACHER ROUNDS OUT_DIR MODEL...
  *   MODEL = a folder (a student; its int8 copy is made in OUT_DIR with SmoothQuant calibrated on the real corpus's
- *           first 256 training sentences, unless the name ends in -int8 already) or "teacher" (the teacher's int8
+ *           first 256 training sentences, unless the folder is int8 already: it has the quantization.json that
+ *           `distill embed distill --int8` and `distill embed quantize` write) or "teacher" (the teacher's int8
  *           copy), either with ":tokens" after it for the copy with per-token ranges on the feed-forward outputs
  *           (--token-ranges; OUT_DIR/NAME-int8-tokens) and/or ":erf" for the copy that keeps the erf GELU
  *           (--exact-gelu; OUT_DIR/NAME-int8[-tokens]-erf). Every float folder is scored as it is and as int8.
@@ -36,6 +37,7 @@ public class Int8 {
             String src = arg.equals("teacher") ? teacherId : arg;
             String name = arg.equals("teacher") ? teacherId : Path.of(arg).getFileName().toString();
             if (!arg.equals("teacher")) models.putIfAbsent(name, EmbeddingModels.student(Path.of(src)));
+            if (!arg.equals("teacher") && Files.exists(Path.of(src, Int8Encoder.REPORT))) continue;   // int8 already
             Path q = out.resolve(name + "-int8" + (tokens ? "-tokens" : "") + (erf ? "-erf" : ""));
             if (!Files.exists(q)) {
                 long t0 = System.nanoTime();
