@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write an int8 copy of an ONNX sentence encoder (a layers student, a built-in teacher, or any "
                 + "ONNX encoder folder) that ONNX Runtime runs about twice as fast on CPUs with int8 dot products "
-                + "(VNNI; bge-small: 2.0x, a 10-layer student 2.6x the float teacher, docs/benchmarks.md).",
+                + "(VNNI; bge-small: 2.5x, an eleven-layer student 2.6-2.7x the float teacher, docs/benchmarks.md).",
                 "",
                 "Every dense layer's weights become int8 (one scale per output column) and its input is quantised "
                         + "to uint8 per batch as it arrives (dynamic quantisation, as ONNX Runtime's quantize_dynamic). "
