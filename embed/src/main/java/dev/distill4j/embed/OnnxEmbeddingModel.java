@@ -95,8 +95,9 @@ public final class OnnxEmbeddingModel implements TokenizedEmbeddingModel {
         }
         tokenizer = HfTokenizers.load(tokenizerJson, true, maxLength);
         frame = tokenizer.encode("").getIds();
-        fast = WordPieceTokenizer.of(Json.MAPPER.readTree(tokenizerJson));
-        vocab = HfTokenizers.vocabSize(Json.MAPPER.readTree(tokenizerJson));
+        JsonNode json = Json.MAPPER.readTree(tokenizerJson);
+        fast = WordPieceTokenizer.of(json);
+        vocab = HfTokenizers.vocabSize(json);
         hidden = run(new long[][] {tokenizer.encode("a").getIds()}, pooling)[0].length;
     }
 

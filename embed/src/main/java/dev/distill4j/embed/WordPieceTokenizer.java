@@ -3,6 +3,7 @@ package dev.distill4j.embed;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +88,7 @@ public final class WordPieceTokenizer {
         if (!covered(text)) return null;
         for (String t : addedTokens) if (text.contains(t)) return null;
         String normalised = normalise(text);
-        List<Long> ids = new ArrayList<>(normalised.length() / 4 + 4);
+        Ids ids = new Ids(normalised.length() / 4 + 4);
         int start = -1;   // the current word's first character, or −1 between words
         for (int i = 0; i <= normalised.length(); i++) {
             char c = i < normalised.length() ? normalised.charAt(i) : ' ';
@@ -100,9 +101,7 @@ public final class WordPieceTokenizer {
                 start = i;
             }
         }
-        long[] out = new long[ids.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ids.get(i);
-        return out;
+        return Arrays.copyOf(ids.values, ids.size);
     }
 
     /** Steps 1–3: cleaning, accents, lowercase. */
@@ -134,12 +133,12 @@ public final class WordPieceTokenizer {
     }
 
     /** Step 5 on {@code s[from, to)}: greedy longest match from the left, or one [UNK]. */
-    private void wordPiece(String s, int from, int to, List<Long> ids) {
+    private void wordPiece(String s, int from, int to, Ids ids) {
         if (to - from > maxWordChars) {
-            ids.add((long) unk);
+            ids.add(unk);
             return;
         }
-        int mark = ids.size();
+        int mark = ids.size;
         for (int start = from; start < to; ) {
             Integer id = null;
             int end = to;
@@ -149,12 +148,25 @@ public final class WordPieceTokenizer {
                 if (id != null) break;
             }
             if (id == null) {
-                ids.subList(mark, ids.size()).clear();
-                ids.add((long) unk);
+                ids.size = mark;
+                ids.add(unk);
                 return;
             }
-            ids.add((long) id);
+            ids.add(id);
             start = end;
+        }
+    }
+
+    /** A growing array of token ids: encode is a static student's hot path, and boxed Longs cost an object each. */
+    private static final class Ids {
+        long[] values;
+        int size;
+
+        Ids(int capacity) { values = new long[capacity]; }
+
+        void add(long id) {
+            if (size == values.length) values = Arrays.copyOf(values, size * 2 + 4);
+            values[size++] = id;
         }
     }
 

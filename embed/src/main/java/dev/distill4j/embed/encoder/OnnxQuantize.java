@@ -135,11 +135,7 @@ public final class OnnxQuantize {
                        boolean tokenRanges, boolean geluFloor) throws IOException {
         checkOpset(model);
         OnnxGraph g = OnnxGraph.parse(model);
-        // per tensor, the nodes (by index) that read it
-        Map<String, List<Integer>> readers = new HashMap<>();
-        for (int i = 0; i < g.nodes().size(); i++) {
-            for (String in : g.nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
-        }
+        Map<String, List<Integer>> readers = readers(g);
         List<OnnxGraph.Tensor> weightOf = selected(g, quantise);
 
         // per input x: the largest |W| of each row c over the weights that read x (SmoothQuant's denominator)
@@ -173,8 +169,7 @@ public final class OnnxQuantize {
         for (int i = 0; i < weightOf.size(); i++) {
             if (weightOf.get(i) != null) quantisedReaders.merge(g.nodes().get(i).inputs().get(0), 1, Integer::sum);
         }
-        Map<String, Integer> producer = new HashMap<>();
-        for (int i = 0; i < g.nodes().size(); i++) for (String out : g.nodes().get(i).outputs()) producer.put(out, i);
+        Map<String, Integer> producer = producers(g);
         // inputs quantised per token: those a down-projection reads (all their readers share the quantisation)
         Set<String> tokenInputs = new HashSet<>();
         for (int i = 0; i < weightOf.size(); i++) {
@@ -279,12 +274,8 @@ public final class OnnxQuantize {
      */
     public static GeluRewrite tanhGelu(byte[] model) throws IOException {
         OnnxGraph g = OnnxGraph.parse(model);   // with values: the pattern is recognised by its constants
-        Map<String, Integer> producer = new HashMap<>();
-        Map<String, List<Integer>> readers = new HashMap<>();
-        for (int i = 0; i < g.nodes().size(); i++) {
-            for (String out : g.nodes().get(i).outputs()) producer.put(out, i);
-            for (String in : g.nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
-        }
+        Map<String, Integer> producer = producers(g);
+        Map<String, List<Integer>> readers = readers(g);
         Set<String> graphOutputs = new HashSet<>(g.outputs());
         Map<Integer, String> geluInputAt = new HashMap<>();   // the pattern's last Mul → h
         Set<Integer> removed = new HashSet<>();
@@ -329,6 +320,22 @@ public final class OnnxQuantize {
         byte[] rewritten = withGraph(model, (start, length) ->
                 graph(model, start, length, plan, List.of(), dropped, List.of()), MS_DOMAIN);
         return new GeluRewrite(rewritten, geluInputAt.size());
+    }
+
+    /** Per tensor, the nodes (by index) that read it. */
+    private static Map<String, List<Integer>> readers(OnnxGraph g) {
+        Map<String, List<Integer>> readers = new HashMap<>();
+        for (int i = 0; i < g.nodes().size(); i++) {
+            for (String in : g.nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
+        }
+        return readers;
+    }
+
+    /** Per tensor, the node (by index) that writes it. */
+    private static Map<String, Integer> producers(OnnxGraph g) {
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < g.nodes().size(); i++) for (String out : g.nodes().get(i).outputs()) producer.put(out, i);
+        return producer;
     }
 
     /** What {@link #tanhGelu} wrote, and how many GELUs it replaced. */
