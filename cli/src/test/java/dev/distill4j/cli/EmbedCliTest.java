@@ -126,7 +126,8 @@ class EmbedCliTest {
                 "--calibration", corpus.toString());
         assertThat(q.exitCode()).as(q.toString()).isZero();
         assertThat(q.stderr()).contains("calibrating on 60 sentences from " + corpus);
-        assertThat(q.stdout()).contains("12 dense layers in int8 (SmoothQuant alpha 0.75 on 60 sentences, 2 GELUs in tanh form)");
+        assertThat(q.stdout()).contains("12 dense layers in int8 (SmoothQuant alpha 0.75 on 60 sentences, "
+                + "per-token ranges for 2 feed-forward outputs, 2 GELUs in tanh form)");
         assertThat(int8.resolve("model.safetensors")).hasSameBinaryContentAs(out.resolve("model.safetensors"));
         assertThat(int8.resolve("config.json")).hasSameTextualContentAs(out.resolve("config.json"));
         assertThat(Files.size(int8.resolve("model.onnx"))).isLessThan(Files.size(out.resolve("model.onnx")));
@@ -134,6 +135,7 @@ class EmbedCliTest {
         assertThat(report.get("quantized_matmuls").asInt()).isEqualTo(12);
         assertThat(report.get("calibration_sentences").asInt()).isEqualTo(60);
         assertThat(report.get("tanh_gelus").asInt()).isEqualTo(2);
+        assertThat(report.get("token_ranges").asBoolean()).as("per-token ranges are the default").isTrue();
         var scored = distill("embed", "eval", "--teacher", out.toString(), "--student", int8.toString(),
                 "--corpus", corpus.toString(), "--json");
         assertThat(scored.exitCode()).as(scored.toString()).isZero();
@@ -144,14 +146,14 @@ class EmbedCliTest {
     @Test
     void aLayersStudentSavedInInt8IsScoredAsInt8() throws Exception {
         Path out = tmp.resolve("bert-int8");
-        var r = int8LayersStudent(out, "--token-ranges", "--exact-gelu");
+        var r = int8LayersStudent(out, "--no-token-ranges", "--exact-gelu");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("int8 model.onnx: 12 dense layers in int8").contains("on 48 sentences")
-                .contains("per-token ranges for 2 feed-forward outputs").doesNotContain("tanh").contains("Spearman");
+                .doesNotContain("per-token ranges").doesNotContain("tanh").contains("Spearman");
         JsonNode report = Json.MAPPER.readTree(out.resolve("quantization.json").toFile());
         assertThat(report.get("calibration_sentences").asInt()).isEqualTo(48);
-        assertThat(report.get("token_ranges").asBoolean()).isTrue();
-        assertThat(report.get("token_range_inputs").asInt()).isEqualTo(2);
+        assertThat(report.get("token_ranges").asBoolean()).isFalse();
+        assertThat(report.get("token_range_inputs").asInt()).isZero();
         assertThat(report.get("gelu").asText()).isEqualTo("erf (exact)");
         assertThat(report.get("tanh_gelus").asInt()).isZero();
         assertThat(out.resolve("model.safetensors")).isRegularFile();
@@ -164,6 +166,10 @@ class EmbedCliTest {
                 "--token-ranges", "--out", tmp.resolve("f").toString());
         assertThat(float32.exitCode()).isEqualTo(1);
         assertThat(float32.stderr()).contains("--token-ranges goes with --int8").doesNotContain("\tat ");
+        var batchFloat = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11",
+                "--no-token-ranges", "--out", tmp.resolve("f").toString());
+        assertThat(batchFloat.exitCode()).isEqualTo(1);
+        assertThat(batchFloat.stderr()).contains("--no-token-ranges goes with --int8").doesNotContain("\tat ");
         var exactFloat = distill("embed", "distill", "--teacher", "bge-small-en-v1.5", "--student", "layers:0,11",
                 "--exact-gelu", "--out", tmp.resolve("f").toString());
         assertThat(exactFloat.exitCode()).isEqualTo(1);
@@ -210,7 +216,8 @@ class EmbedCliTest {
         Path int8 = tmp.resolve("minilm-int8");
         var q = distill("embed", "quantize", "--model", "all-minilm-l6-v2", "--out", int8.toString(), "--no-smooth");
         assertThat(q.exitCode()).as(q.toString()).isZero();
-        assertThat(q.stdout()).contains("36 dense layers in int8 (dynamic, 6 GELUs in tanh form)");
+        assertThat(q.stdout()).contains("36 dense layers in int8 (dynamic, per-token ranges for 6 feed-forward outputs, "
+                + "6 GELUs in tanh form)");
         assertThat(q.stderr()).doesNotContain("calibrating");
         assertThat(int8.resolve("tokenizer.json")).isRegularFile();
         JsonNode pooling = Json.MAPPER.readTree(int8.resolve("1_Pooling/config.json").toFile());
