@@ -47,7 +47,7 @@ public class Int8Groups {
         double alpha = Double.parseDouble(al);
         for (var e : variants.entrySet()) {
             var r = OnnxQuantize.int8(onnx, e.getValue(), ranges, alpha, e.getKey().equals(TOKENS));
-            byte[] graph = OnnxQuantize.tanhGelu(r.model()).model();   // as distill embed quantize writes it
+            byte[] graph = OnnxGelu.tanhGelu(r.model()).model();   // as distill embed quantize writes it
             try (OnnxEmbeddingModel m = OnnxEmbeddingModel.of("v", graph, tokJson, Pooling.CLS, 512)) {
                 float[][] v = m.embed(eval);
                 var ag = EmbedEval.agreement(tp, tv, v);

@@ -43,7 +43,7 @@ public final class Int8Encoder {
      * How the int8 graph is written: SmoothQuant's {@code alpha} (unused without calibration sentences);
      * {@code tokenRanges} quantises the feed-forward output's input with one range per token ({@link
      * OnnxQuantize#int8(byte[], java.util.function.Predicate, Map, double, boolean)}): closer to the float model and,
-     * with the tanh GELU, 0–3 % slower, so the CLI's default; {@code exactGelu} keeps the erf GELU instead of its tanh form ({@link OnnxQuantize#tanhGelu}),
+     * with the tanh GELU, 0–3 % slower, so the CLI's default; {@code exactGelu} keeps the erf GELU instead of its tanh form ({@link OnnxGelu#tanhGelu}),
      * which runs faster and moves the embeddings by much less than int8's rounding does.
      */
     public record Recipe(double alpha, boolean tokenRanges, boolean exactGelu) {
@@ -150,7 +150,7 @@ public final class Int8Encoder {
         Map<String, float[]> ranges = calibration.isEmpty() ? Map.of() : calibrate(onnx, tokenizer, calibration);
         OnnxQuantize.Report report = OnnxQuantize.int8(onnx, name -> true, ranges, recipe.alpha(), recipe.tokenRanges());
         if (recipe.exactGelu()) return new Quantised(report.model(), report, 0);
-        OnnxQuantize.GeluRewrite gelu = OnnxQuantize.tanhGelu(report.model());
+        OnnxGelu.GeluRewrite gelu = OnnxGelu.tanhGelu(report.model());
         return new Quantised(gelu.model(), report, gelu.replaced());
     }
 

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -311,5 +312,21 @@ public record OnnxGraph(Map<String, Tensor> initializers, List<Node> nodes, List
         }
 
         float[] toArray() { return java.util.Arrays.copyOf(a, n); }
+    }
+
+    /** Per tensor, the nodes (by index) that read it. */
+    public Map<String, List<Integer>> readers() {
+        Map<String, List<Integer>> readers = new HashMap<>();
+        for (int i = 0; i < nodes().size(); i++) {
+            for (String in : nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
+        }
+        return readers;
+    }
+
+    /** Per tensor, the node (by index) that writes it. */
+    public Map<String, Integer> producers() {
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < nodes().size(); i++) for (String out : nodes().get(i).outputs()) producer.put(out, i);
+        return producer;
     }
 }

@@ -1,13 +1,12 @@
 package dev.distill4j.embed.encoder;
 
+import static dev.distill4j.embed.encoder.OnnxGelu.GELU_FLOOR;
+import static dev.distill4j.embed.encoder.OnnxGelu.isGeluOutput;
 import static dev.distill4j.embed.encoder.OnnxGraph.*;
+import static dev.distill4j.embed.encoder.OnnxWrite.*;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.WireFormat;
 import dev.distill4j.core.InvalidInputException;
 import dev.distill4j.embed.OnnxEmbeddingModel;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -50,26 +49,15 @@ import java.util.Set;
 public final class OnnxQuantize {
     private OnnxQuantize() {}
 
-    // onnx.proto: ModelProto.opset_import, OperatorSetIdProto, NodeProto.domain, AttributeProto, TensorProto types
-    private static final int MODEL_OPSET_IMPORT = 8, OPSET_DOMAIN = 1, OPSET_VERSION = 2;
-    private static final int NODE_DOMAIN = 7;
-    private static final int ATTR_NAME = 1, ATTR_I = 3, ATTR_INTS = 8, ATTR_TYPE = 20, ATTR_TYPE_INT = 2, ATTR_TYPE_INTS = 7;
     private static final int UINT8 = 2, INT8 = 3;
-    // ValueInfoProto.type, TypeProto.tensor_type, TypeProto.Tensor.elem_type
-    private static final int VALUE_INFO_TYPE = 2, TYPE_TENSOR_TYPE = 1, TYPE_TENSOR_ELEM_TYPE = 1;
-    /** ONNX Runtime's contributed operators (the fused int8 GEMMs). */
-    private static final String MS_DOMAIN = "com.microsoft";
+
     /**
      * The zero point of per-token ranges: 16 of the 255 levels lie below zero, enough for a GELU's negative side
      * (down to −0.17) whenever the token's largest value is above 2.5; a token with a smaller maximum or a deeper
      * minimum gets a coarser step, never a clipped value. 8, 16 and 32 measured the same (docs/benchmarks.md).
      */
     public static final byte TOKEN_ZERO_POINT = 16;
-    /**
-     * Below every GELU output: x·Φ(x) has its minimum −0.16997 at x ≈ −0.75, the tanh approximation −0.17004. A
-     * per-token range over a GELU output needs no minimum measured.
-     */
-    static final float GELU_FLOOR = 0.1701f;
+
     /** DynamicQuantizeLinear came with opset 11. */
     private static final int MIN_OPSET = 11;
 
@@ -121,7 +109,7 @@ public final class OnnxQuantize {
      * (it goes into the GEMM) and only the scale varies per token, applied to the product, whose rows are narrower
      * than the input's. The range [−z·s_t, (255 − z)·s_t] covers every value of the token; a GELU's negative side
      * (down to −0.17) needs only a few of the 255 levels, and over a GELU output, whose minimum is known, the second
-     * term is the constant {@link #GELU_FLOOR}{@code / z}: one reduction instead of two. These inputs are not
+     * term is the constant {@link OnnxGelu#GELU_FLOOR}{@code / z}: one reduction instead of two. These inputs are not
      * smoothed: per-token ranges leave no outlier channel to move (measured: the same fidelity without), and the
      * smoothing is a pass over the widest activations.
      */
@@ -135,7 +123,7 @@ public final class OnnxQuantize {
                        boolean tokenRanges, boolean geluFloor) throws IOException {
         checkOpset(model);
         OnnxGraph g = OnnxGraph.parse(model);
-        Map<String, List<Integer>> readers = readers(g);
+        Map<String, List<Integer>> readers = g.readers();
         List<OnnxGraph.Tensor> weightOf = selected(g, quantise);
 
         // per input x: the largest |W| of each row c over the weights that read x (SmoothQuant's denominator)
@@ -169,7 +157,7 @@ public final class OnnxQuantize {
         for (int i = 0; i < weightOf.size(); i++) {
             if (weightOf.get(i) != null) quantisedReaders.merge(g.nodes().get(i).inputs().get(0), 1, Integer::sum);
         }
-        Map<String, Integer> producer = producers(g);
+        Map<String, Integer> producer = g.producers();
         // inputs quantised per token: those a down-projection reads (all their readers share the quantisation)
         Set<String> tokenInputs = new HashSet<>();
         for (int i = 0; i < weightOf.size(); i++) {
@@ -259,105 +247,6 @@ public final class OnnxQuantize {
     }
 
     /**
-     * The model with every exact GELU in the exporters' erf form, {@code 0.5 · h · (1 + erf(h / √2))} ({@link
-     * #isGeluOutput}), replaced by ONNX Runtime's {@code com.microsoft.FastGelu}, the tanh form of the same function
-     * (Hendrycks and Gimpel 2016):
-     *
-     * <pre>
-     *   GELU(h) ≈ 0.5 · h · (1 + tanh(√(2/π) · (h + 0.044715 · h³)))
-     * </pre>
-     *
-     * The two differ by less than 5e-4 anywhere, under a tenth of the int8 step of a GELU output, and FastGelu's
-     * kernel takes two thirds of the time of the erf kernel ORT fuses the pattern into (a GELU is a sixth of an
-     * int8 encoder's time; docs/benchmarks.md). A pattern whose inner values something else also reads stays; the
-     * constants only the removed nodes read go with them. A model with no such GELU comes back unchanged.
-     */
-    public static GeluRewrite tanhGelu(byte[] model) throws IOException {
-        OnnxGraph g = OnnxGraph.parse(model);   // with values: the pattern is recognised by its constants
-        Map<String, Integer> producer = producers(g);
-        Map<String, List<Integer>> readers = readers(g);
-        Set<String> graphOutputs = new HashSet<>(g.outputs());
-        Map<Integer, String> geluInputAt = new HashMap<>();   // the pattern's last Mul → h
-        Set<Integer> removed = new HashSet<>();
-        for (int i = 0; i < g.nodes().size(); i++) {
-            OnnxGraph.Node n = g.nodes().get(i);
-            if (!n.opType().equals("Mul") || !isGeluOutput(g, n.outputs().get(0), producer)) continue;
-            String h = geluInput(g, n.outputs().get(0), producer);
-            int last = i;
-            Set<Integer> inner = patternBetween(g, last, h, producer);
-            // every inner value is read inside the pattern only, or the rewrite would take it from its other readers
-            boolean closed = inner.stream().allMatch(q -> g.nodes().get(q).outputs().stream().allMatch(o ->
-                    !graphOutputs.contains(o) && readers.getOrDefault(o, List.of()).stream()
-                            .allMatch(r -> r == last || inner.contains(r))));
-            if (!closed) continue;
-            geluInputAt.put(i, h);
-            removed.addAll(inner);
-        }
-        if (geluInputAt.isEmpty()) return new GeluRewrite(model, 0);
-        // constants (initialisers or Constant nodes) that only removed nodes read
-        Set<String> dropped = new HashSet<>();
-        Set<Integer> gone = new HashSet<>(removed);
-        gone.addAll(geluInputAt.keySet());
-        for (int i : gone) {
-            for (String in : g.nodes().get(i).inputs()) {
-                if (!readers.get(in).stream().allMatch(gone::contains)) continue;
-                if (g.initializers().containsKey(in)) dropped.add(in);
-                Integer c = producer.get(in);
-                if (c != null && g.nodes().get(c).opType().equals("Constant")) removed.add(c);
-            }
-        }
-        List<byte[]> plan = new ArrayList<>();
-        for (int i = 0; i < g.nodes().size(); i++) {
-            OnnxGraph.Node n = g.nodes().get(i);
-            if (geluInputAt.containsKey(i)) {
-                String base = n.name().isEmpty() ? n.outputs().get(0) : n.name();
-                plan.add(node(base + "_FastGelu", "FastGelu", List.of(geluInputAt.get(i)), n.outputs(), MS_DOMAIN));
-                plan.add(new byte[0]);
-            } else {
-                plan.add(removed.contains(i) ? new byte[0] : null);
-            }
-        }
-        byte[] rewritten = withGraph(model, (start, length) ->
-                graph(model, start, length, plan, List.of(), dropped, List.of()), MS_DOMAIN);
-        return new GeluRewrite(rewritten, geluInputAt.size());
-    }
-
-    /** Per tensor, the nodes (by index) that read it. */
-    private static Map<String, List<Integer>> readers(OnnxGraph g) {
-        Map<String, List<Integer>> readers = new HashMap<>();
-        for (int i = 0; i < g.nodes().size(); i++) {
-            for (String in : g.nodes().get(i).inputs()) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
-        }
-        return readers;
-    }
-
-    /** Per tensor, the node (by index) that writes it. */
-    private static Map<String, Integer> producers(OnnxGraph g) {
-        Map<String, Integer> producer = new HashMap<>();
-        for (int i = 0; i < g.nodes().size(); i++) for (String out : g.nodes().get(i).outputs()) producer.put(out, i);
-        return producer;
-    }
-
-    /** What {@link #tanhGelu} wrote, and how many GELUs it replaced. */
-    public record GeluRewrite(byte[] model, int replaced) {}
-
-    /** The Mul, Add, Div and Erf nodes between {@code h} and the output of node {@code last} (not {@code last} itself). */
-    private static Set<Integer> patternBetween(OnnxGraph g, int last, String h, Map<String, Integer> producer) {
-        Set<Integer> inner = new HashSet<>();
-        List<String> frontier = new ArrayList<>(g.nodes().get(last).inputs());
-        while (!frontier.isEmpty()) {
-            String t = frontier.removeLast();
-            Integer q = t.equals(h) ? null : producer.get(t);
-            if (q == null || inner.contains(q)) continue;
-            OnnxGraph.Node m = g.nodes().get(q);
-            if (!List.of("Mul", "Add", "Div", "Erf").contains(m.opType())) continue;
-            inner.add(q);
-            frontier.addAll(m.inputs());
-        }
-        return inner;
-    }
-
-    /**
      * The nodes that quantise {@code x} per token ({@link #int8(byte[], Predicate, Map, double, boolean)}), named after
      * {@code name}: its uint8 values {@code name_quantized} (x's shape) and per token the scale {@code name_scale}
      * (x's shape with a last axis of 1). ORT's QuantizeLinear takes one scale per index of one axis, so x goes through
@@ -409,78 +298,6 @@ public final class OnnxQuantize {
                 "token_range_one", wq + "_scale", "token_range_zero_point"), List.of(p + "product"), MS_DOMAIN));
         nodes.add(node(p + "Scaled", "Mul", List.of(p + "product", x + "_scale"), List.of(scaled), ""));
         if (!bias.isEmpty()) nodes.add(node(p + "Bias", "Add", List.of(scaled, bias), List.of(y), ""));
-    }
-
-    /**
-     * Whether {@code x} is a GELU's output: ORT's fused {@code Gelu}, {@code BiasGelu} or {@code FastGelu}, or the
-     * exporters' erf form {@code 0.5 · h · (1 + erf(h / √2))} in any association: the Mul and Add nodes behind x
-     * (three deep at most) hold an Erf of {@code h / √2} (or {@code h · 1/√2}), an Add of 1, a factor 0.5 and h
-     * itself, and nothing else but constants. Anything less certain is not taken for a GELU, whose minimum the
-     * per-token range would then assume.
-     */
-    static boolean isGeluOutput(OnnxGraph g, String x, Map<String, Integer> producer) {
-        Integer p = producer.get(x);
-        if (p == null) return false;
-        String op = g.nodes().get(p).opType();
-        if (op.equals("Gelu") || op.equals("BiasGelu") || op.equals("FastGelu")) return true;
-        if (!op.equals("Mul")) return false;
-        // h: what the Erf behind x reads, scaled by 1/√2 (a Div by √2 or a Mul by 1/√2)
-        String h = geluInput(g, x, producer);
-        if (h == null) return false;
-        // the Mul/Add tree between h and x: its leaves must be h, the Erf's output and the constants 1 and 0.5
-        boolean half = false, one = false, erf = false;
-        List<Integer> frontier = List.of(p);
-        for (int depth = 0; depth < 3 && !frontier.isEmpty(); depth++) {
-            List<Integer> next = new ArrayList<>();
-            for (int i : frontier) {
-                OnnxGraph.Node n = g.nodes().get(i);
-                for (String in : n.inputs()) {
-                    Float c = scalar(g, in);
-                    Integer q = producer.get(in);
-                    String qop = q == null ? "" : g.nodes().get(q).opType();
-                    if (in.equals(h)) continue;
-                    if (c != null && n.opType().equals("Mul") && Math.abs(c - 0.5f) < 1e-6) half = true;
-                    else if (c != null && n.opType().equals("Add") && Math.abs(c - 1f) < 1e-6) one = true;
-                    else if (qop.equals("Erf") && n.opType().equals("Add")) erf = true;
-                    else if (c == null && (qop.equals("Mul") || qop.equals("Add"))) next.add(q);
-                    else return false;
-                }
-            }
-            frontier = next;
-        }
-        return half && one && erf && frontier.isEmpty();
-    }
-
-    /** The h of an Erf(h / √2) within three Mul/Add nodes behind x, else null. */
-    private static String geluInput(OnnxGraph g, String x, Map<String, Integer> producer) {
-        List<String> frontier = List.of(x);
-        for (int depth = 0; depth < 4; depth++) {
-            List<String> next = new ArrayList<>();
-            for (String t : frontier) {
-                Integer q = producer.get(t);
-                if (q == null) continue;
-                OnnxGraph.Node n = g.nodes().get(q);
-                if (n.opType().equals("Erf")) {
-                    Integer d = producer.get(n.inputs().get(0));
-                    if (d == null) return null;
-                    OnnxGraph.Node scale = g.nodes().get(d);
-                    Float c = scale.inputs().size() == 2 ? scalar(g, scale.inputs().get(1)) : null;
-                    if (c == null) return null;
-                    boolean root2 = scale.opType().equals("Div") ? Math.abs(c - Math.sqrt(2)) < 1e-3
-                            : scale.opType().equals("Mul") && Math.abs(c - Math.sqrt(0.5)) < 1e-3;
-                    return root2 ? scale.inputs().get(0) : null;
-                }
-                if (n.opType().equals("Mul") || n.opType().equals("Add")) next.addAll(n.inputs());
-            }
-            frontier = next;
-        }
-        return null;
-    }
-
-    /** The one float of the initialiser or Constant node {@code name} ({@link OnnxGraph#constant}), else null. */
-    private static Float scalar(OnnxGraph g, String name) {
-        OnnxGraph.Tensor t = g.constant(name);
-        return t != null && t.floats() != null && t.floats().length == 1 ? t.floats()[0] : null;
     }
 
     /** Adds a constant shared by all per-token quantisers once (its name is read back from the tensor). */
@@ -579,64 +396,6 @@ public final class OnnxQuantize {
         return absMax;
     }
 
-    /** The model with {@code names} added to the graph's outputs (float tensors of any shape). */
-    static byte[] withOutputs(byte[] model, List<String> names) throws IOException {
-        List<byte[]> outputs = new ArrayList<>();
-        for (String name : names) {
-            ByteArrayOutputStream tensorType = new ByteArrayOutputStream(), type = new ByteArrayOutputStream(),
-                    info = new ByteArrayOutputStream();
-            CodedOutputStream t = CodedOutputStream.newInstance(tensorType);
-            t.writeInt32(TYPE_TENSOR_ELEM_TYPE, FLOAT);
-            t.flush();
-            CodedOutputStream ty = CodedOutputStream.newInstance(type);
-            ty.writeByteArray(TYPE_TENSOR_TYPE, tensorType.toByteArray());
-            ty.flush();
-            CodedOutputStream v = CodedOutputStream.newInstance(info);
-            v.writeString(VALUE_INFO_NAME, name);
-            v.writeByteArray(VALUE_INFO_TYPE, type.toByteArray());
-            v.flush();
-            outputs.add(info.toByteArray());
-        }
-        return withGraph(model, (start, length) -> graph(model, start, length, null, List.of(), Set.of(), outputs));
-    }
-
-    /** The graph message's new bytes, from where the old one starts in the model and its length. */
-    private interface GraphRewrite {
-        byte[] apply(int start, int length) throws IOException;
-    }
-
-    /** The model with its graph message replaced by {@code rewrite}'s, every other field copied as it is. */
-    private static byte[] withGraph(byte[] model, GraphRewrite rewrite) throws IOException {
-        return withGraph(model, rewrite, null);
-    }
-
-    /** As {@link #withGraph(byte[], GraphRewrite)}, importing operator set 1 of {@code domain} when the model does not. */
-    private static byte[] withGraph(byte[] model, GraphRewrite rewrite, String domain) throws IOException {
-        boolean imported = domain == null || importsDomain(model, domain);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.length / 2);
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        CodedInputStream in = newStream(model, 0, model.length);
-        for (int tag; (tag = in.readTag()) != 0; ) {
-            if (!isMessage(tag, MODEL_GRAPH)) {
-                in.skipField(tag, out);
-                continue;
-            }
-            int length = in.readRawVarint32(), start = in.getTotalBytesRead();
-            out.writeByteArray(MODEL_GRAPH, rewrite.apply(start, length));
-            in.skipRawBytes(length);
-        }
-        if (!imported) {
-            ByteArrayOutputStream opset = new ByteArrayOutputStream();
-            CodedOutputStream o = CodedOutputStream.newInstance(opset);
-            o.writeString(OPSET_DOMAIN, domain);
-            o.writeInt64(OPSET_VERSION, 1);
-            o.flush();
-            out.writeByteArray(MODEL_OPSET_IMPORT, opset.toByteArray());
-        }
-        out.flush();
-        return bytes.toByteArray();
-    }
-
     /**
      * Symmetric int8 per column of a row-major [k, cols] matrix: {@code q = round(w / s)}, {@code s = max|w| / 127}
      * (1 for a column of zeros), the scales written into {@code scale}.
@@ -654,99 +413,6 @@ public final class OnnxQuantize {
         return q;
     }
 
-    /** The graph message: its fields less the dropped weights and the old nodes, the new weights, then the nodes. */
-    private static byte[] graph(byte[] model, int start, int length, List<byte[]> plan,
-                                Iterable<byte[]> newInitializers, Set<String> dropped, List<byte[]> newOutputs)
-            throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(length / 3);
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        List<byte[]> oldNodes = new ArrayList<>();
-        CodedInputStream in = newStream(model, start, length);
-        while (!in.isAtEnd()) {
-            int tag = in.readTag(), field = WireFormat.getTagFieldNumber(tag);
-            if (field == GRAPH_NODE && plan != null) {
-                oldNodes.add(in.readByteArray());
-            } else if (field == GRAPH_INITIALIZER) {
-                int size = in.readRawVarint32(), at = start + in.getTotalBytesRead();
-                in.skipRawBytes(size);
-                if (dropped.contains(stringField(model, at, size, TENSOR_NAME))) continue;
-                out.writeTag(GRAPH_INITIALIZER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-                out.writeUInt32NoTag(size);
-                out.writeRawBytes(model, at, size);
-            } else {
-                in.skipField(tag, out);
-            }
-        }
-        for (byte[] t : newInitializers) out.writeByteArray(GRAPH_INITIALIZER, t);
-        for (byte[] o : newOutputs) out.writeByteArray(GRAPH_OUTPUT, o);
-        if (plan == null) {
-            out.flush();
-            return bytes.toByteArray();
-        }
-        // the plan holds, per original node, null (copy it), or its replacement nodes closed by an empty marker
-        int old = 0;
-        for (byte[] p : plan) {
-            if (p == null) {
-                out.writeByteArray(GRAPH_NODE, oldNodes.get(old++));
-            } else if (p.length == 0) {
-                old++;
-            } else {
-                out.writeByteArray(GRAPH_NODE, p);
-            }
-        }
-        if (old != oldNodes.size()) throw new IOException("the graph's nodes changed while it was rewritten");
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, String domain,
-                               byte[]... attributes) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        for (String i : inputs) out.writeString(NODE_INPUT, i);
-        for (String o : outputs) out.writeString(NODE_OUTPUT, o);
-        out.writeString(NODE_NAME, name);
-        out.writeString(NODE_OP_TYPE, op);
-        for (byte[] a : attributes) out.writeByteArray(NODE_ATTRIBUTE, a);
-        out.writeString(NODE_DOMAIN, domain);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    /** An integer attribute ({@code AttributeProto} with one {@code i}), or a list of them when {@code list}. */
-    private static byte[] attribute(String name, boolean list, long... values) throws IOException {
-        ByteArrayOutputStream attr = new ByteArrayOutputStream();
-        CodedOutputStream a = CodedOutputStream.newInstance(attr);
-        a.writeString(ATTR_NAME, name);
-        for (long v : values) a.writeInt64(list ? ATTR_INTS : ATTR_I, v);
-        a.writeInt32(ATTR_TYPE, list ? ATTR_TYPE_INTS : ATTR_TYPE_INT);
-        a.flush();
-        return attr.toByteArray();
-    }
-
-    private static byte[] tensor(String name, long[] dims, int type, byte[] raw) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length + 64);
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        for (long d : dims) out.writeInt64(TENSOR_DIMS, d);
-        out.writeInt32(TENSOR_DATA_TYPE, type);
-        out.writeString(TENSOR_NAME, name);
-        out.writeByteArray(TENSOR_RAW_DATA, raw);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static byte[] longTensor(String name, long[] dims, long... values) throws IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.asLongBuffer().put(values);
-        return tensor(name, dims, INT64, b.array());
-    }
-
-    private static byte[] floatTensor(String name, long[] dims, float... values) throws IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(values);
-        return tensor(name, dims, FLOAT, b.array());
-    }
-
     /** The default domain's opset must have DynamicQuantizeLinear (11+). */
     private static void checkOpset(byte[] model) throws IOException {
         Long version;
@@ -760,33 +426,5 @@ public final class OnnxQuantize {
             throw new InvalidInputException("the model's opset is " + version + "; int8 quantisation needs opset "
                     + MIN_OPSET + " or later (DynamicQuantizeLinear): export it again with a newer opset");
         }
-    }
-
-    private static boolean importsDomain(byte[] model, String domain) throws IOException {
-        return opsetImports(model).containsKey(domain);
-    }
-
-    /** The model's operator set imports: domain ("" for the default) → version (−1 when absent). */
-    private static Map<String, Long> opsetImports(byte[] model) throws IOException {
-        Map<String, Long> imports = new HashMap<>();
-        CodedInputStream in = newStream(model, 0, model.length);
-        for (int tag; (tag = in.readTag()) != 0; ) {
-            if (!isMessage(tag, MODEL_OPSET_IMPORT)) {
-                in.skipField(tag);
-                continue;
-            }
-            int limit = in.pushLimit(in.readRawVarint32());
-            String domain = "";
-            long v = -1;
-            for (int t; (t = in.readTag()) != 0; ) {
-                int f = WireFormat.getTagFieldNumber(t);
-                if (f == OPSET_DOMAIN) domain = in.readString();
-                else if (f == OPSET_VERSION) v = in.readInt64();
-                else in.skipField(t);
-            }
-            in.popLimit(limit);
-            imports.put(domain, v);
-        }
-        return imports;
     }
 }
