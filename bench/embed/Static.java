@@ -3,6 +3,11 @@ import dev.distill4j.embed.corpus.RealCorpus;
 import java.io.*;
 import java.nio.file.*;
 import java.util.*;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.*;
+import ai.djl.ndarray.types.*;
+import ai.djl.nn.Activation;
+import ai.djl.training.GradientCollector;
 
 /**
  * Static students of bge-small-en-v1.5 on the real-text corpus (RealCorpus: $DISTILL4J_EMBED_CORPUS or the cache
@@ -90,6 +95,11 @@ public class Static {
                     System.out.printf(Locale.ROOT, "  ceiling %.4f best epoch %d, %d tokens trained%n", r.targetCeilingSpearman(),
                             r.bestEpoch(), r.trainedTokens());
                 }
+                // a Deep Averaging Network's head over the frozen table: $HEAD=HIDDEN:EPOCHS:LR[:STRUCT][:meanmax]
+                String headSpec = System.getenv("HEAD");
+                if (headSpec != null && !headSpec.isBlank()) {
+                    for (String spec : headSpec.split(",")) Head.train(a[i] + "+head" + spec, n, dims, m, d.pca(), cached, train, te, eval, spec);
+                }
                 String save = System.getenv("SAVE_DIR");
                 if (save != null) m.save(Path.of(save, a[i].replace(':', '_') + "-" + n + "-" + dims));
                 score(a[i], n, dims, te, m, eval, s0);
@@ -147,5 +157,165 @@ public class Static {
         } catch (IOException e) {
             return "?";
         }
+    }
+}
+
+/**
+ * A residual MLP over the static student's pooled vector (Iyyer et al. 2015's deep averaging network, with the
+ * table frozen): out = normalise(s + W2·gelu(W1·s + b1)), W2 starting at 0 so training starts at the tuned student.
+ * Trained on the teacher's sentence vectors on the student's PCA axes (cosine + in-batch structure), best epoch on a
+ * held-out 5 % of the training sentences, scored on the evaluation sentences. With "meanmax" the input is the mean
+ * and the per-axis maximum of the sentence's rows.
+ */
+class Head {
+    static void train(String label, int n, int dims, StaticEmbeddingModel m, Pca.Fit basis, CachedEmbeddingModel cached,
+                      List<String> train, float[][] te, List<String> eval, String spec) throws Exception {
+        String[] h = spec.split(":");
+        int hidden = Integer.parseInt(h[0]), epochs = Integer.parseInt(h[1]);
+        double lr = Double.parseDouble(h[2]);
+        double sw = h.length > 3 ? Double.parseDouble(h[3]) : 1;
+        boolean meanMax = spec.endsWith("meanmax");
+        long t0 = System.nanoTime();
+        float[][] x = inputs(m, train, meanMax);
+        float[][] tv = cached.embed(train, null);
+        int in = x[0].length;
+        float[][] y = new float[tv.length][];
+        double[][] c = basis.components();
+        for (int i = 0; i < tv.length; i++) {
+            float[] p = new float[dims];
+            for (int k = 0; k < dims; k++) {
+                double acc = 0;
+                for (int j = 0; j < tv[i].length; j++) acc += c[k][j] * tv[i][j];
+                p[k] = (float) acc;
+            }
+            y[i] = Vectors.normalize(p);
+        }
+        Random rnd = new Random(7);
+        int[] order = new int[x.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        for (int i = order.length - 1; i > 0; i--) { int j = rnd.nextInt(i + 1); int t = order[i]; order[i] = order[j]; order[j] = t; }
+        int held = Math.min(1000, x.length / 20);
+        int[] heldIdx = Arrays.copyOf(order, held), trainIdx = Arrays.copyOfRange(order, held, order.length);
+        float[][] heldTeacher = new float[held][];
+        for (int i = 0; i < held; i++) heldTeacher[i] = tv[heldIdx[i]];
+        float[] w1 = new float[in * hidden], b1 = new float[hidden], w2 = new float[hidden * dims];
+        for (int i = 0; i < w1.length; i++) w1[i] = (float) (rnd.nextGaussian() / Math.sqrt(in));
+        float[][] params = {w1, b1, w2};
+        Shape[] shapes = {new Shape(in, hidden), new Shape(hidden), new Shape(hidden, dims)};
+        float[][] mom = {new float[w1.length], new float[b1.length], new float[w2.length]};
+        float[][] vel = {new float[w1.length], new float[b1.length], new float[w2.length]};
+        int batch = 64;
+        long steps = 0, total = (long) epochs * ((trainIdx.length + batch - 1) / batch);
+        Engine engine = Engine.getEngine("PyTorch");
+        float[][] best = null;
+        double bestRho = Fidelity.similaritySpearman(heldTeacher, apply(x, heldIdx, params, in, hidden, dims, null));
+        System.out.printf(Locale.ROOT, "  head %s: held-out %.4f before%n", spec, bestRho);
+        try (NDManager manager = engine.newBaseManager()) {
+            for (int e = 1; e <= epochs; e++) {
+                double lossSum = 0;
+                for (int i = trainIdx.length - 1; i > 0; i--) { int j = rnd.nextInt(i + 1); int t = trainIdx[i]; trainIdx[i] = trainIdx[j]; trainIdx[j] = t; }
+                for (int from = 0; from + batch <= trainIdx.length; from += batch) {
+                    float[] xs = new float[batch * in], ys = new float[batch * dims];
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(x[trainIdx[from + b]], 0, xs, b * in, in);
+                        System.arraycopy(y[trainIdx[from + b]], 0, ys, b * dims, dims);
+                    }
+                    float[][] grads = new float[3][];
+                    try (NDManager sc = manager.newSubManager(); GradientCollector gc = engine.newGradientCollector()) {
+                        NDArray[] p = new NDArray[3];
+                        for (int q = 0; q < 3; q++) { p[q] = sc.create(params[q], shapes[q]); p[q].setRequiresGradient(true); }
+                        NDArray xa = sc.create(xs, new Shape(batch, in)), ya = sc.create(ys, new Shape(batch, dims));
+                        NDArray out = forward(xa, p, in, dims);
+                        NDArray loss = out.mul(ya).sum(new int[] {1}).mean().neg().add(1);
+                        if (sw > 0) {
+                            NDArray gap = out.matMul(out.transpose()).sub(ya.matMul(ya.transpose()));
+                            NDArray off = sc.eye(batch).neg().add(1);
+                            loss = loss.add(gap.square().mul(off).sum().div((float) (batch * (batch - 1))).mul((float) sw));
+                        }
+                        gc.backward(loss);
+                        lossSum += loss.getFloat();
+                        for (int q = 0; q < 3; q++) grads[q] = p[q].getGradient().toFloatArray();
+                    }
+                    steps++;
+                    double rate = lr * Math.min(1, steps / (0.05 * total)) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, (double) steps / total)));
+                    double c1 = 1 - Math.pow(0.9, steps), c2 = Math.sqrt(1 - Math.pow(0.999, steps));
+                    for (int q = 0; q < 3; q++) {
+                        for (int k = 0; k < params[q].length; k++) {
+                            double g = grads[q][k];
+                            mom[q][k] = (float) (0.9 * mom[q][k] + 0.1 * g);
+                            vel[q][k] = (float) (0.999 * vel[q][k] + 0.001 * g * g);
+                            params[q][k] -= (float) (rate / c1 * mom[q][k] / (Math.sqrt(vel[q][k]) / c2 + 1e-8));
+                        }
+                    }
+                }
+                double rho = Fidelity.similaritySpearman(heldTeacher, apply(x, heldIdx, params, in, hidden, dims, null));
+                System.out.printf(Locale.ROOT, "  head epoch %d loss %.5f held-out %.4f %.0fs%n", e, lossSum / (trainIdx.length / batch), rho,
+                        (System.nanoTime() - t0) / 1e9);
+                if (rho > bestRho) { bestRho = rho; best = new float[][] {w1.clone(), b1.clone(), w2.clone()}; }
+            }
+        }
+        float[][] use = best != null ? best : new float[][] {w1, b1, new float[w2.length]};
+        float[][] ex = inputs(m, eval, meanMax);
+        int[] all = new int[ex.length];
+        for (int i = 0; i < all.length; i++) all[i] = i;
+        float[][] se = apply(ex, all, use, in, hidden, dims, null);
+        // speed of the head alone (plain Java, one thread), per sentence
+        long s1 = System.nanoTime();
+        for (int r = 0; r < 20; r++) apply(ex, all, use, in, hidden, dims, null);
+        double usHead = (System.nanoTime() - s1) / 1e3 / (20.0 * ex.length);
+        System.out.printf(Locale.ROOT, "%-36s n=%d d=%d  Spearman %.4f  recall@10 %.3f  nDCG@10 %.3f  CKA %.3f  head %.1f us/sentence  (%.0f s)%n",
+                label, n, dims, Fidelity.similaritySpearman(te, se), Fidelity.recallAtK(te, se, 10), Fidelity.ndcgAtK(te, se, 10),
+                Fidelity.linearCka(te, se), usHead, (System.nanoTime() - t0) / 1e9);
+    }
+
+    static NDArray forward(NDArray x, NDArray[] p, int in, int dims) {
+        NDArray hdn = Activation.gelu(x.matMul(p[0]).add(p[1]));
+        NDArray base = in == dims ? x : x.get(":, 0:" + dims);
+        NDArray o = base.add(hdn.matMul(p[2]));
+        return o.div(o.square().sum(new int[] {1}, true).add(1e-12f).sqrt());
+    }
+
+    /** The head in plain Java (tanh GELU), rows {@code idx} of {@code x}. */
+    static float[][] apply(float[][] x, int[] idx, float[][] p, int in, int hidden, int dims, Object unused) {
+        float[][] out = new float[idx.length][];
+        float[] hdn = new float[hidden];
+        for (int r = 0; r < idx.length; r++) {
+            float[] xi = x[idx[r]];
+            System.arraycopy(p[1], 0, hdn, 0, hidden);
+            for (int i = 0; i < in; i++) {
+                float v = xi[i];
+                if (v == 0) continue;
+                for (int j = 0, at = i * hidden; j < hidden; j++) hdn[j] += v * p[0][at + j];
+            }
+            float[] o = Arrays.copyOf(xi, dims);
+            for (int j = 0; j < hidden; j++) {
+                double u = hdn[j];
+                float g = (float) (0.5 * u * (1 + Math.tanh(0.7978845608 * (u + 0.044715 * u * u * u))));
+                if (g == 0) continue;
+                for (int k = 0, at = j * dims; k < dims; k++) o[k] += g * p[2][at + k];
+            }
+            out[r] = Vectors.normalize(o);
+        }
+        return out;
+    }
+
+    /** The student's normalised mean vector of each text, with "meanmax" followed by the per-axis maximum of its rows. */
+    static float[][] inputs(StaticEmbeddingModel m, List<String> texts, boolean meanMax) {
+        float[][] mean = m.embed(texts);
+        if (!meanMax) return mean;
+        float[] table = m.tableCopy();
+        int d = m.dimension();
+        float[][] out = new float[texts.size()][];
+        for (int i = 0; i < out.length; i++) {
+            float[] mx = new float[d];
+            Arrays.fill(mx, Float.NEGATIVE_INFINITY);
+            long[] ids = m.tokenize(texts.get(i));
+            for (long id : ids) for (int k = 0; k < d; k++) mx[k] = Math.max(mx[k], table[(int) id * d + k]);
+            if (ids.length == 0) Arrays.fill(mx, 0);
+            float[] both = Arrays.copyOf(mean[i], 2 * d);
+            System.arraycopy(mx, 0, both, d, d);
+            out[i] = both;
+        }
+        return out;
     }
 }
