@@ -19,7 +19,9 @@ import ai.djl.training.GradientCollector;
  *     static                 Model2Vec distillation, base vocabulary
  *     vocab                  plus the corpus's frequent split words as tokens
  *     tuned[:vocab][:LR:EPOCHS:BATCH:STRUCT]   StaticTuner on the teacher's sentence vectors
- *   (SAVE_DIR=DIR also saves each student to DIR/VARIANT-N-DIMS, for `distill eval`)
+ *   (SAVE_DIR=DIR also saves each student to DIR/VARIANT-N-DIMS, for `distill eval`; SIF_POST=A,… scores the
+ *   trained rows re-weighted by a / (a + p(token)); HEAD=HIDDEN:EPOCHS:LR[:STRUCT][:meanmax],… trains and scores a
+ *   deep-averaging head over each frozen student, class Head below)
  *   Static.java teach N      only fill the teacher cache with the first N training and 1,000 evaluation sentences
  *   Static.java vocab        only the vocabulary pass (cached for the runs above)
  */
