@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
                         + "encoder's time in the erf form and two thirds of that in the tanh form (--exact-gelu keeps erf).",
                 "",
                 "What int8 still loses is mostly the rounding of the GELU outputs, whose range differs from token to "
-                        + "token, so each token gets its own range there (recall@10 against the float model with one "
-                        + "range per batch -> per token: bge-small 0.927 -> 0.955, an eleven-layer student of it "
+                        + "token, so each token gets its own range there (recall@10 against float bge-small, one range "
+                        + "per batch -> one per token: bge-small's int8 copy 0.927 -> 0.955, an eleven-layer student's "
                         + "0.855 -> 0.864), at 0-3%% of the speed; --no-token-ranges keeps one range per batch.",
                 "",
                 "Tokenizer, pooling and any safetensors are copied; quantization.json says what was done. Score the "
