@@ -210,7 +210,7 @@ class Head {
         long steps = 0, total = (long) epochs * ((trainIdx.length + batch - 1) / batch);
         Engine engine = Engine.getEngine("PyTorch");
         float[][] best = null;
-        double bestRho = Fidelity.similaritySpearman(heldTeacher, apply(x, heldIdx, params, in, hidden, dims, null));
+        double bestRho = Fidelity.similaritySpearman(heldTeacher, apply(x, heldIdx, params, in, hidden, dims));
         System.out.printf(Locale.ROOT, "  head %s: held-out %.4f before%n", spec, bestRho);
         try (NDManager manager = engine.newBaseManager()) {
             for (int e = 1; e <= epochs; e++) {
@@ -250,7 +250,7 @@ class Head {
                         }
                     }
                 }
-                double rho = Fidelity.similaritySpearman(heldTeacher, apply(x, heldIdx, params, in, hidden, dims, null));
+                double rho = Fidelity.similaritySpearman(heldTeacher, apply(x, heldIdx, params, in, hidden, dims));
                 System.out.printf(Locale.ROOT, "  head epoch %d loss %.5f held-out %.4f %.0fs%n", e, lossSum / (trainIdx.length / batch), rho,
                         (System.nanoTime() - t0) / 1e9);
                 if (rho > bestRho) { bestRho = rho; best = new float[][] {w1.clone(), b1.clone(), w2.clone()}; }
@@ -260,10 +260,10 @@ class Head {
         float[][] ex = inputs(m, eval, meanMax);
         int[] all = new int[ex.length];
         for (int i = 0; i < all.length; i++) all[i] = i;
-        float[][] se = apply(ex, all, use, in, hidden, dims, null);
+        float[][] se = apply(ex, all, use, in, hidden, dims);
         // speed of the head alone (plain Java, one thread), per sentence
         long s1 = System.nanoTime();
-        for (int r = 0; r < 20; r++) apply(ex, all, use, in, hidden, dims, null);
+        for (int r = 0; r < 20; r++) apply(ex, all, use, in, hidden, dims);
         double usHead = (System.nanoTime() - s1) / 1e3 / (20.0 * ex.length);
         System.out.printf(Locale.ROOT, "%-36s n=%d d=%d  Spearman %.4f  recall@10 %.3f  nDCG@10 %.3f  CKA %.3f  head %.1f us/sentence  (%.0f s)%n",
                 label, n, dims, Fidelity.similaritySpearman(te, se), Fidelity.recallAtK(te, se, 10), Fidelity.ndcgAtK(te, se, 10),
@@ -278,7 +278,7 @@ class Head {
     }
 
     /** The head in plain Java (tanh GELU), rows {@code idx} of {@code x}. */
-    static float[][] apply(float[][] x, int[] idx, float[][] p, int in, int hidden, int dims, Object unused) {
+    static float[][] apply(float[][] x, int[] idx, float[][] p, int in, int hidden, int dims) {
         float[][] out = new float[idx.length][];
         float[] hdn = new float[hidden];
         for (int r = 0; r < idx.length; r++) {

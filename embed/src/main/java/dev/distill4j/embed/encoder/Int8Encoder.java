@@ -43,8 +43,9 @@ public final class Int8Encoder {
      * How the int8 graph is written: SmoothQuant's {@code alpha} (unused without calibration sentences);
      * {@code tokenRanges} quantises the feed-forward output's input with one range per token ({@link
      * OnnxQuantize#int8(byte[], java.util.function.Predicate, Map, double, boolean)}): closer to the float model and,
-     * with the tanh GELU, 0–3 % slower, so the CLI's default; {@code exactGelu} keeps the erf GELU instead of its tanh form ({@link OnnxGelu#tanhGelu}),
-     * which runs faster and moves the embeddings by much less than int8's rounding does.
+     * with the tanh GELU, 0–3 % slower, so the CLI's default; {@code exactGelu} keeps the erf GELU instead of its
+     * tanh form ({@link OnnxGelu#tanhGelu}), which runs faster and moves the embeddings by much less than int8's
+     * rounding does.
      */
     public record Recipe(double alpha, boolean tokenRanges, boolean exactGelu) {
         public Recipe {

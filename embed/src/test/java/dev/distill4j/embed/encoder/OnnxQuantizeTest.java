@@ -131,8 +131,7 @@ class OnnxQuantizeTest {
                 && before.initializers().get(n.inputs().get(1)) != null
                 && before.initializers().get(n.inputs().get(1)).dims()[0] > before.initializers().get(n.inputs().get(1)).dims()[1])
                 .findFirst().orElseThrow();
-        Map<String, Integer> producer = new java.util.HashMap<>();
-        for (int i = 0; i < before.nodes().size(); i++) for (String o : before.nodes().get(i).outputs()) producer.put(o, i);
+        Map<String, Integer> producer = before.producers();
         assertThat(OnnxGelu.isGeluOutput(before, down.inputs().get(0), producer)).isTrue();
         assertThat(before.nodes()).filteredOn(n -> n.opType().equals("MatMul") && n.name().contains("/query/"))
                 .allMatch(n -> !OnnxGelu.isGeluOutput(before, n.inputs().get(0), producer), "a LayerNorm output is no GELU's");
